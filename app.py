@@ -1,0 +1,102 @@
+"""PLynx REST API routes; each parses the request, calls chalicelib and returns a dict."""
+from __future__ import annotations
+
+from chalice import Chalice, CORSConfig, Response
+
+from chalicelib import actions, graphs, nodes, resources, users
+from chalicelib.enums import PostStatus
+from chalicelib.requests import form_data, json_body, json_object
+
+app = Chalice(app_name="plynx")
+app.api.cors = CORSConfig(allow_origin="*", allow_headers=["Authorization", "Content-Type"], max_age=600)
+app.api.binary_types.append("multipart/form-data")
+
+API = "/plynx/api/v0"
+# curl -d sends form-urlencoded by default; the seed's examples must work as typed.
+JSON_TYPES = ["application/json", "application/x-www-form-urlencoded", "text/plain"]
+
+
+def _user() -> str:
+    return users.authenticate(app.current_request.headers.get("authorization"))
+
+
+def _raw() -> bytes | None:
+    return app.current_request.raw_body
+
+
+@app.route(f"{API}/health", methods=["GET"])
+def health() -> dict:
+    return {"status": PostStatus.SUCCESS}
+
+
+@app.route(f"{API}/token", methods=["GET"])
+def token() -> dict:
+    return {"status": PostStatus.SUCCESS, "message": "Tokens issued", **users.make_tokens(_user())}
+
+
+@app.route(f"{API}/nodes/{{node_id}}", methods=["GET"])
+def get_node(node_id: str) -> dict:
+    user = _user()
+    return {"status": PostStatus.SUCCESS, "data": nodes.get_node(node_id, user),
+            "resources_dict": resources.RESOURCES_DICT}
+
+
+@app.route(f"{API}/nodes", methods=["POST"], content_types=JSON_TYPES)
+def post_node() -> dict:
+    user = _user()
+    return actions.post_node(json_object(_raw()), user)
+
+
+@app.route(f"{API}/search_nodes", methods=["POST"], content_types=JSON_TYPES)
+def search_nodes() -> dict:
+    user = _user()
+    items, total = nodes.search_nodes(json_body(_raw()), user)
+    return {"status": PostStatus.SUCCESS, "items": items, "total_count": total,
+            "resources_dict": resources.RESOURCES_DICT}
+
+
+@app.route(f"{API}/graphs/{{graph_id}}", methods=["GET"])
+def get_graph(graph_id: str) -> dict:
+    user = _user()
+    graph = graphs.new_graph(user) if graph_id == "new" else graphs.get_graph(graph_id, user)
+    return {"status": PostStatus.SUCCESS, "data": graph, "resources_dict": resources.RESOURCES_DICT}
+
+
+@app.route(f"{API}/graphs", methods=["POST"], content_types=JSON_TYPES)
+def post_graph() -> dict:
+    user = _user()
+    return actions.post_graph(json_object(_raw()), user)
+
+
+@app.route(f"{API}/graphs/{{graph_id}}/approve", methods=["POST"], content_types=JSON_TYPES)
+def approve_graph(graph_id: str) -> dict:
+    return actions.approve_graph(graph_id, _user())
+
+
+@app.route(f"{API}/search_graphs", methods=["POST"], content_types=JSON_TYPES)
+def search_graphs() -> dict:
+    user = _user()
+    items, total = graphs.search_graphs(json_body(_raw()), user)
+    return {"status": PostStatus.SUCCESS, "items": items, "total_count": total}
+
+
+@app.route(f"{API}/upload_file", methods=["POST", "PUT"], content_types=["multipart/form-data"])
+def upload_file() -> dict:
+    user = _user()
+    request = app.current_request
+    fields, files = form_data(request.raw_body, request.headers.get("content-type"))
+    return actions.upload_file(fields, files, user)
+
+
+@app.route(f"{API}/resources/{{resource_id}}", methods=["GET"])
+def get_resource(resource_id: str) -> Response:
+    _user()
+    params = app.current_request.query_params or {}
+    preview = params.get("preview", "false").lower() in ("1", "true", "yes")
+    data, size, url = resources.read(resource_id, preview)
+    if url:
+        return Response(body="", status_code=302, headers={"Location": url})
+    content_type = "text/plain; charset=utf-8" if preview else "application/octet-stream"
+    body = data.decode("utf-8", errors="replace") if preview else data
+    return Response(body=body, status_code=200,
+                    headers={"Content-Type": content_type, "X-Resource-Size": str(size)})

@@ -1,0 +1,21 @@
+"""One boto3 client per service per process: building clients is slow and they are thread-safe."""
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from .settings import SETTINGS
+
+
+@functools.lru_cache(maxsize=None)
+def client(service: str) -> Any:
+    """A client pointed at AWS, or at the local stack when PLYNX_AWS_ENDPOINT is set."""
+    return boto3.session.Session().client(
+        service,
+        region_name=SETTINGS.region,
+        endpoint_url=SETTINGS.endpoint_url,
+        config=Config(retries={"mode": "standard", "max_attempts": 5}, max_pool_connections=50),
+    )

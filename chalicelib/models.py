@@ -1,0 +1,120 @@
+"""DynamoDB tables. A graph is a header item plus one item per node, so no graph hits the 400 KB item limit."""
+from __future__ import annotations
+
+from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+from .settings import SETTINGS
+
+
+class _Meta:
+    region = SETTINGS.region
+    host = SETTINGS.endpoint_url
+    billing_mode = "PAY_PER_REQUEST"
+
+
+class ByAuthorIndex(GlobalSecondaryIndex):
+    """Newest-first listing of one author's objects (the search string's `author:`)."""
+
+    class Meta:
+        index_name = "author-index"
+        projection = AllProjection()
+
+    author = UnicodeAttribute(hash_key=True)
+    insertion_date = UnicodeAttribute(range_key=True)
+
+
+class ByListingIndex(GlobalSecondaryIndex):
+    """Newest-first listing of everything of one listing kind, without a table scan."""
+
+    class Meta:
+        index_name = "listing-index"
+        projection = AllProjection()
+
+    listing = UnicodeAttribute(hash_key=True)
+    insertion_date = UnicodeAttribute(range_key=True)
+
+
+class NodeModel(Model):
+    """A stored operation or file (the seed's `nodes` collection)."""
+
+    class Meta(_Meta):
+        table_name = SETTINGS.nodes_table
+
+    id = UnicodeAttribute(hash_key=True, attr_name="_id")
+    listing = UnicodeAttribute()
+    author = UnicodeAttribute()
+    title = UnicodeAttribute(default="")
+    description = UnicodeAttribute(default="")
+    base_node_name = UnicodeAttribute()
+    node_status = UnicodeAttribute()
+    insertion_date = UnicodeAttribute()
+    update_date = UnicodeAttribute()
+    body = JSONAttribute()
+
+    by_author = ByAuthorIndex()
+    by_listing = ByListingIndex()
+
+
+class GraphModel(Model):
+    """A graph's header: everything but its nodes."""
+
+    class Meta(_Meta):
+        table_name = SETTINGS.graphs_table
+
+    id = UnicodeAttribute(hash_key=True, attr_name="_id")
+    listing = UnicodeAttribute()
+    author = UnicodeAttribute()
+    title = UnicodeAttribute(default="")
+    description = UnicodeAttribute(default="")
+    graph_running_status = UnicodeAttribute()
+    insertion_date = UnicodeAttribute()
+    update_date = UnicodeAttribute()
+    node_count = NumberAttribute(default=0)
+    run_id = UnicodeAttribute(null=True)
+    execution_arn = UnicodeAttribute(null=True)
+    state_machine_arn = UnicodeAttribute(null=True)
+    error = UnicodeAttribute(null=True)
+
+    by_author = ByAuthorIndex()
+    by_listing = ByListingIndex()
+
+
+class GraphNodeModel(Model):
+    """One node of a graph; the runner updates its status and results without touching the rest."""
+
+    class Meta(_Meta):
+        table_name = SETTINGS.graph_nodes_table
+
+    graph_id = UnicodeAttribute(hash_key=True)
+    node_id = UnicodeAttribute(range_key=True)
+    body = JSONAttribute()
+    node_running_status = UnicodeAttribute()
+    run_id = UnicodeAttribute(null=True)
+    outputs = JSONAttribute(null=True)  # {output name: resource_id}, written by the runner
+    logs = JSONAttribute(null=True)  # {log name: resource_id}, written by the runner
+    update_date = UnicodeAttribute(null=True)
+
+
+class UserModel(Model):
+    """A user; the single-user mode has just `default` with an empty password."""
+
+    class Meta(_Meta):
+        table_name = SETTINGS.users_table
+
+    username = UnicodeAttribute(hash_key=True)
+    password_hash = UnicodeAttribute(default="")
+    display_name = UnicodeAttribute(default="")
+    active = NumberAttribute(default=1)
+    insertion_date = UnicodeAttribute()
+
+
+ALL_MODELS = (NodeModel, GraphModel, GraphNodeModel, UserModel)
+
+
+def create_tables() -> None:
+    """Create every table that does not exist yet (local stack and tests; CloudFormation on AWS)."""
+    for model in ALL_MODELS:
+        if not model.exists():
+            model.create_table(wait=True)

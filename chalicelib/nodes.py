@@ -1,0 +1,265 @@
+"""Nodes (operations and files): defaults per base node, input sanitising, and the operations library."""
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from pynamodb.exceptions import DoesNotExist
+
+from . import search
+from .enums import FILE_KIND, BaseNodeNames, NodeRunningStatus, NodeStatus, ParameterTypes
+from .errors import BadRequestError, ConflictError, ForbiddenError, NotFoundError
+from .models import NodeModel
+from .util import new_id, now
+
+LISTING = "node"
+_LOGS = ("stderr", "stdout", "worker")
+_DEFAULT_CMD = {
+    BaseNodeNames.PYTHON: ("python", "# inputs, outputs and params are dicts; write your outputs' files\n"),
+    BaseNodeNames.BASH_JINJA2: ("sh", "set -e\n\n"),
+}
+_TITLES = {
+    BaseNodeNames.PYTHON: "New python operation",
+    BaseNodeNames.BASH_JINJA2: "New bash operation",
+    BaseNodeNames.FILE: "New file",
+}
+
+
+def _parameter(name: str, parameter_type: str, value: Any, publicable: bool = False) -> dict:
+    return {
+        "name": name,
+        "parameter_type": parameter_type,
+        "value": value,
+        "mutable_type": False,
+        "removable": False,
+        "publicable": publicable,
+        "widget": None,
+    }
+
+
+def default_node(base_node_name: str, author: str) -> dict:
+    """The empty operation of a base node, as `GET /nodes/{python|bash_jinja2|file}` returns it."""
+    if base_node_name not in BaseNodeNames.ALL:
+        raise NotFoundError(f"Unknown base node `{base_node_name}`")
+    node: dict[str, Any] = {
+        "_id": new_id(),
+        "title": _TITLES[base_node_name],
+        "description": "",
+        "base_node_name": base_node_name,
+        "parent_node_id": None,
+        "successor_node_id": None,
+        "inputs": [],
+        "outputs": [],
+        "parameters": [],
+        "logs": [],
+        "node_running_status": NodeRunningStatus.CREATED,
+        "node_status": NodeStatus.CREATED,
+        "cache_url": "",
+        "x": 0,
+        "y": 0,
+        "author": author,
+        "starred": False,
+    }
+    if base_node_name == BaseNodeNames.FILE:
+        node["outputs"] = [{"name": "out", "file_type": FILE_KIND, "resource_id": None}]
+        node["node_running_status"] = NodeRunningStatus.STATIC
+        return node
+    mode, cmd = _DEFAULT_CMD[base_node_name]
+    node["parameters"] = [
+        _parameter("_cmd", ParameterTypes.CODE, {"mode": mode, "value": cmd}),
+        _parameter("_cacheable", ParameterTypes.BOOL, True),
+        _parameter("_timeout", ParameterTypes.INT, 600, publicable=True),
+    ]
+    node["logs"] = [{"name": name, "file_type": FILE_KIND, "resource_id": None} for name in _LOGS]
+    return node
+
+
+def _expect(value: Any, kind: type | tuple[type, ...], where: str) -> Any:
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+        raise BadRequestError(f"`{where}` must be of type {names}")
+    return value
+
+
+def _name(item: dict, where: str) -> str:
+    name = _expect(item.get("name"), str, f"{where}.name")
+    if not name:
+        raise BadRequestError(f"`{where}.name` must not be empty")
+    return name
+
+
+def _unique(items: list[dict], where: str) -> None:
+    names = [item["name"] for item in items]
+    duplicates = sorted({name for name in names if names.count(name) > 1})
+    if duplicates:
+        raise BadRequestError(f"`{where}` has duplicate names: {', '.join(duplicates)}")
+
+
+def _clean_input(raw: Any, where: str) -> dict:
+    _expect(raw, dict, where)
+    values = []
+    for j, value in enumerate(_expect(raw.get("values", []), list, f"{where}.values")):
+        _expect(value, dict, f"{where}.values[{j}]")
+        values.append(
+            {
+                "node_id": _expect(value.get("node_id"), str, f"{where}.values[{j}].node_id"),
+                "output_id": _expect(value.get("output_id"), str, f"{where}.values[{j}].output_id"),
+                "resource_id": value.get("resource_id"),
+            }
+        )
+    file_types = _expect(raw.get("file_types", [FILE_KIND]), list, f"{where}.file_types")
+    return {
+        "name": _name(raw, where),
+        "file_types": [_expect(t, str, f"{where}.file_types") for t in file_types],
+        "values": values,
+        "min_count": _expect(raw.get("min_count", 1), int, f"{where}.min_count"),
+        "max_count": _expect(raw.get("max_count", 1), int, f"{where}.max_count"),
+    }
+
+
+def _clean_output(raw: Any, where: str) -> dict:
+    _expect(raw, dict, where)
+    resource_id = raw.get("resource_id")
+    if resource_id is not None:
+        _expect(resource_id, str, f"{where}.resource_id")
+    return {
+        "name": _name(raw, where),
+        "file_type": _expect(raw.get("file_type", FILE_KIND), str, f"{where}.file_type"),
+        "resource_id": resource_id,
+    }
+
+
+def _clean_parameter(raw: Any, where: str) -> dict:
+    _expect(raw, dict, where)
+    parameter_type = _expect(raw.get("parameter_type", ParameterTypes.STR), str, f"{where}.parameter_type")
+    if parameter_type not in ParameterTypes.ALL:
+        raise BadRequestError(f"`{where}.parameter_type` `{parameter_type}` is not one of {sorted(ParameterTypes.ALL)}")
+    cleaned = _parameter(_name(raw, where), parameter_type, raw.get("value"))
+    for flag in ("mutable_type", "removable", "publicable"):
+        cleaned[flag] = bool(raw.get(flag, cleaned[flag]))
+    cleaned["widget"] = raw.get("widget")
+    return cleaned
+
+
+def clean_node(raw: Any, author: str, where: str = "node") -> dict:
+    """Turn a client's node JSON into a well-formed node, or say precisely what is wrong with it (400)."""
+    _expect(raw, dict, where)
+    base_node_name = raw.get("base_node_name")
+    if base_node_name not in BaseNodeNames.ALL:
+        raise BadRequestError(f"`{where}.base_node_name` must be one of {sorted(BaseNodeNames.ALL)}")
+    node = default_node(base_node_name, author)
+    node["_id"] = _expect(raw.get("_id") or node["_id"], str, f"{where}._id")
+    for field in ("title", "description"):
+        node[field] = _expect(raw.get(field, node[field]) or "", str, f"{where}.{field}")
+    for field in ("parent_node_id", "successor_node_id"):
+        value = raw.get(field, raw.get(field[: -len("_id")]))
+        node[field] = None if value is None else _expect(value, str, f"{where}.{field}")
+    for field in ("x", "y"):
+        node[field] = _expect(raw.get(field, 0), (int, float), f"{where}.{field}")
+    node["starred"] = bool(raw.get("starred", False))
+    node["node_status"] = raw.get("node_status") if raw.get("node_status") in NodeStatus.ALL else NodeStatus.CREATED
+    for field, clean in (("inputs", _clean_input), ("outputs", _clean_output),
+                         ("parameters", _clean_parameter), ("logs", _clean_output)):
+        if field in raw:
+            items = _expect(raw[field], list, f"{where}.{field}")
+            node[field] = [clean(item, f"{where}.{field}[{i}]") for i, item in enumerate(items)]
+            _unique(node[field], f"{where}.{field}")
+    if base_node_name == BaseNodeNames.FILE:
+        node["node_running_status"] = NodeRunningStatus.STATIC
+    return node
+
+
+def get_parameter(node: dict, name: str) -> dict | None:
+    """A node's parameter by name, or None."""
+    return next((p for p in node.get("parameters", []) if p["name"] == name), None)
+
+
+def command_text(node: dict) -> str:
+    """The script of an operation: `_cmd` (current) or `cmd` (the seed's older examples)."""
+    parameter = get_parameter(node, "_cmd") or get_parameter(node, "cmd")
+    if parameter is None:
+        return ""
+    value = parameter["value"]
+    if isinstance(value, dict):
+        value = value.get("value", "")
+    return value if isinstance(value, str) else ""
+
+
+# --- the operations library -------------------------------------------------------------------
+
+
+def _to_dict(model: NodeModel, user: str) -> dict:
+    node = dict(model.body)
+    node.update(
+        {
+            "_id": model.id,
+            "author": model.author,
+            "node_status": model.node_status,
+            "insertion_date": model.insertion_date,
+            "update_date": model.update_date,
+            "_readonly": model.author != user,
+        }
+    )
+    return node
+
+
+def _load(node_id: str) -> NodeModel:
+    try:
+        return NodeModel.get(node_id)
+    except DoesNotExist as exc:
+        raise NotFoundError(f"Node `{node_id}` not found") from exc
+
+
+def get_node(node_id: str, user: str) -> dict:
+    """A stored node, or the default node of a base node name (the seed's special ids)."""
+    if node_id in BaseNodeNames.ALL:
+        return default_node(node_id, user)
+    return _to_dict(_load(node_id), user)
+
+
+def save_node(node: dict, user: str, node_status: str | None = None) -> dict:
+    """Create or update an operation; approved operations are immutable."""
+    try:
+        existing: NodeModel | None = NodeModel.get(node["_id"])
+    except DoesNotExist:
+        existing = None
+    if existing is not None:
+        if existing.author != user:
+            raise ForbiddenError(f"Node `{node['_id']}` belongs to `{existing.author}` and is read only")
+        if existing.node_status != NodeStatus.CREATED:
+            raise ConflictError(f"Node `{node['_id']}` is {existing.node_status} and cannot be changed")
+    stamp = now()
+    body = copy.deepcopy(node)
+    for field in ("_id", "author", "node_status", "insertion_date", "update_date", "_readonly"):
+        body.pop(field, None)
+    model = NodeModel(
+        node["_id"],
+        listing=LISTING,
+        author=user,
+        title=node["title"],
+        description=node["description"],
+        base_node_name=node["base_node_name"],
+        node_status=node_status or NodeStatus.CREATED,
+        insertion_date=existing.insertion_date if existing else stamp,
+        update_date=stamp,
+        body=body,
+    )
+    model.save()
+    return _to_dict(model, user)
+
+
+def search_nodes(query: dict, user: str) -> tuple[list[dict], int]:
+    """Nodes matching the search body of `POST /search_nodes`, newest first, and their total count."""
+    request = search.parse_request(query, extra_lists=("base_node_names",))
+    statuses = set(request.statuses)
+    base_node_names = set(request.lists["base_node_names"])
+
+    def keep(model: NodeModel) -> bool:
+        return (
+            (not statuses or model.node_status in statuses)
+            and (not base_node_names or model.base_node_name in base_node_names)
+            and search.matches_text(request.text, model.title, model.description)
+        )
+
+    models = search.query_listing(NodeModel, LISTING, request.author)
+    return search.page([m for m in models if keep(m)], request, lambda m: _to_dict(m, user))

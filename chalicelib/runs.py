@@ -1,0 +1,206 @@
+"""Running a graph: APPROVE starts a named execution; the runner reports node and graph statuses here."""
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from typing import Any
+
+from botocore.exceptions import ClientError
+from pynamodb.exceptions import DoesNotExist, UpdateError
+
+import stepfunctions
+
+from . import aws
+from .enums import BaseNodeNames, GraphRunningStatus, NodeRunningStatus
+from .errors import ConflictError
+from .graphs import load_model, node_from_item, node_items
+from .models import GraphModel, GraphNodeModel
+from .settings import SETTINGS
+from .util import now
+
+
+class StaleRun(Exception):
+    """A runner call for a run that is no longer the graph's current run; it must change nothing."""
+
+
+def state_machine_name(graph_id: str, definition: str) -> str:
+    """Named by graph and definition hash (80-character limit): a state machine is never updated.
+
+    UpdateStateMachine is eventually consistent, so an execution started right after it may run
+    the old definition; an immutable, content-named machine cannot, and an unchanged graph reuses it.
+    """
+    digest = hashlib.sha256(definition.encode()).hexdigest()[:16]
+    return f"plynx-{graph_id[:48]}-{digest}"
+
+
+def _run_id(graph_id: str) -> str:
+    stamp = now().replace("-", "").replace(":", "").replace(" ", "T").replace(".", "")
+    return f"{graph_id[:48]}-{stamp}-{secrets.token_hex(3)}"[:80]
+
+
+def _deploy(graph: dict, model: GraphModel) -> str:
+    """Create the graph's state machine (idempotent for an unchanged graph) and drop the previous one."""
+    sfn = aws.client("stepfunctions")
+    definition = json.dumps(stepfunctions.compile_graph(graph, SETTINGS.runner_function), sort_keys=True)
+    arn = sfn.create_state_machine(
+        name=state_machine_name(graph["_id"], definition),
+        definition=definition,
+        roleArn=SETTINGS.state_machine_role_arn,
+        type="STANDARD",
+    )["stateMachineArn"]
+    previous, model.state_machine_arn = model.state_machine_arn, arn
+    if previous and previous != arn:
+        # No run of this graph is active (start_run checked), so nothing executes on it.
+        try:
+            sfn.delete_state_machine(stateMachineArn=previous)
+        except ClientError:
+            pass  # already gone; nothing to clean
+    return arn
+
+
+def start_run(graph: dict) -> GraphModel:
+    """Queue every operation and start an execution named by the new run id."""
+    model = load_model(graph["_id"])
+    run_id = _run_id(graph["_id"])
+    try:
+        model.update(
+            actions=[
+                GraphModel.graph_running_status.set(GraphRunningStatus.READY),
+                GraphModel.run_id.set(run_id),
+                GraphModel.error.remove(),
+                GraphModel.update_date.set(now()),
+            ],
+            condition=~GraphModel.graph_running_status.is_in(*GraphRunningStatus.ACTIVE),
+        )
+    except UpdateError as exc:
+        raise ConflictError(f"Graph `{graph['_id']}` is already running") from exc
+    stamp = now()
+    with GraphNodeModel.batch_write() as batch:
+        for item in node_items(graph["_id"]):
+            is_file = item.body["base_node_name"] == BaseNodeNames.FILE
+            item.node_running_status = NodeRunningStatus.STATIC if is_file else NodeRunningStatus.IN_QUEUE
+            item.run_id = run_id
+            item.outputs = None
+            item.logs = None
+            item.update_date = stamp
+            batch.save(item)
+    try:
+        state_machine_arn = _deploy(graph, model)
+        execution = aws.client("stepfunctions").start_execution(
+            stateMachineArn=state_machine_arn,
+            name=run_id,
+            input=json.dumps({"graph_id": graph["_id"], "run_id": run_id}),
+        )
+    except ClientError as exc:
+        finalize(graph["_id"], run_id, GraphRunningStatus.FAILED, {"Error": "StartFailed", "Cause": str(exc)})
+        raise
+    model.update(
+        actions=[
+            GraphModel.execution_arn.set(execution["executionArn"]),
+            GraphModel.state_machine_arn.set(model.state_machine_arn),
+        ]
+    )
+    return model
+
+
+# --- called by the runner ----------------------------------------------------------------------
+
+
+def mark_graph_running(graph_id: str, run_id: str) -> None:
+    """The execution has begun."""
+    try:
+        GraphModel(graph_id).update(
+            actions=[
+                GraphModel.graph_running_status.set(GraphRunningStatus.RUNNING),
+                GraphModel.update_date.set(now()),
+            ],
+            condition=GraphModel.run_id == run_id,
+        )
+    except UpdateError as exc:
+        raise StaleRun(f"Run `{run_id}` is not the current run of graph `{graph_id}`") from exc
+
+
+def claim_node(graph_id: str, node_id: str, run_id: str) -> dict:
+    """Mark an operation RUNNING for this run and return it."""
+    item = GraphNodeModel(graph_id, node_id)
+    try:
+        item.update(
+            actions=[
+                GraphNodeModel.node_running_status.set(NodeRunningStatus.RUNNING),
+                GraphNodeModel.update_date.set(now()),
+            ],
+            condition=GraphNodeModel.run_id == run_id,
+        )
+    except UpdateError as exc:
+        raise StaleRun(f"Node `{node_id}` is not part of run `{run_id}`") from exc
+    return node_from_item(GraphNodeModel.get(graph_id, node_id, consistent_read=True))
+
+
+def input_resources(graph_id: str, node: dict) -> dict[str, list[str]]:
+    """The resource ids behind each input of a node, from the nodes it reads."""
+    upstream_ids = {v["node_id"] for i in node["inputs"] for v in i["values"]}
+    upstream = {
+        item.node_id: node_from_item(item)
+        for item in GraphNodeModel.batch_get([(graph_id, node_id) for node_id in upstream_ids],
+                                             consistent_read=True)
+    }
+    resolved: dict[str, list[str]] = {}
+    for node_input in node["inputs"]:
+        ids = []
+        for value in node_input["values"]:
+            source = upstream.get(value["node_id"])
+            output = next((o for o in (source or {}).get("outputs", []) if o["name"] == value["output_id"]), None)
+            if output is None or not output.get("resource_id"):
+                raise LookupError(
+                    f"Input `{node_input['name']}`: output `{value['output_id']}` of node "
+                    f"`{value['node_id']}` has no resource"
+                )
+            ids.append(output["resource_id"])
+        resolved[node_input["name"]] = ids
+    return resolved
+
+
+def finish_node(graph_id: str, node_id: str, run_id: str, status: str,
+                outputs: dict[str, str], logs: dict[str, str]) -> None:
+    """Record an operation's final status with its output and log resources."""
+    try:
+        GraphNodeModel(graph_id, node_id).update(
+            actions=[
+                GraphNodeModel.node_running_status.set(status),
+                GraphNodeModel.outputs.set(outputs),
+                GraphNodeModel.logs.set(logs),
+                GraphNodeModel.update_date.set(now()),
+            ],
+            condition=GraphNodeModel.run_id == run_id,
+        )
+    except UpdateError as exc:
+        raise StaleRun(f"Node `{node_id}` is not part of run `{run_id}`") from exc
+
+
+def finalize(graph_id: str, run_id: str, status: str, error: Any = None) -> None:
+    """End a run: the graph's final status; operations that never ran become CANCELED."""
+    try:
+        model = GraphModel.get(graph_id, consistent_read=True)
+    except DoesNotExist:
+        return
+    if model.run_id != run_id:
+        raise StaleRun(f"Run `{run_id}` is not the current run of graph `{graph_id}`")
+    if status != GraphRunningStatus.SUCCESS:
+        for item in node_items(graph_id):
+            if item.node_running_status == NodeRunningStatus.IN_QUEUE:
+                try:
+                    item.update(
+                        actions=[GraphNodeModel.node_running_status.set(NodeRunningStatus.CANCELED)],
+                        condition=(GraphNodeModel.run_id == run_id)
+                        & (GraphNodeModel.node_running_status == NodeRunningStatus.IN_QUEUE),
+                    )
+                except UpdateError:
+                    pass  # it started meanwhile; its runner records its own end
+    actions = [GraphModel.graph_running_status.set(status), GraphModel.update_date.set(now())]
+    if error:
+        actions.append(GraphModel.error.set(json.dumps(error)[:10_000]))
+    try:
+        model.update(actions=actions, condition=GraphModel.run_id == run_id)
+    except UpdateError as exc:
+        raise StaleRun(f"Run `{run_id}` is not the current run of graph `{graph_id}`") from exc

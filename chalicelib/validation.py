@@ -1,0 +1,135 @@
+"""Validation trees in the seed's shape: {target, object_id, validation_code, children}."""
+from __future__ import annotations
+
+from collections import deque
+from typing import Any
+
+from .enums import BaseNodeNames, ParameterTypes, ValidationCode, ValidationTargetType
+from .nodes import command_text
+
+
+def error(target: str, object_id: str, code: str, children: list[dict] | None = None) -> dict:
+    """One node of a validation tree."""
+    return {"target": target, "object_id": object_id, "validation_code": code, "children": children or []}
+
+
+def _valid_value(parameter_type: str, value: Any) -> bool:
+    if parameter_type == ParameterTypes.INT:
+        if isinstance(value, bool):
+            return False
+        try:
+            return int(str(value).strip()) is not None
+        except ValueError:
+            return False
+    if parameter_type == ParameterTypes.FLOAT:
+        if isinstance(value, bool):
+            return False
+        try:
+            float(str(value).strip())
+            return True
+        except ValueError:
+            return False
+    if parameter_type == ParameterTypes.BOOL:
+        return isinstance(value, bool)
+    if parameter_type in (ParameterTypes.LIST_STR, ParameterTypes.LIST_INT):
+        if not isinstance(value, list):
+            return False
+        return parameter_type == ParameterTypes.LIST_STR or all(_valid_value(ParameterTypes.INT, v) for v in value)
+    if parameter_type == ParameterTypes.CODE:
+        return isinstance(value, dict) and isinstance(value.get("value", ""), str)
+    if parameter_type == ParameterTypes.ENUM:
+        return isinstance(value, dict) and isinstance(value.get("values"), list)
+    return value is None or isinstance(value, (str, int, float))
+
+
+def parameter_errors(node: dict) -> list[dict]:
+    """INVALID_VALUE for a value that does not fit its type; MISSING_PARAMETER for an empty command."""
+    errors = []
+    for parameter in node.get("parameters", []):
+        if not _valid_value(parameter["parameter_type"], parameter["value"]):
+            errors.append(error(ValidationTargetType.PARAMETER, parameter["name"], ValidationCode.INVALID_VALUE))
+    if node["base_node_name"] in BaseNodeNames.OPERATIONS and not command_text(node).strip():
+        errors.append(error(ValidationTargetType.PARAMETER, "_cmd", ValidationCode.MISSING_PARAMETER))
+    return errors
+
+
+def validate_node(node: dict) -> dict | None:
+    """Errors of an operation on its own (POST /nodes VALIDATE and APPROVE)."""
+    children = parameter_errors(node)
+    if not children:
+        return None
+    return error(ValidationTargetType.NODE, node["_id"], ValidationCode.IN_DEPENDENTS, children)
+
+
+def _input_errors(node: dict, by_id: dict[str, dict]) -> list[dict]:
+    errors = []
+    for node_input in node.get("inputs", []):
+        values = node_input["values"]
+        if len(values) < node_input["min_count"]:
+            errors.append(error(ValidationTargetType.INPUT, node_input["name"], ValidationCode.MISSING_INPUT))
+            continue
+        if 0 <= node_input["max_count"] < len(values):
+            errors.append(error(ValidationTargetType.INPUT, node_input["name"], ValidationCode.INVALID_VALUE))
+            continue
+        for value in values:
+            source = by_id.get(value["node_id"])
+            outputs = {o["name"] for o in source["outputs"]} if source else set()
+            if value["output_id"] not in outputs:
+                errors.append(error(ValidationTargetType.INPUT, node_input["name"], ValidationCode.MISSING_INPUT))
+                break
+    return errors
+
+
+def _file_errors(node: dict) -> list[dict]:
+    return [
+        error(ValidationTargetType.PROPERTY, output["name"], ValidationCode.MISSING_INPUT)
+        for output in node["outputs"]
+        if not output.get("resource_id")
+    ]
+
+
+def cycle_nodes(nodes: list[dict]) -> set[str]:
+    """Ids of nodes on or behind a cycle (Kahn's algorithm leaves exactly those)."""
+    ids = {node["_id"] for node in nodes}
+    indegree = {node["_id"]: 0 for node in nodes}
+    dependents: dict[str, list[str]] = {node_id: [] for node_id in ids}
+    for node in nodes:
+        for upstream in {v["node_id"] for i in node.get("inputs", []) for v in i["values"]} & ids:
+            indegree[node["_id"]] += 1
+            dependents[upstream].append(node["_id"])
+    ready = deque(node_id for node_id, degree in indegree.items() if degree == 0)
+    while ready:
+        for dependent in dependents[ready.popleft()]:
+            indegree[dependent] -= 1
+            if indegree[dependent] == 0:
+                ready.append(dependent)
+    return {node_id for node_id, degree in indegree.items() if degree > 0}
+
+
+def validate_graph(graph: dict, deprecated: set[str] = frozenset()) -> dict | None:
+    """The whole graph's validation tree, or None when it may run."""
+    nodes = graph["nodes"]
+    if not nodes:
+        return error(ValidationTargetType.GRAPH, graph["_id"], ValidationCode.EMPTY_GRAPH)
+    by_id = {node["_id"]: node for node in nodes}
+    in_cycle = cycle_nodes(nodes)
+    children = []
+    for node in nodes:
+        if node["base_node_name"] == BaseNodeNames.FILE:
+            node_errors = _file_errors(node)
+        else:
+            node_errors = _input_errors(node, by_id) + parameter_errors(node)
+        if node["_id"] in in_cycle:
+            node_errors.extend(
+                error(ValidationTargetType.INPUT, i["name"], ValidationCode.IN_DEPENDENTS)
+                for i in node.get("inputs", [])
+                if any(v["node_id"] in in_cycle for v in i["values"])
+            )
+        if node.get("parent_node_id") in deprecated:
+            node_errors.append(error(ValidationTargetType.NODE, node["_id"], ValidationCode.DEPRECATED_NODE))
+        if node_errors:
+            children.append(error(ValidationTargetType.NODE, node["_id"], ValidationCode.IN_DEPENDENTS, node_errors))
+    if not children:
+        return None
+    return error(ValidationTargetType.GRAPH, graph["_id"], ValidationCode.IN_DEPENDENTS, children)
+

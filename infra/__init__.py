@@ -1,0 +1,1 @@
+"""Infrastructure: the local stack (infra/local) and, later, the cloud deployment."""

@@ -1,0 +1,200 @@
+"""The WSGI front of the embedded moto server: Lambda Invoke is served in-process, the rest goes to moto.
+
+moto's Step Functions interpreter calls Lambda with boto3 at ``http://localhost:$MOTO_PORT``. Instead of
+moto's Lambda (which needs Docker and ``create_function``), this front runs the project's runner
+handler directly, in the request's thread, so a Parallel state's branches run concurrently.
+
+A raised exception is reported the way Lambda reports it (200, ``X-Amz-Function-Error: Unhandled``,
+``{"errorMessage", "errorType", "stackTrace"}``) so that Retry/Catch match on ``errorType``.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import threading
+import time
+import traceback
+import uuid
+from typing import Any, Callable, Iterable
+from urllib.parse import unquote
+
+LOG = logging.getLogger(__name__)
+
+Handler = Callable[[Any, Any], Any]
+WSGIApp = Callable[[dict, Callable], Iterable[bytes]]
+
+_INVOKE_PATH = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/invocations/?$")
+
+# DynamoDB operations that change nothing; every other request to moto counts as a possible change.
+_READ_ONLY_TARGETS = frozenset(
+    {
+        "GetItem",
+        "BatchGetItem",
+        "Query",
+        "Scan",
+        "TransactGetItems",
+        "DescribeTable",
+        "ListTables",
+        "DescribeTimeToLive",
+        "DescribeContinuousBackups",
+        "ListTagsOfResource",
+        "DescribeEndpoints",
+    }
+)
+
+DEFAULT_TIMEOUT_SECONDS = 900
+
+
+class LambdaContext:
+    """The parts of the Lambda context object a handler usually reads."""
+
+    def __init__(self, function_name: str, invoked_function_arn: str, timeout_seconds: int) -> None:
+        self.function_name = function_name
+        self.function_version = "$LATEST"
+        self.invoked_function_arn = invoked_function_arn
+        self.memory_limit_in_mb = 1024
+        self.aws_request_id = str(uuid.uuid4())
+        self.log_group_name = f"/aws/lambda/{function_name}"
+        self.log_stream_name = f"local/{self.aws_request_id}"
+        self.identity = None
+        self.client_context = None
+        self._deadline = time.monotonic() + timeout_seconds
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+def parse_function_name(raw: str) -> tuple[str, str]:
+    """Return (function name, invoked ARN) for a plain name, ``name:qualifier``, or a full/partial ARN."""
+    name = unquote(raw)
+    region = os.environ.get("AWS_DEFAULT_REGION") or os.environ.get("AWS_REGION") or "us-east-1"
+    account = os.environ.get("PLYNX_ACCOUNT_ID", "123456789012")
+    if name.startswith("arn:"):
+        # arn:aws:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER]
+        parts = name.split(":")
+        function = parts[6] if len(parts) > 6 else parts[-1]
+        return function, name
+    parts = name.split(":")
+    if len(parts) >= 3 and parts[1] == "function":
+        # ACCOUNT:function:NAME[:QUALIFIER]
+        return parts[2], f"arn:aws:lambda:{region}:{name}"
+    function = parts[0]
+    return function, f"arn:aws:lambda:{region}:{account}:function:{name}"
+
+
+def error_payload(exc: BaseException) -> dict:
+    """Lambda's body for an unhandled exception (Python runtime format: the handler's frames only)."""
+    tb = exc.__traceback__
+    if tb is not None and tb.tb_frame.f_code.co_filename == __file__:
+        tb = tb.tb_next
+    return {
+        "errorMessage": str(exc),
+        "errorType": type(exc).__name__,
+        "stackTrace": traceback.format_list(traceback.extract_tb(tb)),
+    }
+
+
+class LambdaFront:
+    """WSGI app: ``POST /2015-03-31/functions/<name>/invocations`` runs the handler, the rest goes to moto."""
+
+    def __init__(
+        self,
+        moto_app: WSGIApp,
+        handler_getter: Callable[[], Handler],
+        timeout_seconds: int = DEFAULT_TIMEOUT_SECONDS,
+    ) -> None:
+        self._moto_app = moto_app
+        self._handler_getter = handler_getter
+        self._timeout_seconds = timeout_seconds
+        # Bumped *after* each request that may have changed moto's state has been applied; the
+        # snapshotter compares it with the value it read before its last save.
+        self.changes = 0
+
+    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        match = _INVOKE_PATH.match(environ.get("PATH_INFO", ""))
+        if match and environ.get("REQUEST_METHOD") == "POST":
+            try:
+                return self._invoke(match.group("name"), environ, start_response)
+            finally:
+                self.changes += 1
+        read_only = self._is_read_only(environ)
+        result = self._moto_app(environ, start_response)
+        if not read_only:
+            self.changes += 1
+        return result
+
+    @staticmethod
+    def _is_read_only(environ: dict) -> bool:
+        target = environ.get("HTTP_X_AMZ_TARGET") or ""
+        if target.startswith("DynamoDB_"):
+            return target.rsplit(".", 1)[-1] in _READ_ONLY_TARGETS
+        # S3 reads (and moto's own GET endpoints); Step Functions, IAM and STS always POST.
+        return not target and environ.get("REQUEST_METHOD") in ("GET", "HEAD")
+
+    # -- Lambda Invoke --------------------------------------------------------------------------
+
+    def _invoke(self, raw_name: str, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        function_name, function_arn = parse_function_name(raw_name)
+        body = _read_body(environ)
+        invocation_type = environ.get("HTTP_X_AMZ_INVOCATION_TYPE", "RequestResponse")
+        try:
+            event = json.loads(body.decode("utf-8")) if body.strip() else {}
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            return _respond(
+                start_response,
+                "400 Bad Request",
+                {"Type": "User", "message": f"Could not parse request body into json: {exc}"},
+                {"x-amzn-ErrorType": "InvalidRequestContentException"},
+            )
+        if invocation_type == "DryRun":
+            return _respond(start_response, "204 No Content", None, {})
+        context = LambdaContext(function_name, function_arn, self._timeout_seconds)
+        if invocation_type == "Event":
+            threading.Thread(
+                target=self._run, args=(event, context), name=f"lambda-event-{function_name}", daemon=True
+            ).start()
+            return _respond(start_response, "202 Accepted", None, {})
+        ok, payload = self._run(event, context)
+        headers = {"X-Amz-Executed-Version": "$LATEST", "x-amzn-RequestId": context.aws_request_id}
+        if not ok:
+            headers["X-Amz-Function-Error"] = "Unhandled"
+        return _respond(start_response, "200 OK", payload, headers)
+
+    def _run(self, event: Any, context: LambdaContext) -> tuple[bool, Any]:
+        try:
+            handler = self._handler_getter()
+            result = handler(event, context)
+        except Exception as exc:  # noqa: BLE001 - every runner error becomes a Lambda function error
+            LOG.info("%s raised %s: %s", context.function_name, type(exc).__name__, exc)
+            return False, error_payload(exc)
+        try:
+            json.dumps(result)
+        except (TypeError, ValueError) as exc:
+            return False, {
+                "errorMessage": f"Unable to marshal response: {exc}",
+                "errorType": "Runtime.MarshalError",
+                "stackTrace": [],
+            }
+        return True, result
+
+
+def _read_body(environ: dict) -> bytes:
+    stream = environ.get("wsgi.input")
+    if stream is None:
+        return b""
+    length = environ.get("CONTENT_LENGTH")
+    if length:
+        return stream.read(int(length))
+    if environ.get("wsgi.input_terminated") or "chunked" in environ.get("HTTP_TRANSFER_ENCODING", ""):
+        return stream.read()
+    return b""
+
+
+def _respond(start_response: Callable, status: str, payload: Any, headers: dict) -> list[bytes]:
+    body = b"" if status.startswith(("202", "204")) else json.dumps(payload).encode("utf-8")
+    header_list = [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
+    header_list.extend(headers.items())
+    start_response(status, header_list)
+    return [body]

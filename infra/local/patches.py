@@ -1,0 +1,181 @@
+"""In-process patches of moto's Step Functions interpreter (moto 5.2.5), applied while a stack runs.
+
+1. ``boto_client_for`` builds a new boto3 client for every Task state; building one costs more CPU
+   than the Task itself. The patch caches one client per (region, service, endpoint). boto3 clients
+   are thread-safe; the pool is sized for wide Parallel states.
+2. ``states:startExecution[.sync[:2]]`` and ``ecs:runTask[.sync]`` integrations pass the ASL's
+   PascalCase parameter names straight to boto3 (``Input``, ``StateMachineArn``...) and read its
+   camelCase answers as if they were PascalCase. The base class's ``_to_boto_request`` /
+   ``_from_boto_response`` already convert names using botocore's shapes; moto just never calls
+   them. The patch calls them for the Step Functions and ECS integrations only, and turns boto3's
+   datetimes into epoch milliseconds (as AWS does) so the state's output stays JSON.
+
+Both are undone by :func:`unpatch`.
+"""
+from __future__ import annotations
+
+import datetime
+import functools
+import sys
+import threading
+from typing import Any, Callable
+
+from botocore.exceptions import UnknownServiceError
+
+_LOCK = threading.Lock()
+_MISSING = object()
+_ORIGINALS: list[tuple[Any, str, Any]] = []
+_CLIENTS: dict[tuple, Any] = {}
+
+
+def _set(owner: Any, name: str, value: Any) -> None:
+    _ORIGINALS.append((owner, name, vars(owner).get(name, _MISSING)))
+    setattr(owner, name, value)
+
+
+def patch(connect_host: str = "localhost") -> None:
+    """Apply the patches (idempotent)."""
+    with _LOCK:
+        if _ORIGINALS:
+            return
+        _patch_boto_client_for(connect_host)
+        _patch_param_casing()
+
+
+def unpatch() -> None:
+    with _LOCK:
+        while _ORIGINALS:
+            owner, name, value = _ORIGINALS.pop()
+            if value is _MISSING:
+                delattr(owner, name)
+            else:
+                setattr(owner, name, value)
+        _CLIENTS.clear()
+
+
+# -- 1. one boto3 client per (region, service) ------------------------------------------------------
+
+
+def _patch_boto_client_for(connect_host: str) -> None:
+    # Import every module that imported boto_client_for by name, then swap it in each of them.
+    import moto.stepfunctions.parser.asl.component.state.exec.state_task.lambda_eval_utils  # noqa: F401
+    import moto.stepfunctions.parser.asl.component.state.exec.state_map.item_reader.eval.resource_eval_s3  # noqa: F401,E501
+    import moto.stepfunctions.parser.asl.component.state.exec.state_map.result_writer.resource_eval.resource_eval_s3  # noqa: F401,E501
+    import moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_factory  # noqa: F401,E501
+    import moto.stepfunctions.parser.asl.utils.boto_client as boto_client_module
+
+    original = boto_client_module.boto_client_for
+    cached = _make_cached_boto_client_for(original, connect_host)
+    for module in list(sys.modules.values()):
+        if module is None or not getattr(module, "__name__", "").startswith("moto.stepfunctions"):
+            continue
+        if getattr(module, "boto_client_for", None) is original:
+            _set(module, "boto_client_for", cached)
+
+
+def _make_cached_boto_client_for(original: Callable, connect_host: str) -> Callable:
+    import boto3
+    from botocore.config import Config
+    from moto.core.models import botocore_stubber
+    from moto.settings import moto_server_port
+    from moto.stepfunctions.parser.asl.component.common.timeouts.timeout import TimeoutSeconds
+
+    @functools.wraps(original)
+    def boto_client_for(region: str, service: str, state_credentials: Any = None) -> Any:
+        if botocore_stubber.enabled:  # inside mock_aws: keep moto's own behaviour
+            return original(region=region, service=service, state_credentials=state_credentials)
+        endpoint = f"http://{connect_host}:{moto_server_port()}"
+        key = (region, service, endpoint)
+        client = _CLIENTS.get(key)
+        if client is None:
+            with _LOCK:
+                client = _CLIENTS.get(key)
+                if client is None:
+                    client = boto3.session.Session().client(
+                        service_name=service,
+                        region_name=region,
+                        endpoint_url=endpoint,
+                        aws_access_key_id="ak",
+                        aws_secret_access_key="sk",
+                        config=Config(
+                            parameter_validation=False,
+                            retries={"max_attempts": 0, "total_max_attempts": 1},
+                            connect_timeout=TimeoutSeconds.DEFAULT_TIMEOUT_SECONDS,
+                            read_timeout=TimeoutSeconds.DEFAULT_TIMEOUT_SECONDS,
+                            max_pool_connections=256,
+                        ),
+                    )
+                    _CLIENTS[key] = client
+        return client
+
+    return boto_client_for
+
+
+# -- 2. parameter/response name casing for states:startExecution and ecs:runTask -----------------
+
+
+@functools.lru_cache(maxsize=None)
+def _operation_model(service: str, snake_action: str) -> Any:
+    import botocore.session
+    from botocore import xform_name
+
+    try:
+        service_model = botocore.session.get_session().get_service_model(service)
+    except UnknownServiceError:
+        return None
+    for operation in service_model.operation_names:
+        if xform_name(operation) == snake_action:
+            return service_model.operation_model(operation)
+    return None
+
+
+def _timestamps_to_epoch_millis(value: Any) -> Any:
+    """boto3 parses timestamps; a state's output must be JSON (AWS gives epoch milliseconds)."""
+    if isinstance(value, datetime.datetime):
+        return int(value.timestamp() * 1000)
+    if isinstance(value, dict):
+        for key, item in value.items():
+            value[key] = _timestamps_to_epoch_millis(item)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            value[index] = _timestamps_to_epoch_millis(item)
+    return value
+
+
+def _patch_param_casing() -> None:
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+        state_task_service_ecs,
+        state_task_service_sfn,
+    )
+
+    for cls in (state_task_service_sfn.StateTaskServiceSfn, state_task_service_ecs.StateTaskServiceEcs):
+        _patch_class(cls)
+
+
+def _patch_class(cls: type) -> None:
+    original_parameters = cls._normalise_parameters
+    original_response = cls._normalise_response
+
+    def _normalise_parameters(self, parameters, boto_service_name=None, service_action_name=None):  # type: ignore[no-untyped-def]
+        original_parameters(
+            self, parameters, boto_service_name=boto_service_name, service_action_name=service_action_name
+        )
+        model = _operation_model(
+            self._get_boto_service_name(boto_service_name), self._get_boto_service_action(service_action_name)
+        )
+        if model is not None and model.input_shape is not None:
+            self._to_boto_request(parameters, model.input_shape)
+
+    def _normalise_response(self, response, boto_service_name=None, service_action_name=None):  # type: ignore[no-untyped-def]
+        original_response(
+            self, response, boto_service_name=boto_service_name, service_action_name=service_action_name
+        )
+        model = _operation_model(
+            self._get_boto_service_name(boto_service_name), self._get_boto_service_action(service_action_name)
+        )
+        if model is not None and model.output_shape is not None:
+            self._from_boto_response(response, model.output_shape)
+        _timestamps_to_epoch_millis(response)
+
+    _set(cls, "_normalise_parameters", _normalise_parameters)
+    _set(cls, "_normalise_response", _normalise_response)

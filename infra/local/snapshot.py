@@ -1,0 +1,318 @@
+"""Persistence of the embedded moto's state: pickled backends, saved on a timer and at stop.
+
+moto has no snapshot of its own. The backends that hold the project's data (DynamoDB, S3, IAM and
+Step Functions) are plain Python objects, so they are pickled with a pickler that
+
+* re-creates ``threading.Lock``/``RLock`` on load (dispatch table), and
+* replaces an execution's live worker (interpreter environment, threads, boto clients) with a
+  frozen copy of its event history, which is all that ``GetExecutionHistory`` reads afterwards.
+
+S3 object bodies survive because moto's ``FakeKey`` pickles its value instead of its temporary
+file. Executions that were running when the snapshot was taken cannot resume; on load they are
+marked ABORTED with error ``Local.StackRestarted``.
+
+Writes are atomic (temp file in the same directory, fsync, ``os.replace``).
+"""
+from __future__ import annotations
+
+import copyreg
+import datetime
+import io
+import logging
+import os
+import pickle
+import tempfile
+import threading
+import time
+from typing import Any, Callable
+
+LOG = logging.getLogger(__name__)
+
+SNAPSHOT_FILE = "moto-state.pickle"
+FORMAT_VERSION = 1
+RESTART_ERROR = "Local.StackRestarted"
+RESTART_CAUSE = "The local stack was restarted while this execution was running; it cannot resume."
+
+_LOCK_TYPE = type(threading.Lock())
+_RLOCK_TYPE = type(threading.RLock())
+
+
+def _new_lock() -> Any:
+    return threading.Lock()
+
+
+def _new_rlock() -> Any:
+    return threading.RLock()
+
+
+def _reduce_lock(_lock: Any) -> tuple:
+    return _new_lock, ()
+
+
+def _reduce_rlock(_lock: Any) -> tuple:
+    return _new_rlock, ()
+
+
+class FrozenEventManager:
+    """Stands in for an execution's event manager after a restart: the history, read-only."""
+
+    def __init__(self, events: list) -> None:
+        self._events = events
+
+    def get_event_history(self) -> list:
+        return list(self._events)
+
+
+class FrozenEnvironment:
+    def __init__(self, events: list) -> None:
+        self.event_manager = FrozenEventManager(events)
+
+
+class FrozenExecutionWorker:
+    """What a pickled ExecutionWorker becomes: enough for GetExecutionHistory and StopExecution."""
+
+    def __init__(self, events: list | None) -> None:
+        self.env = FrozenEnvironment(events) if events is not None else None
+
+    def stop(self, stop_date: Any = None, error: Any = None, cause: Any = None) -> None:
+        """Nothing runs any more."""
+
+
+def _frozen_worker(events: list | None) -> FrozenExecutionWorker:
+    return FrozenExecutionWorker(events)
+
+
+def _worker_events(worker: Any) -> list | None:
+    env = getattr(worker, "env", None)
+    if env is None:
+        return None
+    return list(env.event_manager.get_event_history())
+
+
+def _dead_thread() -> None:
+    return None
+
+
+class _BackendPickler(pickle.Pickler):
+    dispatch_table = copyreg.dispatch_table.copy()
+    dispatch_table[_LOCK_TYPE] = _reduce_lock
+    dispatch_table[_RLOCK_TYPE] = _reduce_rlock
+
+    def __init__(self, file: Any, worker_types: tuple[type, ...]) -> None:
+        super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
+        self._worker_types = worker_types
+
+    def reducer_override(self, obj: Any) -> Any:
+        if self._worker_types and isinstance(obj, self._worker_types):
+            return _frozen_worker, (_worker_events(obj),)
+        if isinstance(obj, threading.Thread):
+            return _dead_thread, ()
+        return NotImplemented
+
+
+def _backend_dicts() -> dict[str, Any]:
+    """The moto BackendDicts that are persisted, by a stable name."""
+    from moto.dynamodb.models import dynamodb_backends
+    from moto.iam.models import iam_backends
+    from moto.s3.models import s3_backends
+    from moto.stepfunctions.models import stepfunctions_backends
+    from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+
+    return {
+        "dynamodb": dynamodb_backends,
+        "s3": s3_backends,
+        "iam": iam_backends,
+        # The parser backend serves Step Functions when execute_state_machine is on (always, here);
+        # the plain one is kept too in case the switch is ever turned off.
+        "stepfunctions": stepfunctions_parser_backends,
+        "stepfunctions-basic": stepfunctions_backends,
+    }
+
+
+def _worker_types() -> tuple[type, ...]:
+    try:
+        from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+    except ImportError:  # pragma: no cover - other moto versions
+        return ()
+    return (ExecutionWorker,)
+
+
+def reset_backends() -> None:
+    """Empty the persisted backends (a new stack in the same process starts from its snapshot only)."""
+    for backend_dict in _backend_dicts().values():
+        backend_dict.clear()
+    from moto.s3.models import s3_backends
+
+    s3_backends.bucket_accounts.clear()
+
+
+def _capture() -> dict:
+    backends: dict[str, dict[str, dict[str, Any]]] = {}
+    for name, backend_dict in _backend_dicts().items():
+        accounts: dict[str, dict[str, Any]] = {}
+        for account_id, account_backends in list(backend_dict.items()):
+            regions = dict(account_backends.items())
+            if regions:
+                accounts[account_id] = regions
+        backends[name] = accounts
+    from moto.s3.models import s3_backends
+
+    return {
+        "format": FORMAT_VERSION,
+        "moto_version": _moto_version(),
+        "saved_at": time.time(),
+        "backends": backends,
+        "s3_bucket_accounts": dict(s3_backends.bucket_accounts),
+    }
+
+
+def dumps_backends(attempts: int = 5) -> bytes:
+    """Pickle the persisted backends; retried when a concurrent request mutates a dict mid-pickle."""
+    worker_types = _worker_types()
+    last_error: Exception | None = None
+    for _ in range(attempts):
+        buffer = io.BytesIO()
+        try:
+            _BackendPickler(buffer, worker_types).dump(_capture())
+            return buffer.getvalue()
+        except RuntimeError as exc:  # "dictionary changed size during iteration" and the like
+            last_error = exc
+            time.sleep(0.05)
+    raise RuntimeError(f"could not snapshot moto's state: {last_error}") from last_error
+
+
+def save(path: str) -> int:
+    """Write the snapshot atomically; return its size in bytes."""
+    data = dumps_backends()
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    fd, tmp_path = tempfile.mkstemp(prefix=".moto-state-", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(tmp_path, path)
+    except BaseException:
+        try:
+            os.unlink(tmp_path)
+        except OSError:
+            pass
+        raise
+    return len(data)
+
+
+def load(path: str) -> bool:
+    """Load a snapshot into moto's backends (replacing what they hold). False when there is none."""
+    if not os.path.exists(path):
+        return False
+    with open(path, "rb") as stream:
+        state = pickle.load(stream)
+    if state.get("format") != FORMAT_VERSION:
+        raise RuntimeError(f"{path}: unknown snapshot format {state.get('format')!r}")
+    if state.get("moto_version") != _moto_version():
+        LOG.warning(
+            "%s was written by moto %s, this is moto %s; loading it anyway",
+            path,
+            state.get("moto_version"),
+            _moto_version(),
+        )
+    reset_backends()
+    dicts = _backend_dicts()
+    for name, accounts in state["backends"].items():
+        backend_dict = dicts.get(name)
+        if backend_dict is None:
+            LOG.warning("%s: skipping unknown backend %s", path, name)
+            continue
+        for account_id, regions in accounts.items():
+            account_backends = backend_dict[account_id]  # creates the account-level dict
+            for region, backend in regions.items():
+                account_backends[region] = backend
+    from moto.s3.models import s3_backends
+
+    s3_backends.bucket_accounts.update(state.get("s3_bucket_accounts", {}))
+    _abort_interrupted_executions()
+    return True
+
+
+def _abort_interrupted_executions() -> None:
+    """Executions that were RUNNING at snapshot time cannot resume: mark them ABORTED."""
+    from moto.stepfunctions.parser.api import ExecutionStatus
+    from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+
+    now = datetime.datetime.now(tz=datetime.timezone.utc)
+    for _account, _region, backend in stepfunctions_parser_backends.iter_backends():
+        for execution in backend._get_executions():
+            if getattr(execution, "exec_status", None) == ExecutionStatus.RUNNING:
+                execution.exec_status = ExecutionStatus.ABORTED
+                execution.stop_date = now
+                execution.error = RESTART_ERROR
+                execution.cause = RESTART_CAUSE
+
+
+def has_running_executions() -> bool:
+    """Cheap check used by the snapshotter: running executions change state without requests."""
+    from moto.stepfunctions.parser.api import ExecutionStatus
+    from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+
+    try:
+        for _account, _region, backend in stepfunctions_parser_backends.iter_backends():
+            for execution in backend._get_executions():
+                if getattr(execution, "exec_status", None) == ExecutionStatus.RUNNING:
+                    return True
+    except RuntimeError:  # a dict changed while iterating: something is going on
+        return True
+    return False
+
+
+def _moto_version() -> str:
+    import moto
+
+    return getattr(moto, "__version__", "unknown")
+
+
+class Snapshotter:
+    """Saves the snapshot every ``interval`` seconds when something changed, and once more at stop."""
+
+    def __init__(self, path: str, change_counter: Callable[[], int], interval: float = 2.0) -> None:
+        self.path = path
+        self._change_counter = change_counter
+        self._interval = interval
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._saved_changes: int | None = None
+        self._was_running = False
+        self._thread = threading.Thread(target=self._loop, name="moto-snapshot", daemon=True)
+        self.saves = 0
+
+    def start(self) -> None:
+        self._saved_changes = self._change_counter()
+        self._thread.start()
+
+    def _dirty(self) -> bool:
+        running = has_running_executions()
+        dirty = running or self._was_running or self._change_counter() != self._saved_changes
+        self._was_running = running
+        return dirty
+
+    def save_now(self) -> None:
+        with self._lock:
+            changes = self._change_counter()  # read before pickling: later changes make it dirty again
+            save(self.path)
+            self._saved_changes = changes
+            self.saves += 1
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self._interval):
+            try:
+                if self._dirty():
+                    self.save_now()
+            except Exception:  # noqa: BLE001 - keep saving on the next tick
+                LOG.exception("saving the local stack snapshot to %s failed", self.path)
+
+    def stop(self) -> None:
+        """Stop the timer and write the final snapshot."""
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
+        self.save_now()

@@ -1,0 +1,420 @@
+"""The local stack in one process: embedded moto, the Chalice API, the static UI, and persistence.
+
+    moto_port  werkzeug (threaded) ── LambdaFront ─┬─ POST /2015-03-31/functions/<fn>/invocations
+                                                    │     → runners.handler.lambda_handler(event, ctx)
+                                                    └─ everything else → moto DomainDispatcherApplication
+    api_port   chalice.local server ── the Chalice app (routes under /plynx/api/v0)
+    ui_port    http.server ── ui/dist or ui/, SPA fallback, generated /config.json
+
+The project's modules read their endpoints from the environment at import time
+(chalicelib/settings.py), so :func:`start_stack` sets the environment first and imports them lazily.
+"""
+from __future__ import annotations
+
+import importlib
+import json
+import logging
+import os
+import sys
+import threading
+import time
+from typing import Any, Callable
+
+LOG = logging.getLogger(__name__)
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+API_PREFIX = "/plynx/api/v0"
+STATE_MACHINE_ROLE_TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": "states.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+        }
+    ],
+}
+
+
+# moto's backends, its config and the interpreter patches are process-wide: one stack at a time.
+_RUNNING_LOCK = threading.Lock()
+_RUNNING: "LocalStack | None" = None
+
+
+def running_stack() -> "LocalStack | None":
+    """The stack running in this process, if any."""
+    return _RUNNING
+
+
+class _ServerThread:
+    """A socketserver-style server (serve_forever/shutdown/server_close) running in a daemon thread."""
+
+    def __init__(self, name: str, server: Any) -> None:
+        self.name = name
+        self.server = server
+        self.thread = threading.Thread(target=server.serve_forever, name=f"local-{name}", daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        if self.thread.is_alive():
+            self.server.shutdown()
+            self.thread.join(timeout)
+        self.server.server_close()
+
+
+class LocalStack:
+    """A running local stack. ``stop()`` (or leaving the ``with`` block) shuts it down and saves."""
+
+    def __init__(
+        self,
+        *,
+        host: str,
+        api_port: int,
+        ui_port: int,
+        moto_port: int,
+        data_dir: str | None,
+        ui_dir: str,
+    ) -> None:
+        public_host = _public_host(host)
+        self.host = host
+        self.api_port = api_port
+        self.ui_port = ui_port
+        self.moto_port = moto_port
+        self.api_url = f"http://{public_host}:{api_port}{API_PREFIX}"
+        self.ui_url = f"http://{public_host}:{ui_port}"
+        self.moto_url = f"http://{public_host}:{moto_port}"
+        self.data_dir = data_dir
+        self.ui_dir = ui_dir
+        self.snapshot_path: str | None = None
+        self.restored = False
+        self.startup_seconds = 0.0
+        self.lambda_front: Any = None
+        self._servers: list[_ServerThread] = []
+        self._snapshotter: Any = None
+        self._undo: list[Callable[[], None]] = []
+        self._stopped = False
+        self._stop_lock = threading.Lock()
+
+    def __enter__(self) -> "LocalStack":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        """Stop serving (API and UI first, then moto), save the snapshot, join threads, undo patches."""
+        with self._stop_lock:
+            if self._stopped:
+                return
+            self._stopped = True
+        errors: list[BaseException] = []
+        for server in reversed(self._servers):
+            try:
+                server.stop()
+            except Exception as exc:  # noqa: BLE001 - stop the others anyway
+                errors.append(exc)
+        if self._snapshotter is not None:
+            try:
+                self._snapshotter.stop()
+            except Exception as exc:  # noqa: BLE001
+                LOG.exception("final snapshot failed")
+                errors.append(exc)
+        while self._undo:
+            try:
+                self._undo.pop()()
+            except Exception as exc:  # noqa: BLE001
+                errors.append(exc)
+        _release(self)
+        if errors:
+            raise errors[0]
+
+    @property
+    def snapshot_saves(self) -> int:
+        return self._snapshotter.saves if self._snapshotter is not None else 0
+
+
+def start_stack(
+    api_port: int,
+    ui_port: int,
+    moto_port: int,
+    data_dir: str | None,
+    host: str = "127.0.0.1",
+    *,
+    app: Any = None,
+    lambda_handler: Callable[[Any, Any], Any] | None = None,
+    bootstrap: bool = True,
+    snapshot_interval: float = 2.0,
+    quiet: bool = True,
+) -> LocalStack:
+    """Start moto, the API and the UI on the given ports (threads of this process) and return the stack.
+
+    app:            the Chalice app; default ``app.app`` from the repository root, imported after the env is set.
+    lambda_handler: serves Lambda Invoke; default ``runners.handler.lambda_handler``, looked up per request.
+    bootstrap:      create the tables, the bucket, the state machine role and the default user
+                    (with chalicelib); tests that bring their own app may turn it off.
+    data_dir:       where the snapshot of moto's state lives; None = nothing persists.
+    quiet:          no per-request access logs from moto and the UI (the API keeps chalice's).
+    """
+    global _RUNNING
+    started = time.monotonic()
+    stack = LocalStack(
+        host=host, api_port=api_port, ui_port=ui_port, moto_port=moto_port, data_dir=data_dir, ui_dir=""
+    )
+    with _RUNNING_LOCK:
+        if _RUNNING is not None:
+            raise RuntimeError(
+                f"a local stack is already running in this process (moto on {_RUNNING.moto_url}); "
+                "moto's state is process-wide, so stop it first"
+            )
+        _RUNNING = stack
+    try:
+        _start(stack, app, lambda_handler, bootstrap, snapshot_interval, quiet)
+    except BaseException:
+        try:
+            stack.stop()
+        except Exception:  # noqa: BLE001 - report the original error
+            LOG.exception("cleaning up a stack that failed to start")
+        raise
+    stack.startup_seconds = time.monotonic() - started
+    return stack
+
+
+def _release(stack: LocalStack) -> None:
+    global _RUNNING
+    with _RUNNING_LOCK:
+        if _RUNNING is stack:
+            _RUNNING = None
+
+
+def _start(
+    stack: LocalStack,
+    app: Any,
+    lambda_handler: Callable[[Any, Any], Any] | None,
+    bootstrap: bool,
+    snapshot_interval: float,
+    quiet: bool,
+) -> None:
+    host, moto_port = stack.host, stack.moto_port
+    connect_host = _connect_host(host)
+    moto_endpoint = f"http://{connect_host}:{moto_port}"
+
+    # 1. Environment, before moto or any project module is imported.
+    _set_env(
+        stack,
+        {
+            "MOTO_PORT": str(moto_port),
+            "PLYNX_AWS_ENDPOINT": moto_endpoint,
+            "PLYNX_UI_URL": f"http://localhost:{stack.ui_port}",
+        },
+        force=True,
+    )
+    _set_env(
+        stack,
+        {
+            "AWS_DEFAULT_REGION": os.environ.get("AWS_REGION") or "us-east-1",
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+        },
+        force=False,
+    )
+    if REPO_ROOT not in sys.path:
+        sys.path.insert(0, REPO_ROOT)
+    if bootstrap:
+        _check_settings_not_stale(moto_endpoint)
+
+    # 2. moto: Step Functions execution on, patches, snapshot, server.
+    from moto.core.config import default_user_config
+
+    previous_sfn_config = dict(default_user_config.get("stepfunctions", {}))
+    default_user_config["stepfunctions"] = {**previous_sfn_config, "execute_state_machine": True}
+    stack._undo.append(lambda: default_user_config.__setitem__("stepfunctions", previous_sfn_config))
+
+    from . import patches, snapshot
+
+    patches.patch(connect_host)
+    stack._undo.append(patches.unpatch)
+
+    if stack.data_dir is not None:
+        stack.data_dir = os.path.abspath(stack.data_dir)
+        os.makedirs(stack.data_dir, exist_ok=True)
+        stack.snapshot_path = os.path.join(stack.data_dir, snapshot.SNAPSHOT_FILE)
+        stack.restored = snapshot.load(stack.snapshot_path)
+    if not stack.restored:
+        snapshot.reset_backends()
+
+    front = _make_lambda_front(lambda_handler)
+    stack.lambda_front = front
+    _serve(stack, "moto", _make_moto_server(host, moto_port, front, quiet))
+
+    # 3. Tables, bucket, role, default user.
+    if bootstrap:
+        _bootstrap(moto_endpoint)
+
+    # Saving starts once the bootstrap is done, so the first snapshot already holds it.
+    if stack.snapshot_path is not None:
+        stack._snapshotter = snapshot.Snapshotter(
+            stack.snapshot_path, lambda: front.changes, interval=snapshot_interval
+        )
+        stack._snapshotter.start()
+
+    # 4. The API.
+    if app is None:
+        app = importlib.import_module("app").app
+    _serve(stack, "api", _make_api_server(app, host, stack.api_port, quiet))
+
+    # 5. The UI.
+    from .ui_server import make_ui_server, ui_directory
+
+    stack.ui_dir = ui_directory(REPO_ROOT)
+    api_url_for_browser = f"http://localhost:{stack.api_port}{API_PREFIX}"
+    _serve(stack, "ui", make_ui_server(host, stack.ui_port, stack.ui_dir, api_url_for_browser, quiet=quiet))
+
+
+def _serve(stack: LocalStack, name: str, server: Any) -> None:
+    runner = _ServerThread(name, server)
+    stack._servers.append(runner)
+    runner.start()
+
+
+# -- environment ----------------------------------------------------------------------------------
+
+
+def _set_env(stack: LocalStack, values: dict[str, str], force: bool) -> None:
+    for key, value in values.items():
+        previous = os.environ.get(key)
+        if previous and not force:
+            continue
+        os.environ[key] = value
+        stack._undo.append(_env_restorer(key, previous))
+
+
+def _env_restorer(key: str, previous: str | None) -> Callable[[], None]:
+    def restore() -> None:
+        if previous is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = previous
+
+    return restore
+
+
+def _check_settings_not_stale(moto_endpoint: str) -> None:
+    """chalicelib reads its endpoint at import: imported earlier with another one, it would miss moto."""
+    settings = sys.modules.get("chalicelib.settings")
+    if settings is None:
+        return
+    current = getattr(getattr(settings, "SETTINGS", None), "endpoint_url", None)
+    if current != moto_endpoint:
+        raise RuntimeError(
+            f"chalicelib was imported before the local stack started (endpoint {current!r}, "
+            f"the stack needs {moto_endpoint!r}); start the stack before importing the project's modules"
+        )
+
+
+def _public_host(host: str) -> str:
+    return "localhost" if host in ("", "0.0.0.0", "::", "127.0.0.1") else host
+
+
+def _connect_host(host: str) -> str:
+    return "127.0.0.1" if host in ("", "0.0.0.0", "::", "localhost") else host
+
+
+# -- moto -----------------------------------------------------------------------------------------
+
+
+def _make_lambda_front(lambda_handler: Callable[[Any, Any], Any] | None) -> Any:
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+    from .lambda_front import LambdaFront
+
+    if lambda_handler is not None:
+        handler = lambda_handler
+
+        def get_handler() -> Callable[[Any, Any], Any]:
+            return handler
+
+    else:
+
+        def get_handler() -> Callable[[Any, Any], Any]:
+            # Looked up per request: the runner module may be (re)written while the stack runs.
+            return importlib.import_module("runners.handler").lambda_handler
+
+    return LambdaFront(DomainDispatcherApplication(create_backend_app), get_handler)
+
+
+def _make_moto_server(host: str, port: int, wsgi_app: Any, quiet: bool) -> Any:
+    from moto.moto_server.werkzeug_app import MotoRequestHandler
+    from werkzeug.serving import make_server
+
+    handler_cls = MotoRequestHandler
+    if quiet:
+
+        class QuietMotoRequestHandler(MotoRequestHandler):
+            def log_request(self, code: Any = "-", size: Any = "-") -> None:
+                pass
+
+        handler_cls = QuietMotoRequestHandler
+    return make_server(host, port, wsgi_app, threaded=True, request_handler=handler_cls)
+
+
+def _bootstrap(moto_endpoint: str) -> None:
+    import boto3
+    from botocore.exceptions import ClientError
+
+    from chalicelib import models, storage
+    from chalicelib.settings import SETTINGS
+
+    models.create_tables()
+    storage.create_bucket()
+
+    role_name = SETTINGS.state_machine_role_arn.rsplit("/", 1)[-1]
+    iam = boto3.session.Session().client("iam", region_name=SETTINGS.region, endpoint_url=moto_endpoint)
+    try:
+        iam.get_role(RoleName=role_name)
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] != "NoSuchEntity":
+            raise
+        iam.create_role(RoleName=role_name, AssumeRolePolicyDocument=json.dumps(STATE_MACHINE_ROLE_TRUST))
+
+    try:
+        users = importlib.import_module("chalicelib.users")
+    except ModuleNotFoundError as exc:
+        if exc.name != "chalicelib.users":
+            raise
+        users = None
+    ensure_default_user = getattr(users, "ensure_default_user", None)
+    if ensure_default_user is not None:
+        ensure_default_user()
+    else:
+        LOG.info("chalicelib.users.ensure_default_user is missing: no default user created")
+
+
+# -- the API --------------------------------------------------------------------------------------
+
+
+def _make_api_server(app: Any, host: str, port: int, quiet: bool) -> Any:
+    from chalice.config import Config
+    from chalice.local import create_local_server
+
+    config_from_disk: dict = {}
+    config_path = os.path.join(REPO_ROOT, ".chalice", "config.json")
+    if os.path.exists(config_path):
+        try:
+            with open(config_path, encoding="utf-8") as stream:
+                config_from_disk = json.load(stream)
+        except (OSError, ValueError):
+            LOG.warning("ignoring unreadable %s", config_path)
+    # Like `chalice local`, minus its environment_variables: locally the endpoints come from here.
+    config = Config(
+        chalice_stage="dev",
+        user_provided_params={
+            "chalice_app": app,
+            "app_name": getattr(app, "app_name", "plynx"),
+            "project_dir": REPO_ROOT,
+        },
+        config_from_disk=config_from_disk,
+    )
+    local_server = create_local_server(app, config, host, port)
+    return local_server.server

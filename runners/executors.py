@@ -1,0 +1,155 @@
+"""Run one operation in a private temp dir the way the seed describes: inputs in, script, outputs out."""
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import signal
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import jinja2
+
+from chalicelib.enums import BaseNodeNames, ParameterTypes
+from chalicelib.nodes import command_text
+
+
+class PathList(list):
+    """An array input: iterable in templates, and rendered by `{{ }}` as shell-quoted words."""
+
+    def __str__(self) -> str:
+        return " ".join(shlex.quote(path) for path in self)
+
+
+@dataclass
+class Workspace:
+    """The files of one run: where inputs were put, outputs are expected and logs are written."""
+
+    workdir: str
+    inputs: dict[str, Any] = field(default_factory=dict)
+    outputs: dict[str, str] = field(default_factory=dict)
+    logs: dict[str, str] = field(default_factory=dict)
+
+    def worker_log(self, text: str) -> None:
+        """Append a framed note to the worker log, as the seed's worker does."""
+        border = "#" * 40
+        body = "\n".join(f"# {line}" for line in text.splitlines() or [""])
+        with open(self.logs["worker"], "a", encoding="utf-8") as log:
+            log.write(f"{border}\n{body}\n{border}\n")
+
+
+def is_array(node_input: dict) -> bool:
+    """Inputs that accept other than exactly one value are lists (the seed's `is_array`)."""
+    return node_input["max_count"] != 1
+
+
+def prepare(node: dict, input_ids: dict[str, list[str]], workdir: str,
+            download: Callable[[str, str], None]) -> Workspace:
+    """Download inputs, create empty outputs and log files."""
+    space = Workspace(workdir)
+    for log in node.get("logs", []) or [{"name": name} for name in ("stderr", "stdout", "worker")]:
+        space.logs[log["name"]] = os.path.join(workdir, f"l_{log['name']}")
+        open(space.logs[log["name"]], "wb").close()
+    space.logs.setdefault("worker", os.path.join(workdir, "l_worker"))
+    for node_input in node.get("inputs", []):
+        paths = PathList()
+        for i, resource_id in enumerate(input_ids.get(node_input["name"], [])):
+            path = os.path.join(workdir, f"i_{i}_{node_input['name']}")
+            download(resource_id, path)
+            paths.append(path)
+        space.inputs[node_input["name"]] = paths if is_array(node_input) else (paths[0] if paths else None)
+    for output in node.get("outputs", []):
+        path = os.path.join(workdir, f"o_{output['name']}")
+        open(path, "wb").close()
+        space.outputs[output["name"]] = path
+    return space
+
+
+def parameter_values(node: dict) -> dict[str, Any]:
+    """Parameters as the script sees them: code as its text, enum as the chosen value, ints as ints."""
+    values: dict[str, Any] = {}
+    for parameter in node.get("parameters", []):
+        value, kind = parameter["value"], parameter["parameter_type"]
+        if kind == ParameterTypes.CODE and isinstance(value, dict):
+            value = value.get("value", "")
+        elif kind == ParameterTypes.ENUM and isinstance(value, dict):
+            options = value.get("values") or [None]
+            value = options[max(0, min(len(options) - 1, int(value.get("index", 0) or 0)))]
+        elif kind == ParameterTypes.INT and value not in (None, ""):
+            value = int(str(value).strip())
+        elif kind == ParameterTypes.FLOAT and value not in (None, ""):
+            value = float(str(value).strip())
+        elif kind == ParameterTypes.LIST_INT and isinstance(value, list):
+            value = [int(v) for v in value]
+        values[parameter["name"]] = value
+    return values
+
+
+def _python_script(node: dict, space: Workspace, params: dict[str, Any]) -> str:
+    def literal(value: Any) -> str:
+        return f"json.loads({json.dumps(json.dumps(value))})"
+
+    preamble = [
+        "import json",
+        f"inputs = input = {literal(space.inputs)}",
+        f"outputs = output = {literal(space.outputs)}",
+        f"params = param = {literal(params)}",
+        f"logs = log = {literal(space.logs)}",
+        "del json",
+        "",
+        "# User code starts here:",
+    ]
+    return "\n".join(preamble) + "\n" + command_text(node)
+
+
+def _bash_script(node: dict, space: Workspace, params: dict[str, Any]) -> str:
+    template = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True).from_string(
+        command_text(node)
+    )
+    return template.render(
+        inputs=space.inputs, input=space.inputs, outputs=space.outputs, output=space.outputs,
+        params=params, param=params, logs=space.logs, log=space.logs,
+    )
+
+
+def render(node: dict, space: Workspace) -> tuple[str, list[str]]:
+    """The script file's text and the command that runs it."""
+    params = parameter_values(node)
+    if node["base_node_name"] == BaseNodeNames.PYTHON:
+        return _python_script(node, space, params), [sys.executable, "-u"]
+    if node["base_node_name"] == BaseNodeNames.BASH_JINJA2:
+        return _bash_script(node, space, params), ["bash"]
+    raise ValueError(f"`{node['base_node_name']}` is not an operation that runs")
+
+
+def execute(node: dict, space: Workspace, timeout: float | None) -> bool:
+    """Run the operation's script with stdout/stderr to its logs; True when it exited 0 in time."""
+    try:
+        script, command = render(node, space)
+    except jinja2.TemplateError as exc:
+        space.worker_log(f"JOB FAILED\nThe command template does not render: {exc}")
+        return False
+    suffix = ".py" if node["base_node_name"] == BaseNodeNames.PYTHON else ".sh"
+    script_path = os.path.join(space.workdir, f"exec{suffix}")
+    with open(script_path, "w", encoding="utf-8") as handle:
+        handle.write(script)
+    space.worker_log(f"Running script:\n{script}\nEnd script")
+    with open(space.logs["stdout"], "ab") as out, open(space.logs["stderr"], "ab") as err:
+        process = subprocess.Popen(
+            [*command, script_path], cwd=space.workdir, stdout=out, stderr=err,
+            stdin=subprocess.DEVNULL, start_new_session=True,
+        )
+        try:
+            code = process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+            space.worker_log(f"JOB FAILED\nTimed out after {timeout} seconds")
+            return False
+    if code != 0:
+        space.worker_log(f"JOB FAILED\nProcess returned non-zero value {code}")
+        return False
+    space.worker_log("JOB SUCCEEDED")
+    return True

@@ -1,0 +1,106 @@
+"""One local stack per test session: real moto (Step Functions executing), the real API and runner.
+
+The project's modules read their endpoints at import time, so the environment is set here,
+before any test module imports them.
+"""
+from __future__ import annotations
+
+import os
+import socket
+import sys
+import tempfile
+import time
+from typing import Any, Iterator
+
+import pytest
+import requests
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, REPO)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+PORTS = {"api_port": _free_port(), "ui_port": _free_port(), "moto_port": _free_port()}
+os.environ.update(
+    {
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "MOTO_PORT": str(PORTS["moto_port"]),
+        "PLYNX_AWS_ENDPOINT": f"http://127.0.0.1:{PORTS['moto_port']}",
+        "PLYNX_UI_URL": f"http://localhost:{PORTS['ui_port']}",
+        "POWERTOOLS_LOG_LEVEL": "WARNING",
+    }
+)
+os.environ.pop("PLYNX_SECRET_KEY", None)
+
+
+@pytest.fixture(scope="session")
+def stack() -> Iterator[Any]:
+    from infra.local.stack import start_stack
+
+    with tempfile.TemporaryDirectory(prefix="plynx-test-") as data_dir:
+        running = start_stack(data_dir=data_dir, **PORTS)
+        try:
+            yield running
+        finally:
+            running.stop()
+
+
+class Api:
+    """A client of the REST API as a script of a PLynx user would be: `-u default:`."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.session = requests.Session()
+        self.session.auth = ("default", "")
+
+    def url(self, path: str) -> str:
+        return f"{self.base}/{path.lstrip('/')}"
+
+    def get(self, path: str, **kwargs: Any) -> requests.Response:
+        return self.session.get(self.url(path), timeout=30, **kwargs)
+
+    def post(self, path: str, **kwargs: Any) -> requests.Response:
+        return self.session.post(self.url(path), timeout=30, **kwargs)
+
+    def ok(self, method: str, path: str, **kwargs: Any) -> dict:
+        response = getattr(self, method)(path, **kwargs)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def upload(self, content: bytes, title: str, file_type: str = "file") -> dict:
+        body = self.ok("post", "upload_file", files={"data": (f"{title}.txt", content)},
+                       data={"title": title, "description": "test", "file_type": file_type})
+        return body["node"]
+
+    def save_operation(self, node: dict, action: str = "APPROVE") -> dict:
+        body = self.ok("post", "nodes", json={"node": node, "action": action})
+        assert body["status"] == "SUCCESS", body
+        return body["node"]
+
+    def wait(self, graph_id: str, timeout: float = 60.0) -> dict:
+        """Poll until the graph's run has ended; returns the graph."""
+        deadline = time.monotonic() + timeout
+        while True:
+            graph = self.ok("get", f"graphs/{graph_id}")["data"]
+            if graph["graph_running_status"] in ("SUCCESS", "FAILED", "CANCELED"):
+                return graph
+            if time.monotonic() > deadline:
+                raise AssertionError(f"graph still {graph['graph_running_status']}: {graph}")
+            time.sleep(0.1)
+
+    def resource(self, resource_id: str) -> bytes:
+        response = self.get(f"resources/{resource_id}")
+        assert response.status_code == 200, response.text
+        return response.content
+
+
+@pytest.fixture(scope="session")
+def api(stack: Any) -> Api:
+    return Api(stack.api_url)

@@ -1,0 +1,231 @@
+"""The REST surface of the skeleton: fields of the seed, and clear 4xx errors for bad input."""
+from __future__ import annotations
+
+import base64
+
+import jwt
+import requests
+
+from tests.helpers import graph, instance, operation
+
+ONE = {"file_types": ["file"], "min_count": 1, "max_count": 1}
+
+
+def test_token_with_default_user(api) -> None:
+    body = api.ok("get", "token")
+    assert body["status"] == "SUCCESS"
+    claims = jwt.decode(body["access_token"], options={"verify_signature": False})
+    assert claims["sub"] == "default" and claims["type"] == "access"
+    # the token works as the seed's `-u TOKEN:` and as a Bearer token
+    as_basic = requests.get(api.url("graphs/new"), auth=(body["access_token"], ""), timeout=10)
+    assert as_basic.status_code == 200
+    as_bearer = requests.get(api.url("graphs/new"), timeout=10,
+                             headers={"Authorization": f"Bearer {body['access_token']}"})
+    assert as_bearer.status_code == 200
+
+
+def test_bad_credentials_are_401(api) -> None:
+    assert requests.get(api.url("token"), auth=("default", "wrong"), timeout=10).status_code == 401
+    assert requests.get(api.url("token"), auth=("nobody", ""), timeout=10).status_code == 401
+    garbage = requests.get(api.url("token"), headers={"Authorization": "Basic !!!"}, timeout=10)
+    assert garbage.status_code == 401
+    assert requests.get(api.url("token"), auth=("a.b.c", ""), timeout=10).status_code == 401
+
+
+def test_graphs_new_is_an_unsaved_empty_graph(api) -> None:
+    body = api.ok("get", "graphs/new")
+    assert body["status"] == "SUCCESS"
+    data = body["data"]
+    assert data["nodes"] == [] and data["graph_running_status"] == "CREATED" and data["author"] == "default"
+    assert "file" in body["resources_dict"]
+    assert api.get(f"graphs/{data['_id']}").status_code == 404
+
+
+def test_default_operations(api) -> None:
+    for base in ("python", "bash_jinja2", "file"):
+        node = api.ok("get", f"nodes/{base}")["data"]
+        assert node["base_node_name"] == base and node["node_status"] == "CREATED"
+    python = api.ok("get", "nodes/python")["data"]
+    assert {p["name"] for p in python["parameters"]} >= {"_cmd", "_cacheable", "_timeout"}
+    assert [log["name"] for log in python["logs"]] == ["stderr", "stdout", "worker"]
+    assert api.ok("get", "nodes/file")["data"]["node_running_status"] == "STATIC"
+
+
+def test_node_save_get_validate_approve(api) -> None:
+    node = operation("python", "Saved op", "print(1)\n", outputs=["out"], params={"n": 3})
+    saved = api.ok("post", "nodes", json={"node": node, "action": "SAVE"})
+    assert saved["status"] == "SUCCESS" and saved["node"]["node_status"] == "CREATED"
+    node_id = saved["node"]["_id"]
+    fetched = api.ok("get", f"nodes/{node_id}")["data"]
+    assert fetched["title"] == "Saved op" and fetched["author"] == "default" and fetched["_readonly"] is False
+    assert fetched["insertion_date"].endswith("Z")
+
+    bad = dict(fetched, parameters=fetched["parameters"] + [{"name": "k", "parameter_type": "int", "value": "x1"}])
+    result = api.ok("post", "nodes", json={"node": bad, "action": "VALIDATE"})
+    assert result["status"] == "VALIDATION_FAILED"
+    assert result["validation_error"]["children"] == [
+        {"target": "PARAMETER", "object_id": "k", "validation_code": "INVALID_VALUE", "children": []}
+    ]
+
+    approved = api.ok("post", "nodes", json={"node": fetched, "action": "APPROVE"})
+    assert approved["node"]["node_status"] == "READY"
+    # approved operations are immutable
+    again = api.post("nodes", json={"node": dict(fetched, title="changed"), "action": "SAVE"})
+    assert again.status_code == 409 and "READY" in again.json()["Message"]
+
+
+def test_empty_command_is_missing_parameter(api) -> None:
+    node = operation("bash_jinja2", "Empty", "   ")
+    result = api.ok("post", "nodes", json={"node": node, "action": "APPROVE"})
+    assert result["status"] == "VALIDATION_FAILED"
+    assert result["validation_error"]["children"][0]["validation_code"] == "MISSING_PARAMETER"
+
+
+def test_graph_save_and_get_round_trip(api) -> None:
+    op = api.save_operation(operation("python", "Op", "pass\n", inputs=[{"name": "x", **ONE}], outputs=["y"]))
+    file_node = instance(api.upload(b"abc", "f"))
+    placed = instance(op, x=[(file_node, "out")])
+    body = api.ok("post", "graphs", json={"graph": graph("round trip", [file_node, placed]),
+                                          "actions": ["SAVE"]})
+    assert body["status"] == "SUCCESS" and body["url"].endswith(f"/graphs/{body['graph']['_id']}")
+    data = api.ok("get", f"graphs/{body['graph']['_id']}")["data"]
+    assert data["title"] == "round trip" and data["graph_running_status"] == "CREATED"
+    stored = next(n for n in data["nodes"] if n["_id"] == placed["_id"])
+    assert stored["inputs"][0]["values"][0]["node_id"] == placed["inputs"][0]["values"][0]["node_id"]
+    assert stored["node_running_status"] == "CREATED" and stored["parent_node_id"] == op["_id"]
+    # saving again with one node removed removes it
+    data["nodes"] = [n for n in data["nodes"] if n["_id"] != placed["_id"]]
+    api.ok("post", "graphs", json={"graph": data, "actions": ["SAVE"]})
+    assert len(api.ok("get", f"graphs/{data['_id']}")["data"]["nodes"]) == 1
+
+
+def test_upload_and_resource(api) -> None:
+    body = api.ok("post", "upload_file", files={"data": ("a.csv", b"x,y\n1,2\n")},
+                  data={"title": "report", "description": "2019", "file_type": "csv"})
+    assert body["status"] == "SUCCESS"
+    node = body["node"]
+    assert node["base_node_name"] == "file" and node["node_status"] == "READY"
+    assert node["outputs"][0]["file_type"] == "csv" and node["outputs"][0]["resource_id"] == body["resource_id"]
+    assert api.resource(body["resource_id"]) == b"x,y\n1,2\n"
+    preview = api.get(f"resources/{body['resource_id']}", params={"preview": "true"})
+    assert preview.status_code == 200 and preview.text == "x,y\n1,2\n"
+    assert preview.headers["Content-Type"].startswith("text/plain")
+
+
+def test_search_paging_and_author(api) -> None:
+    for i in range(3):
+        api.save_operation(operation("python", f"searchable {i}", "pass\n"), action="SAVE")
+    page = api.ok("post", "search_nodes", json={"per_page": 2, "offset": 0, "search": "author:default searchable"})
+    assert page["total_count"] == 3 and len(page["items"]) == 2
+    assert [i["title"] for i in page["items"]] == ["searchable 2", "searchable 1"]  # newest first
+    rest = api.ok("post", "search_nodes", json={"per_page": 2, "offset": 2, "search": "searchable"})
+    assert [i["title"] for i in rest["items"]] == ["searchable 0"]
+    nobody = api.ok("post", "search_nodes", json={"search": "author:nobody"})
+    assert nobody["total_count"] == 0 and nobody["items"] == []
+    files = api.ok("post", "search_nodes", json={"base_node_names": ["file"], "per_page": 100})
+    assert files["items"] and all(i["base_node_name"] == "file" for i in files["items"])
+
+    api.ok("post", "graphs", json={"graph": graph("findme graph", []), "actions": ["SAVE"]})
+    graphs = api.ok("post", "search_graphs", json={"per_page": 1, "search": "author:default findme"})
+    assert graphs["total_count"] == 1 and graphs["items"][0]["title"] == "findme graph"
+    created = api.ok("post", "search_graphs", json={"status": ["SUCCESS"], "search": "findme"})
+    assert created["total_count"] == 0
+
+
+# --- bad input: clear 4xx, never a 500 -------------------------------------------------------------
+
+
+def test_malformed_json_is_400(api) -> None:
+    for path in ("graphs", "nodes", "search_nodes", "search_graphs"):
+        response = api.post(path, data="{not json", headers={"Content-Type": "application/json"})
+        assert response.status_code == 400, (path, response.text)
+        assert "JSON" in response.json()["Message"]
+
+
+def test_wrong_shapes_are_400(api) -> None:
+    cases = [
+        ("graphs", {"graph": {"nodes": "no"}, "actions": ["SAVE"]}, "graph.nodes"),
+        ("graphs", {"graph": {"nodes": [{"base_node_name": "nope"}]}, "actions": ["SAVE"]}, "base_node_name"),
+        ("graphs", {"graph": {"nodes": [{"base_node_name": "python", "inputs": [{"name": "a", "min_count": "x"}]}]},
+                    "actions": ["SAVE"]}, "min_count"),
+        ("graphs", {"actions": ["SAVE"]}, "graph"),
+        ("graphs", [1, 2], "object"),
+        ("nodes", {"node": {"base_node_name": "python", "parameters": [{"name": "p", "parameter_type": "weird"}]},
+                   "action": "SAVE"}, "parameter_type"),
+        ("search_nodes", {"per_page": "many"}, "per_page"),
+        ("search_graphs", {"status": ["NOT_A_STATUS"]}, "status"),
+    ]
+    for path, body, word in cases:
+        response = api.post(path, json=body)
+        assert response.status_code == 400, (path, body, response.text)
+        assert word in response.json()["Message"], response.text
+
+
+def test_unknown_action_is_400(api) -> None:
+    response = api.post("graphs", json={"graph": graph("x", []), "actions": ["DANCE"]})
+    assert response.status_code == 400 and "DANCE" in response.json()["Message"]
+    response = api.post("nodes", json={"node": operation("python", "x", "pass"), "action": "FLY"})
+    assert response.status_code == 400 and "FLY" in response.json()["Message"]
+
+
+def test_unknown_ids_are_404(api) -> None:
+    assert api.get("graphs/5d1b8469705c1865e288a664").status_code == 404
+    assert api.get("nodes/5d1b8469705c1865e288a664").status_code == 404
+    assert api.post("graphs/5d1b8469705c1865e288a664/approve").status_code == 404
+    assert api.get("resources/" + "0" * 64).status_code == 404
+    assert api.get("resources/not-an-id").status_code == 404
+
+
+def test_cycle_fails_validation(api) -> None:
+    op = api.save_operation(operation("python", "Loop", "pass\n", inputs=[{"name": "x", **ONE}], outputs=["y"]))
+    a, b = instance(op), instance(op)
+    a["inputs"][0]["values"] = [{"node_id": b["_id"], "output_id": "y"}]
+    b["inputs"][0]["values"] = [{"node_id": a["_id"], "output_id": "y"}]
+    body = api.ok("post", "graphs", json={"graph": graph("cycle", [a, b]), "actions": ["APPROVE"]})
+    assert body["status"] == "VALIDATION_FAILED"
+    error = body["validation_error"]
+    assert error["target"] == "GRAPH" and error["validation_code"] == "IN_DEPENDENTS"
+    assert {c["object_id"] for c in error["children"]} == {a["_id"], b["_id"]}
+    assert all(c["children"][0]["validation_code"] == "IN_DEPENDENTS" for c in error["children"])
+    # saved, but not run
+    assert api.ok("get", f"graphs/{body['graph']['_id']}")["data"]["graph_running_status"] == "CREATED"
+
+
+def test_missing_required_input(api) -> None:
+    op = api.save_operation(operation("python", "Needs", "pass\n", inputs=[{"name": "data", **ONE}]))
+    body = api.ok("post", "graphs", json={"graph": graph("missing", [instance(op)]), "actions": ["VALIDATE"]})
+    assert body["status"] == "VALIDATION_FAILED"
+    node_error = body["validation_error"]["children"][0]
+    assert node_error["children"] == [
+        {"target": "INPUT", "object_id": "data", "validation_code": "MISSING_INPUT", "children": []}
+    ]
+    approve = api.ok("post", "graphs", json={"graph": graph("missing", [instance(op)]), "actions": ["APPROVE"]})
+    assert approve["status"] == "VALIDATION_FAILED"
+
+
+def test_empty_graph_cannot_run(api) -> None:
+    body = api.ok("post", "graphs", json={"graph": graph("empty", []), "actions": ["APPROVE"]})
+    assert body["status"] == "VALIDATION_FAILED"
+    assert body["validation_error"]["validation_code"] == "EMPTY_GRAPH"
+
+
+def test_bad_upload_is_400(api) -> None:
+    no_data = api.post("upload_file", files={"other": ("a", b"x")}, data={"title": "t"})
+    assert no_data.status_code == 400 and "data" in no_data.json()["Message"]
+    bad_type = api.post("upload_file", files={"data": ("a", b"x")}, data={"file_type": "spreadsheet"})
+    assert bad_type.status_code == 400 and "file_type" in bad_type.json()["Message"]
+    not_multipart = api.post("upload_file", data=b"raw", headers={"Content-Type": "multipart/form-data"})
+    assert not_multipart.status_code == 400
+
+
+def test_curl_style_form_encoded_json_is_accepted(api) -> None:
+    # `curl -d '{...}'` without a Content-Type header sends application/x-www-form-urlencoded
+    response = api.post("search_graphs", data='{"per_page":1, "search":"author:default"}',
+                        headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert response.status_code == 200 and response.json()["status"] == "SUCCESS"
+
+
+def test_basic_header_built_by_hand(api) -> None:
+    header = "Basic " + base64.b64encode(b"default:").decode()
+    response = requests.get(api.url("graphs/new"), headers={"Authorization": header}, timeout=10)
+    assert response.status_code == 200
