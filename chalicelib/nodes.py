@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
 from pynamodb.exceptions import DoesNotExist
@@ -13,6 +14,8 @@ from .models import NodeModel
 from .util import new_id, now
 
 LISTING = "node"
+MAX_ID_LENGTH = 64
+MAX_NODE_BYTES = 300_000  # one node is one DynamoDB item (400 KB), with room for its results
 _LOGS = ("stderr", "stdout", "worker")
 _DEFAULT_CMD = {
     BaseNodeNames.PYTHON: ("python", "# inputs, outputs and params are dicts; write your outputs' files\n"),
@@ -149,6 +152,8 @@ def clean_node(raw: Any, author: str, where: str = "node") -> dict:
         raise BadRequestError(f"`{where}.base_node_name` must be one of {sorted(BaseNodeNames.ALL)}")
     node = default_node(base_node_name, author)
     node["_id"] = _expect(raw.get("_id") or node["_id"], str, f"{where}._id")
+    if len(node["_id"]) > MAX_ID_LENGTH:
+        raise BadRequestError(f"`{where}._id` must be at most {MAX_ID_LENGTH} characters")
     for field in ("title", "description"):
         node[field] = _expect(raw.get(field, node[field]) or "", str, f"{where}.{field}")
     for field in ("parent_node_id", "successor_node_id"):
@@ -166,6 +171,9 @@ def clean_node(raw: Any, author: str, where: str = "node") -> dict:
             _unique(node[field], f"{where}.{field}")
     if base_node_name == BaseNodeNames.FILE:
         node["node_running_status"] = NodeRunningStatus.STATIC
+    size = len(json.dumps(node))
+    if size > MAX_NODE_BYTES:
+        raise BadRequestError(f"`{where}` is {size} bytes; a node may have at most {MAX_NODE_BYTES}")
     return node
 
 

@@ -59,25 +59,24 @@ def _deploy(graph: dict, model: GraphModel) -> str:
     return arn
 
 
-def start_run(graph: dict) -> GraphModel:
-    """Queue every operation and start an execution named by the new run id."""
-    model = load_model(graph["_id"])
-    run_id = _run_id(graph["_id"])
+def queue_run(graph_id: str) -> str:
+    """Give the graph a new run id and queue its operations; refused (409) while a run is active."""
+    run_id = _run_id(graph_id)
     try:
-        model.update(
+        GraphModel(graph_id).update(
             actions=[
                 GraphModel.graph_running_status.set(GraphRunningStatus.READY),
                 GraphModel.run_id.set(run_id),
                 GraphModel.error.remove(),
                 GraphModel.update_date.set(now()),
             ],
-            condition=~GraphModel.graph_running_status.is_in(*GraphRunningStatus.ACTIVE),
+            condition=GraphModel.id.exists() & ~GraphModel.graph_running_status.is_in(*GraphRunningStatus.ACTIVE),
         )
     except UpdateError as exc:
-        raise ConflictError(f"Graph `{graph['_id']}` is already running") from exc
+        raise ConflictError(f"Graph `{graph_id}` is already running") from exc
     stamp = now()
     with GraphNodeModel.batch_write() as batch:
-        for item in node_items(graph["_id"]):
+        for item in node_items(graph_id):
             is_file = item.body["base_node_name"] == BaseNodeNames.FILE
             item.node_running_status = NodeRunningStatus.STATIC if is_file else NodeRunningStatus.IN_QUEUE
             item.run_id = run_id
@@ -85,6 +84,13 @@ def start_run(graph: dict) -> GraphModel:
             item.logs = None
             item.update_date = stamp
             batch.save(item)
+    return run_id
+
+
+def start_run(graph: dict) -> str:
+    """Queue the graph's operations and start an execution named by the new run id."""
+    run_id = queue_run(graph["_id"])
+    model = load_model(graph["_id"])
     try:
         state_machine_arn = _deploy(graph, model)
         execution = aws.client("stepfunctions").start_execution(
@@ -101,7 +107,7 @@ def start_run(graph: dict) -> GraphModel:
             GraphModel.state_machine_arn.set(model.state_machine_arn),
         ]
     )
-    return model
+    return run_id
 
 
 # --- called by the runner ----------------------------------------------------------------------

@@ -206,10 +206,16 @@ def load(path: str) -> bool:
     """Load a snapshot into moto's backends (replacing what they hold). False when there is none."""
     if not os.path.exists(path):
         return False
-    with open(path, "rb") as stream:
-        state = pickle.load(stream)
-    if state.get("format") != FORMAT_VERSION:
-        raise RuntimeError(f"{path}: unknown snapshot format {state.get('format')!r}")
+    try:
+        with open(path, "rb") as stream:
+            state = pickle.load(stream)
+    except Exception as exc:
+        raise RuntimeError(
+            f"could not load the local stack's snapshot {path} ({type(exc).__name__}: {exc}); "
+            "move it away to start with an empty state"
+        ) from exc
+    if not isinstance(state, dict) or state.get("format") != FORMAT_VERSION:
+        raise RuntimeError(f"{path}: not a local stack snapshot of format {FORMAT_VERSION}; move it away")
     if state.get("moto_version") != _moto_version():
         LOG.warning(
             "%s was written by moto %s, this is moto %s; loading it anyway",
@@ -286,7 +292,7 @@ class Snapshotter:
         self.saves = 0
 
     def start(self) -> None:
-        self._saved_changes = self._change_counter()
+        # _saved_changes stays None: the first tick saves, so a fresh stack's bootstrap is on disk early.
         self._thread.start()
 
     def _dirty(self) -> bool:

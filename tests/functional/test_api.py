@@ -229,3 +229,26 @@ def test_basic_header_built_by_hand(api) -> None:
     header = "Basic " + base64.b64encode(b"default:").decode()
     response = requests.get(api.url("graphs/new"), headers={"Authorization": header}, timeout=10)
     assert response.status_code == 200
+
+
+def test_oversized_or_odd_ids_are_400(api) -> None:
+    huge = operation("python", "Huge", "x = 1\n" * 60_000)
+    response = api.post("nodes", json={"node": huge, "action": "SAVE"})
+    assert response.status_code == 400 and "at most" in response.json()["Message"]
+    long_id = dict(operation("python", "Long", "pass"), _id="x" * 65)
+    response = api.post("graphs", json={"graph": graph("long", [long_id]), "actions": ["SAVE"]})
+    assert response.status_code == 400 and "_id" in response.json()["Message"]
+
+
+def test_a_1000_node_graph_saves_and_loads(api) -> None:
+    source = instance(api.upload(b"1\n", "source"))
+    op = api.save_operation(operation("python", "Step", "pass\n" + "# padding\n" * 30,
+                                      inputs=[{"name": "x", **ONE}], outputs=["y"]))
+    nodes = [source]
+    for _ in range(999):
+        nodes.append(instance(op, x=[(nodes[-1], "out" if len(nodes) == 1 else "y")]))
+    body = api.ok("post", "graphs", json={"graph": graph("big", nodes), "actions": ["SAVE", "VALIDATE"]})
+    assert body["status"] == "SUCCESS", body.get("validation_error")
+    data = api.ok("get", f"graphs/{body['graph']['_id']}")["data"]
+    assert len(data["nodes"]) == 1000
+    assert {n["_id"] for n in data["nodes"]} == {n["_id"] for n in nodes}

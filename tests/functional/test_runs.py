@@ -125,13 +125,18 @@ def test_statuses_are_visible_while_running(api) -> None:
     import time
 
     deadline = time.monotonic() + 30
+    refused = None
     while time.monotonic() < deadline:
         data = api.ok("get", f"graphs/{graph_id}")["data"]
         seen.add((data["graph_running_status"], data["nodes"][0]["node_running_status"]))
+        if data["graph_running_status"] == "RUNNING" and refused is None:
+            # a running graph cannot be changed or started again underneath its execution
+            refused = (api.post("graphs", json={"graph": data, "actions": ["SAVE"]}).status_code,
+                       api.post(f"graphs/{graph_id}/approve").status_code)
         if data["graph_running_status"] == "SUCCESS":
             break
         time.sleep(0.05)
     assert ("RUNNING", "RUNNING") in seen
     assert ("SUCCESS", "SUCCESS") in seen
-    # a running graph cannot be changed underneath its execution
+    assert refused == (409, 409)
     assert all(status != "CREATED" for status, _ in seen)

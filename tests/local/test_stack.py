@@ -24,7 +24,8 @@ from botocore.config import Config
 from chalice import Chalice
 
 from infra.local import snapshot
-from infra.local.stack import REPO_ROOT, start_stack
+from infra.local.lambda_front import parse_function_name
+from infra.local.stack import REPO_ROOT, running_stack, start_stack
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -269,6 +270,47 @@ class TestRunningStack:
         status, _, body = http_get(stack.api_url + "/ping")
         assert status == 200 and json.loads(body) == {"pong": True}
 
+    def test_one_stack_per_process(self, stack):
+        with pytest.raises(RuntimeError, match="already running"):
+            start_stack(free_port(), free_port(), free_port(), None, app=make_app(), bootstrap=False)
+        assert running_stack() is stack
+
+    def test_interpreter_reuses_boto_clients_while_running(self, stack):
+        from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
+
+        assert lambda_eval_utils.boto_client_for("us-east-1", "lambda") is lambda_eval_utils.boto_client_for(
+            "us-east-1", "lambda"
+        )
+
+
+def test_patches_are_undone_at_stop():
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import state_task_service_sfn
+
+    original = lambda_eval_utils.boto_client_for
+    with start_stack(free_port(), free_port(), free_port(), None, app=make_app(), bootstrap=False) as running:
+        assert lambda_eval_utils.boto_client_for.__wrapped__ is original
+        assert "_normalise_parameters" in vars(state_task_service_sfn.StateTaskServiceSfn)
+        assert os.environ["MOTO_PORT"] == str(running.moto_port)
+    assert lambda_eval_utils.boto_client_for is original
+    assert "_normalise_response" not in vars(state_task_service_sfn.StateTaskServiceSfn)
+    assert running_stack() is None
+
+
+@pytest.mark.parametrize(
+    "raw, name",
+    [
+        ("plynx-runner", "plynx-runner"),
+        ("plynx-runner:$LATEST", "plynx-runner"),
+        (RUNNER_ARN, "plynx-runner"),
+        ("arn%3Aaws%3Alambda%3Aus-east-1%3A123456789012%3Afunction%3Aplynx-runner", "plynx-runner"),
+        (f"{RUNNER_ARN}:live", "plynx-runner"),
+        (f"{ACCOUNT}:function:plynx-runner", "plynx-runner"),
+    ],
+)
+def test_function_names(raw, name):
+    assert parse_function_name(raw)[0] == name
+
 
 # -- (ii) persistence ----------------------------------------------------------------------------------
 
@@ -373,6 +415,15 @@ def test_periodic_snapshot_saves_only_after_changes(tmp_path):
         assert s3_backend.buckets["periodic"].keys["k"].value == b"v"
     finally:
         stack.stop()
+
+
+def test_unreadable_snapshot_is_reported_and_left_alone(tmp_path):
+    snapshot_file = tmp_path / snapshot.SNAPSHOT_FILE
+    snapshot_file.write_bytes(b"not a pickle")
+    with pytest.raises(RuntimeError, match="move it away"):
+        start_stack(free_port(), free_port(), free_port(), str(tmp_path), app=make_app(), bootstrap=False)
+    assert snapshot_file.read_bytes() == b"not a pickle"
+    assert running_stack() is None
 
 
 # -- python -m infra.local --------------------------------------------------------------------------
