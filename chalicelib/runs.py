@@ -184,8 +184,11 @@ def finish_node(graph_id: str, node_id: str, run_id: str, status: str,
         raise StaleRun(f"Node `{node_id}` is not part of run `{run_id}`") from exc
 
 
-def finalize(graph_id: str, run_id: str, status: str, error: Any = None) -> None:
-    """End a run: the graph's final status; operations that never ran become CANCELED."""
+def finalize(graph_id: str, run_id: str, status: str, error: Any = None, execution_ended: bool = False) -> None:
+    """End a run: the graph's final status; operations that never ran become CANCELED.
+
+    Operations still RUNNING finish on their own, unless the execution has ended (then they failed).
+    """
     try:
         model = GraphModel.get(graph_id, consistent_read=True)
     except DoesNotExist:
@@ -193,16 +196,19 @@ def finalize(graph_id: str, run_id: str, status: str, error: Any = None) -> None
     if model.run_id != run_id:
         raise StaleRun(f"Run `{run_id}` is not the current run of graph `{graph_id}`")
     if status != GraphRunningStatus.SUCCESS:
+        ends = {NodeRunningStatus.IN_QUEUE: NodeRunningStatus.CANCELED}
+        if execution_ended:
+            ends[NodeRunningStatus.RUNNING] = NodeRunningStatus.FAILED
         for item in node_items(graph_id):
-            if item.node_running_status == NodeRunningStatus.IN_QUEUE:
+            if item.node_running_status in ends:
                 try:
                     item.update(
-                        actions=[GraphNodeModel.node_running_status.set(NodeRunningStatus.CANCELED)],
+                        actions=[GraphNodeModel.node_running_status.set(ends[item.node_running_status])],
                         condition=(GraphNodeModel.run_id == run_id)
-                        & (GraphNodeModel.node_running_status == NodeRunningStatus.IN_QUEUE),
+                        & (GraphNodeModel.node_running_status == item.node_running_status),
                     )
                 except UpdateError:
-                    pass  # it started meanwhile; its runner records its own end
+                    pass  # it moved on meanwhile; its runner records its own end
     actions = [GraphModel.graph_running_status.set(status), GraphModel.update_date.set(now())]
     if error:
         actions.append(GraphModel.error.set(json.dumps(error)[:10_000]))
@@ -210,3 +216,32 @@ def finalize(graph_id: str, run_id: str, status: str, error: Any = None) -> None
         model.update(actions=actions, condition=GraphModel.run_id == run_id)
     except UpdateError as exc:
         raise StaleRun(f"Run `{run_id}` is not the current run of graph `{graph_id}`") from exc
+
+
+def reconcile_active() -> list[str]:
+    """Close runs whose execution ended without telling the graph (a local restart, a lost runner).
+
+    Returns the ids of the graphs it closed.
+    """
+    sfn = aws.client("stepfunctions")
+    closed = []
+    active = GraphModel.by_listing.query(
+        "graph", filter_condition=GraphModel.graph_running_status.is_in(*GraphRunningStatus.ACTIVE)
+    )
+    for model in active:
+        if model.execution_arn is None:
+            error = {"Error": "NotStarted", "Cause": "The run's execution was never started"}
+        else:
+            try:
+                execution = sfn.describe_execution(executionArn=model.execution_arn)
+            except sfn.exceptions.ExecutionDoesNotExist:
+                execution = {"status": "ABORTED", "error": "ExecutionDoesNotExist"}
+            if execution["status"] == "RUNNING":
+                continue
+            error = {"Error": execution.get("error") or execution["status"], "Cause": execution.get("cause", "")}
+        try:
+            finalize(model.id, model.run_id, GraphRunningStatus.FAILED, error, execution_ended=True)
+        except StaleRun:
+            continue
+        closed.append(model.id)
+    return closed

@@ -378,17 +378,13 @@ def _bootstrap(moto_endpoint: str) -> None:
             raise
         iam.create_role(RoleName=role_name, AssumeRolePolicyDocument=json.dumps(STATE_MACHINE_ROLE_TRUST))
 
-    try:
-        users = importlib.import_module("chalicelib.users")
-    except ModuleNotFoundError as exc:
-        if exc.name != "chalicelib.users":
-            raise
-        users = None
-    ensure_default_user = getattr(users, "ensure_default_user", None)
-    if ensure_default_user is not None:
-        ensure_default_user()
-    else:
-        LOG.info("chalicelib.users.ensure_default_user is missing: no default user created")
+    from chalicelib import runs, users
+
+    users.ensure_default_user()
+    # Executions cut off by the last stop came back ABORTED: close their graphs' runs.
+    closed = runs.reconcile_active()
+    if closed:
+        LOG.warning("Closed %d run(s) interrupted by the last stop: %s", len(closed), ", ".join(closed))
 
 
 # -- the API --------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import pytest
 import requests
 
 from tests.conftest import REPO, _free_port
+from tests.helpers import graph, operation
 
 pytestmark = pytest.mark.slow
 
@@ -53,6 +54,14 @@ def test_up_serves_the_seed_curl_and_keeps_data_across_restarts(tmp_path) -> Non
         saved = requests.post(f"{api}/graphs", auth=("default", ""), timeout=10,
                               json={"graph": {"title": "kept", "nodes": []}, "actions": ["SAVE"]}).json()
         graph_id = saved["graph"]["_id"]
+        slow = operation("bash_jinja2", "Slow", "sleep 20\n")
+        running = requests.post(f"{api}/graphs", auth=("default", ""), timeout=10, json={
+            "graph": graph("cut off", [slow]), "actions": ["APPROVE"]}).json()["graph"]["_id"]
+        deadline = time.monotonic() + 30
+        while requests.get(f"{api}/graphs/{running}", auth=("default", ""), timeout=10).json()["data"][
+                "nodes"][0]["node_running_status"] != "RUNNING":
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
     finally:
         _stop(process)
 
@@ -60,5 +69,9 @@ def test_up_serves_the_seed_curl_and_keeps_data_across_restarts(tmp_path) -> Non
     try:
         again = requests.get(f"{api}/graphs/{graph_id}", auth=("default", ""), timeout=10)
         assert again.status_code == 200 and again.json()["data"]["title"] == "kept"
+        # the run cut off by the stop is closed, not left RUNNING for ever
+        cut = requests.get(f"{api}/graphs/{running}", auth=("default", ""), timeout=10).json()["data"]
+        assert cut["graph_running_status"] == "FAILED"
+        assert cut["nodes"][0]["node_running_status"] == "FAILED"
     finally:
         _stop(process)
