@@ -5,7 +5,7 @@ from chalice import Chalice, CORSConfig, Response
 
 from chalicelib import actions, graphs, nodes, resources, users
 from chalicelib.enums import PostStatus
-from chalicelib.requests import form_data, json_body, json_object
+from chalicelib.bodies import form_data, json_body, json_object
 
 app = Chalice(app_name="plynx")
 app.api.cors = CORSConfig(allow_origin="*", allow_headers=["Authorization", "Content-Type"], max_age=600)

@@ -17,5 +17,10 @@ def client(service: str) -> Any:
         service,
         region_name=SETTINGS.region,
         endpoint_url=SETTINGS.endpoint_url,
-        config=Config(retries={"mode": "standard", "max_attempts": 5}, max_pool_connections=50),
+        config=Config(
+            retries={"mode": "standard", "max_attempts": 5},
+            max_pool_connections=50,
+            # SigV4 presigned URLs work in every region (SigV2 does not in newer ones).
+            signature_version="s3v4" if service == "s3" else None,
+        ),
     )

@@ -252,3 +252,15 @@ def test_a_1000_node_graph_saves_and_loads(api) -> None:
     data = api.ok("get", f"graphs/{body['graph']['_id']}")["data"]
     assert len(data["nodes"]) == 1000
     assert {n["_id"] for n in data["nodes"]} == {n["_id"] for n in nodes}
+
+
+def test_large_resource_redirects_to_a_presigned_url(api) -> None:
+    content = bytes(range(256)) * (22 * 1024)  # 5.5 MiB: over what a Lambda response may carry
+    body = api.ok("post", "upload_file", files={"data": ("big.bin", content)}, data={"title": "big"})
+    response = api.get(f"resources/{body['resource_id']}", allow_redirects=False)
+    assert response.status_code == 302 and "X-Amz-Signature" in response.headers["Location"]
+    followed = requests.get(response.headers["Location"], timeout=30)
+    assert followed.status_code == 200 and followed.content == content
+    preview = api.get(f"resources/{body['resource_id']}", params={"preview": "true"})
+    assert preview.status_code == 200 and preview.headers["X-Resource-Size"] == str(len(content))
+    assert len(preview.text) <= 64 * 1024
