@@ -31,21 +31,21 @@ def _action_list(body: dict, allowed: tuple[str, ...]) -> list[str]:
     return actions
 
 
-def graph_url(graph_id: str) -> str:
-    return f"{SETTINGS.ui_url}/graphs/{graph_id}"
-
-
-def _graph_response(graph: dict, message: str, error: dict | None = None, **extra: Any) -> dict:
+def _response(kind: str, obj: dict, message: str, error: dict | None = None) -> dict:
+    """The seed's post response: status, message, the object under its kind, its UI url."""
     response = {
         "status": PostStatus.VALIDATION_FAILED if error else PostStatus.SUCCESS,
         "message": message,
-        "graph": graph,
-        "url": graph_url(graph["_id"]),
-        **extra,
+        kind: obj,
+        "url": f"{SETTINGS.ui_url}/{kind}s/{obj['_id']}",
     }
     if error:
         response["validation_error"] = error
     return response
+
+
+def _graph_response(graph: dict, message: str, error: dict | None = None) -> dict:
+    return _response("graph", graph, message, error)
 
 
 def post_graph(body: dict, user: str) -> dict:
@@ -84,15 +84,7 @@ def approve_graph(graph_id: str, user: str) -> dict:
 
 
 def _node_response(node: dict, message: str, error: dict | None = None) -> dict:
-    response = {
-        "status": PostStatus.VALIDATION_FAILED if error else PostStatus.SUCCESS,
-        "message": message,
-        "node": node,
-        "url": f"{SETTINGS.ui_url}/nodes/{node['_id']}",
-    }
-    if error:
-        response["validation_error"] = error
-    return response
+    return _response("node", node, message, error)
 
 
 def post_node(body: dict, user: str) -> dict:

@@ -13,7 +13,7 @@ import stepfunctions
 
 from . import aws
 from .enums import BaseNodeNames, GraphRunningStatus, NodeRunningStatus
-from .errors import ConflictError
+from .errors import BadRequestError, ConflictError
 from .graphs import load_model, node_from_item, node_items
 from .models import GraphModel, GraphNodeModel
 from .settings import SETTINGS
@@ -39,10 +39,17 @@ def _run_id(graph_id: str) -> str:
     return f"{graph_id[:48]}-{stamp}-{secrets.token_hex(3)}"[:80]
 
 
-def _deploy(graph: dict, model: GraphModel) -> str:
+def compile_definition(graph: dict) -> str:
+    """The graph's ASL as sent to Step Functions; a graph it cannot run is the user's 400."""
+    try:
+        return json.dumps(stepfunctions.compile_graph(graph, SETTINGS.runner_function), sort_keys=True)
+    except stepfunctions.CompileError as exc:
+        raise BadRequestError(f"Graph `{graph['_id']}` cannot run: {exc}") from exc
+
+
+def _deploy(graph: dict, definition: str, model: GraphModel) -> str:
     """Create the graph's state machine (idempotent for an unchanged graph) and drop the previous one."""
     sfn = aws.client("stepfunctions")
-    definition = json.dumps(stepfunctions.compile_graph(graph, SETTINGS.runner_function), sort_keys=True)
     arn = sfn.create_state_machine(
         name=state_machine_name(graph["_id"], definition),
         definition=definition,
@@ -89,10 +96,11 @@ def queue_run(graph_id: str) -> str:
 
 def start_run(graph: dict) -> str:
     """Queue the graph's operations and start an execution named by the new run id."""
+    definition = compile_definition(graph)
     run_id = queue_run(graph["_id"])
     model = load_model(graph["_id"])
     try:
-        state_machine_arn = _deploy(graph, model)
+        state_machine_arn = _deploy(graph, definition, model)
         execution = aws.client("stepfunctions").start_execution(
             stateMachineArn=state_machine_arn,
             name=run_id,
@@ -113,34 +121,24 @@ def start_run(graph: dict) -> str:
 # --- called by the runner ----------------------------------------------------------------------
 
 
+def _update_in_run(item: GraphModel | GraphNodeModel, run_id: str, actions: list) -> None:
+    """Update an item only while it belongs to run_id, so a stale execution changes nothing."""
+    try:
+        item.update(actions=[*actions, type(item).update_date.set(now())], condition=type(item).run_id == run_id)
+    except UpdateError as exc:
+        raise StaleRun(f"{type(item).__name__} is not part of run `{run_id}`") from exc
+
+
 def mark_graph_running(graph_id: str, run_id: str) -> None:
     """The execution has begun."""
-    try:
-        GraphModel(graph_id).update(
-            actions=[
-                GraphModel.graph_running_status.set(GraphRunningStatus.RUNNING),
-                GraphModel.update_date.set(now()),
-            ],
-            condition=GraphModel.run_id == run_id,
-        )
-    except UpdateError as exc:
-        raise StaleRun(f"Run `{run_id}` is not the current run of graph `{graph_id}`") from exc
+    _update_in_run(GraphModel(graph_id), run_id, [GraphModel.graph_running_status.set(GraphRunningStatus.RUNNING)])
 
 
 def claim_node(graph_id: str, node_id: str, run_id: str) -> dict:
-    """Mark an operation RUNNING for this run and return it."""
+    """Mark an operation RUNNING for this run and return it (the update returns the whole item)."""
     item = GraphNodeModel(graph_id, node_id)
-    try:
-        item.update(
-            actions=[
-                GraphNodeModel.node_running_status.set(NodeRunningStatus.RUNNING),
-                GraphNodeModel.update_date.set(now()),
-            ],
-            condition=GraphNodeModel.run_id == run_id,
-        )
-    except UpdateError as exc:
-        raise StaleRun(f"Node `{node_id}` is not part of run `{run_id}`") from exc
-    return node_from_item(GraphNodeModel.get(graph_id, node_id, consistent_read=True))
+    _update_in_run(item, run_id, [GraphNodeModel.node_running_status.set(NodeRunningStatus.RUNNING)])
+    return node_from_item(item)
 
 
 def input_resources(graph_id: str, node: dict) -> dict[str, list[str]]:
@@ -170,18 +168,15 @@ def input_resources(graph_id: str, node: dict) -> dict[str, list[str]]:
 def finish_node(graph_id: str, node_id: str, run_id: str, status: str,
                 outputs: dict[str, str], logs: dict[str, str]) -> None:
     """Record an operation's final status with its output and log resources."""
-    try:
-        GraphNodeModel(graph_id, node_id).update(
-            actions=[
-                GraphNodeModel.node_running_status.set(status),
-                GraphNodeModel.outputs.set(outputs),
-                GraphNodeModel.logs.set(logs),
-                GraphNodeModel.update_date.set(now()),
-            ],
-            condition=GraphNodeModel.run_id == run_id,
-        )
-    except UpdateError as exc:
-        raise StaleRun(f"Node `{node_id}` is not part of run `{run_id}`") from exc
+    _update_in_run(
+        GraphNodeModel(graph_id, node_id),
+        run_id,
+        [
+            GraphNodeModel.node_running_status.set(status),
+            GraphNodeModel.outputs.set(outputs),
+            GraphNodeModel.logs.set(logs),
+        ],
+    )
 
 
 def finalize(graph_id: str, run_id: str, status: str, error: Any = None, execution_ended: bool = False) -> None:
@@ -209,13 +204,10 @@ def finalize(graph_id: str, run_id: str, status: str, error: Any = None, executi
                     )
                 except UpdateError:
                     pass  # it moved on meanwhile; its runner records its own end
-    actions = [GraphModel.graph_running_status.set(status), GraphModel.update_date.set(now())]
+    actions = [GraphModel.graph_running_status.set(status)]
     if error:
         actions.append(GraphModel.error.set(json.dumps(error)[:10_000]))
-    try:
-        model.update(actions=actions, condition=GraphModel.run_id == run_id)
-    except UpdateError as exc:
-        raise StaleRun(f"Run `{run_id}` is not the current run of graph `{graph_id}`") from exc
+    _update_in_run(model, run_id, actions)
 
 
 def reconcile_active() -> list[str]:

@@ -5,6 +5,7 @@ correct for any DAG; the execution-engine issue replaces it with per-node depend
 """
 from __future__ import annotations
 
+import json
 from collections import deque
 from typing import Any
 
@@ -17,6 +18,10 @@ LAMBDA_TRANSIENT_ERRORS = [
     "Lambda.TooManyRequestsException",
 ]
 MAX_STATE_NAME = 80  # Step Functions' limit on state names
+MAX_DEFINITION_BYTES = 1024 * 1024  # Step Functions' limit on a state machine definition
+MAX_HISTORY_EVENTS = 25_000  # Step Functions' limit on one Standard execution's history
+# Events this compile spends: about 5 per Task and 4 per Parallel, plus the bookkeeping states.
+_EVENTS_PER_TASK, _EVENTS_PER_PARALLEL, _EVENTS_FIXED = 5, 4, 20
 
 
 class CompileError(ValueError):
@@ -150,8 +155,18 @@ def compile_graph(graph: dict, runner_function: str) -> dict:
         "Failed",
     )
     states["Failed"] = {"Type": "Fail", "Error": "GraphFailed", "Cause": "An operation of the graph failed"}
-    return {
-        "Comment": f"PLynx graph {graph_id}",
-        "StartAt": "Mark running",
-        "States": states,
-    }
+    definition = {"Comment": f"PLynx graph {graph_id}", "StartAt": "Mark running", "States": states}
+    _check_quotas(definition, levels)
+    return definition
+
+
+def _check_quotas(definition: dict, levels: list[list[str]]) -> None:
+    """Refuse up front what Step Functions would refuse or cut off mid-run."""
+    size = len(json.dumps(definition, separators=(",", ":")))
+    if size > MAX_DEFINITION_BYTES:
+        raise CompileError(f"its state machine would be {size} bytes, over the {MAX_DEFINITION_BYTES}-byte limit")
+    events = _EVENTS_FIXED + sum(
+        _EVENTS_PER_TASK * len(level) + (_EVENTS_PER_PARALLEL if len(level) > 1 else 0) for level in levels
+    )
+    if events > MAX_HISTORY_EVENTS:
+        raise CompileError(f"one execution would write about {events} history events, over {MAX_HISTORY_EVENTS}")

@@ -264,3 +264,13 @@ def test_large_resource_redirects_to_a_presigned_url(api) -> None:
     preview = api.get(f"resources/{body['resource_id']}", params={"preview": "true"})
     assert preview.status_code == 200 and preview.headers["X-Resource-Size"] == str(len(content))
     assert len(preview.text) <= 64 * 1024
+
+
+def test_a_graph_too_big_for_one_execution_is_400(api) -> None:
+    op = operation("python", "Tiny", "pass\n")
+    nodes = [dict(op, _id=f"n{i:05d}") for i in range(2200)]
+    response = api.post("graphs", json={"graph": graph("too big", nodes), "actions": ["APPROVE"]})
+    assert response.status_code == 400 and "limit" in response.json()["Message"], response.text
+    graph_id = next(iter(api.ok("post", "search_graphs", json={"search": "too big"})["items"]))["_id"]
+    # nothing was queued: the graph is saved and can still be edited
+    assert api.ok("get", f"graphs/{graph_id}")["data"]["graph_running_status"] == "CREATED"

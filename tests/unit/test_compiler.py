@@ -94,3 +94,11 @@ def test_state_names_fit_the_80_character_limit() -> None:
 def test_a_long_chain_compiles_without_recursion() -> None:
     chain = [_node("n0")] + [_node(f"n{i}", f"n{i - 1}") for i in range(1, 3000)]
     assert len(operation_levels(_graph(*chain))) == 3000
+
+
+def test_graphs_over_step_functions_quotas_are_refused_up_front() -> None:
+    wide = [_node(f"n{i}") for i in range(4000)]
+    with pytest.raises(CompileError, match="limit|history events"):
+        compile_graph(_graph(*wide), RUNNER)
+    fits = [_node(f"n{i}") for i in range(1000)]
+    assert len(json.dumps(compile_graph(_graph(*fits), RUNNER))) < 1024 * 1024
