@@ -70,9 +70,20 @@ def _from_token(token: str) -> str:
     return _active(claims["sub"])
 
 
+def _get_user(username: str) -> UserModel:
+    """A stored user; in single-user mode `default` is created on first use (a fresh deployment)."""
+    try:
+        return UserModel.get(username)
+    except DoesNotExist:
+        if SETTINGS.secret_key or username != DEFAULT_USER:
+            raise
+    ensure_default_user()
+    return UserModel.get(username)
+
+
 def _active(username: str) -> str:
     try:
-        user = UserModel.get(username)
+        user = _get_user(username)
     except DoesNotExist as exc:
         raise UnauthorizedError("Unknown user") from exc
     if not user.active:
@@ -82,7 +93,7 @@ def _active(username: str) -> str:
 
 def _from_password(username: str, password: str) -> str:
     try:
-        user = UserModel.get(username)
+        user = _get_user(username)
     except DoesNotExist as exc:
         raise UnauthorizedError("Wrong username or password") from exc
     if not user.active or not _check_password(password, user.password_hash):

@@ -274,3 +274,11 @@ def test_a_graph_too_big_for_one_execution_is_400(api) -> None:
     graph_id = next(iter(api.ok("post", "search_graphs", json={"search": "too big"})["items"]))["_id"]
     # nothing was queued: the graph is saved and can still be edited
     assert api.ok("get", f"graphs/{graph_id}")["data"]["graph_running_status"] == "CREATED"
+
+
+def test_single_user_mode_recreates_default_on_a_fresh_deployment(api) -> None:
+    from chalicelib.models import UserModel
+
+    UserModel.get("default").delete()
+    assert api.ok("get", "token")["status"] == "SUCCESS"
+    assert UserModel.get("default").password_hash == ""
