@@ -140,3 +140,24 @@ def test_statuses_are_visible_while_running(api) -> None:
     assert ("SUCCESS", "SUCCESS") in seen
     assert refused == (409, 409)
     assert all(status != "CREATED" for status, _ in seen)
+
+
+def test_the_seeds_own_sum_node_json_runs(api) -> None:
+    """The Sum node exactly as the seed's clone example prints it (old `cmd`, `parent_node` fields)."""
+    import json
+    import os
+
+    path = os.path.join(os.path.dirname(os.path.dirname(__file__)), "data", "seed_clone_response.json")
+    with open(path, encoding="utf-8") as handle:
+        seed_graph = json.load(handle)["graph"]
+    sum_node = seed_graph["nodes"][0]
+    one, two = instance(api.upload(b"5\n6\n", "five six")), instance(api.upload(b"7\n", "seven"))
+    sum_node["inputs"][0]["values"] = [{"node_id": one["_id"], "output_id": "out"},
+                                       {"node_id": two["_id"], "output_id": "out"}]
+    seed_graph["nodes"] = [one, two, sum_node]
+    del seed_graph["_id"]  # a new graph, not the seed's
+    result = _run(api, seed_graph["nodes"], seed_graph["title"])
+    assert result["graph_running_status"] == "SUCCESS"
+    node = by_title(result, "Sum")
+    assert node["parent_node_id"] == "5d27b8dd50e56dbbce063449"
+    assert api.resource(output_id(node, "output")) == b"18\n"
