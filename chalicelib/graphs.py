@@ -11,7 +11,7 @@ from .enums import BaseNodeNames, GraphRunningStatus, NodeRunningStatus
 from .errors import BadRequestError, ConflictError, ForbiddenError, NotFoundError
 from .models import GraphModel, GraphNodeModel
 from .nodes import clean_node
-from .util import new_id, now
+from .util import check_id, new_id, now
 
 LISTING = "graph"
 _RUNTIME_FIELDS = ("node_running_status", "_readonly", "author", "insertion_date", "update_date")
@@ -37,10 +37,7 @@ def clean_graph(raw: Any, user: str) -> dict:
     if not isinstance(raw, dict):
         raise BadRequestError("`graph` must be a JSON object")
     graph = new_graph(user)
-    graph_id = raw.get("_id") or graph["_id"]
-    if not isinstance(graph_id, str) or len(graph_id) > 64:
-        raise BadRequestError("`graph._id` must be a string of at most 64 characters")
-    graph["_id"] = graph_id
+    graph["_id"] = check_id(raw.get("_id") or graph["_id"], "graph._id")
     for field in ("title", "description"):
         value = raw.get(field, graph[field])
         if not isinstance(value, str):

@@ -11,10 +11,9 @@ from . import search
 from .enums import FILE_KIND, BaseNodeNames, NodeRunningStatus, NodeStatus, ParameterTypes
 from .errors import BadRequestError, ConflictError, ForbiddenError, NotFoundError
 from .models import NodeModel
-from .util import new_id, now
+from .util import check_id, new_id, now
 
 LISTING = "node"
-MAX_ID_LENGTH = 64
 MAX_NODE_BYTES = 300_000  # one node is one DynamoDB item (400 KB), with room for its results
 _LOGS = ("stderr", "stdout", "worker")
 _DEFAULT_CMD = {
@@ -151,9 +150,7 @@ def clean_node(raw: Any, author: str, where: str = "node") -> dict:
     if base_node_name not in BaseNodeNames.ALL:
         raise BadRequestError(f"`{where}.base_node_name` must be one of {sorted(BaseNodeNames.ALL)}")
     node = default_node(base_node_name, author)
-    node["_id"] = _expect(raw.get("_id") or node["_id"], str, f"{where}._id")
-    if len(node["_id"]) > MAX_ID_LENGTH:
-        raise BadRequestError(f"`{where}._id` must be at most {MAX_ID_LENGTH} characters")
+    node["_id"] = check_id(raw.get("_id") or node["_id"], f"{where}._id")
     for field in ("title", "description"):
         node[field] = _expect(raw.get(field, node[field]) or "", str, f"{where}.{field}")
     for field in ("parent_node_id", "successor_node_id"):

@@ -2,7 +2,13 @@
 from __future__ import annotations
 
 import datetime as _dt
+import re
 import secrets
+
+from .errors import BadRequestError
+
+# Ids become DynamoDB keys, URL segments and parts of Step Functions names (letters, digits, - and _).
+_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
 def new_id() -> str:
@@ -14,3 +20,10 @@ def now() -> str:
     """Timestamps in the seed's `%Y-%m-%d %H:%M:%S.%LZ` format; they also sort as strings."""
     stamp = _dt.datetime.now(_dt.timezone.utc)
     return stamp.strftime("%Y-%m-%d %H:%M:%S.") + f"{stamp.microsecond // 1000:03d}Z"
+
+
+def check_id(value: object, where: str) -> str:
+    """An id a client chose, checked before it reaches a key, a URL or a state machine name."""
+    if not isinstance(value, str) or not _ID.match(value):
+        raise BadRequestError(f"`{where}` must be 1 to 64 letters, digits, `-` or `_`")
+    return value

@@ -238,6 +238,10 @@ def test_oversized_or_odd_ids_are_400(api) -> None:
     long_id = dict(operation("python", "Long", "pass"), _id="x" * 65)
     response = api.post("graphs", json={"graph": graph("long", [long_id]), "actions": ["SAVE"]})
     assert response.status_code == 400 and "_id" in response.json()["Message"]
+    for odd in ("has space", "slash/y", "ünï", ""):
+        body = {"graph": dict(graph("odd", []), _id=odd or 5), "actions": ["APPROVE"]}
+        response = api.post("graphs", json=body)
+        assert response.status_code == 400 and "graph._id" in response.json()["Message"], (odd, response.text)
 
 
 def test_a_1000_node_graph_saves_and_loads(api) -> None:
