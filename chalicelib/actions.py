@@ -1,7 +1,6 @@
 """The seed's `POST /graphs` and `POST /nodes` actions, applied in order, and their responses."""
 from __future__ import annotations
 
-from typing import Any
 
 from . import graphs, nodes, runs, storage, validation
 from .enums import BaseNodeNames, FILE_KIND, NodeStatus, PostStatus
@@ -44,10 +43,6 @@ def _response(kind: str, obj: dict, message: str, error: dict | None = None) -> 
     return response
 
 
-def _graph_response(graph: dict, message: str, error: dict | None = None) -> dict:
-    return _response("graph", graph, message, error)
-
-
 def post_graph(body: dict, user: str) -> dict:
     """Apply SAVE / VALIDATE / APPROVE to the posted graph, stopping at the first validation failure."""
     actions = _action_list(body, GRAPH_ACTIONS)
@@ -60,15 +55,15 @@ def post_graph(body: dict, user: str) -> dict:
         elif action == "VALIDATE":
             error = validation.validate_graph(graph)
             if error:
-                return _graph_response(graph, "Graph did not pass validation", error)
+                return _response("graph", graph, "Graph did not pass validation", error)
         elif action == "APPROVE":
             graph = graphs.save_graph(graph, user)
             error = validation.validate_graph(graph)
             if error:
-                return _graph_response(graph, "Graph did not pass validation", error)
+                return _response("graph", graph, "Graph did not pass validation", error)
             runs.start_run(graph)
             graph = graphs.get_graph(graph["_id"], user)
-    return _graph_response(graph, f"Actions completed with Graph(_id=`{graph['_id']}`)")
+    return _response("graph", graph, f"Actions completed with Graph(_id=`{graph['_id']}`)")
 
 
 def approve_graph(graph_id: str, user: str) -> dict:
@@ -78,13 +73,9 @@ def approve_graph(graph_id: str, user: str) -> dict:
         raise ForbiddenError(f"Graph `{graph_id}` belongs to `{graph['author']}` and is read only")
     error = validation.validate_graph(graph)
     if error:
-        return _graph_response(graph, "Graph did not pass validation", error)
+        return _response("graph", graph, "Graph did not pass validation", error)
     runs.start_run(graph)
-    return _graph_response(graphs.get_graph(graph_id, user), f"Graph(_id=`{graph_id}`) is running")
-
-
-def _node_response(node: dict, message: str, error: dict | None = None) -> dict:
-    return _response("node", node, message, error)
+    return _response("graph", graphs.get_graph(graph_id, user), f"Graph(_id=`{graph_id}`) is running")
 
 
 def post_node(body: dict, user: str) -> dict:
@@ -99,10 +90,10 @@ def post_node(body: dict, user: str) -> dict:
         elif action in ("VALIDATE", "APPROVE"):
             error = validation.validate_node(node)
             if error:
-                return _node_response(node, "Node did not pass validation", error)
+                return _response("node", node, "Node did not pass validation", error)
             if action == "APPROVE":
                 node = nodes.save_node(node, user, node_status=NodeStatus.READY)
-    return _node_response(node, f"Actions completed with Node(_id=`{node['_id']}`)")
+    return _response("node", node, f"Actions completed with Node(_id=`{node['_id']}`)")
 
 
 def upload_file(fields: dict[str, str], files: dict[str, bytes], user: str) -> dict:

@@ -14,6 +14,7 @@ import stepfunctions
 from . import aws
 from .enums import BaseNodeNames, GraphRunningStatus, NodeRunningStatus
 from .errors import BadRequestError, ConflictError
+from . import graphs
 from .graphs import load_model, node_from_item, node_items
 from .models import GraphModel, GraphNodeModel
 from .settings import SETTINGS
@@ -42,9 +43,11 @@ def _run_id(graph_id: str) -> str:
 def compile_definition(graph: dict) -> str:
     """The graph's ASL as sent to Step Functions; a graph it cannot run is the user's 400."""
     try:
-        return json.dumps(stepfunctions.compile_graph(graph, SETTINGS.runner_function), sort_keys=True)
+        definition = stepfunctions.compile_graph(graph, SETTINGS.runner_function)
     except stepfunctions.CompileError as exc:
         raise BadRequestError(f"Graph `{graph['_id']}` cannot run: {exc}") from exc
+    # The compact form is the one the compiler measured against the 1 MB limit.
+    return json.dumps(definition, sort_keys=True, separators=(",", ":"))
 
 
 def _deploy(graph: dict, definition: str, model: GraphModel) -> str:
@@ -121,23 +124,25 @@ def start_run(graph: dict) -> str:
 # --- called by the runner ----------------------------------------------------------------------
 
 
-def _update_in_run(item: GraphModel | GraphNodeModel, run_id: str, actions: list) -> None:
+def _update_in_run(item: GraphModel | GraphNodeModel, run_id: str, actions: list, what: str) -> None:
     """Update an item only while it belongs to run_id, so a stale execution changes nothing."""
     try:
         item.update(actions=[*actions, type(item).update_date.set(now())], condition=type(item).run_id == run_id)
     except UpdateError as exc:
-        raise StaleRun(f"{type(item).__name__} is not part of run `{run_id}`") from exc
+        raise StaleRun(f"{what} is not part of run `{run_id}`") from exc
 
 
 def mark_graph_running(graph_id: str, run_id: str) -> None:
     """The execution has begun."""
-    _update_in_run(GraphModel(graph_id), run_id, [GraphModel.graph_running_status.set(GraphRunningStatus.RUNNING)])
+    _update_in_run(GraphModel(graph_id), run_id, [GraphModel.graph_running_status.set(GraphRunningStatus.RUNNING)],
+                   f"Graph `{graph_id}`")
 
 
 def claim_node(graph_id: str, node_id: str, run_id: str) -> dict:
     """Mark an operation RUNNING for this run and return it (the update returns the whole item)."""
     item = GraphNodeModel(graph_id, node_id)
-    _update_in_run(item, run_id, [GraphNodeModel.node_running_status.set(NodeRunningStatus.RUNNING)])
+    _update_in_run(item, run_id, [GraphNodeModel.node_running_status.set(NodeRunningStatus.RUNNING)],
+                   f"Node `{node_id}`")
     return node_from_item(item)
 
 
@@ -176,6 +181,7 @@ def finish_node(graph_id: str, node_id: str, run_id: str, status: str,
             GraphNodeModel.outputs.set(outputs),
             GraphNodeModel.logs.set(logs),
         ],
+        f"Node `{node_id}`",
     )
 
 
@@ -207,7 +213,7 @@ def finalize(graph_id: str, run_id: str, status: str, error: Any = None, executi
     actions = [GraphModel.graph_running_status.set(status)]
     if error:
         actions.append(GraphModel.error.set(json.dumps(error)[:10_000]))
-    _update_in_run(model, run_id, actions)
+    _update_in_run(model, run_id, actions, f"Graph `{graph_id}`")
 
 
 def reconcile_active() -> list[str]:
@@ -218,7 +224,7 @@ def reconcile_active() -> list[str]:
     sfn = aws.client("stepfunctions")
     closed = []
     active = GraphModel.by_listing.query(
-        "graph", filter_condition=GraphModel.graph_running_status.is_in(*GraphRunningStatus.ACTIVE)
+        graphs.LISTING, filter_condition=GraphModel.graph_running_status.is_in(*GraphRunningStatus.ACTIVE)
     )
     for model in active:
         if model.execution_arn is None:

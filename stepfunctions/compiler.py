@@ -161,7 +161,7 @@ def compile_graph(graph: dict, runner_function: str) -> dict:
 
 
 def _check_quotas(definition: dict, levels: list[list[str]]) -> None:
-    """Refuse up front what Step Functions would refuse or cut off mid-run."""
+    """Refuse up front what Step Functions would refuse or cut off mid-run (size as sent: compact JSON)."""
     size = len(json.dumps(definition, separators=(",", ":")))
     if size > MAX_DEFINITION_BYTES:
         raise CompileError(f"its state machine would be {size} bytes, over the {MAX_DEFINITION_BYTES}-byte limit")
