@@ -93,6 +93,10 @@ def get_resource(resource_id: str) -> Response:
     _user()
     params = app.current_request.query_params or {}
     preview = params.get("preview", "false").lower() in ("1", "true", "yes")
+    if preview and params.get("file_type"):
+        page, size = resources.preview_html(resource_id, params["file_type"], f"{API}/resources/{resource_id}")
+        return Response(body=page, status_code=200,
+                        headers={"Content-Type": "text/html; charset=utf-8", "X-Resource-Size": str(size)})
     data, size, url = resources.read(resource_id, preview)
     if url:
         return Response(body="", status_code=302, headers={"Location": url})

@@ -7,13 +7,17 @@ import shlex
 import signal
 import subprocess
 import sys
+import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import jinja2
 
+from chalicelib import config
 from chalicelib.enums import BaseNodeNames, ParameterTypes
 from chalicelib.nodes import command_text
+from chalicelib.resource_types.base import NodeResources_INPUT, NodeResources_OUTPUT, ResourceError, unwrap
+from chalicelib.resources import resource_class
 
 
 class PathList(list):
@@ -31,6 +35,7 @@ class Workspace:
     inputs: dict[str, Any] = field(default_factory=dict)
     outputs: dict[str, str] = field(default_factory=dict)
     logs: dict[str, str] = field(default_factory=dict)
+    output_types: dict[str, str] = field(default_factory=dict)
 
     def worker_log(self, text: str) -> None:
         """Append a framed note to the worker log, as the seed's worker does."""
@@ -45,26 +50,57 @@ def is_array(node_input: dict) -> bool:
     return node_input["max_count"] != 1
 
 
+def input_kind(node_input: dict, actual: list[str] | None = None) -> str:
+    """The resource type of an input: the upstream output's, else the one type the input accepts."""
+    if actual and len(set(actual)) == 1:
+        return actual[0]
+    declared = node_input.get("file_types") or ["file"]
+    return declared[0] if len(declared) == 1 else "file"
+
+
 def prepare(node: dict, input_ids: dict[str, list[str]], workdir: str,
-            download: Callable[[str, str], None]) -> Workspace:
-    """Download inputs, create empty outputs and log files."""
+            download: Callable[[str, str], None], input_types: dict[str, list[str]] | None = None) -> Workspace:
+    """Download inputs and prepare them by resource type; create outputs and log files."""
     space = Workspace(workdir)
     for log in node.get("logs", []) or [{"name": name} for name in ("stderr", "stdout", "worker")]:
         space.logs[log["name"]] = os.path.join(workdir, f"l_{log['name']}")
         open(space.logs[log["name"]], "wb").close()
     space.logs.setdefault("worker", os.path.join(workdir, "l_worker"))
-    for node_input in node.get("inputs", []):
-        paths = PathList()
+    for index, node_input in enumerate(node.get("inputs", [])):
+        kind = input_kind(node_input, (input_types or {}).get(node_input["name"]))
+        cls = resource_class(kind)
+        values: list[Any] = []
         for i, resource_id in enumerate(input_ids.get(node_input["name"], [])):
-            path = os.path.join(workdir, f"i_{i}_{node_input['name']}")
+            path = os.path.join(workdir, f"i_{index}_{i}_{_safe(node_input['name'])}")
             download(resource_id, path)
-            paths.append(path)
-        space.inputs[node_input["name"]] = paths if is_array(node_input) else (paths[0] if paths else None)
-    for output in node.get("outputs", []):
-        path = os.path.join(workdir, f"o_{output['name']}")
-        open(path, "wb").close()
-        space.outputs[output["name"]] = path
+            try:
+                values.append(unwrap(cls.prepare_input(path), NodeResources_INPUT))
+            except ResourceError as exc:
+                raise ResourceError(f"Input `{node_input['name']}` ({kind}): {exc}") from exc
+        if not getattr(cls, "IS_PRIMITIVE", False):
+            values = PathList(values)
+        space.inputs[node_input["name"]] = values if is_array(node_input) else (values[0] if values else None)
+    for index, output in enumerate(node.get("outputs", [])):
+        path = os.path.join(workdir, f"o_{index}_{_safe(output['name'])}")
+        kind = output.get("file_type", "file")
+        space.outputs[output["name"]] = unwrap(resource_class(kind).prepare_output(path), NodeResources_OUTPUT)
+        space.output_types[output["name"]] = kind
     return space
+
+
+def _safe(name: str) -> str:
+    """An input or output name as part of a file name (names are free text in the seed)."""
+    return "".join(c if c.isalnum() or c in "._-" else "_" for c in name)[:80]
+
+
+def postprocess(space: Workspace) -> None:
+    """Turn each output into the one file to store (zip directories, check and canonicalise values)."""
+    for name, path in list(space.outputs.items()):
+        kind = space.output_types.get(name, "file")
+        try:
+            space.outputs[name] = resource_class(kind).postprocess_output(path)
+        except (ResourceError, OSError) as exc:
+            raise ResourceError(f"Output `{name}` ({kind}): {exc}") from exc
 
 
 def parameter_values(node: dict) -> dict[str, Any]:
@@ -124,8 +160,36 @@ def render(node: dict, space: Workspace) -> tuple[str, list[str]]:
     raise ValueError(f"`{node['base_node_name']}` is not an operation that runs")
 
 
-def execute(node: dict, space: Workspace, timeout: float | None) -> bool:
-    """Run the operation's script with stdout/stderr to its logs; True when it exited 0 in time."""
+def _wait(process: subprocess.Popen, timeout: float | None,
+          publish: Callable[[dict[str, str]], None] | None, space: Workspace) -> int:
+    """Wait for the process, publishing the logs every few seconds so a user can watch a long job."""
+    interval = float(config.setting("runner", "log_upload_seconds", 2) or 2)
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while True:
+        step = interval if publish else None
+        if deadline is not None:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise subprocess.TimeoutExpired(process.args, timeout)
+            step = left if step is None else min(step, left)
+        try:
+            return process.wait(timeout=step)
+        except subprocess.TimeoutExpired:
+            if deadline is not None and time.monotonic() >= deadline:
+                raise
+            if publish:
+                try:
+                    publish(dict(space.logs))
+                except Exception as exc:  # watching is best effort; the run goes on
+                    space.worker_log(f"Could not publish live logs: {type(exc).__name__}: {exc}")
+
+
+def execute(node: dict, space: Workspace, timeout: float | None,
+            publish: Callable[[dict[str, str]], None] | None = None) -> bool:
+    """Run the operation's script with stdout/stderr to its logs; True when it exited 0 in time.
+
+    `publish(logs)` is called with the log files every few seconds while the script runs.
+    """
     try:
         script, command = render(node, space)
     except jinja2.TemplateError as exc:
@@ -142,7 +206,7 @@ def execute(node: dict, space: Workspace, timeout: float | None) -> bool:
             stdin=subprocess.DEVNULL, start_new_session=True,
         )
         try:
-            code = process.wait(timeout=timeout)
+            code = _wait(process, timeout, publish, space)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
@@ -150,6 +214,11 @@ def execute(node: dict, space: Workspace, timeout: float | None) -> bool:
             return False
     if code != 0:
         space.worker_log(f"JOB FAILED\nProcess returned non-zero value {code}")
+        return False
+    try:
+        postprocess(space)
+    except ResourceError as exc:
+        space.worker_log(f"JOB FAILED\n{exc}")
         return False
     space.worker_log("JOB SUCCEEDED")
     return True

@@ -9,7 +9,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from chalicelib import runs, storage
+from chalicelib import live_logs, resources, runs, storage
 from chalicelib.enums import NodeRunningStatus
 from chalicelib.nodes import get_parameter
 
@@ -46,8 +46,10 @@ def run_node(graph_id: str, node_id: str, run_id: str, context: Any = None) -> d
     with tempfile.TemporaryDirectory(prefix="plynx-") as workdir:
         space = executors.Workspace(workdir)
         try:
-            space = executors.prepare(node, runs.input_resources(graph_id, node), workdir, storage.download_to)
-            ok = executors.execute(node, space, _timeout(node, context))
+            space = executors.prepare(node, runs.input_resources(graph_id, node), workdir, storage.download_to,
+                                      resources.upstream_types(graph_id, node))
+            ok = executors.execute(node, space, _timeout(node, context),
+                                   publish=live_logs.LogPublisher(graph_id, node_id, run_id))
         except Exception as exc:  # the worker's own failure still ends in the node's logs
             logger.exception("Runner failed before the operation finished")
             space.logs.setdefault("worker", os.path.join(workdir, "l_worker"))

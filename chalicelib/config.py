@@ -1,0 +1,205 @@
+"""The platform's plugin configuration (the seed's config.yaml): resources, operations, hubs, workflows.
+
+A built-in default makes `make up` need no file; `PLYNX_CONFIG` names a YAML file that replaces it.
+Plugins are named by dotted class paths, so new resource types or hubs plug in without editing the core.
+"""
+from __future__ import annotations
+
+import copy
+import functools
+import importlib
+import os
+from typing import Any
+
+import yaml
+
+from .errors import BadRequestError
+
+DEFAULT_CONFIG_YAML = """
+storage:
+  scheme: s3
+  prefix: resources/
+auth:
+  secret_key:
+runner:
+  log_upload_seconds: 2
+limits:
+  preview_bytes: 65536
+  preview_rows: 100
+  thumbnail_source_bytes: 20971520
+  directory_max_bytes: 1073741824
+  directory_max_files: 10000
+  directory_max_ratio: 200
+plugins:
+  resources:
+    - {kind: file, title: File, cls: chalicelib.resource_types.common.File, icon: feathericons.file, color: '#fff'}
+    - {kind: pdf, title: PDF file, cls: chalicelib.resource_types.common.PDF, icon: plynx.pdf, color: '#fff'}
+    - {kind: image, title: Image, cls: chalicelib.resource_types.common.Image, icon: plynx.image, color: '#fff'}
+    - {kind: csv, title: CSV file, cls: chalicelib.resource_types.common.CSV, icon: plynx.csv, color: '#fff'}
+    - {kind: tsv, title: TSV file, cls: chalicelib.resource_types.common.TSV, icon: plynx.tsv, color: '#fff'}
+    - {kind: json, title: JSON file, cls: chalicelib.resource_types.common.Json, icon: plynx.json, color: '#fff'}
+    - {kind: executable, title: Executable, cls: chalicelib.resource_types.common.Executable,
+       icon: feathericons.play, color: '#fcff57'}
+    - {kind: directory, title: Directory, cls: chalicelib.resource_types.common.Directory,
+       icon: feathericons.folder, color: '#f44'}
+    - {kind: int, title: Integer, cls: chalicelib.resource_types.primitive.RawInt, icon: plynx.int, color: '#22a'}
+    - {kind: float, title: Float, cls: chalicelib.resource_types.primitive.RawFloat, icon: plynx.float,
+       color: '#2a2'}
+    - {kind: str, title: String, cls: chalicelib.resource_types.primitive.RawStr, icon: plynx.str, color: '#a22'}
+    - {kind: bool, title: Boolean, cls: chalicelib.resource_types.primitive.RawBool, icon: plynx.bool,
+       color: '#aa2'}
+    - {kind: color, title: Color, cls: chalicelib.resource_types.primitive.RawColor, icon: plynx.color,
+       color: '#a2a'}
+    - {kind: dict, title: Dictionary, cls: chalicelib.resource_types.primitive.RawDict, icon: plynx.dict,
+       color: '#2aa'}
+  operations:
+    - kind: python
+      title: Python
+      executor: runners.executors.python
+      resources: [file, pdf, image, csv, tsv, json, executable, directory, int, float, str, bool, color, dict]
+    - kind: bash_jinja2
+      title: BashJinja2
+      executor: runners.executors.bash_jinja2
+      resources: [file, pdf, image, csv, tsv, json, executable, directory, int, float, str, bool, color, dict]
+  hubs:
+    - kind: db-hub
+      title: Database hub
+      icon: feathericons.database
+      cls: chalicelib.hubs.database.DatabaseHub
+      args: {}
+    - kind: demo-hub
+      title: Demo operations
+      icon: feathericons.box
+      cls: chalicelib.hubs.static_list.StaticListHub
+      args:
+        list_module: plynx.demo.COLLECTION
+  workflows:
+    - kind: basic-dag-workflow
+      title: Basic DAG Workflow
+      executor: stepfunctions.compiler
+      hubs: [db-hub, demo-hub]
+"""
+
+_SECTIONS = ("resources", "operations", "hubs", "workflows")
+
+
+class ConfigError(ValueError):
+    """The configuration file is malformed; raised at start-up, never at request time."""
+
+
+def _check(config: Any, source: str) -> dict:
+    if not isinstance(config, dict):
+        raise ConfigError(f"{source}: the configuration must be a mapping")
+    plugins = config.setdefault("plugins", {})
+    if not isinstance(plugins, dict):
+        raise ConfigError(f"{source}: `plugins` must be a mapping")
+    for section in _SECTIONS:
+        items = plugins.setdefault(section, [])
+        if not isinstance(items, list):
+            raise ConfigError(f"{source}: `plugins.{section}` must be a list")
+        kinds = []
+        for i, item in enumerate(items):
+            if not isinstance(item, dict) or not isinstance(item.get("kind"), str):
+                raise ConfigError(f"{source}: `plugins.{section}[{i}]` needs a string `kind`")
+            kinds.append(item["kind"])
+        if len(set(kinds)) != len(kinds):
+            raise ConfigError(f"{source}: `plugins.{section}` has duplicate kinds")
+    return config
+
+
+def _merge_plugins(base: list, override: list) -> list:
+    """A plugin of a known kind replaces the built-in one; a new kind is added after them."""
+    merged = [copy.deepcopy(item) for item in base]
+    index = {item.get("kind"): i for i, item in enumerate(merged) if isinstance(item, dict)}
+    for item in override:
+        kind = item.get("kind") if isinstance(item, dict) else None
+        if kind in index:
+            merged[index[kind]] = item
+        else:
+            merged.append(item)
+    return merged
+
+
+def _merge(base: dict, override: dict) -> dict:
+    """Mappings merge key by key, plugin lists by kind (unless `replace_plugins: true`); scalars replace."""
+    merged = copy.deepcopy(base)
+    replace = bool(override.get("replace_plugins"))
+    for key, value in override.items():
+        if key == "plugins" and isinstance(value, dict) and not replace:
+            plugins_ = merged.setdefault("plugins", {})
+            for section, items in value.items():
+                if isinstance(items, list) and isinstance(plugins_.get(section), list):
+                    plugins_[section] = _merge_plugins(plugins_[section], items)
+                else:
+                    plugins_[section] = items
+        elif isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+@functools.lru_cache(maxsize=None)
+def get_config() -> dict:
+    """The configuration: the built-in default, overlaid by the YAML file at $PLYNX_CONFIG if set."""
+    config = yaml.safe_load(DEFAULT_CONFIG_YAML)
+    path = os.environ.get("PLYNX_CONFIG")
+    if path:
+        try:
+            with open(path, encoding="utf-8") as handle:
+                override = yaml.safe_load(handle) or {}
+        except (OSError, yaml.YAMLError) as exc:
+            raise ConfigError(f"Cannot read PLYNX_CONFIG `{path}`: {exc}") from exc
+        if not isinstance(override, dict):
+            raise ConfigError(f"{path}: the configuration must be a mapping")
+        config = _merge(config, override)
+    return _check(config, path or "built-in config")
+
+
+def reload() -> dict:
+    """Forget the cached configuration (tests that swap PLYNX_CONFIG) and read it again."""
+    get_config.cache_clear()
+    for cached in (load_class,):
+        cached.cache_clear()
+    return get_config()
+
+
+def plugins(section: str) -> list[dict]:
+    """One plugin list of the configuration (resources, operations, hubs, workflows)."""
+    return get_config()["plugins"][section]
+
+
+def limit(name: str) -> int:
+    """A numeric limit (preview size, unzip caps, ...) from the `limits` section."""
+    return int(get_config().get("limits", {})[name])
+
+
+def setting(section: str, name: str, default: Any = None) -> Any:
+    """A value of a top-level section, e.g. setting('runner', 'log_upload_seconds')."""
+    value = get_config().get(section) or {}
+    return value.get(name, default) if isinstance(value, dict) else default
+
+
+@functools.lru_cache(maxsize=None)
+def load_class(path: str) -> Any:
+    """The object a dotted path names (`package.module.Name`), imported on first use."""
+    module_name, _, attribute = path.rpartition(".")
+    if not module_name:
+        raise ConfigError(f"`{path}` is not a dotted path to a class")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise ConfigError(f"Cannot import `{module_name}` for `{path}`: {exc}") from exc
+    try:
+        return getattr(module, attribute)
+    except AttributeError as exc:
+        raise ConfigError(f"`{module_name}` has no `{attribute}`") from exc
+
+
+def find(section: str, kind: str) -> dict:
+    """The plugin entry of a kind, or a 400 that lists the known kinds."""
+    for item in plugins(section):
+        if item["kind"] == kind:
+            return item
+    known = sorted(item["kind"] for item in plugins(section))
+    raise BadRequestError(f"Unknown {section[:-1]} kind `{kind}`; known: {known}")
