@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from chalice import Chalice, CORSConfig, Response
 
-from chalicelib import actions, graphs, nodes, resources, users
+from chalicelib import actions, graph_edit, graphs, nodes, resources, state, users
 from chalicelib.enums import PostStatus
 from chalicelib.bodies import form_data, json_body, json_object
 
@@ -16,7 +16,7 @@ API = "/plynx/api/v0"
 JSON_TYPES = ["application/json", "application/x-www-form-urlencoded", "text/plain"]
 
 
-def _user() -> str:
+def _user() -> users.Caller:
     return users.authenticate(app.current_request.headers.get("authorization"))
 
 
@@ -31,7 +31,42 @@ def health() -> dict:
 
 @app.route(f"{API}/token", methods=["GET"])
 def token() -> dict:
-    return {"status": PostStatus.SUCCESS, "message": "Tokens issued", **users.make_tokens(_user())}
+    # A refresh token is accepted here (and only here) to get a new access token.
+    caller = users.authenticate(app.current_request.headers.get("authorization"), allow_refresh=True)
+    return {"status": PostStatus.SUCCESS, "message": "Tokens issued", **users.make_tokens(caller)}
+
+
+@app.route(f"{API}/register", methods=["POST"], content_types=JSON_TYPES)
+def register() -> dict:
+    return {"status": PostStatus.SUCCESS, "message": "User registered", **users.register(json_object(_raw()))}
+
+
+@app.route(f"{API}/user", methods=["GET"])
+def get_me() -> dict:
+    caller = _user()
+    return {"status": PostStatus.SUCCESS, "user": users.get_user(caller, caller)}
+
+
+@app.route(f"{API}/user/{{username}}", methods=["GET"])
+def get_user(username: str) -> dict:
+    return {"status": PostStatus.SUCCESS, "user": users.get_user(username, _user())}
+
+
+@app.route(f"{API}/user", methods=["POST"], content_types=JSON_TYPES)
+def post_user() -> dict:
+    caller = _user()
+    return {"status": PostStatus.SUCCESS, "message": "User updated", "user": users.update_user(json_object(_raw()), caller)}
+
+
+@app.route(f"{API}/state", methods=["GET"])
+def get_state() -> dict:
+    return {"status": PostStatus.SUCCESS, **state.snapshot(_user())}
+
+
+@app.route(f"{API}/master_state", methods=["GET"])
+def master_state() -> dict:
+    # The seed's name for the state of its master; this project has Step Functions instead.
+    return {"status": PostStatus.SUCCESS, **state.snapshot(_user())}
 
 
 @app.route(f"{API}/nodes/{{node_id}}", methods=["GET"])
@@ -39,6 +74,11 @@ def get_node(node_id: str) -> dict:
     user = _user()
     return {"status": PostStatus.SUCCESS, "data": nodes.get_node(node_id, user),
             "resources_dict": resources.RESOURCES_DICT}
+
+
+@app.route(f"{API}/nodes/{{node_id}}/versions", methods=["GET"])
+def node_versions(node_id: str) -> dict:
+    return {"status": PostStatus.SUCCESS, "items": nodes.version_history(node_id, _user())}
 
 
 @app.route(f"{API}/nodes", methods=["POST"], content_types=JSON_TYPES)
@@ -68,9 +108,68 @@ def post_graph() -> dict:
     return actions.post_graph(json_object(_raw()), user)
 
 
+# The seed's single-action endpoints: the action applied to the stored graph, no body needed.
 @app.route(f"{API}/graphs/{{graph_id}}/approve", methods=["POST"], content_types=JSON_TYPES)
 def approve_graph(graph_id: str) -> dict:
-    return actions.approve_graph(graph_id, _user())
+    return actions.graph_action(graph_id, "approve", _user())
+
+
+@app.route(f"{API}/graphs/{{graph_id}}/validate", methods=["POST"], content_types=JSON_TYPES)
+def validate_graph(graph_id: str) -> dict:
+    return actions.graph_action(graph_id, "validate", _user())
+
+
+@app.route(f"{API}/graphs/{{graph_id}}/rearrange", methods=["POST"], content_types=JSON_TYPES)
+def rearrange_graph(graph_id: str) -> dict:
+    return actions.graph_action(graph_id, "rearrange", _user())
+
+
+@app.route(f"{API}/graphs/{{graph_id}}/upgrade_nodes", methods=["POST"], content_types=JSON_TYPES)
+def upgrade_graph_nodes(graph_id: str) -> dict:
+    return actions.graph_action(graph_id, "upgrade_nodes", _user())
+
+
+@app.route(f"{API}/graphs/{{graph_id}}/clone", methods=["POST"], content_types=JSON_TYPES)
+def clone_graph(graph_id: str) -> dict:
+    return actions.graph_action(graph_id, "clone", _user())
+
+
+@app.route(f"{API}/graphs/{{graph_id}}/update", methods=["PATCH"], content_types=JSON_TYPES)
+def update_graph(graph_id: str) -> dict:
+    graph = graph_edit.update(graph_id, json_object(_raw()), _user())
+    return actions.graph_response(graph, f"Graph(_id=`{graph_id}`) updated")
+
+
+# The seed's graph editing endpoints.
+@app.route(f"{API}/graphs/{{graph_id}}/nodes/list_nodes", methods=["GET"])
+def list_graph_nodes(graph_id: str) -> dict:
+    return {"status": PostStatus.SUCCESS, "nodes": graph_edit.list_nodes(graph_id, _user()),
+            "resources_dict": resources.RESOURCES_DICT}
+
+
+@app.route(f"{API}/graphs/{{graph_id}}/nodes/insert_node", methods=["POST"], content_types=JSON_TYPES)
+def insert_graph_node(graph_id: str) -> dict:
+    return {"status": PostStatus.SUCCESS, **graph_edit.insert_node(graph_id, json_object(_raw()), _user())}
+
+
+@app.route(f"{API}/graphs/{{graph_id}}/nodes/remove_node", methods=["POST"], content_types=JSON_TYPES)
+def remove_graph_node(graph_id: str) -> dict:
+    return {"status": PostStatus.SUCCESS, **graph_edit.remove_node(graph_id, json_object(_raw()), _user())}
+
+
+@app.route(f"{API}/graphs/{{graph_id}}/nodes/create_link", methods=["POST"], content_types=JSON_TYPES)
+def create_graph_link(graph_id: str) -> dict:
+    return {"status": PostStatus.SUCCESS, **graph_edit.create_link(graph_id, json_object(_raw()), _user())}
+
+
+@app.route(f"{API}/graphs/{{graph_id}}/nodes/remove_link", methods=["POST"], content_types=JSON_TYPES)
+def remove_graph_link(graph_id: str) -> dict:
+    return {"status": PostStatus.SUCCESS, **graph_edit.remove_link(graph_id, json_object(_raw()), _user())}
+
+
+@app.route(f"{API}/graphs/{{graph_id}}/nodes/change_parameter", methods=["POST"], content_types=JSON_TYPES)
+def change_graph_parameter(graph_id: str) -> dict:
+    return {"status": PostStatus.SUCCESS, **graph_edit.change_parameter(graph_id, json_object(_raw()), _user())}
 
 
 @app.route(f"{API}/search_graphs", methods=["POST"], content_types=JSON_TYPES)

@@ -2,17 +2,16 @@
 from __future__ import annotations
 
 
-from . import graphs, nodes, runs, storage, validation
-from .enums import BaseNodeNames, FILE_KIND, NodeStatus, PostStatus
-from .errors import BadRequestError, ForbiddenError
+from . import graph_edit, graphs, layout, nodes, permissions, runs, storage, upgrade, validation
+from .enums import FILE_KIND, BaseNodeNames, NodeStatus, PostStatus, ValidationCode, ValidationTargetType
+from .errors import BadRequestError, NotFoundError
 from .resources import RESOURCES_DICT
 from .settings import SETTINGS
 
-GRAPH_ACTIONS = ("SAVE", "APPROVE", "VALIDATE")
-NODE_ACTIONS = ("SAVE", "APPROVE", "VALIDATE")
+GRAPH_ACTIONS = ("SAVE", "APPROVE", "VALIDATE", "REARRANGE", "UPGRADE_NODES", "CLONE")
+NODE_ACTIONS = ("SAVE", "APPROVE", "VALIDATE", "DEPRECATE", "MANDATORY_DEPRECATE", "CLONE")
 # Actions the seed documents that arrive with later issues: named, so the error is precise.
-LATER_ACTIONS = ("REARRANGE", "UPGRADE_NODES", "CANCEL", "GENERATE_CODE", "CLONE", "DEPRECATE",
-                 "MANDATORY_DEPRECATE", "PREVIEW_CMD", "CREATE_RUN")
+LATER_ACTIONS = ("CANCEL", "GENERATE_CODE", "CREATE_RUN", "PREVIEW_CMD")
 
 
 def _action_list(body: dict, allowed: tuple[str, ...]) -> list[str]:
@@ -23,77 +22,143 @@ def _action_list(body: dict, allowed: tuple[str, ...]) -> list[str]:
     if not isinstance(actions, list) or not actions or not all(isinstance(a, str) for a in actions):
         raise BadRequestError(f"`actions` must be a non-empty list of {list(allowed)}")
     for action in actions:
-        if action in LATER_ACTIONS:
+        if action in LATER_ACTIONS and action not in allowed:
             raise BadRequestError(f"Action `{action}` is not available yet; available: {list(allowed)}")
         if action not in allowed:
             raise BadRequestError(f"Unknown action `{action}`; available: {list(allowed)}")
     return actions
 
 
-def _response(kind: str, obj: dict, message: str, error: dict | None = None) -> dict:
+def _response(kind: str, obj: dict, message: str, error: dict | None = None, **extra: object) -> dict:
     """The seed's post response: status, message, the object under its kind, its UI url."""
     response = {
         "status": PostStatus.VALIDATION_FAILED if error else PostStatus.SUCCESS,
         "message": message,
         kind: obj,
         "url": f"{SETTINGS.ui_url}/{kind}s/{obj['_id']}",
+        **extra,
     }
     if error:
         response["validation_error"] = error
     return response
 
 
+def graph_response(graph: dict, message: str) -> dict:
+    """A graph endpoint's response in the seed's shape."""
+    return _response("graph", graph, message)
+
+
+def validate_graph(graph: dict) -> dict | None:
+    """The validation tree of a graph, including nodes whose operation may no longer run."""
+    return validation.validate_graph(graph, upgrade.mandatory_deprecated(graph))
+
+
+def _run(graph: dict, user: str) -> dict | None:
+    """APPROVE: validate, then start; the validation tree when it may not run."""
+    permissions.check_run(user, graph["author"], graph["_id"])
+    error = validate_graph(graph)
+    if error is None:
+        runs.start_run(graph)
+    return error
+
+
 def post_graph(body: dict, user: str) -> dict:
-    """Apply SAVE / VALIDATE / APPROVE to the posted graph, stopping at the first validation failure."""
+    """Apply the seed's graph actions in order, stopping at the first validation failure."""
     actions = _action_list(body, GRAPH_ACTIONS)
     if "graph" not in body:
         raise BadRequestError("`graph` is required")
     graph = graphs.clean_graph(body["graph"], user)
+    extra: dict = {}
     for action in actions:
         if action == "SAVE":
             graph = graphs.save_graph(graph, user)
         elif action == "VALIDATE":
-            error = validation.validate_graph(graph)
+            error = validate_graph(graph)
             if error:
-                return _response("graph", graph, "Graph did not pass validation", error)
+                return _response("graph", graph, "Graph did not pass validation", error, **extra)
         elif action == "APPROVE":
             graph = graphs.save_graph(graph, user)
-            error = validation.validate_graph(graph)
+            error = _run(graph, user)
             if error:
-                return _response("graph", graph, "Graph did not pass validation", error)
-            runs.start_run(graph)
+                return _response("graph", graph, "Graph did not pass validation", error, **extra)
             graph = graphs.get_graph(graph["_id"], user)
-    return _response("graph", graph, f"Actions completed with Graph(_id=`{graph['_id']}`)")
+        elif action == "REARRANGE":
+            graph = dict(graph, nodes=layout.rearrange(graph["nodes"]))
+        elif action == "UPGRADE_NODES":
+            graph, extra["upgraded_nodes_count"] = upgrade.upgrade_nodes(graph)
+        elif action == "CLONE":
+            graph = graph_edit.clone(graph, user)
+            extra["new_graph_id"] = graph["_id"]
+    return _response("graph", graph, f"Actions completed with Graph(_id=`{graph['_id']}`)", **extra)
 
 
-def approve_graph(graph_id: str, user: str) -> dict:
-    """`POST /graphs/{id}/approve`: run the stored graph if it passes validation."""
+def graph_action(graph_id: str, action: str, user: str) -> dict:
+    """The single-action endpoints `/graphs/{id}/{action}`: the action on the stored graph."""
     graph = graphs.get_graph(graph_id, user)
-    if graph["_readonly"]:
-        raise ForbiddenError(f"Graph `{graph_id}` belongs to `{graph['author']}` and is read only")
-    error = validation.validate_graph(graph)
-    if error:
-        return _response("graph", graph, "Graph did not pass validation", error)
-    runs.start_run(graph)
-    return _response("graph", graphs.get_graph(graph_id, user), f"Graph(_id=`{graph_id}`) is running")
+    if action == "approve":
+        error = _run(graph, user)
+        if error:
+            return _response("graph", graph, "Graph did not pass validation", error)
+        return _response("graph", graphs.get_graph(graph_id, user), f"Graph(_id=`{graph_id}`) is running")
+    if action == "validate":
+        error = validate_graph(graph)
+        return _response("graph", graph, "Graph did not pass validation" if error else "Graph is valid", error)
+    if action == "rearrange":
+        graph = graphs.save_graph(graphs.clean_graph(dict(graph, nodes=layout.rearrange(graph["nodes"])), user), user)
+        return _response("graph", graph, f"Graph(_id=`{graph_id}`) rearranged")
+    if action == "upgrade_nodes":
+        upgraded, count = upgrade.upgrade_nodes(graph)
+        if count:
+            graph = graphs.save_graph(graphs.clean_graph(upgraded, user), user)
+        return _response("graph", graph, f"{count} node(s) upgraded", upgraded_nodes_count=count)
+    if action == "clone":
+        copied = graph_edit.clone(graph, user)
+        return _response("graph", copied, f"Graph(_id=`{graph_id}`) cloned", new_graph_id=copied["_id"])
+    raise NotFoundError(f"Unknown graph action `{action}`")
 
 
 def post_node(body: dict, user: str) -> dict:
-    """Apply SAVE / VALIDATE / APPROVE to the posted operation."""
+    """Apply the seed's node actions in order, stopping at the first validation failure."""
     actions = _action_list(body, NODE_ACTIONS)
     if "node" not in body:
         raise BadRequestError("`node` is required")
     node = nodes.clean_node(body["node"], user)
+    extra: dict = {}
     for action in actions:
         if action == "SAVE":
             node = nodes.save_node(node, user)
         elif action in ("VALIDATE", "APPROVE"):
             error = validation.validate_node(node)
             if error:
-                return _response("node", node, "Node did not pass validation", error)
+                return _response("node", node, "Node did not pass validation", error, **extra)
             if action == "APPROVE":
                 node = nodes.save_node(node, user, node_status=NodeStatus.READY)
-    return _response("node", node, f"Actions completed with Node(_id=`{node['_id']}`)")
+        elif action in ("DEPRECATE", "MANDATORY_DEPRECATE"):
+            node, error = _deprecate(node, action, user)
+            if error:
+                return _response("node", node, "Node cannot be deprecated", error, **extra)
+        elif action == "CLONE":
+            node = nodes.clone_node(node["_id"], user)
+            extra["new_node_id"] = node["_id"]
+    return _response("node", node, f"Actions completed with Node(_id=`{node['_id']}`)", **extra)
+
+
+def _deprecate(node: dict, action: str, user: str) -> tuple[dict, dict | None]:
+    """DEPRECATE keeps the operation usable; MANDATORY_DEPRECATE needs an approved successor."""
+    successor_id = node.get("successor_node_id")
+    if successor_id:
+        try:
+            successor = nodes.get_node(successor_id, user)
+        except NotFoundError:
+            successor = None
+        if successor is None or successor["node_status"] != NodeStatus.READY or successor_id == node["_id"]:
+            return node, validation.error(ValidationTargetType.PROPERTY, "successor_node_id",
+                                          ValidationCode.INVALID_VALUE)
+    elif action == "MANDATORY_DEPRECATE":
+        return node, validation.error(ValidationTargetType.PROPERTY, "successor_node_id",
+                                      ValidationCode.MISSING_PARAMETER)
+    status = NodeStatus.MANDATORY_DEPRECATED if action == "MANDATORY_DEPRECATE" else NodeStatus.DEPRECATED
+    return nodes.set_status(node["_id"], user, status, successor_id), None
 
 
 def upload_file(fields: dict[str, str], files: dict[str, bytes], user: str) -> dict:

@@ -4,13 +4,13 @@ from __future__ import annotations
 import copy
 from typing import Any, Iterable
 
-from pynamodb.exceptions import DoesNotExist
+from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 
-from . import search
+from . import permissions, search
 from .enums import BaseNodeNames, GraphRunningStatus, NodeRunningStatus
-from .errors import BadRequestError, ConflictError, ForbiddenError, NotFoundError
+from .errors import BadRequestError, ConflictError, NotFoundError
 from .models import GraphModel, GraphNodeModel
-from .nodes import clean_node
+from .nodes import clean_node, clean_version
 from .util import check_id, new_id, now
 
 LISTING = "graph"
@@ -23,12 +23,13 @@ def new_graph(user: str) -> dict:
         "_id": new_id(),
         "title": "New graph",
         "description": "",
-        "author": user,
+        "author": str(user),
         "graph_running_status": GraphRunningStatus.CREATED,
         "insertion_date": None,
         "update_date": None,
         "nodes": [],
         "_readonly": False,
+        "_version": None,
     }
 
 
@@ -38,6 +39,7 @@ def clean_graph(raw: Any, user: str) -> dict:
         raise BadRequestError("`graph` must be a JSON object")
     graph = new_graph(user)
     graph["_id"] = check_id(raw.get("_id") or graph["_id"], "graph._id")
+    graph["_version"] = clean_version(raw.get("_version"), "graph._version")
     for field in ("title", "description"):
         value = raw.get(field, graph[field])
         if not isinstance(value, str):
@@ -63,7 +65,9 @@ def _header(model: GraphModel, user: str) -> dict:
         "insertion_date": model.insertion_date,
         "update_date": model.update_date,
         "run_id": model.run_id,
-        "_readonly": model.author != user,
+        "node_count": int(model.node_count or 0),
+        "_readonly": not permissions.may_write(user, permissions.GRAPH, model.author),
+        "_version": int(model.version or 0),
     }
 
 
@@ -92,8 +96,9 @@ def node_items(graph_id: str) -> Iterable[GraphNodeModel]:
 
 
 def get_graph(graph_id: str, user: str) -> dict:
-    """The stored graph with live node statuses."""
+    """The stored graph with live node statuses (403 if the caller may not see it)."""
     model = load_model(graph_id)
+    permissions.check_view(user, permissions.GRAPH, model.author, graph_id)
     graph = _header(model, user)
     graph["nodes"] = [node_from_item(item) for item in node_items(graph_id)]
     for node in graph["nodes"]:
@@ -101,30 +106,56 @@ def get_graph(graph_id: str, user: str) -> dict:
     return graph
 
 
-def save_graph(graph: dict, user: str) -> dict:
-    """Create or replace a graph that is not running; node results of an earlier run are dropped."""
+def _claim(graph: dict, user: str) -> tuple[GraphModel | None, int]:
+    """Check rights and state, then take the next version with one conditional write, so of two
+    concurrent saves from the same version exactly one proceeds and the other gets a 409."""
     try:
         existing: GraphModel | None = GraphModel.get(graph["_id"], consistent_read=True)
     except DoesNotExist:
         existing = None
-    if existing is not None:
-        if existing.author != user:
-            raise ForbiddenError(f"Graph `{graph['_id']}` belongs to `{existing.author}` and is read only")
-        if existing.graph_running_status in GraphRunningStatus.ACTIVE:
-            raise ConflictError(
-                f"Graph `{graph['_id']}` is {existing.graph_running_status}; cancel it or clone it to change it"
-            )
+    if existing is None:
+        permissions.check_write(user, permissions.GRAPH, str(user), graph["_id"])
+        return None, 1
+    permissions.check_write(user, permissions.GRAPH, existing.author, graph["_id"])
+    if existing.graph_running_status in GraphRunningStatus.ACTIVE:
+        raise ConflictError(
+            f"Graph `{graph['_id']}` is {existing.graph_running_status}; cancel it or clone it to change it"
+        )
+    current = int(existing.version or 0)
+    expected = graph.get("_version")
+    if expected is not None and expected != current:
+        raise ConflictError(_stale_message("Graph", graph["_id"], expected, current))
+    try:
+        same = (GraphModel.version == current) if existing.version is not None else GraphModel.version.does_not_exist()
+        existing.update(actions=[GraphModel.version.set(current + 1)],
+                        condition=same & ~GraphModel.graph_running_status.is_in(*GraphRunningStatus.ACTIVE))
+    except UpdateError as exc:
+        raise ConflictError(f"Graph `{graph['_id']}` changed or started running while you saved it; "
+                            "reload it and apply your change again") from exc
+    return existing, current + 1
+
+
+def _stale_message(kind: str, object_id: str, expected: int, current: int) -> str:
+    return (f"{kind} `{object_id}` was changed by someone else (you have version {expected}, "
+            f"the stored one is {current}); reload it and apply your change again")
+
+
+def save_graph(graph: dict, user: str) -> dict:
+    """Create or replace a graph that is not running; node results of an earlier run are dropped."""
+    existing, version = _claim(graph, user)
     stamp = now()
+    author = existing.author if existing else str(user)
     header = GraphModel(
         graph["_id"],
         listing=LISTING,
-        author=user,
+        author=author,
         title=graph["title"],
         description=graph["description"],
         graph_running_status=GraphRunningStatus.CREATED,
         insertion_date=existing.insertion_date if existing else stamp,
         update_date=stamp,
         node_count=len(graph["nodes"]),
+        version=version,
     )
     keep = {node["_id"] for node in graph["nodes"]}
     stale = [item for item in node_items(graph["_id"]) if item.node_id not in keep] if existing else []
@@ -133,14 +164,21 @@ def save_graph(graph: dict, user: str) -> dict:
             body = copy.deepcopy(node)
             for field in _RUNTIME_FIELDS:
                 body.pop(field, None)
+            if node["base_node_name"] != BaseNodeNames.FILE:
+                # An operation's outputs and logs are results of a run, not part of the graph.
+                for field in ("outputs", "logs"):
+                    body[field] = [dict(entry, resource_id=None) for entry in body.get(field, [])]
             status = (NodeRunningStatus.STATIC if node["base_node_name"] == BaseNodeNames.FILE
                       else NodeRunningStatus.CREATED)
             batch.save(GraphNodeModel(graph["_id"], node["_id"], body=body, node_running_status=status,
                                       update_date=stamp))
         for item in stale:
             batch.delete(item)
-    # The header goes last: a reader never sees a header whose nodes are not written yet.
-    header.save()
+    # The header goes last: a reader never sees a new graph's header before its nodes.
+    try:
+        header.save(condition=GraphModel.id.does_not_exist() if existing is None else GraphModel.version == version)
+    except PutError as exc:
+        raise ConflictError(f"Graph `{graph['_id']}` was saved by someone else at the same time; reload it") from exc
     return get_graph(graph["_id"], user)
 
 

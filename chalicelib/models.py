@@ -1,7 +1,7 @@
 """DynamoDB tables. A graph is a header item plus one item per node, so no graph hits the 400 KB item limit."""
 from __future__ import annotations
 
-from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute, UnicodeSetAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
@@ -52,6 +52,8 @@ class NodeModel(Model):
     insertion_date = UnicodeAttribute()
     update_date = UnicodeAttribute()
     body = JSONAttribute()
+    # Bumped by every edit (not by run statuses); a save from a stale `_version` is a 409.
+    version = NumberAttribute(default=0)
 
     by_author = ByAuthorIndex()
     by_listing = ByListingIndex()
@@ -76,6 +78,8 @@ class GraphModel(Model):
     execution_arn = UnicodeAttribute(null=True)
     state_machine_arn = UnicodeAttribute(null=True)
     error = UnicodeAttribute(null=True)
+    # Bumped by every edit (not by run statuses); a save from a stale `_version` is a 409.
+    version = NumberAttribute(default=0)
 
     by_author = ByAuthorIndex()
     by_listing = ByListingIndex()
@@ -106,11 +110,54 @@ class UserModel(Model):
     username = UnicodeAttribute(hash_key=True)
     password_hash = UnicodeAttribute(default="")
     display_name = UnicodeAttribute(default="")
+    email = UnicodeAttribute(null=True)
     active = NumberAttribute(default=1)
+    policies = JSONAttribute(null=True)  # a list of IAMPolicies; None: the defaults
+    settings = JSONAttribute(null=True)
     insertion_date = UnicodeAttribute()
 
 
-ALL_MODELS = (NodeModel, GraphModel, GraphNodeModel, UserModel)
+
+
+class CacheModel(Model):
+    """An operation run's results by cache key: a later run with the same key restores them (RESTORED)."""
+
+    class Meta(_Meta):
+        table_name = f"{SETTINGS.table_prefix}-cache"
+
+    key = UnicodeAttribute(hash_key=True)
+    listing = UnicodeAttribute(default="cache")  # one partition of the date index, for `cache list/clean`
+    insertion_date = UnicodeAttribute()
+    outputs = JSONAttribute()  # {output name: resource_id}
+    logs = JSONAttribute()  # {log name: resource_id}
+    graph_id = UnicodeAttribute(null=True)
+    node_id = UnicodeAttribute(null=True)
+    run_id = UnicodeAttribute(null=True)
+    title = UnicodeAttribute(default="")
+
+    by_listing = ByListingIndex()
+
+
+class WaitModel(Model):
+    """One operation's dependency wait in one run: its task token and the dependencies that have finished.
+
+    The parked branch and each finishing dependency update this item atomically; whoever sees both the
+    token and every dependency done claims `released` and sends the callback (chalicelib/waits.py).
+    """
+
+    class Meta(_Meta):
+        table_name = f"{SETTINGS.table_prefix}-waits"
+
+    run_id = UnicodeAttribute(hash_key=True)
+    node_id = UnicodeAttribute(range_key=True)
+    token = UnicodeAttribute(null=True)
+    needs = NumberAttribute(null=True)
+    done = UnicodeSetAttribute(null=True)
+    released = NumberAttribute(null=True)
+    expires = NumberAttribute(null=True)  # epoch seconds: DynamoDB TTL drops old runs' waits
+
+
+ALL_MODELS = (NodeModel, GraphModel, GraphNodeModel, UserModel, CacheModel, WaitModel)
 
 
 def create_tables() -> None:

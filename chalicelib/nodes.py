@@ -5,11 +5,11 @@ import copy
 import json
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist
+from pynamodb.exceptions import DoesNotExist, PutError
 
-from . import search
+from . import parameters, permissions, search
 from .enums import FILE_KIND, BaseNodeNames, NodeRunningStatus, NodeStatus, ParameterTypes
-from .errors import BadRequestError, ConflictError, ForbiddenError, NotFoundError
+from .errors import BadRequestError, ConflictError, NotFoundError
 from .models import NodeModel
 from .util import check_id, new_id, now
 
@@ -59,8 +59,9 @@ def default_node(base_node_name: str, author: str) -> dict:
         "cache_url": "",
         "x": 0,
         "y": 0,
-        "author": author,
+        "author": str(author),
         "starred": False,
+        "_version": None,
     }
     if base_node_name == BaseNodeNames.FILE:
         node["outputs"] = [{"name": "out", "file_type": FILE_KIND, "resource_id": None}]
@@ -136,11 +137,20 @@ def _clean_parameter(raw: Any, where: str) -> dict:
     parameter_type = _expect(raw.get("parameter_type", ParameterTypes.STR), str, f"{where}.parameter_type")
     if parameter_type not in ParameterTypes.ALL:
         raise BadRequestError(f"`{where}.parameter_type` `{parameter_type}` is not one of {sorted(ParameterTypes.ALL)}")
-    cleaned = _parameter(_name(raw, where), parameter_type, raw.get("value"))
+    cleaned = _parameter(_name(raw, where), parameter_type, raw.get("value", parameters.default_value(parameter_type)))
     for flag in ("mutable_type", "removable", "publicable"):
         cleaned[flag] = bool(raw.get(flag, cleaned[flag]))
     cleaned["widget"] = raw.get("widget")
     return cleaned
+
+
+def clean_version(value: Any, where: str) -> int | None:
+    """The `_version` a client read (optimistic locking), or None when it does not say."""
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise BadRequestError(f"`{where}` must be the non-negative integer `_version` you read")
+    return value
 
 
 def clean_node(raw: Any, author: str, where: str = "node") -> dict:
@@ -151,6 +161,7 @@ def clean_node(raw: Any, author: str, where: str = "node") -> dict:
         raise BadRequestError(f"`{where}.base_node_name` must be one of {sorted(BaseNodeNames.ALL)}")
     node = default_node(base_node_name, author)
     node["_id"] = check_id(raw.get("_id") or node["_id"], f"{where}._id")
+    node["_version"] = clean_version(raw.get("_version"), f"{where}._version")
     for field in ("title", "description"):
         node[field] = _expect(raw.get(field, node[field]) or "", str, f"{where}.{field}")
     for field in ("parent_node_id", "successor_node_id"):
@@ -202,15 +213,17 @@ def _to_dict(model: NodeModel, user: str) -> dict:
             "node_status": model.node_status,
             "insertion_date": model.insertion_date,
             "update_date": model.update_date,
-            "_readonly": model.author != user,
+            "_readonly": not permissions.may_write(user, permissions.NODE, model.author),
+            "_version": int(model.version or 0),
         }
     )
     return node
 
 
-def _load(node_id: str) -> NodeModel:
+def load_model(node_id: str) -> NodeModel:
+    """A stored node, or 404."""
     try:
-        return NodeModel.get(node_id)
+        return NodeModel.get(node_id, consistent_read=True)
     except DoesNotExist as exc:
         raise NotFoundError(f"Node `{node_id}` not found") from exc
 
@@ -219,38 +232,105 @@ def get_node(node_id: str, user: str) -> dict:
     """A stored node, or the default node of a base node name (the seed's special ids)."""
     if node_id in BaseNodeNames.ALL:
         return default_node(node_id, user)
-    return _to_dict(_load(node_id), user)
+    model = load_model(node_id)
+    permissions.check_view(user, permissions.NODE, model.author, node_id)
+    return _to_dict(model, user)
+
+
+_STORED_ONLY = ("_id", "author", "node_status", "insertion_date", "update_date", "_readonly", "_version")
+
+
+def _body(node: dict) -> dict:
+    body = copy.deepcopy(node)
+    for field in _STORED_ONLY:
+        body.pop(field, None)
+    return body
+
+
+def _put(model: NodeModel, previous: int | None) -> None:
+    """Write a node only if nobody else wrote it since `previous` (None: only if it is new)."""
+    condition = NodeModel.id.does_not_exist() if previous is None else (
+        (NodeModel.version == previous) if previous else (NodeModel.version.does_not_exist() | (NodeModel.version == 0)))
+    try:
+        model.save(condition=condition)
+    except PutError as exc:
+        raise ConflictError(f"Node `{model.id}` was changed by someone else at the same time; reload it") from exc
 
 
 def save_node(node: dict, user: str, node_status: str | None = None) -> dict:
-    """Create or update an operation; approved operations are immutable."""
+    """Create or update an operation. An approved one is immutable: editing it saves a new version
+    whose `parent_node_id` is the approved one (an unchanged approved node is returned as is)."""
     try:
-        existing: NodeModel | None = NodeModel.get(node["_id"])
+        existing: NodeModel | None = NodeModel.get(node["_id"], consistent_read=True)
     except DoesNotExist:
         existing = None
-    if existing is not None:
-        if existing.author != user:
-            raise ForbiddenError(f"Node `{node['_id']}` belongs to `{existing.author}` and is read only")
+    if existing is None:
+        permissions.check_write(user, permissions.NODE, str(user), node["_id"])
+    else:
+        permissions.check_write(user, permissions.NODE, existing.author, node["_id"])
+        current = int(existing.version or 0)
+        expected = node.get("_version")
+        if expected is not None and expected != current:
+            raise ConflictError(f"Node `{node['_id']}` was changed by someone else (you have version {expected}, "
+                                f"the stored one is {current}); reload it and apply your change again")
         if existing.node_status != NodeStatus.CREATED:
-            raise ConflictError(f"Node `{node['_id']}` is {existing.node_status} and cannot be changed")
+            if _body(node) == existing.body:
+                return _to_dict(existing, user)
+            node = dict(node, _id=new_id(), parent_node_id=existing.id, successor_node_id=None, _version=None)
+            existing = None
     stamp = now()
-    body = copy.deepcopy(node)
-    for field in ("_id", "author", "node_status", "insertion_date", "update_date", "_readonly"):
-        body.pop(field, None)
     model = NodeModel(
         node["_id"],
         listing=LISTING,
-        author=user,
+        author=existing.author if existing else str(user),
         title=node["title"],
         description=node["description"],
         base_node_name=node["base_node_name"],
         node_status=node_status or NodeStatus.CREATED,
         insertion_date=existing.insertion_date if existing else stamp,
         update_date=stamp,
-        body=body,
+        body=_body(node),
+        version=int(existing.version or 0) + 1 if existing else 1,
     )
-    model.save()
+    _put(model, int(existing.version or 0) if existing else None)
     return _to_dict(model, user)
+
+
+def set_status(node_id: str, user: str, node_status: str, successor_node_id: str | None = None) -> dict:
+    """Deprecate an approved operation (optionally naming its successor); the body stays as approved."""
+    model = load_model(node_id)
+    permissions.check_write(user, permissions.NODE, model.author, node_id)
+    if model.node_status == NodeStatus.CREATED:
+        raise ConflictError(f"Node `{node_id}` is not approved yet; only approved operations can be deprecated")
+    body = dict(model.body, successor_node_id=successor_node_id)
+    version = int(model.version or 0)
+    model.update(actions=[NodeModel.node_status.set(node_status), NodeModel.body.set(body),
+                          NodeModel.version.set(version + 1), NodeModel.update_date.set(now())],
+                 condition=(NodeModel.version == version) if model.version is not None else None)
+    return _to_dict(model, user)
+
+
+def clone_node(node_id: str, user: str) -> dict:
+    """CLONE: an editable copy owned by the caller whose `parent_node_id` is the original."""
+    original = get_node(node_id, user)
+    copied = dict(original, _id=new_id(), parent_node_id=node_id, successor_node_id=None, _version=None)
+    return save_node(copied, user)
+
+
+def version_history(node_id: str, user: str, limit: int = 100) -> list[dict]:
+    """The operation and its ancestors through `parent_node_id`, newest first."""
+    history = [get_node(node_id, user)]
+    seen = {node_id}
+    while history[-1].get("parent_node_id") and len(history) < limit:
+        parent = history[-1]["parent_node_id"]
+        if parent in seen:
+            break
+        seen.add(parent)
+        try:
+            history.append(get_node(parent, user))
+        except NotFoundError:
+            break
+    return history
 
 
 def search_nodes(query: dict, user: str) -> tuple[list[dict], int]:

@@ -4,7 +4,8 @@ from __future__ import annotations
 from collections import deque
 from typing import Any
 
-from .enums import BaseNodeNames, ParameterTypes, ValidationCode, ValidationTargetType
+from .enums import FILE_KIND, BaseNodeNames, ParameterTypes, ValidationCode, ValidationTargetType
+from . import parameters
 from .nodes import command_text
 
 
@@ -46,8 +47,9 @@ def parameter_errors(node: dict) -> list[dict]:
     """INVALID_VALUE for a value that does not fit its type; MISSING_PARAMETER for an empty command."""
     errors = []
     for parameter in node.get("parameters", []):
-        if not _valid_value(parameter["parameter_type"], parameter["value"]):
-            errors.append(error(ValidationTargetType.PARAMETER, parameter["name"], ValidationCode.INVALID_VALUE))
+        problem = parameters.check(parameter["parameter_type"], parameter["value"])
+        if problem:
+            errors.append(error(ValidationTargetType.PARAMETER, parameter["name"], problem.code))
     if node["base_node_name"] in BaseNodeNames.OPERATIONS and not command_text(node).strip():
         errors.append(error(ValidationTargetType.PARAMETER, "_cmd", ValidationCode.MISSING_PARAMETER))
     return errors
@@ -59,6 +61,31 @@ def validate_node(node: dict) -> dict | None:
     if not children:
         return None
     return error(ValidationTargetType.NODE, node["_id"], ValidationCode.IN_DEPENDENTS, children)
+
+
+# Resource kinds that travel as values, not files: a generic `file` input does not take them.
+VALUE_KINDS = frozenset({"int", "float", "str", "bool", "color", "dict", "enum", "list_str", "list_int"})
+
+
+def types_compatible(accepted: list[str], file_type: str) -> bool:
+    """An input takes an output of a type it lists; a `file` input takes any file-based type."""
+    return file_type in accepted or (FILE_KIND in accepted and file_type not in VALUE_KINDS)
+
+
+def link_problem(source: dict | None, output_name: str, target: dict, input_name: str) -> str | None:
+    """Why a wire from `source.output_name` to `target.input_name` cannot exist, or None."""
+    if source is None:
+        return "the source node is not in the graph"
+    output = next((o for o in source.get("outputs", []) if o["name"] == output_name), None)
+    if output is None:
+        return f"`{source.get('title', source['_id'])}` has no output `{output_name}`"
+    node_input = next((i for i in target.get("inputs", []) if i["name"] == input_name), None)
+    if node_input is None:
+        return f"`{target.get('title', target['_id'])}` has no input `{input_name}`"
+    if not types_compatible(node_input["file_types"], output["file_type"]):
+        return (f"output `{output_name}` is `{output['file_type']}` but input `{input_name}` accepts "
+                f"{', '.join(node_input['file_types'])}")
+    return None
 
 
 def _input_errors(node: dict, by_id: dict[str, dict]) -> list[dict]:
@@ -77,6 +104,9 @@ def _input_errors(node: dict, by_id: dict[str, dict]) -> list[dict]:
             if value["output_id"] not in outputs:
                 errors.append(error(ValidationTargetType.INPUT, node_input["name"], ValidationCode.MISSING_INPUT))
                 break
+            if link_problem(source, value["output_id"], node, node_input["name"]):
+                errors.append(error(ValidationTargetType.INPUT, node_input["name"], ValidationCode.INVALID_VALUE))
+                break
     return errors
 
 
@@ -88,13 +118,18 @@ def _file_errors(node: dict) -> list[dict]:
     ]
 
 
+def upstream_ids(node: dict) -> set[str]:
+    """Ids of the nodes whose outputs feed this node."""
+    return {value["node_id"] for node_input in node.get("inputs", []) for value in node_input["values"]}
+
+
 def cycle_nodes(nodes: list[dict]) -> set[str]:
     """Ids of nodes on or behind a cycle (Kahn's algorithm leaves exactly those)."""
     ids = {node["_id"] for node in nodes}
     indegree = {node["_id"]: 0 for node in nodes}
     dependents: dict[str, list[str]] = {node_id: [] for node_id in ids}
     for node in nodes:
-        for upstream in {v["node_id"] for i in node.get("inputs", []) for v in i["values"]} & ids:
+        for upstream in upstream_ids(node) & ids:
             indegree[node["_id"]] += 1
             dependents[upstream].append(node["_id"])
     ready = deque(node_id for node_id, degree in indegree.items() if degree == 0)

@@ -67,11 +67,21 @@ def test_node_save_get_validate_approve(api) -> None:
         {"target": "PARAMETER", "object_id": "k", "validation_code": "INVALID_VALUE", "children": []}
     ]
 
-    approved = api.ok("post", "nodes", json={"node": fetched, "action": "APPROVE"})
-    assert approved["node"]["node_status"] == "READY"
-    # approved operations are immutable
-    again = api.post("nodes", json={"node": dict(fetched, title="changed"), "action": "SAVE"})
-    assert again.status_code == 409 and "READY" in again.json()["Message"]
+    approved = api.ok("post", "nodes", json={"node": fetched, "action": "APPROVE"})["node"]
+    assert approved["node_status"] == "READY" and approved["_version"] == fetched["_version"] + 1
+    # saving from the version read before the approval is refused, not applied
+    stale = api.post("nodes", json={"node": dict(fetched, title="changed"), "action": "SAVE"})
+    assert stale.status_code == 409 and "reload" in stale.json()["Message"]
+    # approved operations are immutable: editing one saves a new version that points back to it
+    edited = api.ok("post", "nodes", json={"node": dict(approved, title="changed"), "action": "SAVE"})["node"]
+    assert edited["_id"] != node_id and edited["parent_node_id"] == node_id
+    assert edited["node_status"] == "CREATED" and edited["title"] == "changed"
+    assert api.ok("get", f"nodes/{node_id}")["data"]["title"] == "Saved op"
+    history = api.ok("get", f"nodes/{edited['_id']}/versions")["items"]
+    assert [n["_id"] for n in history] == [edited["_id"], node_id]
+    # an approved operation saved unchanged stays as it is
+    same = api.ok("post", "nodes", json={"node": approved, "action": "SAVE"})["node"]
+    assert same["_id"] == node_id and same["_version"] == approved["_version"]
 
 
 def test_empty_command_is_missing_parameter(api) -> None:

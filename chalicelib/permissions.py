@@ -1,0 +1,62 @@
+"""The seed's IAM policies applied to operations (nodes) and workflows (graphs).
+
+Reading another user's object needs CAN_VIEW_OTHERS_*; it then comes back `_readonly`. Writing it
+needs IS_ADMIN (or CAN_MODIFY_OTHERS_WORKFLOWS for graphs); otherwise 403.
+"""
+from __future__ import annotations
+
+from .enums import IAMPolicies
+from .errors import ForbiddenError
+from .users import caller_policies
+
+NODE, GRAPH = "operation", "workflow"
+_VIEW = {NODE: IAMPolicies.CAN_VIEW_OPERATIONS, GRAPH: IAMPolicies.CAN_VIEW_WORKFLOWS}
+_VIEW_OTHERS = {NODE: IAMPolicies.CAN_VIEW_OTHERS_OPERATIONS, GRAPH: IAMPolicies.CAN_VIEW_OTHERS_WORKFLOWS}
+_CREATE = {NODE: IAMPolicies.CAN_CREATE_OPERATIONS, GRAPH: IAMPolicies.CAN_CREATE_WORKFLOWS}
+
+
+def has(user: str, policy: str) -> bool:
+    """Admins hold every policy."""
+    policies = caller_policies(user)
+    return IAMPolicies.IS_ADMIN in policies or policy in policies
+
+
+def _deny(user: str, what: str, policy: str) -> ForbiddenError:
+    return ForbiddenError(f"`{user}` may not {what} (needs {policy})")
+
+
+def may_view_others(user: str, kind: str) -> bool:
+    """Whether searches and reads may show other users' objects of this kind."""
+    return has(user, _VIEW[kind]) and has(user, _VIEW_OTHERS[kind])
+
+
+def check_view(user: str, kind: str, author: str, object_id: str) -> None:
+    """403 unless the caller may see this object."""
+    if not has(user, _VIEW[kind]):
+        raise _deny(user, f"view {kind}s", _VIEW[kind])
+    if author != user and not has(user, _VIEW_OTHERS[kind]):
+        raise _deny(user, f"view {kind} `{object_id}` of `{author}`", _VIEW_OTHERS[kind])
+
+
+def may_write(user: str, kind: str, author: str) -> bool:
+    """Own objects with the create policy; others' only as admin (or workflow modifier)."""
+    if not has(user, _CREATE[kind]):
+        return False
+    if author == user:
+        return True
+    return has(user, IAMPolicies.IS_ADMIN) or (kind == GRAPH and has(user, IAMPolicies.CAN_MODIFY_OTHERS_WORKFLOWS))
+
+
+def check_write(user: str, kind: str, author: str, object_id: str) -> None:
+    """403 naming the owner when the caller may not change this object."""
+    if not has(user, _CREATE[kind]):
+        raise _deny(user, f"create or change {kind}s", _CREATE[kind])
+    if not may_write(user, kind, author):
+        raise ForbiddenError(f"{kind.capitalize()} `{object_id}` belongs to `{author}` and is read only for `{user}`")
+
+
+def check_run(user: str, author: str, graph_id: str) -> None:
+    """Running or cancelling a graph needs CAN_RUN_WORKFLOWS and the right to change it."""
+    if not has(user, IAMPolicies.CAN_RUN_WORKFLOWS):
+        raise _deny(user, "run workflows", IAMPolicies.CAN_RUN_WORKFLOWS)
+    check_write(user, GRAPH, author, graph_id)

@@ -1,0 +1,84 @@
+"""Deprecation across graphs: which library operations a graph's nodes come from, and UPGRADE_NODES."""
+from __future__ import annotations
+
+import copy
+from typing import Iterable
+
+from .enums import NodeStatus, ParameterTypes
+from .models import NodeModel
+from .validation import types_compatible
+
+DEPRECATED = frozenset({NodeStatus.DEPRECATED, NodeStatus.MANDATORY_DEPRECATED})
+_MAX_CHAIN = 50  # successor chains longer than this are a loop or a mistake
+
+
+def library_nodes(node_ids: Iterable[str]) -> dict[str, NodeModel]:
+    """Stored operations by id, fetched in BatchGet pages of 100 (DynamoDB's limit)."""
+    wanted = sorted({node_id for node_id in node_ids if node_id})
+    return {model.id: model for model in NodeModel.batch_get(wanted)} if wanted else {}
+
+
+def mandatory_deprecated(graph: dict) -> set[str]:
+    """Library ids behind the graph's nodes that may no longer run (the seed's DEPRECATED_NODE)."""
+    parents = library_nodes(node.get("parent_node_id") for node in graph["nodes"])
+    return {node_id for node_id, model in parents.items() if model.node_status == NodeStatus.MANDATORY_DEPRECATED}
+
+
+def _latest(model: NodeModel, known: dict[str, NodeModel]) -> NodeModel:
+    """Follow `successor_node_id` to the newest version that is not deprecated (or the last found)."""
+    seen = {model.id}
+    while model.node_status in DEPRECATED and model.body.get("successor_node_id") and len(seen) < _MAX_CHAIN:
+        successor_id = model.body["successor_node_id"]
+        if successor_id in seen:
+            break
+        if successor_id not in known:
+            known.update(library_nodes([successor_id]))
+        if successor_id not in known:
+            break
+        model = known[successor_id]
+        seen.add(model.id)
+    return model
+
+
+def _replace(node: dict, successor: NodeModel) -> dict:
+    """The successor in the old node's place: same id, position, links and parameter values."""
+    new = copy.deepcopy(successor.body)
+    new.update(_id=node["_id"], parent_node_id=successor.id, x=node.get("x", 0), y=node.get("y", 0),
+               node_status=successor.node_status, author=successor.author, title=successor.title,
+               description=successor.description, base_node_name=successor.base_node_name)
+    old_inputs = {i["name"]: i for i in node.get("inputs", [])}
+    for node_input in new.get("inputs", []):
+        node_input["values"] = copy.deepcopy(old_inputs.get(node_input["name"], {}).get("values", []))
+    old_values = {(p["name"], p["parameter_type"]): p["value"] for p in node.get("parameters", [])}
+    for parameter in new.get("parameters", []):
+        key = (parameter["name"], parameter["parameter_type"])
+        if key in old_values and parameter["parameter_type"] != ParameterTypes.CODE:
+            parameter["value"] = old_values[key]
+    return new
+
+
+def upgrade_nodes(graph: dict) -> tuple[dict, int]:
+    """Replace nodes whose operation was deprecated with its successor; links whose types no longer
+    match are dropped (validation then names the input)."""
+    known = library_nodes(node.get("parent_node_id") for node in graph["nodes"])
+    upgraded = 0
+    nodes = []
+    for node in graph["nodes"]:
+        parent = known.get(node.get("parent_node_id") or "")
+        latest = _latest(parent, known) if parent is not None else None
+        if latest is None or latest.id == parent.id:
+            nodes.append(node)
+            continue
+        nodes.append(_replace(node, latest))
+        upgraded += 1
+    by_id = {node["_id"]: node for node in nodes}
+    for node in nodes:
+        for node_input in node.get("inputs", []):
+            node_input["values"] = [v for v in node_input["values"] if _still_fits(by_id, v, node_input)]
+    return dict(graph, nodes=nodes), upgraded
+
+
+def _still_fits(by_id: dict[str, dict], value: dict, node_input: dict) -> bool:
+    source = by_id.get(value["node_id"])
+    output = next((o for o in source.get("outputs", []) if o["name"] == value["output_id"]), None) if source else None
+    return output is not None and types_compatible(node_input["file_types"], output["file_type"])
