@@ -13,8 +13,8 @@ from typing import Any, Callable
 
 import jinja2
 
-from chalicelib import config
-from chalicelib.enums import BaseNodeNames, ParameterTypes
+from chalicelib import config, parameters
+from chalicelib.enums import BaseNodeNames
 from chalicelib.nodes import command_text
 from chalicelib.resource_types.base import NodeResources_INPUT, NodeResources_OUTPUT, ResourceError, unwrap
 from chalicelib.resources import resource_class
@@ -105,22 +105,7 @@ def postprocess(space: Workspace) -> None:
 
 def parameter_values(node: dict) -> dict[str, Any]:
     """Parameters as the script sees them: code as its text, enum as the chosen value, ints as ints."""
-    values: dict[str, Any] = {}
-    for parameter in node.get("parameters", []):
-        value, kind = parameter["value"], parameter["parameter_type"]
-        if kind == ParameterTypes.CODE and isinstance(value, dict):
-            value = value.get("value", "")
-        elif kind == ParameterTypes.ENUM and isinstance(value, dict):
-            options = value.get("values") or [None]
-            value = options[max(0, min(len(options) - 1, int(value.get("index", 0) or 0)))]
-        elif kind == ParameterTypes.INT and value not in (None, ""):
-            value = int(str(value).strip())
-        elif kind == ParameterTypes.FLOAT and value not in (None, ""):
-            value = float(str(value).strip())
-        elif kind == ParameterTypes.LIST_INT and isinstance(value, list):
-            value = [int(v) for v in value]
-        values[parameter["name"]] = value
-    return values
+    return {p["name"]: parameters.to_python(p["parameter_type"], p["value"]) for p in node.get("parameters", [])}
 
 
 def _python_script(node: dict, space: Workspace, params: dict[str, Any]) -> str:
