@@ -35,6 +35,7 @@ os.environ.update(
         "PLYNX_AWS_ENDPOINT": f"http://127.0.0.1:{PORTS['moto_port']}",
         "PLYNX_UI_URL": f"http://localhost:{PORTS['ui_port']}",
         "POWERTOOLS_LOG_LEVEL": "WARNING",
+        "PLYNX_CONFIG": os.path.join(REPO, "tests", "data", "plynx-config.yaml"),  # adds a plugged-in resource
     }
 )
 os.environ.pop("PLYNX_SECRET_KEY", None)

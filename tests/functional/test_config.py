@@ -1,0 +1,51 @@
+"""The configuration file: a resource class plugged in by config, without editing the core."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from tests.conftest import REPO
+from tests.functional.test_resources import op, preview, run
+from tests.helpers import by_title, instance, output_id
+
+
+def test_a_resource_plugged_in_by_config_runs_and_previews(api) -> None:
+    kinds = api.ok("get", "nodes/python")["resources_dict"]
+    assert kinds["upper-text"]["title"] == "Upper-case text" and kinds["upper-text"]["color"] == "#0af"
+    assert {"file", "csv", "directory", "int"} <= set(kinds)  # the built-ins are still there
+    cmd = 'open(outputs["shout"], "w").write("hello config")\n'
+    result = run(api, [instance(api.save_operation(op("python", "Shout", cmd, outputs={"shout": "upper-text"})))],
+                 "plugged in")
+    assert result["graph_running_status"] == "SUCCESS"
+    resource_id = output_id(by_title(result, "Shout"), "shout")
+    assert api.resource(resource_id) == b"HELLO CONFIG"
+    assert preview(api, resource_id, "upper-text") == '<pre class="upper-text">HELLO CONFIG</pre>'
+    body = api.ok("post", "upload_file", files={"data": ("a.txt", b"x")},
+                  data={"title": "typed", "file_type": "upper-text"})
+    assert body["node"]["outputs"][0]["file_type"] == "upper-text"
+
+
+def _load(config_text: str | None, tmp_path) -> subprocess.CompletedProcess:
+    env = dict(os.environ)
+    if config_text is None:
+        env.pop("PLYNX_CONFIG", None)
+    else:
+        path = tmp_path / "config.yaml"
+        path.write_text(config_text)
+        env["PLYNX_CONFIG"] = str(path)
+    code = "from chalicelib import resources; print(sorted(resources.RESOURCES_DICT))"
+    return subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True,
+                          timeout=60)
+
+
+def test_built_in_default_and_bad_config_files(tmp_path) -> None:
+    default = _load(None, tmp_path)
+    assert default.returncode == 0 and "'directory'" in default.stdout and "upper-text" not in default.stdout
+    replaced = _load("replace_plugins: true\nplugins:\n  resources:\n    - {kind: only, cls: "
+                     "chalicelib.resource_types.common.File}\n", tmp_path)
+    assert replaced.returncode == 0 and replaced.stdout.strip() == "['only']"
+    broken = _load("plugins:\n  resources:\n    - {kind: x, cls: nowhere.Thing}\n", tmp_path)
+    assert broken.returncode != 0 and "Cannot import `nowhere`" in broken.stderr
+    not_a_mapping = _load("- just\n- a list\n", tmp_path)
+    assert not_a_mapping.returncode != 0 and "must be a mapping" in not_a_mapping.stderr

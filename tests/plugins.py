@@ -1,0 +1,28 @@
+"""Plugins the test configuration (tests/data/plynx-config.yaml) plugs in without editing the core."""
+from __future__ import annotations
+
+import html
+
+from chalicelib.resource_types import BaseResource, PreviewObject
+
+
+class UpperText(BaseResource):
+    """A seed-style resource plugin: text that is upper-cased after the operation writes it."""
+
+    @staticmethod
+    def prepare_output(filename: str, preview: bool = False) -> dict:
+        if not preview:
+            open(filename, "w").close()
+        return {"outputs": filename}  # the seed's {NodeResources.OUTPUT: filename} form
+
+    @staticmethod
+    def postprocess_output(filename: str) -> str:
+        with open(filename, encoding="utf-8") as handle:
+            text = handle.read()
+        with open(filename, "w", encoding="utf-8") as handle:
+            handle.write(text.upper())
+        return filename
+
+    @classmethod
+    def preview(cls, preview_object: PreviewObject) -> str:
+        return f'<pre class="upper-text">{html.escape(preview_object.head.decode("utf-8", "replace"))}</pre>'
