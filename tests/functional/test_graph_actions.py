@@ -1,0 +1,233 @@
+"""The seed's graph actions, single-action endpoints and graph-editing endpoints, through HTTP."""
+from __future__ import annotations
+
+import pytest
+
+from tests.helpers import graph, instance, operation
+
+ONE = {"file_types": ["file"], "min_count": 1, "max_count": 1}
+
+
+@pytest.fixture(scope="module")
+def library(api) -> dict:
+    """Approved operations to place in graphs: a csv producer, a csv consumer, a generic file consumer."""
+    def approved(node: dict) -> dict:
+        return api.ok("post", "nodes", json={"node": node, "actions": ["SAVE", "APPROVE"]})["node"]
+
+    make_csv = operation("python", "Make csv", "open(outputs['table'], 'w').write('a,b\\n1,2\\n')\n")
+    make_csv["outputs"] = [{"name": "table", "file_type": "csv"}]
+    count = operation("python", "Count", "open(outputs['n'], 'w').write(str(len(open(inputs['rows']).read())))\n",
+                      inputs=[{"name": "rows", **ONE}], outputs=["n"])
+    only_csv = operation("python", "Only csv", "pass\n", inputs=[{"name": "table", **ONE, "file_types": ["csv"]}])
+    return {"make_csv": approved(make_csv), "count": approved(count), "only_csv": approved(only_csv)}
+
+
+def _saved(api, title: str, nodes: list[dict]) -> dict:
+    return api.ok("post", "graphs", json={"graph": graph(title, nodes), "actions": ["SAVE"]})["graph"]
+
+
+def test_editing_endpoints_build_a_graph_that_runs(api, library) -> None:
+    graph_id = _saved(api, "edited", [])["_id"]
+    file_node = api.upload(b"x\ny\n", "lines")
+    placed_file = api.ok("post", f"graphs/{graph_id}/nodes/insert_node",
+                         json={"node_id": file_node["_id"], "x": 10, "y": 20})["node"]
+    assert placed_file["parent_node_id"] == file_node["_id"] and (placed_file["x"], placed_file["y"]) == (10, 20)
+    count = api.ok("post", f"graphs/{graph_id}/nodes/insert_node", json={"node_id": library["count"]["_id"]})["node"]
+    link = {"from": {"node_id": placed_file["_id"], "resource": "out"}, "to": {"node_id": count["_id"], "resource": "rows"}}
+    linked = api.ok("post", f"graphs/{graph_id}/nodes/create_link", json=link)["graph"]
+    rows = next(n for n in linked["nodes"] if n["_id"] == count["_id"])["inputs"][0]["values"]
+    assert rows == [{"node_id": placed_file["_id"], "output_id": "out", "resource_id": None}]
+
+    listed = api.ok("get", f"graphs/{graph_id}/nodes/list_nodes")["nodes"]
+    assert {n["_id"] for n in listed} == {placed_file["_id"], count["_id"]}
+
+    # a second wire into a single-value input, a wire to a missing input, a cycle: refused with a reason
+    again = api.post(f"graphs/{graph_id}/nodes/create_link", json=link)
+    assert again.status_code == 400 and "already linked" in again.json()["Message"]
+    wrong = dict(link, to={"node_id": count["_id"], "resource": "nope"})
+    assert "has no input `nope`" in api.post(f"graphs/{graph_id}/nodes/create_link", json=wrong).json()["Message"]
+
+    result = api.ok("post", f"graphs/{graph_id}/approve")
+    assert result["status"] == "SUCCESS"
+    done = api.wait(graph_id)
+    assert done["graph_running_status"] == "SUCCESS"
+
+    removed = api.ok("post", f"graphs/{graph_id}/nodes/remove_link", json=link)["graph"]
+    assert next(n for n in removed["nodes"] if n["_id"] == count["_id"])["inputs"][0]["values"] == []
+    missing = api.post(f"graphs/{graph_id}/nodes/remove_link", json=link)
+    assert missing.status_code == 404
+    left = api.ok("post", f"graphs/{graph_id}/nodes/remove_node", json={"node_id": placed_file["_id"]})["graph"]
+    assert [n["_id"] for n in left["nodes"]] == [count["_id"]]
+
+
+def test_links_are_type_checked_and_cycles_refused(api, library) -> None:
+    op = api.ok("post", "nodes", json={"node": operation(
+        "python", "Loop", "pass\n", inputs=[{"name": "a", **ONE}], outputs=["b"]), "actions": ["SAVE", "APPROVE"]})["node"]
+    graph_id = _saved(api, "typed", [])["_id"]
+    insert = lambda node_id: api.ok("post", f"graphs/{graph_id}/nodes/insert_node", json={"node_id": node_id})["node"]  # noqa: E731
+    plain = insert(library["count"]["_id"])
+    only_csv = insert(library["only_csv"]["_id"])
+    make_csv = insert(library["make_csv"]["_id"])
+    # a generic file output does not fit an input that takes csv only
+    response = api.post(f"graphs/{graph_id}/nodes/create_link", json={
+        "from": {"node_id": plain["_id"], "resource": "n"}, "to": {"node_id": only_csv["_id"], "resource": "table"}})
+    assert response.status_code == 400
+    assert "`file` but input `table` accepts csv" in response.json()["Message"]
+    # csv fits csv, and a generic `file` input takes csv too
+    api.ok("post", f"graphs/{graph_id}/nodes/create_link", json={
+        "from": {"node_id": make_csv["_id"], "resource": "table"}, "to": {"node_id": only_csv["_id"], "resource": "table"}})
+    api.ok("post", f"graphs/{graph_id}/nodes/create_link", json={
+        "from": {"node_id": make_csv["_id"], "resource": "table"}, "to": {"node_id": plain["_id"], "resource": "rows"}})
+
+    first, second = insert(op["_id"]), insert(op["_id"])
+    api.ok("post", f"graphs/{graph_id}/nodes/create_link", json={
+        "from": {"node_id": first["_id"], "resource": "b"}, "to": {"node_id": second["_id"], "resource": "a"}})
+    cycle = api.post(f"graphs/{graph_id}/nodes/create_link", json={
+        "from": {"node_id": second["_id"], "resource": "b"}, "to": {"node_id": first["_id"], "resource": "a"}})
+    assert cycle.status_code == 400 and "cycle" in cycle.json()["Message"]
+    # the refused link was not stored
+    stored = api.ok("get", f"graphs/{graph_id}")["data"]
+    assert next(n for n in stored["nodes"] if n["_id"] == first["_id"])["inputs"][0]["values"] == []
+
+    # a graph posted with a wrongly typed link fails validation on that input
+    bad = instance(library["only_csv"], table=[(plain, "n")])
+    tree = api.ok("post", "graphs", json={"graph": graph("bad link", [plain, bad]), "actions": ["VALIDATE"]})
+    node_errors = next(c for c in tree["validation_error"]["children"] if c["object_id"] == bad["_id"])
+    assert {"target": "INPUT", "object_id": "table", "validation_code": "INVALID_VALUE", "children": []} in node_errors["children"]
+
+
+def test_editing_endpoints_reject_bad_bodies(api, library) -> None:
+    graph_id = _saved(api, "bad bodies", [])["_id"]
+    for path, body in (("insert_node", {}), ("insert_node", {"node_id": 5}), ("insert_node", {"node_id": "x", "x": "1"}),
+                       ("remove_node", {"node_id": ""}), ("create_link", {"from": "a", "to": {}}),
+                       ("change_parameter", {"node_id": "n"}), ("insert_node", [1, 2])):
+        response = api.post(f"graphs/{graph_id}/nodes/{path}", json=body)
+        assert response.status_code == 400, (path, body, response.text)
+    assert api.post(f"graphs/{graph_id}/nodes/insert_node", json={"node_id": "000000000000000000000000"}).status_code == 404
+    assert api.post(f"graphs/{graph_id}/nodes/remove_node", json={"node_id": "nope"}).status_code == 404
+    assert api.get("graphs/nope/nodes/list_nodes").status_code == 404
+    draft = api.save_operation(operation("python", "Draft", "pass\n"), action="SAVE")
+    response = api.post(f"graphs/{graph_id}/nodes/insert_node", json={"node_id": draft["_id"]})
+    assert response.status_code == 400 and "CREATED" in response.json()["Message"]
+
+
+def test_change_parameter_then_validation_judges_the_value(api) -> None:
+    op = api.ok("post", "nodes", json={"node": operation("python", "P", "pass\n", params={"k": 1}),
+                                       "actions": ["SAVE", "APPROVE"]})["node"]
+    graph_id = _saved(api, "params", [])["_id"]
+    node = api.ok("post", f"graphs/{graph_id}/nodes/insert_node", json={"node_id": op["_id"]})["node"]
+    changed = api.ok("post", f"graphs/{graph_id}/nodes/change_parameter",
+                     json={"node_id": node["_id"], "parameter_name": "k", "parameter_value": 7})["graph"]
+    assert next(p for p in changed["nodes"][0]["parameters"] if p["name"] == "k")["value"] == 7
+    assert api.post(f"graphs/{graph_id}/nodes/change_parameter", json={
+        "node_id": node["_id"], "parameter_name": "nope", "parameter_value": 1}).status_code == 404
+    api.ok("post", f"graphs/{graph_id}/nodes/change_parameter",
+           json={"node_id": node["_id"], "parameter_name": "k", "parameter_value": "seven"})
+    result = api.ok("post", f"graphs/{graph_id}/validate")
+    assert result["status"] == "VALIDATION_FAILED"
+    assert result["validation_error"]["children"][0]["children"][0] == {
+        "target": "PARAMETER", "object_id": "k", "validation_code": "INVALID_VALUE", "children": []}
+
+
+def test_rearrange_places_nodes_by_depth(api, library) -> None:
+    a = instance(library["make_csv"])
+    b = instance(library["count"], rows=[(a, "table")])
+    c = instance(library["only_csv"], table=[(a, "table")])
+    for node in (a, b, c):
+        node["x"] = node["y"] = 999
+    body = api.ok("post", "graphs", json={"graph": graph("layout", [c, b, a]), "actions": ["REARRANGE"]})
+    placed = {n["_id"]: (n["x"], n["y"]) for n in body["graph"]["nodes"]}
+    assert placed[a["_id"]][0] < placed[b["_id"]][0] == placed[c["_id"]][0]
+    assert placed[b["_id"]][1] != placed[c["_id"]][1]
+    # the action list alone does not store; the endpoint stores the stored graph rearranged
+    graph_id = body["graph"]["_id"]
+    assert api.get(f"graphs/{graph_id}").status_code == 404
+    saved = _saved(api, "layout", [c, b, a])
+    stored = api.ok("post", f"graphs/{saved['_id']}/rearrange")["graph"]
+    assert {n["_id"]: (n["x"], n["y"]) for n in stored["nodes"]} == placed
+    assert api.ok("get", f"graphs/{saved['_id']}")["data"]["nodes"][0]["x"] != 999
+
+
+def test_clone_copies_without_results(api, library) -> None:
+    a = instance(library["make_csv"])
+    ran = api.ok("post", "graphs", json={"graph": graph("to clone", [a]), "actions": ["APPROVE"]})["graph"]
+    original = api.wait(ran["_id"])
+    assert original["nodes"][0]["outputs"][0]["resource_id"]
+    cloned = api.ok("post", f"graphs/{ran['_id']}/clone")
+    new_id = cloned["new_graph_id"]
+    assert new_id != ran["_id"] and cloned["graph"]["_id"] == new_id
+    copy = api.ok("get", f"graphs/{new_id}")["data"]
+    assert copy["title"] == "to clone" and copy["graph_running_status"] == "CREATED"
+    assert copy["nodes"][0]["node_running_status"] == "CREATED"
+    assert copy["nodes"][0]["outputs"][0]["resource_id"] is None
+    via_action = api.ok("post", "graphs", json={"graph": copy, "actions": ["CLONE"]})
+    assert via_action["new_graph_id"] not in (new_id, ran["_id"])
+
+
+def test_patch_update_changes_title_only(api, library) -> None:
+    saved = _saved(api, "before", [instance(library["make_csv"])])
+    response = api.session.patch(api.url(f"graphs/{saved['_id']}/update"), timeout=30,
+                                 json={"title": "Custom title", "description": "Custom Description"})
+    assert response.status_code == 200, response.text
+    stored = api.ok("get", f"graphs/{saved['_id']}")["data"]
+    assert (stored["title"], stored["description"]) == ("Custom title", "Custom Description")
+    assert len(stored["nodes"]) == 1
+    bad = api.session.patch(api.url(f"graphs/{saved['_id']}/update"), json={"nodes": []}, timeout=30)
+    assert bad.status_code == 400 and "nodes" in bad.json()["Message"]
+    stale = api.session.patch(api.url(f"graphs/{saved['_id']}/update"), timeout=30,
+                              json={"title": "x", "_version": saved["_version"]})
+    assert stale.status_code == 409
+
+
+def test_saving_from_a_stale_version_is_409_never_an_overwrite(api, library) -> None:
+    saved = _saved(api, "v1", [instance(library["make_csv"])])
+    first = api.ok("post", "graphs", json={"graph": dict(saved, title="first edit"), "actions": ["SAVE"]})["graph"]
+    assert first["_version"] == saved["_version"] + 1
+    second = api.post("graphs", json={"graph": dict(saved, title="second edit"), "actions": ["SAVE"]})
+    assert second.status_code == 409 and "reload" in second.json()["Message"]
+    assert api.ok("get", f"graphs/{saved['_id']}")["data"]["title"] == "first edit"
+    assert api.post("graphs", json={"graph": dict(saved, _version="1"), "actions": ["SAVE"]}).status_code == 400
+
+
+def test_deprecation_and_upgrade_nodes(api) -> None:
+    v1 = api.ok("post", "nodes", json={"node": operation("python", "Step", "pass\n", params={"k": 1}),
+                                       "actions": ["SAVE", "APPROVE"]})["node"]
+    v2 = api.ok("post", "nodes", json={"node": dict(v1, title="Step v2"), "actions": ["SAVE", "APPROVE"]})["node"]
+    assert v2["parent_node_id"] == v1["_id"] and v2["node_status"] == "READY"
+    placed = instance(v1)
+    next(p for p in placed["parameters"] if p["name"] == "k")["value"] = 5
+    saved = _saved(api, "upgrade me", [placed])
+
+    no_successor = api.ok("post", "nodes", json={"node": v1, "actions": ["MANDATORY_DEPRECATE"]})
+    assert no_successor["status"] == "VALIDATION_FAILED"
+    assert no_successor["validation_error"]["validation_code"] == "MISSING_PARAMETER"
+    deprecated = api.ok("post", "nodes", json={"node": dict(v1, successor_node_id=v2["_id"]),
+                                               "actions": ["DEPRECATE"]})["node"]
+    assert deprecated["node_status"] == "DEPRECATED" and deprecated["successor_node_id"] == v2["_id"]
+    # still usable while only deprecated
+    assert api.ok("post", f"graphs/{saved['_id']}/validate")["status"] == "SUCCESS"
+    api.ok("post", "nodes", json={"node": dict(v1, successor_node_id=v2["_id"]), "actions": ["MANDATORY_DEPRECATE"]})
+    tree = api.ok("post", f"graphs/{saved['_id']}/validate")["validation_error"]
+    assert tree["children"][0]["children"] == [
+        {"target": "NODE", "object_id": placed["_id"], "validation_code": "DEPRECATED_NODE", "children": []}]
+
+    upgraded = api.ok("post", f"graphs/{saved['_id']}/upgrade_nodes")
+    assert upgraded["upgraded_nodes_count"] == 1
+    node = upgraded["graph"]["nodes"][0]
+    assert node["_id"] == placed["_id"] and node["parent_node_id"] == v2["_id"] and node["title"] == "Step v2"
+    assert next(p for p in node["parameters"] if p["name"] == "k")["value"] == 5
+    assert api.ok("post", f"graphs/{saved['_id']}/validate")["status"] == "SUCCESS"
+    assert api.ok("post", f"graphs/{saved['_id']}/upgrade_nodes")["upgraded_nodes_count"] == 0
+
+
+def test_node_clone_and_bad_deprecations(api) -> None:
+    draft = api.save_operation(operation("python", "Draft op", "pass\n"), action="SAVE")
+    refused = api.post("nodes", json={"node": draft, "actions": ["DEPRECATE"]})
+    assert refused.status_code == 409 and "not approved" in refused.json()["Message"]
+    cloned = api.ok("post", "nodes", json={"node": draft, "actions": ["CLONE"]})
+    assert cloned["new_node_id"] != draft["_id"] and cloned["node"]["parent_node_id"] == draft["_id"]
+    approved = api.ok("post", "nodes", json={"node": draft, "actions": ["APPROVE"]})["node"]
+    to_draft = api.ok("post", "nodes", json={"node": dict(approved, successor_node_id=cloned["new_node_id"]),
+                                             "actions": ["MANDATORY_DEPRECATE"]})
+    assert to_draft["status"] == "VALIDATION_FAILED"
+    assert to_draft["validation_error"]["object_id"] == "successor_node_id"
