@@ -185,6 +185,9 @@ def save_graph(graph: dict, user: str) -> dict:
 def search_graphs(query: dict, user: str) -> tuple[list[dict], int]:
     """Graphs matching the body of `POST /search_graphs`, newest first, and their total count."""
     request = search.parse_request(query)
+    request.author, visible = permissions.search_scope(user, permissions.GRAPH, request.author)
+    if not visible:
+        return [], 0
     unknown = set(request.statuses) - GraphRunningStatus.ALL
     if unknown:
         raise BadRequestError(f"Unknown graph status {sorted(unknown)}")

@@ -336,6 +336,9 @@ def version_history(node_id: str, user: str, limit: int = 100) -> list[dict]:
 def search_nodes(query: dict, user: str) -> tuple[list[dict], int]:
     """Nodes matching the search body of `POST /search_nodes`, newest first, and their total count."""
     request = search.parse_request(query, extra_lists=("base_node_names",))
+    request.author, visible = permissions.search_scope(user, permissions.NODE, request.author)
+    if not visible:
+        return [], 0
     statuses = set(request.statuses)
     base_node_names = set(request.lists["base_node_names"])
 

@@ -60,3 +60,13 @@ def check_run(user: str, author: str, graph_id: str) -> None:
     if not has(user, IAMPolicies.CAN_RUN_WORKFLOWS):
         raise _deny(user, "run workflows", IAMPolicies.CAN_RUN_WORKFLOWS)
     check_write(user, GRAPH, author, graph_id)
+
+
+def search_scope(user: str, kind: str, author: str | None) -> tuple[str | None, bool]:
+    """The author a search is limited to, and whether it can find anything: a caller who may not
+    view others' objects searches their own only."""
+    if not has(user, _VIEW[kind]):
+        raise _deny(user, f"view {kind}s", _VIEW[kind])
+    if may_view_others(user, kind):
+        return author, True
+    return str(user), author in (None, str(user))
