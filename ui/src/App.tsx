@@ -1,0 +1,119 @@
+import { useEffect, useState } from "react";
+import { api, errorMessage, type ConnectionState } from "./api";
+import { ErrorBoundary } from "./components/ErrorBoundary";
+import { Link, match, navigate, useLocation } from "./router";
+import { Dashboard } from "./pages/Dashboard";
+import { GraphList, OperationList, FileList, RunList } from "./pages/Lists";
+import { GraphEditor } from "./pages/GraphEditor";
+import { OperationEditor } from "./pages/OperationEditor";
+import { Login } from "./pages/Login";
+
+type Boot = { phase: "loading" } | { phase: "ready" } | { phase: "failed"; message: string };
+
+export function useConnection(): ConnectionState {
+  const [state, setState] = useState(api.state);
+  useEffect(() => api.subscribe(setState), []);
+  return state;
+}
+
+export function App() {
+  const [boot, setBoot] = useState<Boot>({ phase: "loading" });
+  const connection = useConnection();
+  const location = useLocation();
+
+  const start = async () => {
+    setBoot({ phase: "loading" });
+    try {
+      if (!api.base) await api.configure();
+    } catch (error) {
+      setBoot({ phase: "failed", message: `The UI could not read its configuration: ${errorMessage(error)}` });
+      return;
+    }
+    try {
+      await api.start();
+    } catch {
+      // API down: the shell still renders, with the banner that says so.
+    }
+    setBoot({ phase: "ready" });
+  };
+
+  useEffect(() => {
+    void start();
+  }, []);
+
+  if (boot.phase === "loading") return <div className="page">Loading PLynx&hellip;</div>;
+  if (boot.phase === "failed")
+    return (
+      <div className="page">
+        <div className="message error" role="alert">
+          {boot.message} <button onClick={() => void start()}>Retry</button>
+        </div>
+      </div>
+    );
+
+  const needsLogin = connection.mode === "multi" && !connection.user;
+  const onAuthPage = location.path === "/login" || location.path === "/register";
+
+  return (
+    <div className="app">
+      <header className="topbar">
+        <Link to="/" className="brand">
+          PLynx
+        </Link>
+        <nav>
+          <Link to="/" className={location.path === "/" ? "active" : ""}>Dashboard</Link>
+          <Link to="/graphs" className={location.path.startsWith("/graphs") ? "active" : ""}>Workflows</Link>
+          <Link to="/nodes" className={location.path.startsWith("/nodes") ? "active" : ""}>Operations</Link>
+          <Link to="/files" className={location.path.startsWith("/files") ? "active" : ""}>Files</Link>
+          <Link to="/runs" className={location.path.startsWith("/runs") ? "active" : ""}>Runs</Link>
+        </nav>
+        <div className="spacer" />
+        <span className="user" data-testid="user">
+          {connection.user ?? ""}
+          {connection.mode === "single" ? " (single-user)" : ""}
+        </span>
+        {connection.mode === "multi" && connection.user && (
+          <button
+            className="link"
+            onClick={() => {
+              api.logout();
+              navigate("/login");
+            }}
+          >
+            Log out
+          </button>
+        )}
+      </header>
+      {connection.down && (
+        <div className="banner error" role="alert" data-testid="api-down">
+          {connection.down}{" "}
+          <button onClick={() => void start()}>Retry</button>
+        </div>
+      )}
+      <main>
+        <ErrorBoundary resetKey={location.path}>
+          {needsLogin || onAuthPage ? <Login register={location.path === "/register"} /> : <Routes path={location.path} query={location.query} />}
+        </ErrorBoundary>
+      </main>
+    </div>
+  );
+}
+
+function Routes({ path, query }: { path: string; query: URLSearchParams }) {
+  let params: Record<string, string> | null;
+  if (path === "/") return <Dashboard />;
+  if (path === "/graphs") return <GraphList />;
+  if (path === "/runs") return <RunList />;
+  if (path === "/nodes") return <OperationList />;
+  if (path === "/files") return <FileList />;
+  if ((params = match("/graphs/:id", path))) return <GraphEditor key={params.id} graphId={params.id} />;
+  if ((params = match("/nodes/:id", path)))
+    return <OperationEditor key={params.id + (query.get("kind") ?? "")} nodeId={params.id} kind={query.get("kind")} />;
+  return (
+    <div className="page">
+      <div className="message">
+        Nothing here: <code>{path}</code>. <Link to="/">Go to the dashboard</Link>
+      </div>
+    </div>
+  );
+}

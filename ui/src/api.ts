@@ -1,0 +1,320 @@
+// The REST client: runtime config, auth (single-user or tokens with refresh), and errors that say
+// what happened in words a user can act on.
+
+import type {
+  Graph,
+  GraphHeader,
+  PlynxNode,
+  PostResponse,
+  ResourcesDict,
+  SearchResponse,
+} from "./types";
+
+export interface RuntimeConfig {
+  api_url: string;
+}
+
+/** An API failure: `kind` tells the UI whether the API is down, the endpoint missing, or the input bad. */
+export class ApiError extends Error {
+  status: number;
+  kind: "network" | "http" | "unavailable" | "auth";
+  constructor(message: string, status: number, kind: ApiError["kind"]) {
+    super(message);
+    this.status = status;
+    this.kind = kind;
+  }
+}
+
+type Listener = (state: ConnectionState) => void;
+
+export interface ConnectionState {
+  /** Set while the last request could not reach the API at all. */
+  down: string | null;
+  /** "single" when the API lets a bare request in as `default`, "multi" when it asks for a login. */
+  mode: "unknown" | "single" | "multi";
+  user: string | null;
+}
+
+const TOKENS_KEY = "plynx.tokens";
+
+interface Tokens {
+  access_token: string;
+  refresh_token: string;
+  user: string;
+}
+
+function basic(user: string, password: string): string {
+  return "Basic " + btoa(unescape(encodeURIComponent(`${user}:${password}`)));
+}
+
+function decodeSubject(token: string): string | null {
+  try {
+    const payload = token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
+    const claims = JSON.parse(atob(payload));
+    return typeof claims.sub === "string" ? claims.sub : null;
+  } catch {
+    return null;
+  }
+}
+
+class Client {
+  base = "";
+  resourcesDict: ResourcesDict = {};
+  state: ConnectionState = { down: null, mode: "unknown", user: null };
+  private listeners = new Set<Listener>();
+  private tokens: Tokens | null = null;
+  private refreshing: Promise<boolean> | null = null;
+
+  constructor() {
+    try {
+      const raw = localStorage.getItem(TOKENS_KEY);
+      this.tokens = raw ? (JSON.parse(raw) as Tokens) : null;
+    } catch {
+      this.tokens = null;
+    }
+  }
+
+  subscribe(listener: Listener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private setState(patch: Partial<ConnectionState>): void {
+    const next = { ...this.state, ...patch };
+    if (next.down === this.state.down && next.mode === this.state.mode && next.user === this.state.user) return;
+    this.state = next;
+    this.listeners.forEach((listener) => listener(next));
+  }
+
+  /** Read /config.json (written next to the site) for the API base URL. */
+  async configure(): Promise<void> {
+    const response = await fetch("/config.json", { cache: "no-store" });
+    if (!response.ok) throw new Error(`/config.json answered HTTP ${response.status}`);
+    const config = (await response.json()) as RuntimeConfig;
+    if (!config.api_url) throw new Error("/config.json has no api_url");
+    this.base = config.api_url.replace(/\/+$/, "");
+  }
+
+  private saveTokens(tokens: Tokens | null): void {
+    this.tokens = tokens;
+    if (tokens) localStorage.setItem(TOKENS_KEY, JSON.stringify(tokens));
+    else localStorage.removeItem(TOKENS_KEY);
+  }
+
+  private authHeader(): Record<string, string> {
+    if (this.tokens) return { Authorization: `Bearer ${this.tokens.access_token}` };
+    // Single-user mode: the seed's `-u default:`.
+    return this.state.mode === "single" ? { Authorization: basic(this.state.user ?? "default", "") } : {};
+  }
+
+  /** Find out the mode: single-user answers GET /token without credentials; multi-user wants a login. */
+  async start(): Promise<void> {
+    try {
+      const body = await this.raw("GET", "/token", undefined, {});
+      this.saveTokens(null);
+      this.setState({ mode: "single", user: decodeSubject(body.access_token) ?? "default" });
+      return;
+    } catch (error) {
+      if (!(error instanceof ApiError) || error.kind !== "auth") throw error;
+    }
+    this.setState({ mode: "multi" });
+    if (!this.tokens) return;
+    try {
+      await this.request("GET", "/token");
+      this.setState({ user: this.tokens?.user ?? null });
+    } catch (error) {
+      if (!(error instanceof ApiError) || error.kind !== "auth") throw error;
+    }
+  }
+
+  async login(user: string, password: string): Promise<void> {
+    const body = await this.raw("GET", "/token", undefined, { Authorization: basic(user, password) });
+    this.saveTokens({ access_token: body.access_token, refresh_token: body.refresh_token, user });
+    this.setState({ user, mode: "multi" });
+  }
+
+  async register(user: string, password: string, email: string): Promise<void> {
+    await this.raw("POST", "/register", { username: user, password, email }, {}, "Registration");
+    await this.login(user, password);
+  }
+
+  logout(): void {
+    this.saveTokens(null);
+    this.setState({ user: this.state.mode === "single" ? "default" : null });
+  }
+
+  /** Swap the refresh token for new tokens (once at a time); the page and its unsaved work stay. */
+  private async refresh(): Promise<boolean> {
+    if (!this.tokens) return false;
+    if (!this.refreshing) {
+      const tokens = this.tokens;
+      this.refreshing = this.raw("GET", "/token", undefined, { Authorization: basic(tokens.refresh_token, "") })
+        .then((body) => {
+          this.saveTokens({ ...tokens, access_token: body.access_token, refresh_token: body.refresh_token ?? tokens.refresh_token });
+          return true;
+        })
+        .catch(() => false)
+        .finally(() => {
+          this.refreshing = null;
+        });
+    }
+    return this.refreshing;
+  }
+
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  private async raw(method: string, path: string, body: unknown, headers: Record<string, string>, feature?: string): Promise<any> {
+    const url = this.base + path;
+    let response: Response;
+    try {
+      const init: RequestInit = { method, headers: { ...headers } };
+      if (body instanceof FormData) init.body = body;
+      else if (body !== undefined) {
+        init.body = JSON.stringify(body);
+        (init.headers as Record<string, string>)["Content-Type"] = "application/json";
+      }
+      response = await fetch(url, init);
+    } catch {
+      const message = `Cannot reach the PLynx API at ${this.base || "(no api_url)"}. Is the server running? Your changes are kept in this page.`;
+      this.setState({ down: message });
+      throw new ApiError(message, 0, "network");
+    }
+    this.setState({ down: null });
+    const text = await response.text();
+    let parsed: unknown = null;
+    try {
+      parsed = text ? JSON.parse(text) : null;
+    } catch {
+      parsed = null;
+    }
+    if (response.ok) return parsed;
+    const message =
+      (parsed && typeof parsed === "object" && ((parsed as { Message?: string }).Message || (parsed as { message?: string }).message)) ||
+      text.slice(0, 300) ||
+      response.statusText;
+    if (response.status === 401) throw new ApiError(String(message), 401, "auth");
+    const routeMissing =
+      // API Gateway (and chalice local) answer a route that does not exist with a 403 like these.
+      ((response.status === 403 || response.status === 404) && /Missing Authentication Token|Authorization header requires/i.test(String(message))) ||
+      (response.status === 404 && !(parsed && typeof parsed === "object" && "Code" in parsed)) ||
+      response.status === 405;
+    if (routeMissing) {
+      throw new ApiError(
+        `${feature ?? `${method} ${path.split("?")[0]}`} is not available on this server yet (HTTP ${response.status}).`,
+        response.status,
+        "unavailable",
+      );
+    }
+    throw new ApiError(String(message), response.status, "http");
+  }
+
+  /** A request with the session's credentials; a 401 refreshes the token once and retries. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  async request(method: string, path: string, body?: unknown, feature?: string): Promise<any> {
+    try {
+      return await this.raw(method, path, body, this.authHeader(), feature);
+    } catch (error) {
+      if (error instanceof ApiError && error.kind === "auth" && this.tokens && (await this.refresh())) {
+        return this.raw(method, path, body, this.authHeader(), feature);
+      }
+      if (error instanceof ApiError && error.kind === "auth" && this.state.mode === "multi") {
+        this.saveTokens(null);
+        this.setState({ user: null });
+      }
+      throw error;
+    }
+  }
+
+  // --- graphs -----------------------------------------------------------------------------------
+
+  async getGraph(id: string): Promise<Graph> {
+    const body = await this.request("GET", `/graphs/${encodeURIComponent(id)}`);
+    if (body.resources_dict) this.resourcesDict = body.resources_dict;
+    return body.data as Graph;
+  }
+
+  postGraph(graph: Graph, actions: string[]): Promise<PostResponse> {
+    return this.request("POST", "/graphs", { graph, actions }, `The ${actions.join("+")} action`);
+  }
+
+  graphAction(id: string, action: string): Promise<PostResponse> {
+    return this.request("POST", `/graphs/${encodeURIComponent(id)}/${action}`, undefined, `POST /graphs/{id}/${action}`);
+  }
+
+  searchGraphs(query: SearchQuery): Promise<SearchResponse<GraphHeader>> {
+    return this.request("POST", "/search_graphs", query);
+  }
+
+  // --- nodes ------------------------------------------------------------------------------------
+
+  async getNode(id: string): Promise<PlynxNode> {
+    const body = await this.request("GET", `/nodes/${encodeURIComponent(id)}`);
+    if (body.resources_dict) this.resourcesDict = body.resources_dict;
+    return body.data as PlynxNode;
+  }
+
+  postNode(node: PlynxNode, action: string): Promise<PostResponse> {
+    return this.request("POST", "/nodes", { node, action }, `The ${action} action`);
+  }
+
+  async searchNodes(query: SearchQuery): Promise<SearchResponse<PlynxNode>> {
+    const body = await this.request("POST", "/search_nodes", query);
+    if (body.resources_dict) this.resourcesDict = body.resources_dict;
+    return body;
+  }
+
+  upload(file: Blob, title: string, fileType: string, description = ""): Promise<{ node: PlynxNode; resource_id: string }> {
+    const form = new FormData();
+    form.append("data", file, title);
+    form.append("title", title);
+    form.append("description", description);
+    form.append("file_type", fileType);
+    return this.request("POST", "/upload_file", form);
+  }
+
+  // --- resources --------------------------------------------------------------------------------
+
+  resourceUrl(id: string, preview = false): string {
+    return `${this.base}/resources/${encodeURIComponent(id)}${preview ? "?preview=true" : ""}`;
+  }
+
+  /** A resource's preview as text (at most what the API's preview returns) and its full size. */
+  async previewText(id: string): Promise<{ text: string; size: number | null; contentType: string }> {
+    let response: Response;
+    try {
+      response = await fetch(this.resourceUrl(id, true), { headers: this.authHeader() });
+    } catch {
+      throw new ApiError("Cannot reach the PLynx API to read this resource.", 0, "network");
+    }
+    if (!response.ok) throw new ApiError(`The resource could not be read (HTTP ${response.status}).`, response.status, "http");
+    const size = response.headers.get("X-Resource-Size");
+    return { text: await response.text(), size: size ? Number(size) : null, contentType: response.headers.get("Content-Type") ?? "" };
+  }
+
+  /** The whole resource as a Blob (for images and downloads with the session's credentials). */
+  async blob(id: string): Promise<Blob> {
+    let response: Response;
+    try {
+      response = await fetch(this.resourceUrl(id), { headers: this.authHeader() });
+    } catch {
+      throw new ApiError("Cannot reach the PLynx API to read this resource.", 0, "network");
+    }
+    if (!response.ok) throw new ApiError(`The resource could not be read (HTTP ${response.status}).`, response.status, "http");
+    return response.blob();
+  }
+}
+
+export interface SearchQuery {
+  search?: string;
+  per_page?: number;
+  offset?: number;
+  status?: string[];
+  base_node_names?: string[];
+}
+
+export const api = new Client();
+
+/** The message to show for any thrown value. */
+export function errorMessage(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  return String(error);
+}

@@ -1,0 +1,253 @@
+// The canvas state and the REST graph are the same thing seen twice: React Flow nodes hold the
+// PLynx node JSON in `data.node` (JSON only, no callbacks), and edges are the inputs' `values`.
+import type { Connection, Edge, Node } from "@xyflow/react";
+import type { Graph, PlynxNode, ValidationError } from "../types";
+
+export interface PlynxNodeData extends Record<string, unknown> {
+  node: PlynxNode;
+  /** Messages from the last Validate/Run, shown on the node. */
+  errors?: string[];
+}
+
+export type FlowNode = Node<PlynxNodeData, "plynx">;
+export type FlowEdge = Edge;
+
+export const IN = "i:";
+export const OUT = "o:";
+
+/** 24 hex characters, like the ids the API hands out. */
+export function newId(): string {
+  const bytes = new Uint8Array(12);
+  crypto.getRandomValues(bytes);
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+export function edgeId(source: string, output: string, target: string, input: string): string {
+  return `${source}:${output}->${target}:${input}`;
+}
+
+export function toFlow(graph: Graph): { nodes: FlowNode[]; edges: FlowEdge[] } {
+  const ids = new Set(graph.nodes.map((n) => n._id));
+  const nodes: FlowNode[] = graph.nodes.map((node) => ({
+    id: node._id,
+    type: "plynx",
+    position: { x: node.x ?? 0, y: node.y ?? 0 },
+    data: { node },
+  }));
+  const edges: FlowEdge[] = [];
+  for (const node of graph.nodes) {
+    for (const input of node.inputs ?? []) {
+      for (const value of input.values ?? []) {
+        if (!ids.has(value.node_id)) continue;
+        edges.push({
+          id: edgeId(value.node_id, value.output_id, node._id, input.name),
+          source: value.node_id,
+          sourceHandle: OUT + value.output_id,
+          target: node._id,
+          targetHandle: IN + input.name,
+        });
+      }
+    }
+  }
+  return { nodes, edges };
+}
+
+/** The graph to POST: node positions from the canvas, input values from the wires. */
+export function toGraph(header: Graph, nodes: FlowNode[], edges: FlowEdge[]): Graph {
+  const incoming = new Map<string, FlowEdge[]>();
+  for (const edge of edges) {
+    const key = `${edge.target}|${edge.targetHandle}`;
+    const list = incoming.get(key) ?? [];
+    list.push(edge);
+    incoming.set(key, list);
+  }
+  return {
+    ...header,
+    nodes: nodes.map((flowNode) => {
+      const node = flowNode.data.node;
+      return {
+        ...node,
+        x: Math.round(flowNode.position.x),
+        y: Math.round(flowNode.position.y),
+        inputs: (node.inputs ?? []).map((input) => ({
+          ...input,
+          values: (incoming.get(`${flowNode.id}|${IN}${input.name}`) ?? []).map((edge) => ({
+            node_id: edge.source,
+            output_id: (edge.sourceHandle ?? "").slice(OUT.length),
+          })),
+        })),
+      };
+    }),
+  };
+}
+
+/** A stored operation or file placed in a graph: a fresh id, its parent, no links, no results. */
+export function instanceOf(source: PlynxNode, x: number, y: number): PlynxNode {
+  const copy: PlynxNode = JSON.parse(JSON.stringify(source));
+  const isFile = copy.base_node_name === "file";
+  copy.parent_node_id = source._id;
+  copy._id = newId();
+  copy.x = Math.round(x);
+  copy.y = Math.round(y);
+  copy.inputs = (copy.inputs ?? []).map((input) => ({ ...input, values: [] }));
+  if (!isFile) copy.outputs = (copy.outputs ?? []).map((output) => ({ ...output, resource_id: null }));
+  copy.logs = (copy.logs ?? []).map((log) => ({ ...log, resource_id: null }));
+  copy.node_running_status = isFile ? "STATIC" : "CREATED";
+  delete copy.insertion_date;
+  delete copy.update_date;
+  delete copy._readonly;
+  return copy;
+}
+
+function reaches(from: string, to: string, edges: FlowEdge[]): boolean {
+  const next = new Map<string, string[]>();
+  for (const edge of edges) next.set(edge.source, [...(next.get(edge.source) ?? []), edge.target]);
+  const seen = new Set<string>();
+  const stack = [from];
+  while (stack.length) {
+    const id = stack.pop()!;
+    if (id === to) return true;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    stack.push(...(next.get(id) ?? []));
+  }
+  return false;
+}
+
+/** Why a wire may not be drawn, in words; null when it may. */
+export function connectionProblem(connection: Connection | FlowEdge, nodes: FlowNode[], edges: FlowEdge[]): string | null {
+  const source = nodes.find((n) => n.id === connection.source)?.data.node;
+  const target = nodes.find((n) => n.id === connection.target)?.data.node;
+  if (!source || !target) return "Connect an output to an input.";
+  if (!connection.sourceHandle?.startsWith(OUT) || !connection.targetHandle?.startsWith(IN))
+    return "Wires go from an output (right side) to an input (left side).";
+  const outputName = connection.sourceHandle.slice(OUT.length);
+  const inputName = connection.targetHandle.slice(IN.length);
+  const output = source.outputs.find((o) => o.name === outputName);
+  const input = target.inputs.find((i) => i.name === inputName);
+  if (!output || !input) return "That output or input no longer exists.";
+  if (source._id === target._id) return `"${target.title}" cannot read its own output.`;
+  const accepted = input.file_types?.length ? input.file_types : ["file"];
+  if (!accepted.includes(output.file_type))
+    return `Types do not match: output "${output.name}" of "${source.title}" is ${output.file_type}, but input "${input.name}" of "${target.title}" accepts ${accepted.join(", ")}.`;
+  const existing = edges.filter((e) => e.target === target._id && e.targetHandle === connection.targetHandle);
+  if (existing.some((e) => e.source === source._id && e.sourceHandle === connection.sourceHandle))
+    return `Output "${output.name}" is already connected to input "${input.name}".`;
+  if (input.max_count >= 0 && existing.length >= input.max_count)
+    return `Input "${input.name}" of "${target.title}" takes at most ${input.max_count} ${input.max_count === 1 ? "file" : "files"}; remove its wire first.`;
+  if (reaches(target._id, source._id, edges))
+    return `That wire would make a cycle: "${source.title}" already depends on "${target.title}".`;
+  return null;
+}
+
+const CODE_TEXT: Record<string, string> = {
+  MISSING_INPUT: "needs a connected input",
+  MISSING_PARAMETER: "is empty",
+  INVALID_VALUE: "has an invalid value",
+  IN_DEPENDENTS: "is part of a cycle",
+  DEPRECATED_NODE: "uses a deprecated operation",
+  EMPTY_GRAPH: "is empty",
+};
+
+function describe(error: ValidationError): string {
+  const what = CODE_TEXT[error.validation_code] ?? error.validation_code;
+  switch (error.target) {
+    case "INPUT":
+      if (error.validation_code === "INVALID_VALUE") return `Input "${error.object_id}" has too many connections`;
+      return `Input "${error.object_id}" ${what}`;
+    case "PARAMETER":
+      return `Parameter "${error.object_id}" ${what}`;
+    case "PROPERTY":
+      return error.validation_code === "MISSING_INPUT" ? `Output "${error.object_id}" has no file` : `"${error.object_id}" ${what}`;
+    case "NODE":
+      return `This node ${what}`;
+    default:
+      return `${error.target} ${error.object_id} ${what}`;
+  }
+}
+
+/** The validation tree as messages per node id, plus messages about the graph as a whole. */
+export function validationMessages(tree: ValidationError | undefined): { byNode: Record<string, string[]>; graph: string[] } {
+  const byNode: Record<string, string[]> = {};
+  const graph: string[] = [];
+  if (!tree) return { byNode, graph };
+  if (tree.target === "GRAPH" && !tree.children.length) graph.push(`The graph ${CODE_TEXT[tree.validation_code] ?? tree.validation_code}: add an operation or a file.`);
+  const visitNode = (error: ValidationError) => {
+    const messages = error.children.length ? error.children.map(describe) : [describe(error)];
+    byNode[error.object_id] = [...(byNode[error.object_id] ?? []), ...messages];
+  };
+  for (const child of tree.target === "GRAPH" ? tree.children : [tree]) {
+    if (child.target === "NODE") visitNode(child);
+    else graph.push(describe(child));
+  }
+  return { byNode, graph };
+}
+
+/** Layered layout by topology: each node one column right of its deepest input, rows by order. */
+export function layout(nodes: FlowNode[], edges: FlowEdge[]): FlowNode[] {
+  const depth = new Map<string, number>(nodes.map((n) => [n.id, 0]));
+  const parents = new Map<string, string[]>();
+  for (const edge of edges) parents.set(edge.target, [...(parents.get(edge.target) ?? []), edge.source]);
+  const visiting = new Set<string>();
+  const resolve = (id: string): number => {
+    if (visiting.has(id)) return depth.get(id) ?? 0; // a cycle: leave it where it is
+    const cached = depth.get(id);
+    if (cached && cached > 0) return cached;
+    visiting.add(id);
+    const d = Math.max(0, ...(parents.get(id) ?? []).filter((p) => depth.has(p)).map((p) => resolve(p) + 1));
+    visiting.delete(id);
+    depth.set(id, d);
+    return d;
+  };
+  nodes.forEach((n) => resolve(n.id));
+  const columns = new Map<number, FlowNode[]>();
+  for (const node of nodes) {
+    const d = depth.get(node.id) ?? 0;
+    columns.set(d, [...(columns.get(d) ?? []), node]);
+  }
+  const row = new Map<string, number>();
+  const positioned: FlowNode[] = [];
+  for (const d of [...columns.keys()].sort((a, b) => a - b)) {
+    const column = columns.get(d)!;
+    // order by the mean row of the inputs (barycenter), so wires cross less
+    const key = (n: FlowNode) => {
+      const rows = (parents.get(n.id) ?? []).map((p) => row.get(p)).filter((r): r is number => r !== undefined);
+      return rows.length ? rows.reduce((a, b) => a + b, 0) / rows.length : n.position.y / 1000;
+    };
+    column.sort((a, b) => key(a) - key(b));
+    column.forEach((node, i) => {
+      row.set(node.id, i);
+      positioned.push({ ...node, position: { x: d * 300, y: i * 160 } });
+    });
+  }
+  const byId = new Map(positioned.map((n) => [n.id, n]));
+  return nodes.map((n) => byId.get(n.id) ?? n);
+}
+
+/** Copied nodes pasted with new ids; wires among them follow, wires to the outside are dropped. */
+export function pasteNodes(copied: PlynxNode[], offset: number): PlynxNode[] {
+  const ids = new Map(copied.map((n) => [n._id, newId()]));
+  return copied.map((node) => {
+    const copy: PlynxNode = JSON.parse(JSON.stringify(node));
+    copy._id = ids.get(node._id)!;
+    copy.x = (node.x ?? 0) + offset;
+    copy.y = (node.y ?? 0) + offset;
+    copy.inputs = copy.inputs.map((input) => ({
+      ...input,
+      values: input.values.filter((v) => ids.has(v.node_id)).map((v) => ({ ...v, node_id: ids.get(v.node_id)! })),
+    }));
+    if (copy.base_node_name !== "file") {
+      copy.node_running_status = "CREATED";
+      copy.outputs = copy.outputs.map((o) => ({ ...o, resource_id: null }));
+      copy.logs = copy.logs.map((o) => ({ ...o, resource_id: null }));
+    }
+    return copy;
+  });
+}
+
+export function guessFileType(filename: string, known: string[]): string {
+  const ext = filename.toLowerCase().split(".").pop() ?? "";
+  const map: Record<string, string> = { csv: "csv", tsv: "tsv", json: "json", png: "image", jpg: "image", jpeg: "image", gif: "image", svg: "image", pdf: "pdf" };
+  const kind = map[ext] ?? "file";
+  return known.length === 0 || known.includes(kind) ? kind : "file";
+}

@@ -1,0 +1,246 @@
+// Workflows, operations, files and runs: search (the seed's syntax, `author:me`), status filters,
+// paging, newest first; every row opens its editor.
+import { useEffect, useRef, useState, type ReactNode } from "react";
+import { api, errorMessage, type SearchQuery } from "../api";
+import { StatusBadge } from "../components/StatusBadge";
+import { ago } from "../format";
+import { Link, navigate } from "../router";
+import type { GraphHeader, PlynxNode } from "../types";
+
+const PER_PAGE = 20;
+
+/** `author:me` means the signed-in user; the server's parser knows only real names. */
+export function expandSearch(search: string): string {
+  const user = api.state.user ?? "default";
+  return search.replace(/(^|\s)author:me(?=\s|$)/g, `$1author:${user}`);
+}
+
+interface Column<T> {
+  title: string;
+  cell: (item: T) => ReactNode;
+}
+
+interface SearchListProps<T> {
+  title: string;
+  testId: string;
+  statuses: string[];
+  defaultStatuses?: string[];
+  fixedStatuses?: string[];
+  fetch: (query: SearchQuery) => Promise<{ items: T[]; total_count: number }>;
+  columns: Column<T>[];
+  href: (item: T) => string;
+  actions?: ReactNode;
+  refreshMs?: number;
+}
+
+function SearchList<T extends { _id: string }>(props: SearchListProps<T>) {
+  const [search, setSearch] = useState("");
+  const [statuses, setStatuses] = useState<string[]>(props.defaultStatuses ?? []);
+  const [offset, setOffset] = useState(0);
+  const [items, setItems] = useState<T[] | null>(null);
+  const [total, setTotal] = useState(0);
+  const [error, setError] = useState<string | null>(null);
+  const seq = useRef(0);
+
+  const load = async () => {
+    const mine = ++seq.current;
+    try {
+      const status = statuses.length ? statuses : props.fixedStatuses ?? [];
+      const body = await props.fetch({ search: expandSearch(search), per_page: PER_PAGE, offset, status });
+      if (mine !== seq.current) return;
+      setItems(body.items);
+      setTotal(body.total_count);
+      setError(null);
+    } catch (e) {
+      if (mine !== seq.current) return;
+      setError(errorMessage(e));
+    }
+  };
+
+  useEffect(() => {
+    const timer = window.setTimeout(() => void load(), 250);
+    return () => window.clearTimeout(timer);
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [search, statuses.join(","), offset]);
+
+  useEffect(() => {
+    if (!props.refreshMs) return;
+    const timer = window.setInterval(() => void load(), props.refreshMs);
+    return () => window.clearInterval(timer);
+  });
+
+  const toggle = (status: string) => {
+    setOffset(0);
+    setStatuses((current) => (current.includes(status) ? current.filter((s) => s !== status) : [...current, status]));
+  };
+
+  return (
+    <div className="page" data-testid={props.testId}>
+      <div className="page-head">
+        <h1>{props.title}</h1>
+        <div className="spacer" />
+        {props.actions}
+      </div>
+      <div className="filters">
+        <input
+          type="search"
+          className="search"
+          placeholder='Search: words, author:me, author:NAME'
+          value={search}
+          aria-label="Search"
+          onChange={(e) => {
+            setSearch(e.target.value);
+            setOffset(0);
+          }}
+        />
+        {props.statuses.map((status) => (
+          <label key={status} className={`chip ${statuses.includes(status) ? "on" : ""}`}>
+            <input type="checkbox" checked={statuses.includes(status)} onChange={() => toggle(status)} />
+            {status}
+          </label>
+        ))}
+      </div>
+      {error && (
+        <div className="message error" role="alert">
+          {error} <button onClick={() => void load()}>Retry</button>
+        </div>
+      )}
+      {items === null && !error && <p>Loading&hellip;</p>}
+      {items !== null && (
+        <>
+          <table className="list">
+            <thead>
+              <tr>
+                {props.columns.map((column) => (
+                  <th key={column.title}>{column.title}</th>
+                ))}
+              </tr>
+            </thead>
+            <tbody>
+              {items.map((item) => (
+                <tr key={item._id} className="row" onClick={(e) => (e.target as HTMLElement).closest("a") || navigate(props.href(item))}>
+                  {props.columns.map((column) => (
+                    <td key={column.title}>{column.cell(item)}</td>
+                  ))}
+                </tr>
+              ))}
+              {items.length === 0 && (
+                <tr>
+                  <td colSpan={props.columns.length} className="empty">
+                    Nothing found{search ? ` for "${search}"` : ""}.
+                  </td>
+                </tr>
+              )}
+            </tbody>
+          </table>
+          <div className="pager">
+            <button disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - PER_PAGE))}>
+              &larr; Newer
+            </button>
+            <span data-testid="page-info">
+              {total ? `${offset + 1}–${Math.min(offset + PER_PAGE, total)} of ${total}` : "0 of 0"}
+            </span>
+            <button disabled={offset + PER_PAGE >= total} onClick={() => setOffset(offset + PER_PAGE)}>
+              Older &rarr;
+            </button>
+          </div>
+        </>
+      )}
+    </div>
+  );
+}
+
+const GRAPH_STATUSES = ["CREATED", "READY", "RUNNING", "SUCCESS", "FAILED_WAITING", "FAILED", "CANCELED"];
+const RUN_STATUSES = ["READY", "RUNNING", "SUCCESS", "FAILED_WAITING", "FAILED", "CANCELED"];
+
+const graphColumns: Column<GraphHeader>[] = [
+  { title: "Title", cell: (g) => <Link to={`/graphs/${g._id}`}>{g.title || "(untitled)"}</Link> },
+  { title: "Status", cell: (g) => <StatusBadge status={g.graph_running_status} /> },
+  { title: "Author", cell: (g) => g.author },
+  { title: "Updated", cell: (g) => <span title={g.update_date ?? ""}>{ago(g.update_date)}</span> },
+  { title: "Id", cell: (g) => <code>{g._id}</code> },
+];
+
+export function GraphList() {
+  return (
+    <SearchList<GraphHeader>
+      title="Workflows"
+      testId="graph-list"
+      statuses={GRAPH_STATUSES}
+      fetch={(q) => api.searchGraphs(q)}
+      columns={graphColumns}
+      href={(g) => `/graphs/${g._id}`}
+      actions={
+        <Link to="/graphs/new" className="button primary">
+          New workflow
+        </Link>
+      }
+    />
+  );
+}
+
+export function RunList() {
+  return (
+    <SearchList<GraphHeader>
+      title="Runs"
+      testId="run-list"
+      statuses={RUN_STATUSES}
+      fixedStatuses={RUN_STATUSES}
+      fetch={(q) => api.searchGraphs(q)}
+      columns={graphColumns}
+      href={(g) => `/graphs/${g._id}`}
+      refreshMs={3000}
+    />
+  );
+}
+
+const nodeColumns: Column<PlynxNode>[] = [
+  { title: "Title", cell: (n) => <Link to={n.base_node_name === "file" ? `/nodes/${n._id}` : `/nodes/${n._id}`}>{n.title || "(untitled)"}</Link> },
+  { title: "Kind", cell: (n) => <span className={`kind kind-${n.base_node_name}`}>{n.base_node_name}</span> },
+  { title: "Status", cell: (n) => <StatusBadge status={n.node_status} /> },
+  { title: "Author", cell: (n) => n.author },
+  { title: "Updated", cell: (n) => <span title={n.update_date ?? ""}>{ago(n.update_date)}</span> },
+];
+
+export function OperationList() {
+  return (
+    <SearchList<PlynxNode>
+      title="Operations"
+      testId="operation-list"
+      statuses={["CREATED", "READY", "DEPRECATED", "MANDATORY_DEPRECATED"]}
+      fetch={(q) => api.searchNodes({ ...q, base_node_names: ["python", "bash_jinja2"] })}
+      columns={nodeColumns}
+      href={(n) => `/nodes/${n._id}`}
+      actions={
+        <>
+          <Link to="/nodes/new?kind=python" className="button primary">
+            New python operation
+          </Link>{" "}
+          <Link to="/nodes/new?kind=bash_jinja2" className="button">
+            New bash operation
+          </Link>
+        </>
+      }
+    />
+  );
+}
+
+const fileColumns: Column<PlynxNode>[] = [
+  { title: "Title", cell: (n) => <Link to={`/nodes/${n._id}`}>{n.title || "(untitled)"}</Link> },
+  { title: "Type", cell: (n) => n.outputs[0]?.file_type },
+  { title: "Author", cell: (n) => n.author },
+  { title: "Uploaded", cell: (n) => <span title={n.insertion_date ?? ""}>{ago(n.insertion_date)}</span> },
+];
+
+export function FileList() {
+  return (
+    <SearchList<PlynxNode>
+      title="Files"
+      testId="file-list"
+      statuses={[]}
+      fetch={(q) => api.searchNodes({ ...q, base_node_names: ["file"] })}
+      columns={fileColumns}
+      href={(n) => `/nodes/${n._id}`}
+    />
+  );
+}

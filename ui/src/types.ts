@@ -1,0 +1,159 @@
+// The REST API's objects, as the seed's "Internal data structures" chapter names their fields.
+
+export type NodeRunningStatus =
+  | "STATIC"
+  | "CREATED"
+  | "READY"
+  | "IN_QUEUE"
+  | "RUNNING"
+  | "SUCCESS"
+  | "RESTORED"
+  | "FAILED"
+  | "CANCELED";
+
+export type GraphRunningStatus =
+  | "CREATED"
+  | "READY"
+  | "RUNNING"
+  | "SUCCESS"
+  | "FAILED_WAITING"
+  | "FAILED"
+  | "CANCELED";
+
+export type NodeStatus = "CREATED" | "READY" | "DEPRECATED" | "MANDATORY_DEPRECATED";
+
+export type BaseNodeName = "python" | "bash_jinja2" | "file" | string;
+
+export interface InputValue {
+  node_id: string;
+  output_id: string;
+  resource_id?: string | null;
+}
+
+export interface NodeInput {
+  name: string;
+  file_types: string[];
+  values: InputValue[];
+  min_count: number;
+  max_count: number;
+}
+
+export interface NodeOutput {
+  name: string;
+  file_type: string;
+  resource_id: string | null;
+}
+
+export type ParameterType =
+  | "str"
+  | "int"
+  | "float"
+  | "bool"
+  | "text"
+  | "enum"
+  | "list_str"
+  | "list_int"
+  | "list_node"
+  | "code"
+  | "color";
+
+export interface CodeValue {
+  mode: string;
+  value: string;
+}
+
+export interface EnumValue {
+  values: string[];
+  index: number | string;
+}
+
+export interface Parameter {
+  name: string;
+  parameter_type: ParameterType;
+  value: unknown;
+  mutable_type?: boolean;
+  removable?: boolean;
+  publicable?: boolean;
+  widget?: { alias?: string } | null;
+}
+
+export interface PlynxNode {
+  _id: string;
+  title: string;
+  description: string;
+  base_node_name: BaseNodeName;
+  parent_node_id?: string | null;
+  successor_node_id?: string | null;
+  inputs: NodeInput[];
+  outputs: NodeOutput[];
+  parameters: Parameter[];
+  logs: NodeOutput[];
+  node_running_status?: NodeRunningStatus;
+  node_status?: NodeStatus;
+  cache_url?: string;
+  x?: number;
+  y?: number;
+  author?: string;
+  starred?: boolean;
+  insertion_date?: string | null;
+  update_date?: string | null;
+  _readonly?: boolean;
+}
+
+export interface Graph {
+  _id: string;
+  title: string;
+  description: string;
+  author?: string;
+  graph_running_status: GraphRunningStatus;
+  insertion_date?: string | null;
+  update_date?: string | null;
+  run_id?: string | null;
+  nodes: PlynxNode[];
+  _readonly?: boolean;
+}
+
+export interface GraphHeader extends Omit<Graph, "nodes"> {
+  nodes?: PlynxNode[];
+}
+
+export interface ResourceKind {
+  kind: string;
+  title: string;
+  icon: string;
+  color: string;
+  is_array?: boolean;
+}
+
+export type ResourcesDict = Record<string, ResourceKind>;
+
+export interface ValidationError {
+  target: "GRAPH" | "NODE" | "INPUT" | "PARAMETER" | "PROPERTY" | string;
+  object_id: string;
+  validation_code: string;
+  children: ValidationError[];
+}
+
+export interface PostResponse {
+  status: "SUCCESS" | "FAILED" | "VALIDATION_FAILED" | string;
+  message: string;
+  graph?: Graph;
+  node?: PlynxNode;
+  url?: string;
+  validation_error?: ValidationError;
+  new_graph_id?: string;
+  code?: string;
+  preview_text?: string;
+  upgraded_nodes_count?: number;
+}
+
+export interface SearchResponse<T> {
+  status: string;
+  items: T[];
+  total_count: number;
+  resources_dict?: ResourcesDict;
+}
+
+export const ACTIVE_GRAPH_STATUSES: GraphRunningStatus[] = ["READY", "RUNNING", "FAILED_WAITING"];
+export const FINISHED_GRAPH_STATUSES: GraphRunningStatus[] = ["SUCCESS", "FAILED", "CANCELED"];
+export const OPERATION_KINDS = ["python", "bash_jinja2"] as const;
