@@ -8,10 +8,10 @@ from .errors import BadRequestError, NotFoundError
 from .resources import RESOURCES_DICT
 from .settings import SETTINGS
 
-GRAPH_ACTIONS = ("SAVE", "APPROVE", "VALIDATE", "REARRANGE", "UPGRADE_NODES", "CLONE")
+GRAPH_ACTIONS = ("SAVE", "APPROVE", "VALIDATE", "REARRANGE", "UPGRADE_NODES", "CLONE", "CANCEL")
 NODE_ACTIONS = ("SAVE", "APPROVE", "VALIDATE", "DEPRECATE", "MANDATORY_DEPRECATE", "CLONE")
 # Actions the seed documents that arrive with later issues: named, so the error is precise.
-LATER_ACTIONS = ("CANCEL", "GENERATE_CODE", "CREATE_RUN", "PREVIEW_CMD")
+LATER_ACTIONS = ("GENERATE_CODE", "CREATE_RUN", "PREVIEW_CMD")
 
 
 def _action_list(body: dict, allowed: tuple[str, ...]) -> list[str]:
@@ -62,6 +62,14 @@ def _run(graph: dict, user: str) -> dict | None:
     return error
 
 
+def _cancel(graph_id: str, user: str) -> dict:
+    """CANCEL: stop the stored graph's run (who may run it may stop it)."""
+    stored = graphs.get_graph(graph_id, user)
+    permissions.check_run(user, stored["author"], graph_id)
+    runs.cancel_run(graph_id)
+    return graphs.get_graph(graph_id, user)
+
+
 def post_graph(body: dict, user: str) -> dict:
     """Apply the seed's graph actions in order, stopping at the first validation failure."""
     actions = _action_list(body, GRAPH_ACTIONS)
@@ -89,17 +97,23 @@ def post_graph(body: dict, user: str) -> dict:
         elif action == "CLONE":
             graph = graph_edit.clone(graph, user)
             extra["new_graph_id"] = graph["_id"]
+        elif action == "CANCEL":
+            graph = _cancel(graph["_id"], user)
     return _response("graph", graph, f"Actions completed with Graph(_id=`{graph['_id']}`)", **extra)
 
 
 def graph_action(graph_id: str, action: str, user: str) -> dict:
     """The single-action endpoints `/graphs/{id}/{action}`: the action on the stored graph."""
     graph = graphs.get_graph(graph_id, user)
+    if action in ("rearrange", "upgrade_nodes"):  # these endpoints store their result
+        permissions.check_write(user, permissions.GRAPH, graph["author"], graph_id)
     if action == "approve":
         error = _run(graph, user)
         if error:
             return _response("graph", graph, "Graph did not pass validation", error)
         return _response("graph", graphs.get_graph(graph_id, user), f"Graph(_id=`{graph_id}`) is running")
+    if action == "cancel":
+        return _response("graph", _cancel(graph_id, user), f"Graph(_id=`{graph_id}`) canceled")
     if action == "validate":
         error = validate_graph(graph)
         return _response("graph", graph, "Graph did not pass validation" if error else "Graph is valid", error)

@@ -35,6 +35,13 @@ class Settings:
         return f"{self.table_prefix}-users"
 
 
+def _config_secret_key() -> str | None:
+    """The seed's `auth: secret_key` of the config file (the environment wins, as `--secret-key` does)."""
+    from .config import setting
+
+    return setting("auth", "secret_key") or None
+
+
 def load() -> Settings:
     """Read settings once per process; tests and the local stack set the env before importing."""
     region = os.environ.get("AWS_DEFAULT_REGION") or os.environ.get("AWS_REGION") or "us-east-1"
@@ -51,7 +58,7 @@ def load() -> Settings:
             "PLYNX_STATE_MACHINE_ROLE_ARN", f"arn:aws:iam::{account}:role/plynx-state-machine"
         ),
         ui_url=os.environ.get("PLYNX_UI_URL", "http://localhost:3001"),
-        secret_key=os.environ.get("PLYNX_SECRET_KEY") or None,
+        secret_key=os.environ.get("PLYNX_SECRET_KEY") or _config_secret_key(),
     )
 
 

@@ -2,16 +2,16 @@
 
 Environment: PLYNX_API_PORT (5005), PLYNX_UI_PORT (3001), PLYNX_MOTO_PORT (5010),
 PLYNX_DATA_DIR (``.local-data`` in the repository root; empty = no persistence), PLYNX_HOST (127.0.0.1).
+``--secret-key KEY`` (or PLYNX_SECRET_KEY) turns on the multi-user mode, as the seed's API server's flag.
 """
 from __future__ import annotations
 
+import argparse
 import logging
 import os
 import signal
 import sys
 import threading
-
-from .stack import REPO_ROOT, start_stack
 
 
 def _port(name: str, default: int) -> int:
@@ -23,6 +23,14 @@ def _port(name: str, default: int) -> int:
 
 
 def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m infra.local", description="Run PLynx on one machine.")
+    parser.add_argument("--secret-key", help="multi-user mode: the key that signs tokens")
+    args = parser.parse_args()
+    if args.secret_key:
+        os.environ["PLYNX_SECRET_KEY"] = args.secret_key
+    # The project's settings are read when first imported, so the stack is imported after the flags.
+    from .stack import REPO_ROOT, start_stack
+
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     api_port = _port("PLYNX_API_PORT", 5005)
     ui_port = _port("PLYNX_UI_PORT", 3001)
@@ -51,7 +59,9 @@ def main() -> int:
                 + ")",
                 f"  UI:    {stack.ui_url}",
                 f"  API:   {stack.api_url}",
-                f"         curl -u default: http://localhost:{api_port}/plynx/api/v0/graphs/new",
+                (f"  users: multi-user; add one: make users ARGS=\"create NAME --admin\""
+                 if os.environ.get("PLYNX_SECRET_KEY") else
+                 f"         curl -u default: http://localhost:{api_port}/plynx/api/v0/graphs/new"),
                 f"  moto:  {stack.moto_url}  (AWS endpoint for boto3/aws-cli)",
                 f"  data:  {stack.snapshot_path or 'not persisted (PLYNX_DATA_DIR is empty)'}",
                 "Ctrl-C to stop.",

@@ -1,48 +1,21 @@
 """`make up`'s process as a user runs it: start, answer the seed's curl, Ctrl-C, restart with the data kept."""
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import time
 
 import pytest
 import requests
 
-from tests.conftest import REPO, _free_port
 from tests.helpers import graph, operation
+from tests.processes import stack_env
+from tests.processes import start as _start
+from tests.processes import stop as _stop
 
 pytestmark = pytest.mark.slow
 
 
-def _start(env: dict[str, str]) -> subprocess.Popen:
-    process = subprocess.Popen([sys.executable, "-m", "infra.local"], cwd=REPO, env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    lines = []
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if not line:
-            break
-        lines.append(line)
-        if "Ctrl-C" in line:
-            return process
-    process.kill()
-    raise AssertionError("the local stack did not start:\n" + "".join(lines))
-
-
-def _stop(process: subprocess.Popen) -> str:
-    process.send_signal(signal.SIGINT)
-    out, _ = process.communicate(timeout=60)
-    assert process.returncode == 0, out
-    return out
-
-
 def test_up_serves_the_seed_curl_and_keeps_data_across_restarts(tmp_path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PLYNX_", "MOTO_"))}
-    ports = {name: str(_free_port()) for name in ("PLYNX_API_PORT", "PLYNX_UI_PORT", "PLYNX_MOTO_PORT")}
-    env.update(ports, PLYNX_DATA_DIR=str(tmp_path))
+    env, ports = stack_env(str(tmp_path))
     api = f"http://localhost:{ports['PLYNX_API_PORT']}/plynx/api/v0"
 
     process = _start(env)

@@ -1,0 +1,227 @@
+"""Multi-user mode (`--secret-key`): registration, tokens, IAM policies and the permission matrix,
+on a stack of its own started as `make up SECRET_KEY=...` starts it; admins come from the users CLI."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+from typing import Any, Iterator
+
+import jwt
+import pytest
+import requests
+
+from tests.conftest import REPO
+from tests.helpers import graph, instance, operation
+from tests.processes import stack_env, start, stop
+
+pytestmark = pytest.mark.slow
+SECRET = "a-test-secret-key-of-at-least-32-bytes"
+
+
+class Stack:
+    def __init__(self, ports: dict[str, str], env: dict[str, str]) -> None:
+        self.base = f"http://localhost:{ports['PLYNX_API_PORT']}/plynx/api/v0"
+        self.moto = f"http://127.0.0.1:{ports['PLYNX_MOTO_PORT']}"
+        self.env = env
+
+    def call(self, method: str, path: str, auth: Any = None, **kwargs: Any) -> requests.Response:
+        headers = kwargs.pop("headers", {})
+        if isinstance(auth, str):  # an access token
+            headers["Authorization"] = f"Bearer {auth}"
+            auth = None
+        return requests.request(method, f"{self.base}/{path}", auth=auth, headers=headers, timeout=30, **kwargs)
+
+    def cli(self, *args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "chalicelib.user_cli", "--endpoint", self.moto, *args],
+                              cwd=REPO, env=self.env, capture_output=True, text=True, timeout=60)
+
+
+@pytest.fixture(scope="module")
+def multi() -> Iterator[Stack]:
+    with tempfile.TemporaryDirectory(prefix="plynx-multi-") as data_dir:
+        env, ports = stack_env(data_dir)
+        process = start(env, "--secret-key", SECRET)
+        try:
+            yield Stack(ports, env)
+        finally:
+            stop(process)
+
+
+@pytest.fixture(scope="module")
+def people(multi: Stack) -> dict[str, str]:
+    """alice and bob registered through the API, root made an admin with the CLI; their access tokens."""
+    tokens = {}
+    for name in ("alice", "bob"):
+        body = multi.call("post", "register", json={"username": name, "password": f"{name}-pw",
+                                                     "email": f"{name}@example.com"}).json()
+        tokens[name] = body["access_token"]
+    made = multi.cli("create", "root", "--password", "root-pw", "--admin")
+    assert made.returncode == 0, made.stderr
+    assert "IS_ADMIN" in json.loads(made.stdout)["policies"]
+    tokens["root"] = multi.call("get", "token", auth=("root", "root-pw")).json()["access_token"]
+    return tokens
+
+
+def test_anonymous_and_bad_credentials_are_401(multi: Stack) -> None:
+    for method, path in (("get", "graphs/new"), ("post", "search_nodes"), ("post", "search_graphs"),
+                         ("get", "nodes/python"), ("get", "user"), ("get", "state"), ("get", "token")):
+        response = multi.call(method, path, json={})
+        assert response.status_code == 401, (path, response.text)
+    # the single-user `default:` has no place in multi-user mode
+    assert multi.call("get", "graphs/new", auth=("default", "")).status_code == 401
+    assert multi.call("get", "graphs/new", auth="not.a.token").status_code == 401
+    forged = jwt.encode({"sub": "alice", "type": "access", "exp": 9999999999}, "another-key-that-is-long-enough-for-hs256", "HS256")
+    assert multi.call("get", "graphs/new", auth=forged).status_code == 401
+
+
+def test_register_rejects_bad_input(multi: Stack, people: dict[str, str]) -> None:
+    cases = [({"username": "", "password": "x"}, 400, "EMPTY_USERNAME"),
+             ({"username": "carl", "password": ""}, 400, "EMPTY_PASSWORD"),
+             ({"username": "c", "password": "x"}, 400, "INVALID_LENGTH_OF_USERNAME"),
+             ({"username": "carl", "password": "x", "email": "no-at"}, 400, "INVALID_EMAIL"),
+             ({"username": "has space", "password": "x"}, 400, "may contain"),
+             ({"username": "alice", "password": "x"}, 409, "USERNAME_ALREADY_EXISTS")]
+    for body, status, text in cases:
+        response = multi.call("post", "register", json=body)
+        assert response.status_code == status and text in response.json()["Message"], (body, response.text)
+    assert multi.call("post", "register", data="[1]").status_code == 400
+
+
+def test_tokens_password_and_refresh_flow(multi: Stack, people: dict[str, str]) -> None:
+    assert multi.call("get", "token", auth=("alice", "wrong")).status_code == 401
+    tokens = multi.call("get", "token", auth=("alice", "alice-pw")).json()
+    access = jwt.decode(tokens["access_token"], SECRET, algorithms=["HS256"])
+    refresh = jwt.decode(tokens["refresh_token"], SECRET, algorithms=["HS256"])
+    assert access["sub"] == refresh["sub"] == "alice"
+    assert access["type"] == "access" and refresh["type"] == "refresh"
+    assert access["exp"] - access["iat"] <= 3600 < refresh["exp"] - refresh["iat"]
+    # Basic `token:` (the seed's `-u TOKEN:`) and Bearer both work with an access token
+    assert multi.call("get", "user", auth=(tokens["access_token"], "")).json()["user"]["username"] == "alice"
+    # a refresh token gets new tokens from /token, and nothing else
+    renewed = multi.call("get", "token", auth=(tokens["refresh_token"], ""))
+    assert renewed.status_code == 200 and renewed.json()["access_token"]
+    assert multi.call("get", "graphs/new", auth=tokens["refresh_token"]).status_code == 401
+    expired = jwt.encode({"sub": "alice", "type": "access", "exp": 1}, SECRET, "HS256")
+    response = multi.call("get", "graphs/new", auth=expired)
+    assert response.status_code == 401 and "expired" in response.json()["Message"]
+
+
+def test_user_profile_and_settings(multi: Stack, people: dict[str, str]) -> None:
+    me = multi.call("get", "user", auth=people["alice"]).json()["user"]
+    assert me["username"] == "alice" and me["email"] == "alice@example.com"
+    assert "CAN_RUN_WORKFLOWS" in me["policies"] and "IS_ADMIN" not in me["policies"]
+    changed = multi.call("post", "user", auth=people["alice"],
+                         json={"user": {"display_name": "Alice A.", "settings": {"theme": "dark"}}})
+    assert changed.status_code == 200 and changed.json()["user"]["settings"] == {"theme": "dark"}
+    # others see the public fields only
+    seen = multi.call("get", "user/alice", auth=people["bob"]).json()["user"]
+    assert seen["display_name"] == "Alice A." and "email" not in seen and "policies" not in seen
+    assert multi.call("get", "user/nobody", auth=people["bob"]).status_code == 404
+    # nobody changes someone else, nor their own policies, unless admin
+    assert multi.call("post", "user", auth=people["bob"], json={"user": {"username": "alice",
+                                                                          "display_name": "x"}}).status_code == 403
+    assert multi.call("post", "user", auth=people["bob"], json={"user": {"policies": ["IS_ADMIN"]}}).status_code == 403
+    assert multi.call("post", "user", auth=people["bob"], json={"user": {"settings": "dark"}}).status_code == 400
+    # password change needs the old one
+    assert multi.call("post", "user", auth=people["bob"], json={"user": {"password": "n", "old_password": "x"}}
+                      ).status_code == 403
+
+
+def _graph(multi: Stack, token: str, title: str) -> dict:
+    node = multi.call("post", "nodes", auth=token, json={"node": operation(
+        "python", f"{title} op", "open(outputs['o'], 'w').write('1')\n", outputs=["o"]),
+        "actions": ["SAVE", "APPROVE"]}).json()["node"]
+    body = multi.call("post", "graphs", auth=token, json={"graph": graph(title, [instance(node)]),
+                                                           "actions": ["SAVE"]})
+    assert body.status_code == 200, body.text
+    return {"node": node, "graph": body.json()["graph"]}
+
+
+def test_permission_matrix(multi: Stack, people: dict[str, str]) -> None:
+    alice = _graph(multi, people["alice"], "alice's")
+    graph_id, node = alice["graph"]["_id"], alice["node"]
+    bob, root = people["bob"], people["root"]
+
+    # read: others' objects are visible but read only
+    seen = multi.call("get", f"graphs/{graph_id}", auth=bob).json()["data"]
+    assert seen["_readonly"] is True and seen["author"] == "alice"
+    assert multi.call("get", f"nodes/{node['_id']}", auth=bob).json()["data"]["_readonly"] is True
+    assert multi.call("get", f"graphs/{graph_id}", auth=people["alice"]).json()["data"]["_readonly"] is False
+    found = multi.call("post", "search_graphs", auth=bob, json={"search": "author:alice"}).json()
+    assert found["total_count"] >= 1 and all(item["_readonly"] for item in found["items"])
+
+    # write: 403 for every way of changing alice's graph or operation
+    stored = multi.call("get", f"graphs/{graph_id}", auth=bob).json()["data"]
+    writes = [
+        ("post", "graphs", {"graph": dict(stored, title="bob was here"), "actions": ["SAVE"]}),
+        ("post", "graphs", {"graph": stored, "actions": ["APPROVE"]}),
+        ("post", f"graphs/{graph_id}/approve", None),
+        ("post", f"graphs/{graph_id}/rearrange", None),
+        ("post", f"graphs/{graph_id}/upgrade_nodes", None),
+        ("patch", f"graphs/{graph_id}/update", {"title": "x"}),
+        ("post", f"graphs/{graph_id}/nodes/remove_node", {"node_id": stored["nodes"][0]["_id"]}),
+        ("post", f"graphs/{graph_id}/nodes/change_parameter",
+         {"node_id": stored["nodes"][0]["_id"], "parameter_name": "_cmd", "parameter_value": "x"}),
+        ("post", "nodes", {"node": dict(node, title="mine now"), "actions": ["SAVE"]}),
+        ("post", "nodes", {"node": node, "actions": ["DEPRECATE"]}),
+    ]
+    for method, path, body in writes:
+        response = multi.call(method, path, auth=bob, json=body)
+        assert response.status_code == 403, (path, response.text)
+    assert multi.call("get", f"graphs/{graph_id}", auth=root).json()["data"]["title"] == "alice's"
+
+    # anyone may clone what they see; the clone is theirs
+    cloned = multi.call("post", f"graphs/{graph_id}/clone", auth=bob).json()
+    assert cloned["graph"]["author"] == "bob" and cloned["graph"]["_readonly"] is False
+
+    # admin may act, and the object stays alice's
+    fixed = multi.call("post", "graphs", auth=root, json={"graph": dict(stored, title="fixed by root"),
+                                                          "actions": ["SAVE"]})
+    assert fixed.status_code == 200 and fixed.json()["graph"]["author"] == "alice"
+    assert fixed.json()["graph"]["_readonly"] is False
+    ran = multi.call("post", f"graphs/{graph_id}/approve", auth=root)
+    assert ran.status_code == 200 and ran.json()["status"] == "SUCCESS", ran.text
+
+
+def test_policies_limit_what_a_user_sees_and_does(multi: Stack, people: dict[str, str]) -> None:
+    _graph(multi, people["alice"], "private to alice")
+    multi.call("post", "register", json={"username": "carol", "password": "carol-pw"})
+    carol = multi.call("get", "token", auth=("carol", "carol-pw")).json()["access_token"]
+    others = _graph(multi, people["alice"], "another")
+    limited = multi.cli("policies", "carol", "CAN_VIEW_OPERATIONS", "CAN_VIEW_WORKFLOWS", "CAN_CREATE_WORKFLOWS")
+    assert limited.returncode == 0, limited.stderr
+    assert multi.call("get", f"graphs/{others['graph']['_id']}", auth=carol).status_code == 403
+    searched = multi.call("post", "search_graphs", auth=carol, json={"search": "author:alice"}).json()
+    assert searched["total_count"] == 0
+    own = multi.call("post", "graphs", auth=carol, json={"graph": graph("carol's", []), "actions": ["SAVE"]})
+    assert own.status_code == 200
+    assert multi.call("post", "search_graphs", auth=carol, json={}).json()["total_count"] == 1
+    refused = multi.call("post", f"graphs/{own.json()['graph']['_id']}/approve", auth=carol)
+    assert refused.status_code == 403 and "CAN_RUN_WORKFLOWS" in refused.json()["Message"]
+    saved_op = multi.call("post", "nodes", auth=carol, json={"node": operation("python", "c", "pass\n"),
+                                                              "actions": ["SAVE"]})
+    assert saved_op.status_code == 403 and "CAN_CREATE_OPERATIONS" in saved_op.json()["Message"]
+    assert multi.call("post", "user", auth=carol, json={"user": {"policies": []}}).status_code == 403
+
+
+def test_cli_lists_deactivates_and_activates(multi: Stack, people: dict[str, str]) -> None:
+    listed = multi.cli("list")
+    assert listed.returncode == 0
+    assert {"alice", "bob", "root"} <= {user["username"] for user in json.loads(listed.stdout)}
+    assert multi.cli("deactivate", "bob").returncode == 0
+    assert multi.call("get", "user", auth=people["bob"]).status_code == 401
+    assert multi.call("get", "token", auth=("bob", "bob-pw")).status_code == 401
+    assert multi.cli("activate", "bob").returncode == 0
+    assert multi.call("get", "user", auth=people["bob"]).status_code == 200
+    duplicate = multi.cli("create", "alice", "--password", "x")
+    assert duplicate.returncode == 1 and "USERNAME_ALREADY_EXISTS" in duplicate.stderr
+    assert multi.cli("policies", "bob", "NOT_A_POLICY").returncode == 1
+
+
+def test_single_user_mode_has_no_registration(api) -> None:
+    response = api.post("register", json={"username": "someone", "password": "x"})
+    assert response.status_code == 400 and "single-user" in response.json()["Message"]
+    me = api.ok("get", "user")["user"]
+    assert me["username"] == "default" and "IS_ADMIN" in me["policies"]
