@@ -4,7 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: up test install clean users
+.PHONY: up test install clean users ui chromium
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -13,7 +14,25 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 install: $(STAMP)
 
-up: $(STAMP)
+# The web UI: `npm ci` when the lock file changes, `vite build` when a source changes (stamp files).
+UI_SOURCES := $(shell find ui/src -type f) ui/index.html ui/package.json ui/tsconfig.json ui/vite.config.ts
+UI_BUILT := ui/dist/.built
+
+ui/node_modules/.installed: ui/package.json ui/package-lock.json
+	cd ui && npm ci --no-audit --no-fund
+	touch $@
+
+$(UI_BUILT): ui/node_modules/.installed $(UI_SOURCES)
+	cd ui && npm run build
+	touch $@
+
+ui: $(UI_BUILT)
+
+# The browser tests drive Debian's chromium (CI runs as root on a clean Debian machine).
+chromium:
+	test -x /usr/bin/chromium || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)
+
+up: $(STAMP) $(UI_BUILT)
 	$(BIN)/python -m infra.local $(if $(SECRET_KEY),--secret-key $(SECRET_KEY))
 
 # Users of the running local stack (multi-user mode: make up SECRET_KEY=...), e.g. ARGS="create alice --admin".
@@ -21,7 +40,7 @@ users: $(STAMP)
 	AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_DEFAULT_REGION=us-east-1 \
 	  $(BIN)/python -m chalicelib.user_cli --endpoint http://127.0.0.1:$${PLYNX_MOTO_PORT:-5010} $(ARGS)
 
-test: $(STAMP)
+test: $(STAMP) $(UI_BUILT) chromium
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 clean:
