@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from chalice import Chalice, CORSConfig, Response
 
-from chalicelib import actions, graph_edit, graphs, nodes, resources, state, users
+from chalicelib import actions, graph_edit, graphs, nodes, openapi, resources, state, users
 from chalicelib.enums import PostStatus
 from chalicelib.bodies import form_data, json_body, json_object
 
@@ -27,6 +27,12 @@ def _raw() -> bytes | None:
 @app.route(f"{API}/health", methods=["GET"])
 def health() -> dict:
     return {"status": PostStatus.SUCCESS}
+
+
+@app.route(f"{API}/openapi.json", methods=["GET"])
+def openapi_document() -> dict:
+    # Public, like any API reference; the routes it describes still need credentials.
+    return openapi.document()
 
 
 @app.route(f"{API}/token", methods=["GET"])

@@ -1,0 +1,187 @@
+"""The OpenAPI 3 document of the REST API, served at `/plynx/api/v0/openapi.json`.
+
+Written by hand (the routes do not carry schemas); a test fails when it and the routes disagree.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+API = "/plynx/api/v0"
+
+
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _obj(required: tuple[str, ...] = (), **properties: Any) -> dict:
+    schema: dict[str, Any] = {"type": "object", "properties": properties}
+    if required:
+        schema["required"] = list(required)
+    return schema
+
+
+_STR, _INT, _BOOL, _NUM = {"type": "string"}, {"type": "integer"}, {"type": "boolean"}, {"type": "number"}
+_NULLABLE_STR = {"type": "string", "nullable": True}
+_ACTIONS = {"oneOf": [{"type": "array", "items": _STR}, _STR]}
+
+SCHEMAS: dict[str, dict] = {
+    "Input": _obj(("name",), name=_STR, file_types={"type": "array", "items": _STR},
+                  values={"type": "array", "items": _obj(("node_id", "output_id"), node_id=_STR, output_id=_STR,
+                                                         resource_id=_NULLABLE_STR)},
+                  min_count=_INT, max_count=_INT),
+    "Output": _obj(("name",), name=_STR, file_type=_STR, resource_id=_NULLABLE_STR),
+    "Parameter": _obj(("name",), name=_STR, parameter_type=_STR, value={}, mutable_type=_BOOL, removable=_BOOL,
+                      publicable=_BOOL, widget={"nullable": True}),
+    "Node": _obj(("base_node_name",), _id=_STR, _version={"type": "integer", "nullable": True}, title=_STR,
+                 description=_STR, base_node_name=_STR, parent_node_id=_NULLABLE_STR,
+                 successor_node_id=_NULLABLE_STR, inputs={"type": "array", "items": _ref("Input")},
+                 outputs={"type": "array", "items": _ref("Output")},
+                 parameters={"type": "array", "items": _ref("Parameter")},
+                 logs={"type": "array", "items": _ref("Output")}, node_running_status=_STR, node_status=_STR,
+                 x=_NUM, y=_NUM, author=_STR, _readonly=_BOOL),
+    "Graph": _obj((), _id=_STR, _version={"type": "integer", "nullable": True}, title=_STR, description=_STR,
+                  graph_running_status=_STR, author=_STR, insertion_date=_NULLABLE_STR, update_date=_NULLABLE_STR,
+                  nodes={"type": "array", "items": _ref("Node")}, _readonly=_BOOL),
+    "ValidationError": _obj(("target", "object_id", "validation_code"), target=_STR, object_id=_STR,
+                            validation_code=_STR, children={"type": "array", "items": _ref("ValidationError")}),
+    "Error": _obj(("Code", "Message"), Code=_STR, Message=_STR),
+    "SearchRequest": _obj((), search=_STR, status={"oneOf": [_STR, {"type": "array", "items": _STR}]},
+                          per_page=_INT, offset=_INT, base_node_names={"type": "array", "items": _STR}),
+    "SearchResponse": _obj(("items", "total_count"), status=_STR, items={"type": "array", "items": {}},
+                           total_count=_INT, resources_dict={"type": "object"}),
+    "PostGraph": _obj(("graph", "actions"), graph=_ref("Graph"), actions=_ACTIONS),
+    "PostNode": _obj(("node", "actions"), node=_ref("Node"), actions=_ACTIONS),
+    "GraphResponse": _obj(("status", "graph"), status=_STR, message=_STR, graph=_ref("Graph"), url=_STR,
+                          validation_error=_ref("ValidationError"), upgraded_nodes_count=_INT, new_graph_id=_STR,
+                          code=_STR),
+    "NodeResponse": _obj(("status", "node"), status=_STR, message=_STR, node=_ref("Node"), url=_STR,
+                         validation_error=_ref("ValidationError"), preview_text=_STR, new_node_id=_STR),
+    "Tokens": _obj(("access_token", "refresh_token"), status=_STR, message=_STR, access_token=_STR,
+                   refresh_token=_STR),
+    "User": _obj(("username",), username=_STR, display_name=_STR, active=_BOOL, email=_NULLABLE_STR,
+                 policies={"type": "array", "items": _STR}, settings={"type": "object"}),
+    "Link": _obj(("from", "to"), **{"from": _obj(("node_id", "resource"), node_id=_STR, resource=_STR),
+                                    "to": _obj(("node_id", "resource"), node_id=_STR, resource=_STR)}),
+    "State": _obj((), status=_STR, active_runs={"type": "array", "items": {"type": "object"}},
+                  recent_runs={"type": "array", "items": {"type": "object"}}, active_count=_INT),
+}
+
+
+def _op(summary: str, response: str | dict = "Error", body: str | dict | None = None, tag: str = "graphs",
+        params: tuple[str, ...] = (), query: tuple[str, ...] = (), content: str = "application/json") -> dict:
+    """One operation: its summary, body schema, path and query parameters, and its 200 response."""
+    operation: dict[str, Any] = {
+        "summary": summary,
+        "tags": [tag],
+        "responses": {
+            "200": {"description": "OK", "content": {content: {
+                "schema": _ref(response) if isinstance(response, str) else response}}},
+            "400": {"description": "Bad input", "content": {"application/json": {"schema": _ref("Error")}}},
+            "401": {"description": "Not signed in", "content": {"application/json": {"schema": _ref("Error")}}},
+            "403": {"description": "Not allowed", "content": {"application/json": {"schema": _ref("Error")}}},
+            "404": {"description": "Not found", "content": {"application/json": {"schema": _ref("Error")}}},
+            "409": {"description": "Conflict (stale version, running graph)",
+                    "content": {"application/json": {"schema": _ref("Error")}}},
+        },
+    }
+    parameters = [{"name": name, "in": "path", "required": True, "schema": _STR} for name in params]
+    parameters += [{"name": name, "in": "query", "required": False, "schema": _STR} for name in query]
+    if parameters:
+        operation["parameters"] = parameters
+    if body is not None:
+        schema = _ref(body) if isinstance(body, str) else body
+        operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": schema}}}
+    return operation
+
+
+_G = ("graph_id",)
+_EDIT = _obj(("node_id",), node_id=_STR, x=_NUM, y=_NUM)
+_PARAM = _obj(("node_id", "parameter_name", "parameter_value"), node_id=_STR, parameter_name=_STR,
+              parameter_value={})
+_STATUS = _obj(("status",), status=_STR)
+_NODES = _obj(("nodes",), status=_STR, nodes={"type": "array", "items": _ref("Node")})
+_EDITED = _obj(("graph",), status=_STR, graph=_ref("Graph"), node=_ref("Node"))
+_UPLOAD = {"required": True, "content": {"multipart/form-data": {"schema": _obj(
+    ("data",), data={"type": "string", "format": "binary"}, title=_STR, description=_STR, file_type=_STR)}}}
+
+PATHS: dict[str, dict[str, dict]] = {
+    "/health": {"get": _op("Liveness", _STATUS, tag="system")},
+    "/openapi.json": {"get": _op("This document", {"type": "object"}, tag="system")},
+    "/state": {"get": _op("Running and recent executions", "State", tag="system")},
+    "/master_state": {"get": _op("The seed's name for /state", "State", tag="system")},
+    "/token": {"get": _op("Access and refresh tokens (sign in with a password or a refresh token)", "Tokens",
+                          tag="users")},
+    "/register": {"post": _op("Register a user (multi-user mode)", "Tokens",
+                              _obj(("username", "password"), username=_STR, password=_STR, email=_STR,
+                                   display_name=_STR), tag="users")},
+    "/user": {"get": _op("The signed-in user", _obj(("user",), user=_ref("User")), tag="users"),
+              "post": _op("Change display name, settings, password (admins: policies, active)",
+                          _obj(("user",), user=_ref("User")), _obj((), user=_ref("User")), tag="users")},
+    "/user/{username}": {"get": _op("A user's public profile", _obj(("user",), user=_ref("User")), tag="users",
+                                    params=("username",))},
+    "/nodes": {"post": _op("Node actions: SAVE, APPROVE, VALIDATE, DEPRECATE, MANDATORY_DEPRECATE, PREVIEW_CMD, "
+                           "CLONE", "NodeResponse", "PostNode", tag="nodes")},
+    "/nodes/{node_id}": {"get": _op("A node, or the default node of python|bash_jinja2|file",
+                                    _obj(("data",), data=_ref("Node")), tag="nodes", params=("node_id",))},
+    "/nodes/{node_id}/versions": {"get": _op("The operation and its ancestors, newest first",
+                                             _obj(("items",), items={"type": "array", "items": _ref("Node")}),
+                                             tag="nodes", params=("node_id",))},
+    "/search_nodes": {"post": _op("Search operations and files", "SearchResponse", "SearchRequest", tag="nodes")},
+    "/upload_file": {
+        "post": {**_op("Upload a file as a file node", _obj(("node",), resource_id=_STR, node=_ref("Node")),
+                       tag="resources"), "requestBody": _UPLOAD},
+        "put": {**_op("Upload a file as a file node", _obj(("node",), resource_id=_STR, node=_ref("Node")),
+                      tag="resources"), "requestBody": _UPLOAD},
+    },
+    "/resources/{resource_id}": {"get": _op("A resource's bytes, or its preview", {"type": "string"},
+                                            tag="resources", params=("resource_id",), query=("preview", "file_type"),
+                                            content="application/octet-stream")},
+    "/search_in_hubs": {"post": _op("Search the hubs' operations (hub, search string, file types)",
+                                    "SearchResponse", _obj((), hub=_STR, search=_STR, per_page=_INT, offset=_INT,
+                                                          input_file_type=_STR, output_file_type=_STR),
+                                    tag="hubs")},
+    "/hubs": {"get": _op("The configured hubs", _obj(("hubs",), status=_STR, hubs={"type": "array",
+                                                                                   "items": {"type": "object"}}),
+                         tag="hubs")},
+    "/search_graphs": {"post": _op("Search graphs", "SearchResponse", "SearchRequest")},
+    "/graphs": {"post": _op("Graph actions in order: SAVE, APPROVE, VALIDATE, REARRANGE, UPGRADE_NODES, CANCEL, "
+                            "GENERATE_CODE, CLONE", "GraphResponse", "PostGraph")},
+    "/graphs/{graph_id}": {"get": _op("A graph with live statuses (`new` for an empty one)",
+                                      _obj(("data",), data=_ref("Graph")), params=_G)},
+    "/graphs/{graph_id}/update": {"patch": _op("Change title or description", "GraphResponse",
+                                               _obj((), title=_STR, description=_STR, _version=_INT), params=_G)},
+    "/graphs/{graph_id}/nodes/list_nodes": {"get": _op("The graph's nodes", _NODES, params=_G)},
+    "/graphs/{graph_id}/nodes/insert_node": {"post": _op("Place a library node", _EDITED, _EDIT, params=_G)},
+    "/graphs/{graph_id}/nodes/remove_node": {"post": _op("Remove a node and its wires", _EDITED,
+                                                         _obj(("node_id",), node_id=_STR), params=_G)},
+    "/graphs/{graph_id}/nodes/create_link": {"post": _op("Wire an output to an input (type-checked, no cycles)",
+                                                         _EDITED, "Link", params=_G)},
+    "/graphs/{graph_id}/nodes/remove_link": {"post": _op("Remove a wire", _EDITED, "Link", params=_G)},
+    "/graphs/{graph_id}/nodes/change_parameter": {"post": _op("Set a parameter's value", _EDITED, _PARAM,
+                                                              params=_G)},
+}
+for _action, _summary in (("approve", "Run the stored graph"), ("validate", "Validate the stored graph"),
+                          ("rearrange", "Lay the stored graph out by topology"),
+                          ("upgrade_nodes", "Replace deprecated nodes by their successors"),
+                          ("cancel", "Cancel the graph's run"),
+                          ("generate_code", "Python code that recreates the graph"),
+                          ("clone", "Copy the graph for the caller")):
+    PATHS[f"/graphs/{{graph_id}}/{_action}"] = {"post": _op(_summary, "GraphResponse", params=_G)}
+
+
+def document(server_url: str = API) -> dict:
+    """The whole OpenAPI 3 document; `server_url` is where the API is mounted."""
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": "Serverless PLynx REST API", "version": "0",
+                 "description": "The PLynx REST API (see the seed's REST chapter) on AWS serverless parts."},
+        "servers": [{"url": server_url}],
+        "security": [{"basic": []}, {"bearer": []}],
+        "paths": PATHS,
+        "components": {
+            "schemas": SCHEMAS,
+            "securitySchemes": {"basic": {"type": "http", "scheme": "basic",
+                                          "description": "user:password, or an access token as `TOKEN:`"},
+                                "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+        },
+    }
