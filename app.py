@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from chalice import Chalice, CORSConfig, Response
 
-from chalicelib import actions, graph_edit, graphs, nodes, openapi, resources, state, users
+from chalicelib import actions, graph_edit, graphs, hubs, nodes, openapi, resources, state, users
 from chalicelib.enums import PostStatus
 from chalicelib.bodies import form_data, json_body, json_object
 
@@ -133,6 +133,24 @@ def rearrange_graph(graph_id: str) -> dict:
 @app.route(f"{API}/graphs/{{graph_id}}/upgrade_nodes", methods=["POST"], content_types=JSON_TYPES)
 def upgrade_graph_nodes(graph_id: str) -> dict:
     return actions.graph_action(graph_id, "upgrade_nodes", _user())
+
+
+@app.route(f"{API}/graphs/{{graph_id}}/generate_code", methods=["POST"], content_types=JSON_TYPES)
+def generate_graph_code(graph_id: str) -> dict:
+    return actions.graph_action(graph_id, "generate_code", _user())
+
+
+@app.route(f"{API}/search_in_hubs", methods=["POST"], content_types=JSON_TYPES)
+def search_in_hubs() -> dict:
+    items, total = hubs.search_in_hubs(json_body(_raw()), _user())
+    return {"status": PostStatus.SUCCESS, "items": items, "total_count": total,
+            "resources_dict": resources.RESOURCES_DICT}
+
+
+@app.route(f"{API}/hubs", methods=["GET"])
+def list_hubs() -> dict:
+    _user()
+    return {"status": PostStatus.SUCCESS, "hubs": hubs.list_hubs()}
 
 
 @app.route(f"{API}/graphs/{{graph_id}}/clone", methods=["POST"], content_types=JSON_TYPES)

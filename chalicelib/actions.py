@@ -2,16 +2,16 @@
 from __future__ import annotations
 
 
-from . import graph_edit, graphs, layout, nodes, permissions, runs, storage, upgrade, validation
+from . import codegen, graph_edit, graphs, layout, nodes, permissions, runs, storage, upgrade, validation
 from .enums import FILE_KIND, BaseNodeNames, NodeStatus, PostStatus, ValidationCode, ValidationTargetType
 from .errors import BadRequestError, NotFoundError
 from .resources import RESOURCES_DICT
 from .settings import SETTINGS
 
-GRAPH_ACTIONS = ("SAVE", "APPROVE", "VALIDATE", "REARRANGE", "UPGRADE_NODES", "CLONE", "CANCEL")
+GRAPH_ACTIONS = ("SAVE", "APPROVE", "VALIDATE", "REARRANGE", "UPGRADE_NODES", "CLONE", "CANCEL", "GENERATE_CODE")
 NODE_ACTIONS = ("SAVE", "APPROVE", "VALIDATE", "DEPRECATE", "MANDATORY_DEPRECATE", "CLONE")
 # Actions the seed documents that arrive with later issues: named, so the error is precise.
-LATER_ACTIONS = ("GENERATE_CODE", "CREATE_RUN", "PREVIEW_CMD")
+LATER_ACTIONS = ("CREATE_RUN", "PREVIEW_CMD")
 
 
 def _action_list(body: dict, allowed: tuple[str, ...]) -> list[str]:
@@ -99,6 +99,8 @@ def post_graph(body: dict, user: str) -> dict:
             extra["new_graph_id"] = graph["_id"]
         elif action == "CANCEL":
             graph = _cancel(graph["_id"], user)
+        elif action == "GENERATE_CODE":
+            extra["code"] = codegen.graph_to_code(graph)
     return _response("graph", graph, f"Actions completed with Graph(_id=`{graph['_id']}`)", **extra)
 
 
@@ -125,6 +127,8 @@ def graph_action(graph_id: str, action: str, user: str) -> dict:
         if count:
             graph = graphs.save_graph(graphs.clean_graph(upgraded, user), user)
         return _response("graph", graph, f"{count} node(s) upgraded", upgraded_nodes_count=count)
+    if action == "generate_code":
+        return _response("graph", graph, "Code generated", code=codegen.graph_to_code(graph))
     if action == "clone":
         copied = graph_edit.clone(graph, user)
         return _response("graph", copied, f"Graph(_id=`{graph_id}`) cloned", new_graph_id=copied["_id"])

@@ -1,0 +1,178 @@
+"""A small client of the PLynx REST API: register operations, upload files, save and run graphs."""
+from __future__ import annotations
+
+import collections
+import json
+import os
+import sys
+import time
+from typing import IO, Any
+
+import requests
+
+from plynx.node import to_node
+from plynx.node.typing import PRIMITIVE_KINDS
+from plynx.node.utils import Group
+
+from .graph import Graph, NodeRef
+
+DEFAULT_URL = "http://localhost:5005/plynx/api/v0"
+_DONE = ("SUCCESS", "FAILED", "CANCELED")
+
+
+class PlynxError(RuntimeError):
+    """The API refused a request (its message), or a graph did not pass validation or failed."""
+
+    def __init__(self, message: str, details: Any = None) -> None:
+        super().__init__(message)
+        self.details = details
+
+
+class Run:
+    """A finished (or still running) graph and helpers to read what its nodes produced."""
+
+    def __init__(self, client: "Client", graph: dict) -> None:
+        self.client = client
+        self.graph = graph
+
+    @property
+    def status(self) -> str:
+        return self.graph["graph_running_status"]
+
+    def node(self, ref: NodeRef | str) -> dict:
+        node_id = ref.id if isinstance(ref, NodeRef) else ref
+        return next(n for n in self.graph["nodes"] if n["_id"] == node_id)
+
+    def output(self, ref: NodeRef | str, name: str) -> Any:
+        """An output's content: a value for primitive kinds, bytes for files (a zip for directories)."""
+        output = next(o for o in self.node(ref)["outputs"] if o["name"] == name)
+        if not output.get("resource_id"):
+            raise PlynxError(f"Output `{name}` has no resource (node {self.node(ref)['node_running_status']})")
+        data = self.client.resource(output["resource_id"])
+        return json.loads(data) if output["file_type"] in PRIMITIVE_KINDS else data
+
+    def log(self, ref: NodeRef | str, name: str = "worker") -> str:
+        log = next(entry for entry in self.node(ref)["logs"] if entry["name"] == name)
+        return self.client.resource(log["resource_id"]).decode("utf-8", "replace") if log.get("resource_id") else ""
+
+
+class Client:
+    """Talks to one PLynx API as one user (`PLYNX_API_URL`, `PLYNX_USER`, `PLYNX_PASSWORD` by default)."""
+
+    def __init__(self, url: str | None = None, user: str | None = None, password: str | None = None,
+                 token: str | None = None, timeout: float = 60.0) -> None:
+        self.url = (url or os.environ.get("PLYNX_API_URL") or DEFAULT_URL).rstrip("/")
+        self.session = requests.Session()
+        if token:
+            self.session.headers["Authorization"] = f"Bearer {token}"
+        else:
+            self.session.auth = (user or os.environ.get("PLYNX_USER", "default"),
+                                 password if password is not None else os.environ.get("PLYNX_PASSWORD", ""))
+        self.timeout = timeout
+
+    # --- plumbing -------------------------------------------------------------------------------
+
+    def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        response = self.session.request(method, f"{self.url}/{path.lstrip('/')}", timeout=self.timeout, **kwargs)
+        if response.status_code >= 400:
+            try:
+                message = response.json().get("Message", response.text)
+            except ValueError:
+                message = response.text
+            raise PlynxError(f"{method} {path}: {response.status_code} {message}")
+        return response
+
+    def call(self, method: str, path: str, **kwargs: Any) -> dict:
+        return self.request(method, path, **kwargs).json()
+
+    # --- operations and files --------------------------------------------------------------------
+
+    def register(self, item: Any, approve: bool = True) -> Any:
+        """Store an operation (a decorated function or node dict) or every operation of a Group."""
+        if isinstance(item, Group):
+            return [self.register(sub, approve) for sub in item.items]
+        node = to_node(item) if callable(item) else dict(item)
+        body = self.call("POST", "nodes", json={"node": node, "actions": ["SAVE", "APPROVE"] if approve else ["SAVE"]})
+        if body["status"] != "SUCCESS":
+            raise PlynxError(f"Operation `{node.get('title')}` did not pass validation", body.get("validation_error"))
+        return body["node"]
+
+    def upload(self, data: bytes | str | IO[bytes], title: str, file_type: str = "file",
+               description: str = "") -> dict:
+        """Upload a file (bytes, a path, or an open binary file); returns the stored file node."""
+        if isinstance(data, str):
+            with open(data, "rb") as handle:
+                content = handle.read()
+        elif isinstance(data, bytes):
+            content = data
+        else:
+            content = data.read()
+        body = self.call("POST", "upload_file", files={"data": (title, content)},
+                         data={"title": title, "description": description, "file_type": file_type})
+        return body["node"]
+
+    def resource(self, resource_id: str) -> bytes:
+        return self.request("GET", f"resources/{resource_id}").content
+
+    def search_operations(self, search: str = "", hub: str | None = None, per_page: int = 30) -> list[dict]:
+        """Operations of a hub (or of the database) matching the seed's search string."""
+        if hub:
+            body = self.call("POST", "search_in_hubs", json={"hub": hub, "search": search, "per_page": per_page})
+        else:
+            body = self.call("POST", "search_nodes", json={"search": search, "per_page": per_page,
+                                                           "status": ["READY"]})
+        return body["items"]
+
+    # --- graphs -----------------------------------------------------------------------------------
+
+    def save(self, graph: Graph) -> str:
+        """Save the graph (without running it) and return its id."""
+        body = self.call("POST", "graphs", json={"graph": graph.to_dict(), "actions": ["SAVE"]})
+        graph.graph_id = body["graph"]["_id"]
+        return graph.graph_id
+
+    def get_graph(self, graph_id: str) -> dict:
+        return self.call("GET", f"graphs/{graph_id}")["data"]
+
+    def run(self, graph: Graph, wait: bool = True, progress: bool = True, poll: float = 0.5,
+            raise_on_failure: bool = True, stream: IO[str] | None = None) -> Run:
+        """Save and approve the graph; wait for it with a progress line unless told not to."""
+        body = self.call("POST", "graphs", json={"graph": graph.to_dict(), "actions": ["SAVE", "APPROVE"]})
+        graph.graph_id = body["graph"]["_id"]
+        if body["status"] != "SUCCESS":
+            raise PlynxError(f"Graph `{graph.title}` did not pass validation", body.get("validation_error"))
+        if not wait:
+            return Run(self, body["graph"])
+        return self.wait(graph.graph_id, progress=progress, poll=poll, raise_on_failure=raise_on_failure,
+                         stream=stream)
+
+    def wait(self, graph_id: str, progress: bool = True, poll: float = 0.5, raise_on_failure: bool = True,
+             stream: IO[str] | None = None) -> Run:
+        """Poll a graph until its run ends, drawing `[####....] 3/5 SUCCESS: 3 RUNNING: 1`."""
+        out = stream or sys.stderr
+        while True:
+            data = self.get_graph(graph_id)
+            if progress:
+                out.write("\r" + progress_line(data))
+                out.flush()
+            if data["graph_running_status"] in _DONE:
+                break
+            time.sleep(poll)
+        if progress:
+            out.write("\n")
+        run = Run(self, data)
+        if raise_on_failure and run.status != "SUCCESS":
+            failed = [n["title"] for n in data["nodes"] if n["node_running_status"] == "FAILED"]
+            raise PlynxError(f"Graph `{data['title']}` ended {run.status}; failed: {failed}", run)
+        return run
+
+
+def progress_line(graph: dict, width: int = 20) -> str:
+    """One line of progress: a bar over the operations (files do not run) and counts by status."""
+    statuses = collections.Counter(n["node_running_status"] for n in graph["nodes"]
+                                   if n["base_node_name"] != "file")
+    total = sum(statuses.values())
+    done = sum(statuses[s] for s in ("SUCCESS", "RESTORED", "FAILED", "CANCELED"))
+    filled = int(width * done / total) if total else width
+    counts = "  ".join(f"{status}: {count}" for status, count in sorted(statuses.items()))
+    return f"{graph['graph_running_status']:<8} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}  {counts}"
