@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: up test install clean users ui chromium
+.PHONY: up test install clean users ui chromium package deploy teardown
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
 $(STAMP): requirements.txt requirements-dev.txt
@@ -42,6 +42,17 @@ users: $(STAMP)
 
 test: $(STAMP) $(UI_BUILT) chromium
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+# Cloud deployment, one stack per stage (README, "Deploying to AWS"): package is offline, no credentials.
+STAGE ?= dev
+package: $(STAMP) $(UI_BUILT)
+	$(BIN)/python -m infra.deploy package --stage $(STAGE)
+
+deploy: $(STAMP) $(UI_BUILT)
+	$(BIN)/python -m infra.deploy deploy --stage $(STAGE) $(ARGS)
+
+teardown: $(STAMP)
+	$(BIN)/python -m infra.deploy teardown --stage $(STAGE) $(ARGS)
 
 clean:
 	rm -rf $(VENV) .local-data .pytest_cache

@@ -227,3 +227,15 @@ def get_resource(resource_id: str) -> Response:
     body = data.decode("utf-8", errors="replace") if preview else data
     return Response(body=body, status_code=200,
                     headers={"Content-Type": content_type, "X-Resource-Size": str(size)})
+
+
+# --- events (not routes): EventBridge tells when an execution ended without closing its graph -------
+from chalice.app import CloudWatchEvent  # noqa: E402
+
+from chalicelib import events  # noqa: E402
+
+
+@app.on_cw_event(events.EXECUTION_ENDED_PATTERN, name="execution_ended")
+def execution_ended(event: CloudWatchEvent) -> dict:
+    """Close the graph of an execution that failed, timed out or was aborted."""
+    return {"graph_id": events.execution_ended(event.detail)}

@@ -1,0 +1,463 @@
+"""Package, deploy and tear down one stage of serverless PLynx: one CloudFormation stack per stage.
+
+    python -m infra.deploy package  --stage dev             # offline, no credentials: build/dev/
+    python -m infra.deploy deploy   --stage dev [--dry-run] [--alarm-email you@example.com]
+    python -m infra.deploy teardown --stage dev [--dry-run] [--force]
+
+`package` runs `chalice package --merge-template infra/cloudformation/plynx.yaml` on a staged copy of
+the project (Chalice packages app.py, chalicelib/ and vendor/; runners/ and stepfunctions/ go in as
+vendor/), so the API, the event handler and the runner share one zip, and the UI is built next to it.
+`deploy` and `teardown` plan their steps first; `--dry-run` prints the plan and touches nothing.
+"""
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import json
+import mimetypes
+import os
+import shutil
+import subprocess
+import sys
+import time
+import zipfile
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TEMPLATE = os.path.join(REPO, "infra", "cloudformation", "plynx.yaml")
+BUILD = os.path.join(REPO, "build")
+STAGES = ("dev", "prod")
+# What Chalice packages from the project directory, and the top-level packages it must vendor.
+PROJECT_FILES = ("app.py", "requirements.txt")
+PROJECT_DIRS = ("chalicelib",)
+VENDORED = ("runners", "stepfunctions")
+CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"]
+# Lambda's limits on a function's package (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html).
+MIB = 1024 * 1024
+ZIPPED_LIMIT = 50 * MIB
+UNZIPPED_LIMIT = 250 * MIB
+API_PATH = "plynx/api/v0"
+
+
+def stack_name(stage: str) -> str:
+    return f"plynx-{stage}"
+
+
+@dataclass(frozen=True)
+class Package:
+    """The artifacts of one stage, all built offline."""
+
+    stage: str
+    directory: str  # build/<stage>
+    zip_path: str  # the deployment package: API, event handler and runner
+    template: str  # Chalice's SAM template merged with infra/cloudformation/plynx.yaml
+    ui_dir: str | None  # the static site, without its config.json (written at deploy time)
+
+    def sizes(self) -> tuple[int, int]:
+        """The zip's size and the size of its contents, the two figures Lambda limits."""
+        with zipfile.ZipFile(self.zip_path) as archive:
+            unzipped = sum(info.file_size for info in archive.infolist())
+        return os.path.getsize(self.zip_path), unzipped
+
+
+# --- package (offline) ---------------------------------------------------------------------------
+
+
+def _copytree(source: str, target: str) -> None:
+    shutil.rmtree(target, ignore_errors=True)
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+
+
+def stage_project(stage: str, build: str = BUILD) -> str:
+    """A copy of what Chalice packages, with runners/ and stepfunctions/ as vendor/ (kept: Chalice's cache)."""
+    project = os.path.join(build, stage, "project")
+    os.makedirs(os.path.join(project, ".chalice"), exist_ok=True)
+    for name in PROJECT_FILES:
+        shutil.copy2(os.path.join(REPO, name), os.path.join(project, name))
+    for name in PROJECT_DIRS:
+        _copytree(os.path.join(REPO, name), os.path.join(project, name))
+    for name in VENDORED:
+        _copytree(os.path.join(REPO, name), os.path.join(project, "vendor", name))
+    for name in os.listdir(os.path.join(REPO, ".chalice")):
+        if name == "config.json" or (name.startswith("policy-") and name.endswith(".json")):
+            shutil.copy2(os.path.join(REPO, ".chalice", name), os.path.join(project, ".chalice", name))
+    return project
+
+
+def _chalice() -> list[str]:
+    script = os.path.join(os.path.dirname(sys.executable), "chalice")
+    if os.path.exists(script):
+        return [script]
+    return [sys.executable, "-c", "import sys; from chalice.cli import main; sys.exit(main())"]
+
+
+def package_api(stage: str, build: str = BUILD, env: dict[str, str] | None = None) -> tuple[str, str]:
+    """`chalice package --merge-template`: needs a region but no credentials. Returns (zip, template)."""
+    project = stage_project(stage, build)
+    out = os.path.join(build, stage, "out")
+    shutil.rmtree(out, ignore_errors=True)
+    run_env = dict(os.environ if env is None else env)
+    run_env.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+    subprocess.run([*_chalice(), "--project-dir", project, "package", "--stage", stage,
+                    "--merge-template", TEMPLATE, out], check=True, env=run_env, cwd=project)
+    # A YAML merge template makes Chalice write YAML.
+    return os.path.join(out, "deployment.zip"), os.path.join(out, "sam.yaml")
+
+
+def build_ui(stage: str, build: str = BUILD) -> str | None:
+    """The static site: ui/dist (`make ui` builds it; built here if missing), else ui/ as it is."""
+    source = os.path.join(REPO, "ui")
+    if not os.path.isdir(source):
+        return None
+    if os.path.exists(os.path.join(source, "package.json")):
+        if not os.path.isdir(os.path.join(source, "dist")):
+            if not os.path.isdir(os.path.join(source, "node_modules")):
+                subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], check=True, cwd=source)
+            subprocess.run(["npm", "run", "build"], check=True, cwd=source)
+        source = os.path.join(source, "dist")
+    target = os.path.join(build, stage, "ui")
+    shutil.rmtree(target, ignore_errors=True)
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns("node_modules", "src", "package*.json", "tsconfig*.json",
+                                                                  "vite.config.*", "config.json", ".built"))
+    return target
+
+
+def package(stage: str, build: str = BUILD, ui: bool = True) -> Package:
+    """Every artifact of a stage, offline: the Lambda zip, the merged template, the static site."""
+    zip_path, template = package_api(stage, build)
+    result = Package(stage, os.path.join(build, stage), zip_path, template, build_ui(stage, build) if ui else None)
+    zipped, unzipped = result.sizes()
+    print(f"{stage}: {os.path.relpath(zip_path, REPO)}: {zipped / MIB:.1f} MiB zipped (limit {ZIPPED_LIMIT / MIB:.0f}), "
+          f"{unzipped / MIB:.1f} MiB unzipped (limit {UNZIPPED_LIMIT / MIB:.0f})")
+    if zipped > ZIPPED_LIMIT or unzipped > UNZIPPED_LIMIT:
+        raise SystemExit(f"{zip_path} is over Lambda's package limits")
+    return result
+
+
+def site_config(api_url: str) -> bytes:
+    """The UI's runtime /config.json, as the local stack serves it (infra/local/ui_server.py)."""
+    return json.dumps({"api_url": api_url}).encode("utf-8")
+
+
+def api_url(endpoint_url: str) -> str:
+    """The API base URL from Chalice's `EndpointURL` output (https://<id>.execute-api.<region>.../api/)."""
+    return endpoint_url.rstrip("/") + "/" + API_PATH
+
+
+def load_template(path: str) -> dict:
+    """A CloudFormation template, YAML short forms (!Ref, !Sub) expanded, as plain dicts and lists."""
+    from cfnlint.decode import decode
+
+    template, matches = decode(path)
+    if matches:
+        raise ValueError(f"{path}: {matches}")
+    return json.loads(json.dumps(template))
+
+
+def with_code_location(template: dict, bucket: str, key: str) -> dict:
+    """What `aws cloudformation package` does: point Chalice's functions at the uploaded zip."""
+    for resource in template["Resources"].values():
+        properties = resource.get("Properties", {})
+        if resource["Type"] == "AWS::Serverless::Function" and isinstance(properties.get("CodeUri"), str):
+            properties["CodeUri"] = {"Bucket": bucket, "Key": key}
+    return template
+
+
+# --- plans ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Step:
+    """One thing a deploy or teardown does; `run` acts, `title` is what a dry run prints."""
+
+    title: str
+    run: Callable[[], None]
+
+
+@dataclass
+class Context:
+    """What steps learn from AWS and pass on (account, stack outputs, uploaded keys)."""
+
+    stage: str
+    region: str
+    session: Any = None
+    account: str = "<account>"
+    outputs: dict[str, str] = field(default_factory=dict)
+
+    def client(self, service: str) -> Any:
+        return self.session.client(service, region_name=self.region)
+
+    @property
+    def deploy_bucket(self) -> str:
+        return f"plynx-deploy-{self.account}-{self.region}"
+
+
+def execute(steps: list[Step], dry_run: bool) -> None:
+    """Run a plan, or only print it."""
+    for number, step in enumerate(steps, 1):
+        print(f"[{number}/{len(steps)}] {step.title}", flush=True)
+        if not dry_run:
+            step.run()
+
+
+def _session(region: str | None) -> tuple[Any, str]:
+    import boto3
+
+    session = boto3.session.Session(region_name=region)
+    return session, session.region_name or "us-east-1"
+
+
+def _stack(ctx: Context) -> dict | None:
+    cf = ctx.client("cloudformation")
+    try:
+        stack = cf.describe_stacks(StackName=stack_name(ctx.stage))["Stacks"][0]
+    except cf.exceptions.ClientError as exc:
+        if "does not exist" in str(exc):
+            return None
+        raise
+    return stack
+
+
+def _read_outputs(ctx: Context) -> None:
+    stack = _stack(ctx)
+    ctx.outputs = {o["OutputKey"]: o["OutputValue"] for o in (stack or {}).get("Outputs", [])}
+
+
+# --- deploy --------------------------------------------------------------------------------------
+
+
+def _ensure_deploy_bucket(ctx: Context) -> None:
+    """A private, encrypted bucket for packages and templates (shared by stages, kept by teardown)."""
+    s3 = ctx.client("s3")
+    try:
+        s3.head_bucket(Bucket=ctx.deploy_bucket)
+        return
+    except s3.exceptions.ClientError:
+        pass
+    kwargs: dict[str, Any] = {"Bucket": ctx.deploy_bucket}
+    if ctx.region != "us-east-1":
+        kwargs["CreateBucketConfiguration"] = {"LocationConstraint": ctx.region}
+    s3.create_bucket(**kwargs)
+    s3.put_public_access_block(Bucket=ctx.deploy_bucket, PublicAccessBlockConfiguration={
+        "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True, "RestrictPublicBuckets": True})
+    s3.put_bucket_encryption(Bucket=ctx.deploy_bucket, ServerSideEncryptionConfiguration={
+        "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]})
+    s3.put_bucket_lifecycle_configuration(Bucket=ctx.deploy_bucket, LifecycleConfiguration={"Rules": [
+        {"ID": "old-packages", "Status": "Enabled", "Filter": {"Prefix": ""}, "Expiration": {"Days": 90}}]})
+
+
+def _digest(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as stream:
+        for chunk in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _deploy_stack(ctx: Context, pkg: Package, alarm_email: str) -> None:
+    """Upload the zip and the template, then create or update the stack through a change set."""
+    s3, cf = ctx.client("s3"), ctx.client("cloudformation")
+    digest = _digest(pkg.zip_path)
+    code_key = f"{ctx.stage}/{digest}.zip"
+    s3.upload_file(pkg.zip_path, ctx.deploy_bucket, code_key)
+    template = with_code_location(load_template(pkg.template), ctx.deploy_bucket, code_key)
+    body = json.dumps(template, separators=(",", ":")).encode("utf-8")
+    template_key = f"{ctx.stage}/{hashlib.sha256(body).hexdigest()}.template.json"
+    # Templates over 51,200 bytes must come from S3; the merged one is about 100 KB.
+    s3.put_object(Bucket=ctx.deploy_bucket, Key=template_key, Body=body)
+    template_url = f"https://{ctx.deploy_bucket}.s3.{ctx.region}.amazonaws.com/{template_key}"
+    parameters = {"Stage": ctx.stage, "CodeBucket": ctx.deploy_bucket, "CodeKey": code_key,
+                  "RunnerImageTag": digest[:16], "AlarmEmail": alarm_email}
+    exists = _stack(ctx) is not None
+    change_set = f"deploy-{time.strftime('%Y%m%d%H%M%S')}"
+    cf.create_change_set(
+        StackName=stack_name(ctx.stage), ChangeSetName=change_set, ChangeSetType="UPDATE" if exists else "CREATE",
+        TemplateURL=template_url, Capabilities=CAPABILITIES,
+        Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()],
+        Tags=[{"Key": "app", "Value": "plynx"}, {"Key": "stage", "Value": ctx.stage}],
+    )
+    try:
+        cf.get_waiter("change_set_create_complete").wait(
+            StackName=stack_name(ctx.stage), ChangeSetName=change_set, WaiterConfig={"Delay": 5, "MaxAttempts": 120})
+    except Exception:
+        described = cf.describe_change_set(StackName=stack_name(ctx.stage), ChangeSetName=change_set)
+        if "didn't contain changes" in described.get("StatusReason", "") or "No updates" in described.get(
+                "StatusReason", ""):
+            print("    stack unchanged")
+            cf.delete_change_set(StackName=stack_name(ctx.stage), ChangeSetName=change_set)
+            _read_outputs(ctx)
+            return
+        raise SystemExit(f"change set failed: {described.get('StatusReason')}")
+    cf.execute_change_set(StackName=stack_name(ctx.stage), ChangeSetName=change_set)
+    # CloudFront distributions take minutes: wait up to an hour.
+    waiter = "stack_update_complete" if exists else "stack_create_complete"
+    cf.get_waiter(waiter).wait(StackName=stack_name(ctx.stage), WaiterConfig={"Delay": 15, "MaxAttempts": 240})
+    _read_outputs(ctx)
+
+
+def _push_runner_image(ctx: Context, pkg: Package) -> None:
+    """Build runners/Dockerfile around the same zip and push it to the stage's ECR repository."""
+    if shutil.which("docker") is None:
+        print("    docker not found: the Fargate runner keeps its previous image (Lambda runner deployed)")
+        return
+    repository = ctx.outputs["RunnerRepositoryUri"]
+    image = f"{repository}:{_digest(pkg.zip_path)[:16]}"
+    token = ctx.client("ecr").get_authorization_token()["authorizationData"][0]
+    user, password = base64.b64decode(token["authorizationToken"]).decode().split(":", 1)
+    subprocess.run(["docker", "login", "--username", user, "--password-stdin", token["proxyEndpoint"]],
+                   input=password.encode(), check=True)
+    subprocess.run(["docker", "build", "--platform", "linux/amd64", "-f", os.path.join(REPO, "runners", "Dockerfile"),
+                    "-t", image, os.path.dirname(pkg.zip_path)], check=True)
+    subprocess.run(["docker", "push", image], check=True)
+
+
+def _upload_ui(ctx: Context, pkg: Package) -> None:
+    """The site to its bucket, /config.json naming this stage's API, then a CloudFront invalidation."""
+    if pkg.ui_dir is None:
+        print("    no ui/ to upload")
+        return
+    s3, bucket = ctx.client("s3"), ctx.outputs["UiBucketName"]
+    for root, _dirs, files in os.walk(pkg.ui_dir):
+        for name in files:
+            path = os.path.join(root, name)
+            key = os.path.relpath(path, pkg.ui_dir).replace(os.sep, "/")
+            # Vite names assets by content hash: cache them for good; index.html must be revalidated.
+            cache = "public, max-age=31536000, immutable" if key.startswith("assets/") else "no-cache"
+            s3.upload_file(path, bucket, key, ExtraArgs={
+                "ContentType": mimetypes.guess_type(name)[0] or "application/octet-stream", "CacheControl": cache})
+    s3.put_object(Bucket=bucket, Key="config.json", Body=site_config(api_url(ctx.outputs["EndpointURL"])),
+                  ContentType="application/json", CacheControl="no-cache")
+    ctx.client("cloudfront").create_invalidation(DistributionId=ctx.outputs["UiDistributionId"], InvalidationBatch={
+        "Paths": {"Quantity": 2, "Items": ["/index.html", "/config.json"]}, "CallerReference": str(time.time())})
+
+
+def deploy_plan(ctx: Context, pkg: Package, alarm_email: str = "") -> list[Step]:
+    """API, infrastructure, runner image and UI of one stage, in order."""
+    name = stack_name(ctx.stage)
+    return [
+        Step(f"ensure deployment bucket {ctx.deploy_bucket}", lambda: _ensure_deploy_bucket(ctx)),
+        Step(f"upload {os.path.relpath(pkg.zip_path, REPO)} and the merged template; create or update stack "
+             f"{name} (API, tables, buckets, roles, runner, Fargate, UI distribution, alarms)",
+             lambda: _deploy_stack(ctx, pkg, alarm_email)),
+        Step(f"build runners/Dockerfile and push it to ECR repository {name}-runner",
+             lambda: _push_runner_image(ctx, pkg)),
+        Step("upload the UI with /config.json pointing at the stage's API; invalidate CloudFront",
+             lambda: _upload_ui(ctx, pkg)),
+        Step("print the URLs", lambda: print(f"    API {api_url(ctx.outputs['EndpointURL'])}\n"
+                                             f"    UI  {ctx.outputs['UiUrl']}")),
+    ]
+
+
+# --- teardown ------------------------------------------------------------------------------------
+
+
+def _empty_bucket(ctx: Context, output: str) -> None:
+    bucket = ctx.outputs.get(output)
+    if not bucket:
+        return
+    s3 = ctx.client("s3")
+    for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
+        objects = [{"Key": v["Key"], "VersionId": v["VersionId"]}
+                   for v in page.get("Versions", []) + page.get("DeleteMarkers", [])]
+        if objects:
+            s3.delete_objects(Bucket=bucket, Delete={"Objects": objects, "Quiet": True})
+
+
+def _delete_graph_state_machines(ctx: Context) -> None:
+    """The API creates one state machine per graph, outside the stack: delete this stage's (by role)."""
+    role = ctx.outputs.get("StateMachineRoleArn")
+    if not role:
+        return
+    sfn = ctx.client("stepfunctions")
+    for page in sfn.get_paginator("list_state_machines").paginate():
+        for machine in page["stateMachines"]:
+            if not machine["name"].startswith("plynx-"):
+                continue
+            arn = machine["stateMachineArn"]
+            if sfn.describe_state_machine(stateMachineArn=arn)["roleArn"] != role:
+                continue  # another stage's graph
+            for running in sfn.get_paginator("list_executions").paginate(stateMachineArn=arn, statusFilter="RUNNING"):
+                for execution in running["executions"]:
+                    sfn.stop_execution(executionArn=execution["executionArn"], cause="teardown")
+            sfn.delete_state_machine(stateMachineArn=arn)
+
+
+def _unprotect_tables(ctx: Context) -> None:
+    ddb = ctx.client("dynamodb")
+    cf = ctx.client("cloudformation")
+    for page in cf.get_paginator("list_stack_resources").paginate(StackName=stack_name(ctx.stage)):
+        for resource in page["StackResourceSummaries"]:
+            if resource["ResourceType"] == "AWS::DynamoDB::Table":
+                ddb.update_table(TableName=resource["PhysicalResourceId"], DeletionProtectionEnabled=False)
+
+
+def _delete_stack(ctx: Context) -> None:
+    cf = ctx.client("cloudformation")
+    cf.delete_stack(StackName=stack_name(ctx.stage))
+    cf.get_waiter("stack_delete_complete").wait(StackName=stack_name(ctx.stage),
+                                                WaiterConfig={"Delay": 15, "MaxAttempts": 240})
+
+
+def _delete_packages(ctx: Context) -> None:
+    s3 = ctx.client("s3")
+    try:
+        pages = list(s3.get_paginator("list_objects_v2").paginate(Bucket=ctx.deploy_bucket, Prefix=f"{ctx.stage}/"))
+    except s3.exceptions.NoSuchBucket:
+        return
+    for page in pages:
+        objects = [{"Key": o["Key"]} for o in page.get("Contents", [])]
+        if objects:
+            s3.delete_objects(Bucket=ctx.deploy_bucket, Delete={"Objects": objects, "Quiet": True})
+
+
+def teardown_plan(ctx: Context, force: bool = False) -> list[Step]:
+    """Everything of one stage, data included; prod only with --force."""
+    if ctx.stage == "prod" and not force:
+        raise SystemExit("Tearing down prod deletes its graphs and artifacts: add --force to mean it")
+    steps = [Step(f"read stack {stack_name(ctx.stage)}'s outputs", lambda: _read_outputs(ctx))]
+    if force:
+        steps.append(Step("turn off the tables' deletion protection", lambda: _unprotect_tables(ctx)))
+    return steps + [
+        Step("stop and delete this stage's graph state machines (created by the API, not the stack)",
+             lambda: _delete_graph_state_machines(ctx)),
+        Step("empty the artifacts and UI buckets", lambda: (_empty_bucket(ctx, "ArtifactsBucketName"),
+                                                             _empty_bucket(ctx, "UiBucketName"))),
+        Step(f"delete stack {stack_name(ctx.stage)} and wait", lambda: _delete_stack(ctx)),
+        Step(f"delete this stage's packages from the deployment bucket", lambda: _delete_packages(ctx)),
+    ]
+
+
+# --- command line --------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`package`, `deploy` or `teardown` one stage."""
+    parser = argparse.ArgumentParser(prog="python -m infra.deploy", description=__doc__.split("\n")[0])
+    parser.add_argument("command", choices=["package", "deploy", "teardown"])
+    parser.add_argument("--stage", choices=STAGES, default="dev")
+    parser.add_argument("--region", default=None, help="default: the AWS configuration's, else us-east-1")
+    parser.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
+    parser.add_argument("--force", action="store_true", help="teardown: allowed on prod, drops deletion protection")
+    parser.add_argument("--alarm-email", default="", help="deploy: subscribe this address to the alarms")
+    parser.add_argument("--no-ui", action="store_true", help="package/deploy: leave the UI out")
+    args = parser.parse_args(argv)
+
+    if args.command == "package":
+        package(args.stage, ui=not args.no_ui)
+        return 0
+    session, region = _session(args.region)
+    ctx = Context(args.stage, region, session)
+    if not args.dry_run:
+        ctx.account = ctx.client("sts").get_caller_identity()["Account"]
+    if args.command == "deploy":
+        pkg = package(args.stage, ui=not args.no_ui)
+        execute(deploy_plan(ctx, pkg, args.alarm_email), args.dry_run)
+    else:
+        execute(teardown_plan(ctx, args.force), args.dry_run)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

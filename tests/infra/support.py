@@ -1,0 +1,98 @@
+"""What the infrastructure tests share: the template as data, the models' expected tables, cfn-lint."""
+from __future__ import annotations
+
+import glob
+import json
+import os
+import subprocess
+import sys
+from typing import Any
+
+from infra import deploy
+from tests.conftest import REPO
+
+TEMPLATES = sorted(glob.glob(os.path.join(REPO, "infra", "cloudformation", "*.yaml"))
+                   + glob.glob(os.path.join(REPO, "infra", "cloudformation", "*.json")))
+STAGES = deploy.STAGES
+
+
+def cfn_lint(*paths: str) -> subprocess.CompletedProcess:
+    """cfn-lint as CI would run it (its exit code is non-zero on any error)."""
+    script = os.path.join(os.path.dirname(sys.executable), "cfn-lint")
+    return subprocess.run([script, "--", *paths], capture_output=True, text=True, timeout=300)
+
+
+def template() -> dict:
+    return deploy.load_template(deploy.TEMPLATE)
+
+
+def chalice_config() -> dict:
+    with open(os.path.join(REPO, ".chalice", "config.json"), encoding="utf-8") as stream:
+        return json.load(stream)
+
+
+def sub(value: Any, stage: str) -> Any:
+    """A `Fn::Sub` of the stage alone, as CloudFormation would resolve it; anything else as it is."""
+    if isinstance(value, dict) and "Fn::Sub" in value and isinstance(value["Fn::Sub"], str):
+        return value["Fn::Sub"].replace("${Stage}", stage)
+    return value
+
+
+def model_schemas() -> dict[str, dict]:
+    """Each pynamodb model's table, by its name without the prefix (`nodes`, `graph-nodes`, ...)."""
+    from chalicelib import models
+    from chalicelib.settings import SETTINGS
+
+    prefix = SETTINGS.table_prefix + "-"
+    schemas = {}
+    for model in models.ALL_MODELS:
+        name = model.Meta.table_name
+        assert name.startswith(prefix), f"{model.__name__}'s table {name} does not start with {prefix}"
+        schemas[name[len(prefix):]] = normalise(model._get_schema())
+    return schemas
+
+
+def normalise(schema: dict) -> dict:
+    """Keys, attribute types and indexes, in an order-free form (pynamodb's schema or CloudFormation's)."""
+    def keys(key_schema: list[dict]) -> dict:
+        return {k["AttributeName"]: k["KeyType"] for k in key_schema}
+
+    attributes = schema.get("attribute_definitions", schema.get("AttributeDefinitions", []))
+    indexes = schema.get("global_secondary_indexes", schema.get("GlobalSecondaryIndexes", []))
+    return {
+        "attributes": {a["AttributeName"]: a["AttributeType"] for a in attributes},
+        "keys": keys(schema.get("key_schema", schema.get("KeySchema", []))),
+        "indexes": {
+            index.get("index_name", index.get("IndexName")): {
+                "keys": keys(index.get("key_schema", index.get("KeySchema", []))),
+                "projection": (index.get("projection") or index.get("Projection"))["ProjectionType"],
+            }
+            for index in indexes
+        },
+        "local_indexes": sorted(i.get("index_name", i.get("IndexName")) for i in
+                                schema.get("local_secondary_indexes", schema.get("LocalSecondaryIndexes", []))),
+    }
+
+
+def template_tables(tmpl: dict, stage: str = "dev") -> dict[str, tuple[str, dict]]:
+    """The template's tables by name without `plynx-<stage>-`: (logical id, properties)."""
+    prefix = f"plynx-{stage}-"
+    tables = {}
+    for logical_id, resource in tmpl["Resources"].items():
+        if resource["Type"] == "AWS::DynamoDB::Table":
+            name = sub(resource["Properties"]["TableName"], stage)
+            assert name.startswith(prefix), f"{logical_id}'s TableName {name} does not start with {prefix}"
+            tables[name[len(prefix):]] = (logical_id, resource["Properties"])
+    return tables
+
+
+def cfn_table_yaml(name: str, schema: dict) -> str:
+    """The template fragment a new model needs (printed when a model has no table yet)."""
+    lines = [f"  {''.join(p.title() for p in name.split('-'))}Table:", "    Type: AWS::DynamoDB::Table",
+             "    Properties:", f"      TableName: !Sub plynx-${{Stage}}-{name}", "      BillingMode: PAY_PER_REQUEST",
+             "      AttributeDefinitions:"]
+    lines += [f"        - {{AttributeName: {a}, AttributeType: {t}}}" for a, t in sorted(schema["attributes"].items())]
+    lines.append("      KeySchema:")
+    lines += [f"        - {{AttributeName: {a}, KeyType: {k}}}" for a, k in sorted(schema["keys"].items(),
+                                                                                 key=lambda item: item[1])]
+    return "\n".join(lines)

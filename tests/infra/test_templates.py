@@ -1,0 +1,157 @@
+"""The templates lint clean, match the pynamodb models, and grant no more than the code needs."""
+from __future__ import annotations
+
+import json
+import os
+from typing import Any, Iterator
+
+import pytest
+
+from tests.conftest import REPO
+from tests.infra import support
+
+# Actions IAM only accepts with Resource "*" (they take no resource ARN).
+STAR_ONLY_ACTIONS = {"states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat",
+                     "ecr:GetAuthorizationToken"}
+# Every name the API and the runner read from the environment (chalicelib/settings.py, chalicelib/runs.py).
+API_ENVIRONMENT = {"PLYNX_TABLE_PREFIX", "PLYNX_BUCKET", "PLYNX_RUNNER_FUNCTION", "PLYNX_STATE_MACHINE_ROLE_ARN",
+                   "PLYNX_UI_URL", "PLYNX_FARGATE_CLUSTER", "PLYNX_FARGATE_TASK_DEFINITION",
+                   "PLYNX_FARGATE_SUBNETS", "PLYNX_FARGATE_SECURITY_GROUPS"}
+RUNNER_ENVIRONMENT = {"PLYNX_TABLE_PREFIX", "PLYNX_BUCKET"}
+
+
+def test_every_template_passes_cfn_lint() -> None:
+    assert support.TEMPLATES, "no templates under infra/cloudformation"
+    result = support.cfn_lint(*support.TEMPLATES)
+    print(f"cfn-lint {', '.join(os.path.relpath(t, REPO) for t in support.TEMPLATES)}: exit {result.returncode}")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_tables_match_the_pynamodb_models() -> None:
+    from chalicelib import models
+    from pynamodb.attributes import TTLAttribute
+
+    expected = support.model_schemas()
+    tables = support.template_tables(support.template())
+    missing = sorted(expected.keys() - tables.keys())
+    assert not missing, "tables in chalicelib/models.py but not in infra/cloudformation/plynx.yaml:\n" + "\n\n".join(
+        support.cfn_table_yaml(name, expected[name]) for name in missing)
+    assert not tables.keys() - expected.keys(), f"tables with no model: {sorted(tables.keys() - expected.keys())}"
+    by_table = {m.Meta.table_name.split("-", 1)[1]: m for m in models.ALL_MODELS}
+    for name, (logical_id, properties) in tables.items():
+        assert support.normalise(properties) == expected[name], f"{logical_id} differs from its pynamodb model"
+        assert properties.get("BillingMode") == "PAY_PER_REQUEST", f"{logical_id}: on-demand costs nothing idle"
+        assert "PointInTimeRecoverySpecification" in properties, f"{logical_id}: choose point-in-time recovery"
+        model = by_table[name]
+        ttl_attributes = [a.attr_name for a in model.get_attributes().values() if isinstance(a, TTLAttribute)]
+        ttl = properties.get("TimeToLiveSpecification")
+        if ttl_attributes:
+            assert ttl == {"AttributeName": ttl_attributes[0], "Enabled": True}, f"{logical_id}: TTL"
+        if ttl:
+            attributes = {a.attr_name: a for a in model.get_attributes().values()}
+            assert ttl["AttributeName"] in attributes, f"{logical_id}: TTL on an attribute the model lacks"
+            assert type(attributes[ttl["AttributeName"]]).__name__ in ("NumberAttribute", "TTLAttribute")
+
+
+@pytest.mark.parametrize("stage", support.STAGES)
+def test_chalice_config_names_what_the_template_creates(stage: str) -> None:
+    config = support.chalice_config()
+    tmpl = support.template()
+    settings = config["stages"][stage]
+    env = {**config.get("environment_variables", {}), **settings.get("environment_variables", {})}
+    resources = tmpl["Resources"]
+    globals_env = tmpl["Globals"]["Function"]["Environment"]["Variables"]
+
+    assert env["PLYNX_TABLE_PREFIX"] == f"plynx-{stage}"
+    assert env["PLYNX_RUNNER_FUNCTION"] == support.sub(resources["RunnerFunction"]["Properties"]["FunctionName"], stage)
+    assert env["PLYNX_FARGATE_CLUSTER"] == support.sub(resources["RunnerCluster"]["Properties"]["ClusterName"], stage)
+    assert env["PLYNX_FARGATE_TASK_DEFINITION"] == support.sub(
+        resources["RunnerTaskDefinition"]["Properties"]["Family"], stage)
+    # SAM lets a function's own variables win over Globals: config.json must not shadow the template's.
+    assert not env.keys() & globals_env.keys()
+    assert API_ENVIRONMENT <= env.keys() | globals_env.keys()
+    runner_env = resources["RunnerFunction"]["Properties"]["Environment"]["Variables"]
+    assert RUNNER_ENVIRONMENT <= runner_env.keys()
+    task_env = {e["Name"] for e in resources["RunnerTaskDefinition"]["Properties"]["ContainerDefinitions"][0][
+        "Environment"]}
+    assert RUNNER_ENVIRONMENT <= task_env
+    assert config["autogen_policy"] is False
+    assert os.path.exists(os.path.join(REPO, ".chalice", settings["iam_policy_file"]))
+
+
+def _policies() -> Iterator[tuple[str, dict]]:
+    """Every IAM policy document: the API's per stage, and the template's inline and managed ones."""
+    for stage in support.STAGES:
+        with open(os.path.join(REPO, ".chalice", f"policy-{stage}.json"), encoding="utf-8") as stream:
+            yield f"policy-{stage}.json", json.load(stream)
+    for logical_id, resource in support.template()["Resources"].items():
+        properties = resource.get("Properties", {})
+        for policy in properties.get("Policies", []):
+            yield f"{logical_id}/{policy['PolicyName']}", policy["PolicyDocument"]
+        if resource["Type"] in ("AWS::IAM::ManagedPolicy", "AWS::S3::BucketPolicy"):
+            yield logical_id, properties["PolicyDocument"]
+
+
+def _listed(value: Any) -> list:
+    return value if isinstance(value, list) else [value]
+
+
+def _references(value: Any) -> Iterator[str]:
+    """Logical ids a policy refers to (GetAtt, Ref, ${X.Arn} in a Sub)."""
+    if isinstance(value, dict):
+        if "Fn::GetAtt" in value:
+            yield value["Fn::GetAtt"][0]
+        elif "Ref" in value:
+            yield value["Ref"]
+        elif "Fn::Sub" in value:
+            import re
+            text = value["Fn::Sub"] if isinstance(value["Fn::Sub"], str) else value["Fn::Sub"][0]
+            yield from (m.split(".")[0] for m in re.findall(r"\$\{([^}!]+)\}", text) if "::" not in m)
+        else:
+            for item in value.values():
+                yield from _references(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _references(item)
+
+
+@pytest.mark.parametrize("name,document", list(_policies()), ids=[name for name, _ in _policies()])
+def test_policies_name_their_resources(name: str, document: dict) -> None:
+    resources = support.template()["Resources"]
+    parameters = {"Stage", "CodeBucket", "CodeKey", "RunnerImageTag", "AlarmEmail"}
+    for statement in document["Statement"]:
+        actions = _listed(statement["Action"])
+        if statement["Effect"] == "Deny":
+            continue
+        assert all(a != "*" and not a.endswith(":*") for a in actions), f"{name}: wildcard action in {statement}"
+        for resource in _listed(statement["Resource"]):
+            if resource == "*":
+                assert set(actions) <= STAR_ONLY_ACTIONS, f"{name}: Resource * for {actions}"
+            else:
+                assert isinstance(resource, dict), f"{name}: {resource} is not tied to this stack's resources"
+        for reference in _references(statement["Resource"]):
+            assert reference in resources or reference in parameters, f"{name}: {reference} is not in the template"
+
+
+def test_every_table_is_in_every_data_policy() -> None:
+    tables = support.template_tables(support.template())
+    with open(os.path.join(REPO, ".chalice", "policy-dev.json"), encoding="utf-8") as stream:
+        api = json.load(stream)
+    runner = support.template()["Resources"]["RunnerDataPolicy"]["Properties"]["PolicyDocument"]
+    for name, document in (("API", api), ("runner", runner)):
+        statement = next(s for s in document["Statement"] if s.get("Sid") == "Tables")
+        granted = set(_references(statement["Resource"]))
+        indexed = {json.dumps(r) for r in statement["Resource"] if "/index/" in json.dumps(r)}
+        for logical_id, properties in tables.values():
+            assert logical_id in granted, f"the {name} policy does not grant {logical_id}"
+            if properties.get("GlobalSecondaryIndexes"):
+                assert any(logical_id in r for r in indexed), f"the {name} policy misses {logical_id}'s indexes"
+
+
+def test_stage_policies_differ_only_by_stage() -> None:
+    """Both stages name resources through their own stack, so one policy text serves both."""
+    texts = []
+    for stage in support.STAGES:
+        with open(os.path.join(REPO, ".chalice", f"policy-{stage}.json"), encoding="utf-8") as stream:
+            texts.append(stream.read().replace(stage, "<stage>"))
+    assert len(set(texts)) == 1
