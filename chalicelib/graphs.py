@@ -10,11 +10,14 @@ from . import permissions, search
 from .enums import BaseNodeNames, GraphRunningStatus, NodeRunningStatus
 from .errors import BadRequestError, ConflictError, NotFoundError
 from .models import GraphModel, GraphNodeModel
-from .nodes import clean_node, clean_version
+from .nodes import check_title, clean_node, clean_version, reject_unknown
 from .util import check_id, new_id, now
 
 LISTING = "graph"
 _RUNTIME_FIELDS = ("node_running_status", "_readonly", "author", "insertion_date", "update_date")
+# What `GET /graphs/{id}` returns (and a client may post back) plus the seed's `_type`.
+GRAPH_FIELDS = frozenset({"_id", "_version", "_readonly", "_type", "title", "description", "author", "nodes",
+                          "graph_running_status", "insertion_date", "update_date", "run_id", "node_count"})
 
 
 def new_graph(user: str) -> dict:
@@ -37,14 +40,15 @@ def clean_graph(raw: Any, user: str) -> dict:
     """A client's graph JSON made well-formed, or a 400 that says what is wrong."""
     if not isinstance(raw, dict):
         raise BadRequestError("`graph` must be a JSON object")
+    reject_unknown(raw, GRAPH_FIELDS, "graph")
     graph = new_graph(user)
     graph["_id"] = check_id(raw.get("_id") or graph["_id"], "graph._id")
     graph["_version"] = clean_version(raw.get("_version"), "graph._version")
-    for field in ("title", "description"):
-        value = raw.get(field, graph[field])
-        if not isinstance(value, str):
-            raise BadRequestError(f"`graph.{field}` must be a string")
-        graph[field] = value
+    graph["title"] = check_title(raw, graph["title"], "graph")
+    description = raw.get("description", "")
+    if not isinstance(description, str):
+        raise BadRequestError("`graph.description` must be a string")
+    graph["description"] = description
     nodes = raw.get("nodes", [])
     if not isinstance(nodes, list):
         raise BadRequestError("`graph.nodes` must be a list")

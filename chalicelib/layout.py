@@ -31,12 +31,12 @@ def depths(nodes: list[dict]) -> dict[str, int]:
 
 
 def rearrange(nodes: list[dict]) -> list[dict]:
-    """Nodes with new `x`, `y`: one column per depth, rows in the order the nodes were given."""
+    """Nodes with new `x`, `y`: one column per depth, rows keeping the nodes' vertical order."""
     column_of = depths(nodes)
     rows: dict[int, int] = defaultdict(int)
-    placed = []
-    for node in nodes:
-        column = column_of[node["_id"]]
-        placed.append(dict(node, x=MARGIN + column * COLUMN_WIDTH, y=MARGIN + rows[column] * ROW_HEIGHT))
-        rows[column] += 1
-    return placed
+    row_of: dict[str, int] = {}
+    for node in sorted(nodes, key=lambda n: (n.get("y", 0), n.get("x", 0), n["_id"])):
+        row_of[node["_id"]] = rows[column_of[node["_id"]]]
+        rows[column_of[node["_id"]]] += 1
+    return [dict(node, x=MARGIN + column_of[node["_id"]] * COLUMN_WIDTH, y=MARGIN + row_of[node["_id"]] * ROW_HEIGHT)
+            for node in nodes]

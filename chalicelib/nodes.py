@@ -153,17 +153,43 @@ def clean_version(value: Any, where: str) -> int | None:
     return value
 
 
+# Fields a node may carry: ours, the seed's REST chapter's, and the seed's `plynx.db.node.Node`
+# (accepted and ignored, so a node exported from PLynx posts as is). Anything else is a typo: 400.
+NODE_FIELDS = frozenset({
+    "_id", "_version", "_readonly", "title", "description", "base_node_name", "parent_node_id", "parent_node",
+    "successor_node_id", "successor_node", "inputs", "outputs", "parameters", "logs", "node_running_status",
+    "node_status", "cache_url", "x", "y", "author", "starred", "insertion_date", "update_date",
+    "_type", "_cached_node", "kind", "original_node_id", "template_node_id", "origin", "code_hash",
+    "code_function_location", "auto_sync", "auto_run", "auto_run_enabled", "latest_run_id",
+})
+
+
+def reject_unknown(raw: dict, known: frozenset[str], where: str) -> None:
+    """A 400 naming fields the API does not know, instead of silently dropping a misspelt one."""
+    unknown = sorted(set(raw) - known)
+    if unknown:
+        raise BadRequestError(f"`{where}` has unknown fields {unknown}; known fields: {sorted(known)}")
+
+
+def check_title(raw: dict, default: str, where: str) -> str:
+    title = _expect(raw.get("title", default), str, f"{where}.title")
+    if not title.strip():
+        raise BadRequestError(f"`{where}.title` must not be empty")
+    return title
+
+
 def clean_node(raw: Any, author: str, where: str = "node") -> dict:
     """Turn a client's node JSON into a well-formed node, or say precisely what is wrong with it (400)."""
     _expect(raw, dict, where)
+    reject_unknown(raw, NODE_FIELDS, where)
     base_node_name = raw.get("base_node_name")
     if base_node_name not in BaseNodeNames.ALL:
         raise BadRequestError(f"`{where}.base_node_name` must be one of {sorted(BaseNodeNames.ALL)}")
     node = default_node(base_node_name, author)
     node["_id"] = check_id(raw.get("_id") or node["_id"], f"{where}._id")
     node["_version"] = clean_version(raw.get("_version"), f"{where}._version")
-    for field in ("title", "description"):
-        node[field] = _expect(raw.get(field, node[field]) or "", str, f"{where}.{field}")
+    node["title"] = check_title(raw, node["title"], where)
+    node["description"] = _expect(raw.get("description", "") or "", str, f"{where}.description")
     for field in ("parent_node_id", "successor_node_id"):
         value = raw.get(field, raw.get(field[: -len("_id")]))
         node[field] = None if value is None else _expect(value, str, f"{where}.{field}")

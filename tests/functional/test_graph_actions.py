@@ -231,3 +231,19 @@ def test_node_clone_and_bad_deprecations(api) -> None:
                                              "actions": ["MANDATORY_DEPRECATE"]})
     assert to_draft["status"] == "VALIDATION_FAILED"
     assert to_draft["validation_error"]["object_id"] == "successor_node_id"
+
+
+def test_unknown_fields_and_empty_titles_are_400(api) -> None:
+    node = operation("python", "Typo", "pass\n")
+    response = api.post("nodes", json={"node": dict(node, paramters=[]), "actions": ["SAVE"]})
+    assert response.status_code == 400 and "unknown fields ['paramters']" in response.json()["Message"]
+    response = api.post("nodes", json={"node": dict(node, title="  "), "actions": ["SAVE"]})
+    assert response.status_code == 400 and "title` must not be empty" in response.json()["Message"]
+    response = api.post("graphs", json={"graph": {"title": "t", "node": []}, "actions": ["SAVE"]})
+    assert response.status_code == 400 and "unknown fields ['node']" in response.json()["Message"]
+    response = api.post("graphs", json={"graph": {"title": ""}, "actions": ["SAVE"]})
+    assert response.status_code == 400 and "graph.title" in response.json()["Message"]
+    # what the API returns posts back as is, including the seed's fields it ignores
+    stored = api.ok("post", "graphs", json={"graph": graph("round", [dict(node, kind="python", code_hash="")]),
+                                            "actions": ["SAVE"]})["graph"]
+    assert api.ok("post", "graphs", json={"graph": stored, "actions": ["SAVE"]})["status"] == "SUCCESS"
