@@ -120,6 +120,11 @@ def approve_graph(graph_id: str) -> dict:
     return actions.graph_action(graph_id, "approve", _user())
 
 
+@app.route(f"{API}/graphs/{{graph_id}}/cancel", methods=["POST"], content_types=JSON_TYPES)
+def cancel_graph(graph_id: str) -> dict:
+    return actions.graph_action(graph_id, "cancel", _user())
+
+
 @app.route(f"{API}/graphs/{{graph_id}}/validate", methods=["POST"], content_types=JSON_TYPES)
 def validate_graph(graph_id: str) -> dict:
     return actions.graph_action(graph_id, "validate", _user())

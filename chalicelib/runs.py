@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import secrets
 from typing import Any
 
@@ -11,14 +12,20 @@ from pynamodb.exceptions import DoesNotExist, UpdateError
 
 import stepfunctions
 
-from . import aws
+from . import aws, cache, graphs, waits
 from .enums import BaseNodeNames, GraphRunningStatus, NodeRunningStatus
 from .errors import BadRequestError, ConflictError
-from . import graphs
 from .graphs import load_model, node_from_item, node_items
-from .models import GraphModel, GraphNodeModel
+from .models import CacheModel, GraphModel, GraphNodeModel
 from .settings import SETTINGS
 from .util import now
+
+# Per-execution budget; tests lower it to exercise child executions on small graphs.
+LIMITS = stepfunctions.Limits()
+
+
+class StillRunning(Exception):
+    """A failed run still has operations running; Step Functions retries the settle step with backoff."""
 
 
 class StaleRun(Exception):
@@ -40,25 +47,57 @@ def _run_id(graph_id: str) -> str:
     return f"{graph_id[:48]}-{stamp}-{secrets.token_hex(3)}"[:80]
 
 
-def compile_definition(graph: dict) -> str:
-    """The graph's ASL as sent to Step Functions; a graph it cannot run is the user's 400."""
-    try:
-        definition = stepfunctions.compile_graph(graph, SETTINGS.runner_function)
-    except stepfunctions.CompileError as exc:
-        raise BadRequestError(f"Graph `{graph['_id']}` cannot run: {exc}") from exc
+def _definition_text(definition: dict) -> str:
     # The compact form is the one the compiler measured against the 1 MB limit.
     return json.dumps(definition, sort_keys=True, separators=(",", ":"))
 
 
-def _deploy(graph: dict, definition: str, model: GraphModel) -> str:
-    """Create the graph's state machine (idempotent for an unchanged graph) and drop the previous one."""
-    sfn = aws.client("stepfunctions")
-    arn = sfn.create_state_machine(
-        name=state_machine_name(graph["_id"], definition),
-        definition=definition,
-        roleArn=SETTINGS.state_machine_role_arn,
+def _state_machine_arn(name: str) -> str:
+    account = SETTINGS.state_machine_role_arn.split(":")[4]
+    return f"arn:aws:states:{SETTINGS.region}:{account}:stateMachine:{name}"
+
+
+def _fargate() -> stepfunctions.Fargate | None:
+    """The Fargate target, when the deployment has one (PLYNX_FARGATE_CLUSTER and _TASK_DEFINITION)."""
+    cluster = os.environ.get("PLYNX_FARGATE_CLUSTER")
+    task_definition = os.environ.get("PLYNX_FARGATE_TASK_DEFINITION")
+    if not cluster or not task_definition:
+        return None
+    split = lambda name: tuple(v for v in os.environ.get(name, "").split(",") if v)  # noqa: E731
+    return stepfunctions.Fargate(cluster, task_definition, split("PLYNX_FARGATE_SUBNETS"),
+                                 split("PLYNX_FARGATE_SECURITY_GROUPS"))
+
+
+def compile_program(graph: dict, restored: frozenset[str] = frozenset()) -> stepfunctions.Program:
+    """The graph's state machines; a graph it cannot run is the user's 400."""
+    try:
+        return stepfunctions.compile_program(
+            graph, SETTINGS.runner_function, restored=restored, fargate=_fargate(), limits=LIMITS,
+            child_arn=lambda child: _state_machine_arn(state_machine_name(graph["_id"], _definition_text(child))),
+        )
+    except stepfunctions.CompileError as exc:
+        raise BadRequestError(f"Graph `{graph['_id']}` cannot run: {exc}") from exc
+
+
+def compile_definition(graph: dict) -> str:
+    """The main definition as sent to Step Functions (dry runs, checks before queuing)."""
+    return _definition_text(compile_program(graph).main)
+
+
+def _create(sfn: Any, graph_id: str, definition: dict) -> str:
+    text = _definition_text(definition)
+    return sfn.create_state_machine(
+        name=state_machine_name(graph_id, text), definition=text, roleArn=SETTINGS.state_machine_role_arn,
         type="STANDARD",
     )["stateMachineArn"]
+
+
+def _deploy(graph: dict, program: stepfunctions.Program, model: GraphModel) -> str:
+    """Create the graph's state machines (idempotent for an unchanged graph) and drop the previous main one."""
+    sfn = aws.client("stepfunctions")
+    for child in program.children:  # before the main machine that starts them
+        _create(sfn, graph["_id"], child)
+    arn = _create(sfn, graph["_id"], program.main)
     previous, model.state_machine_arn = model.state_machine_arn, arn
     if previous and previous != arn:
         # No run of this graph is active (start_run checked), so nothing executes on it.
@@ -69,8 +108,12 @@ def _deploy(graph: dict, definition: str, model: GraphModel) -> str:
     return arn
 
 
-def queue_run(graph_id: str) -> str:
-    """Give the graph a new run id and queue its operations; refused (409) while a run is active."""
+def queue_run(graph_id: str, restored: dict[str, CacheModel] | None = None) -> str:
+    """Give the graph a new run id and queue its operations; refused (409) while a run is active.
+
+    Operations in `restored` are RESTORED right away with the cached outputs and logs.
+    """
+    restored = restored or {}
     run_id = _run_id(graph_id)
     try:
         GraphModel(graph_id).update(
@@ -88,22 +131,30 @@ def queue_run(graph_id: str) -> str:
     with GraphNodeModel.batch_write() as batch:
         for item in node_items(graph_id):
             is_file = item.body["base_node_name"] == BaseNodeNames.FILE
-            item.node_running_status = NodeRunningStatus.STATIC if is_file else NodeRunningStatus.IN_QUEUE
+            entry = restored.get(item.node_id)
             item.run_id = run_id
             item.outputs = None
             item.logs = None
             item.update_date = stamp
+            if is_file:
+                item.node_running_status = NodeRunningStatus.STATIC
+            elif entry is not None:
+                item.node_running_status = NodeRunningStatus.RESTORED
+                item.outputs, item.logs = dict(entry.outputs), dict(entry.logs)
+            else:
+                item.node_running_status = NodeRunningStatus.IN_QUEUE
             batch.save(item)
     return run_id
 
 
 def start_run(graph: dict) -> str:
-    """Queue the graph's operations and start an execution named by the new run id."""
-    definition = compile_definition(graph)
-    run_id = queue_run(graph["_id"])
+    """Restore what the cache holds, queue the rest and start an execution named by the new run id."""
+    restored = cache.plan_restores(graph)
+    program = compile_program(graph, frozenset(restored))
+    run_id = queue_run(graph["_id"], restored)
     model = load_model(graph["_id"])
     try:
-        state_machine_arn = _deploy(graph, definition, model)
+        state_machine_arn = _deploy(graph, program, model)
         execution = aws.client("stepfunctions").start_execution(
             stateMachineArn=state_machine_arn,
             name=run_id,
@@ -121,29 +172,87 @@ def start_run(graph: dict) -> str:
     return run_id
 
 
+def cancel_run(graph_id: str) -> dict:
+    """CANCEL: stop the graph's execution; operations not finished and the graph become CANCELED."""
+    model = load_model(graph_id)
+    if model.graph_running_status not in GraphRunningStatus.ACTIVE or not model.run_id:
+        raise ConflictError(f"Graph `{graph_id}` is not running (it is {model.graph_running_status})")
+    run_id = model.run_id
+    try:
+        model.update(actions=[GraphModel.graph_running_status.set(GraphRunningStatus.CANCELED),
+                              GraphModel.update_date.set(now())],
+                     condition=(GraphModel.run_id == run_id)
+                     & GraphModel.graph_running_status.is_in(*GraphRunningStatus.ACTIVE))
+    except UpdateError as exc:
+        raise ConflictError(f"Graph `{graph_id}` has just finished") from exc
+    _end_nodes(graph_id, run_id, {NodeRunningStatus.IN_QUEUE: NodeRunningStatus.CANCELED,
+                                  NodeRunningStatus.RUNNING: NodeRunningStatus.CANCELED})
+    if model.execution_arn:
+        try:
+            aws.client("stepfunctions").stop_execution(executionArn=model.execution_arn, error="Canceled",
+                                                       cause="CANCEL requested")
+        except ClientError:
+            pass  # it had ended already
+    waits.fail_parked(run_id, "Canceled", "CANCEL requested")  # parked branches end now, not at a timeout
+    return {"graph_id": graph_id, "run_id": run_id, "graph_running_status": GraphRunningStatus.CANCELED}
+
+
 # --- called by the runner ----------------------------------------------------------------------
 
 
-def _update_in_run(item: GraphModel | GraphNodeModel, run_id: str, actions: list, what: str) -> None:
-    """Update an item only while it belongs to run_id, so a stale execution changes nothing."""
-    try:
-        item.update(actions=[*actions, type(item).update_date.set(now())], condition=type(item).run_id == run_id)
-    except UpdateError as exc:
-        raise StaleRun(f"{what} is not part of run `{run_id}`") from exc
-
-
 def mark_graph_running(graph_id: str, run_id: str) -> None:
-    """The execution has begun."""
-    _update_in_run(GraphModel(graph_id), run_id, [GraphModel.graph_running_status.set(GraphRunningStatus.RUNNING)],
-                   f"Graph `{graph_id}`")
+    """The execution has begun (a run canceled before it began stays canceled)."""
+    try:
+        GraphModel(graph_id).update(
+            actions=[GraphModel.graph_running_status.set(GraphRunningStatus.RUNNING),
+                     GraphModel.update_date.set(now())],
+            condition=(GraphModel.run_id == run_id) & (GraphModel.graph_running_status == GraphRunningStatus.READY))
+    except UpdateError as exc:
+        raise StaleRun(f"Graph `{graph_id}` is not starting run `{run_id}`") from exc
+
+
+def mark_failed_waiting(graph_id: str, run_id: str) -> None:
+    """The first failed operation: FAILED_WAITING while operations already running finish."""
+    try:
+        GraphModel(graph_id).update(
+            actions=[GraphModel.graph_running_status.set(GraphRunningStatus.FAILED_WAITING),
+                     GraphModel.update_date.set(now())],
+            condition=(GraphModel.run_id == run_id)
+            & GraphModel.graph_running_status.is_in(GraphRunningStatus.READY, GraphRunningStatus.RUNNING))
+    except UpdateError:
+        pass  # already failing, canceled, or another run
 
 
 def claim_node(graph_id: str, node_id: str, run_id: str) -> dict:
-    """Mark an operation RUNNING for this run and return it (the update returns the whole item)."""
+    """Mark a queued operation RUNNING for this run and return it; a canceled one is never claimed.
+
+    RUNNING may be claimed again: Step Functions retries an invocation that failed transiently.
+    """
     item = GraphNodeModel(graph_id, node_id)
-    _update_in_run(item, run_id, [GraphNodeModel.node_running_status.set(NodeRunningStatus.RUNNING)],
-                   f"Node `{node_id}`")
+    try:
+        item.update(
+            actions=[GraphNodeModel.node_running_status.set(NodeRunningStatus.RUNNING),
+                     GraphNodeModel.update_date.set(now())],
+            condition=(GraphNodeModel.run_id == run_id)
+            & GraphNodeModel.node_running_status.is_in(NodeRunningStatus.IN_QUEUE, NodeRunningStatus.RUNNING))
+    except UpdateError as exc:
+        raise StaleRun(f"Node `{node_id}` is not queued in run `{run_id}`") from exc
     return node_from_item(item)
+
+
+def requeue_node(graph_id: str, node_id: str, run_id: str, logs: dict[str, str]) -> None:
+    """A failed attempt of an operation that asked for retries: queued again, its logs kept."""
+    _update_node(graph_id, node_id, run_id, NodeRunningStatus.RUNNING,
+                 [GraphNodeModel.node_running_status.set(NodeRunningStatus.IN_QUEUE), GraphNodeModel.logs.set(logs)])
+
+
+def _update_node(graph_id: str, node_id: str, run_id: str, expected: str, actions: list) -> None:
+    try:
+        GraphNodeModel(graph_id, node_id).update(
+            actions=[*actions, GraphNodeModel.update_date.set(now())],
+            condition=(GraphNodeModel.run_id == run_id) & (GraphNodeModel.node_running_status == expected))
+    except UpdateError as exc:
+        raise StaleRun(f"Node `{node_id}` is no longer {expected} in run `{run_id}`") from exc
 
 
 def input_resources(graph_id: str, node: dict) -> dict[str, list[str]]:
@@ -172,23 +281,50 @@ def input_resources(graph_id: str, node: dict) -> dict[str, list[str]]:
 
 def finish_node(graph_id: str, node_id: str, run_id: str, status: str,
                 outputs: dict[str, str], logs: dict[str, str]) -> None:
-    """Record an operation's final status with its output and log resources."""
-    _update_in_run(
-        GraphNodeModel(graph_id, node_id),
-        run_id,
-        [
-            GraphNodeModel.node_running_status.set(status),
-            GraphNodeModel.outputs.set(outputs),
-            GraphNodeModel.logs.set(logs),
-        ],
-        f"Node `{node_id}`",
-    )
+    """Record a running operation's final status with its output and log resources (not if canceled)."""
+    _update_node(graph_id, node_id, run_id, NodeRunningStatus.RUNNING, [
+        GraphNodeModel.node_running_status.set(status),
+        GraphNodeModel.outputs.set(outputs),
+        GraphNodeModel.logs.set(logs),
+    ])
+
+
+def _end_nodes(graph_id: str, run_id: str, ends: dict[str, str]) -> int:
+    """Move this run's nodes from each status in `ends` to its end status; returns how many moved."""
+    moved = 0
+    for item in node_items(graph_id):
+        if item.run_id == run_id and item.node_running_status in ends:
+            try:
+                item.update(
+                    actions=[GraphNodeModel.node_running_status.set(ends[item.node_running_status]),
+                             GraphNodeModel.update_date.set(now())],
+                    condition=(GraphNodeModel.run_id == run_id)
+                    & (GraphNodeModel.node_running_status == item.node_running_status),
+                )
+                moved += 1
+            except UpdateError:
+                pass  # it moved on meanwhile; its runner records its own end
+    return moved
+
+
+def settle(graph_id: str, run_id: str, error: Any = None) -> None:
+    """After a failure: FAILED_WAITING, queued operations CANCELED, parked branches failed; StillRunning
+    while operations of the run still run (the state machine retries this with backoff)."""
+    mark_failed_waiting(graph_id, run_id)
+    _end_nodes(graph_id, run_id, {NodeRunningStatus.IN_QUEUE: NodeRunningStatus.CANCELED})
+    waits.fail_parked(run_id, "DependencyFailed", json.dumps(error)[:1000] if error else "")
+    running = [item.node_id for item in node_items(graph_id)
+               if item.run_id == run_id and item.node_running_status == NodeRunningStatus.RUNNING]
+    if running:
+        raise StillRunning(f"{len(running)} operation(s) still running: {running[:10]}")
 
 
 def finalize(graph_id: str, run_id: str, status: str, error: Any = None, execution_ended: bool = False) -> None:
     """End a run: the graph's final status; operations that never ran become CANCELED.
 
-    Operations still RUNNING finish on their own, unless the execution has ended (then they failed).
+    A failed run's operations still RUNNING at this point are lost (their runner was killed or timed
+    out): they become FAILED, so nothing stays RUNNING after the execution. A run already ended
+    (canceled meanwhile) is left as it is.
     """
     try:
         model = GraphModel.get(graph_id, consistent_read=True)
@@ -196,24 +332,20 @@ def finalize(graph_id: str, run_id: str, status: str, error: Any = None, executi
         return
     if model.run_id != run_id:
         raise StaleRun(f"Run `{run_id}` is not the current run of graph `{graph_id}`")
+    if model.graph_running_status not in GraphRunningStatus.ACTIVE:
+        return
     if status != GraphRunningStatus.SUCCESS:
-        ends = {NodeRunningStatus.IN_QUEUE: NodeRunningStatus.CANCELED}
-        if execution_ended:
-            ends[NodeRunningStatus.RUNNING] = NodeRunningStatus.FAILED
-        for item in node_items(graph_id):
-            if item.node_running_status in ends:
-                try:
-                    item.update(
-                        actions=[GraphNodeModel.node_running_status.set(ends[item.node_running_status])],
-                        condition=(GraphNodeModel.run_id == run_id)
-                        & (GraphNodeModel.node_running_status == item.node_running_status),
-                    )
-                except UpdateError:
-                    pass  # it moved on meanwhile; its runner records its own end
-    actions = [GraphModel.graph_running_status.set(status)]
+        _end_nodes(graph_id, run_id, {NodeRunningStatus.IN_QUEUE: NodeRunningStatus.CANCELED,
+                                      NodeRunningStatus.RUNNING: NodeRunningStatus.FAILED})
+        waits.fail_parked(run_id, "GraphFailed", "The run has ended")
+    actions = [GraphModel.graph_running_status.set(status), GraphModel.update_date.set(now())]
     if error:
         actions.append(GraphModel.error.set(json.dumps(error)[:10_000]))
-    _update_in_run(model, run_id, actions, f"Graph `{graph_id}`")
+    try:
+        model.update(actions=actions, condition=(GraphModel.run_id == run_id)
+                     & GraphModel.graph_running_status.is_in(*GraphRunningStatus.ACTIVE))
+    except UpdateError:
+        pass  # canceled or closed meanwhile
 
 
 def reconcile_active() -> list[str]:

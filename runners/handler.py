@@ -9,7 +9,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from chalicelib import live_logs, resources, runs, storage
+from chalicelib import cache, live_logs, resources, runs, storage, waits
 from chalicelib.enums import NodeRunningStatus
 from chalicelib.nodes import get_parameter
 
@@ -20,7 +20,15 @@ DEFAULT_TIMEOUT = 600.0
 
 
 class OperationFailed(Exception):
-    """The user's operation failed; Step Functions catches this errorType and does not retry it."""
+    """The user's operation failed; Step Functions retries this errorType only when the node asks (`_retries`)."""
+
+
+def _retries(node: dict) -> int:
+    parameter = get_parameter(node, "_retries")
+    try:
+        return int(parameter["value"]) if parameter else 0
+    except (TypeError, ValueError):
+        return 0
 
 
 def _timeout(node: dict, context: Any) -> float:
@@ -40,28 +48,48 @@ def _upload(paths: dict[str, Any]) -> dict[str, str]:
     return {name: storage.put_file(path) for name, path in paths.items() if isinstance(path, str)}
 
 
-def run_node(graph_id: str, node_id: str, run_id: str, context: Any = None) -> dict:
-    """Run one operation of a graph run and record its status, outputs and logs."""
+def run_node(graph_id: str, node_id: str, run_id: str, context: Any = None, notify: list[str] | None = None,
+             attempt: int = 0) -> dict:
+    """Run one operation of a graph run (or restore it from the cache), record it, release its dependents."""
     node = runs.claim_node(graph_id, node_id, run_id)
+    entry = cache_key = None
+    ok = False
     with tempfile.TemporaryDirectory(prefix="plynx-") as workdir:
         space = executors.Workspace(workdir)
         try:
-            space = executors.prepare(node, runs.input_resources(graph_id, node), workdir, storage.download_to,
-                                      resources.upstream_types(graph_id, node))
-            ok = executors.execute(node, space, _timeout(node, context),
-                                   publish=live_logs.LogPublisher(graph_id, node_id, run_id))
+            input_ids = runs.input_resources(graph_id, node)
+            cache_key = cache.key(node, input_ids) if cache.cacheable(node) else None
+            # inputs known only now may still match an earlier run: restore without running the code
+            entry = cache.lookup(cache_key) if cache_key else None
+            if entry is None:
+                space = executors.prepare(node, input_ids, workdir, storage.download_to,
+                                          resources.upstream_types(graph_id, node))
+                ok = executors.execute(node, space, _timeout(node, context),
+                                       publish=live_logs.LogPublisher(graph_id, node_id, run_id))
         except Exception as exc:  # the worker's own failure still ends in the node's logs
             logger.exception("Runner failed before the operation finished")
+            entry = None
             space.logs.setdefault("worker", os.path.join(workdir, "l_worker"))
             space.worker_log(f"JOB FAILED\n{type(exc).__name__}: {exc}")
             ok = False
-        outputs = _upload(space.outputs) if ok else {}
-        logs = _upload(space.logs)
-    status = NodeRunningStatus.SUCCESS if ok else NodeRunningStatus.FAILED
+        if entry is None:
+            outputs = _upload(space.outputs) if ok else {}
+            logs = _upload(space.logs)
+    if entry is not None:
+        ok, status, outputs, logs = True, NodeRunningStatus.RESTORED, dict(entry.outputs), dict(entry.logs)
+    else:
+        status = NodeRunningStatus.SUCCESS if ok else NodeRunningStatus.FAILED
+    if not ok and attempt < _retries(node):
+        runs.requeue_node(graph_id, node_id, run_id, logs)  # Step Functions retries it (the node asked)
+        raise OperationFailed(f"Operation `{node.get('title')}` ({node_id}) failed, attempt {attempt + 1}")
     runs.finish_node(graph_id, node_id, run_id, status, outputs, logs)
     logger.info("Operation finished", extra={"graph_id": graph_id, "node_id": node_id, "status": status})
     if not ok:
+        runs.mark_failed_waiting(graph_id, run_id)
         raise OperationFailed(f"Operation `{node.get('title')}` ({node_id}) failed")
+    if status == NodeRunningStatus.SUCCESS and cache_key:
+        cache.put(cache_key, node, outputs, logs, graph_id, run_id)
+    waits.notify(run_id, node_id, notify or [])
     return {"node_id": node_id, "status": status}
 
 
@@ -69,7 +97,14 @@ def handle(event: dict, context: Any = None) -> dict:
     """Dispatch one Step Functions payload."""
     action = event.get("action")
     if action == "run":
-        return run_node(event["graph_id"], event["node_id"], event["run_id"], context)
+        return run_node(event["graph_id"], event["node_id"], event["run_id"], context,
+                        notify=event.get("notify"), attempt=int(event.get("attempt") or 0))
+    if action == "wait":
+        released = waits.park(event["run_id"], event["node_id"], int(event["needs"]), event["token"])
+        return {"node_id": event["node_id"], "released": released}
+    if action == "settle":
+        runs.settle(event["graph_id"], event["run_id"], event.get("error"))
+        return {"graph_id": event["graph_id"], "status": "FAILED_WAITING"}
     if action == "start":
         runs.mark_graph_running(event["graph_id"], event["run_id"])
         return {"graph_id": event["graph_id"], "status": "RUNNING"}
@@ -84,10 +119,20 @@ def lambda_handler(event: dict, context: Any) -> dict:
     return handle(event, context)
 
 
+def _event_from_environment() -> dict:
+    """The Fargate task's event: PLYNX_EVENT (JSON), or PLYNX_ACTION and its ids (the compiler's overrides)."""
+    if "PLYNX_EVENT" in os.environ:
+        return json.loads(os.environ["PLYNX_EVENT"])
+    notify = os.environ.get("PLYNX_NOTIFY", "")
+    return {"action": os.environ["PLYNX_ACTION"], "graph_id": os.environ["PLYNX_GRAPH_ID"],
+            "node_id": os.environ.get("PLYNX_NODE_ID"), "run_id": os.environ["PLYNX_RUN_ID"],
+            "attempt": int(os.environ.get("PLYNX_ATTEMPT") or 0), "notify": [n for n in notify.split(",") if n]}
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Fargate/CLI entry point: the event is the first argument or the PLYNX_EVENT variable."""
+    """Fargate/CLI entry point: the event is the first argument, or comes from the environment."""
     args = sys.argv[1:] if argv is None else argv
-    event = json.loads(args[0] if args else os.environ["PLYNX_EVENT"])
+    event = json.loads(args[0]) if args else _event_from_environment()
     try:
         print(json.dumps(handle(event)))
     except OperationFailed as exc:

@@ -1,15 +1,23 @@
-"""Compile a PLynx graph into an ASL state machine that runs each operation as a runner Task.
+"""Compile a PLynx graph into ASL state machines that run every operation as soon as its inputs are ready.
 
-This slice runs the graph level by level (every operation of a level in one Parallel state). It is
-correct for any DAG; the execution-engine issue replaces it with per-node dependency waits.
+Parallel states are fork-join, so an arbitrary DAG cannot be nested into them without losing
+parallelism. Instead the operations are cut into chains (dag.plan): one Parallel branch per chain,
+each operation a runner Task, and an operation whose inputs come from another chain first waits in a
+`lambda:invoke.waitForTaskToken` Task until the runner of each such input has released it (the
+race-free counter protocol of chalicelib/waits.py). The makespan then follows the critical path.
+
+A graph too big for one execution (1 MB definition, 25,000 history events) is split: groups of
+chains become child state machines started with `states:startExecution.sync:2`; waits work across
+executions because they meet in DynamoDB, not in the state machine.
 """
 from __future__ import annotations
 
 import json
-from collections import deque
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Callable
 
-FILE = "file"
+from .dag import FILE, CompileError, Plan, plan
+
 # Lambda's own transient failures: retried with backoff. A user's code error (OperationFailed) is not.
 LAMBDA_TRANSIENT_ERRORS = [
     "Lambda.ServiceException",
@@ -17,74 +25,76 @@ LAMBDA_TRANSIENT_ERRORS = [
     "Lambda.SdkClientException",
     "Lambda.TooManyRequestsException",
 ]
+ECS_TRANSIENT_ERRORS = ["ECS.AmazonECSException", "ECS.ServerException", "ECS.LimitExceededException"]
+SFN_TRANSIENT_ERRORS = ["StepFunctions.AWSStepFunctionsException", "StepFunctions.SdkClientException"]
 MAX_STATE_NAME = 80  # Step Functions' limit on state names
 MAX_DEFINITION_BYTES = 1024 * 1024  # Step Functions' limit on a state machine definition
 MAX_HISTORY_EVENTS = 25_000  # Step Functions' limit on one Standard execution's history
-# Events this compile spends: about 5 per Task and 4 per Parallel, plus the bookkeeping states.
-_EVENTS_PER_TASK, _EVENTS_PER_PARALLEL, _EVENTS_FIXED = 5, 4, 20
+MAX_PAYLOAD_BYTES = 256 * 1024  # Step Functions' limit on one state's input or output
+LAMBDA_MAX_SECONDS = 900  # Lambda stops a function after 15 minutes
+UPLOAD_MARGIN_SECONDS = 60  # time the runner needs after the operation to upload outputs and logs
+DEFAULT_TIMEOUT_SECONDS = 600
+RESTORED_PER_STATE = 100  # restored operation ids listed in one Pass state (its output stays small)
+# History events each state writes (measured on moto, as on AWS): Task 5, callback Task 6, Pass 2, Parallel 4.
+EVENTS = {"run": 5, "wait": 6, "pass": 2, "parallel": 4, "child": 6}
+EVENTS_FIXED = 40  # bookkeeping states, the failure path and its retries
 
 
-class CompileError(ValueError):
-    """The graph cannot become a state machine (a cycle, a dangling reference)."""
+@dataclass(frozen=True)
+class Fargate:
+    """Where long operations run: ECS runTask.sync on a Fargate cluster."""
+
+    cluster: str
+    task_definition: str
+    subnets: tuple[str, ...] = ()
+    security_groups: tuple[str, ...] = ()
+    container: str = "runner"
 
 
-def _dependencies(node: dict) -> set[str]:
-    return {value["node_id"] for node_input in node.get("inputs", []) for value in node_input.get("values", [])}
+@dataclass(frozen=True)
+class Limits:
+    """Budget of one execution; below AWS's quotas to leave room for retries and bookkeeping."""
+
+    definition_bytes: int = 900_000
+    history_events: int = 20_000
+    max_chain: int = 1000
 
 
-def operation_levels(graph: dict) -> list[list[str]]:
-    """Operation ids grouped by longest distance from a source; files never run and form no level."""
-    nodes = {node["_id"]: node for node in graph["nodes"]}
-    dependents: dict[str, list[str]] = {node_id: [] for node_id in nodes}
-    waiting: dict[str, int] = {}
-    for node_id, node in nodes.items():
-        deps = _dependencies(node)
-        missing = deps - nodes.keys()
-        if missing:
-            raise CompileError(f"Node `{node_id}` depends on unknown nodes {sorted(missing)}")
-        waiting[node_id] = len(deps)
-        for dep in deps:
-            dependents[dep].append(node_id)
-    # Kahn's algorithm, iterative so a 10,000-node chain needs no deep recursion.
-    depth = {node_id: 0 for node_id in nodes}
-    ready = deque(node_id for node_id, count in waiting.items() if count == 0)
-    done = 0
-    while ready:
-        node_id = ready.popleft()
-        done += 1
-        if nodes[node_id]["base_node_name"] != FILE:
-            depth[node_id] += 1
-        for dependent in dependents[node_id]:
-            depth[dependent] = max(depth[dependent], depth[node_id])
-            waiting[dependent] -= 1
-            if waiting[dependent] == 0:
-                ready.append(dependent)
-    if done != len(nodes):
-        stuck = sorted(node_id for node_id, count in waiting.items() if count > 0)
-        raise CompileError(f"Graph has a cycle through nodes {stuck}")
-    by_level: dict[int, list[str]] = {}
-    for node_id, node in nodes.items():
-        if node["base_node_name"] != FILE:
-            by_level.setdefault(depth[node_id], []).append(node_id)
-    return [sorted(by_level[key]) for key in sorted(by_level)]
+@dataclass
+class Program:
+    """The main state machine and the child machines it starts (empty when one execution holds the graph)."""
+
+    main: dict
+    children: list[dict] = field(default_factory=list)
 
 
-def _invoke(runner_function: str, payload: dict[str, Any], next_state: str | None) -> dict:
+def _state_name(prefix: str, ident: str) -> str:
+    return f"{prefix} {ident}"[:MAX_STATE_NAME]
+
+
+def _compact(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), sort_keys=True)
+
+
+def _retry(errors: list[str]) -> dict:
+    """Three attempts, 1 s then doubling: ASL's defaults, left implicit (a definition holds thousands)."""
+    return {"ErrorEquals": errors}
+
+
+def _invoke(runner_function: str, payload: dict[str, Any], next_state: str | None,
+            resource: str = "arn:aws:states:::lambda:invoke") -> dict:
     """A Task that invokes the runner with a small payload: ids travel in state, never data (256 KB)."""
     state: dict[str, Any] = {
         "Type": "Task",
-        "Resource": "arn:aws:states:::lambda:invoke",
+        "Resource": resource,
         "Parameters": {"FunctionName": runner_function, "Payload": payload},
         "ResultPath": None,
-        "Retry": [
-            {
-                "ErrorEquals": LAMBDA_TRANSIENT_ERRORS,
-                "IntervalSeconds": 1,
-                "MaxAttempts": 3,
-                "BackoffRate": 2.0,
-            }
-        ],
+        "Retry": [_retry(LAMBDA_TRANSIENT_ERRORS)],
     }
+    return _link(state, next_state)
+
+
+def _link(state: dict, next_state: str | None) -> dict:
     if next_state is None:
         state["End"] = True
     else:
@@ -92,81 +102,281 @@ def _invoke(runner_function: str, payload: dict[str, Any], next_state: str | Non
     return state
 
 
-def _run_payload(graph_id: str, node_id: str) -> dict[str, Any]:
-    return {"action": "run", "graph_id": graph_id, "node_id": node_id, "run_id.$": "$.run_id"}
+def _parameter(node: dict, name: str) -> Any:
+    for parameter in node.get("parameters", []):
+        if parameter.get("name") == name:
+            return parameter.get("value")
+    return None
 
 
-def _state_name(prefix: str, ident: str) -> str:
-    return f"{prefix} {ident}"[:MAX_STATE_NAME]
+def _int_parameter(node: dict, name: str, default: int) -> int:
+    try:
+        return int(float(_parameter(node, name)))
+    except (TypeError, ValueError):
+        return default
 
 
-def compile_graph(graph: dict, runner_function: str) -> dict:
-    """ASL for one graph: start, its operations level by level, then SUCCESS or FAILED bookkeeping."""
+def placement(node: dict) -> str:
+    """`lambda` or `fargate`: the `_placement` parameter, and Fargate whenever Lambda's 15 minutes are too short."""
+    chosen = _parameter(node, "_placement")
+    if isinstance(chosen, dict):  # an enum parameter
+        values = chosen.get("values") or []
+        index = int(chosen.get("index", 0) or 0)
+        chosen = values[index] if 0 <= index < len(values) else None
+    if str(chosen).lower() == "fargate":
+        return "fargate"
+    if _int_parameter(node, "_timeout", DEFAULT_TIMEOUT_SECONDS) + UPLOAD_MARGIN_SECONDS > LAMBDA_MAX_SECONDS:
+        return "fargate"
+    return "lambda"
+
+
+class _Builder:
+    """Emits the states of one graph; each visitor step is a method."""
+
+    def __init__(self, graph: dict, runner_function: str, dag: Plan, fargate: Fargate | None) -> None:
+        self.graph_id = graph["_id"]
+        self.nodes = {node["_id"]: node for node in graph["nodes"]}
+        self.runner = runner_function
+        self.dag = dag
+        self.fargate = fargate
+
+    # -- one operation ---------------------------------------------------------------------------
+
+    def wait_state(self, node_id: str, next_state: str) -> dict:
+        """Park the branch until every dependency in another chain has finished (callback released by a runner)."""
+        payload = {
+            "action": "wait",
+            "graph_id": self.graph_id,
+            "node_id": node_id,
+            "run_id.$": "$.run_id",
+            "needs": len(self.dag.waits_for[node_id]),
+            "token.$": "$$.Task.Token",
+        }
+        return _invoke(self.runner, payload, next_state, "arn:aws:states:::lambda:invoke.waitForTaskToken")
+
+    def run_state(self, node_id: str, next_state: str | None) -> dict:
+        """The operation itself, on Lambda or Fargate, with its timeout and retries."""
+        node = self.nodes[node_id]
+        notify = self.dag.notifies.get(node_id, [])
+        timeout = max(1, _int_parameter(node, "_timeout", DEFAULT_TIMEOUT_SECONDS))
+        if placement(node) == "fargate":
+            state = self._fargate_state(node_id, notify, next_state)
+        else:
+            payload: dict[str, Any] = {"action": "run", "graph_id": self.graph_id, "node_id": node_id,
+                                       "run_id.$": "$.run_id"}
+            if notify:
+                payload["notify"] = notify
+            if _int_parameter(node, "_retries", 0) > 0:
+                payload["attempt.$"] = "$$.State.RetryCount"
+            state = _invoke(self.runner, payload, next_state)
+            timeout = min(timeout, LAMBDA_MAX_SECONDS - UPLOAD_MARGIN_SECONDS)
+        # The runner stops the operation at `_timeout`; the Task's own limit catches a runner that hangs.
+        state["TimeoutSeconds"] = timeout + UPLOAD_MARGIN_SECONDS
+        retries = _int_parameter(node, "_retries", 0)
+        if retries > 0:  # the operation asked for it: its own failures are retried too
+            state["Retry"].append({"ErrorEquals": ["OperationFailed"], "IntervalSeconds": 2,
+                                   "MaxAttempts": retries, "BackoffRate": 2.0})
+        return state
+
+    def _fargate_state(self, node_id: str, notify: list[str], next_state: str | None) -> dict:
+        if self.fargate is None:
+            raise CompileError(f"Node `{node_id}` needs Fargate (long timeout or `_placement`), "
+                               "but no Fargate cluster is configured")
+        environment = [
+            {"Name": "PLYNX_ACTION", "Value": "run"},
+            {"Name": "PLYNX_GRAPH_ID", "Value": self.graph_id},
+            {"Name": "PLYNX_NODE_ID", "Value": node_id},
+            {"Name": "PLYNX_RUN_ID", "Value.$": "$.run_id"},
+            {"Name": "PLYNX_ATTEMPT", "Value.$": "States.Format('{}', $$.State.RetryCount)"},
+            {"Name": "PLYNX_NOTIFY", "Value": ",".join(notify)},
+        ]
+        network: dict[str, Any] = {"Subnets": list(self.fargate.subnets), "AssignPublicIp": "ENABLED"}
+        if self.fargate.security_groups:
+            network["SecurityGroups"] = list(self.fargate.security_groups)
+        state: dict[str, Any] = {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::ecs:runTask.sync",
+            "Parameters": {
+                "Cluster": self.fargate.cluster,
+                "TaskDefinition": self.fargate.task_definition,
+                "LaunchType": "FARGATE",
+                "NetworkConfiguration": {"AwsvpcConfiguration": network},
+                "Overrides": {"ContainerOverrides": [{"Name": self.fargate.container, "Environment": environment}]},
+            },
+            "ResultPath": None,
+            "Retry": [_retry(ECS_TRANSIENT_ERRORS)],
+        }
+        return _link(state, next_state)
+
+    # -- chains, executions ----------------------------------------------------------------------
+
+    def chain_states(self, node_ids: list[str]) -> tuple[str, dict[str, dict], int]:
+        """One branch: each operation, preceded by its wait when it joins other chains. Returns start, states, events."""
+        states: dict[str, dict] = {}
+        events = 0
+        names = []
+        for node_id in node_ids:
+            if node_id in self.dag.waits_for:
+                names.append((_state_name("Wait", node_id), "wait", node_id))
+            names.append((_state_name("Run", node_id), "run", node_id))
+        for i, (name, kind, node_id) in enumerate(names):
+            next_state = names[i + 1][0] if i + 1 < len(names) else None
+            states[name] = self.wait_state(node_id, next_state) if kind == "wait" else self.run_state(node_id, next_state)
+            events += EVENTS[kind]
+        return names[0][0], states, events
+
+    @staticmethod
+    def fan_out(name: str, branches: list[tuple[str, dict[str, dict]]], next_state: str | None) -> dict[str, dict]:
+        """A Parallel running the branches concurrently (even one branch: its Catch covers every Task)."""
+        parallel = {"Type": "Parallel", "Branches": [{"StartAt": s, "States": st} for s, st in branches],
+                    "ResultPath": None}
+        return {name: _link(parallel, next_state)}
+
+
+def _pack(chains: list[tuple[str, dict, int, int]], limits: Limits) -> list[list[tuple[str, dict, int, int]]]:
+    """Group chains into executions, each under the definition-size and history-event budgets."""
+    groups: list[list[tuple[str, dict, int, int]]] = [[]]
+    size = events = 0
+    for chain in chains:
+        _, _, chain_events, chain_bytes = chain
+        if chain_bytes > limits.definition_bytes or chain_events > limits.history_events:
+            raise CompileError("one chain of operations is over an execution's limits")
+        if groups[-1] and (size + chain_bytes > limits.definition_bytes or events + chain_events > limits.history_events):
+            groups.append([])
+            size = events = 0
+        groups[-1].append(chain)
+        size += chain_bytes
+        events += chain_events + 2
+    return groups
+
+
+def _restored_states(graph_id: str, restored: list[str], next_state: str) -> tuple[str, dict[str, dict]]:
+    """Pass states naming the operations the cache restored: the skip shows in the execution history."""
+    batches = [restored[i:i + RESTORED_PER_STATE] for i in range(0, len(restored), RESTORED_PER_STATE)]
+    names = [_state_name("Restored from cache", str(i + 1)) for i in range(len(batches))]
+    states = {}
+    for i, batch in enumerate(batches):
+        states[names[i]] = {"Type": "Pass", "Result": {"graph_id": graph_id, "restored": batch},
+                            "ResultPath": "$.restored", "Next": names[i + 1] if i + 1 < len(batches) else next_state}
+    return (names[0] if names else next_state), states
+
+
+def compile_program(graph: dict, runner_function: str, *, restored: frozenset[str] = frozenset(),
+                    child_arn: Callable[[dict], str] | None = None, fargate: Fargate | None = None,
+                    limits: Limits = Limits()) -> Program:
+    """ASL for one graph run: mark running, restored skips, every operation, then SUCCESS or FAILED bookkeeping.
+
+    `restored` operations do not run (the cache has their outputs). `child_arn` names the state machine
+    of a child definition (content-named by the caller) when the graph needs more than one execution.
+    """
     graph_id = graph["_id"]
-    levels = operation_levels(graph)
+    dag = plan(graph, skip=restored, max_chain=limits.max_chain)
+    builder = _Builder(graph, runner_function, dag, fargate)
+    chains = []
+    for chain in dag.chains:
+        start, states, events = builder.chain_states(chain.node_ids)
+        chains.append((start, states, events, len(_compact(states))))
+    groups = _pack(chains, limits) if chains else []
+    children: list[dict] = []
+    run_states: dict[str, dict]
+    if len(groups) <= 1:
+        branches = [(start, states) for start, states, _, _ in (groups[0] if groups else [])]
+        run_states = builder.fan_out("Run operations", branches, "Mark succeeded") if branches else {}
+    else:
+        if child_arn is None:
+            raise CompileError("the graph needs several executions, but no child state machine naming was given")
+        branches = []
+        for i, group in enumerate(groups):
+            child_states = builder.fan_out("Run operations", [(s, st) for s, st, _, _ in group], None)
+            child = {"Comment": f"PLynx graph {graph_id}, part {i + 1} of {len(groups)}",
+                     "StartAt": "Run operations", "States": child_states}
+            children.append(child)
+            name = _state_name("Run part", str(i + 1))
+            branches.append((name, {name: {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::states:startExecution.sync:2",
+                "Parameters": {
+                    "StateMachineArn": child_arn(child),
+                    "Name.$": "States.UUID()",  # always named: an unnamed execution breaks on moto
+                    "Input": {"graph_id": graph_id, "run_id.$": "$.run_id", "part": i + 1,
+                              "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID.$": "$$.Execution.Id"},
+                },
+                "ResultPath": None,
+                "Retry": [_retry(SFN_TRANSIENT_ERRORS)],
+                "End": True,
+            }}))
+        run_states = builder.fan_out("Run operations", branches, "Mark succeeded")
+    first_run = "Run operations" if run_states else "Mark succeeded"
+    start_after, restored_states = _restored_states(graph_id, sorted(restored), first_run)
+    main = {"Comment": f"PLynx graph {graph_id}", "StartAt": "Mark running",
+            "States": _bookkeeping(graph_id, runner_function, start_after)}
+    main["States"].update(restored_states)
+    main["States"].update(run_states)
+    if "Run operations" in run_states:
+        main["States"]["Run operations"]["Catch"] = [
+            {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Settle failure"}]
+    _check_quotas(main, dag, len(restored), children)
+    return Program(main, children)
+
+
+def _bookkeeping(graph_id: str, runner: str, first: str) -> dict[str, dict]:
+    """Start, success, and the failure path: FAILED_WAITING until running operations end, then FAILED."""
     catch = [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Mark failed"}]
-    level_names = [_state_name("Level", str(i)) for i in range(len(levels))]
-    states: dict[str, Any] = {
-        "Mark running": _invoke(
-            runner_function,
-            {"action": "start", "graph_id": graph_id, "run_id.$": "$.run_id"},
-            level_names[0] if levels else "Mark succeeded",
-        )
+    states = {
+        "Mark running": _invoke(runner, {"action": "start", "graph_id": graph_id, "run_id.$": "$.run_id"}, first),
+        "Mark succeeded": _invoke(
+            runner, {"action": "finalize", "graph_id": graph_id, "run_id.$": "$.run_id", "status": "SUCCESS"}, None),
+        # Cancels what has not started, releases parked waits, and fails (StillRunning) while operations
+        # of the run still run: retried with backoff (a few events each), then Mark failed closes the rest.
+        "Settle failure": _invoke(
+            runner, {"action": "settle", "graph_id": graph_id, "run_id.$": "$.run_id", "error.$": "$.error"},
+            "Mark failed"),
+        "Mark failed": _invoke(
+            runner, {"action": "finalize", "graph_id": graph_id, "run_id.$": "$.run_id", "status": "FAILED",
+                     "error.$": "$.error"}, "Failed"),
+        "Failed": {"Type": "Fail", "Error": "GraphFailed", "Cause": "An operation of the graph failed"},
     }
     states["Mark running"]["Catch"] = catch
-    for i, node_ids in enumerate(levels):
-        next_state = level_names[i + 1] if i + 1 < len(levels) else "Mark succeeded"
-        if len(node_ids) == 1:
-            state = _invoke(runner_function, _run_payload(graph_id, node_ids[0]), next_state)
-        else:
-            state = {
-                "Type": "Parallel",
-                "Branches": [
-                    {
-                        "StartAt": _state_name("Run", node_id),
-                        "States": {
-                            _state_name("Run", node_id): _invoke(
-                                runner_function, _run_payload(graph_id, node_id), None
-                            )
-                        },
-                    }
-                    for node_id in node_ids
-                ],
-                "ResultPath": None,
-                "Next": next_state,
-            }
-        state["Catch"] = catch
-        states[level_names[i]] = state
-    states["Mark succeeded"] = _invoke(
-        runner_function,
-        {"action": "finalize", "graph_id": graph_id, "run_id.$": "$.run_id", "status": "SUCCESS"},
-        None,
-    )
     states["Mark succeeded"]["Catch"] = catch
-    states["Mark failed"] = _invoke(
-        runner_function,
-        {
-            "action": "finalize",
-            "graph_id": graph_id,
-            "run_id.$": "$.run_id",
-            "status": "FAILED",
-            "error.$": "$.error",
-        },
-        "Failed",
-    )
-    states["Failed"] = {"Type": "Fail", "Error": "GraphFailed", "Cause": "An operation of the graph failed"}
-    definition = {"Comment": f"PLynx graph {graph_id}", "StartAt": "Mark running", "States": states}
-    _check_quotas(definition, levels)
-    return definition
+    states["Settle failure"]["Retry"].append(
+        {"ErrorEquals": ["StillRunning"], "IntervalSeconds": 1, "MaxAttempts": 12, "BackoffRate": 1.5})
+    states["Settle failure"]["Catch"] = [{"ErrorEquals": ["States.ALL"], "ResultPath": None, "Next": "Mark failed"}]
+    return states
 
 
-def _check_quotas(definition: dict, levels: list[list[str]]) -> None:
+def _check_quotas(main: dict, dag: Plan, restored: int, children: list[dict]) -> None:
     """Refuse up front what Step Functions would refuse or cut off mid-run (size as sent: compact JSON)."""
-    size = len(json.dumps(definition, separators=(",", ":")))
-    if size > MAX_DEFINITION_BYTES:
-        raise CompileError(f"its state machine would be {size} bytes, over the {MAX_DEFINITION_BYTES}-byte limit")
-    events = _EVENTS_FIXED + sum(
-        _EVENTS_PER_TASK * len(level) + (_EVENTS_PER_PARALLEL if len(level) > 1 else 0) for level in levels
-    )
+    for definition in [main, *children]:
+        size = len(_compact(definition))
+        if size > MAX_DEFINITION_BYTES:
+            raise CompileError(f"its state machine would be {size} bytes, over the {MAX_DEFINITION_BYTES}-byte limit")
+    if children:
+        events = EVENTS_FIXED + EVENTS["child"] * len(children)
+    else:
+        events = EVENTS_FIXED + sum(EVENTS["run"] * len(c.node_ids) + 2 for c in dag.chains) + EVENTS["wait"] * len(
+            dag.waits_for)
+    events += EVENTS["pass"] * -(-restored // RESTORED_PER_STATE)
     if events > MAX_HISTORY_EVENTS:
         raise CompileError(f"one execution would write about {events} history events, over {MAX_HISTORY_EVENTS}")
+    for node_id, notify in dag.notifies.items():
+        size = sum(len(n) + 3 for n in notify) + 200
+        if size > MAX_PAYLOAD_BYTES:
+            raise CompileError(f"node `{node_id}` feeds {len(notify)} operations, over a state's 256 KB payload limit")
+
+
+def compile_graph(graph: dict, runner_function: str, **options: Any) -> dict:
+    """The main definition of a graph that fits one execution (tests, dry runs)."""
+    program = compile_program(graph, runner_function, **options)
+    if program.children:
+        raise CompileError("the graph needs several executions; use compile_program")
+    return program.main
+
+
+def definition_stats(program: Program) -> dict[str, int]:
+    """Sizes a benchmark prints: bytes of the largest definition, executions."""
+    return {"executions": 1 + len(program.children),
+            "max_definition_bytes": max(len(_compact(d)) for d in [program.main, *program.children])}
+
+
+__all__ = ["CompileError", "FILE", "Fargate", "Limits", "Program", "compile_graph", "compile_program",
+           "definition_stats", "placement"]

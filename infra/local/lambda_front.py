@@ -9,6 +9,7 @@ A raised exception is reported the way Lambda reports it (200, ``X-Amz-Function-
 """
 from __future__ import annotations
 
+import collections
 import json
 import logging
 import os
@@ -45,6 +46,10 @@ _READ_ONLY_TARGETS = frozenset(
 )
 
 DEFAULT_TIMEOUT_SECONDS = 900
+# Lambda runs each invocation on its own machine; here they share a laptop. A Parallel of thousands of
+# branches must not start thousands of operations at once: invocations beyond this many queue (as
+# Lambda queues beyond its account concurrency).
+DEFAULT_CONCURRENCY = int(os.environ.get("PLYNX_LOCAL_CONCURRENCY", "16"))
 
 
 class LambdaContext:
@@ -108,6 +113,9 @@ class LambdaFront:
         self._moto_app = moto_app
         self._handler_getter = handler_getter
         self._timeout_seconds = timeout_seconds
+        self._slots = threading.BoundedSemaphore(max(1, DEFAULT_CONCURRENCY))
+        # Invocations served, by the event's `action` (tests and benchmarks count runner calls).
+        self.invocations: collections.Counter[str] = collections.Counter()
         # Bumped *after* each request that may have changed moto's state has been applied; the
         # snapshotter compares it with the value it read before its last save.
         self.changes = 0
@@ -165,7 +173,9 @@ class LambdaFront:
     def _run(self, event: Any, context: LambdaContext) -> tuple[bool, Any]:
         try:
             handler = self._handler_getter()
-            result = handler(event, context)
+            self.invocations[str(event.get("action")) if isinstance(event, dict) else "?"] += 1
+            with self._slots:
+                result = handler(event, context)
         except Exception as exc:  # noqa: BLE001 - every runner error becomes a Lambda function error
             LOG.info("%s raised %s: %s", context.function_name, type(exc).__name__, exc)
             return False, error_payload(exc)

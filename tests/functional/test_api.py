@@ -280,9 +280,14 @@ def test_large_resource_redirects_to_a_presigned_url(api) -> None:
     assert len(preview.text) <= 64 * 1024
 
 
-def test_a_graph_too_big_for_one_execution_is_400(api) -> None:
-    op = operation("python", "Tiny", "pass\n")
-    nodes = [dict(op, _id=f"n{i:05d}") for i in range(2200)]
+def test_a_graph_over_step_functions_quotas_is_400(api) -> None:
+    # Big graphs run split across child executions; one operation feeding 4,100 others cannot: the
+    # list of dependents its runner releases would exceed a state's 256 KB payload.
+    hub = dict(operation("python", "Hub", "pass\n", outputs=["out"]), _id="h" * 64)
+    leaf = operation("python", "Tiny", "pass\n")
+    link = {"name": "in", "file_types": ["file"], "min_count": 1, "max_count": 1,
+            "values": [{"node_id": hub["_id"], "output_id": "out"}]}
+    nodes = [hub] + [dict(leaf, _id=f"{i:064d}", inputs=[link]) for i in range(4100)]
     response = api.post("graphs", json={"graph": graph("too big", nodes), "actions": ["APPROVE"]})
     assert response.status_code == 400 and "limit" in response.json()["Message"], response.text
     graph_id = next(iter(api.ok("post", "search_graphs", json={"search": "too big"})["items"]))["_id"]

@@ -5,16 +5,17 @@ import json
 
 import pytest
 
-from stepfunctions import CompileError, compile_graph, operation_levels
+from stepfunctions import CompileError, Fargate, Limits, compile_graph, compile_program, operation_levels, plan
 
 RUNNER = "arn:aws:lambda:us-east-1:123456789012:function:plynx-runner"
 
 
-def _node(node_id: str, *deps: str, base: str = "python") -> dict:
+def _node(node_id: str, *deps: str, base: str = "python", **params: object) -> dict:
     return {
         "_id": node_id,
         "base_node_name": base,
         "inputs": [{"name": "in", "values": [{"node_id": d, "output_id": "out"} for d in deps]}],
+        "parameters": [{"name": name, "parameter_type": "int", "value": value} for name, value in params.items()],
     }
 
 
@@ -22,19 +23,16 @@ def _graph(*nodes: dict) -> dict:
     return {"_id": "g1", "nodes": list(nodes)}
 
 
-def _task_node_ids(definition: dict) -> list[str]:
-    found = []
+def _walk(states: dict):
+    for name, state in states.items():
+        yield name, state
+        for branch in state.get("Branches", []):
+            yield from _walk(branch["States"])
 
-    def walk(states: dict) -> None:
-        for state in states.values():
-            if state["Type"] == "Parallel":
-                for branch in state["Branches"]:
-                    walk(branch["States"])
-            elif state["Type"] == "Task" and state["Parameters"]["Payload"]["action"] == "run":
-                found.append(state["Parameters"]["Payload"]["node_id"])
 
-    walk(definition["States"])
-    return found
+def _tasks(definition: dict, action: str) -> dict[str, dict]:
+    return {state["Parameters"]["Payload"]["node_id"]: state for _, state in _walk(definition["States"])
+            if state["Type"] == "Task" and state["Parameters"].get("Payload", {}).get("action") == action}
 
 
 def test_levels_follow_dependencies_and_skip_files() -> None:
@@ -45,8 +43,39 @@ def test_levels_follow_dependencies_and_skip_files() -> None:
 def test_every_operation_runs_once_and_files_never() -> None:
     graph = _graph(_node("f", base="file"), _node("a", "f"), _node("b", "a"), _node("c", "a"))
     definition = compile_graph(graph, RUNNER)
-    assert sorted(_task_node_ids(definition)) == ["a", "b", "c"]
+    assert sorted(_tasks(definition, "run")) == ["a", "b", "c"]
     json.dumps(definition)  # serialisable as is
+
+
+def test_a_chain_is_one_branch_without_waits() -> None:
+    chain = [_node("n0")] + [_node(f"n{i}", f"n{i - 1}") for i in range(1, 20)]
+    definition = compile_graph(_graph(*chain), RUNNER)
+    assert len(definition["States"]["Run operations"]["Branches"]) == 1
+    assert _tasks(definition, "wait") == {}
+
+
+def test_diamond_waits_only_where_chains_join() -> None:
+    # a -> b -> d, a -> c -> d: c waits for a, d waits for the chain it does not continue
+    definition = compile_graph(_graph(_node("a"), _node("b", "a"), _node("c", "a"), _node("d", "b", "c")), RUNNER)
+    waits = _tasks(definition, "wait")
+    runs = _tasks(definition, "run")
+    assert set(waits) == {"c", "d"}
+    assert waits["d"]["Parameters"]["Payload"]["needs"] == 1
+    assert waits["d"]["Resource"] == "arn:aws:states:::lambda:invoke.waitForTaskToken"
+    assert waits["d"]["Parameters"]["Payload"]["token.$"] == "$$.Task.Token"
+    notified = {node_id: state["Parameters"]["Payload"].get("notify", []) for node_id, state in runs.items()}
+    assert notified["a"] == ["c"] and sorted(notified["b"] + notified["c"]) == ["d"]
+
+
+def test_plan_is_exact_on_a_non_series_parallel_graph() -> None:
+    # the N shape: a -> c, b -> c, b -> d (no nesting of fork/join expresses it)
+    graph = _graph(_node("a"), _node("b"), _node("c", "a", "b"), _node("d", "b"))
+    dag = plan(graph)
+    assert sorted(sum((c.node_ids for c in dag.chains), [])) == ["a", "b", "c", "d"]
+    for node_id, deps in {"c": {"a", "b"}, "d": {"b"}}.items():
+        chain = next(c.node_ids for c in dag.chains if node_id in c.node_ids)
+        before = set(chain[:chain.index(node_id)])
+        assert deps <= before | set(dag.waits_for.get(node_id, []))
 
 
 def test_states_chain_from_start_to_bookkeeping() -> None:
@@ -58,20 +87,74 @@ def test_states_chain_from_start_to_bookkeeping() -> None:
         visited.append(name)
         name = states[name]["Next"]
     visited.append(name)
-    assert visited == ["Mark running", "Level 0", "Level 1", "Mark succeeded"]
+    assert visited == ["Mark running", "Run operations", "Mark succeeded"]
     assert states["Mark succeeded"]["End"] is True
-    assert states["Level 0"]["Catch"][0]["Next"] == "Mark failed"
+    assert states["Run operations"]["Catch"][0]["Next"] == "Settle failure"
+    assert states["Settle failure"]["Next"] == "Mark failed"
     assert states["Mark failed"]["Next"] == "Failed"
-    assert states["Level 0"]["Parameters"]["FunctionName"] == RUNNER
+    run_a = _tasks(definition, "run")["a"]
+    assert run_a["Parameters"]["FunctionName"] == RUNNER
     # the run id travels from the execution input, never data
-    assert states["Level 0"]["Parameters"]["Payload"]["run_id.$"] == "$.run_id"
+    assert run_a["Parameters"]["Payload"]["run_id.$"] == "$.run_id"
+
+
+def test_failure_path_waits_for_running_operations_with_backoff() -> None:
+    states = compile_graph(_graph(_node("a")), RUNNER)["States"]
+    retry = {tuple(r["ErrorEquals"]): r for r in states["Settle failure"]["Retry"]}
+    assert retry[("StillRunning",)]["BackoffRate"] > 1
+    assert states["Settle failure"]["Catch"][0]["Next"] == "Mark failed"
 
 
 def test_user_errors_are_not_retried_but_lambda_errors_are() -> None:
-    states = compile_graph(_graph(_node("a")), RUNNER)["States"]
-    retried = states["Level 0"]["Retry"][0]["ErrorEquals"]
+    run = _tasks(compile_graph(_graph(_node("a")), RUNNER), "run")["a"]
+    retried = [e for r in run["Retry"] for e in r["ErrorEquals"]]
     assert "Lambda.ServiceException" in retried
     assert "OperationFailed" not in retried and "States.ALL" not in retried
+    asked = _tasks(compile_graph(_graph(_node("a", _retries=2)), RUNNER), "run")["a"]
+    assert {"ErrorEquals": ["OperationFailed"], "IntervalSeconds": 2, "MaxAttempts": 2,
+            "BackoffRate": 2.0} in asked["Retry"]
+    assert asked["Parameters"]["Payload"]["attempt.$"] == "$$.State.RetryCount"
+
+
+def test_timeout_parameter_becomes_the_task_timeout() -> None:
+    run = _tasks(compile_graph(_graph(_node("a", _timeout=30)), RUNNER), "run")["a"]
+    assert run["TimeoutSeconds"] == 90  # the operation's 30 s, plus time to upload its results
+
+
+def test_long_or_chosen_operations_run_on_fargate() -> None:
+    fargate = Fargate("arn:aws:ecs:us-east-1:123456789012:cluster/plynx", "plynx-runner:3", ("subnet-1",))
+    slow = _node("slow", _timeout=3600)
+    chosen = _node("chosen", "slow")
+    chosen["parameters"].append({"name": "_placement", "parameter_type": "str", "value": "fargate"})
+    quick = _node("quick", "slow")
+    definition = compile_graph(_graph(slow, chosen, quick), RUNNER, fargate=fargate)
+    tasks = {name: state for name, state in _walk(definition["States"]) if state["Type"] == "Task"}
+    ecs = {name: state for name, state in tasks.items() if state["Resource"] == "arn:aws:states:::ecs:runTask.sync"}
+    assert set(ecs) == {"Run slow", "Run chosen"}
+    state = ecs["Run slow"]
+    assert state["TimeoutSeconds"] == 3660
+    params = state["Parameters"]
+    assert params["LaunchType"] == "FARGATE" and params["Cluster"] == fargate.cluster
+    assert params["TaskDefinition"] == "plynx-runner:3"
+    assert params["NetworkConfiguration"]["AwsvpcConfiguration"]["Subnets"] == ["subnet-1"]
+    environment = {e["Name"]: e for e in params["Overrides"]["ContainerOverrides"][0]["Environment"]}
+    assert environment["PLYNX_RUN_ID"] == {"Name": "PLYNX_RUN_ID", "Value.$": "$.run_id"}
+    assert environment["PLYNX_NODE_ID"]["Value"] == "slow"
+    assert set(environment["PLYNX_NOTIFY"]["Value"].split(",")) <= {"chosen", "quick"}
+    assert any(e.startswith("ECS.") for r in state["Retry"] for e in r["ErrorEquals"])
+    assert tasks["Run quick"]["Resource"] == "arn:aws:states:::lambda:invoke"
+    with pytest.raises(CompileError, match="Fargate"):
+        compile_graph(_graph(_node("slow", _timeout=3600)), RUNNER)  # no cluster configured
+
+
+def test_restored_operations_are_skipped_visibly() -> None:
+    graph = _graph(_node("a"), _node("b", "a"), _node("c", "b"))
+    definition = compile_graph(graph, RUNNER, restored=frozenset({"a", "b"}))
+    assert sorted(_tasks(definition, "run")) == ["c"] and _tasks(definition, "wait") == {}
+    passes = [s for name, s in definition["States"].items() if name.startswith("Restored from cache")]
+    assert passes and passes[0]["Result"]["restored"] == ["a", "b"]
+    everything = compile_graph(graph, RUNNER, restored=frozenset({"a", "b", "c"}))
+    assert "Run operations" not in everything["States"]
 
 
 def test_cycle_is_refused() -> None:
@@ -86,19 +169,48 @@ def test_dangling_reference_is_refused() -> None:
 
 def test_state_names_fit_the_80_character_limit() -> None:
     long_id = "x" * 200
-    definition = compile_graph(_graph(_node(long_id), _node("b")), RUNNER)
-    for branch in definition["States"]["Level 0"]["Branches"]:
-        assert all(len(name) <= 80 for name in branch["States"])
+    definition = compile_graph(_graph(_node(long_id), _node("b", long_id)), RUNNER)
+    assert all(len(name) <= 80 for name, _ in _walk(definition["States"]))
 
 
 def test_a_long_chain_compiles_without_recursion() -> None:
     chain = [_node("n0")] + [_node(f"n{i}", f"n{i - 1}") for i in range(1, 3000)]
     assert len(operation_levels(_graph(*chain))) == 3000
+    program = compile_program(_graph(*chain), RUNNER, child_arn=lambda d: "arn:child")
+    assert sum(len(_tasks(d, "run")) for d in [program.main, *program.children]) == 3000
 
 
-def test_graphs_over_step_functions_quotas_are_refused_up_front() -> None:
-    wide = [_node(f"n{i}") for i in range(4000)]
-    with pytest.raises(CompileError, match="limit|history events"):
-        compile_graph(_graph(*wide), RUNNER)
-    fits = [_node(f"n{i}") for i in range(1000)]
-    assert len(json.dumps(compile_graph(_graph(*fits), RUNNER))) < 1024 * 1024
+def _layered(count: int, width: int = 50) -> dict:
+    nodes = [_node(f"n{i:05d}", *(f"n{j:05d}" for j in range(max(0, i - width - 2), i - width + 1) if j >= 0))
+             for i in range(count)]
+    return _graph(*nodes)
+
+
+def test_big_graphs_split_into_child_executions_under_quotas() -> None:
+    names: dict[str, dict] = {}
+
+    def child_arn(definition: dict) -> str:
+        arn = f"arn:aws:states:us-east-1:123456789012:stateMachine:child-{len(names)}"
+        names[arn] = definition
+        return arn
+
+    program = compile_program(_layered(3000), RUNNER, child_arn=child_arn)
+    assert len(program.children) >= 2
+    starts = [s for _, s in _walk(program.main["States"])
+              if s["Type"] == "Task" and s["Resource"] == "arn:aws:states:::states:startExecution.sync:2"]
+    assert {s["Parameters"]["StateMachineArn"] for s in starts} == set(names)
+    assert all(s["Parameters"]["Name.$"] == "States.UUID()" for s in starts)
+    run_ids = [n for d in program.children for n in _tasks(d, "run")]
+    assert sorted(run_ids) == sorted(f"n{i:05d}" for i in range(3000))  # each once, in one place
+    for definition in [program.main, *program.children]:
+        assert len(json.dumps(definition, separators=(",", ":"))) <= 1024 * 1024
+    # a smaller budget splits sooner
+    small = compile_program(_layered(60, width=5), RUNNER, child_arn=child_arn, limits=Limits(history_events=150))
+    assert len(small.children) >= 3
+
+
+def test_a_node_feeding_too_many_operations_is_refused_up_front() -> None:
+    hub = "h" * 60
+    nodes = [_node(hub)] + [_node(f"{i:060d}", hub) for i in range(4500)]
+    with pytest.raises(CompileError, match="256 KB"):
+        compile_program(_graph(*nodes), RUNNER, child_arn=lambda d: "arn:child")

@@ -1,0 +1,78 @@
+"""Dependency waits: an operation parked in a callback Task is released once all its inputs are done.
+
+Race-free without locks: the parked branch (`park`) and each finishing dependency (`notify`) make one
+atomic UpdateItem that returns the whole item. Whoever sees both the token and every dependency done
+claims the release with a conditional write (`released` absent), and only the winner calls
+SendTaskSuccess, so a branch is released exactly once whichever side comes last. Finished
+dependencies are a set, so a retried runner that notifies twice counts once.
+"""
+from __future__ import annotations
+
+import json
+import time
+from typing import Iterable
+
+from botocore.exceptions import ClientError
+from pynamodb.exceptions import UpdateError
+
+from . import aws
+from .models import WaitModel
+
+WAIT_TTL_SECONDS = 14 * 24 * 3600  # a run's waits are useless once it ended; DynamoDB's TTL drops them
+
+
+def _ready(item: WaitModel) -> bool:
+    return bool(item.token) and item.needs is not None and len(item.done or ()) >= item.needs
+
+
+def _release(item: WaitModel) -> bool:
+    """Claim the release (once per wait) and send the callback; False when someone else did."""
+    try:
+        item.update(actions=[WaitModel.released.set(1)], condition=WaitModel.released.does_not_exist())
+    except UpdateError:
+        return False
+    try:
+        aws.client("stepfunctions").send_task_success(taskToken=item.token, output=json.dumps({"released": True}))
+    except ClientError as exc:
+        # The execution ended meanwhile (failed, canceled): nobody waits for this token any more.
+        if exc.response["Error"]["Code"] not in ("TaskTimedOut", "TaskDoesNotExist", "InvalidToken"):
+            raise
+    return True
+
+
+def park(run_id: str, node_id: str, needs: int, token: str) -> bool:
+    """The branch of node_id waits on `token` until `needs` dependencies are done; True if released now."""
+    item = WaitModel(run_id, node_id)
+    item.update(actions=[WaitModel.token.set(token), WaitModel.needs.set(needs),
+                         WaitModel.expires.set(int(time.time()) + WAIT_TTL_SECONDS)])
+    return _ready(item) and _release(item)
+
+
+def notify(run_id: str, finished: str, dependents: Iterable[str]) -> list[str]:
+    """`finished` is done: count it for each dependent waiting in another chain; returns those released."""
+    released = []
+    for node_id in dependents:
+        item = WaitModel(run_id, node_id)
+        item.update(actions=[WaitModel.done.add({finished}),
+                             WaitModel.expires.set(int(time.time()) + WAIT_TTL_SECONDS)])
+        if _ready(item) and _release(item):
+            released.append(node_id)
+    return released
+
+
+def fail_parked(run_id: str, error: str, cause: str) -> int:
+    """Fail every still-parked wait of a run (the run failed or was canceled), so no branch hangs."""
+    count = 0
+    for item in WaitModel.query(run_id, consistent_read=True):
+        if not item.token or item.released:
+            continue
+        try:
+            item.update(actions=[WaitModel.released.set(1)], condition=WaitModel.released.does_not_exist())
+        except UpdateError:
+            continue  # released meanwhile
+        try:
+            aws.client("stepfunctions").send_task_failure(taskToken=item.token, error=error, cause=cause[:32_000])
+        except ClientError:
+            pass  # that branch has already been stopped
+        count += 1
+    return count

@@ -1,0 +1,117 @@
+"""The cache: a second run of the same operation on the same inputs invokes no runner and shows RESTORED."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+from tests.conftest import REPO
+from tests.helpers import by_title, graph, instance, log_id, operation, output_id
+
+ONE = {"file_types": ["file"], "min_count": 1, "max_count": 1}
+DOUBLE = "open(outputs['out'], 'w').write(open(inputs['x']).read() * 2)\nprint('doubled')\n"
+
+
+def _approve(api, graph_id: str) -> dict:
+    body = api.ok("post", f"graphs/{graph_id}/approve")
+    assert body["status"] == "SUCCESS", body
+    return api.wait(graph_id)
+
+
+def _history(stack, graph_id: str) -> list[dict]:
+    import boto3
+
+    from chalicelib.models import GraphModel
+
+    sfn = boto3.client("stepfunctions", endpoint_url=stack.moto_url, region_name="us-east-1")
+    arn = GraphModel.get(graph_id).execution_arn
+    return sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
+
+
+def test_second_run_restores_without_invoking_a_runner(api, stack, tmp_path) -> None:
+    data = instance(api.upload(b"ab\n", "cache input"))
+    double = api.save_operation(operation("python", "double", DOUBLE, inputs=[{"name": "x", **ONE}],
+                                          outputs=["out"], params={"salt": str(tmp_path)}))
+    first = instance(double, x=[(data, "out")])
+    second = instance(double, x=[(first, "out")])
+    second["title"] = "double again"
+    body = api.ok("post", "graphs", json={"graph": graph("cached", [data, first, second]),
+                                          "actions": ["SAVE", "APPROVE"]})
+    graph_id = body["graph"]["_id"]
+    run1 = api.wait(graph_id)
+    assert run1["graph_running_status"] == "SUCCESS"
+    assert by_title(run1, "double again")["node_running_status"] == "SUCCESS"
+
+    runs_before = stack.lambda_front.invocations["run"]
+    run2 = _approve(api, graph_id)
+    assert stack.lambda_front.invocations["run"] == runs_before  # no runner was invoked
+    assert run2["graph_running_status"] == "SUCCESS"
+    for title in ("double", "double again"):
+        restored, original = by_title(run2, title), by_title(run1, title)
+        assert restored["node_running_status"] == "RESTORED"
+        assert output_id(restored, "out") == output_id(original, "out")
+        assert log_id(restored, "stdout") == log_id(original, "stdout")
+    assert api.resource(output_id(by_title(run2, "double again"), "out")) == b"ab\nab\nab\nab\n"
+    # the execution history shows the skip: a Pass state naming the restored operations
+    passes = [e for e in _history(stack, graph_id) if e["type"] == "PassStateExited"
+              and e["stateExitedEventDetails"]["name"].startswith("Restored from cache")]
+    restored_ids = json.loads(passes[0]["stateExitedEventDetails"]["output"])["restored"]["restored"]
+    assert sorted(restored_ids) == sorted([first["_id"], second["_id"]])
+
+
+def test_cacheable_false_opts_out(api, stack, tmp_path) -> None:
+    op = operation("python", "fresh", "import time\nopen(outputs['out'], 'w').write('x')\n", outputs=["out"],
+                   params={"salt": str(tmp_path)})
+    op["parameters"].append({"name": "_cacheable", "parameter_type": "bool", "value": False})
+    node = instance(api.save_operation(op))
+    graph_id = api.ok("post", "graphs", json={"graph": graph("fresh", [node]),
+                                              "actions": ["SAVE", "APPROVE"]})["graph"]["_id"]
+    assert api.wait(graph_id)["graph_running_status"] == "SUCCESS"
+    runs_before = stack.lambda_front.invocations["run"]
+    again = _approve(api, graph_id)
+    assert by_title(again, "fresh")["node_running_status"] == "SUCCESS"
+    assert stack.lambda_front.invocations["run"] == runs_before + 1
+
+
+def test_inputs_known_only_at_run_time_still_hit_the_cache(api, tmp_path) -> None:
+    # `source` opts out, so it runs every time, but writes the same content: `double` then hits at run time
+    source = operation("python", "source", "open(outputs['out'], 'w').write('same')\n", outputs=["out"],
+                       params={"salt": str(tmp_path)})
+    source["parameters"].append({"name": "_cacheable", "parameter_type": "bool", "value": False})
+    source = instance(api.save_operation(source))
+    double = api.save_operation(operation("python", "double", DOUBLE, inputs=[{"name": "x", **ONE}],
+                                          outputs=["out"], params={"salt": str(tmp_path)}))
+    node = instance(double, x=[(source, "out")])
+    graph_id = api.ok("post", "graphs", json={"graph": graph("late hit", [source, node]),
+                                              "actions": ["SAVE", "APPROVE"]})["graph"]["_id"]
+    assert by_title(api.wait(graph_id), "double")["node_running_status"] == "SUCCESS"
+    again = _approve(api, graph_id)
+    assert by_title(again, "source")["node_running_status"] == "SUCCESS"
+    assert by_title(again, "double")["node_running_status"] == "RESTORED"
+    assert api.resource(output_id(by_title(again, "double"), "out")) == b"samesame"
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "chalicelib.cache", *args], cwd=REPO, env=dict(os.environ),
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_cache_cli_lists_and_cleans_by_date_range(api, tmp_path) -> None:
+    op = api.save_operation(operation("python", "listed", "open(outputs['out'], 'w').write('l')\n",
+                                      outputs=["out"], params={"salt": str(tmp_path)}))
+    graph_id = api.ok("post", "graphs", json={"graph": graph("cli", [instance(op)]),
+                                              "actions": ["SAVE", "APPROVE"]})["graph"]["_id"]
+    assert api.wait(graph_id)["graph_running_status"] == "SUCCESS"
+    listed = _cli("list")
+    assert listed.returncode == 0, listed.stderr
+    entries = [json.loads(line) for line in listed.stdout.splitlines()]
+    assert any(e["title"] == "listed" for e in entries)
+    assert _cli("list", "--end-datetime", "2000-01-01").stdout == ""  # nothing that old
+    cleaned = _cli("clean", "--start-datetime", "2000-01-01", "--end-datetime", "2999-12-31")
+    assert cleaned.returncode == 0 and "Removed" in cleaned.stdout
+    assert not any(json.loads(line)["title"] == "listed" for line in _cli("list").stdout.splitlines())
+    again = _approve(api, graph_id)
+    assert by_title(again, "listed")["node_running_status"] == "SUCCESS"  # ran again
+    bad = _cli("list", "--start-datetime")
+    assert bad.returncode != 0
