@@ -1,17 +1,18 @@
 """The seed's `POST /graphs` and `POST /nodes` actions, applied in order, and their responses."""
 from __future__ import annotations
 
+import jinja2
 
-from . import codegen, graph_edit, graphs, layout, nodes, permissions, runs, storage, upgrade, validation
+from . import codegen, graph_edit, graphs, layout, nodes, permissions, runs, scripts, storage, upgrade, validation
 from .enums import FILE_KIND, BaseNodeNames, NodeStatus, PostStatus, ValidationCode, ValidationTargetType
 from .errors import BadRequestError, NotFoundError
 from .resources import RESOURCES_DICT
 from .settings import SETTINGS
 
 GRAPH_ACTIONS = ("SAVE", "APPROVE", "VALIDATE", "REARRANGE", "UPGRADE_NODES", "CLONE", "CANCEL", "GENERATE_CODE")
-NODE_ACTIONS = ("SAVE", "APPROVE", "VALIDATE", "DEPRECATE", "MANDATORY_DEPRECATE", "CLONE")
+NODE_ACTIONS = ("SAVE", "APPROVE", "VALIDATE", "DEPRECATE", "MANDATORY_DEPRECATE", "PREVIEW_CMD", "CLONE")
 # Actions the seed documents that arrive with later issues: named, so the error is precise.
-LATER_ACTIONS = ("CREATE_RUN", "PREVIEW_CMD")
+LATER_ACTIONS = ("CREATE_RUN",)
 
 
 def _action_list(body: dict, allowed: tuple[str, ...]) -> list[str]:
@@ -155,6 +156,12 @@ def post_node(body: dict, user: str) -> dict:
             node, error = _deprecate(node, action, user)
             if error:
                 return _response("node", node, "Node cannot be deprecated", error, **extra)
+        elif action == "PREVIEW_CMD":
+            try:
+                extra["preview_text"] = scripts.preview(node)
+            except (jinja2.TemplateError, ValueError) as exc:
+                error = validation.error(ValidationTargetType.PARAMETER, "_cmd", ValidationCode.INVALID_VALUE)
+                return _response("node", node, f"The command does not render: {exc}", error, **extra)
         elif action == "CLONE":
             node = nodes.clone_node(node["_id"], user)
             extra["new_node_id"] = node["_id"]

@@ -1,9 +1,7 @@
 """Run one operation in a private temp dir the way the seed describes: inputs in, script, outputs out."""
 from __future__ import annotations
 
-import json
 import os
-import shlex
 import signal
 import subprocess
 import sys
@@ -13,18 +11,11 @@ from typing import Any, Callable
 
 import jinja2
 
-from chalicelib import config, parameters
+from chalicelib import config
 from chalicelib.enums import BaseNodeNames
-from chalicelib.nodes import command_text
+from chalicelib.scripts import PathList, script_text
 from chalicelib.resource_types.base import NodeResources_INPUT, NodeResources_OUTPUT, ResourceError, unwrap
 from chalicelib.resources import resource_class
-
-
-class PathList(list):
-    """An array input: iterable in templates, and rendered by `{{ }}` as shell-quoted words."""
-
-    def __str__(self) -> str:
-        return " ".join(shlex.quote(path) for path in self)
 
 
 @dataclass
@@ -103,46 +94,10 @@ def postprocess(space: Workspace) -> None:
             raise ResourceError(f"Output `{name}` ({kind}): {exc}") from exc
 
 
-def parameter_values(node: dict) -> dict[str, Any]:
-    """Parameters as the script sees them: code as its text, enum as the chosen value, ints as ints."""
-    return {p["name"]: parameters.to_python(p["parameter_type"], p["value"]) for p in node.get("parameters", [])}
-
-
-def _python_script(node: dict, space: Workspace, params: dict[str, Any]) -> str:
-    def literal(value: Any) -> str:
-        return f"json.loads({json.dumps(json.dumps(value))})"
-
-    preamble = [
-        "import json",
-        f"inputs = input = {literal(space.inputs)}",
-        f"outputs = output = {literal(space.outputs)}",
-        f"params = param = {literal(params)}",
-        f"logs = log = {literal(space.logs)}",
-        "del json",
-        "",
-        "# User code starts here:",
-    ]
-    return "\n".join(preamble) + "\n" + command_text(node)
-
-
-def _bash_script(node: dict, space: Workspace, params: dict[str, Any]) -> str:
-    template = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True).from_string(
-        command_text(node)
-    )
-    return template.render(
-        inputs=space.inputs, input=space.inputs, outputs=space.outputs, output=space.outputs,
-        params=params, param=params, logs=space.logs, log=space.logs,
-    )
-
-
 def render(node: dict, space: Workspace) -> tuple[str, list[str]]:
     """The script file's text and the command that runs it."""
-    params = parameter_values(node)
-    if node["base_node_name"] == BaseNodeNames.PYTHON:
-        return _python_script(node, space, params), [sys.executable, "-u"]
-    if node["base_node_name"] == BaseNodeNames.BASH_JINJA2:
-        return _bash_script(node, space, params), ["bash"]
-    raise ValueError(f"`{node['base_node_name']}` is not an operation that runs")
+    script = script_text(node, space.inputs, space.outputs, space.logs)
+    return script, [sys.executable, "-u"] if node["base_node_name"] == BaseNodeNames.PYTHON else ["bash"]
 
 
 def _wait(process: subprocess.Popen, timeout: float | None,

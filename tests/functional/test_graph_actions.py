@@ -247,3 +247,19 @@ def test_unknown_fields_and_empty_titles_are_400(api) -> None:
     stored = api.ok("post", "graphs", json={"graph": graph("round", [dict(node, kind="python", code_hash="")]),
                                             "actions": ["SAVE"]})["graph"]
     assert api.ok("post", "graphs", json={"graph": stored, "actions": ["SAVE"]})["status"] == "SUCCESS"
+
+
+def test_preview_cmd_renders_with_placeholder_paths(api) -> None:
+    bash = operation("bash_jinja2", "Copy", "cp {{ inputs.src }} {{ outputs.dst }} # {{ params.n }}\n",
+                     inputs=[{"name": "src", **ONE}], outputs=["dst"], params={"n": 3})
+    shown = api.ok("post", "nodes", json={"node": bash, "actions": ["PREVIEW_CMD"]})
+    assert shown["status"] == "SUCCESS"
+    assert shown["preview_text"].startswith("cp /tmp/plynx/") and "/i_0_0_src /tmp/plynx/" in shown["preview_text"]
+    assert shown["preview_text"].rstrip().endswith("/o_0_dst # 3")
+    python = operation("python", "Py", "print(params['n'])\n", outputs=["o"], params={"n": 2})
+    text = api.ok("post", "nodes", json={"node": python, "actions": ["PREVIEW_CMD"]})["preview_text"]
+    assert "params = param = " in text and text.rstrip().endswith("print(params['n'])")
+    broken = operation("bash_jinja2", "Broken", "echo {{ params.missing }}\n")
+    result = api.ok("post", "nodes", json={"node": broken, "actions": ["PREVIEW_CMD"]})
+    assert result["status"] == "VALIDATION_FAILED" and "missing" in result["message"]
+    assert result["validation_error"]["object_id"] == "_cmd"
