@@ -263,3 +263,17 @@ def test_preview_cmd_renders_with_placeholder_paths(api) -> None:
     result = api.ok("post", "nodes", json={"node": broken, "actions": ["PREVIEW_CMD"]})
     assert result["status"] == "VALIDATION_FAILED" and "missing" in result["message"]
     assert result["validation_error"]["object_id"] == "_cmd"
+
+
+def test_state_shows_running_and_recent_runs(api) -> None:
+    slow = operation("bash_jinja2", "Slow", "sleep 2\n")
+    graph_id = api.ok("post", "graphs", json={"graph": graph("watched", [slow]), "actions": ["APPROVE"]})["graph"]["_id"]
+    state = api.ok("get", "state")
+    assert graph_id in {run["graph_id"] for run in state["active_runs"]}
+    assert state["active_count"] == len(state["active_runs"])
+    api.wait(graph_id)
+    after = api.ok("get", "master_state")
+    assert graph_id not in {run["graph_id"] for run in after["active_runs"]}
+    recent = next(run for run in after["recent_runs"] if run["graph_id"] == graph_id)
+    assert recent["graph_running_status"] == "SUCCESS" and recent["title"] == "watched"
+    assert api.ok("get", "health")["status"] == "SUCCESS"
