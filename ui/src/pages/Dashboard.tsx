@@ -1,10 +1,19 @@
 // What is running now and the recent runs, refreshed every few seconds.
 import { useEffect, useState } from "react";
-import { api, errorMessage } from "../api";
+import { api, ApiError, errorMessage } from "../api";
 import { StatusBadge } from "../components/StatusBadge";
 import { ago, duration, parseDate, runStart } from "../format";
 import { Link } from "../router";
-import type { GraphHeader } from "../types";
+import type { GraphHeader, GraphRunningStatus } from "../types";
+
+interface StateRun {
+  graph_id: string;
+  title: string;
+  author: string;
+  graph_running_status: GraphRunningStatus;
+  run_id: string | null;
+  update_date: string | null;
+}
 
 function RunTable({ items, testId }: { items: GraphHeader[]; testId: string }) {
   if (!items.length) return <p className="empty" data-testid={testId}>None.</p>;
@@ -41,13 +50,26 @@ export function Dashboard() {
     let stopped = false;
     const load = async () => {
       try {
-        const [now, done] = await Promise.all([
-          api.searchGraphs({ status: ["READY", "RUNNING", "FAILED_WAITING"], per_page: 20 }),
-          api.searchGraphs({ status: ["SUCCESS", "FAILED", "CANCELED"], per_page: 10 }),
-        ]);
+        let now: GraphHeader[];
+        let done: GraphHeader[];
+        try {
+          // GET /state: active runs and the latest runs by when they ran.
+          const state = await api.request("GET", "/state");
+          const asHeader = (run: StateRun): GraphHeader => ({ ...run, _id: run.graph_id, description: "" });
+          now = state.active_runs.map(asHeader);
+          done = state.recent_runs.filter((run: StateRun) => !["READY", "RUNNING", "FAILED_WAITING"].includes(run.graph_running_status)).map(asHeader);
+        } catch (e) {
+          if (!(e instanceof ApiError) || e.kind !== "unavailable") throw e;
+          const [active, finished] = await Promise.all([
+            api.searchGraphs({ status: ["READY", "RUNNING", "FAILED_WAITING"], per_page: 20 }),
+            api.searchGraphs({ status: ["SUCCESS", "FAILED", "CANCELED"], per_page: 10 }),
+          ]);
+          now = active.items;
+          done = finished.items;
+        }
         if (stopped) return;
-        setRunning(now.items);
-        setRecent(done.items);
+        setRunning(now);
+        setRecent(done.slice(0, 10));
         setError(null);
       } catch (e) {
         if (!stopped) setError(errorMessage(e));

@@ -45,6 +45,16 @@ import { navigate } from "../router";
 import { ACTIVE_GRAPH_STATUSES, type Graph, type PlynxNode, type ValidationError } from "../types";
 
 const nodeTypes = { plynx: PlynxNodeView };
+const STATUS_COLORS: Record<string, string> = {
+  IN_QUEUE: "#818cf8",
+  RUNNING: "#e0a100",
+  SUCCESS: "#2f9e57",
+  RESTORED: "#1aa3a3",
+  FAILED: "#d92d20",
+  CANCELED: "#9ca3af",
+};
+const minimapColor = (n: FlowNode) =>
+  n.data.errors?.length ? "#d92d20" : STATUS_COLORS[n.data.node.node_running_status ?? ""] ?? (n.data.node.base_node_name === "file" ? "#c4c8cf" : "#8fa8d6");
 const POLL_MS = 700;
 const CLIPBOARD_KEY = "plynx.clipboard";
 
@@ -630,6 +640,9 @@ function Editor({ initial, isNew }: { initial: Graph; isNew: boolean }) {
       } else if (key === "s") {
         event.preventDefault();
         void save();
+      } else if (key === "a") {
+        event.preventDefault();
+        setNodes((current) => current.map((n) => (n.selected ? n : { ...n, selected: true })));
       } else if (key === "c") {
         const chosen = nodesRef.current.filter((n) => n.selected);
         if (!chosen.length) return;
@@ -649,7 +662,7 @@ function Editor({ initial, isNew }: { initial: Graph; isNew: boolean }) {
     };
     window.addEventListener("keydown", onKey);
     return () => window.removeEventListener("keydown", onKey);
-  }, [undo, redo, save, addNodes, header, say, refuseIfLocked]);
+  }, [undo, redo, save, addNodes, header, say, refuseIfLocked, setNodes]);
 
   useEffect(() => {
     if (!dirty) return;
@@ -774,12 +787,11 @@ function Editor({ initial, isNew }: { initial: Graph; isNew: boolean }) {
             fitView
             fitViewOptions={{ maxZoom: 1 }}
             minZoom={0.05}
-            onlyRenderVisibleElements
             proOptions={{ hideAttribution: true }}
           >
             <Background />
             <Controls />
-            <MiniMap pannable zoomable nodeStrokeWidth={3} />
+            <MiniMap pannable zoomable nodeStrokeWidth={3} nodeColor={minimapColor} />
             <ConnectionHint nodes={nodes} edges={edges} />
             {(notice || busy || graphErrors.length > 0) && (
               <Panel position="top-center" className="notices">

@@ -54,23 +54,29 @@ export function OperationEditor({ nodeId, kind }: { nodeId: string; kind: string
     };
   }, [nodeId, kind, isNew]);
 
-  // Version history: follow parent_node_id back (each version names the one it came from).
+  // Version history: GET /nodes/{id}/versions, or (before that endpoint) parent_node_id followed back.
   useEffect(() => {
-    if (!node?.parent_node_id) {
+    if (!node || isNew || !node.insertion_date) {
       setHistory([]);
       return;
     }
     let stale = false;
     (async () => {
-      const chain: PlynxNode[] = [];
-      let parent: string | null | undefined = node.parent_node_id;
-      while (parent && chain.length < 20) {
-        try {
-          const older = await api.getNode(parent);
-          chain.push(older);
-          parent = older.parent_node_id;
-        } catch {
-          break;
+      let chain: PlynxNode[] = [];
+      try {
+        const body = await api.request("GET", `/nodes/${encodeURIComponent(node._id)}/versions`);
+        chain = (body.items as PlynxNode[]).filter((n) => n._id !== node._id);
+      } catch (e) {
+        if (!(e instanceof ApiError) || e.kind !== "unavailable") return;
+        let parent: string | null | undefined = node.parent_node_id;
+        while (parent && chain.length < 20) {
+          try {
+            const older = await api.getNode(parent);
+            chain.push(older);
+            parent = older.parent_node_id;
+          } catch {
+            break;
+          }
         }
       }
       if (!stale) setHistory(chain);
@@ -78,7 +84,7 @@ export function OperationEditor({ nodeId, kind }: { nodeId: string; kind: string
     return () => {
       stale = true;
     };
-  }, [node?.parent_node_id]);
+  }, [node?._id, node?.insertion_date, isNew]);
 
   if (error)
     return (
