@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: up test install clean users ui chromium package deploy teardown
+.PHONY: up test install clean users package deploy teardown ui chromium
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
 $(STAMP): requirements.txt requirements-dev.txt
@@ -40,7 +40,12 @@ users: $(STAMP)
 	AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_DEFAULT_REGION=us-east-1 \
 	  $(BIN)/python -m chalicelib.user_cli --endpoint http://127.0.0.1:$${PLYNX_MOTO_PORT:-5010} $(ARGS)
 
-test: $(STAMP) $(UI_BUILT) chromium
+# The ASL validator the compiler's tests run (npm asl-validator, pinned by tests/asl/package-lock.json).
+tests/asl/node_modules/.installed: tests/asl/package.json tests/asl/package-lock.json
+	cd tests/asl && npm ci --no-audit --no-fund
+	touch $@
+
+test: $(STAMP) $(UI_BUILT) chromium tests/asl/node_modules/.installed
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 # Cloud deployment, one stack per stage (README, "Deploying to AWS"): package is offline, no credentials.

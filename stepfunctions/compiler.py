@@ -315,6 +315,8 @@ def compile_program(graph: dict, runner_function: str, *, restored: frozenset[st
     if "Run operations" in run_states:
         main["States"]["Run operations"]["Catch"] = [
             {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Settle failure"}]
+    else:
+        del main["States"]["Settle failure"]  # nothing runs, nothing to settle (unreachable states are refused)
     _check_quotas(main, dag, len(restored), children)
     return Program(main, children)
 
