@@ -56,7 +56,7 @@ export function OperationEditor({ nodeId, kind }: { nodeId: string; kind: string
 
   // Version history: GET /nodes/{id}/versions, or (before that endpoint) parent_node_id followed back.
   useEffect(() => {
-    if (!node || isNew || !node.insertion_date) {
+    if (!node || !node.insertion_date) {
       setHistory([]);
       return;
     }
@@ -84,7 +84,7 @@ export function OperationEditor({ nodeId, kind }: { nodeId: string; kind: string
     return () => {
       stale = true;
     };
-  }, [node?._id, node?.insertion_date, isNew]);
+  }, [node?._id, node?.insertion_date]);
 
   if (error)
     return (

@@ -1,0 +1,63 @@
+"""Sign-in in multi-user mode and a token refresh that keeps the user's unsaved work.
+
+The session's stack runs single-user, so the browser is told so: the anonymous probe of GET /token
+is answered 401 (as a multi-user API does) and one request answers 401 as an expired token would.
+Everything else, the login and the refresh included, goes to the real API."""
+from __future__ import annotations
+
+import secrets
+
+import pytest
+from playwright.sync_api import expect
+
+pytestmark = pytest.mark.slow
+
+
+def test_login_then_refresh_keeps_unsaved_work(page, api, stack) -> None:
+    token_calls = []
+
+    def token(route):
+        header = route.request.headers.get("authorization")
+        token_calls.append(header)
+        if not header:
+            route.fulfill(status=401, json={"Code": "UnauthorizedError", "Message": "Authentication required"})
+        else:
+            route.continue_()
+
+    page.route(f"{stack.api_url}/token", token)
+    page.goto("/")
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    page.get_by_label("User name").fill("nobody-here")
+    page.get_by_label("Password").fill("wrong")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("alert")).to_contain_text("Wrong username or password")
+    page.get_by_label("User name").fill("default")
+    page.get_by_label("Password").fill("")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_test_id("dashboard")).to_be_visible()
+    expect(page.get_by_role("button", name="Log out")).to_be_visible()
+
+    # unsaved work, then the access token "expires" on the save: refreshed, retried, saved
+    title = f"kept {secrets.token_hex(3)}"
+    page.goto("/graphs/new")
+    page.get_by_label("Workflow title").fill(title)
+    expired = []
+
+    def expire_once(route):
+        if route.request.method == "POST" and not expired:
+            expired.append(route.request.headers.get("authorization"))
+            route.fulfill(status=401, json={"Code": "UnauthorizedError", "Message": "Invalid token: Signature has expired"})
+        else:
+            route.continue_()
+
+    page.route(f"{stack.api_url}/graphs", expire_once)
+    calls_before = len(token_calls)
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_test_id("notice")).to_contain_text("Saved")
+    assert expired and expired[0].startswith("Bearer ")
+    assert len(token_calls) == calls_before + 1 and token_calls[-1].startswith("Basic ")  # the refresh
+    graph_id = page.url.rsplit("/", 1)[1]
+    assert api.ok("get", f"graphs/{graph_id}")["data"]["title"] == title
+
+    page.get_by_role("button", name="Log out").click()
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
