@@ -22,9 +22,12 @@ def wire(page: Any, source: str, output: str, target: str, input_name: str) -> N
     page.mouse.up()
 
 
-def add_from_hub(page: Any, title: str, at: tuple[int, int] | None = None, tab: str = "Operations") -> None:
-    """Drag a hub item onto the canvas at a pane position (or add it with its + button)."""
-    page.get_by_role("tab", name=tab).click()
+def add_from_hub(page: Any, title: str, at: tuple[int, int] | None = None, tab: str | None = None) -> None:
+    """Drag a hub item onto the canvas at a pane position (or add it with its + button).
+
+    The first hub (the database's approved operations) is open unless another tab is named."""
+    if tab:
+        page.get_by_role("tab", name=tab).click()
     item = page.locator(f'[data-testid="hub-item"][data-title="{title}"]')
     expect(item).to_be_visible()
     if at is None:

@@ -1,41 +1,130 @@
-// The hub panel: a tab per hub (the database's operations, uploaded files), groups per kind, search
-// with the seed's syntax. Items are dragged onto the canvas (or added with their + button).
+// The hub panel: a tab per hub the API offers (GET /hubs, searched with POST /search_in_hubs: the
+// database's operations, static lists with groups) plus the uploaded files; search with the seed's
+// syntax. Items are dragged onto the canvas (or added with their + button).
 import { useEffect, useState, type DragEvent } from "react";
-import { api, errorMessage } from "../api";
+import { api, ApiError, errorMessage } from "../api";
 import { expandSearch } from "../pages/Lists";
 import type { PlynxNode } from "../types";
 
 export const DRAG_TYPE = "application/x-plynx-node";
 
+/** A hub item: an operation or a titled group of items (the seed's hub groups). */
+export type HubItem = (PlynxNode & { _type?: "Node" }) | { _type: "Group"; title: string; items: HubItem[] };
+
 interface Hub {
-  id: string;
+  kind: string;
   title: string;
-  baseNodeNames: string[];
-  groupTitle: (node: PlynxNode) => string;
 }
 
+const FILES: Hub = { kind: "files", title: "Files" };
+/** Before GET /hubs exists: the database's approved operations through search_nodes. */
+const FALLBACK: Hub = { kind: "database", title: "Operations" };
 const KIND_TITLES: Record<string, string> = { python: "Python", bash_jinja2: "Bash (Jinja2)", file: "Files" };
 
-const HUBS: Hub[] = [
-  { id: "operations", title: "Operations", baseNodeNames: ["python", "bash_jinja2"], groupTitle: (n) => KIND_TITLES[n.base_node_name] ?? n.base_node_name },
-  { id: "files", title: "Files", baseNodeNames: ["file"], groupTitle: (n) => n.outputs[0]?.file_type ?? "file" },
-];
+function isGroup(item: HubItem): item is { _type: "Group"; title: string; items: HubItem[] } {
+  return item._type === "Group";
+}
+
+/** Operations of a flat list grouped by kind (or file type), so a long list stays readable. */
+function grouped(items: HubItem[], files: boolean): HubItem[] {
+  if (items.some(isGroup)) return items;
+  const groups = new Map<string, PlynxNode[]>();
+  for (const item of items as PlynxNode[]) {
+    const title = files ? item.outputs[0]?.file_type ?? "file" : KIND_TITLES[item.base_node_name] ?? item.base_node_name;
+    groups.set(title, [...(groups.get(title) ?? []), item]);
+  }
+  return [...groups.entries()].map(([title, nodes]) => ({ _type: "Group" as const, title, items: nodes }));
+}
+
+export function flatten(items: HubItem[]): PlynxNode[] {
+  return items.flatMap((item) => (isGroup(item) ? flatten(item.items) : [item]));
+}
+
+let hubsCache: Hub[] | null = null;
+
+/** The hubs the API offers, or the database fallback before GET /hubs exists. */
+export async function loadHubs(): Promise<Hub[]> {
+  if (hubsCache) return hubsCache;
+  try {
+    const body = await api.request("GET", "/hubs");
+    hubsCache = (body.hubs as Hub[]).length ? (body.hubs as Hub[]) : [FALLBACK];
+  } catch (e) {
+    if (!(e instanceof ApiError) || e.kind !== "unavailable") throw e;
+    hubsCache = [FALLBACK];
+  }
+  return hubsCache;
+}
+
+export async function searchHub(hub: Hub, search: string, perPage = 100): Promise<HubItem[]> {
+  if (hub.kind === FILES.kind)
+    return (await api.searchNodes({ search, base_node_names: ["file"], status: ["READY"], per_page: perPage })).items;
+  if (hub.kind === FALLBACK.kind)
+    return (await api.searchNodes({ search, base_node_names: ["python", "bash_jinja2"], status: ["READY", "DEPRECATED"], per_page: perPage })).items;
+  const body = await api.request("POST", "/search_in_hubs", { hub: hub.kind, search, per_page: perPage });
+  return body.items as HubItem[];
+}
+
+function Group({ item, depth, onAdd }: { item: { title: string; items: HubItem[] }; depth: number; onAdd: (node: PlynxNode) => void }) {
+  const [open, setOpen] = useState(true);
+  const onDragStart = (event: DragEvent, node: PlynxNode) => {
+    event.dataTransfer.setData(DRAG_TYPE, JSON.stringify(node));
+    event.dataTransfer.effectAllowed = "copy";
+  };
+  return (
+    <div className="hub-group" style={{ marginLeft: depth ? 8 : 0 }}>
+      <button className="group-title" onClick={() => setOpen(!open)} aria-expanded={open}>
+        {open ? "▾" : "▸"} {item.title} <small>{flatten(item.items).length}</small>
+      </button>
+      {open &&
+        item.items.map((sub, i) =>
+          isGroup(sub) ? (
+            <Group key={`g${i}-${sub.title}`} item={sub} depth={depth + 1} onAdd={onAdd} />
+          ) : (
+            <div
+              key={sub._id}
+              className={`hub-item kind-${sub.base_node_name}`}
+              draggable
+              onDragStart={(e) => onDragStart(e, sub)}
+              data-testid="hub-item"
+              data-title={sub.title}
+              title={sub.description || sub.title}
+            >
+              <span className="hub-item-title">{sub.title}</span>
+              {sub.node_status === "DEPRECATED" && <small className="muted"> deprecated</small>}
+              <button className="small add" aria-label={`Add ${sub.title}`} onClick={() => onAdd(sub)}>
+                +
+              </button>
+            </div>
+          ),
+        )}
+    </div>
+  );
+}
 
 export function HubPanel({ onAdd, refreshKey }: { onAdd: (node: PlynxNode) => void; refreshKey: number }) {
-  const [hub, setHub] = useState(HUBS[0]);
+  const [hubs, setHubs] = useState<Hub[]>([]);
+  const [hub, setHub] = useState<Hub | null>(null);
   const [search, setSearch] = useState("");
-  const [items, setItems] = useState<PlynxNode[]>([]);
+  const [items, setItems] = useState<HubItem[]>([]);
   const [error, setError] = useState<string | null>(null);
-  const [collapsed, setCollapsed] = useState<Record<string, boolean>>({});
 
   useEffect(() => {
+    loadHubs()
+      .then((found) => {
+        setHubs([...found, FILES]);
+        setHub((current) => current ?? found[0]);
+      })
+      .catch((e) => setError(errorMessage(e)));
+  }, []);
+
+  useEffect(() => {
+    if (!hub) return;
     let stale = false;
     const timer = window.setTimeout(() => {
-      api
-        .searchNodes({ search: expandSearch(search), base_node_names: hub.baseNodeNames, status: ["READY", "DEPRECATED"], per_page: 100 })
-        .then((body) => {
+      searchHub(hub, expandSearch(search))
+        .then((found) => {
           if (stale) return;
-          setItems(body.items);
+          setItems(grouped(found, hub.kind === FILES.kind));
           setError(null);
         })
         .catch((e) => !stale && setError(errorMessage(e)));
@@ -46,57 +135,31 @@ export function HubPanel({ onAdd, refreshKey }: { onAdd: (node: PlynxNode) => vo
     };
   }, [hub, search, refreshKey]);
 
-  const groups = new Map<string, PlynxNode[]>();
-  for (const item of items) {
-    const title = hub.groupTitle(item);
-    groups.set(title, [...(groups.get(title) ?? []), item]);
-  }
-
-  const onDragStart = (event: DragEvent, node: PlynxNode) => {
-    event.dataTransfer.setData(DRAG_TYPE, JSON.stringify(node));
-    event.dataTransfer.effectAllowed = "copy";
-  };
-
   return (
     <aside className="hub" data-testid="hub">
       <div className="tabs" role="tablist">
-        {HUBS.map((h) => (
-          <button key={h.id} role="tab" aria-selected={h.id === hub.id} className={h.id === hub.id ? "on" : ""} onClick={() => setHub(h)}>
+        {hubs.map((h) => (
+          <button key={h.kind} role="tab" aria-selected={h.kind === hub?.kind} className={h.kind === hub?.kind ? "on" : ""} onClick={() => setHub(h)} title={h.title}>
             {h.title}
           </button>
         ))}
       </div>
-      <input type="search" className="search" placeholder="Search (author:me, words)" value={search} onChange={(e) => setSearch(e.target.value)} aria-label="Search the hub" />
+      <input
+        type="search"
+        className="search"
+        placeholder="Search: words, author:me, input_file_type:csv"
+        value={search}
+        onChange={(e) => setSearch(e.target.value)}
+        aria-label="Search the hub"
+      />
       {error && <div className="message error">{error}</div>}
       <div className="hub-items">
-        {[...groups.entries()].map(([title, nodes]) => (
-          <div className="hub-group" key={title}>
-            <button className="group-title" onClick={() => setCollapsed({ ...collapsed, [title]: !collapsed[title] })}>
-              {collapsed[title] ? "▸" : "▾"} {title} <small>{nodes.length}</small>
-            </button>
-            {!collapsed[title] &&
-              nodes.map((node) => (
-                <div
-                  key={node._id}
-                  className={`hub-item kind-${node.base_node_name}`}
-                  draggable
-                  onDragStart={(e) => onDragStart(e, node)}
-                  data-testid="hub-item"
-                  data-title={node.title}
-                  title={node.description || node.title}
-                >
-                  <span className="hub-item-title">{node.title}</span>
-                  {node.node_status === "DEPRECATED" && <small className="muted"> deprecated</small>}
-                  <button className="small add" aria-label={`Add ${node.title}`} onClick={() => onAdd(node)}>
-                    +
-                  </button>
-                </div>
-              ))}
-          </div>
-        ))}
-        {!items.length && !error && (
+        {items.map((item, i) =>
+          isGroup(item) ? <Group key={`g${i}-${item.title}`} item={item} depth={0} onAdd={onAdd} /> : <Group key={item._id} item={{ title: item.title, items: [item] }} depth={0} onAdd={onAdd} />,
+        )}
+        {!items.length && !error && hub && (
           <p className="muted">
-            {hub.id === "files" ? "No files yet: upload one with the toolbar or drop it on the canvas." : "No approved operations yet: create one under Operations."}
+            {hub.kind === FILES.kind ? "No files yet: upload one with the toolbar or drop it on the canvas." : "Nothing here yet: approve an operation under Operations."}
           </p>
         )}
       </div>

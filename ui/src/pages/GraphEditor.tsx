@@ -22,7 +22,7 @@ import { api, ApiError, errorMessage } from "../api";
 import { CodeEditor } from "../components/CodeEditor";
 import { StatusBadge } from "../components/StatusBadge";
 import { duration, parseDate, runStart } from "../format";
-import { HubPanel, DRAG_TYPE } from "../graph/HubPanel";
+import { HubPanel, DRAG_TYPE, flatten, loadHubs, searchHub } from "../graph/HubPanel";
 import {
   connectionProblem,
   edgeId,
@@ -331,22 +331,25 @@ function Editor({ initial, isNew }: { initial: Graph; isNew: boolean }) {
   useEffect(() => {
     if (!picker) return;
     setPickerItems(null);
-    const kinds = picker.handleType === "source" ? ["python", "bash_jinja2"] : ["python", "bash_jinja2", "file"];
-    api
-      .searchNodes({ base_node_names: kinds, status: ["READY", "DEPRECATED"], per_page: 200 })
-      .then((body) =>
-        setPickerItems(
-          body.items.filter((node) =>
-            picker.handleType === "source"
-              ? node.inputs.some((i) => (i.file_types.length ? i.file_types : ["file"]).some((t) => picker.fileTypes.includes(t)))
-              : node.outputs.some((o) => picker.fileTypes.includes(o.file_type)),
-          ),
-        ),
-      )
-      .catch((e) => {
-        setPicker(null);
-        say("error", errorMessage(e));
-      });
+    let stale = false;
+    (async () => {
+      // Every hub's operations (and, for an input, the uploaded files), filtered by the wire's type.
+      const hubs = [...(await loadHubs()), ...(picker.handleType === "target" ? [{ kind: "files", title: "Files" }] : [])];
+      const found = flatten((await Promise.all(hubs.map((hub) => searchHub(hub, "", 200)))).flat());
+      const fits = found.filter((node) =>
+        picker.handleType === "source"
+          ? node.inputs.some((i) => (i.file_types.length ? i.file_types : ["file"]).some((t) => picker.fileTypes.includes(t)))
+          : node.outputs.some((o) => picker.fileTypes.includes(o.file_type)),
+      );
+      if (!stale) setPickerItems(fits);
+    })().catch((e) => {
+      if (stale) return;
+      setPicker(null);
+      say("error", errorMessage(e));
+    });
+    return () => {
+      stale = true;
+    };
   }, [picker, say]);
 
   const pick = (source: PlynxNode) => {

@@ -1,0 +1,34 @@
+"""The hub panel's tabs, groups and search, and a demo graph built from the static hub that runs."""
+from __future__ import annotations
+
+import secrets
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import shot
+from tests.browser.ui import add_from_hub, new_graph, node, preview, select_node, wire
+
+pytestmark = pytest.mark.slow
+
+
+def test_hello_world_from_the_demo_hub(page) -> None:
+    new_graph(page, f"hello {secrets.token_hex(3)}")
+    hub = page.get_by_test_id("hub")
+    hub.get_by_role("tab", name="Demo operations").click()
+    expect(hub.get_by_role("button", name="Hello world")).to_be_visible()  # a group
+    expect(hub.get_by_role("button", name="Basic functions")).to_be_visible()
+    hub.get_by_label("Search the hub").fill("print message")
+    expect(hub.get_by_test_id("hub-item")).to_have_count(1)
+    hub.get_by_label("Search the hub").fill("")
+    add_from_hub(page, "Get name", at=(40, 60))
+    add_from_hub(page, "Print message", at=(420, 60))
+    properties = select_node(page, "Get name")
+    properties.get_by_test_id("param-your_name").locator("input").fill("PLynx user")
+    wire(page, "Get name", "name", "Print message", "name")
+    shot(page, "50-demo-hub")
+    page.get_by_role("button", name="Run", exact=True).click()
+    expect(page.get_by_test_id("graph-status")).to_contain_text("SUCCESS", timeout=60_000)
+    expect(node(page, "Print message")).to_have_attribute("data-status", "SUCCESS")
+    properties = select_node(page, "Print message")
+    expect(preview(properties, "output-message")).to_contain_text("Hello, PLynx user!")
