@@ -5,8 +5,8 @@
     python -m infra.deploy teardown --stage dev [--dry-run] [--force]
 
 `package` runs `chalice package --merge-template infra/cloudformation/plynx.yaml` on a staged copy of
-the project (Chalice packages app.py, chalicelib/ and vendor/; runners/ and stepfunctions/ go in as
-vendor/), so the API, the event handler and the runner share one zip, and the UI is built next to it.
+the project (Chalice packages app.py and chalicelib/; runners/ and stepfunctions/ are added to its
+zip), so the API, the event handler and the runner share one zip, and the UI is built next to it.
 `deploy` and `teardown` plan their steps first; `--dry-run` prints the plan and touches nothing.
 """
 from __future__ import annotations
@@ -22,8 +22,11 @@ import subprocess
 import sys
 import time
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
+
+from botocore.exceptions import WaiterError
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TEMPLATE = os.path.join(REPO, "infra", "cloudformation", "plynx.yaml")
@@ -71,15 +74,16 @@ def _copytree(source: str, target: str) -> None:
 
 
 def stage_project(stage: str, build: str = BUILD) -> str:
-    """A copy of what Chalice packages, with runners/ and stepfunctions/ as vendor/ (kept: Chalice's cache)."""
+    """A copy of what Chalice packages (the directory is kept between builds: it holds Chalice's cache)."""
     project = os.path.join(build, stage, "project")
     os.makedirs(os.path.join(project, ".chalice"), exist_ok=True)
     for name in PROJECT_FILES:
         shutil.copy2(os.path.join(REPO, name), os.path.join(project, name))
     for name in PROJECT_DIRS:
         _copytree(os.path.join(REPO, name), os.path.join(project, name))
+    # Chalice imports app.py while packaging, and app.py (through chalicelib) imports these.
     for name in VENDORED:
-        _copytree(os.path.join(REPO, name), os.path.join(project, "vendor", name))
+        _copytree(os.path.join(REPO, name), os.path.join(project, name))
     for name in os.listdir(os.path.join(REPO, ".chalice")):
         if name == "config.json" or (name.startswith("policy-") and name.endswith(".json")):
             shutil.copy2(os.path.join(REPO, ".chalice", name), os.path.join(project, ".chalice", name))
@@ -98,12 +102,50 @@ def package_api(stage: str, build: str = BUILD, env: dict[str, str] | None = Non
     project = stage_project(stage, build)
     out = os.path.join(build, stage, "out")
     shutil.rmtree(out, ignore_errors=True)
-    run_env = dict(os.environ if env is None else env)
+    # Chalice imports app.py to read its routes: the local stack's settings must not leak into that.
+    run_env = {k: v for k, v in (os.environ if env is None else env).items() if not k.startswith("PLYNX_")}
     run_env.setdefault("AWS_DEFAULT_REGION", "us-east-1")
     subprocess.run([*_chalice(), "--project-dir", project, "package", "--stage", stage,
                     "--merge-template", TEMPLATE, out], check=True, env=run_env, cwd=project)
+    _prune_cache(os.path.join(project, ".chalice", "deployments"))
+    _add_packages(os.path.join(out, "deployment.zip"), project)
     # A YAML merge template makes Chalice write YAML.
     return os.path.join(out, "deployment.zip"), os.path.join(out, "sam.yaml")
+
+
+def _add_packages(zip_path: str, project: str) -> None:
+    """Put runners/ and stepfunctions/ at the zip's root, beside app.py and chalicelib/.
+
+    Chalice only packages app.py, chalicelib/ and vendor/, and it rebuilds every dependency when
+    vendor/ changes (its cache key hashes vendor/): adding them here keeps a code change a 2-second build.
+    """
+    with zipfile.ZipFile(zip_path, "a", compression=zipfile.ZIP_DEFLATED) as archive:
+        present = set(archive.namelist())
+        for name in VENDORED:
+            for root, dirs, files in os.walk(os.path.join(project, name)):
+                dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+                for filename in sorted(files):
+                    if filename.endswith(".pyc"):
+                        continue
+                    path = os.path.join(root, filename)
+                    arcname = os.path.relpath(path, project).replace(os.sep, "/")
+                    if arcname in present:
+                        raise SystemExit(f"{arcname} is in the package twice (a dependency named like ours?)")
+                    info = zipfile.ZipInfo(arcname, date_time=(1980, 1, 1, 0, 0, 0))
+                    info.external_attr = 0o644 << 16
+                    info.compress_type = zipfile.ZIP_DEFLATED
+                    with open(path, "rb") as stream:
+                        archive.writestr(info, stream.read())
+
+
+def _prune_cache(directory: str, keep: int = 2) -> None:
+    """Chalice caches one zip per requirements and vendor/ content: keep the newest few (about 27 MB each)."""
+    if not os.path.isdir(directory):
+        return
+    cached = sorted((os.path.join(directory, n) for n in os.listdir(directory) if n.endswith(".zip")),
+                    key=os.path.getmtime, reverse=True)
+    for path in cached[keep:]:
+        os.remove(path)
 
 
 def build_ui(stage: str, build: str = BUILD) -> str | None:
@@ -119,8 +161,9 @@ def build_ui(stage: str, build: str = BUILD) -> str | None:
         source = os.path.join(source, "dist")
     target = os.path.join(build, stage, "ui")
     shutil.rmtree(target, ignore_errors=True)
-    shutil.copytree(source, target, ignore=shutil.ignore_patterns("node_modules", "src", "package*.json", "tsconfig*.json",
-                                                                  "vite.config.*", "config.json", ".built"))
+    skip = shutil.ignore_patterns("node_modules", "src", "package*.json", "tsconfig*.json", "vite.config.*",
+                                  "config.json", ".built")
+    shutil.copytree(source, target, ignore=skip)
     return target
 
 
@@ -129,8 +172,8 @@ def package(stage: str, build: str = BUILD, ui: bool = True) -> Package:
     zip_path, template = package_api(stage, build)
     result = Package(stage, os.path.join(build, stage), zip_path, template, build_ui(stage, build) if ui else None)
     zipped, unzipped = result.sizes()
-    print(f"{stage}: {os.path.relpath(zip_path, REPO)}: {zipped / MIB:.1f} MiB zipped (limit {ZIPPED_LIMIT / MIB:.0f}), "
-          f"{unzipped / MIB:.1f} MiB unzipped (limit {UNZIPPED_LIMIT / MIB:.0f})")
+    print(f"{stage}: {os.path.relpath(zip_path, REPO)}: {zipped / MIB:.1f} MiB zipped "
+          f"(limit {ZIPPED_LIMIT / MIB:.0f}), {unzipped / MIB:.1f} MiB unzipped (limit {UNZIPPED_LIMIT / MIB:.0f})")
     if zipped > ZIPPED_LIMIT or unzipped > UNZIPPED_LIMIT:
         raise SystemExit(f"{zip_path} is over Lambda's package limits")
     return result
@@ -203,6 +246,7 @@ def execute(steps: list[Step], dry_run: bool) -> None:
 
 
 def _session(region: str | None) -> tuple[Any, str]:
+    """boto3 only when talking to AWS: `package` runs without it being configured."""
     import boto3
 
     session = boto3.session.Session(region_name=region)
@@ -281,7 +325,7 @@ def _deploy_stack(ctx: Context, pkg: Package, alarm_email: str) -> None:
     try:
         cf.get_waiter("change_set_create_complete").wait(
             StackName=stack_name(ctx.stage), ChangeSetName=change_set, WaiterConfig={"Delay": 5, "MaxAttempts": 120})
-    except Exception:
+    except WaiterError:
         described = cf.describe_change_set(StackName=stack_name(ctx.stage), ChangeSetName=change_set)
         if "didn't contain changes" in described.get("StatusReason", "") or "No updates" in described.get(
                 "StatusReason", ""):
@@ -425,7 +469,7 @@ def teardown_plan(ctx: Context, force: bool = False) -> list[Step]:
         Step("empty the artifacts and UI buckets", lambda: (_empty_bucket(ctx, "ArtifactsBucketName"),
                                                              _empty_bucket(ctx, "UiBucketName"))),
         Step(f"delete stack {stack_name(ctx.stage)} and wait", lambda: _delete_stack(ctx)),
-        Step(f"delete this stage's packages from the deployment bucket", lambda: _delete_packages(ctx)),
+        Step("delete this stage's packages from the deployment bucket", lambda: _delete_packages(ctx)),
     ]
 
 
@@ -442,17 +486,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--force", action="store_true", help="teardown: allowed on prod, drops deletion protection")
     parser.add_argument("--alarm-email", default="", help="deploy: subscribe this address to the alarms")
     parser.add_argument("--no-ui", action="store_true", help="package/deploy: leave the UI out")
+    parser.add_argument("--build-dir", default=BUILD, help="where artifacts go (default: build/)")
     args = parser.parse_args(argv)
 
     if args.command == "package":
-        package(args.stage, ui=not args.no_ui)
+        package(args.stage, args.build_dir, ui=not args.no_ui)
         return 0
     session, region = _session(args.region)
     ctx = Context(args.stage, region, session)
     if not args.dry_run:
         ctx.account = ctx.client("sts").get_caller_identity()["Account"]
     if args.command == "deploy":
-        pkg = package(args.stage, ui=not args.no_ui)
+        pkg = package(args.stage, args.build_dir, ui=not args.no_ui)
         execute(deploy_plan(ctx, pkg, args.alarm_email), args.dry_run)
     else:
         execute(teardown_plan(ctx, args.force), args.dry_run)

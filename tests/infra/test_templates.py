@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -28,8 +29,9 @@ def test_every_template_passes_cfn_lint() -> None:
 
 
 def test_tables_match_the_pynamodb_models() -> None:
-    from chalicelib import models
     from pynamodb.attributes import TTLAttribute
+
+    from chalicelib import models
 
     expected = support.model_schemas()
     tables = support.template_tables(support.template())
@@ -77,6 +79,30 @@ def test_chalice_config_names_what_the_template_creates(stage: str) -> None:
     assert RUNNER_ENVIRONMENT <= task_env
     assert config["autogen_policy"] is False
     assert os.path.exists(os.path.join(REPO, ".chalice", settings["iam_policy_file"]))
+
+
+@pytest.mark.parametrize("logical_id", ["ArtifactsBucket", "UiBucket"])
+def test_buckets_are_private_and_encrypted(logical_id: str) -> None:
+    resources = support.template()["Resources"]
+    properties = resources[logical_id]["Properties"]
+    assert all(properties["PublicAccessBlockConfiguration"].values())
+    assert properties["OwnershipControls"]["Rules"] == [{"ObjectOwnership": "BucketOwnerEnforced"}]
+    encryption = properties["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
+    assert encryption["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+    policies = [r["Properties"] for r in resources.values()
+                if r["Type"] == "AWS::S3::BucketPolicy" and r["Properties"]["Bucket"] == {"Ref": logical_id}]
+    assert len(policies) == 1
+    if logical_id == "ArtifactsBucket":
+        rules = {r["Id"]: r for r in properties["LifecycleConfiguration"]["Rules"]}
+        assert rules["abort-incomplete-uploads"]["AbortIncompleteMultipartUpload"] == {"DaysAfterInitiation": 1}
+        assert policies[0]["PolicyDocument"]["Statement"][0]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    else:
+        # Only CloudFront, through origin access control, reads the UI bucket.
+        [statement] = policies[0]["PolicyDocument"]["Statement"]
+        assert statement["Principal"] == {"Service": "cloudfront.amazonaws.com"}
+        assert "UiDistribution" in json.dumps(statement["Condition"])
+        origin = resources["UiDistribution"]["Properties"]["DistributionConfig"]["Origins"][0]
+        assert origin["OriginAccessControlId"] == {"Fn::GetAtt": ["UiOriginAccessControl", "Id"]}
 
 
 def _policies() -> Iterator[tuple[str, dict]]:

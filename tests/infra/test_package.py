@@ -1,0 +1,369 @@
+"""The cloud artifacts, checked offline: `chalice package` with no credentials, the zip in a fresh
+virtualenv, the infrastructure stack on moto's CloudFormation, and the packaged API and runner
+running an operation against that stack's tables and bucket.
+
+moto runs as its own server process here: in-process `mock_aws` would reset the backends the
+session's local stack (tests/conftest.py) runs on.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import venv
+import zipfile
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+
+from infra import deploy
+from tests.conftest import REPO
+from tests.infra import support
+
+STAGE = "dev"
+DRIVER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "lambda_driver.py")
+RECORDED_EVENT = os.path.join(REPO, "tests", "data", "sfn_runner_event.json")
+AUTH = {"Authorization": "Basic " + base64.b64encode(b"default:").decode()}
+pytestmark = pytest.mark.slow
+
+
+def _no_credentials_env() -> dict[str, str]:
+    """The environment minus every way boto3 finds credentials: packaging must not need them."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and not k.startswith("PLYNX_")}
+    env.update({"AWS_DEFAULT_REGION": "us-east-1", "AWS_CONFIG_FILE": os.devnull,
+                "AWS_SHARED_CREDENTIALS_FILE": os.devnull, "AWS_EC2_METADATA_DISABLED": "true"})
+    return env
+
+
+@pytest.fixture(scope="module")
+def package() -> tuple[str, str]:
+    build = os.path.join(deploy.BUILD, "test")
+    started = time.monotonic()
+    zip_path, template = deploy.package_api(STAGE, build=build, env=_no_credentials_env())
+    print(f"\nchalice package --merge-template ({STAGE}): {time.monotonic() - started:.1f} s")
+    return zip_path, template
+
+
+@pytest.fixture(scope="module")
+def fresh_python(package: tuple[str, str], tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """A virtualenv with nothing installed, and the zip unzipped as Lambda would (/var/task)."""
+    root = tmp_path_factory.mktemp("lambda")
+    started = time.monotonic()
+    venv.EnvBuilder(with_pip=False, clear=True).create(str(root / "venv"))
+    with zipfile.ZipFile(package[0]) as archive:
+        archive.extractall(root / "task")
+    shutil.copy(DRIVER, root / "driver.py")
+    print(f"\nfresh virtualenv and unzip: {time.monotonic() - started:.1f} s")
+    return {"python": str(root / "venv" / "bin" / "python"), "task": str(root / "task"),
+            "driver": str(root / "driver.py"), "cwd": str(root)}
+
+
+def _in_lambda(fresh: dict[str, str], command: dict, env: dict[str, str] | None = None) -> Any:
+    """One command of tests/infra/lambda_driver.py in the fresh virtualenv, the package on its path."""
+    run_env = {"PATH": os.environ["PATH"], "PYTHONPATH": fresh["task"], "PYTHONNOUSERSITE": "1",
+               "AWS_DEFAULT_REGION": "us-east-1", "POWERTOOLS_LOG_LEVEL": "WARNING", **(env or {})}
+    result = subprocess.run([fresh["python"], fresh["driver"]], input=json.dumps(command), capture_output=True,
+                            text=True, env=run_env, check=False, cwd=fresh["cwd"], timeout=120)
+    assert result.returncode == 0, result.stderr[-4000:]
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_merged_template_passes_cfn_lint(package: tuple[str, str]) -> None:
+    result = support.cfn_lint(package[1])
+    assert result.returncode == 0, result.stdout + result.stderr
+    merged = deploy.load_template(package[1])
+    # The merge kept Chalice's API and event handler, and added the infrastructure to them.
+    assert {"APIHandler", "RestAPI", "ExecutionEnded", "RunnerFunction", "NodesTable", "UiDistribution"} <= set(
+        merged["Resources"])
+    handler = merged["Resources"]["ExecutionEnded"]["Properties"]
+    assert handler["Events"]["ExecutionEndedEvent"]["Properties"]["Pattern"]["source"] == ["aws.states"]
+    assert "EndpointURL" in merged["Outputs"]
+
+
+def test_package_fits_lambda_limits(package: tuple[str, str]) -> None:
+    zipped, unzipped = deploy.Package(STAGE, "", package[0], package[1], None).sizes()
+    print(f"\ndeployment.zip: {zipped / deploy.MIB:.1f} MiB zipped (limit 50), "
+          f"{unzipped / deploy.MIB:.1f} MiB unzipped (limit 250)")
+    assert zipped < deploy.ZIPPED_LIMIT and unzipped < deploy.UNZIPPED_LIMIT
+
+
+def test_packaged_api_imports_in_a_fresh_virtualenv_and_answers(fresh_python: dict[str, str]) -> None:
+    probe = _in_lambda(fresh_python, {"kind": "probe", "modules": ["app", "runners.handler", "chalice", "moto",
+                                                                   "pytest"]})
+    task = fresh_python["task"]
+    assert probe["app"].startswith(task) and probe["runners.handler"].startswith(task), probe
+    assert probe["chalice"].startswith(task), "the runner's chalicelib needs chalice's runtime in the zip"
+    assert probe["moto"] is None and probe["pytest"] is None, "the virtualenv must hold nothing of the project's"
+    started = time.monotonic()
+    [health] = _in_lambda(fresh_python, {"kind": "api", "requests": [
+        {"method": "GET", "path": "/plynx/api/v0/health", "headers": {}}]})
+    print(f"\nimport app + one request in a fresh process: {time.monotonic() - started:.2f} s")
+    assert health["status"] == 200
+    assert json.loads(base64.b64decode(health["body_b64"])) == {"status": "SUCCESS"}
+
+
+# --- the infrastructure stack on moto -----------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def moto_url() -> Iterator[str]:
+    port = _free_port()
+    server = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                break
+            except OSError:
+                assert server.poll() is None and time.monotonic() < deadline, "moto server did not start"
+                time.sleep(0.1)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+def _client(moto_url: str, service: str) -> Any:
+    return boto3.client(service, region_name="us-east-1", endpoint_url=moto_url,
+                        aws_access_key_id="testing", aws_secret_access_key="testing")
+
+
+def moto_template(tmpl: dict) -> tuple[dict, list[str]]:
+    """The template minus what moto's CloudFormation cannot create (and the outputs that read it)."""
+    from moto.cloudformation.parsing import get_model_map
+
+    supported = get_model_map()
+    dropped = sorted(k for k, r in tmpl["Resources"].items() if r["Type"] not in supported)
+    kept = {**tmpl, "Resources": {k: r for k, r in tmpl["Resources"].items() if k not in dropped}}
+    kept["Outputs"] = {k: o for k, o in tmpl.get("Outputs", {}).items()
+                       if not any(d in json.dumps(o["Value"]) for d in dropped)}
+    return kept, [f"{k} ({tmpl['Resources'][k]['Type']})" for k in dropped]
+
+
+@pytest.fixture(scope="module")
+def stack(moto_url: str, package: tuple[str, str]) -> dict[str, Any]:
+    """infra/cloudformation/plynx.yaml created on moto, its runner's code the packaged zip."""
+    s3, cf = _client(moto_url, "s3"), _client(moto_url, "cloudformation")
+    s3.create_bucket(Bucket="plynx-deploy")
+    s3.upload_file(package[0], "plynx-deploy", "dev/deployment.zip")
+    template, unsupported = moto_template(support.template())
+    print(f"\nnot created by moto's CloudFormation (linted only): {', '.join(unsupported)}")
+    started = time.monotonic()
+    cf.create_stack(StackName=deploy.stack_name(STAGE), TemplateBody=json.dumps(template),
+                    Capabilities=deploy.CAPABILITIES, Parameters=[
+                        {"ParameterKey": "Stage", "ParameterValue": STAGE},
+                        {"ParameterKey": "CodeBucket", "ParameterValue": "plynx-deploy"},
+                        {"ParameterKey": "CodeKey", "ParameterValue": "dev/deployment.zip"}])
+    described = cf.describe_stacks(StackName=deploy.stack_name(STAGE))["Stacks"][0]
+    print(f"stack {described['StackName']}: {described['StackStatus']} in {time.monotonic() - started:.1f} s")
+    assert described["StackStatus"] == "CREATE_COMPLETE", described
+    resources = cf.describe_stack_resources(StackName=deploy.stack_name(STAGE))["StackResources"]
+    return {"outputs": {o["OutputKey"]: o["OutputValue"] for o in described["Outputs"]},
+            "physical": {r["LogicalResourceId"]: r["PhysicalResourceId"] for r in resources},
+            "template": template}
+
+
+def test_infrastructure_stack_creates_tables_bucket_roles_and_runners_on_moto(moto_url: str, stack: dict) -> None:
+    ddb, s3, iam = _client(moto_url, "dynamodb"), _client(moto_url, "s3"), _client(moto_url, "iam")
+    prefix = stack["outputs"]["TablePrefix"]
+    assert prefix == f"plynx-{STAGE}"
+    for name, expected in support.model_schemas().items():
+        table = ddb.describe_table(TableName=f"{prefix}-{name}")["Table"]
+        assert support.normalise(table) == expected, name
+        assert table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
+        assert table.get("DeletionProtectionEnabled") is False  # dev; prod's tables are protected
+    # moto's CloudFormation does not apply TTL or point-in-time recovery: test_templates.py checks those.
+
+    bucket = stack["outputs"]["ArtifactsBucketName"]
+    assert bucket == f"plynx-{STAGE}-artifacts-123456789012-us-east-1"
+    encryption = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"][0]
+    assert encryption["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+    # moto applies a bucket's encryption from CloudFormation, not its public access block or lifecycle
+    # rules: test_templates.py checks those in the template.
+
+    trusted = {"state-machine": "states.amazonaws.com", "runner": "lambda.amazonaws.com",
+               "runner-task": "ecs-tasks.amazonaws.com", "runner-task-execution": "ecs-tasks.amazonaws.com"}
+    for suffix, service in trusted.items():
+        role = iam.get_role(RoleName=f"plynx-{STAGE}-{suffix}")["Role"]
+        assert role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {"Service": service}
+    assert stack["outputs"]["StateMachineRoleArn"] == f"arn:aws:iam::123456789012:role/plynx-{STAGE}-state-machine"
+    granted = iam.get_role_policy(RoleName=f"plynx-{STAGE}-state-machine", PolicyName="run-operations")
+    # (moto keeps a CloudFormation inline policy as the repr of a dict: look for the resolved ARN in it)
+    assert f"'Resource': ['{stack['outputs']['RunnerFunctionArn']}'" in str(granted["PolicyDocument"])
+
+    function = _client(moto_url, "lambda").get_function_configuration(FunctionName=f"plynx-{STAGE}-runner")
+    assert (function["Handler"], function["Runtime"], function["Timeout"]) == (
+        "runners.handler.lambda_handler", "python3.11", 900)
+    assert function["Role"].endswith(f"role/plynx-{STAGE}-runner")
+    task = _client(moto_url, "ecs").describe_task_definition(taskDefinition=f"plynx-{STAGE}-runner")["taskDefinition"]
+    # (moto's CloudFormation keeps a task definition's family, containers and memory only)
+    [container] = task["containerDefinitions"]
+    assert container["name"] == "runner" and container["image"].endswith(f"/plynx-{STAGE}-runner:latest")
+    assert container["logConfiguration"]["options"]["awslogs-group"] == f"/ecs/plynx-{STAGE}-runner"
+    groups = {g["logGroupName"] for g in _client(moto_url, "logs").describe_log_groups(
+        logGroupNamePrefix="/")["logGroups"]}
+    assert {f"/aws/lambda/plynx-{STAGE}-{name}" for name in ("runner", "api")} <= groups
+    assert f"/ecs/plynx-{STAGE}-runner" in groups
+
+
+def _resolve(value: Any, stack: dict, iam: Any) -> str | None:
+    """A Globals value as CloudFormation would resolve it on this stack (None: not created on moto)."""
+    physical = stack["physical"]
+    if isinstance(value, str):
+        return value
+    if "Ref" in value:
+        return physical.get(value["Ref"])
+    if "Fn::GetAtt" in value:
+        logical, attribute = value["Fn::GetAtt"]
+        if logical not in physical:
+            return None
+        assert (stack["template"]["Resources"][logical]["Type"], attribute) == ("AWS::IAM::Role", "Arn")
+        return iam.get_role(RoleName=physical[logical])["Role"]["Arn"]
+    if "Fn::Join" in value:
+        separator, items = value["Fn::Join"]
+        parts = [_resolve(item, stack, iam) for item in items]
+        return None if None in parts else separator.join(parts)
+    if "Fn::Sub" in value:
+        return None if any(f"${{{k}" in value["Fn::Sub"] for k in ("UiDistribution",)) else value["Fn::Sub"]
+    raise AssertionError(f"unexpected intrinsic {value}")
+
+
+def _api_env(moto_url: str, stack: dict) -> dict[str, str]:
+    """The API function's environment: config.json's stage variables plus the template's Globals."""
+    config = support.chalice_config()
+    env = {**config.get("environment_variables", {}), **config["stages"][STAGE]["environment_variables"]}
+    iam = _client(moto_url, "iam")
+    for name, value in stack["template"]["Globals"]["Function"]["Environment"]["Variables"].items():
+        resolved = _resolve(value, stack, iam)
+        if resolved is None:
+            assert name == "PLYNX_UI_URL", f"{name} names something moto did not create"
+            continue
+        env[name] = resolved
+    return env
+
+
+def _moto_env(moto_url: str) -> dict[str, str]:
+    """What differs from Lambda: the endpoint, and moto's dummy keys in place of the role's."""
+    return {"PLYNX_AWS_ENDPOINT": moto_url, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+
+
+def _sum_graph(recorded: dict, file_ids: list[str]) -> dict:
+    """Two files and two python operations summing them (×1, ×2); ids as the recorded event names them."""
+    code = ('s = 0\nfor f in inputs["input"]:\n    s += sum(int(l) for l in open(f))\n'
+            'open(outputs["output"], "w").write(str(s * {factor}))\n')
+    files = [{"_id": f"f{i}", "base_node_name": "file", "title": f"file {i}",
+              "outputs": [{"name": "out", "file_type": "file", "resource_id": rid}]} for i, rid in enumerate(file_ids)]
+    operations = [{"_id": node_id, "base_node_name": "python", "title": f"Sum {node_id}",
+                   "inputs": [{"name": "input", "file_types": ["file"], "min_count": 1, "max_count": -1,
+                               "values": [{"node_id": f["_id"], "output_id": "out"} for f in files]}],
+                   "outputs": [{"name": "output", "file_type": "file"}],
+                   "parameters": [{"name": "_cmd", "parameter_type": "code",
+                                   "value": {"mode": "python", "value": code.format(factor=factor)}}]}
+                  for node_id, factor in ((recorded["node_id"], 1), (recorded["node_id"] + "b", 2))]
+    return {"_id": recorded["graph_id"], "title": "cloud sum", "nodes": files + operations}
+
+
+def _upload_request(content: bytes, title: str) -> dict:
+    boundary = "plynxboundary"
+    parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+             for name, value in (("title", title), ("description", "cloud test"), ("file_type", "file"))]
+    parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="data"; filename="{title}.txt"\r\n'
+                 f"Content-Type: text/plain\r\n\r\n".encode() + content + b"\r\n")
+    body = b"".join(parts) + f"--{boundary}--\r\n".encode()
+    return {"method": "POST", "path": "/plynx/api/v0/upload_file", "body_b64": base64.b64encode(body).decode(),
+            "headers": {**AUTH, "Content-Type": f"multipart/form-data; boundary={boundary}"}}
+
+
+def _json(response: dict) -> Any:
+    assert response["status"] == 200, base64.b64decode(response["body_b64"])
+    return json.loads(base64.b64decode(response["body_b64"]))
+
+
+def test_packaged_api_and_runner_run_an_operation_on_the_moto_stack(
+        moto_url: str, stack: dict, fresh_python: dict[str, str]) -> None:
+    with open(RECORDED_EVENT, encoding="utf-8") as stream:
+        recorded = json.load(stream)
+    api_env = {**_api_env(moto_url, stack), **_moto_env(moto_url)}
+
+    # The packaged API, as API Gateway calls it: two uploads, then the graph saved and approved.
+    uploads = _in_lambda(fresh_python, {"kind": "api", "requests": [
+        _upload_request(b"1\n2\n3\n", "one"), _upload_request(b"10\n20\n", "two")]}, api_env)
+    file_ids = [_json(r)["node"]["outputs"][0]["resource_id"] for r in uploads]
+    graph = _sum_graph(recorded, file_ids)
+    [approved] = _in_lambda(fresh_python, {"kind": "api", "requests": [{
+        "method": "POST", "path": "/plynx/api/v0/graphs", "headers": {**AUTH, "Content-Type": "application/json"},
+        "body_b64": base64.b64encode(json.dumps({"actions": ["SAVE", "APPROVE"], "graph": graph}).encode()).decode(),
+    }]}, api_env)
+    assert _json(approved)["status"] == "SUCCESS", _json(approved)
+
+    # APPROVE created the graph's state machine on moto with the stack's role, and started it.
+    item = _client(moto_url, "dynamodb").get_item(TableName=f"{stack['outputs']['TablePrefix']}-graphs",
+                                                  Key={"_id": {"S": recorded["graph_id"]}})["Item"]
+    run_id = item["run_id"]["S"]
+    sfn = _client(moto_url, "stepfunctions")
+    machine = sfn.describe_state_machine(stateMachineArn=item["state_machine_arn"]["S"])
+    assert machine["roleArn"] == stack["outputs"]["StateMachineRoleArn"]
+    # The recording is what Step Functions sends for this node's Task: the same keys the compiler emits.
+    payloads = [state["Parameters"]["Payload"] for state in _task_states(json.loads(machine["definition"]))
+                if state.get("Parameters", {}).get("Payload", {}).get("node_id") == recorded["node_id"]]
+    assert payloads and {k.removesuffix(".$") for k in payloads[0]} == set(recorded), payloads
+
+    # The runner Lambda, as configured by the stack, invoked with the recorded event; then the
+    # Fargate entry point on the same package with the task definition's environment.
+    function = _client(moto_url, "lambda").get_function_configuration(FunctionName=f"plynx-{STAGE}-runner")
+    runner_env = {**function["Environment"]["Variables"], **_moto_env(moto_url)}
+    event = {**recorded, "run_id": run_id}
+    result = _in_lambda(fresh_python, {"kind": "invoke", "handler": function["Handler"], "event": event}, runner_env)
+    assert result == {"node_id": recorded["node_id"], "status": "SUCCESS"}
+    container = _client(moto_url, "ecs").describe_task_definition(
+        taskDefinition=f"plynx-{STAGE}-runner")["taskDefinition"]["containerDefinitions"][0]
+    fargate_env = {**{e["name"]: e["value"] for e in container["environment"]}, **_moto_env(moto_url),
+                   "PLYNX_EVENT": json.dumps({**event, "node_id": recorded["node_id"] + "b"})}
+    # As runners/Dockerfile runs it: WORKDIR and PYTHONPATH the unzipped package, `python -m runners`.
+    container_env = {"PATH": os.environ["PATH"], "PYTHONPATH": fresh_python["task"], "PYTHONNOUSERSITE": "1",
+                     "AWS_DEFAULT_REGION": "us-east-1", **fargate_env}
+    fargate = subprocess.run([fresh_python["python"], "-m", "runners"], capture_output=True, text=True, timeout=120,
+                             check=False, cwd=fresh_python["task"], env=container_env)
+    assert fargate.returncode == 0, fargate.stderr[-4000:]
+
+    # Both outputs are in the stack's bucket on moto, and the packaged API serves them.
+    [got] = _in_lambda(fresh_python, {"kind": "api", "requests": [
+        {"method": "GET", "path": f"/plynx/api/v0/graphs/{recorded['graph_id']}", "headers": AUTH}]}, api_env)
+    nodes = {n["_id"]: n for n in _json(got)["data"]["nodes"]}
+    for node_id, expected in ((recorded["node_id"], b"36"), (recorded["node_id"] + "b", b"72")):
+        assert nodes[node_id]["node_running_status"] == "SUCCESS", nodes[node_id]
+        resource_id = next(o["resource_id"] for o in nodes[node_id]["outputs"] if o["name"] == "output")
+        stored = _client(moto_url, "s3").get_object(Bucket=stack["outputs"]["ArtifactsBucketName"],
+                                                    Key=f"resources/{resource_id}")["Body"].read()
+        assert stored == expected
+    [served] = _in_lambda(fresh_python, {"kind": "api", "requests": [
+        {"method": "GET", "path": f"/plynx/api/v0/resources/{resource_id}", "headers": {**AUTH, "Accept": "*/*"}}]},
+        api_env)  # curl's Accept: a binary body needs one that admits it
+    assert served["status"] == 200 and base64.b64decode(served["body_b64"]) == b"72"
+
+
+def _task_states(definition: dict) -> Iterator[dict]:
+    """Every Task state of a definition, Parallel branches and Map iterators included."""
+    for state in definition.get("States", {}).values():
+        if state.get("Type") == "Task":
+            yield state
+        for branch in state.get("Branches", []):
+            yield from _task_states(branch)
+        for key in ("Iterator", "ItemProcessor"):
+            if key in state:
+                yield from _task_states(state[key])
