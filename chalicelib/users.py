@@ -271,6 +271,9 @@ def update_user(body: dict, caller: Caller) -> dict:
     is_admin = caller.can(IAMPolicies.IS_ADMIN)
     if username != caller and not is_admin:
         raise ForbiddenError(f"`{caller}` may not change user `{username}` (needs IS_ADMIN)")
+    if not SETTINGS.secret_key and {"password", "policies", "active"} & set(raw):
+        raise BadRequestError("Single-user mode (no secret key): `default` keeps an empty password, every "
+                              "policy and stays active; only `display_name` and `settings` change")
     model = _load(username)
     actions = []
     if "display_name" in raw:

@@ -225,3 +225,11 @@ def test_single_user_mode_has_no_registration(api) -> None:
     assert response.status_code == 400 and "single-user" in response.json()["Message"]
     me = api.ok("get", "user")["user"]
     assert me["username"] == "default" and "IS_ADMIN" in me["policies"]
+
+
+def test_single_user_mode_keeps_default_open(api) -> None:
+    for change in ({"password": "x"}, {"active": False}, {"policies": []}):
+        response = api.post("user", json={"user": change})
+        assert response.status_code == 400 and "Single-user" in response.json()["Message"], change
+    assert api.ok("post", "user", json={"user": {"display_name": "Me"}})["user"]["display_name"] == "Me"
+    assert api.ok("get", "graphs/new")["status"] == "SUCCESS"
