@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import shot
-from tests.browser.ui import add_from_hub, new_graph, node, select_node, wire
+from tests.browser.ui import add_from_hub, new_graph, node, preview, select_node, wire
 from tests.helpers import operation
 
 pytestmark = pytest.mark.slow
@@ -98,3 +98,25 @@ def test_statuses_update_live_and_cancel_stops_the_run(page, api) -> None:
     expect(page.get_by_test_id("graph-status")).to_contain_text("CANCELED", timeout=30_000)
     expect(node(page, after)).to_have_attribute("data-status", "CANCELED")
     shot(page, "32-canceled")
+
+
+def test_a_file_dropped_from_the_desktop_is_uploaded_onto_the_canvas(page, api) -> None:
+    tag = secrets.token_hex(3)
+    name = f"table-{tag}.csv"
+    new_graph(page, f"drop {tag}")
+    transfer = page.evaluate_handle(
+        """(name) => { const dt = new DataTransfer();
+                     dt.items.add(new File(["a,b\\n1,2\\n"], name, { type: "text/csv" })); return dt; }""", name)
+    pane = page.locator(".react-flow__pane")
+    box = pane.bounding_box()
+    pane.dispatch_event("drop", {"dataTransfer": transfer, "clientX": box["x"] + 200, "clientY": box["y"] + 150})
+    expect(node(page, name)).to_have_count(1)
+    expect(node(page, name)).to_contain_text("csv")  # typed by its extension
+    page.get_by_test_id("hub").get_by_role("tab", name="Files").click()
+    expect(page.locator(f'[data-testid="hub-item"][data-title="{name}"]')).to_be_visible()
+    properties = select_node(page, name)
+    shown = preview(properties, "output-out")
+    frame = shown.locator("iframe")
+    expect(frame).to_have_attribute("sandbox", "")  # the API's HTML preview runs in a sandbox
+    expect(shown.frame_locator("iframe").locator("table")).to_contain_text("1")
+    shot(page, "33-csv-preview")

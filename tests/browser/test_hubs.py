@@ -22,6 +22,9 @@ def test_hello_world_from_the_demo_hub(page) -> None:
     expect(hub.get_by_test_id("hub-item")).to_have_count(1)
     hub.get_by_label("Search the hub").fill("")
     add_from_hub(page, "Get name", at=(40, 60))
+    pane = page.locator(".react-flow__pane").bounding_box()
+    placed = node(page, "Get name").bounding_box()
+    assert abs(placed["x"] - (pane["x"] + 40)) < 25 and abs(placed["y"] - (pane["y"] + 60)) < 25  # where it was dropped
     add_from_hub(page, "Print message", at=(420, 60))
     properties = select_node(page, "Get name")
     properties.get_by_test_id("param-your_name").locator("input").fill("PLynx user")

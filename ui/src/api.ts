@@ -273,15 +273,17 @@ class Client {
 
   // --- resources --------------------------------------------------------------------------------
 
-  resourceUrl(id: string, preview = false): string {
-    return `${this.base}/resources/${encodeURIComponent(id)}${preview ? "?preview=true" : ""}`;
+  resourceUrl(id: string, preview = false, fileType?: string): string {
+    const query = preview ? `?preview=true${fileType ? `&file_type=${encodeURIComponent(fileType)}` : ""}` : "";
+    return `${this.base}/resources/${encodeURIComponent(id)}${query}`;
   }
 
   /** A resource's preview as text (at most what the API's preview returns) and its full size. */
-  async previewText(id: string): Promise<{ text: string; size: number | null; contentType: string }> {
+  /** The preview: plain text, or with a file type the API's HTML preview of that type (csv table, ...). */
+  async previewText(id: string, fileType?: string): Promise<{ text: string; size: number | null; contentType: string }> {
     let response: Response;
     try {
-      response = await fetch(this.resourceUrl(id, true), { headers: this.authHeader() });
+      response = await fetch(this.resourceUrl(id, true, fileType), { headers: this.authHeader() });
     } catch {
       throw new ApiError("Cannot reach the PLynx API to read this resource.", 0, "network");
     }

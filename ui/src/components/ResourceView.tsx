@@ -1,7 +1,8 @@
-// An output or log: its preview (text escaped by React, HTML only inside a sandboxed iframe,
-// images as blob URLs), its size and a download link. Nothing from a resource reaches innerHTML.
+// An output or log: its preview (text escaped by React; the API's HTML preview of a typed resource
+// only inside a sandboxed iframe that runs no script and loads nothing but data: URLs), its size and a
+// download link. Nothing from a resource reaches the page's own DOM as markup.
 import { useEffect, useState } from "react";
-import { api, errorMessage } from "../api";
+import { api, ApiError, errorMessage } from "../api";
 import { bytes } from "../format";
 
 function useObjectUrl(resourceId: string | null, enabled: boolean): string | null {
@@ -24,6 +25,18 @@ function useObjectUrl(resourceId: string | null, enabled: boolean): string | nul
     };
   }, [resourceId, enabled]);
   return url;
+}
+
+/** The API's HTML preview, framed with a policy that allows no script and no network. */
+export function framedPreview(html: string): string {
+  return (
+    '<!doctype html><meta charset="utf-8">' +
+    `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; object-src data:; style-src 'unsafe-inline'">` +
+    "<style>body{font:12px system-ui,sans-serif;margin:4px;color:#1f2430}table{border-collapse:collapse}" +
+    "td,th{border:1px solid #d8dce3;padding:2px 6px;text-align:left}pre{white-space:pre-wrap;margin:0}" +
+    ".preview-error{color:#b42318}.preview-note{color:#6b7280}img{max-width:100%}</style>" +
+    html
+  );
 }
 
 export async function download(resourceId: string, name: string): Promise<void> {
@@ -58,10 +71,16 @@ export function ResourceView({
   const imageUrl = useObjectUrl(resourceId ?? null, isImage);
 
   useEffect(() => {
-    if (!open || !resourceId || isImage) return;
+    if (!open || !resourceId) return;
     let stale = false;
+    // A plain file previews as text; a typed one (csv, json, image, ...) as the API renders that type.
+    const typed = fileType !== "file";
     api
-      .previewText(resourceId)
+      .previewText(resourceId, typed ? fileType : undefined)
+      .catch((e) => {
+        if (typed && e instanceof ApiError && e.status === 400) return api.previewText(resourceId);
+        throw e;
+      })
       .then((preview) => {
         if (stale) return;
         setSize(preview.size);
@@ -78,7 +97,7 @@ export function ResourceView({
     return () => {
       stale = true;
     };
-  }, [open, resourceId, refreshKey, isImage]);
+  }, [open, resourceId, refreshKey, fileType]);
 
   return (
     <div className="resource" data-testid={testId}>
@@ -102,8 +121,7 @@ export function ResourceView({
       {open && resourceId && (
         <div className="preview" data-testid={testId ? `${testId}-preview` : undefined}>
           {error && <div className="message error">{error}</div>}
-          {isImage && imageUrl && <img src={imageUrl} alt={name} />}
-          {html !== null && <iframe title={`${name} preview`} sandbox="" srcDoc={html} />}
+          {html !== null && <iframe title={`${name} preview`} sandbox="" srcDoc={framedPreview(html)} />}
           {text !== null && (text === "" ? <em className="muted">(empty)</em> : <pre>{text}</pre>)}
           {size !== null && text !== null && size > text.length && (
             <small className="muted">

@@ -787,7 +787,7 @@ function Editor({ initial, isNew }: { initial: Graph; isNew: boolean }) {
             nodesDraggable={!locked}
             nodesConnectable={!locked}
             deleteKeyCode={locked ? null : ["Backspace", "Delete"]}
-            fitView
+            fitView={start.nodes.length > 0 /* an empty canvas keeps its viewport: drops land where they are dropped */}
             fitViewOptions={{ maxZoom: 1 }}
             minZoom={0.05}
             proOptions={{ hideAttribution: true }}
