@@ -1,8 +1,10 @@
 """The templates lint clean, match the pynamodb models, and grant no more than the code needs."""
 from __future__ import annotations
 
+import glob
 import json
 import os
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -130,7 +132,6 @@ def _references(value: Any) -> Iterator[str]:
         elif "Ref" in value:
             yield value["Ref"]
         elif "Fn::Sub" in value:
-            import re
             text = value["Fn::Sub"] if isinstance(value["Fn::Sub"], str) else value["Fn::Sub"][0]
             yield from (m.split(".")[0] for m in re.findall(r"\$\{([^}!]+)\}", text) if "::" not in m)
         else:
@@ -181,3 +182,31 @@ def test_stage_policies_differ_only_by_stage() -> None:
         with open(os.path.join(REPO, ".chalice", f"policy-{stage}.json"), encoding="utf-8") as stream:
             texts.append(stream.read().replace(stage, "<stage>"))
     assert len(set(texts)) == 1
+
+
+# What each service integration the compiler emits needs of the state machine's role (Step Functions docs,
+# "IAM policies for integrated services").
+INTEGRATION_ACTIONS = {
+    "lambda:invoke": {"lambda:InvokeFunction"},
+    "lambda:invoke.waitForTaskToken": {"lambda:InvokeFunction"},
+    "ecs:runTask.sync": {"ecs:RunTask", "ecs:StopTask", "ecs:DescribeTasks", "iam:PassRole",
+                         "events:PutTargets", "events:PutRule", "events:DescribeRule"},
+    "states:startExecution.sync:2": {"states:StartExecution", "states:DescribeExecution", "states:StopExecution",
+                                     "events:PutTargets", "events:PutRule", "events:DescribeRule"},
+}
+
+
+def test_state_machine_role_grants_every_integration_the_compiler_emits() -> None:
+    emitted = set()
+    for path in glob.glob(os.path.join(REPO, "stepfunctions", "*.py")):
+        with open(path, encoding="utf-8") as stream:
+            emitted |= set(re.findall(r"arn:aws:states:::([A-Za-z]+:[A-Za-z.]+(?::\d+)?)", stream.read()))
+    assert emitted, "the compiler emits no service integration?"
+    unknown = emitted - INTEGRATION_ACTIONS.keys()
+    assert not unknown, f"new integrations {unknown}: grant their actions to StateMachineRole and list them here"
+    role = support.template()["Resources"]["StateMachineRole"]["Properties"]
+    granted = {action for policy in role["Policies"] for statement in policy["PolicyDocument"]["Statement"]
+               for action in _listed(statement["Action"])}
+    for integration in emitted:
+        assert INTEGRATION_ACTIONS[integration] <= granted, f"{integration} needs " \
+            f"{sorted(INTEGRATION_ACTIONS[integration] - granted)}"
