@@ -1,0 +1,58 @@
+"""A graph too big for one execution runs split across child executions (startExecution.sync:2).
+
+The budget per execution is lowered so a small graph splits the way a 10,000-node one does
+(bench/scale.py runs the real 10,000 nodes and prints its figures).
+"""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import stepfunctions
+from tests.functional.test_engine_dag import _journal, _place, _step
+from tests.helpers import graph
+
+
+@pytest.fixture()
+def small_budget():
+    from chalicelib import runs
+
+    previous = runs.LIMITS
+    runs.LIMITS = stepfunctions.Limits(history_events=60, max_chain=6)
+    yield runs.LIMITS
+    runs.LIMITS = previous
+
+
+def test_graph_split_into_child_executions_runs_every_node_once_in_order(api, stack, small_budget, tmp_path) -> None:
+    import boto3
+
+    from chalicelib.models import GraphModel
+
+    journal = str(tmp_path / "journal")
+    step = _step(api)
+    nodes, edges = [], {}
+    for i in range(24):  # four interleaved chains with cross links, so waits cross executions
+        deps = [nodes[j] for j in (i - 4, i - 7) if j >= 0]
+        name = f"n{i:02d}"
+        edges[name] = [d["title"] for d in deps]
+        nodes.append(_place(step, name, journal, 0.0, *deps))
+    body = api.ok("post", "graphs", json={"graph": graph("split", nodes), "actions": ["SAVE", "APPROVE"]})
+    graph_id = body["graph"]["_id"]
+    result = api.wait(graph_id, timeout=180)
+    assert result["graph_running_status"] == "SUCCESS", result.get("error")
+    times = _journal(tmp_path / "journal")
+    assert len(times) == 48
+    for node, deps in edges.items():
+        for dep in deps:
+            assert times[("end", dep)] <= times[("start", node)]
+    sfn = boto3.client("stepfunctions", endpoint_url=stack.moto_url, region_name="us-east-1")
+    definition = json.loads(sfn.describe_state_machine(
+        stateMachineArn=GraphModel.get(graph_id).state_machine_arn)["definition"])
+    parts = definition["States"]["Run operations"]["Branches"]
+    assert len(parts) >= 3
+    for part in parts:
+        task = next(iter(part["States"].values()))
+        assert task["Resource"] == "arn:aws:states:::states:startExecution.sync:2"
+        children = sfn.list_executions(stateMachineArn=task["Parameters"]["StateMachineArn"])["executions"]
+        assert children and all(c["status"] == "SUCCEEDED" for c in children)
