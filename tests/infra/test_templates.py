@@ -210,3 +210,17 @@ def test_state_machine_role_grants_every_integration_the_compiler_emits() -> Non
     for integration in emitted:
         assert INTEGRATION_ACTIONS[integration] <= granted, f"{integration} needs " \
             f"{sorted(INTEGRATION_ACTIONS[integration] - granted)}"
+
+
+def test_runner_image_runs_the_lambda_package_on_the_lambda_python() -> None:
+    """No Docker here: check the Dockerfile against what it wraps (the zip, the runtime, the entry point)."""
+    with open(os.path.join(REPO, "runners", "Dockerfile"), encoding="utf-8") as stream:
+        dockerfile = stream.read()
+    runtime = support.template()["Resources"]["RunnerFunction"]["Properties"]["Runtime"]  # python3.11
+    assert re.search(rf"^FROM \S+/python:{runtime.removeprefix('python')}-slim$", dockerfile, re.M)
+    assert re.search(r"^COPY deployment\.zip ", dockerfile, re.M)  # the file `chalice package` writes
+    assert 'ENTRYPOINT ["python", "-m", "runners"]' in dockerfile  # runners/__main__.py
+    container = support.template()["Resources"]["RunnerTaskDefinition"]["Properties"]["ContainerDefinitions"][0]
+    import stepfunctions
+
+    assert container["Name"] == stepfunctions.Fargate("cluster", "task").container  # what the ECS overrides name
