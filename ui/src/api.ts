@@ -134,7 +134,12 @@ class Client {
   }
 
   async register(user: string, password: string, email: string): Promise<void> {
-    await this.raw("POST", "/register", { username: user, password, email }, {}, "Registration");
+    const body = await this.raw("POST", "/register", { username: user, password, ...(email ? { email } : {}) }, {}, "Registration");
+    if (body?.access_token) {
+      this.saveTokens({ access_token: body.access_token, refresh_token: body.refresh_token, user });
+      this.setState({ user, mode: "multi" });
+      return;
+    }
     await this.login(user, password);
   }
 
