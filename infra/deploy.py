@@ -228,9 +228,10 @@ class Context:
     session: Any = None
     account: str = "<account>"
     outputs: dict[str, str] = field(default_factory=dict)
+    endpoint_url: str | None = None  # another AWS-compatible endpoint (the tests' moto server)
 
     def client(self, service: str) -> Any:
-        return self.session.client(service, region_name=self.region)
+        return self.session.client(service, region_name=self.region, endpoint_url=self.endpoint_url)
 
     @property
     def deploy_bucket(self) -> str:
@@ -312,14 +313,23 @@ def _deploy_stack(ctx: Context, pkg: Package, alarm_email: str) -> None:
     # Templates over 51,200 bytes must come from S3; the merged one is about 100 KB.
     s3.put_object(Bucket=ctx.deploy_bucket, Key=template_key, Body=body)
     template_url = f"https://{ctx.deploy_bucket}.s3.{ctx.region}.amazonaws.com/{template_key}"
-    parameters = {"Stage": ctx.stage, "CodeBucket": ctx.deploy_bucket, "CodeKey": code_key,
-                  "RunnerImageTag": digest[:16], "AlarmEmail": alarm_email}
-    exists = _stack(ctx) is not None
+    stack = _stack(ctx)
+    status = (stack or {}).get("StackStatus", "")
+    if status in ("ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "DELETE_FAILED"):
+        raise SystemExit(f"stack {stack_name(ctx.stage)} is {status} after a failed create: `make teardown` first")
+    exists = stack is not None and status != "REVIEW_IN_PROGRESS"  # a never-executed change set: still CREATE
+    parameters: list[dict[str, Any]] = [
+        {"ParameterKey": key, "ParameterValue": value} for key, value in (
+            ("Stage", ctx.stage), ("CodeBucket", ctx.deploy_bucket), ("CodeKey", code_key),
+            ("AlarmEmail", alarm_email))]
+    if shutil.which("docker"):
+        parameters.append({"ParameterKey": "RunnerImageTag", "ParameterValue": digest[:16]})  # pushed next
+    elif exists:
+        parameters.append({"ParameterKey": "RunnerImageTag", "UsePreviousValue": True})
     change_set = f"deploy-{time.strftime('%Y%m%d%H%M%S')}"
     cf.create_change_set(
         StackName=stack_name(ctx.stage), ChangeSetName=change_set, ChangeSetType="UPDATE" if exists else "CREATE",
-        TemplateURL=template_url, Capabilities=CAPABILITIES,
-        Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()],
+        TemplateURL=template_url, Capabilities=CAPABILITIES, Parameters=parameters,
         Tags=[{"Key": "app", "Value": "plynx"}, {"Key": "stage", "Value": ctx.stage}],
     )
     try:
@@ -344,7 +354,8 @@ def _deploy_stack(ctx: Context, pkg: Package, alarm_email: str) -> None:
 def _push_runner_image(ctx: Context, pkg: Package) -> None:
     """Build runners/Dockerfile around the same zip and push it to the stage's ECR repository."""
     if shutil.which("docker") is None:
-        print("    docker not found: the Fargate runner keeps its previous image (Lambda runner deployed)")
+        print("    docker not found: the Fargate task keeps its previous image (none on a first deploy: "
+              "operations placed on Fargate fail until one is pushed); the Lambda runner is deployed")
         return
     repository = ctx.outputs["RunnerRepositoryUri"]
     image = f"{repository}:{_digest(pkg.zip_path)[:16]}"

@@ -66,6 +66,7 @@ def normalise(schema: dict) -> dict:
             index.get("index_name", index.get("IndexName")): {
                 "keys": keys(index.get("key_schema", index.get("KeySchema", []))),
                 "projection": (index.get("projection") or index.get("Projection"))["ProjectionType"],
+                "attributes": sorted((index.get("projection") or index.get("Projection")).get("NonKeyAttributes", [])),
             }
             for index in indexes
         },

@@ -367,3 +367,27 @@ def _task_states(definition: dict) -> Iterator[dict]:
         for key in ("Iterator", "ItemProcessor"):
             if key in state:
                 yield from _task_states(state[key])
+
+
+def test_teardown_deletes_the_stage_and_only_its_state_machines(moto_url: str, stack: dict) -> None:
+    """`make teardown`'s plan, run on the moto stack (the last test of this module: it empties the stack)."""
+    sfn, s3 = _client(moto_url, "stepfunctions"), _client(moto_url, "s3")
+    other_stage = sfn.create_state_machine(
+        name="plynx-another-stages-graph-0123456789abcdef", roleArn="arn:aws:iam::123456789012:role/plynx-prod-state"
+        "-machine", definition=json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}))
+    ours = [m["stateMachineArn"] for m in sfn.list_state_machines()["stateMachines"]
+            if sfn.describe_state_machine(stateMachineArn=m["stateMachineArn"])["roleArn"]
+            == stack["outputs"]["StateMachineRoleArn"]]
+    assert ours, "the previous test's graph made a state machine with this stage's role"
+    session = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing")
+    ctx = deploy.Context(STAGE, "us-east-1", session, account="123456789012", endpoint_url=moto_url)
+    plan = deploy.teardown_plan(ctx)
+    # moto's DeleteStack stops at the VPC ("has dependencies"; AWS orders the deletes): that one call is
+    # left to AWS, the rest of the plan runs here.
+    deploy.execute([step for step in plan if not step.title.startswith("delete stack")], dry_run=False)
+    assert any(step.title == f"delete stack plynx-{STAGE} and wait" for step in plan)
+
+    left = {m["stateMachineArn"] for m in sfn.list_state_machines()["stateMachines"]}
+    assert other_stage["stateMachineArn"] in left and not left & set(ours)
+    for bucket in (stack["outputs"]["ArtifactsBucketName"], stack["outputs"]["UiBucketName"]):
+        assert s3.list_objects_v2(Bucket=bucket)["KeyCount"] == 0, f"{bucket} must be empty to be deleted"
