@@ -217,8 +217,8 @@ def test_runner_image_runs_the_lambda_package_on_the_lambda_python() -> None:
     with open(os.path.join(REPO, "runners", "Dockerfile"), encoding="utf-8") as stream:
         dockerfile = stream.read()
     runtime = support.template()["Resources"]["RunnerFunction"]["Properties"]["Runtime"]  # python3.11
-    assert re.search(rf"^FROM \S+/python:{runtime.removeprefix('python')}-slim$", dockerfile, re.M)
-    assert re.search(r"^COPY deployment\.zip ", dockerfile, re.M)  # the file `chalice package` writes
+    assert re.search(rf"^FROM \S+/python:{runtime.removeprefix('python')}-slim$", dockerfile, re.MULTILINE)
+    assert re.search(r"^COPY deployment\.zip ", dockerfile, re.MULTILINE)  # the file `chalice package` writes
     assert 'ENTRYPOINT ["python", "-m", "runners"]' in dockerfile  # runners/__main__.py
     container = support.template()["Resources"]["RunnerTaskDefinition"]["Properties"]["ContainerDefinitions"][0]
     import stepfunctions
