@@ -1,6 +1,7 @@
 """Runner entry points. Step Functions invokes `lambda_handler`; Fargate and the CLI call `main`."""
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import sys
@@ -44,8 +45,30 @@ def _timeout(node: dict, context: Any) -> float:
     return timeout
 
 
+SMALL_FILE_BYTES = 8 * 1024 * 1024  # below this one PutObject is faster than the multipart transfer manager
+
+
+# Content ids this warm runner has stored: resources are immutable and named by content, so an
+# equal file (an empty stderr, a repeated output) needs no second PutObject.
+_STORED: set[str] = set()
+
+
+def _put(path: str) -> str:
+    if os.path.getsize(path) >= SMALL_FILE_BYTES:
+        return storage.put_file(path)
+    with open(path, "rb") as stream:
+        data = stream.read()
+    resource_id = hashlib.sha256(data).hexdigest()
+    if resource_id not in _STORED:
+        storage.put_bytes(data)
+        if len(_STORED) > 10_000:
+            _STORED.clear()
+        _STORED.add(resource_id)
+    return resource_id
+
+
 def _upload(paths: dict[str, Any]) -> dict[str, str]:
-    return {name: storage.put_file(path) for name, path in paths.items() if isinstance(path, str)}
+    return {name: _put(path) for name, path in paths.items() if isinstance(path, str)}
 
 
 def run_node(graph_id: str, node_id: str, run_id: str, context: Any = None, notify: list[str] | None = None,

@@ -10,6 +10,7 @@ A raised exception is reported the way Lambda reports it (200, ``X-Amz-Function-
 from __future__ import annotations
 
 import collections
+import concurrent.futures
 import json
 import logging
 import os
@@ -48,7 +49,8 @@ _READ_ONLY_TARGETS = frozenset(
 DEFAULT_TIMEOUT_SECONDS = 900
 # Lambda runs each invocation on its own machine; here they share a laptop. A Parallel of thousands of
 # branches must not start thousands of operations at once: invocations beyond this many queue (as
-# Lambda queues beyond its account concurrency).
+# Lambda queues beyond its account concurrency). They run on warm worker threads, as Lambda reuses
+# warm containers: per-thread SDK sessions and connections are built once, not per invocation.
 DEFAULT_CONCURRENCY = int(os.environ.get("PLYNX_LOCAL_CONCURRENCY", "16"))
 
 
@@ -113,7 +115,8 @@ class LambdaFront:
         self._moto_app = moto_app
         self._handler_getter = handler_getter
         self._timeout_seconds = timeout_seconds
-        self._slots = threading.BoundedSemaphore(max(1, DEFAULT_CONCURRENCY))
+        self._workers = concurrent.futures.ThreadPoolExecutor(max(1, DEFAULT_CONCURRENCY),
+                                                              thread_name_prefix="lambda-warm")
         # Invocations served, by the event's `action` (tests and benchmarks count runner calls).
         self.invocations: collections.Counter[str] = collections.Counter()
         # Bumped *after* each request that may have changed moto's state has been applied; the
@@ -174,8 +177,7 @@ class LambdaFront:
         try:
             handler = self._handler_getter()
             self.invocations[str(event.get("action")) if isinstance(event, dict) else "?"] += 1
-            with self._slots:
-                result = handler(event, context)
+            result = self._workers.submit(handler, event, context).result()
         except Exception as exc:  # noqa: BLE001 - every runner error becomes a Lambda function error
             LOG.info("%s raised %s: %s", context.function_name, type(exc).__name__, exc)
             return False, error_payload(exc)
