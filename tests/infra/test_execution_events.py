@@ -72,3 +72,24 @@ def test_an_aborted_execution_is_closed_once(api) -> None:
     assert first == {"graph_id": graph_id} and second == {"graph_id": None}
     data = api.ok("get", f"graphs/{graph_id}")["data"]
     assert data["graph_running_status"] == "FAILED"
+
+
+def test_an_event_without_its_input_reads_it_from_the_execution(api) -> None:
+    """EventBridge drops an execution's input when it is too big: the handler asks Step Functions."""
+    import app
+    from chalicelib import aws
+    from chalicelib.settings import SETTINGS
+
+    graph_id, _node_id, run_id = _queued(api, "Input from the execution")
+    sfn = aws.client("stepfunctions")
+    machine = sfn.create_state_machine(
+        name=f"plynx-{graph_id[:48]}-events-fallback", roleArn=SETTINGS.state_machine_role_arn,
+        definition=json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}}))
+    execution = sfn.start_execution(stateMachineArn=machine["stateMachineArn"], name=run_id,
+                                    input=json.dumps({"graph_id": graph_id, "run_id": run_id}))
+    with Client(app.app) as client:
+        event = _event(client, "TIMED_OUT", graph_id, run_id, executionArn=execution["executionArn"])
+        del event["detail"]["input"]
+        assert client.lambda_.invoke("execution_ended", event).payload == {"graph_id": graph_id}
+    assert api.ok("get", f"graphs/{graph_id}")["data"]["graph_running_status"] == "FAILED"
+    sfn.delete_state_machine(stateMachineArn=machine["stateMachineArn"])
