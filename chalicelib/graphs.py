@@ -192,13 +192,7 @@ def search_graphs(query: dict, user: str) -> tuple[list[dict], int]:
     request.author, visible = permissions.search_scope(user, permissions.GRAPH, request.author)
     if not visible:
         return [], 0
-    unknown = set(request.statuses) - GraphRunningStatus.ALL
-    if unknown:
-        raise BadRequestError(f"Unknown graph status {sorted(unknown)}")
-    statuses = set(request.statuses)
-    models = [
-        m for m in search.query_listing(GraphModel, LISTING, request.author)
-        if (not statuses or m.graph_running_status in statuses)
-        and search.matches_text(request.text, m.title, m.description)
-    ]
-    return search.page(models, request, lambda m: _header(m, user))
+    statuses = search.check_known(request.statuses, GraphRunningStatus.ALL, "graph status")
+    source = search.mirror(GraphModel.by_change, LISTING, "graph_running_status")
+    models, total = search.find(source, request, statuses, set(), search.batch_get(GraphModel))
+    return [_header(m, user) for m in models], total

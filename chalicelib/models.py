@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute, UnicodeSetAttribute
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection
 from pynamodb.models import Model
 
 from .settings import SETTINGS
@@ -36,6 +36,31 @@ class ByListingIndex(GlobalSecondaryIndex):
     insertion_date = UnicodeAttribute(range_key=True)
 
 
+class NodeSearchIndex(GlobalSecondaryIndex):
+    """Searchable fields of every node, latest change first: a search process reads only what changed
+    since its last search (chalicelib/search.py). Only small fields, so a cold read is a few 1 MB pages."""
+
+    class Meta:
+        index_name = "search-index"
+        projection = IncludeProjection(
+            ["author", "title", "description", "insertion_date", "node_status", "base_node_name"])
+
+    listing = UnicodeAttribute(hash_key=True)
+    update_date = UnicodeAttribute(range_key=True)
+
+
+class GraphSearchIndex(GlobalSecondaryIndex):
+    """Searchable fields of every graph header, latest change first (see NodeSearchIndex)."""
+
+    class Meta:
+        index_name = "search-index"
+        projection = IncludeProjection(
+            ["author", "title", "description", "insertion_date", "graph_running_status"])
+
+    listing = UnicodeAttribute(hash_key=True)
+    update_date = UnicodeAttribute(range_key=True)
+
+
 class NodeModel(Model):
     """A stored operation or file (the seed's `nodes` collection)."""
 
@@ -57,6 +82,7 @@ class NodeModel(Model):
 
     by_author = ByAuthorIndex()
     by_listing = ByListingIndex()
+    by_change = NodeSearchIndex()
 
 
 class GraphModel(Model):
@@ -83,6 +109,7 @@ class GraphModel(Model):
 
     by_author = ByAuthorIndex()
     by_listing = ByListingIndex()
+    by_change = GraphSearchIndex()
 
 
 class GraphNodeModel(Model):
@@ -165,3 +192,24 @@ def create_tables() -> None:
     for model in ALL_MODELS:
         if not model.exists():
             model.create_table(wait=True)
+        else:
+            _add_missing_indexes(model)
+
+
+def _add_missing_indexes(model: type[Model]) -> None:
+    """Indexes added to a model since its table was made (a local stack's saved data) are created."""
+    from . import aws
+
+    have = {index["IndexName"] for index in model.describe_table().get("GlobalSecondaryIndexes", [])}
+    schema = model._get_schema()
+    for index in schema.get("global_secondary_indexes", []):
+        if index["index_name"] in have:
+            continue
+        keys = {key["AttributeName"] for key in index["key_schema"]}
+        aws.client("dynamodb").update_table(
+            TableName=model.Meta.table_name,
+            AttributeDefinitions=[d for d in schema["attribute_definitions"] if d["AttributeName"] in keys],
+            GlobalSecondaryIndexUpdates=[{"Create": {
+                "IndexName": index["index_name"], "KeySchema": index["key_schema"],
+                "Projection": index["projection"]}}],
+        )

@@ -365,15 +365,8 @@ def search_nodes(query: dict, user: str) -> tuple[list[dict], int]:
     request.author, visible = permissions.search_scope(user, permissions.NODE, request.author)
     if not visible:
         return [], 0
-    statuses = set(request.statuses)
-    base_node_names = set(request.lists["base_node_names"])
-
-    def keep(model: NodeModel) -> bool:
-        return (
-            (not statuses or model.node_status in statuses)
-            and (not base_node_names or model.base_node_name in base_node_names)
-            and search.matches_text(request.text, model.title, model.description)
-        )
-
-    models = search.query_listing(NodeModel, LISTING, request.author)
-    return search.page([m for m in models if keep(m)], request, lambda m: _to_dict(m, user))
+    statuses = search.check_known(request.statuses, NodeStatus.ALL, "node status")
+    kinds = search.check_known(request.lists["base_node_names"], BaseNodeNames.ALL, "base node name")
+    source = search.mirror(NodeModel.by_change, LISTING, "node_status", "base_node_name")
+    models, total = search.find(source, request, statuses, kinds, search.batch_get(NodeModel))
+    return [_to_dict(m, user) for m in models], total

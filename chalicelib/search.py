@@ -1,14 +1,42 @@
-"""The seed's search request: a search string (`author:NAME` plus free text), statuses and paging."""
+"""Search: the seed's request (a search string of `author:NAME` plus free text, statuses, paging) and
+where its answers come from.
+
+Why a mirror. Free text must match every candidate's title and description (case-insensitively,
+substrings), and `total_count` must be exact, so every search has to look at the searchable fields of
+all candidates: DynamoDB has no full-text index and no offset. Reading them from DynamoDB on every
+search costs, with 10,000 nodes on real DynamoDB, a few 1 MB query pages of a slim index (about
+375 read units and three sequential round trips per search); on the local stack's moto it costs
+tens of seconds, since moto pages and serialises every item it walks. So each process (an API Lambda
+container, the local stack) keeps a :class:`Mirror` of just those fields, and before each search reads
+only what changed since its last look: the table's `search-index` (models.py) orders items by
+`update_date`, and the mirror walks it newest-first in small pages until it passes its watermark.
+Typically that is one page of one item (one round trip, half a read unit). A process starting cold
+reads the whole slim index once. The page's full items then come from one BatchGet (consistent reads,
+100 keys per request), so a search costs two round trips whatever the filters.
+
+What it relies on: every write that changes a searchable field (title, description, author, status,
+base node name) also sets `update_date` to now(), as every writer in chalicelib does; and items are not
+deleted (nodes are deprecated, graphs are kept). An item that disappeared anyway is dropped from the
+mirror when a page misses it. The watermark lags wall time by :data:`MARGIN`, so a write whose index
+entry appears late (a GSI is eventually consistent, typically well under a second) or whose writer's
+clock is a little behind is still read.
+"""
 from __future__ import annotations
 
+import datetime as _dt
 import shlex
+import threading
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, TypeVar
+from typing import Any, Callable, Iterable, Iterator, Sequence, TypeVar
 
 from .errors import BadRequestError
 
 T = TypeVar("T")
 MAX_PER_PAGE = 1000
+# How far behind wall time the watermark stays (GSI propagation and clock skew between writers).
+MARGIN = _dt.timedelta(seconds=2)
+# Index items per delta request: the first one is usually already older than the watermark.
+DELTA_PAGE_SIZE = 10
 
 
 @dataclass
@@ -67,20 +95,155 @@ def parse_request(body: Any, extra_lists: Iterable[str] = ()) -> SearchRequest:
     return request
 
 
+def check_known(values: Iterable[str], known: Iterable[str], what: str) -> set[str]:
+    """The requested values as a set, or a 400 naming the unknown ones and the known ones."""
+    chosen, allowed = set(values), set(known)
+    unknown = chosen - allowed
+    if unknown:
+        raise BadRequestError(f"Unknown {what} {sorted(unknown)}; known: {sorted(allowed)}")
+    return chosen
+
+
 def matches_text(words: list[str], *fields: str) -> bool:
     """Every free-text word appears in one of the fields, case-insensitively."""
     haystack = " ".join(f or "" for f in fields).lower()
     return all(word in haystack for word in words)
 
 
-def query_listing(model: Any, listing: str, author: str | None) -> Iterable[Any]:
-    """Newest-first items of a table through its author or listing index (no table scan)."""
-    if author is not None:
-        return model.by_author.query(author, scan_index_forward=False)
-    return model.by_listing.query(listing, scan_index_forward=False)
+@dataclass(frozen=True)
+class Entry:
+    """The searchable fields of one stored item, as its table's `search-index` projects them."""
+
+    id: str
+    insertion_date: str
+    update_date: str
+    author: str
+    status: str
+    kind: str
+    text: str  # title and description, lower case, as matches_text joins them
 
 
-def page(items: list[T], request: SearchRequest, render: Callable[[T], dict]) -> tuple[list[dict], int]:
-    """One page of rendered items and the total count."""
-    chosen = items[request.offset : request.offset + request.per_page]
-    return [render(item) for item in chosen], len(items)
+class Mirror:
+    """This process's copy of one listing's searchable fields, brought up to date before each search."""
+
+    def __init__(self, index: Any, listing: str, status_field: str, kind_field: str | None) -> None:
+        self.index = index
+        self.listing = listing
+        self.status_field = status_field
+        self.kind_field = kind_field
+        self._entries: dict[str, Entry] = {}
+        self._newest_first: list[Entry] = []
+        self._sorted = True
+        self._watermark: str | None = None  # None: nothing read yet (a cold process)
+        self._lock = threading.Lock()
+        self.last_read = 0  # index items read by the latest refresh (bench and tests look at it)
+
+    def _entry(self, item: Any) -> Entry:
+        return Entry(
+            id=item.id,
+            insertion_date=item.insertion_date or "",
+            update_date=item.update_date or "",
+            author=item.author or "",
+            status=getattr(item, self.status_field) or "",
+            kind=(getattr(item, self.kind_field) or "") if self.kind_field else "",
+            text=" ".join((item.title or "", item.description or "")).lower(),
+        )
+
+    def refresh(self) -> None:
+        """Read what changed since the watermark (everything, when cold), latest change first."""
+        lag = now_minus(_dt.datetime.now(_dt.timezone.utc), MARGIN)
+        watermark = self._watermark
+        newest, read = "", 0
+        for item in self._changes(cold=watermark is None):
+            if watermark is not None and (item.update_date or "") <= watermark:
+                break
+            read += 1
+            entry = self._entry(item)
+            newest = max(newest, entry.update_date)
+            if self._entries.get(entry.id) != entry:
+                self._entries[entry.id] = entry
+                self._sorted = False
+        self.last_read = read
+        # Up to the latest change read, but never closer to now than MARGIN, and never backwards.
+        mark = min(newest, lag) if newest else (watermark or "")
+        self._watermark = max(watermark or "", mark)
+
+    def _changes(self, cold: bool) -> Iterator[Any]:
+        """Index items, latest change first: 1 MB pages when cold; else pages of 10, 40, 160, ... items,
+        since the first item is usually already at the watermark (one small round trip)."""
+        if cold:
+            yield from self.index.query(self.listing, scan_index_forward=False)
+            return
+        size, start = DELTA_PAGE_SIZE, None
+        while True:
+            page = self.index.query(self.listing, scan_index_forward=False, limit=size, page_size=size,
+                                    last_evaluated_key=start)
+            yield from page
+            start = page.last_evaluated_key
+            if start is None:
+                return
+            size = min(size * 4, 1000)
+
+    def forget(self, ids: Iterable[str]) -> None:
+        """Drop items that no longer exist (a page found them missing)."""
+        for item_id in ids:
+            if self._entries.pop(item_id, None) is not None:
+                self._sorted = False
+
+    def entries(self) -> list[Entry]:
+        """Every entry, newest insertion first, up to date as of now."""
+        if not self._sorted:
+            self._newest_first = sorted(self._entries.values(), key=lambda e: (e.insertion_date, e.id),
+                                        reverse=True)
+            self._sorted = True
+        return self._newest_first
+
+
+def now_minus(moment: _dt.datetime, delta: _dt.timedelta) -> str:
+    """A timestamp in util.now()'s format (they sort as strings), `delta` before `moment`."""
+    stamp = moment - delta
+    return stamp.strftime("%Y-%m-%d %H:%M:%S.") + f"{stamp.microsecond // 1000:03d}Z"
+
+
+_MIRRORS: dict[tuple[str, str, str], Mirror] = {}
+_MIRRORS_LOCK = threading.Lock()
+
+
+def mirror(index: Any, listing: str, status_field: str, kind_field: str | None = None) -> Mirror:
+    """The process-wide mirror of one listing, one per table (and endpoint, so stacks never mix)."""
+    meta = index._model.Meta
+    key = (str(getattr(meta, "host", None)), meta.table_name, listing)
+    with _MIRRORS_LOCK:
+        if key not in _MIRRORS:
+            _MIRRORS[key] = Mirror(index, listing, status_field, kind_field)
+        return _MIRRORS[key]
+
+
+def find(source: Mirror, request: SearchRequest, statuses: set[str], kinds: set[str],
+         fetch: Callable[[Sequence[str]], list[T]]) -> tuple[list[T], int]:
+    """The requested page of items matching the request, newest first, and the exact total count.
+
+    `fetch` reads full items by id (a BatchGet) and returns those that exist, in any order.
+    """
+    with source._lock:
+        source.refresh()
+        for _ in range(3):
+            matched = [
+                e for e in source.entries()
+                if (request.author is None or e.author == request.author)
+                and (not statuses or e.status in statuses)
+                and (not kinds or e.kind in kinds)
+                and all(word in e.text for word in request.text)
+            ]
+            ids = [e.id for e in matched[request.offset : request.offset + request.per_page]]
+            items = {item.id: item for item in fetch(ids)} if ids else {}  # type: ignore[attr-defined]
+            missing = [i for i in ids if i not in items]
+            if not missing:
+                break
+            source.forget(missing)
+        return [items[i] for i in ids if i in items], len(matched) - len(missing)
+
+
+def batch_get(model: Any) -> Callable[[Sequence[str]], list[Any]]:
+    """Consistent reads of full items by id: the page shows each item as it is now."""
+    return lambda ids: list(model.batch_get(ids, consistent_read=True))

@@ -1,0 +1,139 @@
+"""Latency of `search_nodes` / `search_graphs` with 10,000 stored nodes, through the REST API.
+
+    .venv/bin/python bench/search.py [--nodes 10000] [--graphs 1000] [--repeat 15]
+
+Starts its own local stack on free ports (no persistence), stores the nodes with the project's own
+`save_node` / `save_graph` (in-process, against the stack's moto, so seeding is quick and the items are
+exactly what the API writes), then times typical searches over HTTP and prints median and p95.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import socket
+import statistics
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import requests
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from tests.helpers import graph, operation  # noqa: E402 - after the path is set
+
+WORDS = ("load", "clean", "split", "join", "train", "score", "plot", "export", "fetch", "merge",
+         "sort", "filter", "resize", "parse", "count", "sample")
+THINGS = ("csv", "images", "model", "table", "logs", "text", "users", "events", "report", "features")
+AUTHORS = ("alice", "bob", "carol", "dave")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _node(rng: random.Random, i: int) -> tuple[dict, str, str]:
+    """A typical library entry: title, a sentence of description, a 20-line script; plus author, status."""
+    kind = rng.choices(("python", "bash_jinja2", "file"), weights=(45, 35, 20))[0]
+    title = f"{rng.choice(WORDS).title()} {rng.choice(THINGS)} {i}"
+    words = [rng.choice(WORDS + THINGS) for _ in range(12)]
+    if i % 100 == 7:
+        words.append("needle")  # a rare word: 1% of the nodes
+    node = operation("python" if kind == "file" else kind, title, "x = 1  # a typical operation body\n" * 20)
+    if kind == "file":
+        node = {"base_node_name": "file", "title": title,
+                "outputs": [{"name": "out", "file_type": "file", "resource_id": f"{i:064x}"}]}
+    node["description"] = " ".join(words)
+    author = "default" if rng.random() < 0.6 else rng.choice(AUTHORS)
+    status = rng.choices(("CREATED", "READY", "DEPRECATED"), weights=(55, 40, 5))[0]
+    return node, author, status
+
+
+def seed(count: int, graph_count: int) -> None:
+    """Store `count` nodes and `graph_count` small graphs the way the API stores them."""
+    from chalicelib import graphs, nodes
+
+    rng = random.Random(7)
+    entries = [_node(rng, i) for i in range(count)]
+
+    def save(entry: tuple[dict, str, str]) -> None:
+        node, author, status = entry
+        nodes.save_node(nodes.clean_node(node, author), author, node_status=status)
+
+    def save_graph(i: int) -> None:
+        author = "default" if i % 3 else "alice"
+        raw = graph(f"{WORDS[i % len(WORDS)]} pipeline {i}", [])
+        raw["description"] = "needle" if i % 50 == 0 else "a pipeline"
+        graphs.save_graph(graphs.clean_graph(raw, author), author)
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(save, entries))
+        list(pool.map(save_graph, range(graph_count)))
+
+
+QUERIES: list[tuple[str, str, dict[str, Any]]] = [
+    ("first page", "search_nodes", {"per_page": 20}),
+    ("page 50", "search_nodes", {"per_page": 20, "offset": 980}),
+    ("author:alice", "search_nodes", {"per_page": 20, "search": "author:alice"}),
+    ("author:alice page 20", "search_nodes", {"per_page": 20, "offset": 380, "search": "author:alice"}),
+    ("free text 'needle'", "search_nodes", {"per_page": 20, "search": "needle"}),
+    ("free text 'train csv'", "search_nodes", {"per_page": 20, "search": "train csv"}),
+    ("author + text", "search_nodes", {"per_page": 20, "search": "author:default clean"}),
+    ("status READY", "search_nodes", {"per_page": 20, "status": ["READY"]}),
+    ("base_node_names file", "search_nodes", {"per_page": 20, "base_node_names": ["file"]}),
+    ("graphs first page", "search_graphs", {"per_page": 20}),
+    ("graphs author+text", "search_graphs", {"per_page": 20, "search": "author:alice pipeline"}),
+]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--nodes", type=int, default=10_000)
+    parser.add_argument("--graphs", type=int, default=1_000)
+    parser.add_argument("--repeat", type=int, default=15)
+    args = parser.parse_args()
+    from infra.local.stack import start_stack
+
+    stack = start_stack(api_port=_free_port(), ui_port=_free_port(), moto_port=_free_port(), data_dir=None)
+    try:
+        start = time.perf_counter()
+        seed(args.nodes, args.graphs)
+        print(f"seeded {args.nodes} nodes and {args.graphs} graphs in {time.perf_counter() - start:.1f} s")
+        session = requests.Session()
+        session.auth = ("default", "")
+        for path in ("search_nodes", "search_graphs"):
+            t0 = time.perf_counter()
+            response = session.post(f"{stack.api_url}/{path}", json={"per_page": 20}, timeout=600)
+            assert response.status_code == 200, response.text
+            print(f"cold {path} (this process's first search reads the whole slim index): "
+                  f"{(time.perf_counter() - t0) * 1000:.0f} ms")
+        print(f"{'query':<24} {'total':>6} {'median ms':>10} {'p95 ms':>8}")
+        for name, path, body in QUERIES:
+            times = []
+            for _ in range(args.repeat):
+                t0 = time.perf_counter()
+                response = session.post(f"{stack.api_url}/{path}", json=body, timeout=300)
+                times.append((time.perf_counter() - t0) * 1000)
+                assert response.status_code == 200, response.text
+            total = response.json()["total_count"]
+            p95 = sorted(times)[max(0, round(0.95 * len(times)) - 1)]
+            print(f"{name:<24} {total:>6} {statistics.median(times):>10.0f} {p95:>8.0f}")
+        times = []
+        for i in range(args.repeat):  # a user saves an operation, then looks for it
+            body = {"node": operation("python", f"fresh {i}", "pass\n"), "action": "SAVE"}
+            assert session.post(f"{stack.api_url}/nodes", json=body, timeout=60).status_code == 200
+            t0 = time.perf_counter()
+            found = session.post(f"{stack.api_url}/search_nodes", json={"search": f"fresh {i}"}, timeout=60).json()
+            times.append((time.perf_counter() - t0) * 1000)
+            assert found["total_count"] >= 1, found
+        p95 = sorted(times)[max(0, round(0.95 * len(times)) - 1)]
+        print(f"{'right after a save':<24} {'':>6} {statistics.median(times):>10.0f} {p95:>8.0f}")
+    finally:
+        stack.stop()
+
+
+if __name__ == "__main__":
+    main()
