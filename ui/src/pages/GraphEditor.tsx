@@ -7,7 +7,6 @@ import {
   Panel,
   ReactFlow,
   ReactFlowProvider,
-  useConnection,
   useEdgesState,
   useNodesState,
   useReactFlow,
@@ -20,9 +19,12 @@ import {
 import { useCallback, useEffect, useMemo, useRef, useState, type DragEvent } from "react";
 import { api, ApiError, errorMessage } from "../api";
 import { CodeEditor } from "../components/CodeEditor";
-import { StatusBadge } from "../components/StatusBadge";
 import { duration, parseDate, runStart } from "../format";
-import { HubPanel, DRAG_TYPE, flatten, loadHubs, searchHub } from "../graph/HubPanel";
+import { asConnection, ConnectionHint } from "../graph/ConnectionHint";
+import { HubPanel, DRAG_TYPE } from "../graph/HubPanel";
+import { TypePicker, type PickerRequest } from "../graph/TypePicker";
+import { Toolbar } from "../graph/Toolbar";
+import { useHistory } from "../graph/useHistory";
 import {
   connectionProblem,
   edgeId,
@@ -59,11 +61,6 @@ const POLL_MS = 700;
 const CLIPBOARD_KEY = "plynx.clipboard";
 
 type Notice = { kind: "error" | "info" | "success"; text: string } | null;
-
-interface Snapshot {
-  nodes: FlowNode[];
-  edges: FlowEdge[];
-}
 
 export function GraphEditor({ graphId }: { graphId: string }) {
   const [graph, setGraph] = useState<Graph | null>(null);
@@ -102,37 +99,6 @@ export function GraphEditor({ graphId }: { graphId: string }) {
   );
 }
 
-/** Shows, while a wire is dragged over an input it cannot go to, why. */
-function ConnectionHint({ nodes, edges }: { nodes: FlowNode[]; edges: FlowEdge[] }) {
-  const connection = useConnection();
-  if (!connection.inProgress || connection.isValid !== false || !connection.toHandle) return null;
-  const problem = connectionProblem(asConnection(connection), nodes, edges);
-  if (!problem) return null;
-  return (
-    <Panel position="bottom-center" className="notice error" data-testid="connection-hint">
-      {problem}
-    </Panel>
-  );
-}
-
-function asConnection(state: { fromHandle: { nodeId: string; id?: string | null; type: string } | null; toHandle: { nodeId: string; id?: string | null } | null }): Connection {
-  const from = state.fromHandle!;
-  const to = state.toHandle!;
-  if (from.type === "source")
-    return { source: from.nodeId, sourceHandle: from.id ?? null, target: to.nodeId, targetHandle: to.id ?? null };
-  return { source: to.nodeId, sourceHandle: to.id ?? null, target: from.nodeId, targetHandle: from.id ?? null };
-}
-
-interface Picker {
-  left: number;
-  top: number;
-  position: { x: number; y: number };
-  nodeId: string;
-  handleId: string;
-  handleType: "source" | "target";
-  fileTypes: string[];
-}
-
 function Editor({ initial, isNew }: { initial: Graph; isNew: boolean }) {
   const flow = useReactFlow<FlowNode, FlowEdge>();
   const start = useMemo(() => toFlow(initial), [initial]);
@@ -148,18 +114,13 @@ function Editor({ initial, isNew }: { initial: Graph; isNew: boolean }) {
   const [refreshKey, setRefreshKey] = useState(0);
   const [hubKey, setHubKey] = useState(0);
   const [tick, setTick] = useState(0);
-  const [picker, setPicker] = useState<Picker | null>(null);
-  const [pickerItems, setPickerItems] = useState<PlynxNode[] | null>(null);
+  const [picker, setPicker] = useState<PickerRequest | null>(null);
   const [code, setCode] = useState<string | null>(null);
   const [uploadType, setUploadType] = useState("auto");
-  const fileInput = useRef<HTMLInputElement>(null);
   const nodesRef = useRef(nodes);
   const edgesRef = useRef(edges);
   nodesRef.current = nodes;
   edgesRef.current = edges;
-  const past = useRef<Snapshot[]>([]);
-  const future = useRef<Snapshot[]>([]);
-  const rememberedThisTick = useRef(false);
   const lastEdit = useRef<{ key: string; at: number }>({ key: "", at: 0 });
 
   const active = ACTIVE_GRAPH_STATUSES.includes(header.graph_running_status);
@@ -174,33 +135,25 @@ function Editor({ initial, isNew }: { initial: Graph; isNew: boolean }) {
 
   // --- undo history -----------------------------------------------------------------------------
 
+  const restore = useCallback(
+    (snapshot: { nodes: FlowNode[]; edges: FlowEdge[] }) => {
+      setNodes(snapshot.nodes);
+      setEdges(snapshot.edges);
+      setDirty(true);
+    },
+    [setNodes, setEdges],
+  );
+  const { remember: rememberStep, undo: undoStep, redo: redoStep } = useHistory(nodesRef, edgesRef, restore);
   const remember = useCallback(() => {
     setDirty(true);
-    if (rememberedThisTick.current) return;
-    rememberedThisTick.current = true;
-    queueMicrotask(() => (rememberedThisTick.current = false));
-    past.current.push({ nodes: nodesRef.current, edges: edgesRef.current });
-    if (past.current.length > 200) past.current.shift();
-    future.current = [];
-  }, []);
-
+    rememberStep();
+  }, [rememberStep]);
   const undo = useCallback(() => {
-    const previous = past.current.pop();
-    if (!previous) return say("info", "Nothing to undo.");
-    future.current.push({ nodes: nodesRef.current, edges: edgesRef.current });
-    setNodes(previous.nodes);
-    setEdges(previous.edges);
-    setDirty(true);
-  }, [setNodes, setEdges, say]);
-
+    if (!undoStep()) say("info", "Nothing to undo.");
+  }, [undoStep, say]);
   const redo = useCallback(() => {
-    const next = future.current.pop();
-    if (!next) return say("info", "Nothing to redo.");
-    past.current.push({ nodes: nodesRef.current, edges: edgesRef.current });
-    setNodes(next.nodes);
-    setEdges(next.edges);
-    setDirty(true);
-  }, [setNodes, setEdges, say]);
+    if (!redoStep()) say("info", "Nothing to redo.");
+  }, [redoStep, say]);
 
   const refuseIfLocked = useCallback((): boolean => {
     if (!locked) return false;
@@ -328,29 +281,8 @@ function Editor({ initial, isNew }: { initial: Graph; isNew: boolean }) {
     [flow, locked, say],
   );
 
-  useEffect(() => {
-    if (!picker) return;
-    setPickerItems(null);
-    let stale = false;
-    (async () => {
-      // Every hub's operations (and, for an input, the uploaded files), filtered by the wire's type.
-      const hubs = [...(await loadHubs()), ...(picker.handleType === "target" ? [{ kind: "files", title: "Files" }] : [])];
-      const found = flatten((await Promise.all(hubs.map((hub) => searchHub(hub, "", 200)))).flat());
-      const fits = found.filter((node) =>
-        picker.handleType === "source"
-          ? node.inputs.some((i) => (i.file_types.length ? i.file_types : ["file"]).some((t) => picker.fileTypes.includes(t)))
-          : node.outputs.some((o) => picker.fileTypes.includes(o.file_type)),
-      );
-      if (!stale) setPickerItems(fits);
-    })().catch((e) => {
-      if (stale) return;
-      setPicker(null);
-      say("error", errorMessage(e));
-    });
-    return () => {
-      stale = true;
-    };
-  }, [picker, say]);
+  const closePicker = useCallback(() => setPicker(null), []);
+  const sayError = useCallback((text: string) => say("error", text), [say]);
 
   const pick = (source: PlynxNode) => {
     if (!picker) return;
@@ -688,87 +620,37 @@ function Editor({ initial, isNew }: { initial: Graph; isNew: boolean }) {
   const ended = active ? new Date() : parseDate(header.update_date);
   void tick;
   const elapsed = started && ended && header.graph_running_status !== "CREATED" ? duration(ended.getTime() - started.getTime()) : null;
-  const resourceKinds = Object.keys(api.resourcesDict);
 
   return (
     <div className="editor" data-testid="graph-editor">
-      <div className="toolbar">
-        <input
-          className="graph-title"
-          value={header.title}
-          aria-label="Workflow title"
-          disabled={locked}
-          onChange={(e) => {
-            setHeader({ ...header, title: e.target.value });
-            setDirty(true);
-          }}
-        />
-        <span data-testid="graph-status">
-          <StatusBadge status={header.graph_running_status} />
-        </span>
-        {elapsed && (
-          <span className="elapsed" data-testid="elapsed" title="elapsed time of the run">
-            elapsed {elapsed}
-          </span>
-        )}
-        {dirty && <span className="muted">unsaved</span>}
-        <div className="spacer" />
-        <button onClick={() => void save()} disabled={!!busy || locked} title="Ctrl+S">
-          Save
-        </button>
-        <button onClick={() => void validate()} disabled={!!busy}>
-          Validate
-        </button>
-        <button className="primary" onClick={() => void approve()} disabled={!!busy || locked}>
-          Run
-        </button>
-        <button onClick={() => void cancel()} disabled={!!busy || !active}>
-          Cancel
-        </button>
-        <span className="sep" />
-        <button onClick={undo} disabled={locked} title="Ctrl+Z">
-          Undo
-        </button>
-        <button onClick={redo} disabled={locked} title="Ctrl+Shift+Z">
-          Redo
-        </button>
-        <button onClick={rearrange} disabled={locked}>
-          Auto layout
-        </button>
-        <button onClick={() => void clone()} disabled={!!busy}>
-          Clone
-        </button>
-        <button onClick={() => void upgrade()} disabled={!!busy || locked}>
-          Upgrade nodes
-        </button>
-        <button onClick={() => void generateCode()} disabled={!!busy}>
-          Generate code
-        </button>
-        <span className="sep" />
-        <select value={uploadType} onChange={(e) => setUploadType(e.target.value)} aria-label="Type of the uploaded file">
-          <option value="auto">type: by extension</option>
-          {resourceKinds.map((kind) => (
-            <option key={kind} value={kind}>
-              {api.resourcesDict[kind].title}
-            </option>
-          ))}
-        </select>
-        <button onClick={() => fileInput.current?.click()} disabled={!!busy || locked}>
-          Upload file
-        </button>
-        <input
-          ref={fileInput}
-          type="file"
-          multiple
-          hidden
-          data-testid="upload-input"
-          onChange={(e) => {
-            const files = Array.from(e.target.files ?? []);
-            e.target.value = "";
-            if (files.length) void uploadFiles(files);
-          }}
-        />
-      </div>
+      <Toolbar
+        title={header.title}
+        onTitle={(title) => {
+          setHeader({ ...header, title });
+          setDirty(true);
+        }}
+        status={header.graph_running_status}
+        elapsed={elapsed}
+        dirty={dirty}
+        busy={!!busy}
+        locked={locked}
+        active={active}
+        uploadType={uploadType}
+        onUploadType={setUploadType}
+        actions={{
+          save: () => void save(),
+          validate: () => void validate(),
+          approve: () => void approve(),
+          cancel: () => void cancel(),
+          undo,
+          redo,
+          rearrange,
+          clone: () => void clone(),
+          upgrade: () => void upgrade(),
+          generateCode: () => void generateCode(),
+          upload: (files) => void uploadFiles(files),
+        }}
+      />
       <div className="editor-body">
         <HubPanel onAdd={(node) => addFromHub(node)} refreshKey={hubKey} />
         <div className="canvas" onDragOver={onDragOver} onDrop={onDrop}>
@@ -820,23 +702,7 @@ function Editor({ initial, isNew }: { initial: Graph; isNew: boolean }) {
               </Panel>
             )}
           </ReactFlow>
-          {picker && (
-            <div className="picker" style={{ left: picker.left, top: picker.top }} data-testid="type-picker">
-              <div className="picker-head">
-                {picker.handleType === "source" ? "Operations reading" : "Nodes producing"} {picker.fileTypes.join(" or ")}
-                <button className="small link" onClick={() => setPicker(null)} aria-label="Close">
-                  ✕
-                </button>
-              </div>
-              {pickerItems === null && <div className="muted">Loading…</div>}
-              {pickerItems?.length === 0 && <div className="muted">Nothing fits that type yet.</div>}
-              {pickerItems?.map((item) => (
-                <button key={item._id} className="picker-item" onClick={() => pick(item)}>
-                  {item.title} <small>{item.base_node_name}</small>
-                </button>
-              ))}
-            </div>
-          )}
+          {picker && <TypePicker request={picker} onPick={pick} onClose={closePicker} onError={sayError} />}
         </div>
         {selectedNode && (
           <Properties

@@ -1,0 +1,118 @@
+// The editor's toolbar: title, status and elapsed time of the run, the graph actions, and upload.
+import { useRef } from "react";
+import { api } from "../api";
+import { StatusBadge } from "../components/StatusBadge";
+import type { GraphRunningStatus } from "../types";
+
+export interface ToolbarActions {
+  save: () => void;
+  validate: () => void;
+  approve: () => void;
+  cancel: () => void;
+  undo: () => void;
+  redo: () => void;
+  rearrange: () => void;
+  clone: () => void;
+  upgrade: () => void;
+  generateCode: () => void;
+  upload: (files: File[]) => void;
+}
+
+export function Toolbar({
+  title,
+  onTitle,
+  status,
+  elapsed,
+  dirty,
+  busy,
+  locked,
+  active,
+  uploadType,
+  onUploadType,
+  actions,
+}: {
+  title: string;
+  onTitle: (title: string) => void;
+  status: GraphRunningStatus;
+  elapsed: string | null;
+  dirty: boolean;
+  busy: boolean;
+  locked: boolean;
+  active: boolean;
+  uploadType: string;
+  onUploadType: (kind: string) => void;
+  actions: ToolbarActions;
+}) {
+  const fileInput = useRef<HTMLInputElement>(null);
+  const kinds = Object.keys(api.resourcesDict);
+  return (
+    <div className="toolbar">
+      <input className="graph-title" value={title} aria-label="Workflow title" disabled={locked} onChange={(e) => onTitle(e.target.value)} />
+      <span data-testid="graph-status">
+        <StatusBadge status={status} />
+      </span>
+      {elapsed && (
+        <span className="elapsed" data-testid="elapsed" title="elapsed time of the run">
+          elapsed {elapsed}
+        </span>
+      )}
+      {dirty && <span className="muted">unsaved</span>}
+      <div className="spacer" />
+      <button onClick={actions.save} disabled={busy || locked} title="Ctrl+S">
+        Save
+      </button>
+      <button onClick={actions.validate} disabled={busy}>
+        Validate
+      </button>
+      <button className="primary" onClick={actions.approve} disabled={busy || locked}>
+        Run
+      </button>
+      <button onClick={actions.cancel} disabled={busy || !active}>
+        Cancel
+      </button>
+      <span className="sep" />
+      <button onClick={actions.undo} disabled={locked} title="Ctrl+Z">
+        Undo
+      </button>
+      <button onClick={actions.redo} disabled={locked} title="Ctrl+Shift+Z">
+        Redo
+      </button>
+      <button onClick={actions.rearrange} disabled={locked}>
+        Auto layout
+      </button>
+      <button onClick={actions.clone} disabled={busy}>
+        Clone
+      </button>
+      <button onClick={actions.upgrade} disabled={busy || locked}>
+        Upgrade nodes
+      </button>
+      <button onClick={actions.generateCode} disabled={busy}>
+        Generate code
+      </button>
+      <span className="sep" />
+      <select value={uploadType} onChange={(e) => onUploadType(e.target.value)} aria-label="Type of the uploaded file">
+        <option value="auto">type: by extension</option>
+        {kinds.map((kind) => (
+          <option key={kind} value={kind}>
+            {api.resourcesDict[kind].title}
+          </option>
+        ))}
+      </select>
+      <button onClick={() => fileInput.current?.click()} disabled={busy || locked}>
+        Upload file
+      </button>
+      <input
+        ref={fileInput}
+        type="file"
+        multiple
+        hidden
+        data-testid="upload-input"
+        onChange={(e) => {
+          const files = Array.from(e.target.files ?? []);
+          e.target.value = "";
+          if (files.length) actions.upload(files);
+        }}
+      />
+    </div>
+  );
+}
