@@ -5,8 +5,8 @@
     python -m infra.deploy teardown --stage dev [--dry-run] [--force]
 
 `package` runs `chalice package --merge-template infra/cloudformation/plynx.yaml` on a staged copy of
-the project (Chalice packages app.py and chalicelib/; runners/ and stepfunctions/ are added to its
-zip), so the API, the event handler and the runner share one zip, and the UI is built next to it.
+the project (Chalice packages app.py and chalicelib/; runners/, stepfunctions/ and plynx/ are added
+to its zip), so the API, the event handler and the runner share one zip, and the UI is built next to it.
 `deploy` and `teardown` plan their steps first; `--dry-run` prints the plan and touches nothing.
 """
 from __future__ import annotations
@@ -35,7 +35,8 @@ STAGES = ("dev", "prod")
 # What Chalice packages from the project directory, and the top-level packages it must vendor.
 PROJECT_FILES = ("app.py", "requirements.txt")
 PROJECT_DIRS = ("chalicelib",)
-VENDORED = ("runners", "stepfunctions")
+# plynx/ (the python API) holds the demo hub's operations, which the default configuration loads.
+VENDORED = ("runners", "stepfunctions", "plynx")
 CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"]
 # Lambda's limits on a function's package (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html).
 MIB = 1024 * 1024
@@ -114,7 +115,7 @@ def package_api(stage: str, build: str = BUILD, env: dict[str, str] | None = Non
 
 
 def _add_packages(zip_path: str, project: str) -> None:
-    """Put runners/ and stepfunctions/ at the zip's root, beside app.py and chalicelib/.
+    """Put runners/, stepfunctions/ and plynx/ at the zip's root, beside app.py and chalicelib/.
 
     Chalice only packages app.py, chalicelib/ and vendor/, and it rebuilds every dependency when
     vendor/ changes (its cache key hashes vendor/): adding them here keeps a code change a 2-second build.

@@ -94,11 +94,34 @@ def test_package_fits_lambda_limits(package: tuple[str, str]) -> None:
     assert zipped < deploy.ZIPPED_LIMIT and unzipped < deploy.UNZIPPED_LIMIT
 
 
+def _plugin_modules() -> list[str]:
+    """The modules the default configuration names by dotted path (classes, executors, hub lists)."""
+    import yaml
+
+    from chalicelib import config
+
+    def paths(value: Any) -> Iterator[str]:
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if key in ("cls", "executor", "list_module") and isinstance(item, str):
+                    yield item
+                else:
+                    yield from paths(item)
+        elif isinstance(value, list):
+            for item in value:
+                yield from paths(item)
+
+    return sorted({path.rsplit(".", 1)[0] for path in paths(yaml.safe_load(config.DEFAULT_CONFIG_YAML))})
+
+
 def test_packaged_api_imports_in_a_fresh_virtualenv_and_answers(fresh_python: dict[str, str]) -> None:
+    plugins = _plugin_modules()
     probe = _in_lambda(fresh_python, {"kind": "probe", "modules": ["app", "runners.handler", "chalice", "moto",
-                                                                   "pytest"]})
+                                                                   "pytest", *plugins]})
     task = fresh_python["task"]
     assert probe["app"].startswith(task) and probe["runners.handler"].startswith(task), probe
+    missing = [name for name in plugins if not (probe[name] or "").startswith(task)]
+    assert not missing, f"the default configuration's plugins are not in the zip: {missing}"
     assert probe["chalice"].startswith(task), "the runner's chalicelib needs chalice's runtime in the zip"
     assert probe["moto"] is None and probe["pytest"] is None, "the virtualenv must hold nothing of the project's"
     started = time.monotonic()
@@ -367,6 +390,16 @@ def _task_states(definition: dict) -> Iterator[dict]:
         for key in ("Iterator", "ItemProcessor"):
             if key in state:
                 yield from _task_states(state[key])
+
+
+def test_packaged_api_serves_the_demo_hub_from_the_zip(moto_url: str, stack: dict,
+                                                      fresh_python: dict[str, str]) -> None:
+    """The default configuration names plugins by dotted path (plynx.demo): they must be in the zip."""
+    [hub] = _in_lambda(fresh_python, {"kind": "api", "requests": [{
+        "method": "POST", "path": "/plynx/api/v0/search_in_hubs", "headers": {**AUTH, "Content-Type": "application/json"},
+        "body_b64": base64.b64encode(json.dumps({"hub": "demo-hub", "search": "print"}).encode()).decode()}]},
+        {**_api_env(moto_url, stack), **_moto_env(moto_url)})
+    assert [g["title"] for g in _json(hub)["items"]] == ["Hello world", "Types"]
 
 
 def test_teardown_deletes_the_stage_and_only_its_state_machines(moto_url: str, stack: dict) -> None:
