@@ -52,15 +52,23 @@ plugins:
        color: '#a2a'}
     - {kind: dict, title: Dictionary, cls: chalicelib.resource_types.primitive.RawDict, icon: plynx.dict,
        color: '#2aa'}
+    - {kind: enum, title: Enum value, cls: chalicelib.resource_types.primitive.RawEnum, icon: plynx.enum,
+       color: '#a62'}
+    - {kind: list_str, title: List of strings, cls: chalicelib.resource_types.primitive.RawListStr,
+       icon: plynx.list, color: '#26a'}
+    - {kind: list_int, title: List of ints, cls: chalicelib.resource_types.primitive.RawListInt,
+       icon: plynx.list, color: '#62a'}
   operations:
     - kind: python
       title: Python
       executor: runners.executors.python
-      resources: [file, pdf, image, csv, tsv, json, executable, directory, int, float, str, bool, color, dict]
+      resources: [file, pdf, image, csv, tsv, json, executable, directory, int, float, str, bool, color, dict,
+                  enum, list_str, list_int]
     - kind: bash_jinja2
       title: BashJinja2
       executor: runners.executors.bash_jinja2
-      resources: [file, pdf, image, csv, tsv, json, executable, directory, int, float, str, bool, color, dict]
+      resources: [file, pdf, image, csv, tsv, json, executable, directory, int, float, str, bool, color, dict,
+                  enum, list_str, list_int]
   hubs:
     - kind: db-hub
       title: Database hub

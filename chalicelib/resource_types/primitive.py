@@ -190,3 +190,29 @@ class RawDict(Raw):
         if not isinstance(value, dict):
             raise ResourceError(f"`{str(value)[:80]}` is not a JSON object")
         return value
+
+
+class RawEnum(RawStr):
+    """The chosen value of an enum, travelling as a string."""
+
+    KIND = "enum"
+
+
+class RawListStr(Raw):
+    KIND = "list_str"
+
+    @classmethod
+    def check(cls, value: Any) -> Any:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ResourceError(f"`{str(value)[:80]}` is not a JSON list of strings")
+        return value
+
+
+class RawListInt(Raw):
+    KIND = "list_int"
+
+    @classmethod
+    def check(cls, value: Any) -> Any:
+        if not isinstance(value, list) or not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+            raise ResourceError(f"`{str(value)[:80]}` is not a JSON list of ints")
+        return value

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 # Kinds that travel as values; any other kind is a file the function gets as a path.
-PRIMITIVE_KINDS = frozenset({"int", "float", "str", "bool", "color", "dict"})
+PRIMITIVE_KINDS = frozenset({"int", "float", "str", "bool", "color", "dict", "enum", "list_str", "list_int"})
 
 CLASS_TO_STR: dict[Any, str] = {int: "int", float: "float", str: "str", bool: "bool", dict: "dict"}
 STR_TO_CLASS: dict[str, Any] = {value: key for key, value in CLASS_TO_STR.items()}

@@ -28,6 +28,9 @@ open(outputs["s"], "w").write("hello world\\n")
 open(outputs["flag"], "w").write("true")
 open(outputs["color"], "w").write("#FF8800")
 open(outputs["d"], "w").write('{{"a": 1}}')
+open(outputs["e"], "w").write("paper")
+open(outputs["ls"], "w").write('["a", "b"]')
+open(outputs["li"], "w").write("[1, 2]")
 '''
 
 CONSUME = '''
@@ -42,14 +45,14 @@ seen = {
     "dir": sorted(os.path.relpath(os.path.join(d, f), inputs["dir"]) for d, _, fs in os.walk(inputs["dir"]) for f in fs),
     "exe": subprocess.run([inputs["exe"], "now"], capture_output=True, text=True).stdout,
     "n": inputs["n"], "x": inputs["x"], "s": inputs["s"], "flag": inputs["flag"],
-    "color": inputs["color"], "d": inputs["d"],
+    "color": inputs["color"], "d": inputs["d"], "e": inputs["e"], "ls": inputs["ls"], "li": inputs["li"],
 }
 open(outputs["report"], "w").write(json.dumps(seen))
 '''
 
 TYPES = {"file": "file", "csv": "csv", "tsv": "tsv", "json": "json", "image": "image", "pdf": "pdf",
          "dir": "directory", "exe": "executable", "n": "int", "x": "float", "s": "str", "flag": "bool",
-         "color": "color", "d": "dict"}
+         "color": "color", "d": "dict", "e": "enum", "ls": "list_str", "li": "list_int"}
 
 
 def op(base: str, title: str, cmd: str, inputs: dict[str, str] | None = None,
@@ -99,6 +102,7 @@ def test_every_type_flows_between_operations_with_previews(api) -> None:
         "file": "plain text\n", "csv": "a,b\n1,2\n3,4\n", "tsv": "a\tb\n1\t2\n", "json": {"k": [1, 2], "name": "x"},
         "image": "89504e47", "pdf": "%PDF-", "dir": ["b.txt", "sub/a.txt"], "exe": "ran-now\n",
         "n": 42, "x": 2.5, "s": "hello world", "flag": True, "color": "#ff8800", "d": {"a": 1},
+        "e": "paper", "ls": ["a", "b"], "li": [1, 2],
     }
     produced = by_title(result, "Produce")
     rid = {name: output_id(produced, name) for name in TYPES}
