@@ -398,7 +398,8 @@ def test_packaged_api_serves_the_demo_hub_from_the_zip(moto_url: str, stack: dic
     body = base64.b64encode(json.dumps({"hub": "demo-hub", "search": "print"}).encode()).decode()
     [hub] = _in_lambda(fresh_python, {"kind": "api", "requests": [{
         "method": "POST", "path": "/plynx/api/v0/search_in_hubs", "body_b64": body,
-        "headers": {**AUTH, "Content-Type": "application/json"}}]}, {**_api_env(moto_url, stack), **_moto_env(moto_url)})
+        "headers": {**AUTH, "Content-Type": "application/json"}}]},
+        {**_api_env(moto_url, stack), **_moto_env(moto_url)})
     assert [g["title"] for g in _json(hub)["items"]] == ["Hello world", "Types"]
 
 
