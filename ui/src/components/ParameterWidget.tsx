@@ -52,10 +52,13 @@ export function ParameterWidget({
   parameter,
   onChange,
   readOnly,
+  bare = false,
 }: {
   parameter: Parameter;
   onChange: (value: unknown) => void;
   readOnly: boolean;
+  /** Without its name above it (where a table column already names it). */
+  bare?: boolean;
 }) {
   const { parameter_type: type, value, name } = parameter;
   const problem = parameterProblem(parameter);
@@ -134,9 +137,11 @@ export function ParameterWidget({
   return (
     <div className={`param ${problem ? "invalid" : ""}`} data-testid={`param-${name}`}>
       <label>
-        <span className="param-name">
-          {label} <small>{type}</small>
-        </span>
+        {!bare && (
+          <span className="param-name">
+            {label} <small>{type}</small>
+          </span>
+        )}
         {widget}
       </label>
       {problem && (

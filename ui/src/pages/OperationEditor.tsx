@@ -335,7 +335,7 @@ export function OperationEditor({ nodeId, kind }: { nodeId: string; kind: string
                     </select>
                   </td>
                   <td className="wide">
-                    <ParameterWidget parameter={parameter} readOnly={readOnly} onChange={(value) => setParameter(i, { value })} />
+                    <ParameterWidget parameter={parameter} readOnly={readOnly} bare onChange={(value) => setParameter(i, { value })} />
                   </td>
                   <td>
                     <button className="small" disabled={readOnly || parameter.name.startsWith("_")} aria-label="Remove parameter" onClick={() => change({ parameters: node.parameters.filter((p) => p !== parameter) })}>
