@@ -18,7 +18,7 @@ from .errors import BadRequestError
 DEFAULT_CONFIG_YAML = """
 storage:
   scheme: s3
-  prefix: resources/
+  bucket: plynx-artifacts   # PLYNX_BUCKET wins
 auth:
   secret_key:
 runner:

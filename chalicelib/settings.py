@@ -42,6 +42,13 @@ def _config_secret_key() -> str | None:
     return setting("auth", "secret_key") or None
 
 
+def _config_bucket() -> str:
+    """The config file's `storage: bucket` (the environment wins)."""
+    from .config import setting
+
+    return setting("storage", "bucket") or "plynx-artifacts"
+
+
 def load() -> Settings:
     """Read settings once per process; tests and the local stack set the env before importing."""
     region = os.environ.get("AWS_DEFAULT_REGION") or os.environ.get("AWS_REGION") or "us-east-1"
@@ -50,7 +57,7 @@ def load() -> Settings:
         region=region,
         endpoint_url=os.environ.get("PLYNX_AWS_ENDPOINT") or None,
         table_prefix=os.environ.get("PLYNX_TABLE_PREFIX", "plynx"),
-        bucket=os.environ.get("PLYNX_BUCKET", "plynx-artifacts"),
+        bucket=os.environ.get("PLYNX_BUCKET") or _config_bucket(),
         runner_function=os.environ.get(
             "PLYNX_RUNNER_FUNCTION", f"arn:aws:lambda:{region}:{account}:function:plynx-runner"
         ),

@@ -49,3 +49,15 @@ def test_built_in_default_and_bad_config_files(tmp_path) -> None:
     assert broken.returncode != 0 and "Cannot import `nowhere`" in broken.stderr
     not_a_mapping = _load("- just\n- a list\n", tmp_path)
     assert not_a_mapping.returncode != 0 and "must be a mapping" in not_a_mapping.stderr
+
+
+def test_storage_and_auth_come_from_the_config_unless_the_environment_says(tmp_path) -> None:
+    path = tmp_path / "config.yaml"
+    path.write_text("storage: {bucket: from-config}\nauth: {secret_key: s3cret}\n")
+    code = "from chalicelib.settings import SETTINGS; print(SETTINGS.bucket, SETTINGS.secret_key)"
+    env = {k: v for k, v in os.environ.items() if k not in ("PLYNX_BUCKET", "PLYNX_SECRET_KEY")}
+    env["PLYNX_CONFIG"] = str(path)
+    run = lambda extra: subprocess.run([sys.executable, "-c", code], cwd=REPO, env={**env, **extra},  # noqa: E731
+                                       capture_output=True, text=True, timeout=60).stdout.split()
+    assert run({}) == ["from-config", "s3cret"]
+    assert run({"PLYNX_BUCKET": "from-env"}) == ["from-env", "s3cret"]
