@@ -58,9 +58,15 @@ def _state_machine_arn(name: str) -> str:
 
 
 def _fargate() -> stepfunctions.Fargate | None:
-    """The Fargate target, when the deployment has one (PLYNX_FARGATE_CLUSTER and _TASK_DEFINITION)."""
+    """The Fargate target: PLYNX_FARGATE_CLUSTER and _TASK_DEFINITION (and _SUBNETS, _SECURITY_GROUPS) on
+    AWS; the local runtime's cluster on the local stack."""
     cluster = os.environ.get("PLYNX_FARGATE_CLUSTER")
     task_definition = os.environ.get("PLYNX_FARGATE_TASK_DEFINITION")
+    if (not cluster or not task_definition) and SETTINGS.endpoint_url:
+        # The local stack runs `python -m runners` for this cluster (infra/local/patches.py)
+        account = SETTINGS.state_machine_role_arn.split(":")[4]
+        cluster = f"arn:aws:ecs:{SETTINGS.region}:{account}:cluster/plynx-local"
+        task_definition = "plynx-runner-local"
     if not cluster or not task_definition:
         return None
     split = lambda name: tuple(v for v in os.environ.get(name, "").split(",") if v)  # noqa: E731

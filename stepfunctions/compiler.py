@@ -160,7 +160,7 @@ class _Builder:
         notify = self.dag.notifies.get(node_id, [])
         timeout = max(1, _int_parameter(node, "_timeout", DEFAULT_TIMEOUT_SECONDS))
         if placement(node) == "fargate":
-            state = self._fargate_state(node_id, notify, next_state)
+            state = self._fargate_state(node_id, notify, _state_name("Check", node_id))
         else:
             payload: dict[str, Any] = {"action": "run", "graph_id": self.graph_id, "node_id": node_id,
                                        "run_id.$": "$.run_id"}
@@ -196,6 +196,10 @@ class _Builder:
         state: dict[str, Any] = {
             "Type": "Task",
             "Resource": "arn:aws:states:::ecs:runTask.sync",
+            # .sync ends when the task stops, whatever its exit code: keep "it exited 0" for the Check state
+            # (one container; `[*]` is a list on AWS and on moto alike, where `[0]` is not)
+            "ResultSelector": {"exited_0.$": "States.ArrayContains($.Containers[*].ExitCode, 0)"},
+            "ResultPath": "$.fargate",
             "Parameters": {
                 "Cluster": self.fargate.cluster,
                 "TaskDefinition": self.fargate.task_definition,
@@ -203,10 +207,26 @@ class _Builder:
                 "NetworkConfiguration": {"AwsvpcConfiguration": network},
                 "Overrides": {"ContainerOverrides": [{"Name": self.fargate.container, "Environment": environment}]},
             },
-            "ResultPath": None,
             "Retry": [_retry(ECS_TRANSIENT_ERRORS)],
         }
         return _link(state, next_state)
+
+    @staticmethod
+    def fargate_check(node_id: str, next_state: str | None) -> dict[str, dict]:
+        """After a Fargate task: go on when the runner exited 0, else fail the branch like a Lambda error."""
+        done = next_state or _state_name("Done", node_id)
+        states = {
+            _state_name("Check", node_id): {
+                "Type": "Choice",
+                "Choices": [{"Variable": "$.fargate.exited_0", "BooleanEquals": True, "Next": done}],
+                "Default": _state_name("Failed", node_id),
+            },
+            _state_name("Failed", node_id): {"Type": "Fail", "Error": "OperationFailed",
+                                             "Cause": f"The runner of `{node_id}` exited non-zero on Fargate"},
+        }
+        if next_state is None:
+            states[done] = {"Type": "Succeed"}
+        return states
 
     # -- chains, executions ----------------------------------------------------------------------
 
@@ -222,6 +242,9 @@ class _Builder:
         for i, (name, kind, node_id) in enumerate(names):
             next_state = names[i + 1][0] if i + 1 < len(names) else None
             states[name] = self.wait_state(node_id, next_state) if kind == "wait" else self.run_state(node_id, next_state)
+            if states[name]["Resource"] == "arn:aws:states:::ecs:runTask.sync":
+                states.update(self.fargate_check(node_id, next_state))
+                events += EVENTS["pass"]
             events += EVENTS[kind]
         return names[0][0], states, events
 

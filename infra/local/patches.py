@@ -10,7 +10,12 @@
    them. The patch calls them for the Step Functions and ECS integrations only, and turns boto3's
    datetimes into epoch milliseconds (as AWS does) so the state's output stays JSON.
 
-Both are undone by :func:`unpatch`.
+3. ``ecs:runTask[.sync]`` on the local cluster (a name ending in ``/plynx-local``) runs the Fargate
+   entry point itself, ``python -m runners`` with the container's environment overrides, in a
+   subprocess of its own (as a Fargate task is), and answers with the stopped task and its exit code.
+   Other clusters go to moto's ECS as before.
+
+All are undone by :func:`unpatch`.
 """
 from __future__ import annotations
 
@@ -40,6 +45,7 @@ def patch(connect_host: str = "localhost") -> None:
             return
         _patch_boto_client_for(connect_host)
         _patch_param_casing()
+        _patch_local_ecs()
 
 
 def unpatch() -> None:
@@ -179,3 +185,65 @@ def _patch_class(cls: type) -> None:
 
     _set(cls, "_normalise_parameters", _normalise_parameters)
     _set(cls, "_normalise_response", _normalise_response)
+
+
+# -- 3. ecs:runTask on the local cluster runs the runner's Fargate entry point ---------------------------
+
+LOCAL_CLUSTER_SUFFIX = "/plynx-local"
+
+
+def _pick(mapping: dict, *names: str) -> Any:
+    """A field under its PascalCase or boto3 camelCase name (before or after the casing patch)."""
+    for name in names:
+        if name in mapping:
+            return mapping[name]
+    return None
+
+
+def _run_local_task(parameters: dict) -> dict:
+    """Run the Fargate task's command here; the stopped task, as DescribeTasks shows it to .sync."""
+    import os
+    import subprocess
+    import uuid
+
+    cluster = _pick(parameters, "Cluster", "cluster")
+    environment = dict(os.environ)
+    overrides = _pick(parameters, "Overrides", "overrides") or {}
+    containers = _pick(overrides, "ContainerOverrides", "containerOverrides") or [{}]
+    for variable in _pick(containers[0], "Environment", "environment") or []:
+        environment[_pick(variable, "Name", "name")] = str(_pick(variable, "Value", "value"))
+    repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    done = subprocess.run([sys.executable, "-m", "runners"], cwd=repo, env=environment, capture_output=True,
+                          check=False)
+    task_arn = f"{cluster.replace(':cluster/', ':task/')}/{uuid.uuid4().hex}"
+    container = {"Name": _pick(containers[0], "Name", "name") or "runner", "ExitCode": done.returncode,
+                 "LastStatus": "STOPPED"}
+    return {"Tasks": [{"TaskArn": task_arn, "ClusterArn": cluster, "LastStatus": "STOPPED",
+                       "StopCode": "EssentialContainerExited", "Containers": [container]}], "Failures": []}
+
+
+def _patch_local_ecs() -> None:
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import state_task_service_ecs
+
+    cls = state_task_service_ecs.StateTaskServiceEcs
+    original_eval = cls._eval_service_task
+    original_resolver = cls._build_sync_resolver
+
+    def _is_local(parameters: dict) -> bool:
+        cluster = _pick(parameters, "Cluster", "cluster")
+        return isinstance(cluster, str) and cluster.endswith(LOCAL_CLUSTER_SUFFIX)
+
+    def _eval_service_task(self, env, resource_runtime_part, normalised_parameters, state_credentials):  # type: ignore[no-untyped-def]
+        if self._get_boto_service_action() == "run_task" and _is_local(normalised_parameters):
+            env.stack.append(_run_local_task(normalised_parameters))
+            return
+        original_eval(self, env, resource_runtime_part, normalised_parameters, state_credentials)
+
+    def _build_sync_resolver(self, env, resource_runtime_part, normalised_parameters, state_credentials):  # type: ignore[no-untyped-def]
+        if _is_local(normalised_parameters):
+            task = env.stack.pop()["Tasks"][0]
+            return lambda: task  # already stopped
+        return original_resolver(self, env, resource_runtime_part, normalised_parameters, state_credentials)
+
+    _set(cls, "_eval_service_task", _eval_service_task)
+    _set(cls, "_build_sync_resolver", _build_sync_resolver)

@@ -142,6 +142,12 @@ def test_long_or_chosen_operations_run_on_fargate() -> None:
     assert environment["PLYNX_NODE_ID"]["Value"] == "slow"
     assert set(environment["PLYNX_NOTIFY"]["Value"].split(",")) <= {"chosen", "quick"}
     assert any(e.startswith("ECS.") for r in state["Retry"] for e in r["ErrorEquals"])
+    # .sync ends at STOPPED whatever the exit code: a Choice turns a non-zero exit into the branch's failure
+    assert state["ResultSelector"] == {"exited_0.$": "States.ArrayContains($.Containers[*].ExitCode, 0)"}
+    check = next(s for n, s in _walk(definition["States"]) if n == state["Next"])
+    assert check["Type"] == "Choice" and check["Choices"][0]["Variable"] == "$.fargate.exited_0"
+    failed = next(s for n, s in _walk(definition["States"]) if n == check["Default"])
+    assert failed == {"Type": "Fail", "Error": "OperationFailed", "Cause": failed["Cause"]}
     assert tasks["Run quick"]["Resource"] == "arn:aws:states:::lambda:invoke"
     with pytest.raises(CompileError, match="Fargate"):
         compile_graph(_graph(_node("slow", _timeout=3600)), RUNNER)  # no cluster configured

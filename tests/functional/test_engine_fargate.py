@@ -1,0 +1,68 @@
+"""Operations placed on Fargate (a parameter, or a timeout over Lambda's 15 minutes) run through
+`ecs:runTask.sync`; locally the stack runs the Fargate entry point (`python -m runners`) for it."""
+from __future__ import annotations
+
+import json
+
+from tests.helpers import by_title, graph, instance, log_id, operation, output_id
+
+ONE = {"file_types": ["file"], "min_count": 1, "max_count": 1}
+
+
+def _run(api, nodes: list[dict], title: str) -> tuple[dict, str]:
+    body = api.ok("post", "graphs", json={"graph": graph(title, nodes), "actions": ["SAVE", "APPROVE"]})
+    assert body["status"] == "SUCCESS", body.get("validation_error")
+    return api.wait(body["graph"]["_id"], timeout=120), body["graph"]["_id"]
+
+
+def _definition(stack, graph_id: str) -> dict:
+    import boto3
+
+    from chalicelib.models import GraphModel
+
+    sfn = boto3.client("stepfunctions", endpoint_url=stack.moto_url, region_name="us-east-1")
+    arn = GraphModel.get(graph_id).state_machine_arn
+    return json.loads(sfn.describe_state_machine(stateMachineArn=arn)["definition"])
+
+
+def _resources(definition: dict) -> dict[str, str]:
+    found = {}
+    for branch in definition["States"]["Run operations"]["Branches"]:
+        for name, state in branch["States"].items():
+            if state["Type"] == "Task":
+                found[name] = state["Resource"]
+    return found
+
+
+def test_long_and_chosen_operations_run_on_fargate_and_feed_lambda_ones(api, stack, tmp_path) -> None:
+    long_op = operation("bash_jinja2", "long", "echo long > {{ outputs.out }}\n", outputs=["out"],
+                        params={"_timeout": 3600, "salt": str(tmp_path)})
+    chosen_op = operation("python", "chosen", "open(outputs['out'], 'w').write(open(inputs['x']).read().upper())\n",
+                          inputs=[{"name": "x", **ONE}], outputs=["out"],
+                          params={"_placement": "fargate", "salt": str(tmp_path)})
+    quick_op = operation("python", "quick", "open(outputs['out'], 'w').write(open(inputs['x']).read() + '!')\n",
+                         inputs=[{"name": "x", **ONE}], outputs=["out"], params={"salt": str(tmp_path)})
+    long_node = instance(api.save_operation(long_op))
+    chosen = instance(api.save_operation(chosen_op), x=[(long_node, "out")])
+    quick = instance(api.save_operation(quick_op), x=[(chosen, "out")])
+    result, graph_id = _run(api, [long_node, chosen, quick], "fargate")
+    assert result["graph_running_status"] == "SUCCESS", result.get("error")
+    assert api.resource(output_id(by_title(result, "quick"), "out")) == b"LONG\n!"
+    assert "JOB SUCCEEDED" in api.resource(log_id(by_title(result, "long"), "worker")).decode()
+    resources = _resources(_definition(stack, graph_id))
+    assert resources[f"Run {long_node['_id']}"] == "arn:aws:states:::ecs:runTask.sync"
+    assert resources[f"Run {chosen['_id']}"] == "arn:aws:states:::ecs:runTask.sync"
+    assert resources[f"Run {quick['_id']}"] == "arn:aws:states:::lambda:invoke"
+
+
+def test_a_failing_fargate_operation_fails_the_graph(api, tmp_path) -> None:
+    bad = operation("bash_jinja2", "bad on fargate", "echo broken >&2; exit 4\n", outputs=["out"],
+                    params={"_placement": "fargate", "salt": str(tmp_path)})
+    after = operation("python", "after", "open(outputs['out'], 'w').write('x')\n", inputs=[{"name": "x", **ONE}],
+                      outputs=["out"], params={"salt": str(tmp_path)})
+    bad_node = instance(api.save_operation(bad))
+    result, _ = _run(api, [bad_node, instance(api.save_operation(after), x=[(bad_node, "out")])], "fargate fails")
+    assert result["graph_running_status"] == "FAILED"
+    assert by_title(result, "bad on fargate")["node_running_status"] == "FAILED"
+    assert api.resource(log_id(by_title(result, "bad on fargate"), "stderr")) == b"broken\n"
+    assert by_title(result, "after")["node_running_status"] == "CANCELED"
