@@ -104,3 +104,20 @@ def test_a_missing_endpoint_is_a_message_not_a_blank_page(page, api) -> None:
     page.get_by_role("button", name="Generate code").click()
     expect(page.get_by_test_id("notice")).to_contain_text("is not available on this server yet")
     expect(page.get_by_test_id("graph-editor")).to_be_visible()
+
+
+def test_saving_over_a_newer_version_says_so_and_keeps_the_work(page, api) -> None:
+    tag = secrets.token_hex(3)
+    saved = api.ok("post", "graphs", json={"graph": {"title": f"shared {tag}", "nodes": []}, "actions": ["SAVE"]})
+    graph_id = saved["graph"]["_id"]
+    page.goto(f"/graphs/{graph_id}")
+    page.get_by_label("Workflow title").fill(f"mine {tag}")
+    other = page.context.new_page()  # the same user in another tab saves first
+    other.goto(f"/graphs/{graph_id}")
+    other.get_by_label("Workflow title").fill(f"theirs {tag}")
+    other.get_by_role("button", name="Save").click()
+    expect(other.get_by_test_id("notice")).to_contain_text("Saved")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_test_id("notice")).to_contain_text("changed by someone else")
+    expect(page.get_by_label("Workflow title")).to_have_value(f"mine {tag}")  # nothing lost
+    assert api.ok("get", f"graphs/{graph_id}")["data"]["title"] == f"theirs {tag}"

@@ -65,6 +65,9 @@ def test_new_user_writes_an_operation_runs_a_graph_and_reads_the_result(page, tm
     # 4. the output's preview and the logs
     properties = select_node(page, op_title)
     expect(preview(properties, "output-count")).to_have_text("3")
+    with page.expect_download() as download:
+        properties.get_by_test_id("output-count").get_by_role("button", name="Download").click()
+    assert open(download.value.path(), "rb").read() == b"3"
     expect(preview(properties, "log-stdout")).to_contain_text("counted 3")
     expect(preview(properties, "log-worker")).to_contain_text("JOB SUCCEEDED")
     shot(page, "04-run-success-output")
