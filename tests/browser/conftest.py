@@ -27,7 +27,9 @@ SCREENSHOTS = os.path.join(REPO, "test-artifacts", "screenshots")
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=15_000)  # a loaded 2-core CI machine: waits, not timings, decide
 
     assert os.path.exists(CHROMIUM), f"{CHROMIUM} is missing: `make test` installs Debian's chromium package"
     with sync_playwright() as playwright:

@@ -79,7 +79,7 @@ def test_statuses_update_live_and_cancel_stops_the_run(page, api) -> None:
     tag = secrets.token_hex(3)
     slow = f"Slow {tag}"
     after = f"After {tag}"
-    api.save_operation(operation("bash_jinja2", slow, "sleep 4\necho done > {{ outputs.out }}\n", outputs=["out"]))
+    api.save_operation(operation("bash_jinja2", slow, "sleep 10\necho done > {{ outputs.out }}\n", outputs=["out"]))
     api.save_operation(operation("bash_jinja2", after, "cat {{ inputs.x }} > {{ outputs.out }}\n",
                                  inputs=[{"name": "x", **ONE_FILE}], outputs=["out"]))
     new_graph(page, f"cancel {tag}")
@@ -95,7 +95,7 @@ def test_statuses_update_live_and_cancel_stops_the_run(page, api) -> None:
     expect(properties.get_by_label("Title", exact=True)).to_be_disabled()  # a running graph is read only
     shot(page, "31-running")
     page.get_by_role("button", name="Cancel").click()
-    expect(page.get_by_test_id("graph-status")).to_contain_text("CANCELED", timeout=30_000)
+    expect(page.get_by_test_id("graph-status")).to_contain_text("CANCELED", timeout=45_000)
     expect(node(page, after)).to_have_attribute("data-status", "CANCELED")
     shot(page, "32-canceled")
 

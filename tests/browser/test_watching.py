@@ -29,7 +29,7 @@ def png(width: int = 24, height: int = 16) -> bytes:
 def test_dashboard_shows_running_and_recent_runs_and_a_rerun_is_restored(page, api) -> None:
     tag = secrets.token_hex(3)
     title = f"watched {tag}"
-    slow = api.save_operation(operation("bash_jinja2", f"Nap {tag}", "sleep 2\necho {{ params['n'] }} > {{ outputs.out }}\n",
+    slow = api.save_operation(operation("bash_jinja2", f"Nap {tag}", "sleep 6\necho {{ params['n'] }} > {{ outputs.out }}\n",
                                         outputs=["out"], params={"n": 1}))
     saved = api.ok("post", "graphs", json={"graph": graph(title, [instance(slow)]), "actions": ["SAVE", "APPROVE"]})
     graph_id = saved["graph"]["_id"]
