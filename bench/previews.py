@@ -35,8 +35,7 @@ def _free_port() -> int:
 def _write(path: str, mb: int, line: bytes) -> None:
     with open(path, "wb") as handle:
         block = line * (1024 * 1024 // len(line))
-        for _ in range(mb):
-            handle.write(block)
+        handle.writelines(block for _ in range(mb))
 
 
 def _artifacts(workdir: str, mb: int) -> dict[str, tuple[str, str]]:
@@ -44,8 +43,7 @@ def _artifacts(workdir: str, mb: int) -> dict[str, tuple[str, str]]:
     _write(csv_path, mb, b"12345,some text,3.14159,another field\n")
     bin_path = os.path.join(workdir, "big.bin")
     with open(bin_path, "wb") as handle:
-        for _ in range(mb):
-            handle.write(os.urandom(1024 * 1024))
+        handle.writelines(os.urandom(1024 * 1024) for _ in range(mb))
     json_path = os.path.join(workdir, "big.json")
     with open(json_path, "w") as handle:
         json.dump([{"id": i, "name": f"item {i}"} for i in range(mb * 20_000)], handle)

@@ -147,7 +147,7 @@ def _merge(base: dict, override: dict) -> dict:
     return merged
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def get_config() -> dict:
     """The configuration: the built-in default, overlaid by the YAML file at $PLYNX_CONFIG if set."""
     config = yaml.safe_load(DEFAULT_CONFIG_YAML)
@@ -188,7 +188,7 @@ def setting(section: str, name: str, default: Any = None) -> Any:
     return value.get(name, default) if isinstance(value, dict) else default
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def load_class(path: str) -> Any:
     """The object a dotted path names (`package.module.Name`), imported on first use."""
     module_name, _, attribute = path.rpartition(".")

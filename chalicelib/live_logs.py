@@ -51,9 +51,8 @@ class LogPublisher:
 
 def _snapshot_upload(path: str) -> str:
     """Upload a copy: the file grows while we read it, and its id must match the bytes stored."""
-    with tempfile.NamedTemporaryFile(prefix="plynx-log-", delete=False) as copy:
-        with open(path, "rb") as source:
-            shutil.copyfileobj(source, copy, 1024 * 1024)
+    with tempfile.NamedTemporaryFile(prefix="plynx-log-", delete=False) as copy, open(path, "rb") as source:
+        shutil.copyfileobj(source, copy, 1024 * 1024)
     try:
         return storage.put_file(copy.name)
     finally:

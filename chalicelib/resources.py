@@ -121,7 +121,9 @@ def preview_html(resource_id: str, file_type: str, url: str) -> tuple[str, int]:
 
 def upstream_types(graph_id: str, node: dict) -> dict[str, list[str]]:
     """The file_type of each output an operation's inputs read, so each input is prepared as what it is."""
-    from .graphs import node_from_item  # graphs imports the node model; keep this module light
+    from .graphs import (
+        node_from_item,  # graphs imports the node model; keep this module light
+    )
     from .models import GraphNodeModel
 
     upstream_ids = {v["node_id"] for i in node.get("inputs", []) for v in i["values"]}

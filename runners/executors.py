@@ -6,16 +6,22 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import jinja2
 
 from chalicelib import config
 from chalicelib.enums import BaseNodeNames
-from chalicelib.scripts import PathList, script_text
-from chalicelib.resource_types.base import NodeResources_INPUT, NodeResources_OUTPUT, ResourceError, unwrap
+from chalicelib.resource_types.base import (
+    NodeResources_INPUT,
+    NodeResources_OUTPUT,
+    ResourceError,
+    unwrap,
+)
 from chalicelib.resources import resource_class
+from chalicelib.scripts import PathList, script_text
 
 
 @dataclass

@@ -11,7 +11,7 @@ from .base import BaseHub, Query
 __all__ = ["BaseHub", "Query", "get_hub", "list_hubs", "search_in_hubs"]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def get_hub(kind: str) -> BaseHub:
     """The hub of a kind, built once per process from its `cls` and `args`."""
     entry = config.find("hubs", kind)

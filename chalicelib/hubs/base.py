@@ -24,7 +24,7 @@ class Query:
     user: str = ""
 
     @classmethod
-    def parse(cls, body: Any, user: str) -> "Query":
+    def parse(cls, body: Any, user: str) -> Query:
         """The seed's search body; `key:value` tokens filter, the other words must all appear."""
         request = search.parse_request(body)
         query = cls(author=request.author, statuses=request.statuses, per_page=request.per_page,

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import html
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import IO, Any, Callable
+from typing import IO, Any
 
 NodeResources_INPUT = "inputs"  # the seed's NodeResources.INPUT / OUTPUT keys, for seed-style plugins
 NodeResources_OUTPUT = "outputs"

@@ -10,7 +10,7 @@ import html
 import json
 import math
 import re
-from typing import Any
+from typing import Any, ClassVar
 
 from .base import BaseResource, PreviewObject, ResourceError, decode_text
 
@@ -135,12 +135,12 @@ class RawStr(Raw):
             value = None
         if isinstance(value, str):
             return value
-        return text[:-1] if text.endswith("\n") else text  # `echo word > out` writes one newline
+        return text.removesuffix("\n")  # `echo word > out` writes one newline
 
 
 class RawBool(Raw):
     KIND = "bool"
-    _WORDS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
+    _WORDS: ClassVar[dict[str, bool]] = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
 
     @classmethod
     def from_bare(cls, text: str) -> Any:

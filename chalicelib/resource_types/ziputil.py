@@ -24,7 +24,7 @@ class ZipLimits:
     max_ratio: int
 
     @classmethod
-    def from_config(cls) -> "ZipLimits":
+    def from_config(cls) -> ZipLimits:
         return cls(config.limit("directory_max_bytes"), config.limit("directory_max_files"),
                    config.limit("directory_max_ratio"))
 

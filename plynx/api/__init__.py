@@ -1,7 +1,7 @@
 """Everything a script needs: `from plynx.api import Client, Graph, operation, input, output, param, Group`."""
 from __future__ import annotations
 
-from plynx.node import input, operation, output, param, parameter, to_node  # noqa: A004 (the seed's names)
+from plynx.node import input, operation, output, param, parameter, to_node
 from plynx.node.utils import Group
 
 from .client import Client, PlynxError, Run, progress_line

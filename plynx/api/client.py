@@ -31,7 +31,7 @@ class PlynxError(RuntimeError):
 class Run:
     """A finished (or still running) graph and helpers to read what its nodes produced."""
 
-    def __init__(self, client: "Client", graph: dict) -> None:
+    def __init__(self, client: Client, graph: dict) -> None:
         self.client = client
         self.graph = graph
 

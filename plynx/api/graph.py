@@ -4,8 +4,9 @@ from __future__ import annotations
 import copy
 import re
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 from plynx.node import to_node
 
@@ -17,7 +18,7 @@ _KEEP = ("_id", "base_node_name", "title", "description", "parent_node_id", "suc
 class OutputRef:
     """One output of a node in a graph: what an input is wired to."""
 
-    node: "NodeRef"
+    node: NodeRef
     name: str
 
 
@@ -112,7 +113,7 @@ class Graph:
                          "outputs": [{"name": "out", "file_type": file_type, "resource_id": resource_id}]},
                         node_id=node_id)
 
-    def targets(self, refs: Iterable[NodeRef]) -> "Graph":
+    def targets(self, refs: Iterable[NodeRef]) -> Graph:
         """Keep only these nodes and what they depend on (the seed's graph of targets)."""
         by_id = {ref.id: ref for ref in self.nodes}
         keep: dict[str, NodeRef] = {}

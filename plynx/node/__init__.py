@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 from . import shipping
 from .typing import param_type_to_str, type_to_str
@@ -88,7 +89,7 @@ def _params(func: Any) -> PlynxParams:
     return func.plynx_params
 
 
-def input(name: str | None = None, var_type: Any = None, is_array: bool = False,  # noqa: A001 (the seed's name)
+def input(name: str | None = None, var_type: Any = None, is_array: bool = False,
           min_count: int = 1) -> Callable[[F], F]:
     """Declare an input; `var_type` is a python type (int, str, ...) or a resource kind ("csv")."""
     def decorator(func: F) -> F:

@@ -35,7 +35,7 @@ def _load(config_text: str | None, tmp_path) -> subprocess.CompletedProcess:
         path.write_text(config_text)
         env["PLYNX_CONFIG"] = str(path)
     code = "from chalicelib import resources; print(sorted(resources.RESOURCES_DICT))"
-    return subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-c", code], check=False, cwd=REPO, env=env, capture_output=True, text=True,
                           timeout=60)
 
 
@@ -57,7 +57,7 @@ def test_storage_and_auth_come_from_the_config_unless_the_environment_says(tmp_p
     code = "from chalicelib.settings import SETTINGS; print(SETTINGS.bucket, SETTINGS.secret_key)"
     env = {k: v for k, v in os.environ.items() if k not in ("PLYNX_BUCKET", "PLYNX_SECRET_KEY")}
     env["PLYNX_CONFIG"] = str(path)
-    run = lambda extra: subprocess.run([sys.executable, "-c", code], cwd=REPO, env={**env, **extra},  # noqa: E731
+    run = lambda extra: subprocess.run([sys.executable, "-c", code], check=False, cwd=REPO, env={**env, **extra},
                                        capture_output=True, text=True, timeout=60).stdout.split()
     assert run({}) == ["from-config", "s3cret"]
     assert run({"PLYNX_BUCKET": "from-env"}) == ["from-env", "s3cret"]
