@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import importlib
 import json
+import os
 import re
 import sys
 import uuid
@@ -72,6 +73,8 @@ def _proxy_event(app: Any, request: dict) -> dict:
 
 
 def main() -> None:
+    # Lambda's bootstrap puts the function's code first on the path (PYTHONPATH is the runtime's own).
+    sys.path.insert(0, os.environ["LAMBDA_TASK_ROOT"])
     command = json.load(sys.stdin)
     if command["kind"] == "probe":
         found = {}

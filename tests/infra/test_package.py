@@ -60,15 +60,20 @@ def fresh_python(package: tuple[str, str], tmp_path_factory: pytest.TempPathFact
     with zipfile.ZipFile(package[0]) as archive:
         archive.extractall(root / "task")
     shutil.copy(DRIVER, root / "driver.py")
+    (root / "runtime").mkdir()
     print(f"\nfresh virtualenv and unzip: {time.monotonic() - started:.1f} s")
     return {"python": str(root / "venv" / "bin" / "python"), "task": str(root / "task"),
-            "driver": str(root / "driver.py"), "cwd": str(root)}
+            "driver": str(root / "driver.py"), "runtime": str(root / "runtime"), "cwd": str(root)}
 
 
 def _in_lambda(fresh: dict[str, str], command: dict, env: dict[str, str] | None = None) -> Any:
-    """One command of tests/infra/lambda_driver.py in the fresh virtualenv, the package on its path."""
-    run_env = {"PATH": os.environ["PATH"], "PYTHONPATH": fresh["task"], "PYTHONNOUSERSITE": "1",
-               "AWS_DEFAULT_REGION": "us-east-1", "POWERTOOLS_LOG_LEVEL": "WARNING", **(env or {})}
+    """One command of tests/infra/lambda_driver.py in the fresh virtualenv, laid out as Lambda's:
+    LAMBDA_TASK_ROOT the unzipped package, /var/task and /var/runtime in a function's variables mapped
+    to it and to an empty directory."""
+    mapped = {k: v.replace("/var/task", fresh["task"]).replace("/var/runtime", fresh["runtime"])
+              for k, v in (env or {}).items()}
+    run_env = {"PATH": os.environ["PATH"], "LAMBDA_TASK_ROOT": fresh["task"], "PYTHONNOUSERSITE": "1",
+               "AWS_DEFAULT_REGION": "us-east-1", "POWERTOOLS_LOG_LEVEL": "WARNING", **mapped}
     result = subprocess.run([fresh["python"], fresh["driver"]], input=json.dumps(command), capture_output=True,
                             text=True, env=run_env, check=False, cwd=fresh["cwd"], timeout=120)
     assert result.returncode == 0, result.stderr[-4000:]
@@ -287,7 +292,8 @@ def _moto_env(moto_url: str) -> dict[str, str]:
 
 def _sum_graph(recorded: dict, file_ids: list[str]) -> dict:
     """Two files and two python operations summing them (×1, ×2); ids as the recorded event names them."""
-    code = ('s = 0\nfor f in inputs["input"]:\n    s += sum(int(l) for l in open(f))\n'
+    # The operation's own process imports a library of the package, as python-API operations do.
+    code = ('import cloudpickle\ns = 0\nfor f in inputs["input"]:\n    s += sum(int(l) for l in open(f))\n'
             'open(outputs["output"], "w").write(str(s * {factor}))\n')
     files = [{"_id": f"f{i}", "base_node_name": "file", "title": f"file {i}",
               "outputs": [{"name": "out", "file_type": "file", "resource_id": rid}]} for i, rid in enumerate(file_ids)]
