@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import html
 
+import plynx.node
 from chalicelib.resource_types import BaseResource, PreviewObject
+from plynx.node.utils import Group
 
 
 class UpperText(BaseResource):
@@ -26,3 +28,14 @@ class UpperText(BaseResource):
     @classmethod
     def preview(cls, preview_object: PreviewObject) -> str:
         return f'<pre class="upper-text">{html.escape(preview_object.head.decode("utf-8", "replace"))}</pre>'
+
+
+@plynx.node.input(name="text", var_type="upper-text")
+@plynx.node.output(name="length", var_type=int)
+@plynx.node.operation(title="Measure shout", description="Length of an upper-cased text.", ship="source")
+def measure(text):
+    with open(text) as handle:
+        return {"length": len(handle.read())}
+
+
+COLLECTION = [Group(title="Test plugins", items=[measure])]

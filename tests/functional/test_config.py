@@ -61,3 +61,16 @@ def test_storage_and_auth_come_from_the_config_unless_the_environment_says(tmp_p
                                        capture_output=True, text=True, timeout=60).stdout.split()
     assert run({}) == ["from-config", "s3cret"]
     assert run({"PLYNX_BUCKET": "from-env"}) == ["from-env", "s3cret"]
+
+
+def test_a_hub_plugged_in_by_config_serves_runnable_operations(api) -> None:
+    assert [h["kind"] for h in api.ok("get", "hubs")["hubs"]] == ["db-hub", "demo-hub", "test-hub"]
+    found = api.ok("post", "search_in_hubs", json={"hub": "test-hub", "search": "input_file_type:upper-text"})
+    measure = found["items"][0]["items"][0]
+    assert measure["title"] == "Measure shout" and found["total_count"] == 1
+    shout = instance(api.save_operation(op("python", "Shout", 'open(outputs["s"], "w").write("abc")\n',
+                                           outputs={"s": "upper-text"})))
+    result = run(api, [shout, dict(instance(measure), inputs=[dict(measure["inputs"][0], values=[
+        {"node_id": shout["_id"], "output_id": "s"}])])], "hub plugin")
+    assert result["graph_running_status"] == "SUCCESS"
+    assert api.resource(output_id(by_title(result, "Measure shout"), "length")) == b"3"
