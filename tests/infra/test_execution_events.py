@@ -93,3 +93,15 @@ def test_an_event_without_its_input_reads_it_from_the_execution(api) -> None:
         assert client.lambda_.invoke("execution_ended", event).payload == {"graph_id": graph_id}
     assert api.ok("get", f"graphs/{graph_id}")["data"]["graph_running_status"] == "FAILED"
     sfn.delete_state_machine(stateMachineArn=machine["stateMachineArn"])
+
+
+def test_the_abort_of_a_canceled_run_leaves_it_canceled(api) -> None:
+    """CANCEL marks the graph first and then stops the execution: the ABORTED event that follows is late."""
+    import app
+
+    graph_id, _node_id, run_id = _queued(api, "Canceled")
+    api.ok("post", f"graphs/{graph_id}/cancel")
+    with Client(app.app) as client:
+        event = _event(client, "ABORTED", graph_id, run_id)
+        assert client.lambda_.invoke("execution_ended", event).payload == {"graph_id": None}
+    assert api.ok("get", f"graphs/{graph_id}")["data"]["graph_running_status"] == "CANCELED"
