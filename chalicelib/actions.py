@@ -6,7 +6,7 @@ import jinja2
 from . import codegen, graph_edit, graphs, layout, nodes, permissions, runs, scripts, storage, upgrade, validation
 from .enums import FILE_KIND, BaseNodeNames, NodeStatus, PostStatus, ValidationCode, ValidationTargetType
 from .errors import BadRequestError, NotFoundError
-from .resources import RESOURCES_DICT
+from .resources import RESOURCES_DICT, check_upload
 from .settings import SETTINGS
 
 GRAPH_ACTIONS = ("SAVE", "APPROVE", "VALIDATE", "REARRANGE", "UPGRADE_NODES", "CLONE", "CANCEL", "GENERATE_CODE")
@@ -193,6 +193,7 @@ def upload_file(fields: dict[str, str], files: dict[str, bytes], user: str) -> d
     file_type = fields.get("file_type") or FILE_KIND
     if file_type not in RESOURCES_DICT:
         raise BadRequestError(f"Unknown file_type `{file_type}`; known: {sorted(RESOURCES_DICT)}")
+    check_upload(file_type, files["data"])
     resource_id = storage.put_bytes(files["data"])
     node = nodes.default_node(BaseNodeNames.FILE, user)
     node["title"] = fields.get("title") or "File"

@@ -8,7 +8,7 @@ from typing import IO, Any
 
 from . import aws, config, storage
 from .errors import BadRequestError
-from .resource_types import BaseResource, PreviewObject
+from .resource_types import BaseResource, PreviewObject, ResourceError
 from .settings import SETTINGS
 
 LOGGER = logging.getLogger(__name__)
@@ -117,6 +117,16 @@ def preview_html(resource_id: str, file_type: str, url: str) -> tuple[str, int]:
         LOGGER.exception("Preview of %s as %s failed", resource_id, file_type)
         return (f'<p class="preview-error">No preview as {html.escape(file_type)}: '
                 f"{html.escape(type(exc).__name__)}: {html.escape(str(exc))}</p>"), obj.size
+
+
+def check_upload(file_type: str, data: bytes) -> None:
+    """A 400 for an upload that can never work as its type (not a zip, a zip bomb, not an int...)."""
+    check = getattr(resource_class(file_type), "check_upload", None)  # seed-style plugins may lack it
+    try:
+        if check is not None:
+            check(data)
+    except ResourceError as exc:
+        raise BadRequestError(f"Not a valid `{file_type}` file: {exc}") from exc
 
 
 def upstream_types(graph_id: str, node: dict) -> dict[str, list[str]]:

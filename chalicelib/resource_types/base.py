@@ -131,3 +131,7 @@ class BaseResource:
     def thumbnail(cls, preview_object: PreviewObject) -> str | None:
         """A data: URL of a small picture, for types that have one."""
         return None
+
+    @classmethod
+    def check_upload(cls, data: bytes) -> None:
+        """Refuse an upload that can never work as this type (ResourceError); most types take anything."""

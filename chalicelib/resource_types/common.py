@@ -21,7 +21,7 @@ from .base import (
     human_size,
     size_note,
 )
-from .ziputil import ZipLimits, safe_extract, zip_directory
+from .ziputil import ZipLimits, check_archive, safe_extract, zip_directory
 
 
 class File(BaseResource):
@@ -203,6 +203,10 @@ class Directory(BaseResource):
         if not preview:
             os.mkdir(filename)
         return filename
+
+    @classmethod
+    def check_upload(cls, data: bytes) -> None:
+        check_archive(io.BytesIO(data), ZipLimits.from_config())
 
     @staticmethod
     def postprocess_output(filename: str) -> str:

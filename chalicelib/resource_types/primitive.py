@@ -60,6 +60,15 @@ class Raw(BaseResource):
         return cls.parse(_read(filename))
 
     @classmethod
+    def check_upload(cls, data: bytes) -> None:
+        if len(data) > MAX_VALUE_BYTES:
+            raise ResourceError(f"A value may be at most {MAX_VALUE_BYTES} bytes; use a file type for more")
+        text = decode_text(data, False)
+        if text is None:
+            raise ResourceError("A value must be UTF-8 text, not binary content")
+        cls.parse(text)
+
+    @classmethod
     def postprocess_output(cls, filename: str) -> str:
         text = _read(filename)
         if not text.strip():

@@ -6,6 +6,7 @@ import shutil
 import stat
 import zipfile
 from dataclasses import dataclass
+from typing import IO
 
 from .. import config
 from .base import ResourceError, human_size
@@ -40,6 +41,33 @@ def _target(root: str, name: str) -> str:
     return os.path.join(root, *parts) if parts else root
 
 
+def check_entries(infos: list[zipfile.ZipInfo], limits: ZipLimits) -> None:
+    """Refuse an archive by its directory alone: too many entries, too big, suspicious ratios, bad names."""
+    if len(infos) > limits.max_files:
+        raise ResourceError(f"Directory archive has {len(infos)} entries; at most {limits.max_files} allowed")
+    declared = sum(info.file_size for info in infos)
+    if declared > limits.max_bytes:
+        raise ResourceError(f"Directory archive would unpack to {human_size(declared)}; "
+                            f"at most {human_size(limits.max_bytes)} allowed")
+    for info in infos:
+        if info.file_size > _RATIO_FLOOR and info.file_size > limits.max_ratio * max(info.compress_size, 1):
+            raise ResourceError(
+                f"Directory archive entry `{info.filename}` expands {info.file_size // max(info.compress_size, 1)}"
+                f" times (limit {limits.max_ratio}): refusing a likely zip bomb")
+        _target("/", info.filename)
+
+
+def check_archive(stream: IO[bytes], limits: ZipLimits) -> None:
+    """Check a would-be directory archive without unpacking it (uploads)."""
+    try:
+        with zipfile.ZipFile(stream) as archive:
+            check_entries(archive.infolist(), limits)
+    except ResourceError:
+        raise
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError) as exc:
+        raise ResourceError(f"A directory must be a zip archive: {exc}") from exc
+
+
 def safe_extract(archive_path: str, root: str, limits: ZipLimits) -> int:
     """Unzip into root; count real bytes as they are written, so lying headers cannot get past the caps."""
     try:
@@ -48,17 +76,7 @@ def safe_extract(archive_path: str, root: str, limits: ZipLimits) -> int:
         raise ResourceError(f"Directory input is not a zip archive: {exc}") from exc
     with archive:
         infos = archive.infolist()
-        if len(infos) > limits.max_files:
-            raise ResourceError(f"Directory archive has {len(infos)} entries; at most {limits.max_files} allowed")
-        declared = sum(info.file_size for info in infos)
-        if declared > limits.max_bytes:
-            raise ResourceError(f"Directory archive would unpack to {human_size(declared)}; "
-                                f"at most {human_size(limits.max_bytes)} allowed")
-        for info in infos:
-            if info.file_size > _RATIO_FLOOR and info.file_size > limits.max_ratio * max(info.compress_size, 1):
-                raise ResourceError(
-                    f"Directory archive entry `{info.filename}` expands {info.file_size // max(info.compress_size, 1)}"
-                    f" times (limit {limits.max_ratio}): refusing a likely zip bomb")
+        check_entries(infos, limits)
         written = 0
         for info in infos:
             target = _target(root, info.filename)

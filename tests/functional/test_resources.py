@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import zipfile
 
 from tests.helpers import by_title, graph, instance, log_id, output_id
@@ -188,26 +189,43 @@ def test_large_text_preview_is_truncated_with_its_size(api) -> None:
     assert "CSV: first 100 rows" in table and table.count("<tr") == 100
 
 
-def test_zip_bomb_and_path_tricks_fail_the_operation_not_the_runner(api) -> None:
+def test_zip_bomb_and_path_tricks_are_refused_at_upload_and_at_run_time(api) -> None:
+    from chalicelib import storage
+
     bomb = zip_bytes({"zeros.bin": b"\0" * (64 * 1024 * 1024)})  # 64 MiB of zeros in a ~64 KB zip
     assert len(bomb) < 200 * 1024
     evil = zip_bytes({"../escape.txt": b"x"})
+    cases = ((bomb, "zip bomb"), (evil, "outside the directory"), (b"not a zip", "must be a zip archive"))
+    for content, expected in cases:
+        response = api.post("upload_file", files={"data": ("d.zip", content)},
+                            data={"title": "folder", "file_type": "directory"})
+        assert response.status_code == 400 and expected in response.json()["Message"], response.text
+    # stored some other way (another client of the bucket), the runner refuses them just as clearly
     cmd = "ls -R {{ inputs.folder }} > {{ outputs.out }}\n"
     reader = api.save_operation(op("bash_jinja2", "Read dir", cmd, inputs={"folder": "directory"},
                                    outputs={"out": "file"}))
-    for content, expected in ((bomb, "zip bomb"), (evil, "outside the directory"), (b"not a zip", "not a zip")):
-        folder = instance(api.upload(content, "folder", file_type="directory"))
+    for content, expected in cases:
+        folder = {"_id": os.urandom(12).hex(), "base_node_name": "file", "title": "stored folder",
+                  "outputs": [{"name": "out", "file_type": "directory", "resource_id": storage.put_bytes(content)}]}
         result = run(api, [folder, instance(reader, folder=[(folder, "out")])], "bad dir")
         assert result["graph_running_status"] == "FAILED"
         node = by_title(result, "Read dir")
         assert node["node_running_status"] == "FAILED"
-        assert expected in api.resource(log_id(node, "worker")).decode()
-    listing = preview(api, api.upload(bomb, "bomb")["outputs"][0]["resource_id"], "directory")
+        assert expected.replace("must be", "is not") in api.resource(log_id(node, "worker")).decode()
+    listing = preview(api, storage.put_bytes(bomb), "directory")
     assert "zeros.bin" in listing and "64.0 MB unpacked" in listing
     # the runner is fine: the next operation runs
     good = instance(api.upload(zip_bytes({"ok.txt": b"ok"}), "fine", file_type="directory"))
     result = run(api, [good, instance(reader, folder=[(good, "out")])], "good dir")
     assert result["graph_running_status"] == "SUCCESS"
+
+
+def test_values_are_checked_at_upload(api) -> None:
+    assert api.upload(b"42\n", "answer", file_type="int")["outputs"][0]["file_type"] == "int"
+    for content, kind, expected in ((b"abc", "int", "is not an int"), (b"\xff\x00", "str", "binary"),
+                                    (b"green", "color", "is not a color")):
+        response = api.post("upload_file", files={"data": ("v", content)}, data={"title": "v", "file_type": kind})
+        assert response.status_code == 400 and expected in response.json()["Message"], response.text
 
 
 def test_an_output_that_does_not_fit_its_type_fails_clearly(api) -> None:
