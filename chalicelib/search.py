@@ -2,34 +2,45 @@
 where its answers come from.
 
 Why a mirror. Free text must match every candidate's title and description (case-insensitively,
-substrings), and `total_count` must be exact, so every search has to look at the searchable fields of
-all candidates: DynamoDB has no full-text index and no offset. Reading them from DynamoDB on every
-search costs, with 10,000 nodes on real DynamoDB, a few 1 MB query pages of a slim index (about
-375 read units and three sequential round trips per search); on the local stack's moto it costs
-tens of seconds, since moto pages and serialises every item it walks. So each process (an API Lambda
-container, the local stack) keeps a :class:`Mirror` of just those fields, and before each search reads
-only what changed since its last look: the table's `search-index` (models.py) orders items by
-`update_date`, and the mirror walks it newest-first in small pages until it passes its watermark.
-Typically that is one page of one item (one round trip, half a read unit). A process starting cold
-reads the whole slim index once. The page's full items then come from one BatchGet (consistent reads,
-100 keys per request), so a search costs two round trips whatever the filters.
+substrings) and `total_count` must be exact, so a search has to look at the searchable fields of all
+candidates: DynamoDB has no full-text index and no offset. Reading them from DynamoDB on every search
+costs, with 10,000 nodes on real DynamoDB, about 3 MB of a slim index: three sequential 1 MB query
+pages and some 375 read units per search; on the local stack's moto it costs tens of seconds, since
+moto walks, copies and serialises every item it pages through. So each process (an API Lambda
+container, the local stack) keeps a :class:`Mirror` of just those fields and, before each search,
+reads only what changed since its last look: the table's `search-index` (models.py) orders items by
+`update_date`, and the mirror walks it latest-first in small pages until it reaches its watermark.
+Usually that is one query returning one item (one round trip, half a read unit). The page's full items
+then come from one BatchGet (consistent reads, 100 keys a request): two round trips per search,
+whatever the filters. Filtering 10,000 entries in memory takes a few milliseconds.
+
+A cold process starts from a snapshot of the mirror in S3 (one GET of a gzip'd JSON, some 300 KB for
+10,000 nodes) and the changes since; a refresh that read many items stores a new one. Without a
+snapshot it reads the whole slim index once.
 
 What it relies on: every write that changes a searchable field (title, description, author, status,
 base node name) also sets `update_date` to now(), as every writer in chalicelib does; and items are not
 deleted (nodes are deprecated, graphs are kept). An item that disappeared anyway is dropped from the
-mirror when a page misses it. The watermark lags wall time by :data:`MARGIN`, so a write whose index
-entry appears late (a GSI is eventually consistent, typically well under a second) or whose writer's
-clock is a little behind is still read.
+mirror when a page misses it. The watermark stays :data:`MARGIN` behind wall time, so a write whose
+index entry appears late (a GSI is eventually consistent, typically well under a second) or whose
+writer's clock is a little behind is still read.
 """
 from __future__ import annotations
 
 import datetime as _dt
+import gzip
+import json
+import logging
 import shlex
 import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator, Sequence, TypeVar
 
+from botocore.exceptions import ClientError
+
+from . import aws
 from .errors import BadRequestError
+from .settings import SETTINGS
 
 T = TypeVar("T")
 MAX_PER_PAGE = 1000
@@ -37,6 +48,11 @@ MAX_PER_PAGE = 1000
 MARGIN = _dt.timedelta(seconds=2)
 # Index items per delta request: the first one is usually already older than the watermark.
 DELTA_PAGE_SIZE = 10
+# After reading this many index items (in one refresh or several), a process stores a snapshot for
+# the next cold process (S3): 10,000 nodes make some 300 KB of gzip'd JSON, one PUT.
+SNAPSHOT_AFTER = 100
+SNAPSHOT_FORMAT = 1
+LOG = logging.getLogger(__name__)
 
 
 @dataclass
@@ -137,6 +153,8 @@ class Mirror:
         self._watermark: str | None = None  # None: nothing read yet (a cold process)
         self._lock = threading.Lock()
         self.last_read = 0  # index items read by the latest refresh (bench and tests look at it)
+        self.snapshots_loaded = 0
+        self._unsaved = 0  # index items read since the last snapshot was stored or loaded
 
     def _entry(self, item: Any) -> Entry:
         return Entry(
@@ -150,8 +168,10 @@ class Mirror:
         )
 
     def refresh(self) -> None:
-        """Read what changed since the watermark (everything, when cold), latest change first."""
+        """Read what changed since the watermark (from a snapshot or everything, when cold), latest first."""
         lag = now_minus(_dt.datetime.now(_dt.timezone.utc), MARGIN)
+        if self._watermark is None:
+            self._load_snapshot()
         watermark = self._watermark
         newest, read = "", 0
         for item in self._changes(cold=watermark is None):
@@ -167,6 +187,41 @@ class Mirror:
         # Up to the latest change read, but never closer to now than MARGIN, and never backwards.
         mark = min(newest, lag) if newest else (watermark or "")
         self._watermark = max(watermark or "", mark)
+        self._unsaved += read
+        if self._unsaved >= SNAPSHOT_AFTER:
+            self._save_snapshot()
+
+    @property
+    def snapshot_key(self) -> str:
+        return f"search/{self.index._model.Meta.table_name}/{self.listing}.json.gz"
+
+    def _load_snapshot(self) -> None:
+        """Start from the latest snapshot, if any (a missing or unreadable one only costs a full read)."""
+        try:
+            stored = aws.client("s3").get_object(Bucket=SETTINGS.bucket, Key=self.snapshot_key)
+            data = json.loads(gzip.decompress(stored["Body"].read()))
+            if data.get("format") != SNAPSHOT_FORMAT:
+                return
+            entries = {row[0]: Entry(*row) for row in data["entries"]}
+        except (ClientError, OSError, ValueError, TypeError, KeyError) as exc:
+            if not (isinstance(exc, ClientError) and exc.response["Error"]["Code"] in ("NoSuchKey", "404")):
+                LOG.warning("search snapshot %s unreadable; reading the index: %s", self.snapshot_key, exc)
+            return
+        self._entries, self._sorted, self._watermark = entries, False, data["watermark"]
+        self.snapshots_loaded += 1
+
+    def _save_snapshot(self) -> None:
+        """Store entries and watermark: the next cold process reads one object and the changes since."""
+        rows = [[e.id, e.insertion_date, e.update_date, e.author, e.status, e.kind, e.text]
+                for e in self._entries.values()]
+        text = json.dumps({"format": SNAPSHOT_FORMAT, "watermark": self._watermark, "entries": rows},
+                          separators=(",", ":"))
+        body = gzip.compress(text.encode(), compresslevel=5)
+        try:
+            aws.client("s3").put_object(Bucket=SETTINGS.bucket, Key=self.snapshot_key, Body=body)
+            self._unsaved = 0
+        except ClientError as exc:  # searching works without it; the next cold process reads more
+            LOG.warning("search snapshot %s not saved: %s", self.snapshot_key, exc)
 
     def _changes(self, cold: bool) -> Iterator[Any]:
         """Index items, latest change first: 1 MB pages when cold; else pages of 10, 40, 160, ... items,

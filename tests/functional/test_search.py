@@ -137,3 +137,45 @@ def test_empty_body_lists_newest_first(api) -> None:
     body = response.json()
     assert body["items"][0]["title"] == f"{tag} newest" and len(body["items"]) <= 20
     assert body["total_count"] >= len(body["items"]) and "resources_dict" in body
+
+
+def _cold_mirrors(monkeypatch) -> None:
+    """As in a new process (a fresh Lambda container, a restarted local stack): no mirror in memory."""
+    from chalicelib import search
+
+    monkeypatch.setattr(search, "_MIRRORS", {})
+
+
+def test_a_cold_process_starts_from_the_snapshot_and_reads_changes_since(api, monkeypatch) -> None:
+    from chalicelib import nodes, search
+    from chalicelib.models import NodeModel
+
+    monkeypatch.setattr(search, "SNAPSHOT_AFTER", 1)  # store a snapshot after any refresh that read something
+    tag = _tag()
+    api.save_operation(operation("python", f"{tag} early", "pass\n"), action="SAVE")
+    assert api.ok("post", "search_nodes", json={"search": tag})["total_count"] == 1
+    total_before = api.ok("post", "search_nodes", json={})["total_count"]
+    _cold_mirrors(monkeypatch)
+    monkeypatch.setattr(search, "SNAPSHOT_AFTER", 10**9)
+    api.save_operation(operation("python", f"{tag} late", "pass\n"), action="SAVE")
+    found = api.ok("post", "search_nodes", json={"search": tag})
+    assert sorted(_titles(found)) == [f"{tag} early", f"{tag} late"] and found["total_count"] == 2
+    assert api.ok("post", "search_nodes", json={})["total_count"] == total_before + 1
+    source = search.mirror(NodeModel.by_change, nodes.LISTING, "node_status", "base_node_name")
+    assert source.snapshots_loaded == 1
+
+
+def test_an_unreadable_snapshot_costs_only_a_full_read(api, monkeypatch) -> None:
+    from chalicelib import aws, graphs, search
+    from chalicelib.models import GraphModel
+    from chalicelib.settings import SETTINGS
+
+    tag = _tag()
+    api.ok("post", "graphs", json={"graph": graph(f"{tag} kept", []), "actions": ["SAVE"]})
+    before = api.ok("post", "search_graphs", json={"per_page": 1})["total_count"]
+    source = search.mirror(GraphModel.by_change, graphs.LISTING, "graph_running_status")
+    aws.client("s3").put_object(Bucket=SETTINGS.bucket, Key=source.snapshot_key, Body=b"not gzip")
+    _cold_mirrors(monkeypatch)
+    assert api.ok("post", "search_graphs", json={"per_page": 1})["total_count"] == before
+    assert _titles(api.ok("post", "search_graphs", json={"search": tag})) == [f"{tag} kept"]
+    assert search.mirror(GraphModel.by_change, graphs.LISTING, "graph_running_status").snapshots_loaded == 0
