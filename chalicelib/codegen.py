@@ -1,6 +1,7 @@
 """GENERATE_CODE: python code that recreates a graph through the PLynx python API (`plynx.api`)."""
 from __future__ import annotations
 
+import keyword
 import pprint
 import re
 from typing import Any
@@ -9,11 +10,12 @@ from .enums import BaseNodeNames
 
 _NODE_FIELDS = ("base_node_name", "title", "description", "parent_node_id", "successor_node_id", "x", "y")
 _RESERVED = {"graph", "client", "plynx", "Graph", "Client", "print", "input", "output"}
+_ADD_KEYWORDS = {"title", "node_id", "parent_node_id"}  # names Graph.add takes itself: such inputs are set after
 
 
 def _variable(title: str, taken: set[str]) -> str:
     base = re.sub(r"\W+", "_", title.lower()).strip("_") or "node"
-    if base[0].isdigit() or base in _RESERVED or base.isidentifier() is False:
+    if base[0].isdigit() or base in _RESERVED or not base.isidentifier() or keyword.iskeyword(base):
         base = f"n_{base}"
     name, i = base, 2
     while name in taken or name in _RESERVED:
@@ -78,10 +80,11 @@ def graph_to_code(graph: dict) -> str:
         for node_input in node.get("inputs", []):
             if not node_input["values"]:
                 continue
-            if all(v["node_id"] in names for v in node_input["values"]):
-                args.append(f"{node_input['name']}={_links(node_input, names)}"
-                            if node_input["name"].isidentifier()
-                            else f"**{{{node_input['name']!r}: {_links(node_input, names)}}}")
+            name = node_input["name"]
+            if all(v["node_id"] in names for v in node_input["values"]) and name not in _ADD_KEYWORDS:
+                args.append(f"{name}={_links(node_input, names)}"
+                            if name.isidentifier() and not keyword.iskeyword(name)
+                            else f"**{{{name!r}: {_links(node_input, names)}}}")
             else:
                 deferred.append((variable, node_input))
         names[node["_id"]] = variable

@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import time
 
 from pynamodb.exceptions import UpdateError
 
@@ -13,6 +14,10 @@ from .models import GraphNodeModel
 from .util import now
 
 
+BIG_LOG_BYTES = 20 * 1024 * 1024
+BIG_LOG_SECONDS = 30.0
+
+
 class LogPublisher:
     """Uploads the log files that changed since the last call and points the running node at them."""
 
@@ -20,6 +25,7 @@ class LogPublisher:
         self.graph_id, self.node_id, self.run_id = graph_id, node_id, run_id
         self._seen: dict[str, tuple[int, int]] = {}
         self._ids: dict[str, str] = {}
+        self._uploaded_at: dict[str, float] = {}
 
     def __call__(self, logs: dict[str, str]) -> bool:
         """Publish; False when nothing changed or the node is no longer running in this run."""
@@ -32,8 +38,11 @@ class LogPublisher:
             mark = (stat.st_size, stat.st_mtime_ns)
             if self._seen.get(name) == mark:
                 continue
+            if stat.st_size > BIG_LOG_BYTES and time.monotonic() - self._uploaded_at.get(name, 0.0) < BIG_LOG_SECONDS:
+                continue  # each upload copies the whole log: a big one is refreshed less often
             self._seen[name] = mark
             self._ids[name] = _snapshot_upload(path)
+            self._uploaded_at[name] = time.monotonic()
             changed = True
         if not changed:
             return False

@@ -74,7 +74,7 @@ class Graph:
         self.graph_id = graph_id
         self.nodes: list[NodeRef] = []
 
-    def add(self, operation: Any, *, title: str | None = None, node_id: str | None = None,
+    def add(self, operation: Any, /, *, title: str | None = None, node_id: str | None = None,
             parent_node_id: str | None = None, **bindings: Any) -> NodeRef:
         """Place an operation; keyword arguments wire inputs (to outputs) or set parameters (to values)."""
         node = _node_dict(operation)
@@ -92,7 +92,7 @@ class Graph:
         self.nodes.append(ref)
         return ref
 
-    def set(self, ref: NodeRef, **bindings: Any) -> None:
+    def set(self, ref: NodeRef, /, **bindings: Any) -> None:
         """Wire inputs or set parameters of a placed node."""
         inputs = {i["name"]: i for i in ref.node.get("inputs", [])}
         parameters = {p["name"]: p for p in ref.node.get("parameters", [])}

@@ -158,6 +158,10 @@ def test_generate_code_recreates_an_equal_graph(client, api) -> None:
         "parameters": [{"name": "_cmd", "parameter_type": "code",
                         "value": {"mode": "sh", "value": "wc -l {{ inputs['data file'] }}\n"}}]},
         **{"data file": [people["out"]]})
+    awkward = graph.add({"base_node_name": "bash_jinja2", "title": "class", "inputs": [
+        {"name": name, "file_types": ["csv"], "min_count": 1, "max_count": 1} for name in ("class", "title")],
+        "parameters": [{"name": "_cmd", "parameter_type": "code", "value": {"mode": "sh", "value": "true\n"}}]})
+    graph.set(awkward, **{"class": people["out"], "title": people["out"]})
     graph_id = client.save(graph)
 
     body = api.ok("post", f"graphs/{graph_id}/generate_code")
