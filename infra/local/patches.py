@@ -15,6 +15,11 @@
    subprocess of its own (as a Fargate task is), and answers with the stopped task and its exit code.
    Other clusters go to moto's ECS as before.
 
+4. A Parallel branch that fails with a ``States.*`` error (``States.TaskFailed`` from a failed child
+   execution, ``States.Timeout``...) makes moto's Parallel raise ValueError (it wraps every branch
+   error as a custom error name, which may not start with ``States.``), so the Parallel's Catch never
+   runs and the execution dies. The patch keeps ``States.*`` names as the states errors they are.
+
 All are undone by :func:`unpatch`.
 """
 from __future__ import annotations
@@ -46,6 +51,7 @@ def patch(connect_host: str = "localhost") -> None:
         _patch_boto_client_for(connect_host)
         _patch_param_casing()
         _patch_local_ecs()
+        _patch_branch_error_names()
 
 
 def unpatch() -> None:
@@ -247,3 +253,22 @@ def _patch_local_ecs() -> None:
 
     _set(cls, "_eval_service_task", _eval_service_task)
     _set(cls, "_build_sync_resolver", _build_sync_resolver)
+
+
+# -- 4. Parallel branches failing with States.* errors --------------------------------------------------
+
+
+def _patch_branch_error_names() -> None:
+    from moto.stepfunctions.parser.asl.component.common.error_name.custom_error_name import CustomErrorName
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import StatesErrorName
+    from moto.stepfunctions.parser.asl.component.state.exec.state_parallel import branches_decl
+
+    def error_name(error_name: str | None = None) -> Any:
+        if error_name is not None and error_name.startswith("States."):
+            try:
+                return StatesErrorName.from_name(error_name)
+            except Exception:  # noqa: BLE001 - an unknown States.* name: report it as a task failure
+                return StatesErrorName.from_name("States.TaskFailed")
+        return CustomErrorName(error_name=error_name)
+
+    _set(branches_decl, "CustomErrorName", error_name)

@@ -56,3 +56,30 @@ def test_graph_split_into_child_executions_runs_every_node_once_in_order(api, st
         assert task["Resource"] == "arn:aws:states:::states:startExecution.sync:2"
         children = sfn.list_executions(stateMachineArn=task["Parameters"]["StateMachineArn"])["executions"]
         assert children and all(c["status"] == "SUCCEEDED" for c in children)
+
+
+def test_a_failure_inside_a_child_execution_fails_the_graph(api, small_budget, tmp_path) -> None:
+    from tests.helpers import by_title, operation
+
+    journal = str(tmp_path / "journal")
+    step = _step(api)
+    boom = api.save_operation(operation("python", "boom", "raise SystemExit(3)\n", outputs=["out"],
+                                        inputs=[{"name": "in", "file_types": ["file"], "min_count": 0,
+                                                 "max_count": -1}], params={"salt": journal}))
+    nodes = []
+    for i in range(16):
+        deps = [nodes[j] for j in (i - 4,) if j >= 0]
+        if i == 9:
+            from tests.helpers import instance
+
+            node = instance(boom, **{"in": [(d, "out") for d in deps]})
+            node["title"] = "n09"
+        else:
+            node = _place(step, f"n{i:02d}", journal, 0.0, *deps)
+        nodes.append(node)
+    body = api.ok("post", "graphs", json={"graph": graph("split fails", nodes), "actions": ["SAVE", "APPROVE"]})
+    result = api.wait(body["graph"]["_id"], timeout=180)
+    assert result["graph_running_status"] == "FAILED"
+    assert by_title(result, "n09")["node_running_status"] == "FAILED"
+    assert by_title(result, "n13")["node_running_status"] == "CANCELED"  # reads n09: never ran
+    assert all(n["node_running_status"] != "RUNNING" for n in result["nodes"])
