@@ -409,6 +409,38 @@ def test_packaged_api_serves_the_demo_hub_from_the_zip(moto_url: str, stack: dic
     assert [g["title"] for g in _json(hub)["items"]] == ["Hello world", "Types"]
 
 
+
+def test_deploy_uploads_the_ui_with_its_config_and_invalidates_it(moto_url: str, stack: dict,
+                                                                  package: tuple[str, str]) -> None:
+    """`make deploy`'s UI step on the moto stack's UI bucket (moto's CloudFormation makes no distribution:
+    one is made here for the invalidation)."""
+    distribution = _client(moto_url, "cloudfront").create_distribution(DistributionConfig={
+        "CallerReference": "plynx-test", "Comment": "", "Enabled": True, "DefaultRootObject": "index.html",
+        "Origins": {"Quantity": 1, "Items": [{"Id": "ui", "DomainName": "ui.s3.amazonaws.com",
+                                              "S3OriginConfig": {"OriginAccessIdentity": ""}}]},
+        "DefaultCacheBehavior": {"TargetOriginId": "ui", "ViewerProtocolPolicy": "redirect-to-https",
+                                 "CachePolicyId": "658327ea-f89d-4fab-a63d-7e88639e58f6"}})["Distribution"]
+    ui_dir = deploy.build_ui(STAGE, os.path.join(deploy.BUILD, "test"))
+    assert ui_dir and os.path.exists(os.path.join(ui_dir, "index.html"))
+    session = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing")
+    ctx = deploy.Context(STAGE, "us-east-1", session, account="123456789012", endpoint_url=moto_url, outputs={
+        **stack["outputs"], "UiDistributionId": distribution["Id"],
+        "EndpointURL": "https://abc123.execute-api.us-east-1.amazonaws.com/api/"})
+    deploy.execute([s for s in deploy.deploy_plan(ctx, deploy.Package(STAGE, "", *package, ui_dir))
+                    if s.title.startswith("upload the UI")], dry_run=False)
+
+    s3, bucket = _client(moto_url, "s3"), stack["outputs"]["UiBucketName"]
+    index = s3.get_object(Bucket=bucket, Key="index.html")
+    assert index["ContentType"] == "text/html" and index["CacheControl"] == "no-cache"
+    config = s3.get_object(Bucket=bucket, Key="config.json")
+    assert json.loads(config["Body"].read()) == {
+        "api_url": "https://abc123.execute-api.us-east-1.amazonaws.com/api/plynx/api/v0"}
+    assets = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix="assets/").get("Contents", [])]
+    if assets:  # a Vite build: content-hashed names, cached for good
+        assert s3.head_object(Bucket=bucket, Key=assets[0])["CacheControl"].endswith("immutable")
+    invalidations = _client(moto_url, "cloudfront").list_invalidations(DistributionId=distribution["Id"])
+    assert invalidations["InvalidationList"]["Quantity"] == 1
+
 def test_teardown_deletes_the_stage_and_only_its_state_machines(moto_url: str, stack: dict) -> None:
     """`make teardown`'s plan, run on the moto stack (the last test of this module: it empties the stack)."""
     sfn, s3 = _client(moto_url, "stepfunctions"), _client(moto_url, "s3")
