@@ -32,7 +32,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TEMPLATE = os.path.join(REPO, "infra", "cloudformation", "plynx.yaml")
 BUILD = os.path.join(REPO, "build")
 STAGES = ("dev", "prod")
-# What Chalice packages from the project directory, and the top-level packages it must vendor.
+# What Chalice packages from the project directory, and the top-level packages added to its zip.
 PROJECT_FILES = ("app.py", "requirements.txt")
 PROJECT_DIRS = ("chalicelib",)
 # plynx/ (the python API) holds the demo hub's operations, which the default configuration loads.
@@ -46,6 +46,7 @@ API_PATH = "plynx/api/v0"
 
 
 def stack_name(stage: str) -> str:
+    """One stack per stage, named as every resource in it is (plynx-<stage>-...)."""
     return f"plynx-{stage}"
 
 
