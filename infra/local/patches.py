@@ -20,6 +20,11 @@
    error as a custom error name, which may not start with ``States.``), so the Parallel's Catch never
    runs and the execution dies. The patch keeps ``States.*`` names as the states errors they are.
 
+5. CreateStateMachine parses the whole definition with moto's ANTLR parser only to validate it, and
+   StartExecution parses it again: about 8 s of CPU each for a 900 KB child definition. Definitions
+   over ``BIG_DEFINITION_BYTES`` are validated by the parse at StartExecution only (AWS validates for
+   real; the compiler's output is checked by asl-validator in the tests).
+
 All are undone by :func:`unpatch`.
 """
 from __future__ import annotations
@@ -52,6 +57,7 @@ def patch(connect_host: str = "localhost") -> None:
         _patch_param_casing()
         _patch_local_ecs()
         _patch_branch_error_names()
+        _patch_big_definition_validation()
 
 
 def unpatch() -> None:
@@ -272,3 +278,21 @@ def _patch_branch_error_names() -> None:
         return CustomErrorName(error_name=error_name)
 
     _set(branches_decl, "CustomErrorName", error_name)
+
+
+# -- 5. one parse, not two, of big definitions ----------------------------------------------------------
+
+BIG_DEFINITION_BYTES = 64 * 1024
+
+
+def _patch_big_definition_validation() -> None:
+    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+
+    original = StepFunctionsParserBackend._validate_definition
+
+    def _validate_definition(definition: str) -> None:
+        if len(definition) > BIG_DEFINITION_BYTES:
+            return None  # parsed (and refused if invalid) when an execution starts
+        return original(definition)
+
+    _set(StepFunctionsParserBackend, "_validate_definition", staticmethod(_validate_definition))
