@@ -21,7 +21,7 @@ import time
 import requests
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from tests.helpers import graph, instance, operation  # noqa: E402
+from tests.helpers import graph, instance, operation
 
 IN = {"name": "in", "file_types": ["file"], "min_count": 0, "max_count": -1}
 TRIVIAL = "open(outputs['out'], 'w').write(params['salt'])\n"

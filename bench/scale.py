@@ -20,7 +20,7 @@ import time
 import requests
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from tests.helpers import graph, instance, operation  # noqa: E402
+from tests.helpers import graph, instance, operation
 
 IN = {"name": "in", "file_types": ["file"], "min_count": 0, "max_count": -1}
 
@@ -75,7 +75,7 @@ def main() -> int:
         print(f"{args.nodes} operations: compile {compile_seconds:.2f} s, {len(sizes)} execution(s), "
               f"largest definition {max(sizes) / 1024:.0f} KB", flush=True)
         started = time.perf_counter()
-        response = session.post(f"{api}/graphs", json=dict(body, actions=["SAVE", "APPROVE"]), timeout=600)
+        response = session.post(f"{api}/graphs", json=dict(body, actions=["SAVE", "APPROVE"]), timeout=3600)
         assert response.status_code == 200, response.text[:2000]
         graph_id = response.json()["graph"]["_id"]
         accepted = time.perf_counter() - started

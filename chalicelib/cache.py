@@ -14,7 +14,7 @@ import argparse
 import hashlib
 import json
 import sys
-from typing import Iterable
+from collections.abc import Iterable
 
 from stepfunctions.dag import dependencies
 

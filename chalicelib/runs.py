@@ -69,7 +69,7 @@ def _fargate() -> stepfunctions.Fargate | None:
         task_definition = "plynx-runner-local"
     if not cluster or not task_definition:
         return None
-    split = lambda name: tuple(v for v in os.environ.get(name, "").split(",") if v)  # noqa: E731
+    split = lambda name: tuple(v for v in os.environ.get(name, "").split(",") if v)
     return stepfunctions.Fargate(cluster, task_definition, split("PLYNX_FARGATE_SUBNETS"),
                                  split("PLYNX_FARGATE_SECURITY_GROUPS"))
 

@@ -13,8 +13,9 @@ executions because they meet in DynamoDB, not in the state machine.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from .dag import FILE, CompileError, Plan, plan
 
@@ -397,11 +398,13 @@ def compile_graph(graph: dict, runner_function: str, **options: Any) -> dict:
     return program.main
 
 
-def definition_stats(program: Program) -> dict[str, int]:
-    """Sizes a benchmark prints: bytes of the largest definition, executions."""
-    return {"executions": 1 + len(program.children),
-            "max_definition_bytes": max(len(_compact(d)) for d in [program.main, *program.children])}
-
-
-__all__ = ["CompileError", "FILE", "Fargate", "Limits", "Program", "compile_graph", "compile_program",
-           "definition_stats", "placement"]
+__all__ = [
+    "FILE",
+    "CompileError",
+    "Fargate",
+    "Limits",
+    "Program",
+    "compile_graph",
+    "compile_program",
+    "placement",
+]

@@ -19,7 +19,8 @@ import threading
 import time
 import traceback
 import uuid
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 from urllib.parse import unquote
 
 LOG = logging.getLogger(__name__)

@@ -33,7 +33,8 @@ import datetime
 import functools
 import sys
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from botocore.exceptions import UnknownServiceError
 
@@ -76,10 +77,10 @@ def unpatch() -> None:
 
 def _patch_boto_client_for(connect_host: str) -> None:
     # Import every module that imported boto_client_for by name, then swap it in each of them.
-    import moto.stepfunctions.parser.asl.component.state.exec.state_task.lambda_eval_utils  # noqa: F401
-    import moto.stepfunctions.parser.asl.component.state.exec.state_map.item_reader.eval.resource_eval_s3  # noqa: F401,E501
-    import moto.stepfunctions.parser.asl.component.state.exec.state_map.result_writer.resource_eval.resource_eval_s3  # noqa: F401,E501
-    import moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_factory  # noqa: F401,E501
+    import moto.stepfunctions.parser.asl.component.state.exec.state_map.item_reader.eval.resource_eval_s3
+    import moto.stepfunctions.parser.asl.component.state.exec.state_map.result_writer.resource_eval.resource_eval_s3
+    import moto.stepfunctions.parser.asl.component.state.exec.state_task.lambda_eval_utils
+    import moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_factory  # noqa: F401
     import moto.stepfunctions.parser.asl.utils.boto_client as boto_client_module
 
     original = boto_client_module.boto_client_for
@@ -96,7 +97,9 @@ def _make_cached_boto_client_for(original: Callable, connect_host: str) -> Calla
     from botocore.config import Config
     from moto.core.models import botocore_stubber
     from moto.settings import moto_server_port
-    from moto.stepfunctions.parser.asl.component.common.timeouts.timeout import TimeoutSeconds
+    from moto.stepfunctions.parser.asl.component.common.timeouts.timeout import (
+        TimeoutSeconds,
+    )
 
     @functools.wraps(original)
     def boto_client_for(region: str, service: str, state_credentials: Any = None) -> Any:
@@ -132,7 +135,7 @@ def _make_cached_boto_client_for(original: Callable, connect_host: str) -> Calla
 # -- 2. parameter/response name casing for states:startExecution and ecs:runTask -----------------
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _operation_model(service: str, snake_action: str) -> Any:
     import botocore.session
     from botocore import xform_name
@@ -235,7 +238,9 @@ def _run_local_task(parameters: dict) -> dict:
 
 
 def _patch_local_ecs() -> None:
-    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import state_task_service_ecs
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+        state_task_service_ecs,
+    )
 
     cls = state_task_service_ecs.StateTaskServiceEcs
     original_eval = cls._eval_service_task
@@ -265,9 +270,15 @@ def _patch_local_ecs() -> None:
 
 
 def _patch_branch_error_names() -> None:
-    from moto.stepfunctions.parser.asl.component.common.error_name.custom_error_name import CustomErrorName
-    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import StatesErrorName
-    from moto.stepfunctions.parser.asl.component.state.exec.state_parallel import branches_decl
+    from moto.stepfunctions.parser.asl.component.common.error_name.custom_error_name import (
+        CustomErrorName,
+    )
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import (
+        StatesErrorName,
+    )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_parallel import (
+        branches_decl,
+    )
 
     def error_name(error_name: str | None = None) -> Any:
         if error_name is not None and error_name.startswith("States."):

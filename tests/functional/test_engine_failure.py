@@ -65,7 +65,7 @@ def test_first_failure_waits_for_running_operations_then_fails(api, tmp_path) ->
     assert statuses["bad"] == "FAILED"
     assert statuses["slow"] == "SUCCESS"  # already running: it finished
     assert statuses["after bad"] == statuses["after slow"] == statuses["join"] == "CANCELED"
-    ran = open(journal).read().split()
+    ran = (tmp_path / "journal").read_text().split()
     assert sorted(ran) == ["bad", "slow"]  # nothing downstream of the failure ran, nothing new started
     assert "RUNNING" not in statuses.values()
 
@@ -78,7 +78,7 @@ def test_cancel_stops_the_run_and_leaves_canceled(api, tmp_path) -> None:
     waits = _node(_step(api, "waits", journal), first, other)
     graph_id = _start(api, [first, second, other, waits], "cancel me")
     deadline = time.monotonic() + 30
-    while "first" not in (open(journal).read() if os.path.exists(journal) else ""):
+    while "first" not in ((tmp_path / "journal").read_text() if os.path.exists(journal) else ""):
         assert time.monotonic() < deadline
         time.sleep(0.05)
     body = api.ok("post", f"graphs/{graph_id}/cancel")
@@ -89,7 +89,7 @@ def test_cancel_stops_the_run_and_leaves_canceled(api, tmp_path) -> None:
     data = api.ok("get", f"graphs/{graph_id}")["data"]
     assert data["graph_running_status"] == "CANCELED"
     assert _statuses(data)["first"] == _statuses(data)["second"] == "CANCELED"
-    assert "second" not in open(journal).read().split()
+    assert "second" not in (tmp_path / "journal").read_text().split()
     # canceling what is not running is a conflict, with a message; the action form works as the endpoint
     again = api.post(f"graphs/{graph_id}/cancel")
     assert again.status_code == 409 and "not running" in again.json()["Message"]

@@ -5,7 +5,15 @@ import json
 
 import pytest
 
-from stepfunctions import CompileError, Fargate, Limits, compile_graph, compile_program, operation_levels, plan
+from stepfunctions import (
+    CompileError,
+    Fargate,
+    Limits,
+    compile_graph,
+    compile_program,
+    operation_levels,
+    plan,
+)
 
 RUNNER = "arn:aws:lambda:us-east-1:123456789012:function:plynx-runner"
 
@@ -71,7 +79,7 @@ def test_plan_is_exact_on_a_non_series_parallel_graph() -> None:
     # the N shape: a -> c, b -> c, b -> d (no nesting of fork/join expresses it)
     graph = _graph(_node("a"), _node("b"), _node("c", "a", "b"), _node("d", "b"))
     dag = plan(graph)
-    assert sorted(sum((c.node_ids for c in dag.chains), [])) == ["a", "b", "c", "d"]
+    assert sorted(n for c in dag.chains for n in c.node_ids) == ["a", "b", "c", "d"]
     for node_id, deps in {"c": {"a", "b"}, "d": {"b"}}.items():
         chain = next(c.node_ids for c in dag.chains if node_id in c.node_ids)
         before = set(chain[:chain.index(node_id)])
