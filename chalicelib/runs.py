@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import secrets
 from typing import Any
 
@@ -22,6 +23,10 @@ from .util import now
 
 # Per-execution budget; tests lower it to exercise child executions on small graphs.
 LIMITS = stepfunctions.Limits()
+
+
+# The compiler's Fail state after a Fargate task names its node (stepfunctions/compiler.py, fargate_check).
+_LOST_RUNNER = re.compile(r"The runner of `([A-Za-z0-9_-]+)` exited non-zero")
 
 
 class StillRunning(Exception):
@@ -317,6 +322,14 @@ def settle(graph_id: str, run_id: str, error: Any = None) -> None:
     """After a failure: FAILED_WAITING, queued operations CANCELED, parked branches failed; StillRunning
     while operations of the run still run (the state machine retries this with backoff)."""
     mark_failed_waiting(graph_id, run_id)
+    lost = _LOST_RUNNER.search(json.dumps(error or {}))
+    if lost:
+        # A Fargate runner that exited non-zero without recording its end (killed, out of memory)
+        try:
+            _update_node(graph_id, lost.group(1), run_id, NodeRunningStatus.RUNNING,
+                         [GraphNodeModel.node_running_status.set(NodeRunningStatus.FAILED)])
+        except StaleRun:
+            pass  # it recorded its own end
     _end_nodes(graph_id, run_id, {NodeRunningStatus.IN_QUEUE: NodeRunningStatus.CANCELED})
     waits.fail_parked(run_id, "DependencyFailed", json.dumps(error)[:1000] if error else "")
     running = [item.node_id for item in node_items(graph_id)

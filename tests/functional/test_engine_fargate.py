@@ -66,3 +66,45 @@ def test_a_failing_fargate_operation_fails_the_graph(api, tmp_path) -> None:
     assert by_title(result, "bad on fargate")["node_running_status"] == "FAILED"
     assert api.resource(log_id(by_title(result, "bad on fargate"), "stderr")) == b"broken\n"
     assert by_title(result, "after")["node_running_status"] == "CANCELED"
+
+
+def _runner_processes(node_id: str) -> list[int]:
+    """Pids of `python -m runners` processes (the local Fargate tasks) running node_id."""
+    import os
+
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as handle:
+                command = handle.read().split(b"\0")
+            with open(f"/proc/{pid}/environ", "rb") as handle:
+                environment = handle.read().split(b"\0")
+        except OSError:
+            continue
+        if b"runners" in command and f"PLYNX_NODE_ID={node_id}".encode() in environment:
+            found.append(int(pid))
+    return found
+
+
+def test_kill_9_of_the_runner_process_leaves_failed_not_running(api, tmp_path) -> None:
+    import os
+    import signal
+    import time
+
+    pid_file = tmp_path / "pid"
+    op = operation("python", "orphaned", "import os, time\nopen(params['pid'], 'w').write(str(os.getpid()))\n"
+                   "time.sleep(60)\n", params={"pid": str(pid_file), "_placement": "fargate"})
+    node = instance(api.save_operation(op))
+    body = api.ok("post", "graphs", json={"graph": graph("kill the runner", [node]), "actions": ["SAVE", "APPROVE"]})
+    deadline = time.monotonic() + 30
+    while not pid_file.exists() or not pid_file.read_text():
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    runners = _runner_processes(node["_id"])
+    assert runners
+    for pid in runners:
+        os.kill(pid, signal.SIGKILL)  # the runner dies without recording anything
+    os.kill(int(pid_file.read_text()), signal.SIGKILL)  # and its orphaned operation with it
+    result = api.wait(body["graph"]["_id"], timeout=60)
+    assert result["graph_running_status"] == "FAILED"
+    assert by_title(result, "orphaned")["node_running_status"] == "FAILED"
