@@ -5,6 +5,7 @@ is answered 401 (as a multi-user API does) and one request answers 401 as an exp
 Everything else, the login and the refresh included, goes to the real API."""
 from __future__ import annotations
 
+import base64
 import secrets
 
 import pytest
@@ -58,6 +59,42 @@ def test_login_then_refresh_keeps_unsaved_work(page, api, stack) -> None:
     assert len(token_calls) == calls_before + 1 and token_calls[-1].startswith("Basic ")  # the refresh
     graph_id = page.url.rsplit("/", 1)[1]
     assert api.ok("get", f"graphs/{graph_id}")["data"]["title"] == title
+
+    # the session ends for good (the refresh is refused too): a login on top of the page, work kept
+    page.get_by_label("Workflow title").fill(f"{title} again")
+    refused = []
+
+    def end_session(route):
+        header = route.request.headers.get("authorization") or ""
+        if not refused and (header.startswith("Bearer ") or header.startswith("Basic ")):
+            refused.append(header)
+            route.fulfill(status=401, json={"Code": "UnauthorizedError", "Message": "Invalid token: Signature has expired"})
+        else:
+            route.continue_()
+
+    page.unroute(f"{stack.api_url}/graphs")
+    page.route(f"{stack.api_url}/graphs", end_session)
+    page.unroute(f"{stack.api_url}/token")
+
+    def refuse_refresh(route):
+        header = route.request.headers.get("authorization", "")
+        user = base64.b64decode(header[len("Basic "):]).decode().partition(":")[0] if header.startswith("Basic ") else ""
+        if user.count(".") == 2:  # a refresh token, not a user name
+            route.fulfill(status=401, json={"Code": "UnauthorizedError", "Message": "Invalid token: Signature has expired"})
+        else:
+            route.continue_()
+
+    page.route(f"{stack.api_url}/token", refuse_refresh)
+    page.get_by_role("button", name="Save").click()
+    dialog = page.get_by_role("dialog", name="Sign in again")
+    expect(dialog).to_contain_text("your unsaved changes are kept")
+    dialog.get_by_label("User name").fill("default")
+    dialog.get_by_role("button", name="Sign in").click()
+    expect(dialog).to_have_count(0)
+    expect(page.get_by_label("Workflow title")).to_have_value(f"{title} again")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_test_id("notice")).to_contain_text("Saved")
+    assert api.ok("get", f"graphs/{graph_id}")["data"]["title"] == f"{title} again"
 
     page.get_by_role("button", name="Log out").click()
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()

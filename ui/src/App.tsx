@@ -1,4 +1,4 @@
-import { useEffect, useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import { api, errorMessage, type ConnectionState } from "./api";
 import { ErrorBoundary } from "./components/ErrorBoundary";
 import { Link, match, navigate, useLocation } from "./router";
@@ -20,6 +20,7 @@ export function App() {
   const [boot, setBoot] = useState<Boot>({ phase: "loading" });
   const connection = useConnection();
   const location = useLocation();
+  const hadUser = useRef(false);
 
   const start = async () => {
     setBoot({ phase: "loading" });
@@ -53,6 +54,10 @@ export function App() {
 
   const needsLogin = connection.mode === "multi" && !connection.user;
   const onAuthPage = location.path === "/login" || location.path === "/register";
+  if (connection.user) hadUser.current = true;
+  // A session that ends while the user works (its refresh token expired too) asks for the login on
+  // top of the page, so the unsaved work underneath stays.
+  const relogin = needsLogin && hadUser.current && !onAuthPage;
 
   return (
     <div className="app">
@@ -76,6 +81,7 @@ export function App() {
           <button
             className="link"
             onClick={() => {
+              hadUser.current = false;
               api.logout();
               navigate("/login");
             }}
@@ -92,7 +98,19 @@ export function App() {
       )}
       <main>
         <ErrorBoundary resetKey={location.path}>
-          {needsLogin || onAuthPage ? <Login register={location.path === "/register"} /> : <Routes path={location.path} query={location.query} />}
+          {(needsLogin && !relogin) || onAuthPage ? (
+            <Login register={location.path === "/register"} />
+          ) : (
+            <Routes path={location.path} query={location.query} />
+          )}
+          {relogin && (
+            <div className="modal" role="dialog" aria-label="Sign in again">
+              <div className="modal-body narrow-modal">
+                <p className="message">Your session has ended. Sign in again to go on: your unsaved changes are kept.</p>
+                <Login register={false} stay />
+              </div>
+            </div>
+          )}
         </ErrorBoundary>
       </main>
     </div>

@@ -2,7 +2,8 @@ import { useState, type FormEvent } from "react";
 import { api, errorMessage } from "../api";
 import { Link, navigate } from "../router";
 
-export function Login({ register }: { register: boolean }) {
+/** Sign in or register; `stay` keeps the current page (a session renewed over unsaved work). */
+export function Login({ register, stay = false }: { register: boolean; stay?: boolean }) {
   const [user, setUser] = useState("");
   const [password, setPassword] = useState("");
   const [email, setEmail] = useState("");
@@ -16,7 +17,7 @@ export function Login({ register }: { register: boolean }) {
     try {
       if (register) await api.register(user, password, email);
       else await api.login(user, password);
-      navigate("/", true);
+      if (!stay) navigate(window.location.pathname === "/login" || window.location.pathname === "/register" ? "/" : window.location.pathname, true);
     } catch (e) {
       setError(errorMessage(e));
     } finally {
@@ -34,7 +35,7 @@ export function Login({ register }: { register: boolean }) {
     );
 
   return (
-    <div className="page narrow">
+    <div className={stay ? "" : "page narrow"}>
       <h1>{register ? "Create an account" : "Sign in"}</h1>
       <form className="form" onSubmit={submit}>
         <label>
@@ -56,7 +57,7 @@ export function Login({ register }: { register: boolean }) {
         <button type="submit" className="primary" disabled={busy}>
           {register ? "Register" : "Sign in"}
         </button>
-        <p>{register ? <Link to="/login">I have an account</Link> : <Link to="/register">Create an account</Link>}</p>
+        {!stay && <p>{register ? <Link to="/login">I have an account</Link> : <Link to="/register">Create an account</Link>}</p>}
       </form>
     </div>
   );
