@@ -95,6 +95,13 @@ def test_api_down_shows_a_banner_and_the_page_stays(page, stack) -> None:
     banner.get_by_role("button", name="Retry").click()
     expect(banner).to_have_count(0)
 
+    # the API already down when the page opens, on the graph editor: the shell and the reason show
+    page.route(f"{stack.api_url}/**", lambda route: route.abort("connectionrefused"))
+    page.goto("/graphs/new")
+    expect(page.get_by_test_id("api-down")).to_contain_text("Is the server running?")
+    expect(page.get_by_role("link", name="Dashboard")).to_be_visible()
+    expect(page.locator("main").get_by_role("alert")).to_contain_text("Cannot reach")
+
 
 def test_a_missing_endpoint_is_a_message_not_a_blank_page(page, api) -> None:
     new_graph(page, "missing endpoint")
