@@ -135,7 +135,7 @@ class Client:
         return self.call("GET", f"graphs/{graph_id}")["data"]
 
     def run(self, graph: Graph, wait: bool = True, progress: bool = True, poll: float = 0.5,
-            raise_on_failure: bool = True, stream: IO[str] | None = None) -> Run:
+            raise_on_failure: bool = True, stream: IO[str] | None = None, timeout: float | None = None) -> Run:
         """Save and approve the graph; wait for it with a progress line unless told not to."""
         body = self.call("POST", "graphs", json={"graph": graph.to_dict(), "actions": ["SAVE", "APPROVE"]})
         graph.graph_id = body["graph"]["_id"]
@@ -144,12 +144,13 @@ class Client:
         if not wait:
             return Run(self, body["graph"])
         return self.wait(graph.graph_id, progress=progress, poll=poll, raise_on_failure=raise_on_failure,
-                         stream=stream)
+                         stream=stream, timeout=timeout)
 
     def wait(self, graph_id: str, progress: bool = True, poll: float = 0.5, raise_on_failure: bool = True,
-             stream: IO[str] | None = None) -> Run:
+             stream: IO[str] | None = None, timeout: float | None = None) -> Run:
         """Poll a graph until its run ends, drawing `[####....] 3/5 SUCCESS: 3 RUNNING: 1`."""
         out = stream or sys.stderr
+        deadline = None if timeout is None else time.monotonic() + timeout
         while True:
             data = self.get_graph(graph_id)
             if progress:
@@ -157,6 +158,9 @@ class Client:
                 out.flush()
             if data["graph_running_status"] in _DONE:
                 break
+            if deadline is not None and time.monotonic() > deadline:
+                raise PlynxError(f"Graph `{data['title']}` still {data['graph_running_status']} after {timeout} s",
+                                 Run(self, data))
             time.sleep(poll)
         if progress:
             out.write("\n")

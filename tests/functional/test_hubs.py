@@ -52,7 +52,7 @@ def test_demo_operations_run_as_they_come_from_the_hub(api) -> None:
     back = graph.add(items["File to dict"], value=as_file["out"])
     printed = graph.add(items["Print color"], value=values["color"])
     stateful = graph.add(items["Statefull"], x=graph.add(items["Make int"], value=7)["out"])
-    run = client.run(graph, progress=False, poll=0.1)
+    run = client.run(graph, progress=False, poll=0.1, timeout=120)
     assert run.output(message, "message") == b"Hello, PLynx!\n"
     assert "Hello, PLynx!" in run.log(message, "stdout")
     assert run.output(back, "out") == {"foo": "woo"}

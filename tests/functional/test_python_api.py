@@ -74,7 +74,7 @@ def test_graph_built_and_run_from_python(client) -> None:
     half = graph.add(scale, title="Half", n=rows["rows"], coef=0.5)
     total = graph.add(summarise, values=[double["scaled"], half["scaled"]])
     progress = io.StringIO()
-    run = client.run(graph, progress=True, poll=0.1, stream=progress)
+    run = client.run(graph, progress=True, poll=0.1, stream=progress, timeout=120)
     assert run.status == "SUCCESS"
     assert run.output(rows, "rows") == 3
     assert run.output(double, "scaled") == 6.0 and run.output(double, "label") == "3 x 2.0"
@@ -91,7 +91,7 @@ def test_a_failing_function_fails_its_node_with_the_traceback(client) -> None:
     make = graph.add(_make_int_op(), value=4)
     bad = graph.add(explode, x=make["out"])
     with pytest.raises(PlynxError, match="Explode") as failure:
-        client.run(graph, progress=False, poll=0.1)
+        client.run(graph, progress=False, poll=0.1, timeout=120)
     run = failure.value.details
     assert run.node(bad)["node_running_status"] == "FAILED"
     assert "RuntimeError: no good: 4" in run.log(bad, "stderr")
@@ -116,7 +116,7 @@ def test_register_operations_and_groups(client, api) -> None:
     table = graph.add(client.upload(b"a\n1\n", "t.csv", file_type="csv"))
     counted = graph.add(client.call("GET", f"nodes/{stored['_id']}")["data"], table=table["out"])
     assert counted.node["parent_node_id"] == stored["_id"]
-    assert client.run(graph, progress=False, poll=0.1).output(counted, "rows") == 1
+    assert client.run(graph, progress=False, poll=0.1, timeout=120).output(counted, "rows") == 1
 
 
 def test_wrong_bindings_are_refused_early() -> None:
