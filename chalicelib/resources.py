@@ -148,3 +148,19 @@ def upstream_types(graph_id: str, node: dict) -> dict[str, list[str]]:
             output = next((o for o in source.get("outputs", []) if o["name"] == value["output_id"]), None)
             types.setdefault(node_input["name"], []).append(output["file_type"] if output else "file")
     return types
+
+
+def unknown_kinds(node: dict) -> list[tuple[str, str]]:
+    """Inputs and outputs whose resource kinds the config does not offer to this operation kind.
+
+    Answers (INPUT or PROPERTY, name) pairs for the validation tree; a kind must be a configured
+    resource and, when the operation's config entry lists `resources`, one of those.
+    """
+    allowed = set(RESOURCES_DICT)
+    entry = next((o for o in config.plugins("operations") if o["kind"] == node.get("base_node_name")), None)
+    if entry is not None and isinstance(entry.get("resources"), list):
+        allowed &= set(entry["resources"])
+    problems = [("INPUT", i["name"]) for i in node.get("inputs", [])
+                if any(kind not in allowed for kind in i.get("file_types", []))]
+    problems += [("PROPERTY", o["name"]) for o in node.get("outputs", []) if o.get("file_type") not in allowed]
+    return problems

@@ -5,7 +5,7 @@ from collections import deque
 from typing import Any
 
 from .enums import FILE_KIND, BaseNodeNames, ParameterTypes, ValidationCode, ValidationTargetType
-from . import parameters
+from . import parameters, resources
 from .nodes import command_text
 
 
@@ -52,6 +52,7 @@ def parameter_errors(node: dict) -> list[dict]:
             errors.append(error(ValidationTargetType.PARAMETER, parameter["name"], problem.code))
     if node["base_node_name"] in BaseNodeNames.OPERATIONS and not command_text(node).strip():
         errors.append(error(ValidationTargetType.PARAMETER, "_cmd", ValidationCode.MISSING_PARAMETER))
+    errors.extend(error(target, name, ValidationCode.INVALID_VALUE) for target, name in resources.unknown_kinds(node))
     return errors
 
 

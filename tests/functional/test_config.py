@@ -74,3 +74,19 @@ def test_a_hub_plugged_in_by_config_serves_runnable_operations(api) -> None:
         {"node_id": shout["_id"], "output_id": "s"}])])], "hub plugin")
     assert result["graph_running_status"] == "SUCCESS"
     assert api.resource(output_id(by_title(result, "Measure shout"), "length")) == b"3"
+
+
+def test_resource_kinds_an_operation_kind_does_not_offer_fail_validation(api) -> None:
+    cases = (("python", {"x": "spreadsheet"}, {}), ("bash_jinja2", {}, {"y": "upper-text"}))
+    for base, inputs, outputs in cases:
+        body = api.ok("post", "nodes", json={"node": op(base, "Kinds", "true\n", inputs=inputs, outputs=outputs),
+                                             "action": "VALIDATE"})
+        assert body["status"] == "VALIDATION_FAILED"
+        (name, _kind), = [*inputs.items(), *outputs.items()]
+        assert body["validation_error"]["children"] == [
+            {"target": "INPUT" if inputs else "PROPERTY", "object_id": name, "validation_code": "INVALID_VALUE",
+             "children": []}]
+    # upper-text is offered to python operations by the test config
+    ok = api.ok("post", "nodes", json={"node": op("python", "Kinds", "pass\n", outputs={"y": "upper-text"}),
+                                       "action": "VALIDATE"})
+    assert ok["status"] == "SUCCESS"
