@@ -7,7 +7,7 @@ import { useMemo } from "react";
 const shellLanguage = StreamLanguage.define(shell);
 
 /** CodeMirror for an operation's script: python or shell (jinja2 placeholders read fine as shell). */
-export function CodeEditor({
+export default function CodeMirrorEditor({
   value,
   mode,
   onChange,
