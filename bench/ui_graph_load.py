@@ -7,8 +7,10 @@ saves a layered graph of python operations through the REST API, then for each r
 /graphs/<id> in a fresh browser page and prints:
   open:  ms from navigation start until every node and wire is on the canvas (fitted view),
          of that the GET /graphs/<id> request, and the drawing after its answer arrived;
+  tasks: the page's main-thread task time until then (Chrome's Performance.getMetrics TaskDuration);
   pan:   frame times while the canvas is dragged with the mouse (fitted, and zoomed to 100%).
-Software rendering (--disable-gpu) on this machine: a desktop with a GPU does better.
+Software rendering (--disable-gpu) on this machine: a desktop with a GPU does better. Wall times
+stretch with other load on the machine: run it on a quiet one and read `uptime` next to the figures.
 """
 from __future__ import annotations
 
@@ -102,11 +104,13 @@ def main() -> None:
         response = session.post(f"{stack.api_url}/graphs", json={"graph": body, "actions": ["SAVE"]}, timeout=120)
         assert response.status_code == 200, response.text
         graph_id = response.json()["graph"]["_id"]
-        opens, gets, renders, fitted, zoomed = [], [], [], [], []
+        opens, gets, renders, cpu, fitted, zoomed = [], [], [], [], [], []
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_FLAGS)
             for _ in range(args.runs):
                 page = browser.new_page(viewport={"width": 1500, "height": 900})
+                cdp = page.context.new_cdp_session(page)
+                cdp.send("Performance.enable")
                 page.goto(f"{stack.ui_url}/graphs/{graph_id}")
                 page.wait_for_function(
                     "([n, e]) => document.querySelectorAll('.react-flow__node').length >= n"
@@ -118,6 +122,8 @@ def main() -> None:
                     ".map(r => [r.duration, r.responseEnd])[0] || [0, 0]", graph_id)
                 gets.append(get[0])
                 renders.append(opens[-1] - get[1])
+                metrics = {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
+                cpu.append(1000 * metrics["TaskDuration"])  # the page's main-thread work, in ms
                 page.wait_for_timeout(300)
                 fitted.extend(pan(page))
                 page.get_by_role("button", name="Zoom In").click(click_count=6)  # about 100%
@@ -129,6 +135,7 @@ def main() -> None:
         print(f"  open to all nodes and wires drawn: median {statistics.median(opens):.0f} ms "
               f"(runs: {', '.join(f'{o:.0f}' for o in opens)}); of which GET /graphs/<id> "
               f"{statistics.median(gets):.0f} ms, drawing after its answer {statistics.median(renders):.0f} ms")
+        print(f"  main-thread task time of the page until then: median {statistics.median(cpu):.0f} ms")
         print(f"  pan, whole graph in view: {frame_stats(fitted)}")
         print(f"  pan, zoomed in: {frame_stats(zoomed)}")
     finally:
