@@ -99,9 +99,17 @@ def _chalice() -> list[str]:
     return [sys.executable, "-c", "import sys; from chalice.cli import main; sys.exit(main())"]
 
 
-def package_api(stage: str, build: str = BUILD, env: dict[str, str] | None = None) -> tuple[str, str]:
-    """`chalice package --merge-template`: needs a region but no credentials. Returns (zip, template)."""
+def package_api(stage: str, build: str = BUILD, env: dict[str, str] | None = None,
+                cache: str | None = None) -> tuple[str, str]:
+    """`chalice package --merge-template`: needs a region but no credentials. Returns (zip, template).
+
+    `cache`: a directory of Chalice's dependency builds shared by build directories (the tests build in
+    temporary ones, so that concurrent runs do not share an output directory).
+    """
     project = stage_project(stage, build)
+    deployments = os.path.join(project, ".chalice", "deployments")
+    if cache:
+        _copy_new_zips(cache, deployments)
     out = os.path.join(build, stage, "out")
     shutil.rmtree(out, ignore_errors=True)
     # Chalice imports app.py to read its routes: the local stack's settings must not leak into that.
@@ -109,17 +117,36 @@ def package_api(stage: str, build: str = BUILD, env: dict[str, str] | None = Non
     run_env.setdefault("AWS_DEFAULT_REGION", "us-east-1")
     subprocess.run([*_chalice(), "--project-dir", project, "package", "--stage", stage,
                     "--merge-template", TEMPLATE, out], check=True, env=run_env, cwd=project)
-    _prune_cache(os.path.join(project, ".chalice", "deployments"))
+    _prune_cache(deployments)
+    if cache:
+        _copy_new_zips(deployments, cache)
+        _prune_cache(cache, keep=4)
     _add_packages(os.path.join(out, "deployment.zip"), project)
     # A YAML merge template makes Chalice write YAML.
     return os.path.join(out, "deployment.zip"), os.path.join(out, "sam.yaml")
 
 
+def _copy_new_zips(source: str, target: str) -> None:
+    """Copy the cached builds `target` lacks; each lands whole (a temporary name, then a rename)."""
+    if not os.path.isdir(source):
+        return
+    os.makedirs(target, exist_ok=True)
+    for name in os.listdir(source):
+        if name.endswith(".zip") and not os.path.exists(os.path.join(target, name)):
+            partial = os.path.join(target, f".{name}.{os.getpid()}.partial")
+            try:
+                shutil.copy2(os.path.join(source, name), partial)
+            except FileNotFoundError:
+                continue  # pruned meanwhile by another build
+            os.replace(partial, os.path.join(target, name))
+
+
 def _add_packages(zip_path: str, project: str) -> None:
     """Put runners/, stepfunctions/ and plynx/ at the zip's root, beside app.py and chalicelib/.
 
-    Chalice only packages app.py, chalicelib/ and vendor/, and it rebuilds every dependency when
-    vendor/ changes (its cache key hashes vendor/): adding them here keeps a code change a 2-second build.
+    Chalice only packages app.py, chalicelib/ and vendor/, and it rebuilds every dependency when its
+    cache key changes (a hash of requirements.txt, app.py, chalicelib/ and vendor/): added here, a change
+    to these packages alone reuses the cached dependencies.
     """
     with zipfile.ZipFile(zip_path, "a", compression=zipfile.ZIP_DEFLATED) as archive:
         present = set(archive.namelist())
@@ -169,9 +196,9 @@ def build_ui(stage: str, build: str = BUILD) -> str | None:
     return target
 
 
-def package(stage: str, build: str = BUILD, ui: bool = True) -> Package:
+def package(stage: str, build: str = BUILD, ui: bool = True, cache: str | None = None) -> Package:
     """Every artifact of a stage, offline: the Lambda zip, the merged template, the static site."""
-    zip_path, template = package_api(stage, build)
+    zip_path, template = package_api(stage, build, cache=cache)
     result = Package(stage, os.path.join(build, stage), zip_path, template, build_ui(stage, build) if ui else None)
     zipped, unzipped = result.sizes()
     print(f"{stage}: {os.path.relpath(zip_path, REPO)}: {zipped / MIB:.1f} MiB zipped "
@@ -500,17 +527,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--alarm-email", default="", help="deploy: subscribe this address to the alarms")
     parser.add_argument("--no-ui", action="store_true", help="package/deploy: leave the UI out")
     parser.add_argument("--build-dir", default=BUILD, help="where artifacts go (default: build/)")
+    parser.add_argument("--cache-dir", default=None, help="Chalice's dependency builds, shared between build dirs")
     args = parser.parse_args(argv)
 
     if args.command == "package":
-        package(args.stage, args.build_dir, ui=not args.no_ui)
+        package(args.stage, args.build_dir, ui=not args.no_ui, cache=args.cache_dir)
         return 0
     session, region = _session(args.region)
     ctx = Context(args.stage, region, session)
     if not args.dry_run:
         ctx.account = ctx.client("sts").get_caller_identity()["Account"]
     if args.command == "deploy":
-        pkg = package(args.stage, args.build_dir, ui=not args.no_ui)
+        pkg = package(args.stage, args.build_dir, ui=not args.no_ui, cache=args.cache_dir)
         execute(deploy_plan(ctx, pkg, args.alarm_email), args.dry_run)
     else:
         execute(teardown_plan(ctx, args.force), args.dry_run)

@@ -14,6 +14,9 @@ from tests.conftest import REPO
 TEMPLATES = sorted(glob.glob(os.path.join(REPO, "infra", "cloudformation", "*.yaml"))
                    + glob.glob(os.path.join(REPO, "infra", "cloudformation", "*.json")))
 STAGES = deploy.STAGES
+# Chalice's dependency builds, shared by the tests' temporary build directories (concurrent runs of
+# `make test` in one working tree must not share an output directory).
+CHALICE_CACHE = os.path.join(deploy.BUILD, "cache")
 
 
 def cfn_lint(*paths: str) -> subprocess.CompletedProcess:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-import os
+from typing import Any
 
 import pytest
 
@@ -11,13 +11,13 @@ from tests.infra import support
 
 
 def test_deploy_dry_run_packages_offline_and_prints_the_plan(capsys: pytest.CaptureFixture[str],
-                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+                                                             monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
     monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
-    build = os.path.join(deploy.BUILD, "test")  # shares test_package.py's Chalice cache
-    assert deploy.main(["deploy", "--stage", "dev", "--dry-run", "--no-ui", "--build-dir", build]) == 0
+    assert deploy.main(["deploy", "--stage", "dev", "--dry-run", "--no-ui", "--build-dir", str(tmp_path),
+                        "--cache-dir", support.CHALICE_CACHE]) == 0
     printed = capsys.readouterr().out
     assert "MiB zipped" in printed
     steps = [line for line in printed.splitlines() if line.startswith("[")]

@@ -43,10 +43,15 @@ def _no_credentials_env() -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def package() -> tuple[str, str]:
-    build = os.path.join(deploy.BUILD, "test")
+def build_dir(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return str(tmp_path_factory.mktemp("build"))
+
+
+@pytest.fixture(scope="module")
+def package(build_dir: str) -> tuple[str, str]:
     started = time.monotonic()
-    zip_path, template = deploy.package_api(STAGE, build=build, env=_no_credentials_env())
+    zip_path, template = deploy.package_api(STAGE, build=build_dir, env=_no_credentials_env(),
+                                            cache=support.CHALICE_CACHE)
     print(f"\nchalice package --merge-template ({STAGE}): {time.monotonic() - started:.1f} s")
     return zip_path, template
 
@@ -411,7 +416,7 @@ def test_packaged_api_serves_the_demo_hub_from_the_zip(moto_url: str, stack: dic
 
 
 def test_deploy_uploads_the_ui_with_its_config_and_invalidates_it(moto_url: str, stack: dict,
-                                                                  package: tuple[str, str]) -> None:
+                                                                  package: tuple[str, str], build_dir: str) -> None:
     """`make deploy`'s UI step on the moto stack's UI bucket (moto's CloudFormation makes no distribution:
     one is made here for the invalidation)."""
     distribution = _client(moto_url, "cloudfront").create_distribution(DistributionConfig={
@@ -420,7 +425,7 @@ def test_deploy_uploads_the_ui_with_its_config_and_invalidates_it(moto_url: str,
                                               "S3OriginConfig": {"OriginAccessIdentity": ""}}]},
         "DefaultCacheBehavior": {"TargetOriginId": "ui", "ViewerProtocolPolicy": "redirect-to-https",
                                  "CachePolicyId": "658327ea-f89d-4fab-a63d-7e88639e58f6"}})["Distribution"]
-    ui_dir = deploy.build_ui(STAGE, os.path.join(deploy.BUILD, "test"))
+    ui_dir = deploy.build_ui(STAGE, build_dir)
     assert ui_dir and os.path.exists(os.path.join(ui_dir, "index.html"))
     session = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing")
     ctx = deploy.Context(STAGE, "us-east-1", session, account="123456789012", endpoint_url=moto_url, outputs={
