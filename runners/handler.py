@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import sys
 import tempfile
 from typing import Any
@@ -67,6 +68,13 @@ def _put(path: str) -> str:
     return resource_id
 
 
+def _download(resource_id: str, path: str) -> None:
+    """One streamed GetObject: the transfer manager's HeadObject and threads cost more than small inputs."""
+    stream, _ = storage.open_stream(resource_id)
+    with open(path, "wb") as target:
+        shutil.copyfileobj(stream, target, 1024 * 1024)
+
+
 def _upload(paths: dict[str, Any]) -> dict[str, str]:
     return {name: _put(path) for name, path in paths.items() if isinstance(path, str)}
 
@@ -85,7 +93,7 @@ def run_node(graph_id: str, node_id: str, run_id: str, context: Any = None, noti
             # inputs known only now may still match an earlier run: restore without running the code
             entry = cache.lookup(cache_key) if cache_key else None
             if entry is None:
-                space = executors.prepare(node, input_ids, workdir, storage.download_to,
+                space = executors.prepare(node, input_ids, workdir, _download,
                                           resources.upstream_types(graph_id, node))
                 ok = executors.execute(node, space, _timeout(node, context),
                                        publish=live_logs.LogPublisher(graph_id, node_id, run_id))
