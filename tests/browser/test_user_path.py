@@ -88,8 +88,10 @@ def test_a_failing_operation_shows_failed_with_its_stderr(page, api) -> None:
     expect(page.get_by_test_id("graph-status")).to_contain_text("FAILED", timeout=60_000)
     expect(node(page, title)).to_have_attribute("data-status", "FAILED")
     expect(page.get_by_test_id("notice")).to_contain_text(f'"{title}" failed')
-    properties = select_node(page, title)
-    stderr = preview(properties, "log-stderr")
+    # the failed node is selected and its stderr open, without a click
+    properties = page.get_by_test_id("properties")
+    expect(properties.get_by_label("Title", exact=True)).to_have_value(title)
+    stderr = properties.get_by_test_id("log-stderr-preview")
     expect(stderr).to_contain_text("ValueError: bad data")
     expect(stderr).to_contain_text("Traceback (most recent call last)")
     shot(page, "05-run-failed-stderr")

@@ -53,5 +53,7 @@ def select_node(page: Any, title: str) -> Any:
 def preview(properties: Any, testid: str) -> Any:
     """Open the preview of an output or log and return its element."""
     block = properties.get_by_test_id(testid)
-    block.get_by_role("button", name="Preview").click()
-    return block.get_by_test_id(f"{testid}-preview")
+    shown = block.get_by_test_id(f"{testid}-preview")
+    if not shown.is_visible():
+        block.get_by_role("button", name="Preview").click()
+    return shown

@@ -55,14 +55,19 @@ export function ResourceView({
   fileType,
   refreshKey,
   testId,
+  initiallyOpen = false,
 }: {
   name: string;
   resourceId: string | null | undefined;
   fileType: string;
   refreshKey?: number;
   testId?: string;
+  initiallyOpen?: boolean;
 }) {
-  const [open, setOpen] = useState(false);
+  const [open, setOpen] = useState(initiallyOpen);
+  useEffect(() => {
+    if (initiallyOpen) setOpen(true); // e.g. stderr as its node turns FAILED
+  }, [initiallyOpen]);
   const [text, setText] = useState<string | null>(null);
   const [html, setHtml] = useState<string | null>(null);
   const [size, setSize] = useState<number | null>(null);

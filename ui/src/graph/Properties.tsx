@@ -90,7 +90,15 @@ export function Properties({
         <>
           <h3>Logs {status === "RUNNING" && <small className="muted">refreshing…</small>}</h3>
           {node.logs.map((log) => (
-            <ResourceView key={log.name} name={log.name} resourceId={log.resource_id} fileType="file" refreshKey={refreshKey} testId={`log-${log.name}`} />
+            <ResourceView
+              key={log.name}
+              name={log.name}
+              resourceId={log.resource_id}
+              fileType="file"
+              refreshKey={refreshKey}
+              testId={`log-${log.name}`}
+              initiallyOpen={log.name === "stderr" && status === "FAILED"}
+            />
           ))}
         </>
       )}

@@ -538,9 +538,16 @@ function Editor({ initial, isNew }: { initial: Graph; isNew: boolean }) {
         mergeServerGraph(server);
         setRefreshKey((k) => k + 1);
         if (!ACTIVE_GRAPH_STATUSES.includes(server.graph_running_status)) {
-          const failed = server.nodes.filter((n) => n.node_running_status === "FAILED").map((n) => `"${n.title}"`);
+          const failedNodes = server.nodes.filter((n) => n.node_running_status === "FAILED");
+          const failed = failedNodes.map((n) => `"${n.title}"`);
           if (server.graph_running_status === "SUCCESS") say("success", "The run succeeded.");
-          else if (failed.length) say("error", `The run ${server.graph_running_status}: ${failed.join(", ")} failed. Select it to see its stderr.`);
+          else if (failed.length) {
+            say("error", `The run ${server.graph_running_status}: ${failed.join(", ")} failed; its stderr is on the right.`);
+            // Show the first failure's stderr at once, unless the user is looking at another node.
+            const first = failedNodes[0]._id;
+            setSelectedId((current) => current ?? first);
+            setNodes((current) => (current.some((n) => n.selected) ? current : current.map((n) => (n.id === first ? { ...n, selected: true } : n))));
+          }
           else say("info", `The run ended: ${server.graph_running_status}.`);
         }
       } catch (e) {
@@ -555,7 +562,7 @@ function Editor({ initial, isNew }: { initial: Graph; isNew: boolean }) {
       window.clearInterval(timer);
       window.clearInterval(clock);
     };
-  }, [active, saved, header._id, mergeServerGraph, say]);
+  }, [active, saved, header._id, mergeServerGraph, say, setNodes]);
 
   // --- keyboard: undo/redo, copy/paste, save ----------------------------------------------------
 
