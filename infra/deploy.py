@@ -43,6 +43,7 @@ MIB = 1024 * 1024
 ZIPPED_LIMIT = 50 * MIB
 UNZIPPED_LIMIT = 250 * MIB
 API_PATH = "plynx/api/v0"
+LAMBDA_RUNTIME = "python3.11"  # the functions' runtime (config.json's Python, plynx.yaml's Runtime)
 
 
 def stack_name(stage: str) -> str:
@@ -122,6 +123,7 @@ def package_api(stage: str, build: str = BUILD, env: dict[str, str] | None = Non
         _copy_new_zips(deployments, cache)
         _prune_cache(cache, keep=4)
     _add_packages(os.path.join(out, "deployment.zip"), project)
+    _add_bytecode(os.path.join(out, "deployment.zip"))
     # A YAML merge template makes Chalice write YAML.
     return os.path.join(out, "deployment.zip"), os.path.join(out, "sam.yaml")
 
@@ -165,6 +167,42 @@ def _add_packages(zip_path: str, project: str) -> None:
                     info.compress_type = zipfile.ZIP_DEFLATED
                     with open(path, "rb") as stream:
                         archive.writestr(info, stream.read())
+
+
+def _add_bytecode(zip_path: str) -> None:
+    """Add every module's bytecode to the zip: /var/task is read-only, so without .pyc files each cold
+    start compiles what it imports (bench/cloud_package.py: `import app` 1.1 s without, 0.35 s with).
+
+    Unchecked-hash .pyc files are used whatever the files' times; only an interpreter of the runtime's
+    version writes valid ones, so another Python leaves the zip as it is.
+    """
+    if f"python{sys.version_info[0]}.{sys.version_info[1]}" != LAMBDA_RUNTIME:
+        print(f"    (no bytecode added: this is Python {sys.version.split()[0]}, the functions run {LAMBDA_RUNTIME})")
+        return
+    import importlib.util
+    import marshal
+
+    tag = sys.implementation.cache_tag  # cpython-311
+    with zipfile.ZipFile(zip_path, "a", compression=zipfile.ZIP_DEFLATED) as archive:
+        present = set(archive.namelist())
+        for name in sorted(present):
+            if not name.endswith(".py"):
+                continue
+            directory, _, filename = name.rpartition("/")
+            pyc = f"{directory + '/' if directory else ''}__pycache__/{filename[:-3]}.{tag}.pyc"
+            if pyc in present:
+                continue
+            source = archive.read(name)
+            try:
+                code = compile(source, f"/var/task/{name}", "exec", dont_inherit=True)
+            except SyntaxError:
+                continue  # a file no import reaches (templates, other Pythons' code): as compileall does
+            # PEP 552: magic, flags (hash-based, unchecked), the source's hash, the marshalled code.
+            data = importlib.util.MAGIC_NUMBER + (1).to_bytes(4, "little") + importlib.util.source_hash(source)
+            info = zipfile.ZipInfo(pyc, date_time=(1980, 1, 1, 0, 0, 0))
+            info.external_attr = 0o644 << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, data + marshal.dumps(code))
 
 
 def _prune_cache(directory: str, keep: int = 2) -> None:
