@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from chalice import Chalice, CORSConfig, Response
+from chalice.app import CloudWatchEvent
 
-from chalicelib import actions, graph_edit, graphs, hubs, nodes, openapi, resources, state, users
+from chalicelib import actions, events, graph_edit, graphs, hubs, nodes, openapi, resources, state, users
 from chalicelib.enums import PostStatus
 from chalicelib.bodies import form_data, json_body, json_object
 
@@ -235,9 +236,6 @@ def get_resource(resource_id: str) -> Response:
 
 
 # --- events (not routes): EventBridge tells when an execution ended without closing its graph -------
-from chalice.app import CloudWatchEvent  # noqa: E402
-
-from chalicelib import events  # noqa: E402
 
 
 @app.on_cw_event(events.EXECUTION_ENDED_PATTERN, name="execution_ended")
