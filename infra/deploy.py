@@ -3,6 +3,7 @@
     python -m infra.deploy package  --stage dev             # offline, no credentials: build/dev/
     python -m infra.deploy deploy   --stage dev [--dry-run] [--alarm-email you@example.com]
     python -m infra.deploy teardown --stage dev [--dry-run] [--force]
+    python -m infra.deploy users    --stage dev -- create alice --admin   # chalicelib/user_cli.py on it
 
 `package` runs `chalice package --merge-template infra/cloudformation/plynx.yaml` on a staged copy of
 the project (Chalice packages app.py and chalicelib/; runners/, stepfunctions/ and plynx/ are added
@@ -17,6 +18,7 @@ import hashlib
 import json
 import mimetypes
 import os
+import secrets
 import shutil
 import subprocess
 import sys
@@ -296,6 +298,7 @@ class Context:
     account: str = "<account>"
     outputs: dict[str, str] = field(default_factory=dict)
     endpoint_url: str | None = None  # another AWS-compatible endpoint (the tests' moto server)
+    secret_key: str = ""  # the stage's token-signing key; empty: single-user mode
 
     def client(self, service: str) -> Any:
         return self.session.client(service, region_name=self.region, endpoint_url=self.endpoint_url)
@@ -303,6 +306,10 @@ class Context:
     @property
     def deploy_bucket(self) -> str:
         return f"plynx-deploy-{self.account}-{self.region}"
+
+    @property
+    def secret_parameter(self) -> str:
+        return f"/plynx/{self.stage}/secret-key"
 
 
 def execute(steps: list[Step], dry_run: bool) -> None:
@@ -368,6 +375,18 @@ def _digest(path: str) -> str:
     return digest.hexdigest()
 
 
+def ensure_secret_key(ctx: Context) -> None:
+    """The stage's token-signing key, kept as an SSM SecureString (free) and made once: a redeploy keeps
+    users' tokens valid. It reaches the API as a NoEcho parameter of the stack."""
+    ssm = ctx.client("ssm")
+    try:
+        ctx.secret_key = ssm.get_parameter(Name=ctx.secret_parameter, WithDecryption=True)["Parameter"]["Value"]
+    except ssm.exceptions.ParameterNotFound:
+        ctx.secret_key = secrets.token_urlsafe(48)
+        ssm.put_parameter(Name=ctx.secret_parameter, Value=ctx.secret_key, Type="SecureString",
+                          Description=f"PLynx {ctx.stage}: signs users' tokens (infra/deploy.py)")
+
+
 def _deploy_stack(ctx: Context, pkg: Package, alarm_email: str) -> None:
     """Upload the zip and the template, then create or update the stack through a change set."""
     s3, cf = ctx.client("s3"), ctx.client("cloudformation")
@@ -388,7 +407,7 @@ def _deploy_stack(ctx: Context, pkg: Package, alarm_email: str) -> None:
     parameters: list[dict[str, Any]] = [
         {"ParameterKey": key, "ParameterValue": value} for key, value in (
             ("Stage", ctx.stage), ("CodeBucket", ctx.deploy_bucket), ("CodeKey", code_key),
-            ("AlarmEmail", alarm_email))]
+            ("AlarmEmail", alarm_email), ("SecretKey", ctx.secret_key))]
     if shutil.which("docker"):
         parameters.append({"ParameterKey": "RunnerImageTag", "ParameterValue": digest[:16]})  # pushed next
     elif exists:
@@ -455,11 +474,16 @@ def _upload_ui(ctx: Context, pkg: Package) -> None:
         "Paths": {"Quantity": 2, "Items": ["/index.html", "/config.json"]}, "CallerReference": str(time.time())})
 
 
-def deploy_plan(ctx: Context, pkg: Package, alarm_email: str = "") -> list[Step]:
+def deploy_plan(ctx: Context, pkg: Package, alarm_email: str = "", single_user: bool = False) -> list[Step]:
     """API, infrastructure, runner image and UI of one stage, in order."""
     name = stack_name(ctx.stage)
+    mode = (Step("single-user mode: no secret key, anyone who reaches the API acts as `default`", lambda: None)
+             if single_user else
+             Step(f"ensure the stage's secret key {ctx.secret_parameter} (SSM SecureString): multi-user mode",
+                  lambda: ensure_secret_key(ctx)))
     return [
         Step(f"ensure deployment bucket {ctx.deploy_bucket}", lambda: _ensure_deploy_bucket(ctx)),
+        mode,
         Step(f"upload {os.path.relpath(pkg.zip_path, REPO)} and the merged template; create or update stack "
              f"{name} (API, tables, buckets, roles, runner, Fargate, UI distribution, alarms)",
              lambda: _deploy_stack(ctx, pkg, alarm_email)),
@@ -534,6 +558,14 @@ def _delete_packages(ctx: Context) -> None:
             s3.delete_objects(Bucket=ctx.deploy_bucket, Delete={"Objects": objects, "Quiet": True})
 
 
+def _delete_secret_key(ctx: Context) -> None:
+    ssm = ctx.client("ssm")
+    try:
+        ssm.delete_parameter(Name=ctx.secret_parameter)
+    except ssm.exceptions.ParameterNotFound:
+        pass
+
+
 def teardown_plan(ctx: Context, force: bool = False) -> list[Step]:
     """Everything of one stage, data included; prod only with --force."""
     if ctx.stage == "prod" and not force:
@@ -548,16 +580,28 @@ def teardown_plan(ctx: Context, force: bool = False) -> list[Step]:
                                                              _empty_bucket(ctx, "UiBucketName"))),
         Step(f"delete stack {stack_name(ctx.stage)} and wait", lambda: _delete_stack(ctx)),
         Step("delete this stage's packages from the deployment bucket", lambda: _delete_packages(ctx)),
+        Step(f"delete the stage's secret key {ctx.secret_parameter}", lambda: _delete_secret_key(ctx)),
     ]
 
 
 # --- command line --------------------------------------------------------------------------------
 
 
+def users(ctx: Context, arguments: list[str]) -> int:
+    """chalicelib/user_cli.py against a deployed stage: its tables and its secret key (from SSM)."""
+    ensure_secret_key(ctx)
+    env = {**os.environ, "PLYNX_TABLE_PREFIX": f"plynx-{ctx.stage}", "PLYNX_SECRET_KEY": ctx.secret_key,
+           "AWS_DEFAULT_REGION": ctx.region}
+    if ctx.endpoint_url:
+        env["PLYNX_AWS_ENDPOINT"] = ctx.endpoint_url
+    return subprocess.run([sys.executable, "-m", "chalicelib.user_cli", *arguments], env=env, cwd=REPO,
+                          check=False).returncode
+
+
 def main(argv: list[str] | None = None) -> int:
-    """`package`, `deploy` or `teardown` one stage."""
+    """`package`, `deploy`, `teardown` or manage the `users` of one stage."""
     parser = argparse.ArgumentParser(prog="python -m infra.deploy", description=__doc__.split("\n")[0])
-    parser.add_argument("command", choices=["package", "deploy", "teardown"])
+    parser.add_argument("command", choices=["package", "deploy", "teardown", "users"])
     parser.add_argument("--stage", choices=STAGES, default="dev")
     parser.add_argument("--region", default=None, help="default: the AWS configuration's, else us-east-1")
     parser.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
@@ -566,7 +610,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-ui", action="store_true", help="package/deploy: leave the UI out")
     parser.add_argument("--build-dir", default=BUILD, help="where artifacts go (default: build/)")
     parser.add_argument("--cache-dir", default=None, help="Chalice's dependency builds, shared between build dirs")
-    args = parser.parse_args(argv)
+    parser.add_argument("--single-user", action="store_true",
+                        help="deploy: no secret key (anyone who reaches the API is `default`)")
+    argv = sys.argv[1:] if argv is None else argv
+    # users: user_cli's own arguments follow a `--`
+    own, user_arguments = (argv[:argv.index("--")], argv[argv.index("--") + 1:]) if "--" in argv else (argv, [])
+    args = parser.parse_args(own)
 
     if args.command == "package":
         package(args.stage, args.build_dir, ui=not args.no_ui, cache=args.cache_dir)
@@ -575,9 +624,11 @@ def main(argv: list[str] | None = None) -> int:
     ctx = Context(args.stage, region, session)
     if not args.dry_run:
         ctx.account = ctx.client("sts").get_caller_identity()["Account"]
+    if args.command == "users":
+        return users(ctx, user_arguments)
     if args.command == "deploy":
         pkg = package(args.stage, args.build_dir, ui=not args.no_ui, cache=args.cache_dir)
-        execute(deploy_plan(ctx, pkg, args.alarm_email), args.dry_run)
+        execute(deploy_plan(ctx, pkg, args.alarm_email, args.single_user), args.dry_run)
     else:
         execute(teardown_plan(ctx, args.force), args.dry_run)
     return 0

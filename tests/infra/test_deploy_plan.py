@@ -21,8 +21,9 @@ def test_deploy_dry_run_packages_offline_and_prints_the_plan(capsys: pytest.Capt
     printed = capsys.readouterr().out
     assert "MiB zipped" in printed
     steps = [line for line in printed.splitlines() if line.startswith("[")]
-    assert [s.split("] ")[0] for s in steps] == ["[1/5", "[2/5", "[3/5", "[4/5", "[5/5"]
-    assert "create or update stack plynx-dev" in steps[1] and "/config.json" in steps[3]
+    assert [s.split("] ")[0] for s in steps] == [f"[{i}/6" for i in range(1, 7)]
+    assert "secret key /plynx/dev/secret-key" in steps[1]  # multi-user unless --single-user
+    assert "create or update stack plynx-dev" in steps[2] and "/config.json" in steps[4]
 
 
 def test_teardown_of_prod_needs_force() -> None:

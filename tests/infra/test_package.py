@@ -30,7 +30,8 @@ from tests.infra import support
 STAGE = "dev"
 DRIVER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "lambda_driver.py")
 RECORDED_EVENT = os.path.join(REPO, "tests", "data", "sfn_runner_event.json")
-AUTH = {"Authorization": "Basic " + base64.b64encode(b"default:").decode()}
+# Multi-user mode, as `make deploy` deploys: a user made with `python -m infra.deploy users`.
+AUTH = {"Authorization": "Basic " + base64.b64encode(b"alice:alice-password").decode()}
 pytestmark = pytest.mark.slow
 
 
@@ -196,19 +197,30 @@ def stack(moto_url: str, package: tuple[str, str]) -> dict[str, Any]:
     s3.upload_file(package[0], "plynx-deploy", "dev/deployment.zip")
     template, unsupported = moto_template(support.template())
     print(f"\nnot created by moto's CloudFormation (linted only): {', '.join(unsupported)}")
+    # The secret key as `make deploy` makes it (an SSM SecureString), passed as the NoEcho parameter.
+    ctx = _context(moto_url)
+    deploy.ensure_secret_key(ctx)
+    parameters = {**{k: p.get("Default") for k, p in template["Parameters"].items()},
+                  "Stage": STAGE, "CodeBucket": "plynx-deploy", "CodeKey": "dev/deployment.zip",
+                  "SecretKey": ctx.secret_key}
     started = time.monotonic()
     cf.create_stack(StackName=deploy.stack_name(STAGE), TemplateBody=json.dumps(template),
                     Capabilities=deploy.CAPABILITIES, Parameters=[
-                        {"ParameterKey": "Stage", "ParameterValue": STAGE},
-                        {"ParameterKey": "CodeBucket", "ParameterValue": "plynx-deploy"},
-                        {"ParameterKey": "CodeKey", "ParameterValue": "dev/deployment.zip"}])
+                        {"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items() if v is not None])
     described = cf.describe_stacks(StackName=deploy.stack_name(STAGE))["Stacks"][0]
     print(f"stack {described['StackName']}: {described['StackStatus']} in {time.monotonic() - started:.1f} s")
     assert described["StackStatus"] == "CREATE_COMPLETE", described
+    assert deploy.users(ctx, ["create", "alice", "--password", "alice-password"]) == 0
     resources = cf.describe_stack_resources(StackName=deploy.stack_name(STAGE))["StackResources"]
     return {"outputs": {o["OutputKey"]: o["OutputValue"] for o in described["Outputs"]},
             "physical": {r["LogicalResourceId"]: r["PhysicalResourceId"] for r in resources},
-            "template": template}
+            "parameters": parameters, "template": template}
+
+
+def _context(moto_url: str) -> deploy.Context:
+    """infra/deploy.py's context, talking to the moto server."""
+    session = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing")
+    return deploy.Context(STAGE, "us-east-1", session, account="123456789012", endpoint_url=moto_url)
 
 
 def test_infrastructure_stack_creates_tables_bucket_roles_and_runners_on_moto(moto_url: str, stack: dict) -> None:
@@ -260,6 +272,8 @@ def _resolve(value: Any, stack: dict, iam: Any) -> str | None:
     if isinstance(value, str):
         return value
     if "Ref" in value:
+        if value["Ref"] in stack["parameters"]:
+            return stack["parameters"][value["Ref"]]
         return physical.get(value["Ref"])
     if "Fn::GetAtt" in value:
         logical, attribute = value["Fn::GetAtt"]
@@ -427,10 +441,9 @@ def test_deploy_uploads_the_ui_with_its_config_and_invalidates_it(moto_url: str,
                                  "CachePolicyId": "658327ea-f89d-4fab-a63d-7e88639e58f6"}})["Distribution"]
     ui_dir = deploy.build_ui(STAGE, build_dir)
     assert ui_dir and os.path.exists(os.path.join(ui_dir, "index.html"))
-    session = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing")
-    ctx = deploy.Context(STAGE, "us-east-1", session, account="123456789012", endpoint_url=moto_url, outputs={
-        **stack["outputs"], "UiDistributionId": distribution["Id"],
-        "EndpointURL": "https://abc123.execute-api.us-east-1.amazonaws.com/api/"})
+    ctx = _context(moto_url)
+    ctx.outputs = {**stack["outputs"], "UiDistributionId": distribution["Id"],
+                   "EndpointURL": "https://abc123.execute-api.us-east-1.amazonaws.com/api/"}
     deploy.execute([s for s in deploy.deploy_plan(ctx, deploy.Package(STAGE, "", *package, ui_dir))
                     if s.title.startswith("upload the UI")], dry_run=False)
 
@@ -456,8 +469,7 @@ def test_teardown_deletes_the_stage_and_only_its_state_machines(moto_url: str, s
             if sfn.describe_state_machine(stateMachineArn=m["stateMachineArn"])["roleArn"]
             == stack["outputs"]["StateMachineRoleArn"]]
     assert ours, "the previous test's graph made a state machine with this stage's role"
-    session = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing")
-    ctx = deploy.Context(STAGE, "us-east-1", session, account="123456789012", endpoint_url=moto_url)
+    ctx = _context(moto_url)
     plan = deploy.teardown_plan(ctx)
     # moto's DeleteStack stops at the VPC ("has dependencies"; AWS orders the deletes): that one call is
     # left to AWS, the rest of the plan runs here.
@@ -468,3 +480,4 @@ def test_teardown_deletes_the_stage_and_only_its_state_machines(moto_url: str, s
     assert other_stage["stateMachineArn"] in left and not left & set(ours)
     for bucket in (stack["outputs"]["ArtifactsBucketName"], stack["outputs"]["UiBucketName"]):
         assert s3.list_objects_v2(Bucket=bucket)["KeyCount"] == 0, f"{bucket} must be empty to be deleted"
+    assert not _client(moto_url, "ssm").get_parameters(Names=[ctx.secret_parameter])["Parameters"]

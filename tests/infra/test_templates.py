@@ -19,7 +19,7 @@ STAR_ONLY_ACTIONS = {"states:SendTaskSuccess", "states:SendTaskFailure", "states
 # Every name the API and the runner read from the environment (chalicelib/settings.py, chalicelib/runs.py).
 API_ENVIRONMENT = {"PLYNX_TABLE_PREFIX", "PLYNX_BUCKET", "PLYNX_RUNNER_FUNCTION", "PLYNX_STATE_MACHINE_ROLE_ARN",
                    "PLYNX_UI_URL", "PLYNX_FARGATE_CLUSTER", "PLYNX_FARGATE_TASK_DEFINITION",
-                   "PLYNX_FARGATE_SUBNETS", "PLYNX_FARGATE_SECURITY_GROUPS"}
+                   "PLYNX_FARGATE_SUBNETS", "PLYNX_FARGATE_SECURITY_GROUPS", "PLYNX_SECRET_KEY"}
 RUNNER_ENVIRONMENT = {"PLYNX_TABLE_PREFIX", "PLYNX_BUCKET"}
 
 
@@ -80,6 +80,7 @@ def test_chalice_config_names_what_the_template_creates(stage: str) -> None:
         "Environment"]}
     assert RUNNER_ENVIRONMENT <= task_env
     assert config["autogen_policy"] is False
+    assert globals_env["PLYNX_SECRET_KEY"] == {"Ref": "SecretKey"} and tmpl["Parameters"]["SecretKey"]["NoEcho"]
     assert os.path.exists(os.path.join(REPO, ".chalice", settings["iam_policy_file"]))
 
 
@@ -145,7 +146,7 @@ def _references(value: Any) -> Iterator[str]:
 @pytest.mark.parametrize("name,document", list(_policies()), ids=[name for name, _ in _policies()])
 def test_policies_name_their_resources(name: str, document: dict) -> None:
     resources = support.template()["Resources"]
-    parameters = {"Stage", "CodeBucket", "CodeKey", "RunnerImageTag", "AlarmEmail"}
+    parameters = set(support.template()["Parameters"])
     for statement in document["Statement"]:
         actions = _listed(statement["Action"])
         if statement["Effect"] == "Deny":
