@@ -25,6 +25,12 @@
    over ``BIG_DEFINITION_BYTES`` are validated by the parse at StartExecution only (AWS validates for
    real; the compiler's output is checked by asl-validator in the tests).
 
+6. moto's DynamoDB applies a conditional or update write as read, check, modify, write, with no
+   lock: two requests on one item in two server threads can lose an update (an UpdateItem that
+   creates the item even replaces it whole). DynamoDB makes each single-item write atomic, and the
+   engine's dependency waits rely on it (chalicelib/waits.py). The patch serialises moto's
+   DynamoDB writes under one lock.
+
 All are undone by :func:`unpatch`.
 """
 from __future__ import annotations
@@ -59,6 +65,7 @@ def patch(connect_host: str = "localhost") -> None:
         _patch_local_ecs()
         _patch_branch_error_names()
         _patch_big_definition_validation()
+        _patch_dynamodb_atomic_writes()
 
 
 def unpatch() -> None:
@@ -307,3 +314,22 @@ def _patch_big_definition_validation() -> None:
         return original(definition)
 
     _set(StepFunctionsParserBackend, "_validate_definition", staticmethod(_validate_definition))
+
+
+# -- 6. atomic DynamoDB writes ---------------------------------------------------------------------------
+
+_DYNAMODB_WRITES = threading.RLock()  # re-entrant: a batch or transaction calls the single-item writes
+
+
+def _patch_dynamodb_atomic_writes() -> None:
+    from moto.dynamodb.models import DynamoDBBackend
+
+    for name in ("put_item", "update_item", "delete_item", "transact_write_items"):
+        original = getattr(DynamoDBBackend, name)
+
+        def locked(self: Any, *args: Any, __original: Callable = original, **kwargs: Any) -> Any:
+            with _DYNAMODB_WRITES:
+                return __original(self, *args, **kwargs)
+
+        functools.update_wrapper(locked, original)
+        _set(DynamoDBBackend, name, locked)
