@@ -21,7 +21,7 @@ from .base import (
     human_size,
     size_note,
 )
-from .ziputil import ZipLimits, check_archive, safe_extract, zip_directory
+from .ziputil import ZipLimits, check_archive, directory_size, safe_extract, zip_directory
 
 
 class File(BaseResource):
@@ -187,6 +187,8 @@ class Executable(BaseResource):
 class Directory(BaseResource):
     """A directory, stored as a zip: unzipped (safely) before the operation, zipped after it."""
 
+    MAX_LISTING_BYTES = 8 * 1024 * 1024  # a preview reads the zip's central directory, no more
+
     @staticmethod
     def prepare_input(filename: str, preview: bool = False) -> str:
         if preview:
@@ -220,8 +222,14 @@ class Directory(BaseResource):
     def preview(cls, preview_object: PreviewObject) -> str:
         max_entries = config.limit("preview_rows")
         try:
-            with preview_object.open_seekable() as stream, zipfile.ZipFile(stream) as archive:
-                infos = archive.infolist()
+            with preview_object.open_seekable() as stream:
+                declared = directory_size(stream, preview_object.size)
+                if declared is not None and declared[1] > cls.MAX_LISTING_BYTES:
+                    return (f'<p class="preview-error">Directory archive of {declared[0]} entries: too many to '
+                            f"list ({human_size(declared[1])} of names); {human_size(preview_object.size)}.</p>")
+                stream.seek(0)
+                with zipfile.ZipFile(stream) as archive:
+                    infos = archive.infolist()
         except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as exc:
             return (f'<p class="preview-error">Not a directory archive (zip): {html.escape(str(exc))}; '
                     f"{human_size(preview_object.size)}.</p>")

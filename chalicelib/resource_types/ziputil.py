@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import shutil
 import stat
+import struct
 import zipfile
 from dataclasses import dataclass
 from typing import IO
@@ -41,6 +42,33 @@ def _target(root: str, name: str) -> str:
     return os.path.join(root, *parts) if parts else root
 
 
+_EOCD = b"PK\x05\x06"
+_ZIP64_LOCATOR = b"PK\x06\x07"
+_ZIP64_EOCD = b"PK\x06\x06"
+
+
+def directory_size(stream: IO[bytes], size: int) -> tuple[int, int] | None:
+    """(entries, central directory bytes) from the archive's tail alone, before anything parses it all.
+
+    A zip can declare millions of entries; reading its directory would take that much memory.
+    None when the tail is not a zip's.
+    """
+    tail_start = max(0, size - (65535 + 22))
+    stream.seek(tail_start)
+    tail = stream.read(size - tail_start)
+    at = tail.rfind(_EOCD)
+    if at < 0 or len(tail) < at + 22:
+        return None
+    entries = struct.unpack_from("<H", tail, at + 10)[0]
+    cd_size = struct.unpack_from("<I", tail, at + 12)[0]
+    if (entries == 0xFFFF or cd_size == 0xFFFFFFFF) and at >= 20 and tail[at - 20: at - 16] == _ZIP64_LOCATOR:
+        stream.seek(struct.unpack_from("<Q", tail, at - 12)[0])
+        record = stream.read(56)
+        if len(record) == 56 and record[:4] == _ZIP64_EOCD:
+            entries, cd_size = struct.unpack_from("<QQ", record, 32)
+    return entries, cd_size
+
+
 def check_entries(infos: list[zipfile.ZipInfo], limits: ZipLimits) -> None:
     """Refuse an archive by its directory alone: too many entries, too big, suspicious ratios, bad names."""
     if len(infos) > limits.max_files:
@@ -70,6 +98,10 @@ def check_archive(stream: IO[bytes], limits: ZipLimits) -> None:
 
 def safe_extract(archive_path: str, root: str, limits: ZipLimits) -> int:
     """Unzip into root; count real bytes as they are written, so lying headers cannot get past the caps."""
+    with open(archive_path, "rb") as stream:
+        declared = directory_size(stream, os.path.getsize(archive_path))
+    if declared is not None and declared[0] > limits.max_files:
+        raise ResourceError(f"Directory archive has {declared[0]} entries; at most {limits.max_files} allowed")
     try:
         archive = zipfile.ZipFile(archive_path)
     except (zipfile.BadZipFile, OSError) as exc:

@@ -1,6 +1,7 @@
 """Resource types and parameter types on their own: unzip safety, reproducible zips, value parsing."""
 from __future__ import annotations
 
+import io
 import os
 import struct
 import zipfile
@@ -16,7 +17,7 @@ from chalicelib.resource_types.primitive import (
     RawInt,
     RawStr,
 )
-from chalicelib.resource_types.ziputil import ZipLimits, safe_extract, zip_directory
+from chalicelib.resource_types.ziputil import ZipLimits, directory_size, safe_extract, zip_directory
 
 LIMITS = ZipLimits(max_bytes=10 * 1024 * 1024, max_files=50, max_ratio=200)
 
@@ -117,3 +118,21 @@ def test_parameter_types() -> None:
     assert parameters.check("enum", {"values": ["a"], "index": -1}).code == "INVALID_VALUE"
     assert parameters.check("nope", 1).code == "INVALID_VALUE"
     assert parameters.default_value("color") == "#ffffff" and parameters.default_value("list_int") == []
+
+
+def test_directory_size_reads_only_the_tail(tmp_path) -> None:
+    small = _zip(str(tmp_path / "s.zip"), {f"f{i}": b"x" for i in range(7)})
+    with open(small, "rb") as stream:
+        entries, cd_size = directory_size(stream, os.path.getsize(small))
+    assert entries == 7 and 0 < cd_size < 1000
+    big = tmp_path / "z64.zip"
+    with zipfile.ZipFile(big, "w", allowZip64=True) as archive:
+        for i in range(70_000):  # more than 65535 entries: only a zip64 record can count them
+            archive.writestr(f"{i}", b"")
+    with open(big, "rb") as stream:
+        assert directory_size(stream, os.path.getsize(big))[0] == 70_000
+    root = tmp_path / "out"
+    root.mkdir()
+    with pytest.raises(ResourceError, match="70000 entries"):
+        safe_extract(str(big), str(root), LIMITS)
+    assert directory_size(io.BytesIO(b"not a zip"), 9) is None
