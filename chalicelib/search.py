@@ -36,7 +36,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator, Sequence, TypeVar
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from . import aws
 from .errors import BadRequestError
@@ -203,7 +203,7 @@ class Mirror:
             if data.get("format") != SNAPSHOT_FORMAT:
                 return
             entries = {row[0]: Entry(*row) for row in data["entries"]}
-        except (ClientError, OSError, ValueError, TypeError, KeyError) as exc:
+        except (BotoCoreError, ClientError, OSError, ValueError, TypeError, KeyError) as exc:
             if not (isinstance(exc, ClientError) and exc.response["Error"]["Code"] in ("NoSuchKey", "404")):
                 LOG.warning("search snapshot %s unreadable; reading the index: %s", self.snapshot_key, exc)
             return
@@ -220,7 +220,7 @@ class Mirror:
         try:
             aws.client("s3").put_object(Bucket=SETTINGS.bucket, Key=self.snapshot_key, Body=body)
             self._unsaved = 0
-        except ClientError as exc:  # searching works without it; the next cold process reads more
+        except (BotoCoreError, ClientError) as exc:  # searching works without it; a cold process reads more
             LOG.warning("search snapshot %s not saved: %s", self.snapshot_key, exc)
 
     def _changes(self, cold: bool) -> Iterator[Any]:
