@@ -57,6 +57,9 @@ def test_a_cycle_is_refused_and_a_stored_cycle_is_shown_on_its_nodes(page, api) 
     page.get_by_role("button", name="Validate").click()
     expect(page.get_by_test_id("notice")).to_contain_text("not valid")
     expect(node(page, "A").get_by_test_id("node-errors")).to_contain_text("part of a cycle")
+    expect(node(page, "B").get_by_test_id("node-errors")).to_contain_text("part of a cycle")
+    a_box, b_box = node(page, "A").bounding_box(), node(page, "B").bounding_box()
+    assert (a_box["x"], a_box["y"]) != (b_box["x"], b_box["y"])  # stacked API nodes are laid out on load
     shot(page, "11-cycle")
 
 

@@ -101,7 +101,12 @@ export function GraphEditor({ graphId }: { graphId: string }) {
 
 function Editor({ initial, isNew }: { initial: Graph; isNew: boolean }) {
   const flow = useReactFlow<FlowNode, FlowEdge>();
-  const start = useMemo(() => toFlow(initial), [initial]);
+  const start = useMemo(() => {
+    const loaded = toFlow(initial);
+    // A graph built through the API often has no positions: nodes stacked on one spot get laid out.
+    const spots = new Set(loaded.nodes.map((n) => `${Math.round(n.position.x)},${Math.round(n.position.y)}`));
+    return spots.size < loaded.nodes.length ? { ...loaded, nodes: layout(loaded.nodes, loaded.edges) } : loaded;
+  }, [initial]);
   const [header, setHeader] = useState<Graph>({ ...initial, nodes: [] });
   const [nodes, setNodes, onNodesChangeBase] = useNodesState<FlowNode>(start.nodes);
   const [edges, setEdges, onEdgesChangeBase] = useEdgesState<FlowEdge>(start.edges);
