@@ -156,7 +156,8 @@ def search_in_hubs() -> dict:
 @app.route(f"{API}/hubs", methods=["GET"])
 def list_hubs() -> dict:
     _user()
-    return {"status": PostStatus.SUCCESS, "hubs": hubs.list_hubs()}
+    workflow = (app.current_request.query_params or {}).get("workflow")
+    return {"status": PostStatus.SUCCESS, "hubs": hubs.list_hubs(workflow)}
 
 
 @app.route(f"{API}/graphs/{{graph_id}}/clone", methods=["POST"], content_types=JSON_TYPES)

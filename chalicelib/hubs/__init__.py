@@ -21,10 +21,13 @@ def get_hub(kind: str) -> BaseHub:
     return config.load_class(entry["cls"])(**args)
 
 
-def list_hubs() -> list[dict]:
-    """The hubs a client may search: kind, title and icon."""
-    return [{"kind": h["kind"], "title": h.get("title", h["kind"]), "icon": h.get("icon", "")}
-            for h in config.plugins("hubs")]
+def list_hubs(workflow: str | None = None) -> list[dict]:
+    """The hubs a client may search (kind, title, icon); with a workflow kind, the ones it lists."""
+    entries = config.plugins("hubs")
+    if workflow is not None:
+        listed = config.find("workflows", workflow).get("hubs") or []
+        entries = [h for h in entries if h["kind"] in listed]
+    return [{"kind": h["kind"], "title": h.get("title", h["kind"]), "icon": h.get("icon", "")} for h in entries]
 
 
 def search_in_hubs(body: Any, user: str) -> tuple[list[dict], int]:

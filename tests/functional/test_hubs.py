@@ -82,3 +82,10 @@ def test_bad_hub_searches_are_400(api) -> None:
         response = api.post("search_in_hubs", json=body)
         assert response.status_code == 400 and word in response.json()["Message"], response.text
     assert api.post("search_in_hubs", data="[1]", headers={"Content-Type": "application/json"}).status_code == 400
+
+
+def test_a_workflow_kind_offers_the_hubs_its_config_lists(api) -> None:
+    listed = api.ok("get", "hubs", params={"workflow": "basic-dag-workflow"})["hubs"]
+    assert [h["kind"] for h in listed] == ["db-hub", "demo-hub"]  # not the test config's test-hub
+    unknown = api.get("hubs", params={"workflow": "nope"})
+    assert unknown.status_code == 400 and "basic-dag-workflow" in unknown.json()["Message"]
