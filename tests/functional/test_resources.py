@@ -234,3 +234,15 @@ def test_an_output_that_does_not_fit_its_type_fails_clearly(api) -> None:
     node = by_title(result, "Bad int")
     assert node["node_running_status"] == "FAILED"
     assert "Output `n` (int): `forty-two` is not an int" in api.resource(log_id(node, "worker")).decode()
+
+
+def test_every_kind_previews_empty_and_missing_resources_without_a_500(api) -> None:
+    from chalicelib import storage
+
+    empty = storage.put_bytes(b"")
+    kinds = api.ok("get", "nodes/python")["resources_dict"]
+    for kind in kinds:
+        response = api.get(f"resources/{empty}", params={"preview": "true", "file_type": kind})
+        assert response.status_code == 200, (kind, response.text)
+        missing = api.get(f"resources/{'1' * 64}", params={"preview": "true", "file_type": kind})
+        assert missing.status_code == 404, (kind, missing.text)
