@@ -155,6 +155,7 @@ class Mirror:
         self.last_read = 0  # index items read by the latest refresh (bench and tests look at it)
         self.snapshots_loaded = 0
         self._unsaved = 0  # index items read since the last snapshot was stored or loaded
+        self._latest = ""  # the latest update_date among the entries
 
     def _entry(self, item: Any) -> Entry:
         return Entry(
@@ -169,13 +170,29 @@ class Mirror:
 
     def refresh(self) -> None:
         """Read what changed since the watermark (from a snapshot or everything, when cold), latest first."""
-        lag = now_minus(_dt.datetime.now(_dt.timezone.utc), MARGIN)
         if self._watermark is None:
             self._load_snapshot()
+        if not self._read_changes():
+            # The index's latest change is older than one the mirror holds: that item was deleted, or
+            # the tables were replaced (a restored backup, another local stack). Start over, cold.
+            LOG.warning("search mirror of %s reset: the index lost items it had", self.snapshot_key)
+            self._entries, self._sorted, self._watermark, self._latest = {}, False, None, ""
+            self._read_changes()
+        self._unsaved += self.last_read
+        if self._unsaved >= SNAPSHOT_AFTER:
+            self._save_snapshot()
+
+    def _read_changes(self) -> bool:
+        """Apply the index items changed after the watermark; False if the index lost the latest one."""
+        lag = now_minus(_dt.datetime.now(_dt.timezone.utc), MARGIN)
         watermark = self._watermark
-        newest, read = "", 0
+        newest, read, first = "", 0, True
         for item in self._changes(cold=watermark is None):
-            if watermark is not None and (item.update_date or "") <= watermark:
+            changed = item.update_date or ""
+            if first and watermark is not None and changed < self._latest:
+                return False
+            first = False
+            if watermark is not None and changed <= watermark:
                 break
             read += 1
             entry = self._entry(item)
@@ -183,13 +200,14 @@ class Mirror:
             if self._entries.get(entry.id) != entry:
                 self._entries[entry.id] = entry
                 self._sorted = False
+        if first and watermark is not None and self._entries:
+            return False  # the index is empty
         self.last_read = read
+        self._latest = max(self._latest, newest)
         # Up to the latest change read, but never closer to now than MARGIN, and never backwards.
         mark = min(newest, lag) if newest else (watermark or "")
         self._watermark = max(watermark or "", mark)
-        self._unsaved += read
-        if self._unsaved >= SNAPSHOT_AFTER:
-            self._save_snapshot()
+        return True
 
     @property
     def snapshot_key(self) -> str:
@@ -208,6 +226,7 @@ class Mirror:
                 LOG.warning("search snapshot %s unreadable; reading the index: %s", self.snapshot_key, exc)
             return
         self._entries, self._sorted, self._watermark = entries, False, data["watermark"]
+        self._latest = max((e.update_date for e in entries.values()), default="")
         self.snapshots_loaded += 1
 
     def _save_snapshot(self) -> None:

@@ -179,3 +179,18 @@ def test_an_unreadable_snapshot_costs_only_a_full_read(api, monkeypatch) -> None
     assert api.ok("post", "search_graphs", json={"per_page": 1})["total_count"] == before
     assert _titles(api.ok("post", "search_graphs", json={"search": tag})) == [f"{tag} kept"]
     assert search.mirror(GraphModel.by_change, graphs.LISTING, "graph_running_status").snapshots_loaded == 0
+
+
+def test_an_item_gone_from_the_table_leaves_the_results(api) -> None:
+    # Nothing in the API deletes nodes (they are deprecated); a restored backup or a hand-made delete can.
+    from chalicelib.models import NodeModel
+
+    tag = _tag()
+    kept = api.save_operation(operation("python", f"{tag} kept", "pass\n"), action="SAVE")
+    gone = api.save_operation(operation("python", f"{tag} gone", "pass\n"), action="SAVE")
+    total = api.ok("post", "search_nodes", json={})["total_count"]
+    assert api.ok("post", "search_nodes", json={"search": tag})["total_count"] == 2
+    NodeModel.get(gone["_id"]).delete()
+    found = api.ok("post", "search_nodes", json={"search": tag})
+    assert found["total_count"] == 1 and [i["_id"] for i in found["items"]] == [kept["_id"]]
+    assert api.ok("post", "search_nodes", json={})["total_count"] == total - 1
