@@ -50,8 +50,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command in ("activate", "deactivate"):
             result = users.set_active(args.username, args.command == "activate")
         else:
-            result = users.update_user({"username": args.username, "policies": args.policies},
-                                       users.Caller("cli", [IAMPolicies.IS_ADMIN]))
+            result = users.set_policies(args.username, args.policies)
     except ChaliceViewError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

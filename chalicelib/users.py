@@ -308,6 +308,13 @@ def list_users() -> list[dict]:
     return [user_dict(model, True) for model in UserModel.scan()]
 
 
+def set_policies(username: str, policies: Iterable[str]) -> dict:
+    """An admin's (or the CLI's) choice of what a user may do."""
+    model = _load(username)
+    model.update(actions=[UserModel.policies.set(sorted(_check_policies(list(policies))))])
+    return user_dict(model, True)
+
+
 def set_active(username: str, active: bool) -> dict:
     """Let a user in again, or keep them out without deleting what they made."""
     model = _load(username)
