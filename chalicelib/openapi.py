@@ -142,7 +142,7 @@ PATHS: dict[str, dict[str, dict]] = {
                                     tag="hubs")},
     "/hubs": {"get": _op("The configured hubs", _obj(("hubs",), status=_STR, hubs={"type": "array",
                                                                                    "items": {"type": "object"}}),
-                         tag="hubs")},
+                         tag="hubs", query=("workflow",))},
     "/search_graphs": {"post": _op("Search graphs", "SearchResponse", "SearchRequest")},
     "/graphs": {"post": _op("Graph actions in order: SAVE, APPROVE, VALIDATE, REARRANGE, UPGRADE_NODES, CANCEL, "
                             "GENERATE_CODE, CLONE", "GraphResponse", "PostGraph")},

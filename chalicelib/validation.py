@@ -2,9 +2,8 @@
 from __future__ import annotations
 
 from collections import deque
-from typing import Any
 
-from .enums import FILE_KIND, BaseNodeNames, ParameterTypes, ValidationCode, ValidationTargetType
+from .enums import FILE_KIND, BaseNodeNames, ValidationCode, ValidationTargetType
 from . import parameters, resources
 from .nodes import command_text
 
@@ -12,35 +11,6 @@ from .nodes import command_text
 def error(target: str, object_id: str, code: str, children: list[dict] | None = None) -> dict:
     """One node of a validation tree."""
     return {"target": target, "object_id": object_id, "validation_code": code, "children": children or []}
-
-
-def _valid_value(parameter_type: str, value: Any) -> bool:
-    if parameter_type == ParameterTypes.INT:
-        if isinstance(value, bool):
-            return False
-        try:
-            return int(str(value).strip()) is not None
-        except ValueError:
-            return False
-    if parameter_type == ParameterTypes.FLOAT:
-        if isinstance(value, bool):
-            return False
-        try:
-            float(str(value).strip())
-            return True
-        except ValueError:
-            return False
-    if parameter_type == ParameterTypes.BOOL:
-        return isinstance(value, bool)
-    if parameter_type in (ParameterTypes.LIST_STR, ParameterTypes.LIST_INT):
-        if not isinstance(value, list):
-            return False
-        return parameter_type == ParameterTypes.LIST_STR or all(_valid_value(ParameterTypes.INT, v) for v in value)
-    if parameter_type == ParameterTypes.CODE:
-        return isinstance(value, dict) and isinstance(value.get("value", ""), str)
-    if parameter_type == ParameterTypes.ENUM:
-        return isinstance(value, dict) and isinstance(value.get("values"), list)
-    return value is None or isinstance(value, (str, int, float))
 
 
 def parameter_errors(node: dict) -> list[dict]:
