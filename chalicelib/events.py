@@ -39,6 +39,8 @@ def _run_of(detail: dict[str, Any]) -> tuple[str, str] | None:
         return None
     if not isinstance(payload, dict):
         return None
+    if "part" in payload:
+        return None  # a child execution of a split graph: its parent's Catch closes the run
     graph_id, run_id = payload.get("graph_id"), payload.get("run_id")
     if isinstance(graph_id, str) and isinstance(run_id, str):
         return graph_id, run_id

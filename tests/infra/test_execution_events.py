@@ -54,6 +54,9 @@ def test_events_for_other_runs_stages_or_statuses_change_nothing(api) -> None:
             _event(client, "ABORTED", graph_id, "an-older-run"),  # a stale run
             _event(client, "FAILED", "a-graph-of-another-stage", run_id),  # not in this stage's table
             _event(client, "SUCCEEDED", graph_id, run_id),  # the state machine closes its own successes
+            # a failed child execution of a split graph: the parent is still running its other parts
+            _event(client, "FAILED", graph_id, run_id, input=json.dumps({"graph_id": graph_id, "run_id": run_id,
+                                                                         "part": 2})),
         ):
             assert client.lambda_.invoke("execution_ended", event).payload == {"graph_id": None}
     data = api.ok("get", f"graphs/{graph_id}")["data"]
