@@ -6,20 +6,14 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import sys
 import time
 
 import requests
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from infra.local.stack import free_port  # noqa: E402
 from tests.helpers import graph, operation  # noqa: E402
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def main() -> None:
@@ -28,7 +22,7 @@ def main() -> None:
     args = parser.parse_args()
     from infra.local.stack import start_stack
 
-    stack = start_stack(api_port=_free_port(), ui_port=_free_port(), moto_port=_free_port(), data_dir=None)
+    stack = start_stack(api_port=free_port(), ui_port=free_port(), moto_port=free_port(), data_dir=None)
     try:
         session = requests.Session()
         session.auth = ("default", "")

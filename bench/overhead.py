@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import os
 import secrets
-import socket
 import statistics
 import sys
 import time
@@ -21,16 +20,11 @@ import time
 import requests
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from infra.local.stack import free_port  # noqa: E402
 from tests.helpers import graph, instance, operation
 
 IN = {"name": "in", "file_types": ["file"], "min_count": 0, "max_count": -1}
 TRIVIAL = "open(outputs['out'], 'w').write(params['salt'])\n"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Bench:
@@ -102,7 +96,7 @@ def main() -> int:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         from infra.local.stack import start_stack
 
-        stack = start_stack(api_port=_free_port(), ui_port=_free_port(), moto_port=_free_port(), data_dir=None)
+        stack = start_stack(api_port=free_port(), ui_port=free_port(), moto_port=free_port(), data_dir=None)
         api = stack.api_url
     try:
         bench = Bench(api)

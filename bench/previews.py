@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import statistics
 import sys
 import tempfile
@@ -24,12 +23,7 @@ import zipfile
 import requests
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from infra.local.stack import free_port  # noqa: E402
 
 
 def _write(path: str, mb: int, line: bytes) -> None:
@@ -142,7 +136,7 @@ def main() -> None:
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
     from infra.local.stack import start_stack
 
-    stack = start_stack(api_port=_free_port(), ui_port=_free_port(), moto_port=_free_port(), data_dir=None)
+    stack = start_stack(api_port=free_port(), ui_port=free_port(), moto_port=free_port(), data_dir=None)
     try:
         session = requests.Session()
         session.auth = ("default", "")

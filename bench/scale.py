@@ -13,22 +13,16 @@ import argparse
 import json
 import os
 import secrets
-import socket
 import sys
 import time
 
 import requests
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from infra.local.stack import free_port  # noqa: E402
 from tests.helpers import graph, instance, operation
 
 IN = {"name": "in", "file_types": ["file"], "min_count": 0, "max_count": -1}
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def main() -> int:
@@ -43,7 +37,7 @@ def main() -> int:
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     from infra.local.stack import start_stack
 
-    stack = start_stack(api_port=_free_port(), ui_port=_free_port(), moto_port=_free_port(), data_dir=None)
+    stack = start_stack(api_port=free_port(), ui_port=free_port(), moto_port=free_port(), data_dir=None)
     try:
         import boto3
 

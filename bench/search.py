@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import socket
 import statistics
 import sys
 import time
@@ -21,18 +20,13 @@ from typing import Any
 import requests
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from infra.local.stack import free_port  # noqa: E402
 from tests.helpers import graph, operation  # noqa: E402 - after the path is set
 
 WORDS = ("load", "clean", "split", "join", "train", "score", "plot", "export", "fetch", "merge",
          "sort", "filter", "resize", "parse", "count", "sample")
 THINGS = ("csv", "images", "model", "table", "logs", "text", "users", "events", "report", "features")
 AUTHORS = ("alice", "bob", "carol", "dave")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _node(rng: random.Random, i: int) -> tuple[dict, str, str]:
@@ -97,7 +91,7 @@ def main() -> None:
     args = parser.parse_args()
     from infra.local.stack import start_stack
 
-    stack = start_stack(api_port=_free_port(), ui_port=_free_port(), moto_port=_free_port(), data_dir=None)
+    stack = start_stack(api_port=free_port(), ui_port=free_port(), moto_port=free_port(), data_dir=None)
     from chalicelib import nodes, search  # the stack's modules read their endpoints after start_stack
     from chalicelib.models import GraphModel, NodeModel
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import statistics
 import sys
 import time
@@ -16,6 +15,7 @@ import time
 import requests
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from infra.local.stack import free_port  # noqa: E402
 from tests.helpers import graph, instance, operation  # noqa: E402
 
 SUM_CMD = (
@@ -23,12 +23,6 @@ SUM_CMD = (
     "        s += sum([int(line) for line in fi])\nwith open(output['output'], 'w') as fo:\n"
     "    fo.write('{}\\n'.format(s))\n"
 )
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def run_once(session: requests.Session, api: str, one: dict, two: dict, op: dict) -> tuple[float, float]:
@@ -59,7 +53,7 @@ def main() -> None:
         os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
         from infra.local.stack import start_stack
 
-        stack = start_stack(api_port=_free_port(), ui_port=_free_port(), moto_port=_free_port(), data_dir=None)
+        stack = start_stack(api_port=free_port(), ui_port=free_port(), moto_port=free_port(), data_dir=None)
         api = stack.api_url
     try:
         session = requests.Session()

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import statistics
 import sys
 
@@ -24,6 +23,7 @@ import requests
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
+from infra.local.stack import free_port  # noqa: E402
 from tests.helpers import graph, operation  # noqa: E402
 
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -36,12 +36,6 @@ FRAME_PROBE = """() => {
   const loop = (t) => { window.__frames.push(t - last); last = t; if (window.__frames.length < 400) requestAnimationFrame(loop); };
   requestAnimationFrame(loop);
 }"""
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def build_graph(count: int, width: int = 10) -> dict:
@@ -95,7 +89,7 @@ def main() -> None:
 
     from infra.local.stack import start_stack
 
-    stack = start_stack(api_port=_free_port(), ui_port=_free_port(), moto_port=_free_port(), data_dir=None)
+    stack = start_stack(api_port=free_port(), ui_port=free_port(), moto_port=free_port(), data_dir=None)
     try:
         session = requests.Session()
         session.auth = ("default", "")

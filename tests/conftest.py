@@ -6,7 +6,6 @@ before any test module imports them.
 from __future__ import annotations
 
 import os
-import socket
 import sys
 import tempfile
 import time
@@ -19,11 +18,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
+from infra.local.stack import free_port as _free_port  # noqa: E402  (env-free import)
 
 PORTS = {"api_port": _free_port(), "ui_port": _free_port(), "moto_port": _free_port()}
 os.environ.update(

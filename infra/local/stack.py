@@ -17,6 +17,7 @@ import logging
 import os
 import sys
 import threading
+import socket
 import time
 from typing import Any, Callable
 
@@ -39,6 +40,13 @@ STATE_MACHINE_ROLE_TRUST = {
 # moto's backends, its config and the interpreter patches are process-wide: one stack at a time.
 _RUNNING_LOCK = threading.Lock()
 _RUNNING: "LocalStack | None" = None
+
+
+def free_port() -> int:
+    """A port nothing listens on now, for a stack (or a test's second stack) on spare ports."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def running_stack() -> "LocalStack | None":

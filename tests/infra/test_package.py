@@ -24,6 +24,7 @@ import boto3
 import pytest
 
 from infra import deploy
+from infra.local.stack import free_port
 from tests.conftest import REPO
 from tests.infra import support
 
@@ -146,15 +147,9 @@ def test_packaged_api_imports_in_a_fresh_virtualenv_and_answers(fresh_python: di
 # --- the infrastructure stack on moto -----------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def moto_url() -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:

@@ -9,7 +9,6 @@ import json
 import os
 import pickle
 import signal
-import socket
 import subprocess
 import sys
 import textwrap
@@ -25,18 +24,12 @@ from chalice import Chalice
 
 from infra.local import snapshot
 from infra.local.lambda_front import parse_function_name
-from infra.local.stack import REPO_ROOT, running_stack, start_stack
+from infra.local.stack import REPO_ROOT, free_port, running_stack, start_stack
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
 ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/plynx-state-machine"
 RUNNER_ARN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:plynx-runner"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def make_app() -> Chalice:
