@@ -84,9 +84,21 @@ class BaseNodeNames:
     FILE = "file"
     PYTHON = "python"
     BASH_JINJA2 = "bash_jinja2"
+    GRAPH = "graph"  # the seed's Composite Operation: a sub-graph run as one operation
+    INPUT = "_input"  # inside a composite: hands the composite's inputs to its operations
+    OUTPUT = "_output"  # inside a composite: collects the composite's outputs
 
-    OPERATIONS = frozenset({PYTHON, BASH_JINJA2})
-    ALL = frozenset({FILE, PYTHON, BASH_JINJA2})
+    OPERATIONS = frozenset({PYTHON, BASH_JINJA2})  # operations with code (and a cache key)
+    RUNNABLE = frozenset({PYTHON, BASH_JINJA2, GRAPH})
+    SPECIAL = frozenset({INPUT, OUTPUT})
+    ALL = frozenset({FILE, PYTHON, BASH_JINJA2, GRAPH})
+
+
+class SpecialNodeId:
+    """Fixed ids of a composite's special nodes, so its operations can link to its inputs."""
+
+    INPUT = "2419f9f6d8b5da6e4bb8f8d4"
+    OUTPUT = "56a2bd3af3fe5ee6d63ac7dd"
 
 
 FILE_KIND = "file"

@@ -6,7 +6,7 @@ from typing import Any, Iterable
 
 from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 
-from . import permissions, search
+from . import composite, permissions, search
 from .enums import BaseNodeNames, GraphRunningStatus, NodeRunningStatus
 from .errors import BadRequestError, ConflictError, NotFoundError
 from .models import GraphModel, GraphNodeModel
@@ -107,6 +107,8 @@ def get_graph(graph_id: str, user: str) -> dict:
     graph["nodes"] = [node_from_item(item) for item in node_items(graph_id)]
     for node in graph["nodes"]:
         node["_readonly"] = graph["_readonly"]
+        if node["base_node_name"] == BaseNodeNames.GRAPH and graph["run_id"]:
+            composite.live_inner(graph_id, node)  # the operations inside, with their run's statuses
     return graph
 
 

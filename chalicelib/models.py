@@ -126,6 +126,7 @@ class GraphNodeModel(Model):
     outputs = JSONAttribute(null=True)  # {output name: resource_id}, written by the runner
     logs = JSONAttribute(null=True)  # {log name: resource_id}, written by the runner
     update_date = UnicodeAttribute(null=True)
+    execution_arn = UnicodeAttribute(null=True)  # a composite's nested execution (CANCEL stops it)
 
 
 class UserModel(Model):

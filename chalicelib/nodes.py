@@ -7,7 +7,7 @@ from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, PutError
 
-from . import parameters, permissions, search
+from . import composite, parameters, permissions, search
 from .enums import FILE_KIND, BaseNodeNames, NodeRunningStatus, NodeStatus, ParameterTypes
 from .errors import BadRequestError, ConflictError, NotFoundError
 from .models import NodeModel
@@ -24,6 +24,7 @@ _TITLES = {
     BaseNodeNames.PYTHON: "New python operation",
     BaseNodeNames.BASH_JINJA2: "New bash operation",
     BaseNodeNames.FILE: "New file",
+    BaseNodeNames.GRAPH: "New composite operation",
 }
 
 
@@ -66,6 +67,12 @@ def default_node(base_node_name: str, author: str) -> dict:
     if base_node_name == BaseNodeNames.FILE:
         node["outputs"] = [{"name": "out", "file_type": FILE_KIND, "resource_id": None}]
         node["node_running_status"] = NodeRunningStatus.STATIC
+        return node
+    if base_node_name == BaseNodeNames.GRAPH:
+        # its operations are a sub-graph; each keeps its own cache, timeout and placement
+        node["parameters"] = [_parameter(composite.NODES_PARAMETER, ParameterTypes.LIST_NODE, [])]
+        node["parameters"][0]["value"] = composite.default_inner(node)
+        node["logs"] = [{"name": "worker", "file_type": FILE_KIND, "resource_id": None}]
         return node
     mode, cmd = _DEFAULT_CMD[base_node_name]
     node["parameters"] = [
@@ -178,8 +185,11 @@ def check_title(raw: dict, default: str, where: str) -> str:
     return title
 
 
-def clean_node(raw: Any, author: str, where: str = "node") -> dict:
-    """Turn a client's node JSON into a well-formed node, or say precisely what is wrong with it (400)."""
+def clean_node(raw: Any, author: str, where: str = "node", depth: int = 0) -> dict:
+    """Turn a client's node JSON into a well-formed node, or say precisely what is wrong with it (400).
+
+    `depth` counts the composite operations this node is inside.
+    """
     _expect(raw, dict, where)
     reject_unknown(raw, NODE_FIELDS, where)
     base_node_name = raw.get("base_node_name")
@@ -205,6 +215,16 @@ def clean_node(raw: Any, author: str, where: str = "node") -> dict:
             _unique(node[field], f"{where}.{field}")
     if base_node_name == BaseNodeNames.FILE:
         node["node_running_status"] = NodeRunningStatus.STATIC
+    if base_node_name == BaseNodeNames.GRAPH:
+        index = next((i for i, p in enumerate(node["parameters"]) if p["name"] == composite.NODES_PARAMETER), None)
+        if index is None:
+            node["parameters"].insert(0, _parameter(composite.NODES_PARAMETER, ParameterTypes.LIST_NODE, []))
+            index = 0
+        parameter = node["parameters"][index]
+        if parameter["parameter_type"] != ParameterTypes.LIST_NODE:
+            raise BadRequestError(f"`{where}.parameters[{index}]` (`{composite.NODES_PARAMETER}`) must be a list_node")
+        parameter["value"] = composite.clean_inner(node, parameter["value"], author,
+                                                   f"{where}.parameters[{index}].value", depth)
     size = len(json.dumps(node))
     if size > MAX_NODE_BYTES:
         raise BadRequestError(f"`{where}` is {size} bytes; a node may have at most {MAX_NODE_BYTES}")

@@ -13,7 +13,7 @@ from pynamodb.exceptions import DoesNotExist, UpdateError
 
 import stepfunctions
 
-from . import aws, cache, graphs, waits
+from . import aws, cache, composite, graphs, waits
 from .enums import BaseNodeNames, GraphRunningStatus, NodeRunningStatus
 from .errors import BadRequestError, ConflictError
 from .graphs import load_model, node_from_item, node_items
@@ -139,8 +139,11 @@ def queue_run(graph_id: str, restored: dict[str, CacheModel] | None = None) -> s
     except UpdateError as exc:
         raise ConflictError(f"Graph `{graph_id}` is already running") from exc
     stamp = now()
+    composites = []
     with GraphNodeModel.batch_write() as batch:
         for item in node_items(graph_id):
+            if item.body["base_node_name"] == BaseNodeNames.GRAPH:
+                composites.append(dict(item.body, _id=item.node_id))
             is_file = item.body["base_node_name"] == BaseNodeNames.FILE
             entry = restored.get(item.node_id)
             item.run_id = run_id
@@ -154,7 +157,10 @@ def queue_run(graph_id: str, restored: dict[str, CacheModel] | None = None) -> s
                 item.outputs, item.logs = dict(entry.outputs), dict(entry.logs)
             else:
                 item.node_running_status = NodeRunningStatus.IN_QUEUE
+            item.execution_arn = None
             batch.save(item)
+    for node in composites:
+        composite.queue_inner(graph_id, node, run_id, stamp)
     return run_id
 
 
@@ -196,16 +202,22 @@ def cancel_run(graph_id: str) -> dict:
                      & GraphModel.graph_running_status.is_in(*GraphRunningStatus.ACTIVE))
     except UpdateError as exc:
         raise ConflictError(f"Graph `{graph_id}` has just finished") from exc
-    _end_nodes(graph_id, run_id, {NodeRunningStatus.IN_QUEUE: NodeRunningStatus.CANCELED,
-                                  NodeRunningStatus.RUNNING: NodeRunningStatus.CANCELED})
-    if model.execution_arn:
-        try:
-            aws.client("stepfunctions").stop_execution(executionArn=model.execution_arn, error="Canceled",
-                                                       cause="CANCEL requested")
-        except ClientError:
-            pass  # it had ended already
+    nested = _end_nodes(graph_id, run_id, {NodeRunningStatus.IN_QUEUE: NodeRunningStatus.CANCELED,
+                                           NodeRunningStatus.RUNNING: NodeRunningStatus.CANCELED})
+    # A stopped parent does not stop the nested executions of its composites: stop them too.
+    _stop([model.execution_arn, *nested], "Canceled", "CANCEL requested")
     waits.fail_parked(run_id, "Canceled", "CANCEL requested")  # parked branches end now, not at a timeout
     return {"graph_id": graph_id, "run_id": run_id, "graph_running_status": GraphRunningStatus.CANCELED}
+
+
+def _stop(execution_arns: list[str | None], error: str, cause: str) -> None:
+    for execution_arn in execution_arns:
+        if not execution_arn:
+            continue
+        try:
+            aws.client("stepfunctions").stop_execution(executionArn=execution_arn, error=error, cause=cause)
+        except ClientError:
+            pass  # it had ended already
 
 
 # --- called by the runner ----------------------------------------------------------------------
@@ -300,11 +312,18 @@ def finish_node(graph_id: str, node_id: str, run_id: str, status: str,
     ])
 
 
-def _end_nodes(graph_id: str, run_id: str, ends: dict[str, str]) -> int:
-    """Move this run's nodes from each status in `ends` to its end status; returns how many moved."""
-    moved = 0
+def _end_nodes(graph_id: str, run_id: str, ends: dict[str, str]) -> list[str]:
+    """Move this run's nodes, and those inside its composites, from each status in `ends` to its end
+    status; returns the nested executions of the composites it moved (to stop them)."""
+    nested = []
     for item in node_items(graph_id):
-        if item.run_id == run_id and item.node_running_status in ends:
+        if item.run_id != run_id:
+            continue
+        if item.body.get("base_node_name") == BaseNodeNames.GRAPH:
+            nested += _end_nodes(composite.sub_graph_id(graph_id, item.node_id), run_id, ends)
+            if item.node_running_status in ends and item.execution_arn:
+                nested.append(item.execution_arn)
+        if item.node_running_status in ends:
             try:
                 item.update(
                     actions=[GraphNodeModel.node_running_status.set(ends[item.node_running_status]),
@@ -312,16 +331,15 @@ def _end_nodes(graph_id: str, run_id: str, ends: dict[str, str]) -> int:
                     condition=(GraphNodeModel.run_id == run_id)
                     & (GraphNodeModel.node_running_status == item.node_running_status),
                 )
-                moved += 1
             except UpdateError:
                 pass  # it moved on meanwhile; its runner records its own end
-    return moved
+    return nested
 
 
 def settle(graph_id: str, run_id: str, error: Any = None) -> None:
     """After a failure: FAILED_WAITING, queued operations CANCELED, parked branches failed; StillRunning
     while operations of the run still run (the state machine retries this with backoff)."""
-    mark_failed_waiting(graph_id, run_id)
+    mark_failed_waiting(stepfunctions.dag.top_graph_id(graph_id), run_id)  # a composite's failure fails its graph
     lost = _LOST_RUNNER.search(json.dumps(error or {}))
     if lost:
         # A Fargate runner that exited non-zero without recording its end (killed, out of memory)
@@ -354,9 +372,10 @@ def finalize(graph_id: str, run_id: str, status: str, error: Any = None, executi
     if model.graph_running_status not in GraphRunningStatus.ACTIVE:
         return
     if status != GraphRunningStatus.SUCCESS:
-        _end_nodes(graph_id, run_id, {NodeRunningStatus.IN_QUEUE: NodeRunningStatus.CANCELED,
-                                      NodeRunningStatus.RUNNING: NodeRunningStatus.FAILED})
+        nested = _end_nodes(graph_id, run_id, {NodeRunningStatus.IN_QUEUE: NodeRunningStatus.CANCELED,
+                                               NodeRunningStatus.RUNNING: NodeRunningStatus.FAILED})
         waits.fail_parked(run_id, "GraphFailed", "The run has ended")
+        _stop(nested, "GraphFailed", "The run has ended")
     actions = [GraphModel.graph_running_status.set(status), GraphModel.update_date.set(now())]
     if error:
         actions.append(GraphModel.error.set(json.dumps(error)[:10_000]))

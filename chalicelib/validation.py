@@ -5,6 +5,7 @@ from collections import deque
 
 from .enums import FILE_KIND, BaseNodeNames, ValidationCode, ValidationTargetType
 from . import parameters, resources
+from .composite import inner_nodes
 from .nodes import command_text
 
 
@@ -26,9 +27,9 @@ def parameter_errors(node: dict) -> list[dict]:
     return errors
 
 
-def validate_node(node: dict) -> dict | None:
-    """Errors of an operation on its own (POST /nodes VALIDATE and APPROVE)."""
-    children = parameter_errors(node)
+def validate_node(node: dict, deprecated: set[str] = frozenset()) -> dict | None:
+    """Errors of an operation on its own (POST /nodes VALIDATE and APPROVE); a composite's include its sub-graph's."""
+    children = parameter_errors(node) + composite_errors(node, deprecated)
     if not children:
         return None
     return error(ValidationTargetType.NODE, node["_id"], ValidationCode.IN_DEPENDENTS, children)
@@ -112,19 +113,24 @@ def cycle_nodes(nodes: list[dict]) -> set[str]:
     return {node_id for node_id, degree in indegree.items() if degree > 0}
 
 
-def validate_graph(graph: dict, deprecated: set[str] = frozenset()) -> dict | None:
-    """The whole graph's validation tree, or None when it may run."""
-    nodes = graph["nodes"]
-    if not nodes:
-        return error(ValidationTargetType.GRAPH, graph["_id"], ValidationCode.EMPTY_GRAPH)
+def composite_errors(node: dict, deprecated: set[str] = frozenset()) -> list[dict]:
+    """The errors inside a composite operation's sub-graph, one tree per faulty node."""
+    if node["base_node_name"] != BaseNodeNames.GRAPH:
+        return []
+    return _nodes_errors(inner_nodes(node), deprecated)
+
+
+def _nodes_errors(nodes: list[dict], deprecated: set[str]) -> list[dict]:
     by_id = {node["_id"]: node for node in nodes}
     in_cycle = cycle_nodes(nodes)
     children = []
     for node in nodes:
         if node["base_node_name"] == BaseNodeNames.FILE:
             node_errors = _file_errors(node)
+        elif node["base_node_name"] == BaseNodeNames.INPUT:
+            node_errors = []  # its outputs are the composite's inputs
         else:
-            node_errors = _input_errors(node, by_id) + parameter_errors(node)
+            node_errors = _input_errors(node, by_id) + parameter_errors(node) + composite_errors(node, deprecated)
         if node["_id"] in in_cycle:
             node_errors.extend(
                 error(ValidationTargetType.INPUT, i["name"], ValidationCode.IN_DEPENDENTS)
@@ -135,6 +141,15 @@ def validate_graph(graph: dict, deprecated: set[str] = frozenset()) -> dict | No
             node_errors.append(error(ValidationTargetType.NODE, node["_id"], ValidationCode.DEPRECATED_NODE))
         if node_errors:
             children.append(error(ValidationTargetType.NODE, node["_id"], ValidationCode.IN_DEPENDENTS, node_errors))
+    return children
+
+
+def validate_graph(graph: dict, deprecated: set[str] = frozenset()) -> dict | None:
+    """The whole graph's validation tree, or None when it may run."""
+    nodes = graph["nodes"]
+    if not nodes:
+        return error(ValidationTargetType.GRAPH, graph["_id"], ValidationCode.EMPTY_GRAPH)
+    children = _nodes_errors(nodes, deprecated)
     if not children:
         return None
     return error(ValidationTargetType.GRAPH, graph["_id"], ValidationCode.IN_DEPENDENTS, children)

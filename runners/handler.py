@@ -11,7 +11,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from chalicelib import cache, live_logs, resources, runs, storage, waits
+from chalicelib import cache, composite, live_logs, resources, runs, storage, waits
 from chalicelib.enums import NodeRunningStatus
 from chalicelib.nodes import get_parameter
 
@@ -136,6 +136,12 @@ def handle(event: dict, context: Any = None) -> dict:
     if action == "settle":
         runs.settle(event["graph_id"], event["run_id"], event.get("error"))
         return {"graph_id": event["graph_id"], "status": "FAILED_WAITING"}
+    if action == "open":  # a composite's nested execution begins
+        return composite.open_run(event["graph_id"], event["parent_graph_id"], event["node_id"], event["run_id"],
+                                  event.get("execution_arn"))
+    if action == "close":  # ... and ends
+        return composite.close_run(event["graph_id"], event["parent_graph_id"], event["node_id"], event["run_id"],
+                                   event["status"], event.get("notify"), event.get("error"))
     if action == "start":
         runs.mark_graph_running(event["graph_id"], event["run_id"])
         return {"graph_id": event["graph_id"], "status": "RUNNING"}

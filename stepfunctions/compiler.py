@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .dag import FILE, CompileError, Plan, plan
+from .dag import FILE, CompileError, Plan, composite_nodes, plan, sub_graph_id, wait_key
 
 # Lambda's own transient failures: retried with backoff. A user's code error (OperationFailed) is not.
 LAMBDA_TRANSIENT_ERRORS = [
@@ -59,6 +59,15 @@ class Limits:
     definition_bytes: int = 900_000
     history_events: int = 20_000
     max_chain: int = 1000
+
+
+@dataclass(frozen=True)
+class Parent:
+    """Where a nested program (a composite operation's sub-graph) reports: the composite in its graph."""
+
+    graph_id: str
+    node_id: str
+    notify: tuple[str, ...] = ()
 
 
 @dataclass
@@ -134,12 +143,17 @@ def placement(node: dict) -> str:
 class _Builder:
     """Emits the states of one graph; each visitor step is a method."""
 
-    def __init__(self, graph: dict, runner_function: str, dag: Plan, fargate: Fargate | None) -> None:
+    def __init__(self, graph: dict, runner_function: str, dag: Plan, fargate: Fargate | None,
+                 nested: Callable[[str, str, list[str]], str] | None = None) -> None:
         self.graph_id = graph["_id"]
         self.nodes = {node["_id"]: node for node in graph["nodes"]}
         self.runner = runner_function
         self.dag = dag
         self.fargate = fargate
+        self.nested = nested  # compiles a composite's sub-graph, returns its state machine's ARN
+
+    def notify_keys(self, node_id: str) -> list[str]:
+        return [wait_key(self.graph_id, dependent) for dependent in self.dag.notifies.get(node_id, [])]
 
     # -- one operation ---------------------------------------------------------------------------
 
@@ -148,7 +162,7 @@ class _Builder:
         payload = {
             "action": "wait",
             "graph_id": self.graph_id,
-            "node_id": node_id,
+            "node_id": wait_key(self.graph_id, node_id),
             "run_id.$": "$.run_id",
             "needs": len(self.dag.waits_for[node_id]),
             "token.$": "$$.Task.Token",
@@ -158,7 +172,9 @@ class _Builder:
     def run_state(self, node_id: str, next_state: str | None) -> dict:
         """The operation itself, on Lambda or Fargate, with its timeout and retries."""
         node = self.nodes[node_id]
-        notify = self.dag.notifies.get(node_id, [])
+        notify = self.notify_keys(node_id)
+        if composite_nodes(node) is not None:
+            return self.composite_state(node_id, notify, next_state)
         timeout = max(1, _int_parameter(node, "_timeout", DEFAULT_TIMEOUT_SECONDS))
         if placement(node) == "fargate":
             state = self._fargate_state(node_id, notify, _state_name("Check", node_id))
@@ -178,6 +194,25 @@ class _Builder:
             state["Retry"].append({"ErrorEquals": ["OperationFailed"], "IntervalSeconds": 2,
                                    "MaxAttempts": retries, "BackoffRate": 2.0})
         return state
+
+    def composite_state(self, node_id: str, notify: list[str], next_state: str | None) -> dict:
+        """A composite operation: its sub-graph's own state machine, run as a nested execution."""
+        if self.nested is None:
+            raise CompileError(f"Node `{node_id}` is a composite operation, but no nested state machine naming was given")
+        state: dict[str, Any] = {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::states:startExecution.sync:2",
+            "Parameters": {
+                "StateMachineArn": self.nested(self.graph_id, node_id, notify),
+                "Name.$": "States.UUID()",  # always named: an unnamed execution breaks on moto
+                "Input": {"graph_id": sub_graph_id(self.graph_id, node_id), "run_id.$": "$.run_id",
+                          "composite": node_id,
+                          "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID.$": "$$.Execution.Id"},
+            },
+            "ResultPath": None,
+            "Retry": [_retry(SFN_TRANSIENT_ERRORS)],
+        }
+        return _link(state, next_state)
 
     def _fargate_state(self, node_id: str, notify: list[str], next_state: str | None) -> dict:
         if self.fargate is None:
@@ -246,7 +281,7 @@ class _Builder:
             if states[name]["Resource"] == "arn:aws:states:::ecs:runTask.sync":
                 states.update(self.fargate_check(node_id, next_state))
                 events += EVENTS["pass"]
-            events += EVENTS[kind]
+            events += EVENTS["child"] if states[name]["Resource"].startswith("arn:aws:states:::states:") else EVENTS[kind]
         return names[0][0], states, events
 
     @staticmethod
@@ -287,22 +322,39 @@ def _restored_states(graph_id: str, restored: list[str], next_state: str) -> tup
 
 def compile_program(graph: dict, runner_function: str, *, restored: frozenset[str] = frozenset(),
                     child_arn: Callable[[dict], str] | None = None, fargate: Fargate | None = None,
-                    limits: Limits = Limits()) -> Program:
+                    limits: Limits = Limits(), parent: Parent | None = None) -> Program:
     """ASL for one graph run: mark running, restored skips, every operation, then SUCCESS or FAILED bookkeeping.
 
     `restored` operations do not run (the cache has their outputs). `child_arn` names the state machine
-    of a child definition (content-named by the caller) when the graph needs more than one execution.
+    of a child definition (content-named by the caller): the parts of a graph too big for one execution,
+    and the nested programs of its composite operations, which are compiled with their `parent`.
     """
     graph_id = graph["_id"]
     dag = plan(graph, skip=restored, max_chain=limits.max_chain)
-    builder = _Builder(graph, runner_function, dag, fargate)
+    children: list[dict] = []
+
+    def nested(owner: str, node_id: str, notify: list[str]) -> str:
+        if child_arn is None:
+            raise CompileError(f"Node `{node_id}` is a composite operation, but no child state machine naming was given")
+        inner = {"_id": sub_graph_id(owner, node_id), "nodes": composite_nodes(builder.nodes[node_id]) or []}
+        try:
+            program = compile_program(inner, runner_function, child_arn=child_arn, fargate=fargate, limits=limits,
+                                      parent=Parent(owner, node_id, tuple(notify)))
+        except CompileError as exc:
+            raise CompileError(f"composite operation `{node_id}`: {exc}") from exc
+        children.extend(program.children)  # before the machine that starts them
+        children.append(program.main)
+        return child_arn(program.main)
+
+    builder = _Builder(graph, runner_function, dag, fargate, nested)
     chains = []
     for chain in dag.chains:
         start, states, events = builder.chain_states(chain.node_ids)
         chains.append((start, states, events, len(_compact(states))))
     groups = _pack(chains, limits) if chains else []
-    children: list[dict] = []
     run_states: dict[str, dict]
+    if len(groups) > 1 and parent is not None:
+        raise CompileError("its sub-graph is too big for one execution; split it into several composites")
     if len(groups) <= 1:
         branches = [(start, states) for start, states, _, _ in (groups[0] if groups else [])]
         run_states = builder.fan_out("Run operations", branches, "Mark succeeded") if branches else {}
@@ -333,7 +385,7 @@ def compile_program(graph: dict, runner_function: str, *, restored: frozenset[st
     first_run = "Run operations" if run_states else "Mark succeeded"
     start_after, restored_states = _restored_states(graph_id, sorted(restored), first_run)
     main = {"Comment": f"PLynx graph {graph_id}", "StartAt": "Mark running",
-            "States": _bookkeeping(graph_id, runner_function, start_after)}
+            "States": _bookkeeping(graph_id, runner_function, start_after, parent)}
     main["States"].update(restored_states)
     main["States"].update(run_states)
     if "Run operations" in run_states:
@@ -345,21 +397,28 @@ def compile_program(graph: dict, runner_function: str, *, restored: frozenset[st
     return Program(main, children)
 
 
-def _bookkeeping(graph_id: str, runner: str, first: str) -> dict[str, dict]:
-    """Start, success, and the failure path: FAILED_WAITING until running operations end, then FAILED."""
+def _bookkeeping(graph_id: str, runner: str, first: str, parent: Parent | None = None) -> dict[str, dict]:
+    """Start, success, and the failure path: FAILED_WAITING until running operations end, then FAILED.
+
+    A nested program (a composite's sub-graph) opens and closes its composite instead of the graph.
+    """
     catch = [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Mark failed"}]
+    start: dict[str, Any] = {"action": "start", "graph_id": graph_id, "run_id.$": "$.run_id"}
+    end: dict[str, Any] = {"action": "finalize", "graph_id": graph_id, "run_id.$": "$.run_id"}
+    if parent is not None:
+        start = dict(start, action="open", parent_graph_id=parent.graph_id, node_id=parent.node_id,
+                     **{"execution_arn.$": "$$.Execution.Id"})
+        end = dict(end, action="close", parent_graph_id=parent.graph_id, node_id=parent.node_id,
+                   notify=list(parent.notify))
     states = {
-        "Mark running": _invoke(runner, {"action": "start", "graph_id": graph_id, "run_id.$": "$.run_id"}, first),
-        "Mark succeeded": _invoke(
-            runner, {"action": "finalize", "graph_id": graph_id, "run_id.$": "$.run_id", "status": "SUCCESS"}, None),
+        "Mark running": _invoke(runner, start, first),
+        "Mark succeeded": _invoke(runner, dict(end, status="SUCCESS"), None),
         # Cancels what has not started, releases parked waits, and fails (StillRunning) while operations
         # of the run still run: retried with backoff (a few events each), then Mark failed closes the rest.
         "Settle failure": _invoke(
             runner, {"action": "settle", "graph_id": graph_id, "run_id.$": "$.run_id", "error.$": "$.error"},
             "Mark failed"),
-        "Mark failed": _invoke(
-            runner, {"action": "finalize", "graph_id": graph_id, "run_id.$": "$.run_id", "status": "FAILED",
-                     "error.$": "$.error"}, "Failed"),
+        "Mark failed": _invoke(runner, dict(end, status="FAILED", **{"error.$": "$.error"}), "Failed"),
         "Failed": {"Type": "Fail", "Error": "GraphFailed", "Cause": "An operation of the graph failed"},
     }
     states["Mark running"]["Catch"] = catch
@@ -403,6 +462,7 @@ __all__ = [
     "CompileError",
     "Fargate",
     "Limits",
+    "Parent",
     "Program",
     "compile_graph",
     "compile_program",

@@ -5,6 +5,31 @@ from collections import deque
 from dataclasses import dataclass, field
 
 FILE = "file"
+GRAPH = "graph"  # a composite operation: its `_nodes` run in a nested execution
+NOT_RUN = frozenset({FILE, "_input", "_output"})  # files and a composite's Inputs/Outputs nodes never run
+
+
+def sub_graph_id(graph_id: str, node_id: str) -> str:
+    """Where a composite's nodes live at run time (`.` never appears in an id, so it cannot collide)."""
+    return f"{graph_id}.{node_id}"
+
+
+def top_graph_id(graph_id: str) -> str:
+    """The graph a (possibly nested) sub-graph belongs to."""
+    return graph_id.split(".", 1)[0]
+
+
+def composite_nodes(node: dict) -> list[dict] | None:
+    """The sub-graph of a composite operation (its `_nodes` parameter), None for any other node."""
+    if node.get("base_node_name") != GRAPH:
+        return None
+    value = next((p.get("value") for p in node.get("parameters", []) if p.get("name") == "_nodes"), None)
+    return value if isinstance(value, list) else []
+
+
+def wait_key(graph_id: str, node_id: str) -> str:
+    """A node's dependency-wait key within its run: sub-graphs of two composites may share node ids."""
+    return node_id if "." not in graph_id else f"{graph_id}/{node_id}"
 
 
 class CompileError(ValueError):
@@ -49,10 +74,10 @@ def operation_levels(graph: dict) -> list[list[str]]:
     depth: dict[str, int] = {}
     for node_id in topological_order(nodes):
         below = max((depth[dep] for dep in dependencies(nodes[node_id])), default=0)
-        depth[node_id] = below + (nodes[node_id]["base_node_name"] != FILE)
+        depth[node_id] = below + (nodes[node_id]["base_node_name"] not in NOT_RUN)
     by_level: dict[int, list[str]] = {}
     for node_id, node in nodes.items():
-        if node["base_node_name"] != FILE:
+        if node["base_node_name"] not in NOT_RUN:
             by_level.setdefault(depth[node_id], []).append(node_id)
     return [sorted(by_level[key]) for key in sorted(by_level)]
 
@@ -81,7 +106,7 @@ def plan(graph: dict, skip: frozenset[str] = frozenset(), max_chain: int = 1000)
     """
     nodes = {node["_id"]: node for node in graph["nodes"]}
     order = topological_order(nodes)
-    runs = {node_id for node_id in order if nodes[node_id]["base_node_name"] != FILE and node_id not in skip}
+    runs = {node_id for node_id in order if nodes[node_id]["base_node_name"] not in NOT_RUN and node_id not in skip}
     depth: dict[str, int] = {}
     chain_of: dict[str, int] = {}
     chains: list[Chain] = []

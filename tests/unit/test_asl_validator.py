@@ -34,7 +34,16 @@ def _graphs() -> dict[str, tuple[dict, dict]]:
         "fargate": ({"_id": "g-fargate", "nodes": [_node("long", _timeout=7200), _node("after", "long")]},
                     {"fargate": FARGATE}),
         "split into children": ({"_id": "g-split", "nodes": layered}, {"limits_events": 1500}),
+        "composite in a composite": ({"_id": "g-composite", "nodes": [
+            _node("a"), _composite("c", "a", inner=[_node("x"), _composite("d", inner=[_node("y")]), _node("z", "x")]),
+            _node("b", "c")]}, {}),
     }
+
+
+def _composite(node_id: str, *deps: str, inner: list[dict]) -> dict:
+    node = _node(node_id, *deps, base="graph")
+    node["parameters"] = [{"name": "_nodes", "parameter_type": "list_node", "value": inner}]
+    return node
 
 
 def _definitions() -> list[tuple[str, dict]]:

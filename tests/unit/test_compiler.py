@@ -228,3 +228,43 @@ def test_a_node_feeding_too_many_operations_is_refused_up_front() -> None:
     nodes = [_node(hub)] + [_node(f"{i:060d}", hub) for i in range(4500)]
     with pytest.raises(CompileError, match="256 KB"):
         compile_program(_graph(*nodes), RUNNER, child_arn=lambda d: "arn:child")
+
+
+def _composite(node_id: str, *deps: str, inner: list[dict]) -> dict:
+    node = _node(node_id, *deps, base="graph")
+    node["parameters"] = [{"name": "_nodes", "parameter_type": "list_node", "value": inner}]
+    return node
+
+
+def test_a_composite_runs_as_a_nested_execution_of_its_own_state_machine() -> None:
+    inner = [_node("_in", base="_input"), _node("x", "_in"), _node("y", "_in"), _node("z", "x", "y"),
+             _node("_out", "z", base="_output")]
+    graph = _graph(_node("a"), _composite("c", "a", inner=inner), _node("d", "c"), _node("e", "c"))
+    names: list[dict] = []
+    program = compile_program(graph, RUNNER, child_arn=lambda d: names.append(d) or f"arn:child:{len(names)}")
+    (nested,) = program.children
+    task = next(s for _, s in _walk(program.main["States"]) if s.get("Resource", "").startswith("arn:aws:states:::states"))
+    assert task["Resource"] == "arn:aws:states:::states:startExecution.sync:2"
+    assert task["Parameters"]["StateMachineArn"] == "arn:child:1" and names == [nested]
+    assert task["Parameters"]["Input"]["graph_id"] == "g1.c" and "Name.$" in task["Parameters"]
+    # the nested program opens and closes its composite; its close releases the outer dependent `d`
+    states = nested["States"]
+    assert states["Mark running"]["Parameters"]["Payload"]["action"] == "open"
+    close = states["Mark succeeded"]["Parameters"]["Payload"]
+    assert (close["action"], close["parent_graph_id"], close["node_id"]) == ("close", "g1", "c")
+    assert len(close["notify"]) == 1 and close["notify"][0] in ("d", "e")  # the other continues c's branch
+    assert states["Mark failed"]["Parameters"]["Payload"]["status"] == "FAILED"
+    # inside: only the operations run (not the special nodes); waits are keyed by the sub-graph
+    payloads = [s["Parameters"]["Payload"] for _, s in _walk(states) if s.get("Type") == "Task"]
+    assert sorted(p["node_id"] for p in payloads if p["action"] == "run") == ["x", "y", "z"]
+    assert [p["node_id"] for p in payloads if p["action"] == "wait"] == ["g1.c/z"]
+    assert any(p.get("notify") == ["g1.c/z"] for p in payloads if p["action"] == "run")
+
+
+def test_a_composite_needs_child_naming_and_a_sub_graph_that_fits_one_execution() -> None:
+    graph = _graph(_composite("c", inner=[_node("x"), _node("y", "x")]))
+    with pytest.raises(CompileError, match="composite"):
+        compile_graph(graph, RUNNER)
+    big = _graph(_composite("c", inner=[_node(f"n{i}") for i in range(40)]))
+    with pytest.raises(CompileError, match="composite operation `c`.*too big"):
+        compile_program(big, RUNNER, child_arn=lambda d: "arn:child", limits=Limits(history_events=100))

@@ -1,0 +1,134 @@
+"""Composite operations: a sub-graph saved as an operation runs as a nested execution inside a graph."""
+from __future__ import annotations
+
+import os
+import time
+
+from tests.helpers import by_title, graph, instance, log_id, operation, output_id
+
+INPUT_ID, OUTPUT_ID = "2419f9f6d8b5da6e4bb8f8d4", "56a2bd3af3fe5ee6d63ac7dd"
+ONE = {"name": "in", "file_types": ["file"], "min_count": 1, "max_count": 1}
+DOUBLE = ("import time\nopen(params['journal'], 'a').write(params['tag'] + '\\n')\ntime.sleep(float(params['sleep']))\n"
+          "n = int(open(inputs['in']).read())\n"
+          "if n < 0:\n    raise SystemExit('negative input')\n"
+          "open(outputs['out'], 'w').write(str(2 * n))\n")
+SUM = ("a, b = (int(open(p).read()) for p in (inputs['a'], inputs['b']))\n"
+       "open(outputs['out'], 'w').write(str(a + b))\n")
+
+
+def _double(api, journal: str, tag: str, sleep: float = 0.0) -> dict:
+    return api.save_operation(operation("python", f"double {tag}", DOUBLE, inputs=[ONE], outputs=["out"],
+                                        params={"journal": journal, "tag": tag, "sleep": sleep}))
+
+
+def _composite(api, journal: str, sleep: float = 0.0, action: str = "APPROVE", wire: bool = True) -> dict:
+    """quadruple(data) = double(double(data)), as a composite operation."""
+    first = instance(_double(api, journal, "inner-1"), **{"in": [({"_id": INPUT_ID}, "data")]})
+    second = instance(_double(api, journal, "inner-2", sleep), **{"in": [(first, "out")]})
+    collector = {"_id": OUTPUT_ID, "base_node_name": "_output", "x": 500, "y": 0,
+                 "inputs": [{"name": "result", "values": [{"node_id": second["_id"], "output_id": "out"}] if wire else []}]}
+    node = {"base_node_name": "graph", "title": "quadruple",
+            "inputs": [{"name": "data", "file_types": ["file"], "min_count": 1, "max_count": 1}],
+            "outputs": [{"name": "result", "file_type": "file"}],
+            "parameters": [{"name": "_nodes", "parameter_type": "list_node",
+                            "value": [{"_id": INPUT_ID, "base_node_name": "_input"}, first, second, collector]}]}
+    body = api.ok("post", "nodes", json={"node": node, "action": action})
+    return body
+
+
+def _run(api, nodes: list[dict], title: str) -> str:
+    body = api.ok("post", "graphs", json={"graph": graph(title, nodes), "actions": ["SAVE", "APPROVE"]})
+    assert body["status"] == "SUCCESS", body.get("validation_error")
+    return body["graph"]["_id"]
+
+
+def _inner(node: dict) -> dict[str, dict]:
+    value = next(p["value"] for p in node["parameters"] if p["name"] == "_nodes")
+    return {n["title"]: n for n in value}
+
+
+def test_composite_outputs_reach_the_outer_graph(api, tmp_path) -> None:
+    journal = str(tmp_path / "journal")
+    saved = _composite(api, journal)
+    assert saved["status"] == "SUCCESS", saved
+    quadruple = saved["node"]
+    assert quadruple["base_node_name"] == "graph" and quadruple["node_status"] == "READY"
+    assert [n["base_node_name"] for n in _inner(quadruple).values()][:2] == ["_input", "_output"]
+    three, five = api.upload(b"3", "three"), api.upload(b"5", "five")
+    # two instances of one composite (the same inner ids) joined by an outer operation: waits never mix
+    left = instance(quadruple, data=[(three, "out")])
+    right = instance(quadruple, data=[(five, "out")])
+    total = instance(api.save_operation(operation("python", "sum", SUM, inputs=[
+        dict(ONE, name="a"), dict(ONE, name="b")], outputs=["out"])), a=[(left, "result")], b=[(right, "result")])
+    left["title"], right["title"] = "left", "right"
+    graph_id = _run(api, [three, five, left, right, total], "composite twice")
+    data = api.wait(graph_id, timeout=120)
+    assert data["graph_running_status"] == "SUCCESS", data
+    assert api.resource(output_id(by_title(data, "left"), "result")) == b"12"
+    assert api.resource(output_id(by_title(data, "right"), "result")) == b"20"
+    assert api.resource(output_id(by_title(data, "sum"), "out")) == b"32"
+    for title in ("left", "right"):
+        node = by_title(data, title)
+        assert node["node_running_status"] == "SUCCESS"
+        inner = _inner(node)
+        assert inner["double inner-1"]["node_running_status"] == inner["double inner-2"]["node_running_status"] == "SUCCESS"
+        assert inner["Inputs"]["node_running_status"] == "SPECIAL"
+        summary = api.resource(log_id(node, "worker")).decode()
+        assert "2 operation(s) inside: 2 SUCCESS" in summary
+    # each inner operation ran once per instance
+    assert sorted(open(journal).read().split()) == ["inner-1", "inner-1", "inner-2", "inner-2"]
+
+
+def test_a_failure_inside_a_composite_fails_the_graph_and_nothing_after_it_runs(api, tmp_path) -> None:
+    journal = str(tmp_path / "journal")
+    quadruple = _composite(api, journal)["node"]
+    minus = api.upload(b"-1", "minus one")
+    inside = instance(quadruple, data=[(minus, "out")])
+    after = instance(_double(api, journal, "after"), **{"in": [(inside, "result")]})
+    graph_id = _run(api, [minus, inside, after], "composite fails")
+    data = api.wait(graph_id, timeout=120)
+    assert data["graph_running_status"] == "FAILED"
+    node = by_title(data, "quadruple")
+    assert node["node_running_status"] == "FAILED"
+    inner = _inner(node)
+    assert inner["double inner-1"]["node_running_status"] == "FAILED"
+    assert inner["double inner-2"]["node_running_status"] == "CANCELED"
+    assert "negative input" in api.resource(log_id(inner["double inner-1"], "stderr")).decode()
+    assert by_title(data, "double after")["node_running_status"] == "CANCELED"
+    assert open(journal).read().split() == ["inner-1"]
+
+
+def test_cancel_stops_a_running_composite(api, tmp_path) -> None:
+    journal = str(tmp_path / "journal")
+    quadruple = _composite(api, journal, sleep=30)["node"]
+    seven = api.upload(b"7", "seven")
+    inside = instance(quadruple, data=[(seven, "out")])
+    graph_id = _run(api, [seven, inside], "cancel composite")
+    deadline = time.monotonic() + 60
+    while "inner-2" not in (open(journal).read() if os.path.exists(journal) else ""):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    body = api.ok("post", f"graphs/{graph_id}/cancel")
+    assert body["graph"]["graph_running_status"] == "CANCELED"
+    data = api.ok("get", f"graphs/{graph_id}")["data"]
+    node = by_title(data, "quadruple")
+    assert node["node_running_status"] == "CANCELED"
+    assert _inner(node)["double inner-2"]["node_running_status"] == "CANCELED"
+    assert _inner(node)["double inner-1"]["node_running_status"] == "SUCCESS"
+
+
+def test_composite_validation_and_bad_input(api, tmp_path) -> None:
+    journal = str(tmp_path / "journal")
+    body = _composite(api, journal, wire=False)
+    assert body["status"] == "VALIDATION_FAILED"
+    (collector,) = [c for c in body["validation_error"]["children"] if c["object_id"] == OUTPUT_ID]
+    assert collector["children"][0]["validation_code"] == "MISSING_INPUT"
+    bad = {"base_node_name": "graph", "title": "bad", "inputs": [{"name": "many", "max_count": -1}]}
+    response = api.post("nodes", json={"node": bad, "action": "SAVE"})
+    assert response.status_code == 400 and "exactly one value" in response.json()["Message"]
+    wrong = {"base_node_name": "graph", "title": "wrong", "parameters": [
+        {"name": "_nodes", "parameter_type": "list_node", "value": [{"_id": INPUT_ID, "base_node_name": "python"}]}]}
+    response = api.post("nodes", json={"node": wrong, "action": "SAVE"})
+    assert response.status_code == 400 and "Inputs node" in response.json()["Message"]
+    default = api.ok("get", "nodes/graph")["data"]
+    assert [n["_id"] for n in _inner(default).values()] == [INPUT_ID, OUTPUT_ID]
