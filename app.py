@@ -165,6 +165,11 @@ def clone_graph(graph_id: str) -> dict:
     return actions.graph_action(graph_id, "clone", _user())
 
 
+@app.route(f"{API}/graphs/{{graph_id}}/as_operation", methods=["POST"], content_types=JSON_TYPES)
+def graph_as_operation(graph_id: str) -> dict:
+    return actions.graph_action(graph_id, "as_operation", _user())
+
+
 @app.route(f"{API}/graphs/{{graph_id}}/update", methods=["PATCH"], content_types=JSON_TYPES)
 def update_graph(graph_id: str) -> dict:
     graph = graph_edit.update(graph_id, json_object(_raw()), _user())

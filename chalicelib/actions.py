@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import jinja2
 
-from . import codegen, graph_edit, graphs, layout, nodes, permissions, runs, scripts, storage, upgrade, validation
+from . import (codegen, composite, graph_edit, graphs, layout, nodes, permissions, runs, scripts, storage, upgrade,
+               validation)
 from .enums import FILE_KIND, BaseNodeNames, NodeStatus, PostStatus, ValidationCode, ValidationTargetType
 from .errors import BadRequestError, NotFoundError
 from .resources import RESOURCES_DICT, check_upload
@@ -133,6 +134,9 @@ def graph_action(graph_id: str, action: str, user: str) -> dict:
     if action == "clone":
         copied = graph_edit.clone(graph, user)
         return _response("graph", copied, f"Graph(_id=`{graph_id}`) cloned", new_graph_id=copied["_id"])
+    if action == "as_operation":
+        node = nodes.save_node(nodes.clean_node(composite.from_graph(graph), user), user)
+        return _response("node", node, f"Composite operation Node(_id=`{node['_id']}`) made of Graph(_id=`{graph_id}`)")
     raise NotFoundError(f"Unknown graph action `{action}`")
 
 

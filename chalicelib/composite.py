@@ -204,3 +204,57 @@ def live_inner(graph_id: str, node: dict) -> None:
             live_inner(sub_id, current)
         merged.append(current)
     node["parameters"] = [dict(p, value=merged) if p is parameter else p for p in node["parameters"]]
+
+
+# --- a graph saved as an operation ----------------------------------------------------------------
+
+
+def _unique(name: str, taken: set[str]) -> str:
+    candidate, i = name, 2
+    while candidate in taken:
+        candidate, i = f"{name} {i}", i + 1
+    taken.add(candidate)
+    return candidate
+
+
+def from_graph(graph: dict) -> dict:
+    """A composite operation made of a graph: its files become the composite's inputs, the outputs
+    nothing in the graph reads become its outputs, and its operations its sub-graph."""
+    files = [n for n in graph["nodes"] if n["base_node_name"] == BaseNodeNames.FILE]
+    operations = [copy.deepcopy(n) for n in graph["nodes"] if n["base_node_name"] in BaseNodeNames.RUNNABLE]
+    if not operations:
+        raise BadRequestError(f"Graph `{graph['_id']}` has no operations to make an operation of")
+    inputs, sources, taken = [], {}, set()
+    for node in files:
+        for output in node.get("outputs", []):
+            label = node.get("title") or output["name"]
+            name = _unique(label if len(node["outputs"]) == 1 else f"{label}.{output['name']}", taken)
+            inputs.append({"name": name, "file_types": [output.get("file_type") or FILE_KIND], "values": [],
+                           "min_count": 1, "max_count": 1})
+            sources[(node["_id"], output["name"])] = name
+    read = {(v["node_id"], v["output_id"]) for n in operations for i in n.get("inputs", []) for v in i["values"]}
+    outputs, wiring, taken = [], {}, set()
+    for node in operations:
+        for output in node.get("outputs", []):
+            if (node["_id"], output["name"]) in read:
+                continue
+            name = _unique(output["name"], taken) if output["name"] not in taken else _unique(
+                f"{node.get('title', node['_id'])}.{output['name']}", taken)
+            outputs.append({"name": name, "file_type": output.get("file_type") or FILE_KIND, "resource_id": None})
+            wiring[name] = [{"node_id": node["_id"], "output_id": output["name"], "resource_id": None}]
+    for node in operations:
+        node.pop("node_running_status", None)
+        for field in ("outputs", "logs"):
+            node[field] = [dict(entry, resource_id=None) for entry in node.get(field, [])]
+        for node_input in node.get("inputs", []):
+            node_input["values"] = [
+                {"node_id": SpecialNodeId.INPUT, "output_id": sources[(v["node_id"], v["output_id"])], "resource_id": None}
+                if (v["node_id"], v["output_id"]) in sources else v for v in node_input["values"]]
+    xs = [float(n.get("x", 0)) for n in operations]
+    ys = [float(n.get("y", 0)) for n in operations]
+    composite = {"base_node_name": BaseNodeNames.GRAPH, "title": graph.get("title") or "Composite operation",
+                 "description": graph.get("description", ""), "inputs": inputs, "outputs": outputs}
+    places = {SpecialNodeId.INPUT: (min(xs) - 250, min(ys)), SpecialNodeId.OUTPUT: (max(xs) + 250, min(ys))}
+    inner = _specials(composite, wiring, places) + operations
+    composite["parameters"] = [{"name": NODES_PARAMETER, "parameter_type": "list_node", "value": inner}]
+    return composite

@@ -121,7 +121,7 @@ PATHS: dict[str, dict[str, dict]] = {
                                     params=("username",))},
     "/nodes": {"post": _op("Node actions: SAVE, APPROVE, VALIDATE, DEPRECATE, MANDATORY_DEPRECATE, PREVIEW_CMD, "
                            "CLONE", "NodeResponse", "PostNode", tag="nodes")},
-    "/nodes/{node_id}": {"get": _op("A node, or the default node of python|bash_jinja2|file",
+    "/nodes/{node_id}": {"get": _op("A node, or the default node of python|bash_jinja2|file|graph",
                                     _obj(("data",), data=_ref("Node")), tag="nodes", params=("node_id",))},
     "/nodes/{node_id}/versions": {"get": _op("The operation and its ancestors, newest first",
                                              _obj(("items",), items={"type": "array", "items": _ref("Node")}),
@@ -167,6 +167,9 @@ for _action, _summary in (("approve", "Run the stored graph"), ("validate", "Val
                           ("generate_code", "Python code that recreates the graph"),
                           ("clone", "Copy the graph for the caller")):
     PATHS[f"/graphs/{{graph_id}}/{_action}"] = {"post": _op(_summary, "GraphResponse", params=_G)}
+PATHS["/graphs/{graph_id}/as_operation"] = {"post": _op(
+    "Save the graph as a composite operation: its files become inputs, outputs nobody reads its outputs",
+    "NodeResponse", params=_G)}
 
 
 def document(server_url: str = API) -> dict:

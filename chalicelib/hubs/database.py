@@ -13,7 +13,7 @@ class DatabaseHub(BaseHub):
     """Searches the operations in the `nodes` table (the seed's CollectionHub)."""
 
     def __init__(self, operations: list[str] | None = None, statuses: list[str] | None = None, **_: Any) -> None:
-        self.operations = operations or sorted(BaseNodeNames.OPERATIONS)
+        self.operations = operations or sorted(BaseNodeNames.RUNNABLE)
         self.statuses = statuses or [NodeStatus.READY]
 
     def search(self, query: Query) -> tuple[list[dict], int]:

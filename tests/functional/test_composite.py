@@ -132,3 +132,28 @@ def test_composite_validation_and_bad_input(api, tmp_path) -> None:
     assert response.status_code == 400 and "Inputs node" in response.json()["Message"]
     default = api.ok("get", "nodes/graph")["data"]
     assert [n["_id"] for n in _inner(default).values()] == [INPUT_ID, OUTPUT_ID]
+
+
+def test_a_graph_saved_as_an_operation_runs_inside_another_graph(api, tmp_path) -> None:
+    journal = str(tmp_path / "journal")
+    double = _double(api, journal, "g")
+    seed = api.upload(b"4", "number")
+    first = instance(double, **{"in": [(seed, "out")]})
+    second = instance(double, **{"in": [(first, "out")]})
+    first["title"], second["title"] = "first", "second"
+    saved = api.ok("post", "graphs", json={"graph": graph("times four", [seed, first, second]), "actions": ["SAVE"]})
+    body = api.ok("post", f"graphs/{saved['graph']['_id']}/as_operation")
+    made = body["node"]
+    assert body["status"] == "SUCCESS" and made["base_node_name"] == "graph" and made["node_status"] == "CREATED"
+    assert [(i["name"], i["file_types"]) for i in made["inputs"]] == [("number", ["file"])]
+    assert [o["name"] for o in made["outputs"]] == ["out"]  # `first.out` is read inside, `second.out` is not
+    approved = api.save_operation(made)
+    nine = api.upload(b"9", "nine")
+    outer = instance(approved, number=[(nine, "out")])
+    data = api.wait(_run(api, [nine, outer], "uses times four"), timeout=120)
+    assert data["graph_running_status"] == "SUCCESS", data
+    assert api.resource(output_id(by_title(data, "times four"), "out")) == b"36"
+    # a graph with nothing to run is refused with a message
+    empty = api.ok("post", "graphs", json={"graph": graph("only a file", [nine]), "actions": ["SAVE"]})
+    response = api.post(f"graphs/{empty['graph']['_id']}/as_operation")
+    assert response.status_code == 400 and "no operations" in response.json()["Message"]
