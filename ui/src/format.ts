@@ -42,3 +42,9 @@ export function bytes(size: number | null | undefined): string {
   if (size < 1024 * 1024) return `${(size / 1024).toFixed(1)} KB`;
   return `${(size / 1024 / 1024).toFixed(1)} MB`;
 }
+
+/** A base node name as the UI shows it (a composite operation's kind is `graph` on the wire); `short` for the canvas. */
+export function kindLabel(kind: string, short = false): string {
+  if (kind === "graph") return "composite";
+  return short && kind === "bash_jinja2" ? "bash" : kind;
+}

@@ -19,7 +19,7 @@ interface Hub {
 const FILES: Hub = { kind: "files", title: "Files" };
 /** Before GET /hubs exists: the database's approved operations through search_nodes. */
 const FALLBACK: Hub = { kind: "database", title: "Operations" };
-const KIND_TITLES: Record<string, string> = { python: "Python", bash_jinja2: "Bash (Jinja2)", file: "Files" };
+const KIND_TITLES: Record<string, string> = { python: "Python", bash_jinja2: "Bash (Jinja2)", graph: "Composite", file: "Files" };
 
 function isGroup(item: HubItem): item is { _type: "Group"; title: string; items: HubItem[] } {
   return item._type === "Group";
@@ -59,7 +59,7 @@ export async function searchHub(hub: Hub, search: string, perPage = 100): Promis
   if (hub.kind === FILES.kind)
     return (await api.searchNodes({ search, base_node_names: ["file"], status: ["READY"], per_page: perPage })).items;
   if (hub.kind === FALLBACK.kind)
-    return (await api.searchNodes({ search, base_node_names: ["python", "bash_jinja2"], status: ["READY", "DEPRECATED"], per_page: perPage })).items;
+    return (await api.searchNodes({ search, base_node_names: ["python", "bash_jinja2", "graph"], status: ["READY", "DEPRECATED"], per_page: perPage })).items;
   const body = await api.request("POST", "/search_in_hubs", { hub: hub.kind, search, per_page: perPage });
   return body.items as HubItem[];
 }

@@ -2,6 +2,7 @@
 // per output (right), each named with its type; validation messages in red.
 import { Handle, Position, type NodeProps } from "@xyflow/react";
 import { memo } from "react";
+import { kindLabel } from "../format";
 import { IN, OUT, type FlowNode } from "./model";
 
 function PlynxNodeView({ data, selected }: NodeProps<FlowNode>) {
@@ -16,7 +17,7 @@ function PlynxNodeView({ data, selected }: NodeProps<FlowNode>) {
       data-status={status}
     >
       <div className="pnode-head">
-        <span className="pnode-kind">{node.base_node_name === "bash_jinja2" ? "bash" : node.base_node_name}</span>
+        <span className="pnode-kind">{kindLabel(node.base_node_name, true)}</span>
         <span className="pnode-title">{node.title || "(untitled)"}</span>
         {status !== "CREATED" && status !== "STATIC" && <span className={`badge status-${status}`}>{status}</span>}
       </div>

@@ -1,5 +1,7 @@
 // The selected node: title, description, parameters (a widget each), inputs, and after a run its
 // outputs with previews and its logs, refreshed while it runs.
+import { kindLabel } from "../format";
+import { CompositeInside } from "../components/CompositeInside";
 import { ParameterWidget } from "../components/ParameterWidget";
 import { ResourceView } from "../components/ResourceView";
 import { StatusBadge } from "../components/StatusBadge";
@@ -25,7 +27,7 @@ export function Properties({
   return (
     <aside className="properties" data-testid="properties">
       <div className="prop-head">
-        <span className={`pnode-kind kind-${node.base_node_name}`}>{node.base_node_name}</span>
+        <span className={`pnode-kind kind-${node.base_node_name}`}>{kindLabel(node.base_node_name)}</span>
         <StatusBadge status={status} />
       </div>
       <label>
@@ -75,6 +77,7 @@ export function Properties({
           </ul>
         </>
       )}
+      {node.base_node_name === "graph" && <CompositeInside node={node} refreshKey={refreshKey} />}
       <h3>{isFile ? "File" : "Outputs"}</h3>
       {node.outputs.map((output) => (
         <ResourceView

@@ -15,6 +15,7 @@ export interface ToolbarActions {
   clone: () => void;
   upgrade: () => void;
   generateCode: () => void;
+  asOperation: () => void;
   upload: (files: File[]) => void;
 }
 
@@ -88,6 +89,9 @@ export function Toolbar({
       </button>
       <button onClick={actions.generateCode} disabled={busy}>
         Generate code
+      </button>
+      <button onClick={actions.asOperation} disabled={busy} title="Save this workflow as a composite operation: its files become inputs">
+        Make operation
       </button>
       <span className="sep" />
       <select value={uploadType} onChange={(e) => onUploadType(e.target.value)} aria-label="Type of the uploaded file">

@@ -389,13 +389,16 @@ function Editor({ initial, isNew }: { initial: Graph; isNew: boolean }) {
           const fresh = byId.get(n.id);
           if (!fresh) return n;
           const node = n.data.node;
+          // a composite's operations carry their own statuses and results (its `_nodes`)
+          const parameters = node.base_node_name === "graph" ? fresh.parameters : node.parameters;
           if (
             fresh.node_running_status === node.node_running_status &&
             JSON.stringify(fresh.outputs) === JSON.stringify(node.outputs) &&
-            JSON.stringify(fresh.logs) === JSON.stringify(node.logs)
+            JSON.stringify(fresh.logs) === JSON.stringify(node.logs) &&
+            JSON.stringify(parameters) === JSON.stringify(node.parameters)
           )
             return n;
-          return { ...n, data: { ...n.data, node: { ...node, node_running_status: fresh.node_running_status, outputs: fresh.outputs, logs: fresh.logs } } };
+          return { ...n, data: { ...n.data, node: { ...node, node_running_status: fresh.node_running_status, outputs: fresh.outputs, logs: fresh.logs, parameters } } };
         }),
       );
     },
@@ -520,6 +523,20 @@ function Editor({ initial, isNew }: { initial: Graph; isNew: boolean }) {
         setCode(response.code ?? "# the server returned no code");
       }),
     [run, currentGraph],
+  );
+
+  const asOperation = useCallback(
+    () =>
+      run("Saving as an operation…", async () => {
+        if (!saved || dirty) {
+          const response = await api.postGraph(currentGraph(), ["SAVE"]);
+          if (response.graph) mergeServerGraph(response.graph);
+          markSaved(header._id);
+        }
+        const response = await api.graphAction(header._id, "as_operation");
+        if (response.node) navigate(`/nodes/${response.node._id}`);
+      }),
+    [run, saved, dirty, currentGraph, mergeServerGraph, markSaved, header._id],
   );
 
   const rearrange = useCallback(() => {
@@ -660,6 +677,7 @@ function Editor({ initial, isNew }: { initial: Graph; isNew: boolean }) {
           clone: () => void clone(),
           upgrade: () => void upgrade(),
           generateCode: () => void generateCode(),
+          asOperation: () => void asOperation(),
           upload: (files) => void uploadFiles(files),
         }}
       />

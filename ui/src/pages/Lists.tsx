@@ -208,7 +208,7 @@ export function OperationList() {
       title="Operations"
       testId="operation-list"
       statuses={["CREATED", "READY", "DEPRECATED", "MANDATORY_DEPRECATED"]}
-      fetch={(q) => api.searchNodes({ ...q, base_node_names: ["python", "bash_jinja2"] })}
+      fetch={(q) => api.searchNodes({ ...q, base_node_names: ["python", "bash_jinja2", "graph"] })}
       columns={nodeColumns}
       href={(n) => `/nodes/${n._id}`}
       actions={

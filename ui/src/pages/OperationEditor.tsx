@@ -1,12 +1,13 @@
 // The operation editor: inputs and outputs (file types, arrays, min count), parameters, the command or
 // code, Preview command, Save / Validate / Approve, Deprecate with successor, new versions and history.
+import { CompositeInside } from "../components/CompositeInside";
 import { useEffect, useState } from "react";
 import { api, ApiError, errorMessage } from "../api";
 import { CodeEditor } from "../components/CodeEditor";
 import { ParameterWidget } from "../components/ParameterWidget";
 import { ResourceView } from "../components/ResourceView";
 import { StatusBadge } from "../components/StatusBadge";
-import { ago } from "../format";
+import { ago, kindLabel } from "../format";
 import { newId } from "../graph/model";
 import { Link, navigate } from "../router";
 import type { CodeValue, NodeInput, NodeOutput, Parameter, ParameterType, PlynxNode, ValidationError } from "../types";
@@ -104,7 +105,8 @@ export function OperationEditor({ nodeId, kind }: { nodeId: string; kind: string
   };
   const cmd = node.parameters.find((p) => p.name === "_cmd" || p.name === "cmd");
   const cmdValue = (cmd?.value ?? { mode: "python", value: "" }) as CodeValue;
-  const otherParameters = node.parameters.filter((p) => p !== cmd);
+  const isComposite = node.base_node_name === "graph";
+  const otherParameters = node.parameters.filter((p) => p !== cmd && !(isComposite && p.name === "_nodes"));
 
   const act = async (action: string) => {
     setBusy(true);
@@ -165,7 +167,7 @@ export function OperationEditor({ nodeId, kind }: { nodeId: string; kind: string
     <div className="page operation-editor" data-testid="operation-editor">
       <div className="page-head">
         <h1>{isFile ? "File" : "Operation"}</h1>
-        <span className={`pnode-kind kind-${node.base_node_name}`}>{node.base_node_name}</span>
+        <span className={`pnode-kind kind-${node.base_node_name}`}>{kindLabel(node.base_node_name)}</span>
         <StatusBadge status={node.node_status} />
         {dirty && <span className="muted">unsaved</span>}
         <div className="spacer" />
@@ -180,9 +182,11 @@ export function OperationEditor({ nodeId, kind }: { nodeId: string; kind: string
             <button className="primary" onClick={() => void act("APPROVE")} disabled={busy || readOnly}>
               Approve
             </button>
-            <button onClick={() => void act("PREVIEW_CMD")} disabled={busy}>
-              Preview command
-            </button>
+            {!isComposite && (
+              <button onClick={() => void act("PREVIEW_CMD")} disabled={busy}>
+                Preview command
+              </button>
+            )}
             {readOnly && !node._readonly && (
               <button onClick={newVersion} disabled={busy}>
                 New version
@@ -356,6 +360,8 @@ export function OperationEditor({ nodeId, kind }: { nodeId: string; kind: string
           >
             Add parameter
           </button>
+          {isComposite && <CompositeInside node={node} />}
+          {!isComposite && (<>
           <h2>{node.base_node_name === "python" ? "Code" : "Command"}</h2>
           <p className="muted">
             {node.base_node_name === "python"
@@ -378,6 +384,7 @@ export function OperationEditor({ nodeId, kind }: { nodeId: string; kind: string
               <pre>{preview}</pre>
             </div>
           )}
+          </>)}
           {node.node_status === "READY" && !node._readonly && (
             <div className="deprecate">
               <h2>Deprecate</h2>
