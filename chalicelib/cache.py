@@ -16,7 +16,7 @@ import json
 import sys
 from collections.abc import Iterable
 
-from stepfunctions.dag import dependencies
+from stepfunctions.dag import composite_nodes, dependencies
 
 from .enums import BaseNodeNames
 from .models import CacheModel
@@ -29,17 +29,36 @@ _BATCH = 100  # DynamoDB's BatchGetItem limit
 
 
 def cacheable(node: dict) -> bool:
-    """`cacheable: false` (or `_cacheable`) opts an operation out."""
+    """`cacheable: false` (or `_cacheable`) opts an operation out; a composite is cached as a whole when
+    every operation inside it may be."""
     for parameter in node.get("parameters", []):
         if parameter.get("name") in ("cacheable", "_cacheable") and parameter.get("value") in (False, "false", 0):
             return False
+    if node.get("base_node_name") == BaseNodeNames.GRAPH:
+        inside = [n for n in composite_nodes(node) or [] if n.get("base_node_name") in BaseNodeNames.RUNNABLE]
+        return bool(inside) and all(cacheable(n) for n in inside)
     return node.get("base_node_name") in BaseNodeNames.OPERATIONS
+
+
+def _structure(nodes: list[dict]) -> list:
+    """A composite's sub-graph as far as results depend on it: not positions, titles or run results."""
+    return sorted(
+        (n.get("_id"), n.get("base_node_name"),
+         sorted((i["name"], sorted((v["node_id"], v["output_id"]) for v in i.get("values", [])))
+                for i in n.get("inputs", [])),
+         sorted((o["name"], o.get("file_type"), o.get("resource_id") if n.get("base_node_name") == BaseNodeNames.FILE
+                 else None) for o in n.get("outputs", [])),
+         sorted((p["name"], p.get("parameter_type"), _structure(p["value"]) if p["name"] == "_nodes"
+                 and isinstance(p.get("value"), list) else p.get("value"))
+                for p in n.get("parameters", []) if p.get("name") not in IGNORED_PARAMETERS))
+        for n in nodes)
 
 
 def key(node: dict, input_ids: dict[str, list[str]]) -> str:
     """The cache key of one operation run."""
     parameters = sorted(
-        (p["name"], p.get("parameter_type"), p.get("value"))
+        (p["name"], p.get("parameter_type"), _structure(p["value"]) if p.get("name") == "_nodes"
+         and isinstance(p.get("value"), list) else p.get("value"))
         for p in node.get("parameters", []) if p.get("name") not in IGNORED_PARAMETERS
     )
     material = {

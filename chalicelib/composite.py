@@ -106,15 +106,20 @@ def clean_inner(composite: dict, raw_nodes: Any, author: str, where: str, depth:
 # --- at run time ---------------------------------------------------------------------------------
 
 
-def _status(node: dict) -> str:
+def _status(node: dict, restored: bool) -> str:
     kind = node["base_node_name"]
     if kind in BaseNodeNames.SPECIAL:
         return NodeRunningStatus.SPECIAL
-    return NodeRunningStatus.STATIC if kind == BaseNodeNames.FILE else NodeRunningStatus.IN_QUEUE
+    if kind == BaseNodeNames.FILE:
+        return NodeRunningStatus.STATIC
+    return NodeRunningStatus.RESTORED if restored else NodeRunningStatus.IN_QUEUE
 
 
-def queue_inner(graph_id: str, composite: dict, run_id: str, stamp: str) -> None:
-    """Queue the sub-graph of a composite for a run (and of the composites inside it); stale items go."""
+def queue_inner(graph_id: str, composite: dict, run_id: str, stamp: str, restored: bool = False) -> None:
+    """Queue the sub-graph of a composite for a run (and of the composites inside it); stale items go.
+
+    A composite the cache restored as a whole does not run: its operations show RESTORED.
+    """
     sub_id = sub_graph_id(graph_id, composite["_id"])
     inner = inner_nodes(composite)
     keep = {node["_id"] for node in inner}
@@ -128,11 +133,11 @@ def queue_inner(graph_id: str, composite: dict, run_id: str, stamp: str) -> None
             if node["base_node_name"] != BaseNodeNames.FILE:
                 for field in ("outputs", "logs"):
                     body[field] = [dict(entry, resource_id=None) for entry in body.get(field, [])]
-            batch.save(GraphNodeModel(sub_id, node["_id"], body=body, node_running_status=_status(node),
+            batch.save(GraphNodeModel(sub_id, node["_id"], body=body, node_running_status=_status(node, restored),
                                       run_id=run_id, update_date=stamp))
     for node in inner:
         if node["base_node_name"] == BaseNodeNames.GRAPH:
-            queue_inner(sub_id, node, run_id, stamp)
+            queue_inner(sub_id, node, run_id, stamp, restored)
 
 
 def open_run(sub_id: str, parent_graph_id: str, node_id: str, run_id: str, execution_arn: str | None) -> dict:
@@ -166,7 +171,7 @@ def close_run(sub_id: str, parent_graph_id: str, node_id: str, run_id: str, stat
               notify: list[str] | None = None, error: Any = None) -> dict:
     """The nested execution ends: the Outputs node's inputs become the composite's outputs (SUCCESS),
     or the composite FAILED; either way a summary of the operations inside is its `worker` log."""
-    from . import runs, waits
+    from . import cache, runs, waits
 
     logs = {"worker": storage.put_bytes(_summary(sub_id, run_id, error).encode())}
     if status == NodeRunningStatus.SUCCESS:
@@ -174,6 +179,10 @@ def close_run(sub_id: str, parent_graph_id: str, node_id: str, run_id: str, stat
         resolved = runs.input_resources(sub_id, collector)
         outputs = {name: ids[0] for name, ids in resolved.items() if ids}
         runs.finish_node(parent_graph_id, node_id, run_id, NodeRunningStatus.SUCCESS, outputs, logs)
+        node = runs.node_from_item(GraphNodeModel.get(parent_graph_id, node_id, consistent_read=True))
+        if cache.cacheable(node):  # the next run with these inputs restores the whole composite
+            cache.put(cache.key(node, runs.input_resources(parent_graph_id, node)), node, outputs, logs,
+                      parent_graph_id, run_id)
         waits.notify(run_id, node_id, notify or [])
         return {"node_id": node_id, "status": NodeRunningStatus.SUCCESS}
     try:

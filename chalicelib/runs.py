@@ -143,7 +143,7 @@ def queue_run(graph_id: str, restored: dict[str, CacheModel] | None = None) -> s
     with GraphNodeModel.batch_write() as batch:
         for item in node_items(graph_id):
             if item.body["base_node_name"] == BaseNodeNames.GRAPH:
-                composites.append(dict(item.body, _id=item.node_id))
+                composites.append((dict(item.body, _id=item.node_id), item.node_id in restored))
             is_file = item.body["base_node_name"] == BaseNodeNames.FILE
             entry = restored.get(item.node_id)
             item.run_id = run_id
@@ -159,8 +159,8 @@ def queue_run(graph_id: str, restored: dict[str, CacheModel] | None = None) -> s
                 item.node_running_status = NodeRunningStatus.IN_QUEUE
             item.execution_arn = None
             batch.save(item)
-    for node in composites:
-        composite.queue_inner(graph_id, node, run_id, stamp)
+    for node, was_restored in composites:
+        composite.queue_inner(graph_id, node, run_id, stamp, restored=was_restored)
     return run_id
 
 

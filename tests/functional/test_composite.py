@@ -157,3 +157,30 @@ def test_a_graph_saved_as_an_operation_runs_inside_another_graph(api, tmp_path) 
     empty = api.ok("post", "graphs", json={"graph": graph("only a file", [nine]), "actions": ["SAVE"]})
     response = api.post(f"graphs/{empty['graph']['_id']}/as_operation")
     assert response.status_code == 400 and "no operations" in response.json()["Message"]
+
+
+def test_a_rerun_restores_the_whole_composite_without_a_runner(api, stack, tmp_path) -> None:
+    journal = str(tmp_path / "journal")
+    quadruple = _composite(api, journal)["node"]
+    two = api.upload(b"2", "two")
+    inside = instance(quadruple, data=[(two, "out")])
+    graph_id = _run(api, [two, inside], "composite cached")
+    first = api.wait(graph_id, timeout=120)
+    assert first["graph_running_status"] == "SUCCESS"
+    runs_before, opened_before = stack.lambda_front.invocations["run"], stack.lambda_front.invocations["open"]
+    assert api.ok("post", f"graphs/{graph_id}/approve")["status"] == "SUCCESS"
+    again = api.wait(graph_id, timeout=60)
+    assert again["graph_running_status"] == "SUCCESS"
+    node = by_title(again, "quadruple")
+    assert node["node_running_status"] == "RESTORED"
+    assert output_id(node, "result") == output_id(by_title(first, "quadruple"), "result")
+    assert api.resource(output_id(node, "result")) == b"8"
+    assert {n["node_running_status"] for n in _inner(node).values()} == {"SPECIAL", "RESTORED"}
+    assert stack.lambda_front.invocations["run"] == runs_before  # no runner, no nested execution
+    assert stack.lambda_front.invocations["open"] == opened_before
+    assert open(journal).read().split() == ["inner-1", "inner-2"]
+    # a changed operation inside is a different composite: it runs again
+    changed = _composite(api, journal, sleep=0.01)["node"]
+    other = instance(changed, data=[(two, "out")])
+    data = api.wait(_run(api, [two, other], "composite changed"), timeout=120)
+    assert by_title(data, "quadruple")["node_running_status"] == "SUCCESS"
