@@ -80,8 +80,9 @@ def clean_inner(composite: dict, raw_nodes: Any, author: str, where: str, depth:
     nodes = []
     for i, raw in enumerate(_expect(raw_nodes if raw_nodes is not None else [], list, where)):
         _expect(raw, dict, f"{where}[{i}]")
-        if raw.get("_id") in SPECIAL_IDS or raw.get("base_node_name") in BaseNodeNames.SPECIAL:
-            node_id = raw.get("_id")
+        special = str(raw.get("_id")) in SPECIAL_IDS or str(raw.get("base_node_name")) in BaseNodeNames.SPECIAL
+        if special:
+            node_id = str(raw.get("_id"))
             if SPECIAL_IDS.get(node_id) != raw.get("base_node_name"):
                 raise BadRequestError(f"`{where}[{i}]`: the Inputs node has `_id` {SpecialNodeId.INPUT} and "
                                       f"base_node_name `{BaseNodeNames.INPUT}`, the Outputs node "

@@ -193,7 +193,7 @@ def clean_node(raw: Any, author: str, where: str = "node", depth: int = 0) -> di
     _expect(raw, dict, where)
     reject_unknown(raw, NODE_FIELDS, where)
     base_node_name = raw.get("base_node_name")
-    if base_node_name not in BaseNodeNames.ALL:
+    if not isinstance(base_node_name, str) or base_node_name not in BaseNodeNames.ALL:
         raise BadRequestError(f"`{where}.base_node_name` must be one of {sorted(BaseNodeNames.ALL)}")
     node = default_node(base_node_name, author)
     node["_id"] = check_id(raw.get("_id") or node["_id"], f"{where}._id")

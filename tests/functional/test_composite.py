@@ -130,6 +130,12 @@ def test_composite_validation_and_bad_input(api, tmp_path) -> None:
         {"name": "_nodes", "parameter_type": "list_node", "value": [{"_id": INPUT_ID, "base_node_name": "python"}]}]}
     response = api.post("nodes", json={"node": wrong, "action": "SAVE"})
     assert response.status_code == 400 and "Inputs node" in response.json()["Message"]
+    for value in ([{"_id": ["x"], "base_node_name": {"a": 1}}], [1], "nodes", [{"_id": OUTPUT_ID, "base_node_name": "_output",
+                                                                           "inputs": [{"name": "nope"}]}]):
+        odd = {"base_node_name": "graph", "title": "odd",
+               "parameters": [{"name": "_nodes", "parameter_type": "list_node", "value": value}]}
+        response = api.post("nodes", json={"node": odd, "action": "SAVE"})
+        assert response.status_code == 400, (value, response.text)
     default = api.ok("get", "nodes/graph")["data"]
     assert [n["_id"] for n in _inner(default).values()] == [INPUT_ID, OUTPUT_ID]
 
@@ -184,3 +190,24 @@ def test_a_rerun_restores_the_whole_composite_without_a_runner(api, stack, tmp_p
     other = instance(changed, data=[(two, "out")])
     data = api.wait(_run(api, [two, other], "composite changed"), timeout=120)
     assert by_title(data, "quadruple")["node_running_status"] == "SUCCESS"
+
+
+def test_generated_code_recreates_a_graph_with_a_composite(api, tmp_path) -> None:
+    import subprocess
+    import sys
+
+    quadruple = _composite(api, str(tmp_path / "journal"))["node"]
+    one = api.upload(b"1", "one")
+    graph_id = _run(api, [one, instance(quadruple, data=[(one, "out")])], "composite to code")
+    assert api.wait(graph_id, timeout=120)["graph_running_status"] == "SUCCESS"
+    code = api.ok("post", f"graphs/{graph_id}/generate_code")["code"]
+    repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    done = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True, timeout=120,
+                          env=dict(os.environ, PLYNX_API_URL=api.base, PYTHONPATH=repo))
+    assert done.returncode == 0, done.stderr
+    copy = api.ok("get", f"graphs/{done.stdout.strip().splitlines()[-1]}")["data"]
+    inner = _inner(by_title(copy, "quadruple"))
+    assert set(inner) == {"Inputs", "Outputs", "double inner-1", "double inner-2"}
+    assert inner["Outputs"]["inputs"][0]["values"][0]["node_id"] == inner["double inner-2"]["_id"]
+    data = api.wait(api.ok("post", f"graphs/{copy['_id']}/approve")["graph"]["_id"], timeout=120)
+    assert api.resource(output_id(by_title(data, "quadruple"), "result")) == b"4"
