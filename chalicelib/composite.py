@@ -141,6 +141,18 @@ def queue_inner(graph_id: str, composite: dict, run_id: str, stamp: str, restore
             queue_inner(sub_id, node, run_id, stamp, restored)
 
 
+def drop_inner(graph_id: str, node_id: str) -> None:
+    """Delete the run items of a composite removed from its graph (and of the composites inside it)."""
+    sub_id = sub_graph_id(graph_id, node_id)
+    items = list(GraphNodeModel.query(sub_id, consistent_read=True))
+    with GraphNodeModel.batch_write() as batch:
+        for item in items:
+            batch.delete(item)
+    for item in items:
+        if item.body.get("base_node_name") == BaseNodeNames.GRAPH:
+            drop_inner(sub_id, item.node_id)
+
+
 def open_run(sub_id: str, parent_graph_id: str, node_id: str, run_id: str, execution_arn: str | None) -> dict:
     """The nested execution has begun: the composite RUNNING, its input resources handed to the Inputs node."""
     from . import runs

@@ -180,6 +180,9 @@ def save_graph(graph: dict, user: str) -> dict:
                                       update_date=stamp))
         for item in stale:
             batch.delete(item)
+    for item in stale:
+        if item.body.get("base_node_name") == BaseNodeNames.GRAPH:
+            composite.drop_inner(graph["_id"], item.node_id)  # its operations' run items go with it
     # The header goes last: a reader never sees a new graph's header before its nodes.
     try:
         header.save(condition=GraphModel.id.does_not_exist() if existing is None else GraphModel.version == version)
