@@ -79,28 +79,31 @@ def post_graph(body: dict, user: str) -> dict:
         raise BadRequestError("`graph` is required")
     graph = graphs.clean_graph(body["graph"], user)
     extra: dict = {}
+    saved = False  # the stored graph is this one (SAVE just wrote it): APPROVE need not write it again
     for action in actions:
         if action == "SAVE":
             graph = graphs.save_graph(graph, user)
+            saved = True
         elif action == "VALIDATE":
             error = validate_graph(graph)
             if error:
                 return _response("graph", graph, "Graph did not pass validation", error, **extra)
         elif action == "APPROVE":
-            graph = graphs.save_graph(graph, user)
+            if not saved:
+                graph = graphs.save_graph(graph, user)
             error = _run(graph, user)
             if error:
                 return _response("graph", graph, "Graph did not pass validation", error, **extra)
             graph = graphs.get_graph(graph["_id"], user)
         elif action == "REARRANGE":
-            graph = dict(graph, nodes=layout.rearrange(graph["nodes"]))
+            graph, saved = dict(graph, nodes=layout.rearrange(graph["nodes"])), False
         elif action == "UPGRADE_NODES":
-            graph, extra["upgraded_nodes_count"] = upgrade.upgrade_nodes(graph)
+            (graph, extra["upgraded_nodes_count"]), saved = upgrade.upgrade_nodes(graph), False
         elif action == "CLONE":
-            graph = graph_edit.clone(graph, user)
+            graph, saved = graph_edit.clone(graph, user), True
             extra["new_graph_id"] = graph["_id"]
         elif action == "CANCEL":
-            graph = _cancel(graph["_id"], user)
+            graph, saved = _cancel(graph["_id"], user), False
         elif action == "GENERATE_CODE":
             extra["code"] = codegen.graph_to_code(graph)
     return _response("graph", graph, f"Actions completed with Graph(_id=`{graph['_id']}`)", **extra)
