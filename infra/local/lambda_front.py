@@ -2,7 +2,8 @@
 
 moto's Step Functions interpreter calls Lambda with boto3 at ``http://localhost:$MOTO_PORT``. Instead of
 moto's Lambda (which needs Docker and ``create_function``), this front runs the project's runner
-handler directly, in the request's thread, so a Parallel state's branches run concurrently.
+handler itself: on warm runner processes (infra/local/warm_runner.py), or on warm threads of this
+process for a handler given in code (tests). A Parallel state's branches run concurrently.
 
 A raised exception is reported the way Lambda reports it (200, ``X-Amz-Function-Error: Unhandled``,
 ``{"errorMessage", "errorType", "stackTrace"}``) so that Retry/Catch match on ``errorType``.
@@ -92,10 +93,10 @@ def parse_function_name(raw: str) -> tuple[str, str]:
     return function, f"arn:aws:lambda:{region}:{account}:function:{name}"
 
 
-def error_payload(exc: BaseException) -> dict:
+def error_payload(exc: BaseException, skip: str = __file__) -> dict:
     """Lambda's body for an unhandled exception (Python runtime format: the handler's frames only)."""
     tb = exc.__traceback__
-    if tb is not None and tb.tb_frame.f_code.co_filename == __file__:
+    if tb is not None and tb.tb_frame.f_code.co_filename == skip:
         tb = tb.tb_next
     return {
         "errorMessage": str(exc),
@@ -110,11 +111,14 @@ class LambdaFront:
     def __init__(
         self,
         moto_app: WSGIApp,
-        handler_getter: Callable[[], Handler],
+        handler_getter: Callable[[], Handler] | None,
         timeout_seconds: int = DEFAULT_TIMEOUT_SECONDS,
+        warm_runner: Any = None,
     ) -> None:
         self._moto_app = moto_app
         self._handler_getter = handler_getter
+        # The runner's own warm process (infra/local/warm_runner.py); else handler_getter's in this process.
+        self._warm_runner = warm_runner
         self._timeout_seconds = timeout_seconds
         self._workers = concurrent.futures.ThreadPoolExecutor(max(1, DEFAULT_CONCURRENCY),
                                                               thread_name_prefix="lambda-warm")
@@ -175,6 +179,10 @@ class LambdaFront:
         return _respond(start_response, "200 OK", payload, headers)
 
     def _run(self, event: Any, context: LambdaContext) -> tuple[bool, Any]:
+        if self._warm_runner is not None:
+            self.invocations[str(event.get("action")) if isinstance(event, dict) else "?"] += 1
+            return self._warm_runner.invoke(event, context.function_name, context.invoked_function_arn,
+                                            self._timeout_seconds)
         try:
             handler = self._handler_getter()
             self.invocations[str(event.get("action")) if isinstance(event, dict) else "?"] += 1

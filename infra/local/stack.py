@@ -1,7 +1,7 @@
 """The local stack in one process: embedded moto, the Chalice API, the static UI, and persistence.
 
     moto_port  werkzeug (threaded) ── LambdaFront ─┬─ POST /2015-03-31/functions/<fn>/invocations
-                                                    │     → runners.handler.lambda_handler(event, ctx)
+                                                    │     → warm runner process: fork → runners.handler.lambda_handler
                                                     └─ everything else → moto DomainDispatcherApplication
     api_port   chalice.local server ── the Chalice app (routes under /plynx/api/v0)
     ui_port    http.server ── ui/dist or ui/, SPA fallback, generated /config.json
@@ -159,7 +159,8 @@ def start_stack(
     """Start moto, the API and the UI on the given ports (threads of this process) and return the stack.
 
     app:            the Chalice app; default ``app.app`` from the repository root, imported after the env is set.
-    lambda_handler: serves Lambda Invoke; default ``runners.handler.lambda_handler``, looked up per request.
+    lambda_handler: serves Lambda Invoke in this process; default ``runners.handler.lambda_handler`` in a
+                    warm runner process, forked per invocation (infra/local/warm_runner.py).
     bootstrap:      create the tables, the bucket, the state machine role and the default user
                     (with chalicelib); tests that bring their own app may turn it off.
     data_dir:       where the snapshot of moto's state lives; None = nothing persists.
@@ -252,7 +253,7 @@ def _start(
     if not stack.restored:
         snapshot.reset_backends()
 
-    front = _make_lambda_front(lambda_handler)
+    front = _make_lambda_front(stack, lambda_handler)
     stack.lambda_front = front
     _serve(stack, "moto", _make_moto_server(host, moto_port, front, quiet))
 
@@ -332,29 +333,26 @@ def _connect_host(host: str) -> str:
 # -- moto -----------------------------------------------------------------------------------------
 
 
-def _make_lambda_front(lambda_handler: Callable[[Any, Any], Any] | None) -> Any:
+def _make_lambda_front(stack: LocalStack, lambda_handler: Callable[[Any, Any], Any] | None) -> Any:
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
-    from .lambda_front import LambdaFront
+    from .lambda_front import DEFAULT_CONCURRENCY, LambdaFront
+    from .warm_runner import WarmRunner
 
-    if lambda_handler is not None:
-        handler = lambda_handler
-
-        def get_handler() -> Callable[[Any, Any], Any]:
-            return handler
-
-    else:
-
-        def get_handler() -> Callable[[Any, Any], Any]:
-            # Looked up per request: the runner module may be (re)written while the stack runs.
-            return importlib.import_module("runners.handler").lambda_handler
-
-    return LambdaFront(DomainDispatcherApplication(create_backend_app), get_handler)
+    moto_app = DomainDispatcherApplication(create_backend_app)
+    if lambda_handler is not None:  # a test's own handler, called in this process
+        return LambdaFront(moto_app, lambda: lambda_handler)
+    # The runner in a warm process of its own (forked per invocation), off this process's interpreter lock.
+    warm = WarmRunner(DEFAULT_CONCURRENCY)
+    stack._undo.append(warm.stop)
+    return LambdaFront(moto_app, None, warm_runner=warm)
 
 
 def _make_moto_server(host: str, port: int, wsgi_app: Any, quiet: bool) -> Any:
     from moto.moto_server.werkzeug_app import MotoRequestHandler
     from werkzeug.serving import make_server
+
+    from .keep_alive import keep_alive
 
     handler_cls = MotoRequestHandler
     if quiet:
@@ -364,7 +362,7 @@ def _make_moto_server(host: str, port: int, wsgi_app: Any, quiet: bool) -> Any:
                 pass
 
         handler_cls = QuietMotoRequestHandler
-    return make_server(host, port, wsgi_app, threaded=True, request_handler=handler_cls)
+    return make_server(host, port, wsgi_app, threaded=True, request_handler=keep_alive(handler_cls))
 
 
 def _bootstrap(moto_endpoint: str) -> None:

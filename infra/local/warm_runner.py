@@ -1,0 +1,241 @@
+"""Warm runner processes, as Lambda keeps warm containers: the runner imported once, each worker reused.
+
+The local stack's main process serves moto, the API and the UI on one interpreter lock; running the runner
+there too (its SDK calls, its operations) made every operation wait for that lock. Here the runner lives in
+processes of its own. A template process imports the runner and builds its SDK clients (sending nothing,
+so no connection is shared across forks); each worker is a fork of it, as a new Lambda container starts
+from the function's image. Like a warm container, a worker serves one invocation at a time and keeps its
+connections and caches for the next; more workers start when all are busy, up to the concurrency limit.
+A worker is single-threaded, so the runner may fork an operation's python itself (runners/executors.py):
+operations stay isolated from each other and from the worker.
+
+Protocol: one Unix-socket connection per worker (the template forks a worker for each connection it
+accepts), multiprocessing.connection framing; the front sends ``{"event", "function_name",
+"function_arn", "timeout"}`` and reads back ``{"ok", "payload"}``.
+"""
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import select
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from multiprocessing.connection import Connection
+from typing import Any
+
+RUNNER_MODULE = "runners.handler"
+RUNNER_PACKAGES = ("runners", "chalicelib", "stepfunctions")  # what the runner imports from the project
+_REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+class WarmRunner:
+    """The front's side: starts the template process and hands invocations to idle workers (thread-safe).
+
+    The runner's code may change while the stack runs (a developer's edit): when a source file of the
+    project's runner is newer than the template, a new template is started and workers of the old one
+    are retired as they become idle, as Lambda does after an update of the function.
+    """
+
+    def __init__(self, concurrency: int, module: str = RUNNER_MODULE,
+                 packages: tuple[str, ...] = RUNNER_PACKAGES) -> None:
+        self._module, self._packages = module, packages
+        self._dir = tempfile.mkdtemp(prefix="plynx-runner-")
+        self._slots = threading.BoundedSemaphore(max(1, concurrency))
+        self._lock = threading.Lock()
+        self._idle: list[tuple[int, Connection]] = []  # (generation, worker); last in, first out: the warmest
+        self._generation = 0
+        self._templates: list[subprocess.Popen] = []
+        self._checked = 0.0
+        self._stamp = _code_stamp(packages)
+        self._start_template()
+
+    def _start_template(self) -> None:
+        self._generation += 1
+        self.address = os.path.join(self._dir, f"runner-{self._generation}.sock")
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        listener.bind(self.address)
+        listener.listen(512)
+        self._templates.append(subprocess.Popen(
+            [sys.executable, "-m", "infra.local.warm_runner", str(listener.fileno()), self._module],
+            cwd=_REPO, pass_fds=[listener.fileno()], start_new_session=True,
+        ))
+        listener.close()  # the template accepts; we connect by address
+
+    def _refresh(self) -> None:
+        """A new template when the runner's code changed (checked at most once a second)."""
+        now = time.monotonic()
+        if now - self._checked < 1.0:
+            return
+        self._checked = now
+        stamp = _code_stamp(self._packages)
+        if stamp == self._stamp:
+            return
+        self._stamp = stamp
+        try:
+            os.kill(self._templates[-1].pid, signal.SIGKILL)  # its busy workers finish their invocation
+        except ProcessLookupError:
+            pass
+        self._start_template()
+        stale, self._idle = self._idle, []
+        for _, worker in stale:
+            worker.close()
+
+    def _worker(self) -> tuple[int, Connection]:
+        with self._lock:
+            self._refresh()
+            if self._idle:
+                return self._idle.pop()
+            generation, address = self._generation, self.address
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            sock.connect(address)
+        except OSError:
+            sock.close()
+            raise
+        return generation, Connection(sock.detach())
+
+    def invoke(self, event: Any, function_name: str, function_arn: str, timeout: int) -> tuple[bool, Any]:
+        """Run one invocation on an idle (or new) worker: (handled, result or Lambda's error payload)."""
+        request = json.dumps({"event": event, "function_name": function_name, "function_arn": function_arn,
+                              "timeout": timeout}).encode()
+        with self._slots:
+            generation, worker = self._worker()
+            try:
+                worker.send_bytes(request)
+                reply = json.loads(worker.recv_bytes())
+            except (EOFError, OSError) as exc:
+                worker.close()
+                return False, {"errorMessage": f"The runner process exited without a reply ({exc!r})",
+                               "errorType": "Runtime.ExitError", "stackTrace": []}
+            with self._lock:
+                if generation == self._generation:
+                    self._idle.append((generation, worker))
+                else:
+                    worker.close()
+        return bool(reply["ok"]), reply["payload"]
+
+    def stop(self) -> None:
+        """Stop the templates and every worker (an invocation still running ends without a reply)."""
+        for template in self._templates:
+            try:
+                os.killpg(template.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            template.wait()
+        with self._lock:
+            for _, worker in self._idle:
+                worker.close()
+            self._idle.clear()
+        shutil.rmtree(self._dir, ignore_errors=True)
+
+
+def _code_stamp(packages: tuple[str, ...]) -> float:
+    """The newest modification time of the runner's python sources."""
+    newest = 0.0
+    for package in packages:
+        for folder, _, files in os.walk(os.path.join(_REPO, package)):
+            for name in files:
+                if name.endswith(".py"):
+                    try:
+                        newest = max(newest, os.stat(os.path.join(folder, name)).st_mtime)
+                    except OSError:
+                        pass
+    return newest
+
+
+# -- the warm process ---------------------------------------------------------------------------
+
+
+def _warm_up() -> None:
+    """Build what every invocation needs (SDK clients, config) once, before any fork; no request is sent."""
+    from chalicelib import aws, config, models
+    from pynamodb.models import Model
+
+    for service in ("s3", "stepfunctions"):
+        aws.client(service)
+    for value in vars(models).values():
+        if isinstance(value, type) and issubclass(value, Model) and getattr(getattr(value, "Meta", None),
+                                                                              "table_name", None):
+            value._get_connection().connection.client  # noqa: B018 - built on first access
+    config.setting("runner", "log_upload_seconds", 2)
+
+
+def _answer(request: dict, handler: Any) -> bytes:
+    """Run the handler on one request; the reply, with the error as Lambda reports it."""
+    from .lambda_front import LambdaContext, error_payload
+
+    context = LambdaContext(request["function_name"], request["function_arn"], int(request["timeout"]))
+    try:
+        result = handler.lambda_handler(request["event"], context)
+    except BaseException as exc:  # noqa: BLE001 - every runner error becomes a Lambda function error
+        return json.dumps({"ok": False, "payload": error_payload(exc, skip=__file__)}).encode()
+    try:
+        return json.dumps({"ok": True, "payload": result}).encode()
+    except (TypeError, ValueError) as exc:
+        return json.dumps({"ok": False, "payload": {"errorMessage": f"Unable to marshal response: {exc}",
+                                                    "errorType": "Runtime.MarshalError", "stackTrace": []}}).encode()
+
+
+def _work(connection: Connection, handler: Any) -> None:
+    """A worker: one invocation at a time until the front closes the connection."""
+    while True:
+        try:
+            request = json.loads(connection.recv_bytes())
+        except EOFError:
+            return
+        connection.send_bytes(_answer(request, handler))
+
+
+def serve(listener: socket.socket, module: str) -> None:
+    """Fork a worker per accepted connection, until the stack's process is gone."""
+    handler = importlib.import_module(module)
+    if module == RUNNER_MODULE:
+        _warm_up()
+    parent = os.getppid()
+    while True:
+        if select.select([listener], [], [], 1.0)[0]:
+            sock, _ = listener.accept()
+            sys.stdout.flush()
+            sys.stderr.flush()
+            if os.fork() == 0:
+                code = 0
+                try:
+                    listener.close()
+                    _work(Connection(sock.detach()), handler)
+                except BaseException:  # noqa: BLE001 - a worker never returns into the accept loop
+                    code = 1
+                finally:
+                    sys.stdout.flush()
+                    sys.stderr.flush()
+                    os._exit(code)
+            sock.close()
+        _reap()
+        if os.getppid() != parent:
+            return  # the stack's process died without stopping us
+
+
+def _reap() -> None:
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+def main(argv: list[str]) -> int:
+    """`python -m infra.local.warm_runner LISTENER_FD [MODULE]`: the template process."""
+    serve(socket.socket(fileno=int(argv[0])), argv[1] if len(argv) > 1 else RUNNER_MODULE)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
