@@ -21,9 +21,8 @@
    runs and the execution dies. The patch keeps ``States.*`` names as the states errors they are.
 
 5. CreateStateMachine parses the whole definition with moto's ANTLR parser only to validate it, and
-   StartExecution parses it again: about 8 s of CPU each for a 900 KB child definition. Definitions
-   over ``BIG_DEFINITION_BYTES`` are validated by the parse at StartExecution only (AWS validates for
-   real; the compiler's output is checked by asl-validator in the tests).
+   StartExecution parses it again: the parse is done once (infra/local/fast_paths.py, with moto's other
+   hot paths: DynamoDB responses, JSONPaths).
 
 6. moto's DynamoDB applies a conditional or update write as read, check, modify, write, with no
    lock: two requests on one item in two server threads can lose an update (an UpdateItem that
@@ -64,7 +63,9 @@ def patch(connect_host: str = "localhost") -> None:
         _patch_param_casing()
         _patch_local_ecs()
         _patch_branch_error_names()
-        _patch_big_definition_validation()
+        from . import fast_paths
+
+        fast_paths.apply(_set, BIG_DEFINITION_BYTES)
         _patch_dynamodb_atomic_writes()
 
 
@@ -298,22 +299,9 @@ def _patch_branch_error_names() -> None:
     _set(branches_decl, "CustomErrorName", error_name)
 
 
-# -- 5. one parse, not two, of big definitions ----------------------------------------------------------
+# -- 5. one parse, not two, of a definition (fast_paths) ----------------------------------------------
 
-BIG_DEFINITION_BYTES = 64 * 1024
-
-
-def _patch_big_definition_validation() -> None:
-    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
-
-    original = StepFunctionsParserBackend._validate_definition
-
-    def _validate_definition(definition: str) -> None:
-        if len(definition) > BIG_DEFINITION_BYTES:
-            return None  # parsed (and refused if invalid) when an execution starts
-        return original(definition)
-
-    _set(StepFunctionsParserBackend, "_validate_definition", staticmethod(_validate_definition))
+BIG_DEFINITION_BYTES = 64 * 1024  # over this, not parsed at CreateStateMachine at all
 
 
 # -- 6. atomic DynamoDB writes ---------------------------------------------------------------------------

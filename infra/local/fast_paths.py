@@ -1,0 +1,125 @@
+"""Cheaper equivalents of moto's hot paths (moto 5.2.5), applied with the other patches (infra/local/patches.py).
+
+Every operation of a graph costs the local stack's one interpreter lock a few DynamoDB requests and a
+few Step Functions states; these are where moto spent that time, with the same answers:
+
+1. DynamoDB data-plane responses (GetItem, UpdateItem, Query...) go through moto's generic, shape-driven
+   response serializer, which walks every attribute value of every item against botocore's shapes. The
+   result is already the wire format (``dynamo_to_dict`` made DynamoType values ``{"S": ...}`` dicts, with
+   binary values as bytes): plain JSON with bytes in base64 and no nulls is the same response.
+2. The Step Functions interpreter parses a JSONPath (``$.run_id``, a ResultPath) every time a state
+   evaluates one, and jsonpath_ng builds a new yacc parser per parse: parsed paths are cached.
+3. CreateStateMachine parses the definition to validate it and StartExecution parses it again: the
+   program parsed at validation is kept for the next execution of that definition. Definitions over
+   ``big_definition_bytes`` (about 8 s of CPU each for a 900 KB child definition) are not parsed at
+   creation at all, only when an execution starts (AWS validates for real; the compiler's output is
+   checked by asl-validator in the tests).
+"""
+from __future__ import annotations
+
+import base64
+import collections
+import datetime
+import functools
+import json
+import threading
+from typing import Any
+
+# DynamoDB operations whose results are items, keys and capacities: nothing but JSON, bytes and numbers.
+DATA_PLANE = frozenset({"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "Scan", "BatchGetItem",
+                        "BatchWriteItem", "TransactGetItems", "TransactWriteItems"})
+
+
+def apply(set_attribute: Any, big_definition_bytes: int) -> None:
+    """Install the fast paths with `set_attribute(owner, name, value)` (which records what to undo)."""
+    _patch_dynamodb_responses(set_attribute)
+    _patch_json_path_cache(set_attribute)
+    _patch_parse_once(set_attribute, big_definition_bytes)
+
+
+# -- 1. DynamoDB responses -------------------------------------------------------------------------------
+
+
+def to_wire(value: Any) -> Any:
+    """A DynamoDB result as its JSON body: bytes as base64, datetimes as epoch seconds, None members left out."""
+    if isinstance(value, dict):
+        return {key: to_wire(item) for key, item in value.items() if item is not None}
+    if isinstance(value, (list, tuple)):
+        return [to_wire(item) for item in value]
+    if isinstance(value, (bytes, bytearray)):
+        return base64.b64encode(value).decode("ascii")
+    if isinstance(value, datetime.datetime):
+        return value.timestamp()
+    return value
+
+
+def fast_execute_result(original: Any) -> Any:
+    """DynamoResult.execute_result, with data-plane results written as plain JSON."""
+
+    @functools.wraps(original)
+    def execute_result(self: Any, context: Any) -> Any:
+        operation = context.operation_model
+        if operation.name not in DATA_PLANE or not isinstance(self.result, dict):
+            return original(self, context)
+        version = operation.service_model.metadata.get("jsonVersion", "1.0")
+        body = json.dumps(to_wire(self.result))
+        return 200, {"Content-Type": f"application/x-amz-json-{version}"}, body
+
+    return execute_result
+
+
+def _patch_dynamodb_responses(set_attribute: Any) -> None:
+    from moto.dynamodb.responses import DynamoResult
+
+    set_attribute(DynamoResult, "execute_result", fast_execute_result(DynamoResult.execute_result))
+
+
+# -- 2. parsed JSONPaths ---------------------------------------------------------------------------------
+
+
+def _patch_json_path_cache(set_attribute: Any) -> None:
+    from moto.stepfunctions.parser.asl.component.common.path import result_path
+    from moto.stepfunctions.parser.asl.utils import json_path
+
+    for module in (json_path, result_path):
+        # jsonpath_ng expressions are immutable: find/update_or_create change the data, not the path.
+        set_attribute(module, "parse", functools.lru_cache(maxsize=4096)(module.parse))
+
+
+# -- 3. one parse per execution ---------------------------------------------------------------------------
+
+_PARSED: collections.OrderedDict[str, Any] = collections.OrderedDict()
+_PARSED_LOCK = threading.Lock()
+_PARSED_KEEP = 16  # definitions validated and not yet started
+
+
+def _patch_parse_once(set_attribute: Any, big_definition_bytes: int) -> None:
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+    from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+
+    validate = StepFunctionsParserBackend._validate_definition
+    entrypoint = ExecutionWorker._get_evaluation_entrypoint
+
+    def _validate_definition(definition: str) -> None:
+        if len(definition) > big_definition_bytes:
+            return None  # parsed (and refused if invalid) when an execution starts
+        try:
+            program = AmazonStateLanguageParser.parse(definition)[0]
+        except Exception:  # noqa: BLE001 - moto's own validation reports it
+            return validate(definition)
+        with _PARSED_LOCK:
+            _PARSED[definition] = program
+            _PARSED.move_to_end(definition)
+            while len(_PARSED) > _PARSED_KEEP:
+                _PARSED.popitem(last=False)
+        return None
+
+    def _get_evaluation_entrypoint(self: Any) -> Any:
+        definition = self._evaluation_details.state_machine_details.definition
+        with _PARSED_LOCK:
+            program = _PARSED.pop(definition, None)  # a parsed program runs once
+        return program if program is not None else entrypoint(self)
+
+    set_attribute(StepFunctionsParserBackend, "_validate_definition", staticmethod(_validate_definition))
+    set_attribute(ExecutionWorker, "_get_evaluation_entrypoint", _get_evaluation_entrypoint)

@@ -1,0 +1,192 @@
+"""The local stack's fast paths through moto answer exactly what moto's own paths answer."""
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+import boto3
+import pytest
+from boto3.dynamodb.types import Binary
+from botocore.exceptions import ClientError
+from moto import mock_aws
+
+from infra.local import fast_paths
+
+TABLE = "fast-paths"
+ITEMS = [
+    {"pk": "a", "sk": 1, "text": "héllo \u2603 \"quoted\" \\ back", "number": Decimal("12345678901234567890.125"),
+     "negative": Decimal("-0.5"), "blob": Binary(b"\x00\xffbinary\n"), "yes": True, "no": False, "nothing": None,
+     "strings": {"x", "y"}, "numbers": {Decimal("1"), Decimal("2.5")}, "blobs": {Binary(b"\x01"), Binary(b"\x02")},
+     "map": {"nested": {"list": [1, "two", Binary(b"3"), None, {"deep": [True, {"set": {"s"}}]}]}, "empty": {}},
+     "list": [], "empty_string": ""},
+    {"pk": "a", "sk": 2, "outputs": {"out": "f" * 64}, "logs": {"stdout": "0" * 64}},
+    {"pk": "b", "sk": 1, "blob": Binary(b"")},
+]
+
+
+def _strip(response: Any) -> Any:
+    if isinstance(response, dict):
+        return {k: _strip(v) for k, v in response.items() if k != "ResponseMetadata"}
+    return response
+
+
+def _calls(client: Any) -> list[Any]:
+    """One of each data-plane operation (and a conditional failure that returns the item), parsed by boto3."""
+    key = {"pk": {"S": "a"}, "sk": {"N": "1"}}
+    answers: list[Any] = [
+        client.get_item(TableName=TABLE, Key=key, ConsistentRead=True),
+        client.get_item(TableName=TABLE, Key={"pk": {"S": "zz"}, "sk": {"N": "9"}}),
+        client.get_item(TableName=TABLE, Key=key, ReturnConsumedCapacity="TOTAL"),
+        client.query(TableName=TABLE, KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": {"S": "a"}}),
+        client.query(TableName=TABLE, KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": {"S": "a"}},
+                     Limit=1, ReturnConsumedCapacity="INDEXES"),
+        client.scan(TableName=TABLE),
+        client.batch_get_item(RequestItems={TABLE: {"Keys": [key, {"pk": {"S": "b"}, "sk": {"N": "1"}},
+                                                             {"pk": {"S": "c"}, "sk": {"N": "1"}}]}}),
+        client.transact_get_items(TransactItems=[{"Get": {"TableName": TABLE, "Key": key}}]),
+        client.update_item(TableName=TABLE, Key={"pk": {"S": "a"}, "sk": {"N": "2"}}, ReturnValues="ALL_NEW",
+                           UpdateExpression="SET #s = :s ADD #d :d",
+                           ExpressionAttributeNames={"#s": "status", "#d": "done"},
+                           ExpressionAttributeValues={":s": {"S": "RUNNING"}, ":d": {"SS": ["n1"]}}),
+        client.update_item(TableName=TABLE, Key={"pk": {"S": "a"}, "sk": {"N": "2"}}, ReturnValues="UPDATED_OLD",
+                           UpdateExpression="SET #s = :s", ExpressionAttributeNames={"#s": "status"},
+                           ExpressionAttributeValues={":s": {"S": "SUCCESS"}}),
+        client.update_item(TableName=TABLE, Key={"pk": {"S": "a"}, "sk": {"N": "2"}},
+                           UpdateExpression="SET #s = :s", ExpressionAttributeNames={"#s": "status"},
+                           ExpressionAttributeValues={":s": {"S": "DONE"}}),
+        client.put_item(TableName=TABLE, Item={"pk": {"S": "p"}, "sk": {"N": "1"}, "b": {"B": b"\x00"}},
+                        ReturnValues="NONE"),
+        client.put_item(TableName=TABLE, Item={"pk": {"S": "p"}, "sk": {"N": "1"}, "b": {"B": b"\x01"}},
+                        ReturnValues="ALL_OLD"),
+        client.delete_item(TableName=TABLE, Key={"pk": {"S": "p"}, "sk": {"N": "1"}}, ReturnValues="ALL_OLD"),
+        client.batch_write_item(RequestItems={TABLE: [{"PutRequest": {"Item": {"pk": {"S": "w"}, "sk": {"N": "1"}}}},
+                                                      {"DeleteRequest": {"Key": {"pk": {"S": "w"}, "sk": {"N": "2"}}}}]}),
+        client.transact_write_items(TransactItems=[{"Put": {"TableName": TABLE,
+                                                            "Item": {"pk": {"S": "t"}, "sk": {"N": "1"}}}}]),
+    ]
+    try:
+        client.put_item(TableName=TABLE, Item={"pk": {"S": "a"}, "sk": {"N": "1"}},
+                        ConditionExpression="attribute_not_exists(pk)", ReturnValuesOnConditionCheckFailure="ALL_OLD")
+    except ClientError as exc:
+        answers.append(exc.response)
+    try:
+        client.get_item(TableName="no-such-table", Key=key)
+    except ClientError as exc:
+        answers.append(exc.response)
+    return answers
+
+
+def _reset(client: Any) -> None:
+    for name in client.list_tables()["TableNames"]:
+        client.delete_table(TableName=name)
+    client.create_table(TableName=TABLE, BillingMode="PAY_PER_REQUEST",
+                        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+                        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
+                                              {"AttributeName": "sk", "AttributeType": "N"}])
+    table = boto3.resource("dynamodb", region_name="us-east-1").Table(TABLE)
+    for item in ITEMS:
+        table.put_item(Item=item)
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Any:
+    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                        "AWS_DEFAULT_REGION": "us-east-1"}.items():
+        monkeypatch.setenv(name, value)
+    with mock_aws():
+        yield boto3.client("dynamodb", region_name="us-east-1")
+
+
+_MISSING = object()
+
+
+def _apply() -> list[tuple[Any, str, Any]]:
+    undo: list[tuple[Any, str, Any]] = []
+
+    def set_attribute(owner: Any, name: str, value: Any) -> None:
+        undo.append((owner, name, vars(owner).get(name, _MISSING)))
+        setattr(owner, name, value)
+
+    fast_paths.apply(set_attribute, 64 * 1024)
+    return undo
+
+
+def _undo(undo: list[tuple[Any, str, Any]]) -> None:
+    for owner, name, value in reversed(undo):
+        if value is _MISSING:
+            delattr(owner, name)
+        else:
+            setattr(owner, name, value)
+
+
+def test_dynamodb_responses_parse_the_same_as_moto_serializer(aws: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    _reset(aws)
+    original = [_strip(answer) for answer in _calls(aws)]
+    wired: list[Any] = []
+    to_wire = fast_paths.to_wire
+    monkeypatch.setattr(fast_paths, "to_wire", lambda value: wired.append(value) or to_wire(value))
+    undo = _apply()
+    try:
+        _reset(aws)
+        fast = [_strip(answer) for answer in _calls(aws)]
+    finally:
+        _undo(undo)
+    assert len(wired) >= 16  # the data-plane answers went the fast way
+    assert fast == original
+    assert original[0]["Item"]["blob"] == {"B": b"\x00\xffbinary\n"}  # the comparison saw what it should
+    assert original[0]["Item"]["number"] == {"N": "12345678901234567890.125"}
+    assert original[-2]["Error"]["Code"] == "ConditionalCheckFailedException" and original[-2]["Item"]
+
+
+def test_pynamodb_reads_the_same_items(aws: Any) -> None:
+    from pynamodb.attributes import (
+        BinaryAttribute,
+        BinarySetAttribute,
+        BooleanAttribute,
+        MapAttribute,
+        NumberAttribute,
+        NumberSetAttribute,
+        UnicodeAttribute,
+        UnicodeSetAttribute,
+    )
+    from pynamodb.models import Model
+
+    class Thing(Model):
+        class Meta:
+            table_name = TABLE
+            region = "us-east-1"
+
+        pk = UnicodeAttribute(hash_key=True)
+        sk = NumberAttribute(range_key=True)
+        text = UnicodeAttribute(null=True)
+        number = NumberAttribute(null=True)
+        blob = BinaryAttribute(null=True, legacy_encoding=False)
+        yes = BooleanAttribute(null=True)
+        strings = UnicodeSetAttribute(null=True)
+        numbers = NumberSetAttribute(null=True)
+        blobs = BinarySetAttribute(null=True, legacy_encoding=False)
+        map = MapAttribute(null=True)
+
+    def read() -> list[Any]:
+        things = [Thing.get("a", 1, consistent_read=True), *Thing.query("a"), *Thing.batch_get([("a", 1), ("b", 1)])]
+        updated = Thing("a", 2)
+        updated.update(actions=[Thing.text.set("x"), Thing.strings.add({"z"})])
+        things.append(updated)
+        return [json.dumps(thing.serialize(), sort_keys=True, default=repr) for thing in things]
+
+    _reset(aws)
+    original = read()
+    undo = _apply()
+    try:
+        _reset(aws)
+        fast = read()
+    finally:
+        _undo(undo)
+    assert fast == original
+    assert "binary" in original[0]
+
+
+def test_to_wire_drops_nulls_and_encodes_bytes() -> None:
+    assert fast_paths.to_wire({"a": None, "b": [b"\x00", {"c": None, "d": "e"}], "f": False}) == {
+        "b": ["AA==", {"d": "e"}], "f": False}
