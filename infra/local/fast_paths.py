@@ -10,7 +10,8 @@ few Step Functions states; these are where moto spent that time, with the same a
 2. The Step Functions interpreter parses a JSONPath (``$.run_id``, a ResultPath) every time a state
    evaluates one, and jsonpath_ng builds a new yacc parser per parse: parsed paths are cached.
 3. CreateStateMachine parses the definition to validate it and StartExecution parses it again: the
-   program parsed at validation is kept for the next execution of that definition. Definitions over
+   program parsed at validation is kept for the next execution of that definition, and a definition of a
+   shape seen before (the same graph, or the same states with other ids) is not parsed at all. Definitions over
    ``big_definition_bytes`` (about 8 s of CPU each for a 900 KB child definition) are not parsed at
    creation at all, only when an execution starts (AWS validates for real; the compiler's output is
    checked by asl-validator in the tests).
@@ -22,6 +23,8 @@ import collections
 import datetime
 import functools
 import json
+import pickle
+import re
 import threading
 from typing import Any
 
@@ -86,26 +89,62 @@ def _patch_json_path_cache(set_attribute: Any) -> None:
         set_attribute(module, "parse", functools.lru_cache(maxsize=4096)(module.parse))
 
 
-# -- 3. one parse per execution ---------------------------------------------------------------------------
+# -- 3. one parse per execution, none for a graph shape seen before ----------------------------------------
 
-_PARSED: collections.OrderedDict[str, Any] = collections.OrderedDict()
+_PARSED: collections.OrderedDict[str, Any] = collections.OrderedDict()  # validated, not yet started
 _PARSED_LOCK = threading.Lock()
-_PARSED_KEEP = 16  # definitions validated and not yet started
+_PARSED_KEEP = 16
+# A definition with its ids (24 hex digits: graph and node ids) taken out is the shape of a graph; the
+# pickled program of a shape, ids replaced by same-length markers, gives any graph of that shape its
+# program by putting its own ids back (about 1 ms, where moto's ANTLR parser takes 50-300 ms).
+_ID = re.compile(r"(?<![0-9a-f])[0-9a-f]{24}(?![0-9a-f])")
+_SHAPES: collections.OrderedDict[str, bytes] = collections.OrderedDict()
+_SHAPES_KEEP = 64
+
+
+def _marker(index: int) -> bytes:
+    return b"@@PLYNXID%015d" % index  # 24 bytes, like an id
+
+
+def parse_program(definition: str, big_definition_bytes: int = 64 * 1024) -> Any:
+    """moto's program for a definition: from the pickled program of its shape, else parsed (and kept)."""
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+
+    if len(definition) > big_definition_bytes:  # rare, and too big to keep
+        return AmazonStateLanguageParser.parse(definition)[0]
+    index: dict[str, int] = {}
+    shape = _ID.sub(lambda match: f"\x00{index.setdefault(match.group(), len(index))}\x00", definition)
+    with _PARSED_LOCK:
+        pickled = _SHAPES.get(shape)
+    if pickled is not None:
+        for ident, number in index.items():
+            pickled = pickled.replace(_marker(number), ident.encode())
+        return pickle.loads(pickled)
+    program = AmazonStateLanguageParser.parse(definition)[0]
+    try:
+        pickled = pickle.dumps(program, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception:  # noqa: BLE001 - a program that does not pickle is simply not kept
+        return program
+    for ident, number in index.items():
+        pickled = pickled.replace(ident.encode(), _marker(number))
+    with _PARSED_LOCK:
+        _SHAPES[shape] = pickled
+        while len(_SHAPES) > _SHAPES_KEEP:
+            _SHAPES.popitem(last=False)
+    return program
 
 
 def _patch_parse_once(set_attribute: Any, big_definition_bytes: int) -> None:
-    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
     from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
     from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
     validate = StepFunctionsParserBackend._validate_definition
-    entrypoint = ExecutionWorker._get_evaluation_entrypoint
 
     def _validate_definition(definition: str) -> None:
         if len(definition) > big_definition_bytes:
             return None  # parsed (and refused if invalid) when an execution starts
         try:
-            program = AmazonStateLanguageParser.parse(definition)[0]
+            program = parse_program(definition, big_definition_bytes)
         except Exception:  # noqa: BLE001 - moto's own validation reports it
             return validate(definition)
         with _PARSED_LOCK:
@@ -119,7 +158,7 @@ def _patch_parse_once(set_attribute: Any, big_definition_bytes: int) -> None:
         definition = self._evaluation_details.state_machine_details.definition
         with _PARSED_LOCK:
             program = _PARSED.pop(definition, None)  # a parsed program runs once
-        return program if program is not None else entrypoint(self)
+        return program if program is not None else parse_program(definition, big_definition_bytes)
 
     set_attribute(StepFunctionsParserBackend, "_validate_definition", staticmethod(_validate_definition))
     set_attribute(ExecutionWorker, "_get_evaluation_entrypoint", _get_evaluation_entrypoint)

@@ -190,3 +190,48 @@ def test_pynamodb_reads_the_same_items(aws: Any) -> None:
 def test_to_wire_drops_nulls_and_encodes_bytes() -> None:
     assert fast_paths.to_wire({"a": None, "b": [b"\x00", {"c": None, "d": "e"}], "f": False}) == {
         "b": ["AA==", {"d": "e"}], "f": False}
+
+
+def _definition(nodes: list[dict]) -> str:
+    import secrets
+
+    import stepfunctions
+
+    graph = {"_id": secrets.token_hex(12), "title": "shape", "description": "", "nodes": nodes}
+    return json.dumps(stepfunctions.compile_program(graph, "plynx-runner").main, sort_keys=True,
+                      separators=(",", ":"))
+
+
+def _graphs() -> list[list[dict]]:
+    """A chain, a fan-out with a join (waits), an operation with retries and a timeout: fresh ids each call."""
+    from tests.helpers import instance, operation
+
+    def op(**params: Any) -> dict:
+        import secrets
+
+        node = operation("python", "op", "pass", inputs=[{"name": "in", "file_types": ["file"], "min_count": 0,
+                                                            "max_count": -1}], outputs=["out"], params=params)
+        return dict(node, _id=secrets.token_hex(12))
+
+    chain: list[dict] = []
+    for _ in range(4):
+        chain.append(instance(op(), **({"in": [(chain[-1], "out")]} if chain else {})))
+    source = instance(op())
+    middle = [instance(op(), **{"in": [(source, "out")]}) for _ in range(3)]
+    fan = [source, *middle, instance(op(), **{"in": [(m, "out") for m in middle]})]
+    return [chain, fan, [instance(op(_retries=2, _timeout=30))]]
+
+
+def test_a_known_shape_gives_the_program_a_parse_gives() -> None:
+    import pickle
+
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+
+    for first, second in zip(_graphs(), _graphs()):
+        seen, new = _definition(first), _definition(second)
+        assert seen != new
+        fast_paths.parse_program(seen)  # parsed: its shape is kept
+        from_shape = fast_paths.parse_program(new)
+        parsed = AmazonStateLanguageParser.parse(new)[0]
+        assert pickle.dumps(from_shape) == pickle.dumps(parsed)
+        assert pickle.dumps(fast_paths.parse_program(seen)) == pickle.dumps(AmazonStateLanguageParser.parse(seen)[0])
