@@ -1,6 +1,7 @@
 """Runner entry points. Step Functions invokes `lambda_handler`; Fargate and the CLI call `main`."""
 from __future__ import annotations
 
+import concurrent.futures
 import hashlib
 import json
 import os
@@ -79,6 +80,19 @@ def _upload(paths: dict[str, Any]) -> dict[str, str]:
     return {name: _put(path) for name, path in paths.items() if isinstance(path, str)}
 
 
+NOTIFY_THREADS = 8
+
+
+def _notify(run_id: str, node_id: str, dependents: list[str]) -> None:
+    """Count this operation done for its dependents concurrently: a wide fan-out releases its branches about
+    at once, not one after another. The pool is gone on return (operations fork only while single-threaded)."""
+    if len(dependents) <= 1:
+        waits.notify(run_id, node_id, dependents)
+        return
+    with concurrent.futures.ThreadPoolExecutor(min(NOTIFY_THREADS, len(dependents))) as pool:
+        list(pool.map(lambda dependent: waits.notify(run_id, node_id, [dependent]), dependents))
+
+
 def run_node(graph_id: str, node_id: str, run_id: str, context: Any = None, notify: list[str] | None = None,
              attempt: int = 0) -> dict:
     """Run one operation of a graph run (or restore it from the cache), record it, release its dependents."""
@@ -120,7 +134,7 @@ def run_node(graph_id: str, node_id: str, run_id: str, context: Any = None, noti
         raise OperationFailed(f"Operation `{node.get('title')}` ({node_id}) failed")
     if status == NodeRunningStatus.SUCCESS and cache_key:
         cache.put(cache_key, node, outputs, logs, graph_id, run_id)
-    waits.notify(run_id, node_id, notify or [])
+    _notify(run_id, node_id, notify or [])
     return {"node_id": node_id, "status": status}
 
 
