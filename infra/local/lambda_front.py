@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import collections
 import concurrent.futures
+import io
 import json
 import logging
 import os
@@ -23,6 +24,8 @@ import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import unquote
+
+from botocore.response import StreamingBody
 
 LOG = logging.getLogger(__name__)
 
@@ -119,7 +122,7 @@ class LambdaFront:
         self._handler_getter = handler_getter
         # The runner's own warm process (infra/local/warm_runner.py); else handler_getter's in this process.
         self._warm_runner = warm_runner
-        self._timeout_seconds = timeout_seconds
+        self.timeout_seconds = timeout_seconds
         self._workers = concurrent.futures.ThreadPoolExecutor(max(1, DEFAULT_CONCURRENCY),
                                                               thread_name_prefix="lambda-warm")
         # Invocations served, by the event's `action` (tests and benchmarks count runner calls).
@@ -166,7 +169,7 @@ class LambdaFront:
             )
         if invocation_type == "DryRun":
             return _respond(start_response, "204 No Content", None, {})
-        context = LambdaContext(function_name, function_arn, self._timeout_seconds)
+        context = LambdaContext(function_name, function_arn, self.timeout_seconds)
         if invocation_type == "Event":
             threading.Thread(
                 target=self._run, args=(event, context), name=f"lambda-event-{function_name}", daemon=True
@@ -182,7 +185,7 @@ class LambdaFront:
         if self._warm_runner is not None:
             self.invocations[str(event.get("action")) if isinstance(event, dict) else "?"] += 1
             return self._warm_runner.invoke(event, context.function_name, context.invoked_function_arn,
-                                            self._timeout_seconds)
+                                            self.timeout_seconds)
         try:
             handler = self._handler_getter()
             self.invocations[str(event.get("action")) if isinstance(event, dict) else "?"] += 1
@@ -199,6 +202,53 @@ class LambdaFront:
                 "stackTrace": [],
             }
         return True, result
+
+
+class DirectLambdaClient:
+    """What moto's interpreter uses of its boto3 Lambda client, ``invoke``, served by the front without HTTP.
+
+    A Task's synchronous invocation otherwise costs this process a boto3 request (serialise, sign, parse)
+    and a server request (HTTP, WSGI) on the interpreter lock every operation waits for. The answer is
+    the one boto3 gives: StatusCode, ExecutedVersion, FunctionError, a streaming Payload. Other
+    invocation types and parameters go to the real client.
+    """
+
+    _DIRECT = frozenset({"FunctionName", "Payload", "InvocationType", "Qualifier"})
+
+    def __init__(self, front: "LambdaFront", client: Any) -> None:
+        self._front, self._client = front, client
+        self.meta = client.meta
+
+    def invoke(self, **parameters: Any) -> dict:
+        payload = parameters.get("Payload") or b"{}"
+        if parameters.get("InvocationType", "RequestResponse") != "RequestResponse" or set(parameters) - self._DIRECT:
+            return self._client.invoke(**parameters)
+        try:
+            event = json.loads(payload)
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            return self._client.invoke(**parameters)  # the real client reports it as Lambda does
+        function_name, function_arn = parse_function_name(parameters["FunctionName"])
+        context = LambdaContext(function_name, function_arn, self._front.timeout_seconds)
+        try:
+            ok, result = self._front._run(event, context)  # noqa: SLF001 - the front's own invocation path
+        finally:
+            self._front.changes += 1
+        body = json.dumps(result).encode("utf-8")
+        headers = {"content-type": "application/json", "content-length": str(len(body)),
+                   "x-amz-executed-version": "$LATEST", "x-amzn-requestid": context.aws_request_id}
+        response: dict[str, Any] = {
+            "ResponseMetadata": {"RequestId": context.aws_request_id, "HTTPStatusCode": 200,
+                                 "HTTPHeaders": headers, "RetryAttempts": 0},
+            "StatusCode": 200, "ExecutedVersion": "$LATEST",
+            "Payload": StreamingBody(io.BytesIO(body), len(body)),
+        }
+        if not ok:
+            response["FunctionError"] = "Unhandled"
+            headers["x-amz-function-error"] = "Unhandled"
+        return response
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
 
 
 def _read_body(environ: dict) -> bytes:

@@ -2,7 +2,8 @@
 
 1. ``boto_client_for`` builds a new boto3 client for every Task state; building one costs more CPU
    than the Task itself. The patch caches one client per (region, service, endpoint). boto3 clients
-   are thread-safe; the pool is sized for wide Parallel states.
+   are thread-safe; the pool is sized for wide Parallel states. Lambda's ``invoke`` goes straight to
+   the stack's Lambda front (lambda_front.DirectLambdaClient) once it is registered.
 2. ``states:startExecution[.sync[:2]]`` and ``ecs:runTask[.sync]`` integrations pass the ASL's
    PascalCase parameter names straight to boto3 (``Input``, ``StateMachineArn``...) and read its
    camelCase answers as if they were PascalCase. The base class's ``_to_boto_request`` /
@@ -47,6 +48,7 @@ _LOCK = threading.Lock()
 _MISSING = object()
 _ORIGINALS: list[tuple[Any, str, Any]] = []
 _CLIENTS: dict[tuple, Any] = {}
+_LAMBDA_FRONT: list[Any] = []  # the stack's Lambda front, which serves the interpreter's invocations directly
 
 
 def _set(owner: Any, name: str, value: Any) -> None:
@@ -69,8 +71,14 @@ def patch(connect_host: str = "localhost") -> None:
         _patch_dynamodb_atomic_writes()
 
 
+def serve_lambda_directly(front: Any) -> None:
+    """The interpreter's Lambda Tasks call `front` in-process (patch 1), not through HTTP; undone by unpatch."""
+    _LAMBDA_FRONT.append(front)
+
+
 def unpatch() -> None:
     with _LOCK:
+        _LAMBDA_FRONT.clear()
         while _ORIGINALS:
             owner, name, value = _ORIGINALS.pop()
             if value is _MISSING:
@@ -114,6 +122,18 @@ def _make_cached_boto_client_for(original: Callable, connect_host: str) -> Calla
         if botocore_stubber.enabled:  # inside mock_aws: keep moto's own behaviour
             return original(region=region, service=service, state_credentials=state_credentials)
         endpoint = f"http://{connect_host}:{moto_server_port()}"
+        if service == "lambda" and _LAMBDA_FRONT:
+            front = _LAMBDA_FRONT[-1]
+            key = (region, service, endpoint, id(front))
+            client = _CLIENTS.get(key)
+            if client is None:
+                from .lambda_front import DirectLambdaClient
+
+                client = _CLIENTS.setdefault(key, DirectLambdaClient(front, _client(region, service, endpoint)))
+            return client
+        return _client(region, service, endpoint)
+
+    def _client(region: str, service: str, endpoint: str) -> Any:
         key = (region, service, endpoint)
         client = _CLIENTS.get(key)
         if client is None:

@@ -255,6 +255,7 @@ def _start(
 
     front = _make_lambda_front(stack, lambda_handler)
     stack.lambda_front = front
+    patches.serve_lambda_directly(front)
     _serve(stack, "moto", _make_moto_server(host, moto_port, front, quiet))
 
     # 3. Tables, bucket, role, default user.
@@ -398,7 +399,12 @@ def _bootstrap(moto_endpoint: str) -> None:
 
 def _make_api_server(app: Any, host: str, port: int, quiet: bool) -> Any:
     from chalice.config import Config
-    from chalice.local import create_local_server
+    from chalice.local import ChaliceRequestHandler, LocalDevServer
+
+    class NoDelayHandler(ChaliceRequestHandler):
+        # Headers and body are separate writes: with Nagle's algorithm on, a keep-alive client's
+        # delayed ACK held every response for 40 ms.
+        disable_nagle_algorithm = True
 
     config_from_disk: dict = {}
     config_path = os.path.join(REPO_ROOT, ".chalice", "config.json")
@@ -418,5 +424,4 @@ def _make_api_server(app: Any, host: str, port: int, quiet: bool) -> Any:
         },
         config_from_disk=config_from_disk,
     )
-    local_server = create_local_server(app, config, host, port)
-    return local_server.server
+    return LocalDevServer(app, config, host, port, handler_cls=NoDelayHandler).server
