@@ -129,8 +129,10 @@ def check_upload(file_type: str, data: bytes) -> None:
         raise BadRequestError(f"Not a valid `{file_type}` file: {exc}") from exc
 
 
-def upstream_types(graph_id: str, node: dict) -> dict[str, list[str]]:
-    """The file_type of each output an operation's inputs read, so each input is prepared as what it is."""
+def upstream_types(graph_id: str, node: dict, upstream: dict[str, dict] | None = None) -> dict[str, list[str]]:
+    """The file_type of each output an operation's inputs read, so each input is prepared as what it is.
+
+    `upstream`: the nodes read, by id, when the caller has them already (the runner)."""
     from .graphs import (
         node_from_item,  # graphs imports the node model; keep this module light
     )
@@ -139,8 +141,9 @@ def upstream_types(graph_id: str, node: dict) -> dict[str, list[str]]:
     upstream_ids = {v["node_id"] for i in node.get("inputs", []) for v in i["values"]}
     if not upstream_ids:
         return {}
-    upstream = {item.node_id: node_from_item(item) for item in GraphNodeModel.batch_get(
-        [(graph_id, node_id) for node_id in upstream_ids], consistent_read=True)}
+    if upstream is None:
+        upstream = {item.node_id: node_from_item(item) for item in GraphNodeModel.batch_get(
+            [(graph_id, node_id) for node_id in upstream_ids], consistent_read=True)}
     types: dict[str, list[str]] = {}
     for node_input in node.get("inputs", []):
         for value in node_input["values"]:

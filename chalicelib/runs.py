@@ -278,14 +278,20 @@ def _update_node(graph_id: str, node_id: str, run_id: str, expected: str, action
         raise StaleRun(f"Node `{node_id}` is no longer {expected} in run `{run_id}`") from exc
 
 
-def input_resources(graph_id: str, node: dict) -> dict[str, list[str]]:
-    """The resource ids behind each input of a node, from the nodes it reads."""
+def upstream_nodes(graph_id: str, node: dict) -> dict[str, dict]:
+    """The nodes an operation reads, by id, with their results (one BatchGet)."""
     upstream_ids = {v["node_id"] for i in node["inputs"] for v in i["values"]}
-    upstream = {
+    return {
         item.node_id: node_from_item(item)
         for item in GraphNodeModel.batch_get([(graph_id, node_id) for node_id in upstream_ids],
                                              consistent_read=True)
     }
+
+
+def input_resources(graph_id: str, node: dict, upstream: dict[str, dict] | None = None) -> dict[str, list[str]]:
+    """The resource ids behind each input of a node, from the nodes it reads (`upstream`, if read already)."""
+    if upstream is None:
+        upstream = upstream_nodes(graph_id, node)
     resolved: dict[str, list[str]] = {}
     for node_input in node["inputs"]:
         ids = []

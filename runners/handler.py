@@ -1,6 +1,7 @@
 """Runner entry points. Step Functions invokes `lambda_handler`; Fargate and the CLI call `main`."""
 from __future__ import annotations
 
+import collections
 import concurrent.futures
 import hashlib
 import json
@@ -53,6 +54,21 @@ SMALL_FILE_BYTES = 8 * 1024 * 1024  # below this one PutObject is faster than th
 # Content ids this warm runner has stored: resources are immutable and named by content, so an
 # equal file (an empty stderr, a repeated output) needs no second PutObject.
 _STORED: set[str] = set()
+# And the content of the small ones, newest last: the next operation of a chain, often run by this same
+# warm runner, reads its input from here instead of S3.
+_CONTENT: collections.OrderedDict[str, bytes] = collections.OrderedDict()
+CONTENT_ITEM_BYTES = 1024 * 1024
+CONTENT_TOTAL_BYTES = 32 * 1024 * 1024
+
+
+def _remember(resource_id: str, data: bytes) -> None:
+    if len(data) > CONTENT_ITEM_BYTES:
+        return
+    _CONTENT[resource_id] = data
+    _CONTENT.move_to_end(resource_id)
+    total = sum(len(value) for value in _CONTENT.values())
+    while total > CONTENT_TOTAL_BYTES:
+        total -= len(_CONTENT.popitem(last=False)[1])
 
 
 def _put(path: str) -> str:
@@ -66,11 +82,18 @@ def _put(path: str) -> str:
         if len(_STORED) > 10_000:
             _STORED.clear()
         _STORED.add(resource_id)
+    _remember(resource_id, data)
     return resource_id
 
 
 def _download(resource_id: str, path: str) -> None:
-    """One streamed GetObject: the transfer manager's HeadObject and threads cost more than small inputs."""
+    """From this runner's memory, else one streamed GetObject (the transfer manager's HeadObject and threads
+    cost more than small inputs)."""
+    data = _CONTENT.get(resource_id)
+    if data is not None:
+        with open(path, "wb") as target:
+            target.write(data)
+        return
     stream, _ = storage.open_stream(resource_id)
     with open(path, "wb") as target:
         shutil.copyfileobj(stream, target, 1024 * 1024)
@@ -102,13 +125,14 @@ def run_node(graph_id: str, node_id: str, run_id: str, context: Any = None, noti
     with tempfile.TemporaryDirectory(prefix="plynx-") as workdir:
         space = executors.Workspace(workdir)
         try:
-            input_ids = runs.input_resources(graph_id, node)
+            upstream = runs.upstream_nodes(graph_id, node)  # one read for the inputs' ids and types
+            input_ids = runs.input_resources(graph_id, node, upstream)
             cache_key = cache.key(node, input_ids) if cache.cacheable(node) else None
             # inputs known only now may still match an earlier run: restore without running the code
             entry = cache.lookup(cache_key) if cache_key else None
             if entry is None:
                 space = executors.prepare(node, input_ids, workdir, _download,
-                                          resources.upstream_types(graph_id, node))
+                                          resources.upstream_types(graph_id, node, upstream))
                 ok = executors.execute(node, space, _timeout(node, context),
                                        publish=live_logs.LogPublisher(graph_id, node_id, run_id))
         except Exception as exc:  # the worker's own failure still ends in the node's logs
