@@ -94,44 +94,87 @@ def _patch_json_path_cache(set_attribute: Any) -> None:
 _PARSED: collections.OrderedDict[str, Any] = collections.OrderedDict()  # validated, not yet started
 _PARSED_LOCK = threading.Lock()
 _PARSED_KEEP = 16
-# A definition with its ids (24 hex digits: graph and node ids) taken out is the shape of a graph; the
-# pickled program of a shape, ids replaced by same-length markers, gives any graph of that shape its
-# program by putting its own ids back (about 1 ms, where moto's ANTLR parser takes 50-300 ms).
+# The shape of a definition: its ids (24 hex digits: graph and node ids) renamed in the order the states
+# are reached from StartAt, keys sorted. Equal shapes are the same state machine up to that renaming, so
+# the program parsed from the shape (moto's ANTLR parser: 50-300 ms), pickled with its made-up ids, gives
+# any definition of that shape its program by putting the real ids back (about 1 ms).
 _ID = re.compile(r"(?<![0-9a-f])[0-9a-f]{24}(?![0-9a-f])")
 _SHAPES: collections.OrderedDict[str, bytes] = collections.OrderedDict()
 _SHAPES_KEEP = 64
 
 
-def _marker(index: int) -> bytes:
-    return b"@@PLYNXID%015d" % index  # 24 bytes, like an id
+def _label(index: int) -> str:
+    return "ca11ab1e%016d" % index  # 24 hex digits, like the ids it stands for
+
+
+def shape_of(definition: str) -> tuple[str, dict[str, str]]:
+    """The definition's shape and the renaming (label -> id) that turns the shape back into it."""
+    document = json.loads(definition)
+    labels: dict[str, str] = {}
+
+    def rename(text: str) -> str:
+        return _ID.sub(lambda match: labels.setdefault(match.group(), _label(len(labels))), text)
+
+    def walk(value: Any) -> Any:
+        if isinstance(value, dict):
+            if isinstance(value.get("States"), dict) and isinstance(value.get("StartAt"), str):
+                return walk_machine(value)
+            return {rename(key): walk(value[key]) for key in sorted(value)}
+        if isinstance(value, list):
+            return [walk(item) for item in value]
+        return rename(value) if isinstance(value, str) else value
+
+    def walk_machine(machine: dict) -> dict:
+        states, order, queue = machine["States"], [], [machine["StartAt"]]
+        while queue:  # the states as control reaches them: an order the ids do not decide
+            name = queue.pop(0)
+            if name in states and name not in order:
+                order.append(name)
+                queue.extend(_targets(states[name]))
+        order += sorted(name for name in states if name not in order)  # unreachable: refused by the parse
+        renamed = {key: walk(machine[key]) for key in sorted(machine) if key != "States"}
+        renamed["States"] = {rename(name): walk(states[name]) for name in order}
+        return renamed
+
+    shape = json.dumps(walk(document), sort_keys=True, separators=(",", ":"))
+    return shape, {label: ident for ident, label in labels.items()}
+
+
+def _targets(state: Any) -> list[str]:
+    """The states a state may pass control to, in the order it names them."""
+    if not isinstance(state, dict):
+        return []
+    found = [state[key] for key in ("Next", "Default") if isinstance(state.get(key), str)]
+    for key in ("Choices", "Catch"):
+        found += [item["Next"] for item in state.get(key) or [] if isinstance(item, dict) and "Next" in item]
+    return found
 
 
 def parse_program(definition: str, big_definition_bytes: int = 64 * 1024) -> Any:
-    """moto's program for a definition: from the pickled program of its shape, else parsed (and kept)."""
+    """moto's program for a definition: from the pickled program of its shape (parsed once, then kept)."""
     from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 
     if len(definition) > big_definition_bytes:  # rare, and too big to keep
         return AmazonStateLanguageParser.parse(definition)[0]
-    index: dict[str, int] = {}
-    shape = _ID.sub(lambda match: f"\x00{index.setdefault(match.group(), len(index))}\x00", definition)
+    try:
+        shape, ids = shape_of(definition)
+    except (ValueError, TypeError, KeyError):  # not JSON, or not a state machine: moto says why
+        return AmazonStateLanguageParser.parse(definition)[0]
     with _PARSED_LOCK:
         pickled = _SHAPES.get(shape)
-    if pickled is not None:
-        for ident, number in index.items():
-            pickled = pickled.replace(_marker(number), ident.encode())
-        return pickle.loads(pickled)
-    program = AmazonStateLanguageParser.parse(definition)[0]
-    try:
-        pickled = pickle.dumps(program, protocol=pickle.HIGHEST_PROTOCOL)
-    except Exception:  # noqa: BLE001 - a program that does not pickle is simply not kept
-        return program
-    for ident, number in index.items():
-        pickled = pickled.replace(ident.encode(), _marker(number))
-    with _PARSED_LOCK:
-        _SHAPES[shape] = pickled
-        while len(_SHAPES) > _SHAPES_KEEP:
-            _SHAPES.popitem(last=False)
-    return program
+    if pickled is None:
+        program = AmazonStateLanguageParser.parse(shape)[0]
+        try:
+            pickled = pickle.dumps(program, protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception:  # noqa: BLE001 - a program that does not pickle is parsed each time
+            return AmazonStateLanguageParser.parse(definition)[0]
+        with _PARSED_LOCK:
+            _SHAPES[shape] = pickled
+            while len(_SHAPES) > _SHAPES_KEEP:
+                _SHAPES.popitem(last=False)
+    for label, ident in ids.items():
+        pickled = pickled.replace(label.encode(), ident.encode())
+    return pickle.loads(pickled)
 
 
 def _patch_parse_once(set_attribute: Any, big_definition_bytes: int) -> None:
