@@ -15,6 +15,7 @@ accepts), multiprocessing.connection framing; the front sends ``{"event", "funct
 """
 from __future__ import annotations
 
+import gc
 import importlib
 import json
 import os
@@ -198,6 +199,7 @@ def serve(listener: socket.socket, module: str) -> None:
     handler = importlib.import_module(module)
     if module == RUNNER_MODULE:
         _warm_up()
+    gc.freeze()  # what the workers share stays shared: no collection touches (and so copies) its pages
     parent = os.getppid()
     while True:
         if select.select([listener], [], [], 1.0)[0]:
