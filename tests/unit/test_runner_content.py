@@ -1,0 +1,44 @@
+"""The warm runner stores each content once and reads back what it stored itself without a GetObject."""
+from __future__ import annotations
+
+import hashlib
+import io
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from runners import handler
+
+
+@pytest.fixture
+def s3(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[Any]]:
+    calls: dict[str, list[Any]] = {"put": [], "get": []}
+    monkeypatch.setattr(handler, "_STORED", set())
+    monkeypatch.setattr(handler, "_CONTENT", type(handler._CONTENT)())
+    monkeypatch.setattr(handler.storage, "put_bytes", lambda data: calls["put"].append(data))
+    monkeypatch.setattr(handler.storage, "open_stream",
+                        lambda resource_id: calls["get"].append(resource_id) or (io.BytesIO(b"from s3"), 7))
+    return calls
+
+
+def test_a_stored_output_is_read_back_from_memory(tmp_path: Path, s3: dict[str, list[Any]]) -> None:
+    output = tmp_path / "out"
+    output.write_bytes(b"result")
+    resource_id = handler._upload({"out": str(output)})["out"]
+    assert resource_id == hashlib.sha256(b"result").hexdigest()
+    handler._upload({"again": str(output)})
+    assert s3["put"] == [b"result"]  # one PutObject per content
+    handler._download(resource_id, str(tmp_path / "input"))
+    assert (tmp_path / "input").read_bytes() == b"result" and s3["get"] == []
+    handler._download("0" * 64, str(tmp_path / "other"))
+    assert s3["get"] == ["0" * 64]  # not stored here: from S3
+
+
+def test_memory_keeps_the_newest_within_its_budget(monkeypatch: pytest.MonkeyPatch, s3: dict[str, list[Any]]) -> None:
+    monkeypatch.setattr(handler, "CONTENT_TOTAL_BYTES", 10)
+    for content in (b"aaaa", b"bbbb", b"cccc"):
+        handler._remember(hashlib.sha256(content).hexdigest(), content)
+    assert list(handler._CONTENT.values()) == [b"bbbb", b"cccc"]
+    handler._remember("big", b"x" * (handler.CONTENT_ITEM_BYTES + 1))
+    assert "big" not in handler._CONTENT
