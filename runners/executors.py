@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import atexit
+import builtins
+import importlib.machinery
 import io
 import logging
 import os
-import runpy
 import select
 import signal
 import subprocess
@@ -13,6 +14,7 @@ import sys
 import threading
 import time
 import traceback
+import types
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -199,10 +201,11 @@ def _fresh_interpreter_state(script_path: str, workdir: str) -> None:
             continue
         wanted = {signal.SIGINT: signal.default_int_handler, signal.SIGPIPE: signal.SIG_IGN,
                   signal.SIGXFSZ: signal.SIG_IGN}.get(number, signal.SIG_DFL)
-        try:
-            signal.signal(number, wanted)
-        except (OSError, ValueError, RuntimeError):
-            pass
+        if signal.getsignal(number) != wanted:
+            try:
+                signal.signal(number, wanted)
+            except (OSError, ValueError, RuntimeError):
+                pass
     atexit._clear()
     root = logging.getLogger()
     for handler in list(root.handlers):  # a runtime's log handler would swallow the script's logging
@@ -215,7 +218,7 @@ def _run_script(script_path: str, workdir: str) -> int:
     _fresh_interpreter_state(script_path, workdir)
     code = 0
     try:
-        runpy.run_path(script_path, run_name="__main__")
+        _run_main(script_path)
     except SystemExit as exc:
         code = _exit_code(exc.code)
     except BaseException as exc:  # noqa: BLE001 - reported as the interpreter reports it
@@ -234,6 +237,18 @@ def _run_script(script_path: str, workdir: str) -> int:
         except (OSError, ValueError):
             pass
     return code
+
+
+def _run_main(script_path: str) -> None:
+    """Run the file as the interpreter runs its script: module `__main__`, no future flags of ours."""
+    with open(script_path, "rb") as stream:
+        code = compile(stream.read(), script_path, "exec", dont_inherit=True)
+    module = types.ModuleType("__main__")
+    module.__dict__.update(__file__=script_path, __cached__=None, __package__=None, __spec__=None,
+                           __loader__=importlib.machinery.SourceFileLoader("__main__", script_path),
+                           __builtins__=builtins)
+    sys.modules["__main__"] = module
+    exec(code, module.__dict__)  # noqa: S102 - the operation's own code, in its own process
 
 
 def _exit_code(value: object) -> int:

@@ -43,6 +43,17 @@ def test_runs_as_main_in_its_workdir_with_its_own_streams(tmp_path: Path) -> Non
     assert pid != os.getpid()
 
 
+def test_the_script_compiles_as_the_interpreter_compiles_it(tmp_path: Path) -> None:
+    code, out, _, _ = run(tmp_path, """
+        import pickle, sys
+        def f(x: int): pass
+        class Point:
+            pass
+        print(f.__annotations__["x"] is int, sys.modules["__main__"].Point is Point, type(pickle.loads(pickle.dumps(Point()))).__name__)
+    """)
+    assert code == 0 and out == "True True Point\n"  # no future flags of the runner's; __main__ is the script
+
+
 def test_exit_codes_are_the_interpreters(tmp_path: Path) -> None:
     assert run(tmp_path, "raise SystemExit(3)")[0] == 3
     code, _, err, _ = run(tmp_path, "raise SystemExit('bye')")
