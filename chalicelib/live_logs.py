@@ -1,4 +1,8 @@
-"""Logs of a running operation reach storage every few seconds, so a user can watch a long job."""
+"""Logs of a running operation reach storage every few seconds, so a user can watch a long job.
+
+Each call is also the operation's heartbeat (its `update_date`), and the moment a runner learns that
+the run no longer wants the operation (CANCEL, a newer run, a failed run's end): it then stops it.
+"""
 from __future__ import annotations
 
 import os
@@ -18,6 +22,10 @@ BIG_LOG_BYTES = 20 * 1024 * 1024
 BIG_LOG_SECONDS = 30.0
 
 
+class Stopped(Exception):
+    """The node is no longer RUNNING in this run: the runner kills the operation's process."""
+
+
 class LogPublisher:
     """Uploads the log files that changed since the last call and points the running node at them."""
 
@@ -28,7 +36,7 @@ class LogPublisher:
         self._uploaded_at: dict[str, float] = {}
 
     def __call__(self, logs: dict[str, str]) -> bool:
-        """Publish; False when nothing changed or the node is no longer running in this run."""
+        """Publish what changed and beat; False when nothing changed, Stopped when the run moved on."""
         changed = False
         for name, path in logs.items():
             try:
@@ -44,18 +52,18 @@ class LogPublisher:
             self._ids[name] = _snapshot_upload(path)
             self._uploaded_at[name] = time.monotonic()
             changed = True
-        if not changed:
-            return False
-        item = GraphNodeModel(self.graph_id, self.node_id)
+        actions = [GraphNodeModel.update_date.set(now())]
+        if changed:
+            actions.append(GraphNodeModel.logs.set(dict(self._ids)))
         try:
-            item.update(
-                actions=[GraphNodeModel.logs.set(dict(self._ids)), GraphNodeModel.update_date.set(now())],
+            GraphNodeModel(self.graph_id, self.node_id).update(
+                actions=actions,
                 condition=(GraphNodeModel.run_id == self.run_id)
                 & (GraphNodeModel.node_running_status == NodeRunningStatus.RUNNING),
             )
-        except UpdateError:
-            return False  # the run moved on (stopped, or a newer run): the final logs win
-        return True
+        except UpdateError as exc:
+            raise Stopped(f"Node `{self.node_id}` is no longer running in run `{self.run_id}`") from exc
+        return changed
 
 
 def _snapshot_upload(path: str) -> str:

@@ -29,6 +29,10 @@ LIMITS = stepfunctions.Limits()
 _LOST_RUNNER = re.compile(r"The runner of `([A-Za-z0-9_-]+)` exited non-zero")
 
 
+# A running operation's runner beats every few seconds (live_logs); one silent for this long is lost.
+LOST_AFTER_SECONDS = 30.0
+
+
 class StillRunning(Exception):
     """A failed run still has operations running; Step Functions retries the settle step with backoff."""
 
@@ -356,8 +360,19 @@ def settle(graph_id: str, run_id: str, error: Any = None) -> None:
             pass  # it recorded its own end
     _end_nodes(graph_id, run_id, {NodeRunningStatus.IN_QUEUE: NodeRunningStatus.CANCELED})
     waits.fail_parked(run_id, "DependencyFailed", json.dumps(error)[:1000] if error else "")
-    running = [item.node_id for item in node_items(graph_id)
-               if item.run_id == run_id and item.node_running_status == NodeRunningStatus.RUNNING]
+    silent_since = now(LOST_AFTER_SECONDS)
+    running = []
+    for item in node_items(graph_id):
+        if item.run_id != run_id or item.node_running_status != NodeRunningStatus.RUNNING:
+            continue
+        if item.body.get("base_node_name") in BaseNodeNames.OPERATIONS and (item.update_date or "") < silent_since:
+            try:  # its runner stopped beating (a Lambda timeout, out of memory, a killed process): lost
+                _update_node(graph_id, item.node_id, run_id, NodeRunningStatus.RUNNING,
+                             [GraphNodeModel.node_running_status.set(NodeRunningStatus.FAILED)])
+                continue
+            except StaleRun:
+                continue  # it recorded its own end just now
+        running.append(item.node_id)
     if running:
         raise StillRunning(f"{len(running)} operation(s) still running: {running[:10]}")
 

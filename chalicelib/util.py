@@ -16,9 +16,9 @@ def new_id() -> str:
     return secrets.token_hex(12)
 
 
-def now() -> str:
+def now(seconds_ago: float = 0.0) -> str:
     """Timestamps in the seed's `%Y-%m-%d %H:%M:%S.%LZ` format; they also sort as strings."""
-    stamp = _dt.datetime.now(_dt.timezone.utc)
+    stamp = _dt.datetime.now(_dt.timezone.utc) - _dt.timedelta(seconds=seconds_ago)
     return stamp.strftime("%Y-%m-%d %H:%M:%S.") + f"{stamp.microsecond // 1000:03d}Z"
 
 

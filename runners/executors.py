@@ -23,6 +23,7 @@ import jinja2
 
 from chalicelib import config
 from chalicelib.enums import BaseNodeNames
+from chalicelib.live_logs import Stopped
 from chalicelib.resource_types.base import (
     NodeResources_INPUT,
     NodeResources_OUTPUT,
@@ -281,6 +282,8 @@ def _wait(process: subprocess.Popen | ForkedScript, timeout: float | None,
             if publish:
                 try:
                     publish(dict(space.logs))
+                except Stopped:
+                    raise  # canceled, or the run has ended: the operation must stop
                 except Exception as exc:  # watching is best effort; the run goes on
                     space.worker_log(f"Could not publish live logs: {type(exc).__name__}: {exc}")
 
@@ -316,6 +319,11 @@ def execute(node: dict, space: Workspace, timeout: float | None,
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
             space.worker_log(f"JOB FAILED\nTimed out after {timeout} seconds")
+            return False
+        except Stopped as exc:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+            space.worker_log(f"JOB STOPPED\n{exc}")
             return False
     if code != 0:
         space.worker_log(f"JOB FAILED\nProcess returned non-zero value {code}")

@@ -1,0 +1,62 @@
+"""Runners that stop beating are lost; a canceled operation's process is stopped, not left to finish."""
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+from tests.helpers import by_title, graph, instance, operation
+
+SLEEPER = "import os, time\nopen(params['pid'], 'w').write(str(os.getpid()))\ntime.sleep(60)\n"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_settle_fails_a_silent_runner_and_waits_for_a_beating_one(api) -> None:
+    from chalicelib import runs
+    from chalicelib.models import GraphNodeModel
+    from chalicelib.util import now
+
+    op = api.save_operation(operation("python", "op", "pass\n"))
+    silent, beating = instance(op), instance(op)
+    silent["title"], beating["title"] = "silent", "beating"
+    graph_id = api.ok("post", "graphs", json={"graph": graph("lost runner", [silent, beating]),
+                                              "actions": ["SAVE"]})["graph"]["_id"]
+    for node, stamp in ((silent, now(runs.LOST_AFTER_SECONDS + 5)), (beating, now())):
+        GraphNodeModel(graph_id, node["_id"]).update(actions=[
+            GraphNodeModel.run_id.set("run-1"), GraphNodeModel.node_running_status.set("RUNNING"),
+            GraphNodeModel.update_date.set(stamp)])
+    with pytest.raises(runs.StillRunning) as raised:
+        runs.settle(graph_id, "run-1", {"Error": "OperationFailed"})
+    assert beating["_id"] in str(raised.value) and silent["_id"] not in str(raised.value)
+    data = api.ok("get", f"graphs/{graph_id}")["data"]
+    assert by_title(data, "silent")["node_running_status"] == "FAILED"
+    assert by_title(data, "beating")["node_running_status"] == "RUNNING"
+
+
+def test_cancel_stops_the_running_operation_process(api, tmp_path) -> None:
+    pid_file = tmp_path / "pid"
+    op = api.save_operation(operation("python", "sleeper", SLEEPER, params={"pid": str(pid_file)}))
+    body = api.ok("post", "graphs", json={"graph": graph("cancel kills", [instance(op)]), "actions": ["SAVE", "APPROVE"]})
+    graph_id = body["graph"]["_id"]
+    deadline = time.monotonic() + 30
+    while not pid_file.exists() or not pid_file.read_text():
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    pid = int(pid_file.read_text())
+    assert _alive(pid)
+    api.ok("post", f"graphs/{graph_id}/cancel")
+    deadline = time.monotonic() + 20  # the runner learns it at its next heartbeat (every 2 s)
+    while _alive(pid):
+        assert time.monotonic() < deadline, "the canceled operation is still running"
+        time.sleep(0.1)
+    data = api.ok("get", f"graphs/{graph_id}")["data"]
+    assert data["graph_running_status"] == "CANCELED"
+    assert by_title(data, "sleeper")["node_running_status"] == "CANCELED"
