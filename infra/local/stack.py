@@ -136,6 +136,7 @@ class LocalStack:
             except Exception as exc:  # noqa: BLE001
                 errors.append(exc)
         _release(self)
+        gc.unfreeze()  # what start() froze may be garbage now (a test process starts many stacks)
         if errors:
             raise errors[0]
 
