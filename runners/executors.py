@@ -132,7 +132,7 @@ class ForkedScript:
         self.pid = os.fork()
         if self.pid == 0:
             os.close(read_end)
-            _child(script_path, workdir, stdout.fileno(), stderr.fileno())
+            _child(script_path, workdir, stdout.fileno(), stderr.fileno(), write_end)
         os.close(write_end)
         try:  # readable when the child exits, whatever its own children do
             self._exited = os.pidfd_open(self.pid)
@@ -161,7 +161,7 @@ class ForkedScript:
         return self.returncode
 
 
-def _child(script_path: str, workdir: str, stdout: int, stderr: int) -> None:
+def _child(script_path: str, workdir: str, stdout: int, stderr: int, exit_pipe: int) -> None:
     """In the forked child: become `python -u script` in its own session, then exit with its code."""
     code = 1
     try:
@@ -170,6 +170,9 @@ def _child(script_path: str, workdir: str, stdout: int, stderr: int) -> None:
         os.dup2(null, 0)
         os.dup2(stdout, 1)
         os.dup2(stderr, 2)
+        # as Popen's close_fds: the script gets none of the runner's files and SDK sockets
+        os.closerange(3, exit_pipe)
+        os.closerange(exit_pipe + 1, max(os.sysconf("SC_OPEN_MAX"), exit_pipe + 1))
         code = _run_script(script_path, workdir)
     except BaseException:  # noqa: BLE001 - the child must never return into the runner
         try:

@@ -127,3 +127,17 @@ def test_execute_forks_python_when_single_threaded(tmp_path: Path, monkeypatch: 
     monkeypatch.setattr(executors.threading, "active_count", lambda: 2)  # threads: a fresh interpreter instead
     space = executors.prepare(node, {}, str(tmp_path), lambda *_: None)
     assert executors.execute(node, space, timeout=60) and started == ["fork"]
+
+
+def test_the_script_gets_none_of_the_runners_open_files(tmp_path: Path) -> None:
+    secret = open(tmp_path / "runner-file", "w")  # noqa: SIM115 - an open file of the runner's
+    try:
+        code, out, err, _ = run(tmp_path, f"""
+            import os
+            print(sorted(int(fd) for fd in os.listdir("/proc/self/fd")) [:3], {secret.fileno()} in
+                  [int(fd) for fd in os.listdir("/proc/self/fd")])
+        """)
+    finally:
+        secret.close()
+    assert code == 0, err
+    assert out.split("]")[0] == "[0, 1, 2" and out.strip().endswith("False"), out
