@@ -148,7 +148,9 @@ def _make_cached_boto_client_for(original: Callable, connect_host: str) -> Calla
                         aws_secret_access_key="sk",
                         config=Config(
                             parameter_validation=False,
-                            retries={"max_attempts": 0, "total_max_attempts": 1},
+                            # Step Functions retries its own service calls' transient failures; a keep-alive
+                            # connection the server dropped under load is one (seen at a 10,000-node start)
+                            retries={"mode": "standard", "total_max_attempts": 3},
                             connect_timeout=TimeoutSeconds.DEFAULT_TIMEOUT_SECONDS,
                             read_timeout=TimeoutSeconds.DEFAULT_TIMEOUT_SECONDS,
                             max_pool_connections=256,
