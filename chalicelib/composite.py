@@ -24,8 +24,8 @@ NODES_PARAMETER = "_nodes"
 MAX_DEPTH = 4  # composites inside composites, a bound on definitions created per APPROVE
 SPECIAL_IDS = {SpecialNodeId.INPUT: BaseNodeNames.INPUT, SpecialNodeId.OUTPUT: BaseNodeNames.OUTPUT}
 
-__all__ = ["NODES_PARAMETER", "clean_inner", "close_run", "default_inner", "inner_nodes", "live_inner",
-           "open_run", "queue_inner", "sub_graph_id"]
+__all__ = ["NODES_PARAMETER", "clean_inner", "close_run", "default_inner", "drop_inner", "from_graph", "inner_nodes",
+           "live_inner", "open_run", "queue_inner", "sub_graph_id"]
 
 
 def _special(node_id: str, title: str, x: float, y: float) -> dict:
