@@ -191,8 +191,8 @@ def close_run(sub_id: str, parent_graph_id: str, node_id: str, run_id: str, stat
         collector = runs.node_from_item(GraphNodeModel.get(sub_id, SpecialNodeId.OUTPUT, consistent_read=True))
         resolved = runs.input_resources(sub_id, collector)
         outputs = {name: ids[0] for name, ids in resolved.items() if ids}
-        runs.finish_node(parent_graph_id, node_id, run_id, NodeRunningStatus.SUCCESS, outputs, logs)
         node = runs.node_from_item(GraphNodeModel.get(parent_graph_id, node_id, consistent_read=True))
+        runs.finish_node(parent_graph_id, node_id, run_id, NodeRunningStatus.SUCCESS, outputs, logs)
         if cache.cacheable(node):  # the next run with these inputs restores the whole composite
             cache.put(cache.key(node, runs.input_resources(parent_graph_id, node)), node, outputs, logs,
                       parent_graph_id, run_id)
@@ -218,10 +218,10 @@ def live_inner(graph_id: str, node: dict) -> None:
     merged = []
     for inner in parameter["value"]:
         item = live.get(inner.get("_id"))
-        current = node_from_item(item) if item is not None else dict(inner)
+        current = dict(inner)
         if item is not None:
-            current = dict(inner, node_running_status=current["node_running_status"], outputs=current["outputs"],
-                           logs=current["logs"])
+            ran = node_from_item(item)
+            current.update(node_running_status=ran["node_running_status"], outputs=ran["outputs"], logs=ran["logs"])
         if current.get("base_node_name") == BaseNodeNames.GRAPH:
             live_inner(sub_id, current)
         merged.append(current)
@@ -260,8 +260,8 @@ def from_graph(graph: dict) -> dict:
         for output in node.get("outputs", []):
             if (node["_id"], output["name"]) in read:
                 continue
-            name = _unique(output["name"], taken) if output["name"] not in taken else _unique(
-                f"{node.get('title', node['_id'])}.{output['name']}", taken)
+            label = output["name"] if output["name"] not in taken else f"{node.get('title', node['_id'])}.{output['name']}"
+            name = _unique(label, taken)
             outputs.append({"name": name, "file_type": output.get("file_type") or FILE_KIND, "resource_id": None})
             wiring[name] = [{"node_id": node["_id"], "output_id": output["name"], "resource_id": None}]
     for node in operations:

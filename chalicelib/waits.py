@@ -8,6 +8,7 @@ dependencies are a set, so a retried runner that notifies twice counts once.
 """
 from __future__ import annotations
 
+import concurrent.futures
 import json
 import time
 from collections.abc import Iterable
@@ -48,16 +49,27 @@ def park(run_id: str, node_id: str, needs: int, token: str) -> bool:
     return _ready(item) and _release(item)
 
 
+NOTIFY_THREADS = 8
+
+
+def _count(run_id: str, finished: str, node_id: str) -> bool:
+    item = WaitModel(run_id, node_id)
+    item.update(actions=[WaitModel.done.add({finished}), WaitModel.expires.set(int(time.time()) + WAIT_TTL_SECONDS)])
+    return _ready(item) and _release(item)
+
+
 def notify(run_id: str, finished: str, dependents: Iterable[str]) -> list[str]:
-    """`finished` is done: count it for each dependent waiting in another chain; returns those released."""
-    released = []
-    for node_id in dependents:
-        item = WaitModel(run_id, node_id)
-        item.update(actions=[WaitModel.done.add({finished}),
-                             WaitModel.expires.set(int(time.time()) + WAIT_TTL_SECONDS)])
-        if _ready(item) and _release(item):
-            released.append(node_id)
-    return released
+    """`finished` is done: count it for each dependent waiting in another chain; returns those released.
+
+    Dependents are counted concurrently, so a wide fan-out releases its branches about at once; the
+    threads are gone on return (a runner forks operations only while it is single-threaded).
+    """
+    dependents = list(dependents)
+    if len(dependents) <= 1:
+        return [node_id for node_id in dependents if _count(run_id, finished, node_id)]
+    with concurrent.futures.ThreadPoolExecutor(min(NOTIFY_THREADS, len(dependents))) as pool:
+        counted = list(pool.map(lambda node_id: _count(run_id, finished, node_id), dependents))
+    return [node_id for node_id, released in zip(dependents, counted) if released]
 
 
 def fail_parked(run_id: str, error: str, cause: str) -> int:

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import collections
-import concurrent.futures
 import hashlib
 import json
 import os
@@ -57,6 +56,7 @@ _STORED: set[str] = set()
 # And the content of the small ones, newest last: the next operation of a chain, often run by this same
 # warm runner, reads its input from here instead of S3.
 _CONTENT: collections.OrderedDict[str, bytes] = collections.OrderedDict()
+_CONTENT_BYTES = [0]  # their total size
 CONTENT_ITEM_BYTES = 1024 * 1024
 CONTENT_TOTAL_BYTES = 32 * 1024 * 1024
 
@@ -64,11 +64,13 @@ CONTENT_TOTAL_BYTES = 32 * 1024 * 1024
 def _remember(resource_id: str, data: bytes) -> None:
     if len(data) > CONTENT_ITEM_BYTES:
         return
+    if resource_id in _CONTENT:
+        _CONTENT.move_to_end(resource_id)
+        return
     _CONTENT[resource_id] = data
-    _CONTENT.move_to_end(resource_id)
-    total = sum(len(value) for value in _CONTENT.values())
-    while total > CONTENT_TOTAL_BYTES:
-        total -= len(_CONTENT.popitem(last=False)[1])
+    _CONTENT_BYTES[0] += len(data)
+    while _CONTENT_BYTES[0] > CONTENT_TOTAL_BYTES:
+        _CONTENT_BYTES[0] -= len(_CONTENT.popitem(last=False)[1])
 
 
 def _put(path: str) -> str:
@@ -101,19 +103,6 @@ def _download(resource_id: str, path: str) -> None:
 
 def _upload(paths: dict[str, Any]) -> dict[str, str]:
     return {name: _put(path) for name, path in paths.items() if isinstance(path, str)}
-
-
-NOTIFY_THREADS = 8
-
-
-def _notify(run_id: str, node_id: str, dependents: list[str]) -> None:
-    """Count this operation done for its dependents concurrently: a wide fan-out releases its branches about
-    at once, not one after another. The pool is gone on return (operations fork only while single-threaded)."""
-    if len(dependents) <= 1:
-        waits.notify(run_id, node_id, dependents)
-        return
-    with concurrent.futures.ThreadPoolExecutor(min(NOTIFY_THREADS, len(dependents))) as pool:
-        list(pool.map(lambda dependent: waits.notify(run_id, node_id, [dependent]), dependents))
 
 
 def run_node(graph_id: str, node_id: str, run_id: str, context: Any = None, notify: list[str] | None = None,
@@ -158,7 +147,7 @@ def run_node(graph_id: str, node_id: str, run_id: str, context: Any = None, noti
         raise OperationFailed(f"Operation `{node.get('title')}` ({node_id}) failed")
     if status == NodeRunningStatus.SUCCESS and cache_key:
         cache.put(cache_key, node, outputs, logs, graph_id, run_id)
-    _notify(run_id, node_id, notify or [])
+    waits.notify(run_id, node_id, notify or [])
     return {"node_id": node_id, "status": status}
 
 

@@ -16,6 +16,7 @@ def s3(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[Any]]:
     calls: dict[str, list[Any]] = {"put": [], "get": []}
     monkeypatch.setattr(handler, "_STORED", set())
     monkeypatch.setattr(handler, "_CONTENT", type(handler._CONTENT)())
+    monkeypatch.setattr(handler, "_CONTENT_BYTES", [0])
     monkeypatch.setattr(handler.storage, "put_bytes", lambda data: calls["put"].append(data))
     monkeypatch.setattr(handler.storage, "open_stream",
                         lambda resource_id: calls["get"].append(resource_id) or (io.BytesIO(b"from s3"), 7))
