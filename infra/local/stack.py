@@ -402,9 +402,29 @@ def _bootstrap(moto_endpoint: str) -> None:
 # -- the API --------------------------------------------------------------------------------------
 
 
+def _per_thread_requests(app: Any) -> None:
+    """Give each server thread its own `app.current_request` (and `lambda_context`).
+
+    Chalice keeps them in one attribute of the app, which is right on Lambda (one request per container
+    at a time) but not under the threaded dev server: two concurrent requests read each other's body.
+    """
+    if getattr(type(app), "per_thread_requests", False):
+        return
+    local = threading.local()
+
+    def field(name: str) -> property:
+        return property(lambda _: getattr(local, name, None), lambda _, value: setattr(local, name, value))
+
+    app.__class__ = type(f"PerThread{type(app).__name__}", (type(app),), {
+        "per_thread_requests": True, "current_request": field("current_request"),
+        "lambda_context": field("lambda_context")})
+
+
 def _make_api_server(app: Any, host: str, port: int, quiet: bool) -> Any:
     from chalice.config import Config
     from chalice.local import ChaliceRequestHandler, LocalDevServer
+
+    _per_thread_requests(app)
 
     class NoDelayHandler(ChaliceRequestHandler):
         # Headers and body are separate writes: with Nagle's algorithm on, a keep-alive client's

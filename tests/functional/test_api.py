@@ -306,3 +306,21 @@ def test_single_user_mode_recreates_default_on_a_fresh_deployment(api) -> None:
     UserModel.get("default").delete()
     assert api.ok("get", "token")["status"] == "SUCCESS"
     assert UserModel.get("default").password_hash == ""
+
+
+def test_concurrent_requests_each_see_their_own_body(api) -> None:
+    """The local server is threaded; chalice keeps the current request on the app (one per Lambda container)."""
+    import concurrent.futures
+
+    import requests
+
+    def validate(i: int) -> str:
+        with requests.Session() as session:
+            session.auth = ("default", "")
+            body = {"graph": {"title": f"concurrent {i}", "nodes": []}, "actions": ["VALIDATE"]}
+            response = session.post(api.url("graphs"), json=body, timeout=30)
+            return response.json()["graph"]["title"] if response.status_code == 200 else response.text
+
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        titles = list(pool.map(validate, range(160)))
+    assert titles == [f"concurrent {i}" for i in range(160)]
