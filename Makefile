@@ -38,7 +38,7 @@ up: $(STAMP) $(UI_BUILT)
 # Users of the running local stack (multi-user mode: make up SECRET_KEY=...), e.g. ARGS="create alice --admin".
 users: $(STAMP)
 	AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_DEFAULT_REGION=us-east-1 \
-	  $(BIN)/python -m chalicelib.user_cli --endpoint http://127.0.0.1:$${PLYNX_MOTO_PORT:-5010} $(ARGS)
+	  $(BIN)/python -m chalicelib.api.user_cli --endpoint http://127.0.0.1:$${PLYNX_MOTO_PORT:-5010} $(ARGS)
 
 # The ASL validator the compiler's tests run (npm asl-validator, pinned by tests/asl/package-lock.json).
 tests/asl/node_modules/.installed: tests/asl/package.json tests/asl/package-lock.json

@@ -4,9 +4,12 @@ from __future__ import annotations
 from chalice import Chalice, CORSConfig, Response
 from chalice.app import CloudWatchEvent
 
-from chalicelib import actions, events, graph_edit, graphs, hubs, nodes, openapi, resources, state, users
-from chalicelib.enums import PostStatus
-from chalicelib.bodies import form_data, json_body, json_object
+from chalicelib import hubs
+from chalicelib.api import actions, graph_edit, graphs, openapi, resources, state, users
+from chalicelib.api.bodies import form_data, json_body, json_object
+from chalicelib.domain import nodes
+from chalicelib.domain.enums import PostStatus
+from chalicelib.engine import events
 
 app = Chalice(app_name="plynx")
 app.api.cors = CORSConfig(allow_origin="*", allow_headers=["Authorization", "Content-Type"], max_age=600)

@@ -52,7 +52,7 @@ def _artifacts(workdir: str, mb: int) -> dict[str, tuple[str, str]]:
 
 def _count_s3_reads() -> list[int]:
     """Bytes our code receives from S3 GetObject calls (moto itself may read more on its side)."""
-    from chalicelib import aws
+    from chalicelib.store import aws
 
     received = [0]
 
@@ -64,7 +64,7 @@ def _count_s3_reads() -> list[int]:
 
 
 def bench_previews(api: str, session: requests.Session, mb: int) -> None:
-    from chalicelib import storage
+    from chalicelib.store import storage
 
     received = _count_s3_reads()
 
@@ -121,7 +121,7 @@ def bench_live_logs(api: str, session: requests.Session, runs: int) -> None:
         while session.get(f"{api}/graphs/{graph_id}", timeout=30).json()["data"]["graph_running_status"] not in (
                 "SUCCESS", "FAILED"):
             time.sleep(0.2)
-    from chalicelib import config
+    from chalicelib.domain import config
 
     interval = config.setting("runner", "log_upload_seconds")
     print(f"live logs, {runs} runs (upload every {interval} s): a printed line is readable through the API after "

@@ -42,8 +42,8 @@ def main() -> int:
         import boto3
 
         import stepfunctions
-        from chalicelib import runs
-        from chalicelib.models import GraphModel
+        from chalicelib.engine import runs
+        from chalicelib.store.models import GraphModel
 
         session = requests.Session()
         session.auth = ("default", "")

@@ -48,7 +48,8 @@ def _node(rng: random.Random, i: int) -> tuple[dict, str, str]:
 
 def seed(count: int, graph_count: int) -> None:
     """Store `count` nodes and `graph_count` small graphs the way the API stores them."""
-    from chalicelib import graphs, nodes
+    from chalicelib.api import graphs
+    from chalicelib.domain import nodes
 
     rng = random.Random(7)
     entries = [_node(rng, i) for i in range(count)]
@@ -92,8 +93,9 @@ def main() -> None:
     from infra.local.stack import start_stack
 
     stack = start_stack(api_port=free_port(), ui_port=free_port(), moto_port=free_port(), data_dir=None)
-    from chalicelib import nodes, search  # the stack's modules read their endpoints after start_stack
-    from chalicelib.models import GraphModel, NodeModel
+    from chalicelib.domain import nodes
+    from chalicelib.store import search  # the stack's modules read their endpoints after start_stack
+    from chalicelib.store.models import GraphModel, NodeModel
 
     def node_mirror() -> search.Mirror:
         return search.mirror(NodeModel.by_change, nodes.LISTING, "node_status", "base_node_name")
@@ -148,8 +150,8 @@ def main() -> None:
             fetch.append((time.perf_counter() - t1) * 1000)
         print(f"  of which: index delta query {statistics.median(refresh):.0f} ms, "
               f"BatchGet of 20 nodes {statistics.median(fetch):.0f} ms (medians)")
-        from chalicelib import aws
-        from chalicelib.settings import SETTINGS
+        from chalicelib.store import aws
+        from chalicelib.store.settings import SETTINGS
 
         size = aws.client("s3").head_object(Bucket=SETTINGS.bucket, Key=source.snapshot_key)["ContentLength"]
         print(f"  snapshot of {len(source.entries())} nodes in S3: {size / 1000:.0f} KB")

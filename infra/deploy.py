@@ -3,7 +3,7 @@
     python -m infra.deploy package  --stage dev             # offline, no credentials: build/dev/
     python -m infra.deploy deploy   --stage dev [--dry-run] [--alarm-email you@example.com]
     python -m infra.deploy teardown --stage dev [--dry-run] [--force]
-    python -m infra.deploy users    --stage dev -- create alice --admin   # chalicelib/user_cli.py on it
+    python -m infra.deploy users    --stage dev -- create alice --admin   # chalicelib/api/user_cli.py on it
 
 `package` runs `chalice package --merge-template infra/cloudformation/plynx.yaml` on a staged copy of
 the project (Chalice packages app.py and chalicelib/; runners/, stepfunctions/ and plynx/ are added
@@ -588,13 +588,13 @@ def teardown_plan(ctx: Context, force: bool = False) -> list[Step]:
 
 
 def users(ctx: Context, arguments: list[str]) -> int:
-    """chalicelib/user_cli.py against a deployed stage: its tables and its secret key (from SSM)."""
+    """chalicelib/api/user_cli.py against a deployed stage: its tables and its secret key (from SSM)."""
     ensure_secret_key(ctx)
     env = {**os.environ, "PLYNX_TABLE_PREFIX": f"plynx-{ctx.stage}", "PLYNX_SECRET_KEY": ctx.secret_key,
            "AWS_DEFAULT_REGION": ctx.region}
     if ctx.endpoint_url:
         env["PLYNX_AWS_ENDPOINT"] = ctx.endpoint_url
-    return subprocess.run([sys.executable, "-m", "chalicelib.user_cli", *arguments], env=env, cwd=REPO,
+    return subprocess.run([sys.executable, "-m", "chalicelib.api.user_cli", *arguments], env=env, cwd=REPO,
                           check=False).returncode
 
 

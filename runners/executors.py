@@ -21,17 +21,12 @@ from typing import Any
 
 import jinja2
 
-from chalicelib import config
-from chalicelib.enums import BaseNodeNames
-from chalicelib.live_logs import Stopped
-from chalicelib.resource_types.base import (
-    NodeResources_INPUT,
-    NodeResources_OUTPUT,
-    ResourceError,
-    unwrap,
-)
-from chalicelib.resources import resource_class
-from chalicelib.scripts import PathList, script_text
+from chalicelib.api.resources import resource_class
+from chalicelib.domain import config
+from chalicelib.domain.enums import BaseNodeNames
+from chalicelib.domain.scripts import PathList, script_text
+from chalicelib.engine.live_logs import Stopped
+from chalicelib.resource_types.base import NodeResources_INPUT, NodeResources_OUTPUT, ResourceError, unwrap
 
 
 @dataclass

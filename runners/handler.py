@@ -12,9 +12,12 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from chalicelib import cache, composite, live_logs, resources, runs, storage, waits
-from chalicelib.enums import NodeRunningStatus
-from chalicelib.nodes import get_parameter
+from chalicelib.api import resources
+from chalicelib.domain import composite
+from chalicelib.domain.enums import NodeRunningStatus
+from chalicelib.domain.nodes import get_parameter
+from chalicelib.engine import cache, live_logs, runs, waits
+from chalicelib.store import storage
 
 from . import executors
 

@@ -4,7 +4,7 @@ Parallel states are fork-join, so an arbitrary DAG cannot be nested into them wi
 parallelism. Instead the operations are cut into chains (dag.plan): one Parallel branch per chain,
 each operation a runner Task, and an operation whose inputs come from another chain first waits in a
 `lambda:invoke.waitForTaskToken` Task until the runner of each such input has released it (the
-race-free counter protocol of chalicelib/waits.py). The makespan then follows the critical path.
+race-free counter protocol of chalicelib/engine/waits.py). The makespan then follows the critical path.
 
 A graph too big for one execution (1 MB definition, 25,000 history events) is split: groups of
 chains become child state machines started with `states:startExecution.sync:2`; waits work across

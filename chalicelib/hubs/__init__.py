@@ -4,8 +4,9 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from .. import config
-from ..errors import BadRequestError
+from chalicelib.domain import config
+from chalicelib.domain.errors import BadRequestError
+
 from .base import BaseHub, Query
 
 __all__ = ["BaseHub", "Query", "get_hub", "list_hubs", "search_in_hubs"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .. import search
+from chalicelib.store import search
 
 INPUT_FILE_TYPE = "input_file_type"  # the seed's HubSearchParams
 OUTPUT_FILE_TYPE = "output_file_type"

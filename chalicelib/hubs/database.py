@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import nodes
-from ..enums import BaseNodeNames, NodeStatus
-from ..search import MAX_PER_PAGE
+from chalicelib.domain import nodes
+from chalicelib.domain.enums import BaseNodeNames, NodeStatus
+from chalicelib.store.search import MAX_PER_PAGE
+
 from .base import BaseHub, Query
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from .. import config
-from ..enums import NodeRunningStatus, NodeStatus
+from chalicelib.domain import config
+from chalicelib.domain.enums import NodeRunningStatus, NodeStatus
+
 from .base import BaseHub, Query
 
 AUTHOR = "plynx"
@@ -38,9 +39,7 @@ class StaticListHub(BaseHub):
     """Serves the operations and groups listed in `list_module` (a dotted path to a list)."""
 
     def __init__(self, list_module: str, **_: Any) -> None:
-        from plynx.node.utils import (
-            func_or_group_to_dict,  # the python API serialises the functions
-        )
+        from plynx.node.utils import func_or_group_to_dict  # the python API serialises the functions
 
         collection = config.load_class(list_module)
         self.items = [_prepare(func_or_group_to_dict(item)) for item in collection]

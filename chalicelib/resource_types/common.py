@@ -11,16 +11,9 @@ import stat
 import warnings
 import zipfile
 
-from .. import config
-from .base import (
-    BaseResource,
-    PreviewObject,
-    ResourceError,
-    binary_preview,
-    decode_text,
-    human_size,
-    size_note,
-)
+from chalicelib.domain import config
+
+from .base import BaseResource, PreviewObject, ResourceError, binary_preview, decode_text, human_size, size_note
 from .ziputil import ZipLimits, check_archive, directory_size, safe_extract, zip_directory
 
 
@@ -74,9 +67,7 @@ class Image(BaseResource):
 
     @classmethod
     def _thumbnail(cls, preview_object: PreviewObject) -> tuple[str, tuple[int, int], str]:
-        from PIL import (
-            Image as PILImage,  # Pillow is heavy to import; only image previews need it
-        )
+        from PIL import Image as PILImage  # Pillow is heavy to import; only image previews need it
 
         limit = config.limit("thumbnail_source_bytes")
         if preview_object.size > limit:

@@ -9,7 +9,8 @@ import zipfile
 from dataclasses import dataclass
 from typing import IO
 
-from .. import config
+from chalicelib.domain import config
+
 from .base import ResourceError, human_size
 
 _CHUNK = 1024 * 1024

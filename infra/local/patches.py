@@ -28,7 +28,7 @@
 6. moto's DynamoDB applies a conditional or update write as read, check, modify, write, with no
    lock: two requests on one item in two server threads can lose an update (an UpdateItem that
    creates the item even replaces it whole). DynamoDB makes each single-item write atomic, and the
-   engine's dependency waits rely on it (chalicelib/waits.py). The patch serialises moto's
+   engine's dependency waits rely on it (chalicelib/engine/waits.py). The patch serialises moto's
    DynamoDB writes under one lock.
 
 All are undone by :func:`unpatch`.
@@ -113,9 +113,7 @@ def _make_cached_boto_client_for(original: Callable, connect_host: str) -> Calla
     from botocore.config import Config
     from moto.core.models import botocore_stubber
     from moto.settings import moto_server_port
-    from moto.stepfunctions.parser.asl.component.common.timeouts.timeout import (
-        TimeoutSeconds,
-    )
+    from moto.stepfunctions.parser.asl.component.common.timeouts.timeout import TimeoutSeconds
 
     @functools.wraps(original)
     def boto_client_for(region: str, service: str, state_credentials: Any = None) -> Any:
@@ -268,9 +266,7 @@ def _run_local_task(parameters: dict) -> dict:
 
 
 def _patch_local_ecs() -> None:
-    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
-        state_task_service_ecs,
-    )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import state_task_service_ecs
 
     cls = state_task_service_ecs.StateTaskServiceEcs
     original_eval = cls._eval_service_task
@@ -300,15 +296,9 @@ def _patch_local_ecs() -> None:
 
 
 def _patch_branch_error_names() -> None:
-    from moto.stepfunctions.parser.asl.component.common.error_name.custom_error_name import (
-        CustomErrorName,
-    )
-    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import (
-        StatesErrorName,
-    )
-    from moto.stepfunctions.parser.asl.component.state.exec.state_parallel import (
-        branches_decl,
-    )
+    from moto.stepfunctions.parser.asl.component.common.error_name.custom_error_name import CustomErrorName
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import StatesErrorName
+    from moto.stepfunctions.parser.asl.component.state.exec.state_parallel import branches_decl
 
     def error_name(error_name: str | None = None) -> Any:
         if error_name is not None and error_name.startswith("States."):

@@ -7,7 +7,7 @@
     ui_port    http.server ── ui/dist or ui/, SPA fallback, generated /config.json
 
 The project's modules read their endpoints from the environment at import time
-(chalicelib/settings.py), so :func:`start_stack` sets the environment first and imports them lazily.
+(chalicelib/store/settings.py), so :func:`start_stack` sets the environment first and imports them lazily.
 """
 from __future__ import annotations
 
@@ -16,9 +16,9 @@ import importlib
 import json
 import logging
 import os
+import socket
 import sys
 import threading
-import socket
 import time
 from typing import Any, Callable
 
@@ -317,7 +317,7 @@ def _env_restorer(key: str, previous: str | None) -> Callable[[], None]:
 
 def _check_settings_not_stale(moto_endpoint: str) -> None:
     """chalicelib reads its endpoint at import: imported earlier with another one, it would miss moto."""
-    settings = sys.modules.get("chalicelib.settings")
+    settings = sys.modules.get("chalicelib.store.settings")
     if settings is None:
         return
     current = getattr(getattr(settings, "SETTINGS", None), "endpoint_url", None)
@@ -375,8 +375,8 @@ def _bootstrap(moto_endpoint: str) -> None:
     import boto3
     from botocore.exceptions import ClientError
 
-    from chalicelib import models, storage
-    from chalicelib.settings import SETTINGS
+    from chalicelib.store import models, storage
+    from chalicelib.store.settings import SETTINGS
 
     models.create_tables()
     storage.create_bucket()
@@ -390,7 +390,8 @@ def _bootstrap(moto_endpoint: str) -> None:
             raise
         iam.create_role(RoleName=role_name, AssumeRolePolicyDocument=json.dumps(STATE_MACHINE_ROLE_TRUST))
 
-    from chalicelib import runs, users
+    from chalicelib.api import users
+    from chalicelib.engine import runs
 
     users.ensure_default_user()
     # Executions cut off by the last stop came back ABORTED: close their graphs' runs.

@@ -160,8 +160,10 @@ def _warm_up() -> None:
     pynamodb gives each model's connection a botocore session of its own, each loading DynamoDB's
     models again: one shared session makes this process (which every fork copies) 40% smaller."""
     import botocore.session
-    from chalicelib import aws, config, models
     from pynamodb.models import Model
+
+    from chalicelib.domain import config
+    from chalicelib.store import aws, models
 
     for service in ("s3", "stepfunctions"):
         aws.client(service)

@@ -285,7 +285,7 @@ def test_a_graph_over_step_functions_quotas_is_400(api, monkeypatch) -> None:
     # front. A lowered per-execution budget stands in for the quotas (a 20-operation chain over it),
     # so the test needs no 4,000-node graph (tests/unit/test_compiler.py covers the real limits).
     import stepfunctions
-    from chalicelib import runs
+    from chalicelib.engine import runs
 
     monkeypatch.setattr(runs, "LIMITS", stepfunctions.Limits(history_events=50))
     op = operation("python", "Tiny", "pass\n", outputs=["out"])
@@ -301,7 +301,7 @@ def test_a_graph_over_step_functions_quotas_is_400(api, monkeypatch) -> None:
 
 
 def test_single_user_mode_recreates_default_on_a_fresh_deployment(api) -> None:
-    from chalicelib.models import UserModel
+    from chalicelib.store.models import UserModel
 
     UserModel.get("default").delete()
     assert api.ok("get", "token")["status"] == "SUCCESS"

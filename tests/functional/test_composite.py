@@ -186,7 +186,7 @@ def test_a_rerun_restores_the_whole_composite_without_a_runner(api, stack, tmp_p
     assert stack.lambda_front.invocations["open"] == opened_before
     assert open(journal).read().split() == ["inner-1", "inner-2"]
     # removing the composite from the graph removes its operations' run items too
-    from chalicelib.models import GraphNodeModel
+    from chalicelib.store.models import GraphNodeModel
     assert len(list(GraphNodeModel.query(f"{graph_id}.{inside['_id']}"))) == 4
     stored = api.ok("get", f"graphs/{graph_id}")["data"]
     api.ok("post", "graphs", json={"graph": dict(stored, nodes=[two]), "actions": ["SAVE"]})

@@ -34,7 +34,7 @@ def _load(config_text: str | None, tmp_path) -> subprocess.CompletedProcess:
         path = tmp_path / "config.yaml"
         path.write_text(config_text)
         env["PLYNX_CONFIG"] = str(path)
-    code = "from chalicelib import resources; print(sorted(resources.RESOURCES_DICT))"
+    code = "from chalicelib.api import resources; print(sorted(resources.RESOURCES_DICT))"
     return subprocess.run([sys.executable, "-c", code], check=False, cwd=REPO, env=env, capture_output=True, text=True,
                           timeout=60)
 
@@ -54,7 +54,7 @@ def test_built_in_default_and_bad_config_files(tmp_path) -> None:
 def test_storage_and_auth_come_from_the_config_unless_the_environment_says(tmp_path) -> None:
     path = tmp_path / "config.yaml"
     path.write_text("storage: {bucket: from-config}\nauth: {secret_key: s3cret}\n")
-    code = "from chalicelib.settings import SETTINGS; print(SETTINGS.bucket, SETTINGS.secret_key)"
+    code = "from chalicelib.store.settings import SETTINGS; print(SETTINGS.bucket, SETTINGS.secret_key)"
     env = {k: v for k, v in os.environ.items() if k not in ("PLYNX_BUCKET", "PLYNX_SECRET_KEY")}
     env["PLYNX_CONFIG"] = str(path)
     run = lambda extra: subprocess.run([sys.executable, "-c", code], check=False, cwd=REPO, env={**env, **extra},

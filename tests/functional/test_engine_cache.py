@@ -22,7 +22,7 @@ def _approve(api, graph_id: str) -> dict:
 def _history(stack, graph_id: str) -> list[dict]:
     import boto3
 
-    from chalicelib.models import GraphModel
+    from chalicelib.store.models import GraphModel
 
     sfn = boto3.client("stepfunctions", endpoint_url=stack.moto_url, region_name="us-east-1")
     arn = GraphModel.get(graph_id).execution_arn
@@ -93,7 +93,7 @@ def test_inputs_known_only_at_run_time_still_hit_the_cache(api, tmp_path) -> Non
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "chalicelib.cache", *args], cwd=REPO, env=dict(os.environ),
+    return subprocess.run([sys.executable, "-m", "chalicelib.engine.cache", *args], cwd=REPO, env=dict(os.environ),
                           capture_output=True, text=True, timeout=60, check=False)
 
 

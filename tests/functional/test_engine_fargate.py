@@ -18,7 +18,7 @@ def _run(api, nodes: list[dict], title: str) -> tuple[dict, str]:
 def _definition(stack, graph_id: str) -> dict:
     import boto3
 
-    from chalicelib.models import GraphModel
+    from chalicelib.store.models import GraphModel
 
     sfn = boto3.client("stepfunctions", endpoint_url=stack.moto_url, region_name="us-east-1")
     arn = GraphModel.get(graph_id).state_machine_arn

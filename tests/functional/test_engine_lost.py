@@ -20,9 +20,9 @@ def _alive(pid: int) -> bool:
 
 
 def test_settle_fails_a_silent_runner_and_waits_for_a_beating_one(api) -> None:
-    from chalicelib import runs
-    from chalicelib.models import GraphNodeModel
-    from chalicelib.util import now
+    from chalicelib.domain.util import now
+    from chalicelib.engine import runs
+    from chalicelib.store.models import GraphNodeModel
 
     op = api.save_operation(operation("python", "op", "pass\n"))
     silent, beating = instance(op), instance(op)

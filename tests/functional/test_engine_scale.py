@@ -16,7 +16,7 @@ from tests.helpers import graph
 
 @pytest.fixture()
 def small_budget():
-    from chalicelib import runs
+    from chalicelib.engine import runs
 
     previous = runs.LIMITS
     runs.LIMITS = stepfunctions.Limits(history_events=60, max_chain=6)
@@ -27,7 +27,7 @@ def small_budget():
 def test_graph_split_into_child_executions_runs_every_node_once_in_order(api, stack, small_budget, tmp_path) -> None:
     import boto3
 
-    from chalicelib.models import GraphModel
+    from chalicelib.store.models import GraphModel
 
     journal = str(tmp_path / "journal")
     step = _step(api)

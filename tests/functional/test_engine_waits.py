@@ -7,7 +7,7 @@ import threading
 
 def _race(run_id: str, deps: list[str]) -> list[bool]:
     """Every dependency notifies twice (a retried runner) while the branch parks, all at once."""
-    from chalicelib import waits
+    from chalicelib.engine import waits
 
     released: list[bool] = []
     barrier = threading.Barrier(len(deps) + 1)
@@ -36,7 +36,7 @@ def test_park_and_concurrent_notifies_release_exactly_once(stack) -> None:
 
 
 def test_a_wait_is_not_released_before_every_dependency(stack) -> None:
-    from chalicelib import waits
+    from chalicelib.engine import waits
 
     run_id = f"partial-{secrets.token_hex(4)}"
     assert waits.park(run_id, "joiner", 3, "token") is False

@@ -190,7 +190,7 @@ def test_large_text_preview_is_truncated_with_its_size(api) -> None:
 
 
 def test_zip_bomb_and_path_tricks_are_refused_at_upload_and_at_run_time(api) -> None:
-    from chalicelib import storage
+    from chalicelib.store import storage
 
     bomb = zip_bytes({"zeros.bin": b"\0" * (64 * 1024 * 1024)})  # 64 MiB of zeros in a ~64 KB zip
     assert len(bomb) < 200 * 1024
@@ -237,7 +237,7 @@ def test_an_output_that_does_not_fit_its_type_fails_clearly(api) -> None:
 
 
 def test_every_kind_previews_empty_and_missing_resources_without_a_500(api) -> None:
-    from chalicelib import storage
+    from chalicelib.store import storage
 
     empty = storage.put_bytes(b"")
     kinds = api.ok("get", "nodes/python")["resources_dict"]

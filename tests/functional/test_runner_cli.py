@@ -16,7 +16,7 @@ def _cli(event: dict) -> subprocess.CompletedProcess:
 
 
 def test_cli_runs_an_operation_and_records_it(api) -> None:
-    from chalicelib import runs
+    from chalicelib.engine import runs
 
     ok = api.save_operation(operation("bash_jinja2", "Echo", "echo '{{ params[\"word\"] }}' > {{ outputs.out }}\n",
                                       outputs=["out"], params={"word": "fargate"}))

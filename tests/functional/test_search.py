@@ -141,14 +141,15 @@ def test_empty_body_lists_newest_first(api) -> None:
 
 def _cold_mirrors(monkeypatch) -> None:
     """As in a new process (a fresh Lambda container, a restarted local stack): no mirror in memory."""
-    from chalicelib import search
+    from chalicelib.store import search
 
     monkeypatch.setattr(search, "_MIRRORS", {})
 
 
 def test_a_cold_process_starts_from_the_snapshot_and_reads_changes_since(api, monkeypatch) -> None:
-    from chalicelib import nodes, search
-    from chalicelib.models import NodeModel
+    from chalicelib.domain import nodes
+    from chalicelib.store import search
+    from chalicelib.store.models import NodeModel
 
     monkeypatch.setattr(search, "SNAPSHOT_AFTER", 1)  # store a snapshot after any refresh that read something
     tag = _tag()
@@ -166,9 +167,10 @@ def test_a_cold_process_starts_from_the_snapshot_and_reads_changes_since(api, mo
 
 
 def test_an_unreadable_snapshot_costs_only_a_full_read(api, monkeypatch) -> None:
-    from chalicelib import aws, graphs, search
-    from chalicelib.models import GraphModel
-    from chalicelib.settings import SETTINGS
+    from chalicelib.api import graphs
+    from chalicelib.store import aws, search
+    from chalicelib.store.models import GraphModel
+    from chalicelib.store.settings import SETTINGS
 
     tag = _tag()
     api.ok("post", "graphs", json={"graph": graph(f"{tag} kept", []), "actions": ["SAVE"]})
@@ -183,7 +185,7 @@ def test_an_unreadable_snapshot_costs_only_a_full_read(api, monkeypatch) -> None
 
 def test_an_item_gone_from_the_table_leaves_the_results(api) -> None:
     # Nothing in the API deletes nodes (they are deprecated); a restored backup or a hand-made delete can.
-    from chalicelib.models import NodeModel
+    from chalicelib.store.models import NodeModel
 
     tag = _tag()
     kept = api.save_operation(operation("python", f"{tag} kept", "pass\n"), action="SAVE")

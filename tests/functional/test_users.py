@@ -34,7 +34,7 @@ class Stack:
         return requests.request(method, f"{self.base}/{path}", auth=auth, headers=headers, timeout=30, **kwargs)
 
     def cli(self, *args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "chalicelib.user_cli", "--endpoint", self.moto, *args],
+        return subprocess.run([sys.executable, "-m", "chalicelib.api.user_cli", "--endpoint", self.moto, *args],
                               cwd=REPO, env=self.env, capture_output=True, text=True, timeout=60)
 
 

@@ -43,8 +43,8 @@ def sub(value: Any, stage: str) -> Any:
 
 def model_schemas() -> dict[str, dict]:
     """Each pynamodb model's table, by its name without the prefix (`nodes`, `graph-nodes`, ...)."""
-    from chalicelib import models
-    from chalicelib.settings import SETTINGS
+    from chalicelib.store import models
+    from chalicelib.store.settings import SETTINGS
 
     prefix = SETTINGS.table_prefix + "-"
     schemas = {}

@@ -24,7 +24,7 @@ def _event(client: Client, status: str, graph_id: str, run_id: str, **detail: An
 
 def _queued(api: Any, title: str) -> tuple[str, str, str]:
     """A saved graph with one operation queued for a run that no execution will close."""
-    from chalicelib import runs
+    from chalicelib.engine import runs
 
     op = api.save_operation(operation("bash_jinja2", title, "sleep 1\n"))
     node = instance(op)
@@ -80,8 +80,8 @@ def test_an_aborted_execution_is_closed_once(api) -> None:
 def test_an_event_without_its_input_reads_it_from_the_execution(api) -> None:
     """EventBridge drops an execution's input when it is too big: the handler asks Step Functions."""
     import app
-    from chalicelib import aws
-    from chalicelib.settings import SETTINGS
+    from chalicelib.store import aws
+    from chalicelib.store.settings import SETTINGS
 
     graph_id, _node_id, run_id = _queued(api, "Input from the execution")
     sfn = aws.client("stepfunctions")

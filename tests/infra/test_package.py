@@ -110,7 +110,7 @@ def _plugin_modules() -> list[str]:
     """The modules the default configuration names by dotted path (classes, executors, hub lists)."""
     import yaml
 
-    from chalicelib import config
+    from chalicelib.domain import config
 
     def paths(value: Any) -> Iterator[str]:
         if isinstance(value, dict):

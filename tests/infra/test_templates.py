@@ -16,7 +16,7 @@ from tests.infra import support
 # Actions IAM only accepts with Resource "*" (they take no resource ARN).
 STAR_ONLY_ACTIONS = {"states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat",
                      "ecr:GetAuthorizationToken"}
-# Every name the API and the runner read from the environment (chalicelib/settings.py, chalicelib/runs.py).
+# Every name the API and the runner read from the environment (chalicelib/store/settings.py, chalicelib/engine/runs.py).
 API_ENVIRONMENT = {"PLYNX_TABLE_PREFIX", "PLYNX_BUCKET", "PLYNX_RUNNER_FUNCTION", "PLYNX_STATE_MACHINE_ROLE_ARN",
                    "PLYNX_UI_URL", "PLYNX_FARGATE_CLUSTER", "PLYNX_FARGATE_TASK_DEFINITION",
                    "PLYNX_FARGATE_SUBNETS", "PLYNX_FARGATE_SECURITY_GROUPS", "PLYNX_SECRET_KEY"}
@@ -33,12 +33,12 @@ def test_every_template_passes_cfn_lint() -> None:
 def test_tables_match_the_pynamodb_models() -> None:
     from pynamodb.attributes import TTLAttribute
 
-    from chalicelib import models
+    from chalicelib.store import models
 
     expected = support.model_schemas()
     tables = support.template_tables(support.template())
     missing = sorted(expected.keys() - tables.keys())
-    assert not missing, "tables in chalicelib/models.py but not in infra/cloudformation/plynx.yaml:\n" + "\n\n".join(
+    assert not missing, "tables in chalicelib/store/models.py but not in infra/cloudformation/plynx.yaml:\n" + "\n\n".join(
         support.cfn_table_yaml(name, expected[name]) for name in missing)
     assert not tables.keys() - expected.keys(), f"tables with no model: {sorted(tables.keys() - expected.keys())}"
     by_table = {m.Meta.table_name.split("-", 1)[1]: m for m in models.ALL_MODELS}

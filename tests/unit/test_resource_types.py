@@ -8,15 +8,9 @@ import zipfile
 
 import pytest
 
-from chalicelib import parameters
+from chalicelib.domain import parameters
 from chalicelib.resource_types.base import ResourceError, decode_text
-from chalicelib.resource_types.primitive import (
-    RawBool,
-    RawColor,
-    RawFloat,
-    RawInt,
-    RawStr,
-)
+from chalicelib.resource_types.primitive import RawBool, RawColor, RawFloat, RawInt, RawStr
 from chalicelib.resource_types.ziputil import ZipLimits, directory_size, safe_extract, zip_directory
 
 LIMITS = ZipLimits(max_bytes=10 * 1024 * 1024, max_files=50, max_ratio=200)

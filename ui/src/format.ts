@@ -28,7 +28,7 @@ export function duration(ms: number): string {
   return `${s}.${tenth} s`;
 }
 
-/** The run's start, from its id (`<graph>-YYYYMMDDTHHMMSSmmmZ-<hex>`, see chalicelib/runs.py). */
+/** The run's start, from its id (`<graph>-YYYYMMDDTHHMMSSmmmZ-<hex>`, see chalicelib/engine/runs.py). */
 export function runStart(runId: string | null | undefined): Date | null {
   const found = /-(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})(\d{3})Z-[0-9a-f]+$/.exec(runId ?? "");
   if (!found) return null;

@@ -11,9 +11,11 @@ from typing import Any
 
 from pynamodb.exceptions import DoesNotExist
 
-from . import aws, runs
-from .enums import GraphRunningStatus
-from .models import GraphModel
+from chalicelib.domain.enums import GraphRunningStatus
+from chalicelib.store import aws
+from chalicelib.store.models import GraphModel
+
+from . import runs
 
 ENDED_BADLY = ("FAILED", "TIMED_OUT", "ABORTED")
 # The rule's pattern (app.py). Every PLynx state machine's name starts with `plynx-` (runs.state_machine_name).

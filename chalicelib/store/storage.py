@@ -8,8 +8,9 @@ from typing import IO, Iterator
 
 from botocore.exceptions import ClientError
 
+from chalicelib.domain.errors import NotFoundError
+
 from . import aws
-from .errors import NotFoundError
 from .settings import SETTINGS
 
 _CHUNK = 1024 * 1024

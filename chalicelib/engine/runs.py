@@ -12,14 +12,17 @@ from botocore.exceptions import ClientError
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
 import stepfunctions
+from chalicelib.api import graphs
+from chalicelib.api.graphs import load_model, node_from_item, node_items
+from chalicelib.domain import composite
+from chalicelib.domain.enums import BaseNodeNames, GraphRunningStatus, NodeRunningStatus
+from chalicelib.domain.errors import BadRequestError, ConflictError
+from chalicelib.domain.util import now
+from chalicelib.store import aws
+from chalicelib.store.models import CacheModel, GraphModel, GraphNodeModel
+from chalicelib.store.settings import SETTINGS
 
-from . import aws, cache, composite, graphs, waits
-from .enums import BaseNodeNames, GraphRunningStatus, NodeRunningStatus
-from .errors import BadRequestError, ConflictError
-from .graphs import load_model, node_from_item, node_items
-from .models import CacheModel, GraphModel, GraphNodeModel
-from .settings import SETTINGS
-from .util import now
+from . import cache, waits
 
 # Per-execution budget; tests lower it to exercise child executions on small graphs.
 LIMITS = stepfunctions.Limits()

@@ -38,8 +38,9 @@ from typing import Any, Callable, Iterable, Iterator, Sequence, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from chalicelib.domain.errors import BadRequestError
+
 from . import aws
-from .errors import BadRequestError
 from .settings import SETTINGS
 
 T = TypeVar("T")

@@ -1,9 +1,11 @@
 """`GET /state` (the seed's `master_state`): what runs now and what ran lately, for dashboards."""
 from __future__ import annotations
 
-from . import graphs, permissions
-from .enums import GraphRunningStatus
-from .models import GraphModel
+from chalicelib.domain import permissions
+from chalicelib.domain.enums import GraphRunningStatus
+from chalicelib.store.models import GraphModel
+
+from . import graphs
 
 RECENT = 20
 

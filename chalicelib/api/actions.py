@@ -3,12 +3,22 @@ from __future__ import annotations
 
 import jinja2
 
-from . import (codegen, composite, graph_edit, graphs, layout, nodes, permissions, runs, scripts, storage, upgrade,
-               validation)
-from .enums import FILE_KIND, BaseNodeNames, NodeStatus, PostStatus, ValidationCode, ValidationTargetType
-from .errors import BadRequestError, NotFoundError
+from chalicelib.domain import codegen, composite, layout, nodes, permissions, scripts, upgrade, validation
+from chalicelib.domain.enums import (
+    FILE_KIND,
+    BaseNodeNames,
+    NodeStatus,
+    PostStatus,
+    ValidationCode,
+    ValidationTargetType,
+)
+from chalicelib.domain.errors import BadRequestError, NotFoundError
+from chalicelib.engine import runs
+from chalicelib.store import storage
+from chalicelib.store.settings import SETTINGS
+
+from . import graph_edit, graphs
 from .resources import RESOURCES_DICT, check_upload
-from .settings import SETTINGS
 
 GRAPH_ACTIONS = ("SAVE", "APPROVE", "VALIDATE", "REARRANGE", "UPGRADE_NODES", "CLONE", "CANCEL", "GENERATE_CODE")
 NODE_ACTIONS = ("SAVE", "APPROVE", "VALIDATE", "DEPRECATE", "MANDATORY_DEPRECATE", "PREVIEW_CMD", "CLONE")

@@ -8,11 +8,13 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from . import graphs, nodes, permissions
-from .enums import BaseNodeNames, GraphRunningStatus, NodeRunningStatus, NodeStatus
-from .errors import BadRequestError, NotFoundError
-from .util import check_id, new_id
-from .validation import cycle_nodes, link_problem
+from chalicelib.domain import nodes, permissions
+from chalicelib.domain.enums import BaseNodeNames, GraphRunningStatus, NodeRunningStatus, NodeStatus
+from chalicelib.domain.errors import BadRequestError, NotFoundError
+from chalicelib.domain.util import check_id, new_id
+from chalicelib.domain.validation import cycle_nodes, link_problem
+
+from . import graphs
 
 _INSERTABLE = frozenset({NodeStatus.READY, NodeStatus.DEPRECATED})
 

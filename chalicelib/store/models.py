@@ -38,7 +38,7 @@ class ByListingIndex(GlobalSecondaryIndex):
 
 class NodeSearchIndex(GlobalSecondaryIndex):
     """Searchable fields of every node, latest change first: a search process reads only what changed
-    since its last search (chalicelib/search.py). Only small fields, so a cold read is a few 1 MB pages."""
+    since its last search (chalicelib/store/search.py). Only small fields, so a cold read is a few 1 MB pages."""
 
     class Meta:
         index_name = "search-index"
@@ -170,7 +170,7 @@ class WaitModel(Model):
     """One operation's dependency wait in one run: its task token and the dependencies that have finished.
 
     The parked branch and each finishing dependency update this item atomically; whoever sees both the
-    token and every dependency done claims `released` and sends the callback (chalicelib/waits.py).
+    token and every dependency done claims `released` and sends the callback (chalicelib/engine/waits.py).
     """
 
     class Meta(_Meta):

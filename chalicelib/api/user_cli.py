@@ -1,4 +1,4 @@
-"""Users CLI: `python -m chalicelib.user_cli [--endpoint URL] create|list|activate|deactivate|policies ...`.
+"""Users CLI: `python -m chalicelib.api.user_cli [--endpoint URL] create|list|activate|deactivate|policies ...`.
 
 Against the local stack: `make users ARGS="create alice --password secret --admin"`.
 """
@@ -12,7 +12,7 @@ import sys
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m chalicelib.user_cli", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m chalicelib.api.user_cli", description=__doc__.splitlines()[0])
     parser.add_argument("--endpoint", help="AWS endpoint (the local stack's moto, e.g. http://127.0.0.1:5010)")
     commands = parser.add_subparsers(dest="command", required=True)
     create = commands.add_parser("create", help="create a user")
@@ -37,8 +37,9 @@ def main(argv: list[str] | None = None) -> int:
     # Settings are read at import, so the endpoint is set first.
     from chalice import ChaliceViewError
 
+    from chalicelib.domain.enums import IAMPolicies
+
     from . import users
-    from .enums import IAMPolicies
 
     try:
         if args.command == "create":

@@ -3,9 +3,11 @@ from __future__ import annotations
 
 from collections import deque
 
-from .enums import FILE_KIND, BaseNodeNames, ValidationCode, ValidationTargetType
-from . import parameters, resources
+from chalicelib.api import resources
+
+from . import parameters
 from .composite import inner_nodes
+from .enums import FILE_KIND, BaseNodeNames, ValidationCode, ValidationTargetType
 from .nodes import command_text
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 import copy
 from typing import Iterable
 
+from chalicelib.store.models import NodeModel
+
 from .enums import NodeStatus, ParameterTypes
-from .models import NodeModel
 from .validation import types_compatible
 
 DEPRECATED = frozenset({NodeStatus.DEPRECATED, NodeStatus.MANDATORY_DEPRECATED})

@@ -13,12 +13,12 @@ import copy
 from collections import Counter
 from typing import Any
 
+from chalicelib.store import storage
+from chalicelib.store.models import GraphNodeModel
 from stepfunctions.dag import sub_graph_id, top_graph_id
 
-from . import storage
 from .enums import FILE_KIND, BaseNodeNames, NodeRunningStatus, SpecialNodeId
 from .errors import BadRequestError
-from .models import GraphNodeModel
 
 NODES_PARAMETER = "_nodes"
 MAX_DEPTH = 4  # composites inside composites, a bound on definitions created per APPROVE
@@ -155,7 +155,7 @@ def drop_inner(graph_id: str, node_id: str) -> None:
 
 def open_run(sub_id: str, parent_graph_id: str, node_id: str, run_id: str, execution_arn: str | None) -> dict:
     """The nested execution has begun: the composite RUNNING, its input resources handed to the Inputs node."""
-    from . import runs
+    from chalicelib.engine import runs
 
     composite = runs.claim_node(parent_graph_id, node_id, run_id)
     resolved = runs.input_resources(parent_graph_id, composite)
@@ -184,7 +184,7 @@ def close_run(sub_id: str, parent_graph_id: str, node_id: str, run_id: str, stat
               notify: list[str] | None = None, error: Any = None) -> dict:
     """The nested execution ends: the Outputs node's inputs become the composite's outputs (SUCCESS),
     or the composite FAILED; either way a summary of the operations inside is its `worker` log."""
-    from . import cache, runs, waits
+    from chalicelib.engine import cache, runs, waits
 
     logs = {"worker": storage.put_bytes(_summary(sub_id, run_id, error).encode())}
     if status == NodeRunningStatus.SUCCESS:
@@ -208,7 +208,7 @@ def close_run(sub_id: str, parent_graph_id: str, node_id: str, run_id: str, stat
 
 def live_inner(graph_id: str, node: dict) -> None:
     """Fold the live statuses and results of a composite's operations into its `_nodes` (GET of a graph)."""
-    from .graphs import node_from_item
+    from chalicelib.api.graphs import node_from_item
 
     parameter = next((p for p in node.get("parameters", []) if p.get("name") == NODES_PARAMETER), None)
     if parameter is None or not isinstance(parameter.get("value"), list):

@@ -7,10 +7,12 @@ from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, PutError
 
-from . import composite, parameters, permissions, search
+from chalicelib.store import search
+from chalicelib.store.models import NodeModel
+
+from . import composite, parameters, permissions
 from .enums import FILE_KIND, BaseNodeNames, NodeRunningStatus, NodeStatus, ParameterTypes
 from .errors import BadRequestError, ConflictError, NotFoundError
-from .models import NodeModel
 from .util import check_id, new_id, now
 
 LISTING = "node"

@@ -7,7 +7,7 @@ from typing import Any
 
 import multipart
 
-from .errors import BadRequestError
+from chalicelib.domain.errors import BadRequestError
 
 MAX_UPLOAD_BYTES = 6 * 1024 * 1024  # Lambda's synchronous payload limit; larger files belong in S3
 

@@ -12,11 +12,10 @@ import time
 
 from pynamodb.exceptions import UpdateError
 
-from . import storage
-from .enums import NodeRunningStatus
-from .models import GraphNodeModel
-from .util import now
-
+from chalicelib.domain.enums import NodeRunningStatus
+from chalicelib.domain.util import now
+from chalicelib.store import storage
+from chalicelib.store.models import GraphNodeModel
 
 BIG_LOG_BYTES = 20 * 1024 * 1024
 BIG_LOG_SECONDS = 30.0

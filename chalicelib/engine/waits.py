@@ -16,8 +16,8 @@ from collections.abc import Iterable
 from botocore.exceptions import ClientError
 from pynamodb.exceptions import UpdateError
 
-from . import aws
-from .models import WaitModel
+from chalicelib.store import aws
+from chalicelib.store.models import WaitModel
 
 WAIT_TTL_SECONDS = 14 * 24 * 3600  # a run's waits are useless once it ended; DynamoDB's TTL drops them
 

@@ -6,7 +6,7 @@ operation whose inputs are known then (files, or operations restored themselves)
 hit is compiled out of the state machine, so no runner is invoked for it. The runner looks up again
 for operations whose inputs only exist at run time.
 
-CLI (the seed's `plynx cache`): `python -m chalicelib.cache list|clean [--start-datetime D] [--end-datetime D]`.
+CLI (the seed's `plynx cache`): `python -m chalicelib.engine.cache list|clean [--start-datetime D] [--end-datetime D]`.
 """
 from __future__ import annotations
 
@@ -16,11 +16,10 @@ import json
 import sys
 from collections.abc import Iterable
 
+from chalicelib.domain.enums import BaseNodeNames
+from chalicelib.domain.util import now
+from chalicelib.store.models import CacheModel
 from stepfunctions.dag import composite_nodes, dependencies
-
-from .enums import BaseNodeNames
-from .models import CacheModel
-from .util import now
 
 # Parameters that do not change an operation's results (the seed's IGNORED_CACHE_PARAMETERS and ours).
 IGNORED_PARAMETERS = frozenset({"cacheable", "_cacheable", "_timeout", "_placement", "_retries"})
@@ -167,8 +166,8 @@ def clean(start: str | None = None, end: str | None = None) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m chalicelib.cache list|clean`: the seed's `plynx cache` on the cache table."""
-    parser = argparse.ArgumentParser(prog="python -m chalicelib.cache", description="List or clean the cache.")
+    """`python -m chalicelib.engine.cache list|clean`: the seed's `plynx cache` on the cache table."""
+    parser = argparse.ArgumentParser(prog="python -m chalicelib.engine.cache", description="List or clean the cache.")
     parser.add_argument("command", choices=["list", "clean"])
     parser.add_argument("--start-datetime", "-s", help="from this date (YYYY-MM-DD[ HH:MM:SS]), inclusive")
     parser.add_argument("--end-datetime", "-e", help="until this date, inclusive")

@@ -5,9 +5,10 @@ needs IS_ADMIN (or CAN_MODIFY_OTHERS_WORKFLOWS for graphs); otherwise 403.
 """
 from __future__ import annotations
 
+from chalicelib.api.users import caller_policies
+
 from .enums import IAMPolicies
 from .errors import ForbiddenError
-from .users import caller_policies
 
 NODE, GRAPH = "operation", "workflow"
 _VIEW = {NODE: IAMPolicies.CAN_VIEW_OPERATIONS, GRAPH: IAMPolicies.CAN_VIEW_WORKFLOWS}

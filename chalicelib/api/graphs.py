@@ -6,12 +6,13 @@ from typing import Any, Iterable
 
 from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 
-from . import composite, permissions, search
-from .enums import BaseNodeNames, GraphRunningStatus, NodeRunningStatus
-from .errors import BadRequestError, ConflictError, NotFoundError
-from .models import GraphModel, GraphNodeModel
-from .nodes import check_title, clean_node, clean_version, reject_unknown
-from .util import check_id, new_id, now
+from chalicelib.domain import composite, permissions
+from chalicelib.domain.enums import BaseNodeNames, GraphRunningStatus, NodeRunningStatus
+from chalicelib.domain.errors import BadRequestError, ConflictError, NotFoundError
+from chalicelib.domain.nodes import check_title, clean_node, clean_version, reject_unknown
+from chalicelib.domain.util import check_id, new_id, now
+from chalicelib.store import search
+from chalicelib.store.models import GraphModel, GraphNodeModel
 
 LISTING = "graph"
 _RUNTIME_FIELDS = ("node_running_status", "_readonly", "author", "insertion_date", "update_date")

@@ -37,14 +37,14 @@ class Settings:
 
 def _config_secret_key() -> str | None:
     """The seed's `auth: secret_key` of the config file (the environment wins, as `--secret-key` does)."""
-    from .config import setting
+    from chalicelib.domain.config import setting
 
     return setting("auth", "secret_key") or None
 
 
 def _config_bucket() -> str:
     """The config file's `storage: bucket` (the environment wins)."""
-    from .config import setting
+    from chalicelib.domain.config import setting
 
     return setting("storage", "bucket") or "plynx-artifacts"
 

@@ -6,10 +6,11 @@ import io
 import logging
 from typing import IO, Any
 
-from . import aws, config, storage
-from .errors import BadRequestError
-from .resource_types import BaseResource, PreviewObject, ResourceError
-from .settings import SETTINGS
+from chalicelib.domain import config
+from chalicelib.domain.errors import BadRequestError
+from chalicelib.resource_types import BaseResource, PreviewObject, ResourceError
+from chalicelib.store import aws, storage
+from chalicelib.store.settings import SETTINGS
 
 LOGGER = logging.getLogger(__name__)
 
@@ -133,10 +134,9 @@ def upstream_types(graph_id: str, node: dict, upstream: dict[str, dict] | None =
     """The file_type of each output an operation's inputs read, so each input is prepared as what it is.
 
     `upstream`: the nodes read, by id, when the caller has them already (the runner)."""
-    from .graphs import (
-        node_from_item,  # graphs imports the node model; keep this module light
-    )
-    from .models import GraphNodeModel
+    from chalicelib.store.models import GraphNodeModel
+
+    from .graphs import node_from_item
 
     upstream_ids = {v["node_id"] for i in node.get("inputs", []) for v in i["values"]}
     if not upstream_ids:

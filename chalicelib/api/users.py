@@ -17,11 +17,11 @@ from typing import Any, Iterable
 import jwt
 from pynamodb.exceptions import DoesNotExist, PutError
 
-from .enums import IAMPolicies, RegisterUserExceptionCode
-from .errors import BadRequestError, ConflictError, ForbiddenError, NotFoundError, UnauthorizedError
-from .models import UserModel
-from .settings import SETTINGS
-from .util import now
+from chalicelib.domain.enums import IAMPolicies, RegisterUserExceptionCode
+from chalicelib.domain.errors import BadRequestError, ConflictError, ForbiddenError, NotFoundError, UnauthorizedError
+from chalicelib.domain.util import now
+from chalicelib.store.models import UserModel
+from chalicelib.store.settings import SETTINGS
 
 DEFAULT_USER = "default"
 ACCESS_TTL = _dt.timedelta(minutes=30)
