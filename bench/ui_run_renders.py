@@ -11,7 +11,9 @@ tests/browser/render_probe.py):
   canvas:  commits that rendered anything inside the canvas, renders of the ReactFlow component, all
            component renders inside the canvas, and of them renders of the node views;
   editor:  renders of the editor component;
-  tasks:   the page's main-thread task time (Chrome's Performance.getMetrics TaskDuration).
+  scripts: the page's JavaScript time, and its main-thread task time, which adds style, layout and
+           paint (Chrome's Performance.getMetrics ScriptDuration and TaskDuration; a running node's
+           pulse animation repaints all the time, so the task time hardly moves with renders).
 Then cancels the run.
 """
 from __future__ import annotations
@@ -51,6 +53,10 @@ def build_graph(session: requests.Session, api: str, count: int, nap: int) -> di
     return graph(f"bench run renders {count}", nodes)
 
 
+def metrics(cdp) -> dict[str, float]:
+    return {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--nodes", type=int, default=100)
@@ -85,21 +91,21 @@ def main() -> None:
             page.get_by_test_id("notice").get_by_role("button", name="Dismiss").click()  # "Running…"
             page.wait_for_timeout(500)
             since = render_probe.start(page)
-            tasks = cdp.send("Performance.getMetrics")["metrics"]
+            before = metrics(cdp)
             page.wait_for_timeout(args.seconds * 1000)
             counts = render_probe.read(page, graph_id, since)
-            after = cdp.send("Performance.getMetrics")["metrics"]
+            after = metrics(cdp)
             status = page.get_by_test_id("graph-status").inner_text()
             browser.close()
-        task_ms = 1000 * (dict((m["name"], m["value"]) for m in after)["TaskDuration"]
-                          - dict((m["name"], m["value"]) for m in tasks)["TaskDuration"])
+        script_ms, task_ms = (1000 * (after[k] - before[k]) for k in ("ScriptDuration", "TaskDuration"))
         session.post(f"{stack.api_url}/graphs/{graph_id}/cancel", timeout=60)
         print(f"{args.nodes}-node graph, {args.seconds:g} s of a run watched in headless Chromium (status {status.strip()}):")
         print(f"  clock: {counts['clock']} changes of the elapsed time; polls: {counts['polls']}")
         print(f"  canvas: {counts['canvasCommits']} of {counts['commits']} commits rendered in it; ReactFlow "
               f"rendered {counts['reactFlow']} times; {counts['canvasRenders']} component renders inside it, "
               f"{counts['nodes']} of them node views")
-        print(f"  editor: {counts['editor']} renders; main-thread task time {task_ms:.0f} ms")
+        print(f"  editor: {counts['editor']} renders")
+        print(f"  scripts: {script_ms:.0f} ms of JavaScript; main-thread task time {task_ms:.0f} ms")
     finally:
         stack.stop()
 

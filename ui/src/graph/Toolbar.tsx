@@ -1,8 +1,10 @@
 // The editor's toolbar: title, status and elapsed time of the run, the graph actions, and upload.
-import { useRef } from "react";
+// Memoized: the editor hands it stable actions, so a poll that changes nothing here leaves it alone.
+import { memo, useRef } from "react";
 import { api } from "../api";
 import { StatusBadge } from "../components/StatusBadge";
 import type { GraphRunningStatus } from "../types";
+import { RunClock } from "./RunClock";
 
 export interface ToolbarActions {
   save: () => void;
@@ -19,11 +21,12 @@ export interface ToolbarActions {
   upload: (files: File[]) => void;
 }
 
-export function Toolbar({
+export const Toolbar = memo(function Toolbar({
   title,
   onTitle,
   status,
-  elapsed,
+  runId,
+  updateDate,
   dirty,
   busy,
   locked,
@@ -35,7 +38,9 @@ export function Toolbar({
   title: string;
   onTitle: (title: string) => void;
   status: GraphRunningStatus;
-  elapsed: string | null;
+  runId: string | null | undefined;
+  /** When the run last changed: the end of a finished run. */
+  updateDate: string | null | undefined;
   dirty: boolean;
   busy: boolean;
   locked: boolean;
@@ -52,11 +57,7 @@ export function Toolbar({
       <span data-testid="graph-status">
         <StatusBadge status={status} />
       </span>
-      {elapsed && (
-        <span className="elapsed" data-testid="elapsed" title="elapsed time of the run">
-          elapsed {elapsed}
-        </span>
-      )}
+      <RunClock runId={runId} status={status} updateDate={updateDate} active={active} />
       {dirty && <span className="muted">unsaved</span>}
       <div className="spacer" />
       <button onClick={actions.save} disabled={busy || locked} title="Ctrl+S">
@@ -119,4 +120,4 @@ export function Toolbar({
       />
     </div>
   );
-}
+});

@@ -52,6 +52,13 @@ export function toFlow(graph: Graph): { nodes: FlowNode[]; edges: FlowEdge[] } {
   return { nodes, edges };
 }
 
+/** The canvas of a loaded graph. One built through the API often has no positions: nodes stacked on one spot get laid out. */
+export function loadCanvas(graph: Graph): { nodes: FlowNode[]; edges: FlowEdge[] } {
+  const loaded = toFlow(graph);
+  const spots = new Set(loaded.nodes.map((n) => `${Math.round(n.position.x)},${Math.round(n.position.y)}`));
+  return spots.size < loaded.nodes.length ? { ...loaded, nodes: layout(loaded.nodes, loaded.edges) } : loaded;
+}
+
 /** The graph to POST: node positions from the canvas, input values from the wires. */
 export function toGraph(header: Graph, nodes: FlowNode[], edges: FlowEdge[]): Graph {
   const incoming = new Map<string, FlowEdge[]>();
@@ -78,6 +85,51 @@ export function toGraph(header: Graph, nodes: FlowNode[], edges: FlowEdge[]): Gr
         })),
       };
     }),
+  };
+}
+
+/** The server's statuses and results folded into the canvas, nothing moved; the same array when nothing changed. */
+export function mergeRunState(current: FlowNode[], server: Graph): FlowNode[] {
+  const byId = new Map(server.nodes.map((n) => [n._id, n]));
+  let changed = false;
+  const merged = current.map((n) => {
+    const fresh = byId.get(n.id);
+    if (!fresh) return n;
+    const node = n.data.node;
+    // a composite's operations carry their own statuses and results (its `_nodes`)
+    const parameters = node.base_node_name === "graph" ? fresh.parameters : node.parameters;
+    if (
+      fresh.node_running_status === node.node_running_status &&
+      JSON.stringify(fresh.outputs) === JSON.stringify(node.outputs) &&
+      JSON.stringify(fresh.logs) === JSON.stringify(node.logs) &&
+      JSON.stringify(parameters) === JSON.stringify(node.parameters)
+    )
+      return n;
+    changed = true;
+    return { ...n, data: { ...n.data, node: { ...node, node_running_status: fresh.node_running_status, outputs: fresh.outputs, logs: fresh.logs, parameters } } };
+  });
+  return changed ? merged : current;
+}
+
+/** Each node's validation messages (from validationMessages) on the node; nodes without old or new messages unchanged. */
+export function withErrors(current: FlowNode[], byNode: Record<string, string[]>): FlowNode[] {
+  return current.map((n) => {
+    const errors = byNode[n.id];
+    if (!errors && !n.data.errors?.length) return n;
+    return { ...n, data: { ...n.data, errors: errors ?? [] } };
+  });
+}
+
+/** A new workflow from this one as it stands: a fresh id, "(copy)" in the title, operations not run. */
+export function copyOfGraph(graph: Graph): Graph {
+  return {
+    ...graph,
+    _id: newId(),
+    title: `${graph.title} (copy)`,
+    graph_running_status: "CREATED",
+    nodes: graph.nodes.map((n) =>
+      n.base_node_name === "file" ? n : { ...n, node_running_status: "CREATED", outputs: n.outputs.map((o) => ({ ...o, resource_id: null })), logs: n.logs.map((l) => ({ ...l, resource_id: null })) },
+    ),
   };
 }
 

@@ -1,0 +1,93 @@
+// The canvas: React Flow with the workflow's nodes and wires, the minimap, the notices above it and
+// the type picker. Memoized, and every prop stays the same object until it really changes, so the
+// run clock's tick and a poll that brings nothing new do not render it.
+import { Background, Controls, MiniMap, Panel, ReactFlow } from "@xyflow/react";
+import { memo, type DragEvent } from "react";
+import { ConnectionHint } from "./ConnectionHint";
+import type { FlowEdge, FlowNode } from "./model";
+import { Notices } from "./Notices";
+import PlynxNodeView from "./PlynxNodeView";
+import { TypePicker, type PickerRequest } from "./TypePicker";
+import type { CanvasHandlers } from "./useCanvasEditing";
+import type { Notice } from "./useNotice";
+
+const nodeTypes = { plynx: PlynxNodeView };
+const STATUS_COLORS: Record<string, string> = {
+  IN_QUEUE: "#818cf8",
+  RUNNING: "#e0a100",
+  SUCCESS: "#2f9e57",
+  RESTORED: "#1aa3a3",
+  FAILED: "#d92d20",
+  CANCELED: "#9ca3af",
+};
+const minimapColor = (n: FlowNode) =>
+  n.data.errors?.length ? "#d92d20" : STATUS_COLORS[n.data.node.node_running_status ?? ""] ?? (n.data.node.base_node_name === "file" ? "#c4c8cf" : "#8fa8d6");
+const FIT_VIEW_OPTIONS = { maxZoom: 1 };
+const PRO_OPTIONS = { hideAttribution: true };
+const DELETE_KEYS = ["Backspace", "Delete"];
+
+export const Canvas = memo(function Canvas({
+  nodes,
+  edges,
+  locked,
+  fitView,
+  handlers,
+  onDragOver,
+  onDrop,
+  picker,
+  busy,
+  notice,
+  graphErrors,
+  onDismiss,
+}: {
+  nodes: FlowNode[];
+  edges: FlowEdge[];
+  locked: boolean;
+  /** Fit the view at load; an empty canvas keeps its viewport, so drops land where they are dropped. */
+  fitView: boolean;
+  handlers: CanvasHandlers;
+  onDragOver: (event: DragEvent) => void;
+  onDrop: (event: DragEvent) => void;
+  picker: PickerRequest | null;
+  busy: string | null;
+  notice: Notice;
+  graphErrors: string[];
+  onDismiss: () => void;
+}) {
+  return (
+    <div className="canvas" onDragOver={onDragOver} onDrop={onDrop}>
+      <ReactFlow<FlowNode, FlowEdge>
+        nodes={nodes}
+        edges={edges}
+        nodeTypes={nodeTypes}
+        onNodesChange={handlers.onNodesChange}
+        onEdgesChange={handlers.onEdgesChange}
+        onConnect={handlers.onConnect}
+        onConnectEnd={handlers.onConnectEnd}
+        isValidConnection={handlers.isValidConnection}
+        onSelectionChange={handlers.onSelectionChange}
+        onNodeDragStart={handlers.onNodeDragStart}
+        onPaneClick={handlers.onPaneClick}
+        nodesDraggable={!locked}
+        nodesConnectable={!locked}
+        deleteKeyCode={locked ? null : DELETE_KEYS}
+        fitView={fitView}
+        fitViewOptions={FIT_VIEW_OPTIONS}
+        minZoom={0.05}
+        proOptions={PRO_OPTIONS}
+      >
+        <Background />
+        <Controls />
+        <MiniMap pannable zoomable nodeStrokeWidth={3} nodeColor={minimapColor} />
+        <ConnectionHint nodes={nodes} edges={edges} />
+        <Notices busy={busy} notice={notice} graphErrors={graphErrors} onDismiss={onDismiss} />
+        {nodes.length === 0 && (
+          <Panel position="top-left" className="hint">
+            Drag operations and files from the left onto the canvas, or drop a file from your computer here.
+          </Panel>
+        )}
+      </ReactFlow>
+      {picker && <TypePicker request={picker} onPick={handlers.pick} onClose={handlers.closePicker} onError={handlers.sayError} />}
+    </div>
+  );
+});

@@ -1,0 +1,79 @@
+// Drag and drop onto the canvas: hub items are placed where they drop; files from the desktop (or the
+// toolbar's Upload file) are uploaded, one at a time, and placed as file nodes.
+import { useReactFlow } from "@xyflow/react";
+import { useCallback, type DragEvent } from "react";
+import { api, errorMessage } from "../api";
+import type { PlynxNode } from "../types";
+import { DRAG_TYPE } from "./HubPanel";
+import { guessFileType, instanceOf, type FlowEdge, type FlowNode } from "./model";
+import type { Say } from "./useNotice";
+
+type Point = { x: number; y: number };
+
+export interface DropTargets {
+  refuseIfLocked: () => boolean;
+  addNodes: (placed: PlynxNode[]) => void;
+  addFromHub: (source: PlynxNode, at?: Point) => void;
+  viewportCenter: () => Point;
+  /** Runs one busy step (the editor's action runner). */
+  perform: (label: string, action: () => Promise<void>) => Promise<void>;
+  /** The file type chosen in the toolbar; "auto" guesses it from the extension. */
+  uploadType: string;
+  /** A file was uploaded: the hub's file list is stale. */
+  onUploaded: () => void;
+  say: Say;
+}
+
+export function useDrop({ refuseIfLocked, addNodes, addFromHub, viewportCenter, perform, uploadType, onUploaded, say }: DropTargets) {
+  const flow = useReactFlow<FlowNode, FlowEdge>();
+
+  const uploadFiles = useCallback(
+    async (files: File[], at?: Point) => {
+      if (refuseIfLocked()) return;
+      const known = Object.keys(api.resourcesDict);
+      let offset = 0;
+      for (const file of files) {
+        const fileType = uploadType === "auto" ? guessFileType(file.name, known) : uploadType;
+        await perform(`Uploading ${file.name}…`, async () => {
+          try {
+            const body = await api.upload(file, file.name, fileType);
+            const where = at ?? viewportCenter();
+            addNodes([instanceOf(body.node, where.x + offset, where.y + offset)]);
+            offset += 40;
+            say("success", `Uploaded "${file.name}" as ${fileType}.`);
+            onUploaded();
+          } catch (e) {
+            say("error", `Upload of "${file.name}" failed: ${errorMessage(e)}`);
+          }
+        });
+      }
+    },
+    [refuseIfLocked, uploadType, perform, viewportCenter, addNodes, say, onUploaded],
+  );
+
+  const onDragOver = useCallback((event: DragEvent) => {
+    event.preventDefault();
+    event.dataTransfer.dropEffect = "copy";
+  }, []);
+
+  const onDrop = useCallback(
+    (event: DragEvent) => {
+      event.preventDefault();
+      const position = flow.screenToFlowPosition({ x: event.clientX, y: event.clientY });
+      const raw = event.dataTransfer.getData(DRAG_TYPE);
+      if (raw) {
+        try {
+          addFromHub(JSON.parse(raw) as PlynxNode, position);
+        } catch (e) {
+          say("error", `Could not place that item: ${errorMessage(e)}`);
+        }
+        return;
+      }
+      const files = Array.from(event.dataTransfer.files ?? []);
+      if (files.length) void uploadFiles(files, position);
+    },
+    [flow, addFromHub, uploadFiles, say],
+  );
+
+  return { uploadFiles, onDragOver, onDrop };
+}
