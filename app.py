@@ -5,9 +5,8 @@ from chalice import Chalice, CORSConfig, Response
 from chalice.app import CloudWatchEvent
 
 from chalicelib import hubs
-from chalicelib.api import actions, graph_edit, graphs, openapi, resources, state, users
+from chalicelib.api import actions, graph_edit, graphs, library, openapi, resources, state, users
 from chalicelib.api.bodies import form_data, json_body, json_object
-from chalicelib.domain import nodes
 from chalicelib.domain.enums import PostStatus
 from chalicelib.engine import events
 
@@ -82,13 +81,13 @@ def master_state() -> dict:
 @app.route(f"{API}/nodes/{{node_id}}", methods=["GET"])
 def get_node(node_id: str) -> dict:
     user = _user()
-    return {"status": PostStatus.SUCCESS, "data": nodes.get_node(node_id, user),
+    return {"status": PostStatus.SUCCESS, "data": library.get_node(node_id, user),
             "resources_dict": resources.RESOURCES_DICT}
 
 
 @app.route(f"{API}/nodes/{{node_id}}/versions", methods=["GET"])
 def node_versions(node_id: str) -> dict:
-    return {"status": PostStatus.SUCCESS, "items": nodes.version_history(node_id, _user())}
+    return {"status": PostStatus.SUCCESS, "items": library.version_history(node_id, _user())}
 
 
 @app.route(f"{API}/nodes", methods=["POST"], content_types=JSON_TYPES)
@@ -100,7 +99,7 @@ def post_node() -> dict:
 @app.route(f"{API}/search_nodes", methods=["POST"], content_types=JSON_TYPES)
 def search_nodes() -> dict:
     user = _user()
-    items, total = nodes.search_nodes(json_body(_raw()), user)
+    items, total = library.search_nodes(json_body(_raw()), user)
     return {"status": PostStatus.SUCCESS, "items": items, "total_count": total,
             "resources_dict": resources.RESOURCES_DICT}
 

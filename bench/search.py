@@ -48,7 +48,7 @@ def _node(rng: random.Random, i: int) -> tuple[dict, str, str]:
 
 def seed(count: int, graph_count: int) -> None:
     """Store `count` nodes and `graph_count` small graphs the way the API stores them."""
-    from chalicelib.api import graphs
+    from chalicelib.api import graphs, library
     from chalicelib.domain import nodes
 
     rng = random.Random(7)
@@ -56,7 +56,7 @@ def seed(count: int, graph_count: int) -> None:
 
     def save(entry: tuple[dict, str, str]) -> None:
         node, author, status = entry
-        nodes.save_node(nodes.clean_node(node, author), author, node_status=status)
+        library.save_node(nodes.clean_node(node, author), author, node_status=status)
 
     def save_graph(i: int) -> None:
         author = "default" if i % 3 else "alice"
@@ -93,12 +93,12 @@ def main() -> None:
     from infra.local.stack import start_stack
 
     stack = start_stack(api_port=free_port(), ui_port=free_port(), moto_port=free_port(), data_dir=None)
-    from chalicelib.domain import nodes
+    from chalicelib.api import library
     from chalicelib.store import search  # the stack's modules read their endpoints after start_stack
     from chalicelib.store.models import GraphModel, NodeModel
 
     def node_mirror() -> search.Mirror:
-        return search.mirror(NodeModel.by_change, nodes.LISTING, "node_status", "base_node_name")
+        return search.mirror(NodeModel.by_change, library.LISTING, "node_status", "base_node_name")
 
     def graph_mirror() -> search.Mirror:
         return search.mirror(GraphModel.by_change, "graph", "graph_running_status")

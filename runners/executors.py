@@ -21,9 +21,9 @@ from typing import Any
 
 import jinja2
 
-from chalicelib.api.resources import resource_class
 from chalicelib.domain import config
 from chalicelib.domain.enums import BaseNodeNames
+from chalicelib.domain.resource_kinds import resource_class
 from chalicelib.domain.scripts import PathList, script_text
 from chalicelib.engine.live_logs import Stopped
 from chalicelib.resource_types.base import NodeResources_INPUT, NodeResources_OUTPUT, ResourceError, unwrap

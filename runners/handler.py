@@ -12,11 +12,9 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from chalicelib.api import resources
-from chalicelib.domain import composite
 from chalicelib.domain.enums import NodeRunningStatus
 from chalicelib.domain.nodes import get_parameter
-from chalicelib.engine import cache, live_logs, runs, waits
+from chalicelib.engine import cache, composite_runs, inputs, live_logs, node_state, settle, waits
 from chalicelib.store import storage
 
 from . import executors
@@ -111,20 +109,20 @@ def _upload(paths: dict[str, Any]) -> dict[str, str]:
 def run_node(graph_id: str, node_id: str, run_id: str, context: Any = None, notify: list[str] | None = None,
              attempt: int = 0) -> dict:
     """Run one operation of a graph run (or restore it from the cache), record it, release its dependents."""
-    node = runs.claim_node(graph_id, node_id, run_id)
+    node = node_state.claim_node(graph_id, node_id, run_id)
     entry = cache_key = None
     ok = False
     with tempfile.TemporaryDirectory(prefix="plynx-") as workdir:
         space = executors.Workspace(workdir)
         try:
-            upstream = runs.upstream_nodes(graph_id, node)  # one read for the inputs' ids and types
-            input_ids = runs.input_resources(graph_id, node, upstream)
+            upstream = inputs.upstream_nodes(graph_id, node)  # one read for the inputs' ids and types
+            input_ids = inputs.input_resources(graph_id, node, upstream)
             cache_key = cache.key(node, input_ids) if cache.cacheable(node) else None
             # inputs known only now may still match an earlier run: restore without running the code
             entry = cache.lookup(cache_key) if cache_key else None
             if entry is None:
                 space = executors.prepare(node, input_ids, workdir, _download,
-                                          resources.upstream_types(graph_id, node, upstream))
+                                          inputs.upstream_types(graph_id, node, upstream))
                 ok = executors.execute(node, space, _timeout(node, context),
                                        publish=live_logs.LogPublisher(graph_id, node_id, run_id))
         except Exception as exc:  # the worker's own failure still ends in the node's logs
@@ -141,12 +139,12 @@ def run_node(graph_id: str, node_id: str, run_id: str, context: Any = None, noti
     else:
         status = NodeRunningStatus.SUCCESS if ok else NodeRunningStatus.FAILED
     if not ok and attempt < _retries(node):
-        runs.requeue_node(graph_id, node_id, run_id, logs)  # Step Functions retries it (the node asked)
+        node_state.requeue_node(graph_id, node_id, run_id, logs)  # Step Functions retries it (the node asked)
         raise OperationFailed(f"Operation `{node.get('title')}` ({node_id}) failed, attempt {attempt + 1}")
-    runs.finish_node(graph_id, node_id, run_id, status, outputs, logs)
+    node_state.finish_node(graph_id, node_id, run_id, status, outputs, logs)
     logger.info("Operation finished", extra={"graph_id": graph_id, "node_id": node_id, "status": status})
     if not ok:
-        runs.mark_failed_waiting(graph_id, run_id)
+        node_state.mark_failed_waiting(graph_id, run_id)
         raise OperationFailed(f"Operation `{node.get('title')}` ({node_id}) failed")
     if status == NodeRunningStatus.SUCCESS and cache_key:
         cache.put(cache_key, node, outputs, logs, graph_id, run_id)
@@ -164,19 +162,19 @@ def handle(event: dict, context: Any = None) -> dict:
         released = waits.park(event["run_id"], event["node_id"], int(event["needs"]), event["token"])
         return {"node_id": event["node_id"], "released": released}
     if action == "settle":
-        runs.settle(event["graph_id"], event["run_id"], event.get("error"))
+        settle.settle(event["graph_id"], event["run_id"], event.get("error"))
         return {"graph_id": event["graph_id"], "status": "FAILED_WAITING"}
     if action == "open":  # a composite's nested execution begins
-        return composite.open_run(event["graph_id"], event["parent_graph_id"], event["node_id"], event["run_id"],
+        return composite_runs.open_run(event["graph_id"], event["parent_graph_id"], event["node_id"], event["run_id"],
                                   event.get("execution_arn"))
     if action == "close":  # ... and ends
-        return composite.close_run(event["graph_id"], event["parent_graph_id"], event["node_id"], event["run_id"],
+        return composite_runs.close_run(event["graph_id"], event["parent_graph_id"], event["node_id"], event["run_id"],
                                    event["status"], event.get("notify"), event.get("error"))
     if action == "start":
-        runs.mark_graph_running(event["graph_id"], event["run_id"])
+        node_state.mark_graph_running(event["graph_id"], event["run_id"])
         return {"graph_id": event["graph_id"], "status": "RUNNING"}
     if action == "finalize":
-        runs.finalize(event["graph_id"], event["run_id"], event["status"], event.get("error"))
+        settle.finalize(event["graph_id"], event["run_id"], event["status"], event.get("error"))
         return {"graph_id": event["graph_id"], "status": event["status"]}
     raise ValueError(f"Unknown runner action `{action}`")
 

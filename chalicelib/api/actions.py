@@ -13,12 +13,12 @@ from chalicelib.domain.enums import (
     ValidationTargetType,
 )
 from chalicelib.domain.errors import BadRequestError, NotFoundError
+from chalicelib.domain.resource_kinds import RESOURCES_DICT, check_upload
 from chalicelib.engine import runs
 from chalicelib.store import storage
 from chalicelib.store.settings import SETTINGS
 
-from . import graph_edit, graphs
-from .resources import RESOURCES_DICT, check_upload
+from . import graph_edit, graphs, library
 
 GRAPH_ACTIONS = ("SAVE", "APPROVE", "VALIDATE", "REARRANGE", "UPGRADE_NODES", "CLONE", "CANCEL", "GENERATE_CODE")
 NODE_ACTIONS = ("SAVE", "APPROVE", "VALIDATE", "DEPRECATE", "MANDATORY_DEPRECATE", "PREVIEW_CMD", "CLONE")
@@ -148,7 +148,7 @@ def graph_action(graph_id: str, action: str, user: str) -> dict:
         copied = graph_edit.clone(graph, user)
         return _response("graph", copied, f"Graph(_id=`{graph_id}`) cloned", new_graph_id=copied["_id"])
     if action == "as_operation":
-        node = nodes.save_node(nodes.clean_node(composite.from_graph(graph), user), user)
+        node = library.save_node(nodes.clean_node(composite.from_graph(graph), user), user)
         return _response("node", node, f"Composite operation Node(_id=`{node['_id']}`) made of Graph(_id=`{graph_id}`)")
     raise NotFoundError(f"Unknown graph action `{action}`")
 
@@ -162,13 +162,13 @@ def post_node(body: dict, user: str) -> dict:
     extra: dict = {}
     for action in actions:
         if action == "SAVE":
-            node = nodes.save_node(node, user)
+            node = library.save_node(node, user)
         elif action in ("VALIDATE", "APPROVE"):
             error = validation.validate_node(node)
             if error:
                 return _response("node", node, "Node did not pass validation", error, **extra)
             if action == "APPROVE":
-                node = nodes.save_node(node, user, node_status=NodeStatus.READY)
+                node = library.save_node(node, user, node_status=NodeStatus.READY)
         elif action in ("DEPRECATE", "MANDATORY_DEPRECATE"):
             node, error = _deprecate(node, action, user)
             if error:
@@ -180,7 +180,7 @@ def post_node(body: dict, user: str) -> dict:
                 error = validation.error(ValidationTargetType.PARAMETER, "_cmd", ValidationCode.INVALID_VALUE)
                 return _response("node", node, f"The command does not render: {exc}", error, **extra)
         elif action == "CLONE":
-            node = nodes.clone_node(node["_id"], user)
+            node = library.clone_node(node["_id"], user)
             extra["new_node_id"] = node["_id"]
     return _response("node", node, f"Actions completed with Node(_id=`{node['_id']}`)", **extra)
 
@@ -190,7 +190,7 @@ def _deprecate(node: dict, action: str, user: str) -> tuple[dict, dict | None]:
     successor_id = node.get("successor_node_id")
     if successor_id:
         try:
-            successor = nodes.get_node(successor_id, user)
+            successor = library.get_node(successor_id, user)
         except NotFoundError:
             successor = None
         if successor is None or successor["node_status"] != NodeStatus.READY or successor_id == node["_id"]:
@@ -200,7 +200,7 @@ def _deprecate(node: dict, action: str, user: str) -> tuple[dict, dict | None]:
         return node, validation.error(ValidationTargetType.PROPERTY, "successor_node_id",
                                       ValidationCode.MISSING_PARAMETER)
     status = NodeStatus.MANDATORY_DEPRECATED if action == "MANDATORY_DEPRECATE" else NodeStatus.DEPRECATED
-    return nodes.set_status(node["_id"], user, status, successor_id), None
+    return library.set_status(node["_id"], user, status, successor_id), None
 
 
 def upload_file(fields: dict[str, str], files: dict[str, bytes], user: str) -> dict:
@@ -216,5 +216,5 @@ def upload_file(fields: dict[str, str], files: dict[str, bytes], user: str) -> d
     node["title"] = fields.get("title") or "File"
     node["description"] = fields.get("description") or ""
     node["outputs"][0].update(file_type=file_type, resource_id=resource_id)
-    node = nodes.save_node(node, user, node_status=NodeStatus.READY)
+    node = library.save_node(node, user, node_status=NodeStatus.READY)
     return {"status": PostStatus.SUCCESS, "message": "File uploaded", "resource_id": resource_id, "node": node}

@@ -14,7 +14,7 @@ from chalicelib.domain.errors import BadRequestError, NotFoundError
 from chalicelib.domain.util import check_id, new_id
 from chalicelib.domain.validation import cycle_nodes, link_problem
 
-from . import graphs
+from . import graphs, library
 
 _INSERTABLE = frozenset({NodeStatus.READY, NodeStatus.DEPRECATED})
 
@@ -70,7 +70,7 @@ def insert_node(graph_id: str, body: Any, user: str) -> dict:
     if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (x, y)):
         raise BadRequestError("`x` and `y` must be numbers")
     graph = _editable(graph_id, user)
-    library_node = nodes.get_node(library_id, user)
+    library_node = library.get_node(library_id, user)
     if library_node["node_status"] not in _INSERTABLE:
         raise BadRequestError(f"Node `{library_id}` is {library_node['node_status']}; only approved, "
                               "non-mandatory-deprecated operations and files can be placed in a graph")

@@ -2,19 +2,20 @@
 from __future__ import annotations
 
 import copy
-from typing import Any, Iterable
+from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 
-from chalicelib.domain import composite, permissions
+from chalicelib.domain import permissions
 from chalicelib.domain.enums import BaseNodeNames, GraphRunningStatus, NodeRunningStatus
-from chalicelib.domain.errors import BadRequestError, ConflictError, NotFoundError
+from chalicelib.domain.errors import BadRequestError, ConflictError
 from chalicelib.domain.nodes import check_title, clean_node, clean_version, reject_unknown
 from chalicelib.domain.util import check_id, new_id, now
+from chalicelib.engine import composite_runs
 from chalicelib.store import search
+from chalicelib.store.graph_items import LISTING, load_model, node_from_item, node_items
 from chalicelib.store.models import GraphModel, GraphNodeModel
 
-LISTING = "graph"
 _RUNTIME_FIELDS = ("node_running_status", "_readonly", "author", "insertion_date", "update_date")
 # What `GET /graphs/{id}` returns (and a client may post back) plus the seed's `_type`.
 GRAPH_FIELDS = frozenset({"_id", "_version", "_readonly", "_type", "title", "description", "author", "nodes",
@@ -76,30 +77,6 @@ def _header(model: GraphModel, user: str) -> dict:
     }
 
 
-def node_from_item(item: GraphNodeModel) -> dict:
-    """A graph node with the runner's status and results folded in."""
-    node = dict(item.body)
-    node["node_running_status"] = item.node_running_status
-    for field in ("outputs", "logs"):
-        results = getattr(item, field) or {}
-        node[field] = [dict(entry, resource_id=results.get(entry["name"], entry.get("resource_id")))
-                       for entry in node.get(field, [])]
-    return node
-
-
-def load_model(graph_id: str) -> GraphModel:
-    """A graph's header, or 404."""
-    try:
-        return GraphModel.get(graph_id, consistent_read=True)
-    except DoesNotExist as exc:
-        raise NotFoundError(f"Graph `{graph_id}` not found") from exc
-
-
-def node_items(graph_id: str) -> Iterable[GraphNodeModel]:
-    """Every node item of a graph, paged by pynamodb under DynamoDB's 1 MB query pages."""
-    return GraphNodeModel.query(graph_id, consistent_read=True)
-
-
 def get_graph(graph_id: str, user: str) -> dict:
     """The stored graph with live node statuses (403 if the caller may not see it)."""
     model = load_model(graph_id)
@@ -109,7 +86,7 @@ def get_graph(graph_id: str, user: str) -> dict:
     for node in graph["nodes"]:
         node["_readonly"] = graph["_readonly"]
         if node["base_node_name"] == BaseNodeNames.GRAPH and graph["run_id"]:
-            composite.live_inner(graph_id, node)  # the operations inside, with their run's statuses
+            composite_runs.live_inner(graph_id, node)  # the operations inside, with their run's statuses
     return graph
 
 
@@ -183,7 +160,7 @@ def save_graph(graph: dict, user: str) -> dict:
             batch.delete(item)
     for item in stale:
         if item.body.get("base_node_name") == BaseNodeNames.GRAPH:
-            composite.drop_inner(graph["_id"], item.node_id)  # its operations' run items go with it
+            composite_runs.drop_inner(graph["_id"], item.node_id)  # its operations' run items go with it
     # The header goes last: a reader never sees a new graph's header before its nodes.
     try:
         header.save(condition=GraphModel.id.does_not_exist() if existing is None else GraphModel.version == version)

@@ -1,4 +1,4 @@
-"""Resource kinds offered to clients (the seed's resources_dict, from the config), downloads and previews."""
+"""Downloads and previews of resources: a preview reads only the bytes it shows."""
 from __future__ import annotations
 
 import html
@@ -8,36 +8,14 @@ from typing import IO, Any
 
 from chalicelib.domain import config
 from chalicelib.domain.errors import BadRequestError
-from chalicelib.resource_types import BaseResource, PreviewObject, ResourceError
+from chalicelib.domain.resource_kinds import RESOURCES_DICT, resource_class
+from chalicelib.resource_types import PreviewObject
 from chalicelib.store import aws, storage
 from chalicelib.store.settings import SETTINGS
 
 LOGGER = logging.getLogger(__name__)
 
 
-def _resources_dict() -> dict[str, dict]:
-    return {
-        item["kind"]: {
-            "kind": item["kind"],
-            "title": item.get("title", item["kind"]),
-            "icon": item.get("icon", "feathericons.file"),
-            "color": item.get("color", "#fff"),
-            "is_array": False,
-            "display_raw": bool(getattr(resource_class(item["kind"]), "DISPLAY_RAW", False)),
-        }
-        for item in config.plugins("resources")
-    }
-
-
-def resource_class(kind: str) -> type[BaseResource]:
-    """The class handling a resource kind; unknown kinds are handled as plain files."""
-    for item in config.plugins("resources"):
-        if item["kind"] == kind:
-            return config.load_class(item.get("cls", "chalicelib.resource_types.common.File"))
-    return BaseResource
-
-
-RESOURCES_DICT = _resources_dict()
 DIRECT_LIMIT = 5 * 1024 * 1024  # under API Gateway's 10 MB and Lambda's 6 MB response limits
 PREVIEW_BYTES = config.limit("preview_bytes")
 
@@ -120,50 +98,3 @@ def preview_html(resource_id: str, file_type: str, url: str) -> tuple[str, int]:
                 f"{html.escape(type(exc).__name__)}: {html.escape(str(exc))}</p>"), obj.size
 
 
-def check_upload(file_type: str, data: bytes) -> None:
-    """A 400 for an upload that can never work as its type (not a zip, a zip bomb, not an int...)."""
-    check = getattr(resource_class(file_type), "check_upload", None)  # seed-style plugins may lack it
-    try:
-        if check is not None:
-            check(data)
-    except ResourceError as exc:
-        raise BadRequestError(f"Not a valid `{file_type}` file: {exc}") from exc
-
-
-def upstream_types(graph_id: str, node: dict, upstream: dict[str, dict] | None = None) -> dict[str, list[str]]:
-    """The file_type of each output an operation's inputs read, so each input is prepared as what it is.
-
-    `upstream`: the nodes read, by id, when the caller has them already (the runner)."""
-    from chalicelib.store.models import GraphNodeModel
-
-    from .graphs import node_from_item
-
-    upstream_ids = {v["node_id"] for i in node.get("inputs", []) for v in i["values"]}
-    if not upstream_ids:
-        return {}
-    if upstream is None:
-        upstream = {item.node_id: node_from_item(item) for item in GraphNodeModel.batch_get(
-            [(graph_id, node_id) for node_id in upstream_ids], consistent_read=True)}
-    types: dict[str, list[str]] = {}
-    for node_input in node.get("inputs", []):
-        for value in node_input["values"]:
-            source = upstream.get(value["node_id"], {})
-            output = next((o for o in source.get("outputs", []) if o["name"] == value["output_id"]), None)
-            types.setdefault(node_input["name"], []).append(output["file_type"] if output else "file")
-    return types
-
-
-def unknown_kinds(node: dict) -> list[tuple[str, str]]:
-    """Inputs and outputs whose resource kinds the config does not offer to this operation kind.
-
-    Answers (INPUT or PROPERTY, name) pairs for the validation tree; a kind must be a configured
-    resource and, when the operation's config entry lists `resources`, one of those.
-    """
-    allowed = set(RESOURCES_DICT)
-    entry = next((o for o in config.plugins("operations") if o["kind"] == node.get("base_node_name")), None)
-    if entry is not None and isinstance(entry.get("resources"), list):
-        allowed &= set(entry["resources"])
-    problems = [("INPUT", i["name"]) for i in node.get("inputs", [])
-                if any(kind not in allowed for kind in i.get("file_types", []))]
-    problems += [("PROPERTY", o["name"]) for o in node.get("outputs", []) if o.get("file_type") not in allowed]
-    return problems

@@ -3,9 +3,8 @@ from __future__ import annotations
 
 from chalicelib.domain import permissions
 from chalicelib.domain.enums import GraphRunningStatus
+from chalicelib.store import graph_items
 from chalicelib.store.models import GraphModel
-
-from . import graphs
 
 RECENT = 20
 
@@ -20,7 +19,7 @@ def snapshot(user: str) -> dict:
     """Active runs, and the latest graphs that ran, that the caller may see."""
     others = permissions.may_view_others(user, permissions.GRAPH)
     query = (GraphModel.by_listing.query if others else GraphModel.by_author.query)
-    key = graphs.LISTING if others else str(user)
+    key = graph_items.LISTING if others else str(user)
     active = [_run(m) for m in query(key, scan_index_forward=False,
                                      filter_condition=GraphModel.graph_running_status.is_in(*GraphRunningStatus.ACTIVE))]
     recent = [_run(m) for m in query(key, scan_index_forward=False, limit=RECENT,

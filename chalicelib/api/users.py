@@ -19,6 +19,7 @@ from pynamodb.exceptions import DoesNotExist, PutError
 
 from chalicelib.domain.enums import IAMPolicies, RegisterUserExceptionCode
 from chalicelib.domain.errors import BadRequestError, ConflictError, ForbiddenError, NotFoundError, UnauthorizedError
+from chalicelib.domain.permissions import Caller
 from chalicelib.domain.util import now
 from chalicelib.store.models import UserModel
 from chalicelib.store.settings import SETTINGS
@@ -34,31 +35,6 @@ _USERNAME = re.compile(r"^[A-Za-z0-9_.@-]+$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 USERNAME_LENGTH = (2, 64)
 _MAX_SETTINGS_BYTES = 16_000
-
-
-class Caller(str):
-    """The calling user: a username (what stored objects record as author) carrying its policies."""
-
-    policies: frozenset[str]
-
-    def __new__(cls, username: str, policies: Iterable[str]) -> "Caller":
-        caller = super().__new__(cls, username)
-        caller.policies = frozenset(policies)
-        return caller
-
-    def can(self, policy: str) -> bool:
-        """Admins may do everything; others what their policies list."""
-        return IAMPolicies.IS_ADMIN in self.policies or policy in self.policies
-
-    def require(self, policy: str, what: str) -> None:
-        """403 with the missing policy named, so an admin knows what to grant."""
-        if not self.can(policy):
-            raise ForbiddenError(f"`{self}` may not {what} (needs {policy})")
-
-
-def caller_policies(user: str) -> frozenset[str]:
-    """A username's policies as checked by the domain modules (a bare string is the single user)."""
-    return user.policies if isinstance(user, Caller) else frozenset({IAMPolicies.IS_ADMIN})
 
 
 def _key() -> str:

@@ -1,21 +1,14 @@
-"""Nodes (operations and files): defaults per base node, input sanitising, and the operations library."""
+"""Nodes (operations and files): defaults per base node and input sanitising, so bad input is a precise 400."""
 from __future__ import annotations
 
-import copy
 import json
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, PutError
+from . import composite, parameters
+from .enums import FILE_KIND, BaseNodeNames, NodeRunningStatus, NodeStatus, ParameterTypes, SpecialNodeId
+from .errors import BadRequestError, NotFoundError
+from .util import check_id, new_id
 
-from chalicelib.store import search
-from chalicelib.store.models import NodeModel
-
-from . import composite, parameters, permissions
-from .enums import FILE_KIND, BaseNodeNames, NodeRunningStatus, NodeStatus, ParameterTypes
-from .errors import BadRequestError, ConflictError, NotFoundError
-from .util import check_id, new_id, now
-
-LISTING = "node"
 MAX_NODE_BYTES = 300_000  # one node is one DynamoDB item (400 KB), with room for its results
 _LOGS = ("stderr", "stdout", "worker")
 _DEFAULT_CMD = {
@@ -225,12 +218,49 @@ def clean_node(raw: Any, author: str, where: str = "node", depth: int = 0) -> di
         parameter = node["parameters"][index]
         if parameter["parameter_type"] != ParameterTypes.LIST_NODE:
             raise BadRequestError(f"`{where}.parameters[{index}]` (`{composite.NODES_PARAMETER}`) must be a list_node")
-        parameter["value"] = composite.clean_inner(node, parameter["value"], author,
+        parameter["value"] = _clean_inner(node, parameter["value"], author,
                                                    f"{where}.parameters[{index}].value", depth)
     size = len(json.dumps(node))
     if size > MAX_NODE_BYTES:
         raise BadRequestError(f"`{where}` is {size} bytes; a node may have at most {MAX_NODE_BYTES}")
     return node
+
+
+def _clean_inner(owner: dict, raw_nodes: Any, author: str, where: str, depth: int) -> list[dict]:
+    """A composite's `_nodes` made well-formed (each node as a graph's node), its special nodes in sync."""
+    if depth >= composite.MAX_DEPTH:
+        raise BadRequestError(f"`{where}` nests composite operations deeper than {composite.MAX_DEPTH} levels")
+    for node_input in owner.get("inputs", []):
+        if node_input["max_count"] != 1:
+            raise BadRequestError(f"Input `{node_input['name']}` of a composite operation takes exactly one value "
+                                  "(max_count 1): it is handed to the operations inside as one resource")
+    wiring: dict[str, list[dict]] = {}
+    places: dict[str, tuple[float, float]] = {}
+    inner = []
+    for i, raw in enumerate(_expect(raw_nodes if raw_nodes is not None else [], list, where)):
+        _expect(raw, dict, f"{where}[{i}]")
+        special = str(raw.get("_id")) in composite.SPECIAL_IDS or str(raw.get("base_node_name")) in BaseNodeNames.SPECIAL
+        if special:
+            node_id = str(raw.get("_id"))
+            if composite.SPECIAL_IDS.get(node_id) != raw.get("base_node_name"):
+                raise BadRequestError(f"`{where}[{i}]`: the Inputs node has `_id` {SpecialNodeId.INPUT} and "
+                                      f"base_node_name `{BaseNodeNames.INPUT}`, the Outputs node "
+                                      f"{SpecialNodeId.OUTPUT} and `{BaseNodeNames.OUTPUT}`")
+            places[node_id] = (_expect(raw.get("x", 0), (int, float), f"{where}[{i}].x"),
+                               _expect(raw.get("y", 0), (int, float), f"{where}[{i}].y"))
+            if node_id == SpecialNodeId.OUTPUT:
+                for j, port in enumerate(_expect(raw.get("inputs", []), list, f"{where}[{i}].inputs")):
+                    cleaned = _clean_input(port, f"{where}[{i}].inputs[{j}]")
+                    wiring[cleaned["name"]] = cleaned["values"]
+            continue
+        inner.append(clean_node(raw, author, f"{where}[{i}]", depth=depth + 1))
+    unknown = sorted(set(wiring) - {o["name"] for o in owner.get("outputs", [])})
+    if unknown:
+        raise BadRequestError(f"`{where}`: the Outputs node wires {unknown}, which are not outputs of the composite")
+    ids = [node["_id"] for node in inner]
+    if len(set(ids)) != len(ids) or set(ids) & set(composite.SPECIAL_IDS):
+        raise BadRequestError(f"`{where}` has duplicate `_id`s")
+    return composite.specials(owner, wiring, places) + inner
 
 
 def get_parameter(node: dict, name: str) -> dict | None:
@@ -249,146 +279,5 @@ def command_text(node: dict) -> str:
     return value if isinstance(value, str) else ""
 
 
-# --- the operations library -------------------------------------------------------------------
 
 
-def _to_dict(model: NodeModel, user: str) -> dict:
-    node = dict(model.body)
-    node.update(
-        {
-            "_id": model.id,
-            "author": model.author,
-            "node_status": model.node_status,
-            "insertion_date": model.insertion_date,
-            "update_date": model.update_date,
-            "_readonly": not permissions.may_write(user, permissions.NODE, model.author),
-            "_version": int(model.version or 0),
-        }
-    )
-    return node
-
-
-def load_model(node_id: str) -> NodeModel:
-    """A stored node, or 404."""
-    try:
-        return NodeModel.get(node_id, consistent_read=True)
-    except DoesNotExist as exc:
-        raise NotFoundError(f"Node `{node_id}` not found") from exc
-
-
-def get_node(node_id: str, user: str) -> dict:
-    """A stored node, or the default node of a base node name (the seed's special ids)."""
-    if node_id in BaseNodeNames.ALL:
-        return default_node(node_id, user)
-    model = load_model(node_id)
-    permissions.check_view(user, permissions.NODE, model.author, node_id)
-    return _to_dict(model, user)
-
-
-_STORED_ONLY = ("_id", "author", "node_status", "insertion_date", "update_date", "_readonly", "_version")
-
-
-def _body(node: dict) -> dict:
-    body = copy.deepcopy(node)
-    for field in _STORED_ONLY:
-        body.pop(field, None)
-    return body
-
-
-def _put(model: NodeModel, previous: int | None) -> None:
-    """Write a node only if nobody else wrote it since `previous` (None: only if it is new)."""
-    condition = NodeModel.id.does_not_exist() if previous is None else (
-        (NodeModel.version == previous) if previous else (NodeModel.version.does_not_exist() | (NodeModel.version == 0)))
-    try:
-        model.save(condition=condition)
-    except PutError as exc:
-        raise ConflictError(f"Node `{model.id}` was changed by someone else at the same time; reload it") from exc
-
-
-def save_node(node: dict, user: str, node_status: str | None = None) -> dict:
-    """Create or update an operation. An approved one is immutable: editing it saves a new version
-    whose `parent_node_id` is the approved one (an unchanged approved node is returned as is)."""
-    try:
-        existing: NodeModel | None = NodeModel.get(node["_id"], consistent_read=True)
-    except DoesNotExist:
-        existing = None
-    if existing is None:
-        permissions.check_write(user, permissions.NODE, str(user), node["_id"])
-    else:
-        permissions.check_write(user, permissions.NODE, existing.author, node["_id"])
-        current = int(existing.version or 0)
-        expected = node.get("_version")
-        if expected is not None and expected != current:
-            raise ConflictError(f"Node `{node['_id']}` was changed by someone else (you have version {expected}, "
-                                f"the stored one is {current}); reload it and apply your change again")
-        if existing.node_status != NodeStatus.CREATED:
-            if _body(node) == existing.body:
-                return _to_dict(existing, user)
-            node = dict(node, _id=new_id(), parent_node_id=existing.id, successor_node_id=None, _version=None)
-            existing = None
-    stamp = now()
-    model = NodeModel(
-        node["_id"],
-        listing=LISTING,
-        author=existing.author if existing else str(user),
-        title=node["title"],
-        description=node["description"],
-        base_node_name=node["base_node_name"],
-        node_status=node_status or NodeStatus.CREATED,
-        insertion_date=existing.insertion_date if existing else stamp,
-        update_date=stamp,
-        body=_body(node),
-        version=int(existing.version or 0) + 1 if existing else 1,
-    )
-    _put(model, int(existing.version or 0) if existing else None)
-    return _to_dict(model, user)
-
-
-def set_status(node_id: str, user: str, node_status: str, successor_node_id: str | None = None) -> dict:
-    """Deprecate an approved operation (optionally naming its successor); the body stays as approved."""
-    model = load_model(node_id)
-    permissions.check_write(user, permissions.NODE, model.author, node_id)
-    if model.node_status == NodeStatus.CREATED:
-        raise ConflictError(f"Node `{node_id}` is not approved yet; only approved operations can be deprecated")
-    body = dict(model.body, successor_node_id=successor_node_id)
-    version = int(model.version or 0)
-    model.update(actions=[NodeModel.node_status.set(node_status), NodeModel.body.set(body),
-                          NodeModel.version.set(version + 1), NodeModel.update_date.set(now())],
-                 condition=(NodeModel.version == version) if model.version is not None else None)
-    return _to_dict(model, user)
-
-
-def clone_node(node_id: str, user: str) -> dict:
-    """CLONE: an editable copy owned by the caller whose `parent_node_id` is the original."""
-    original = get_node(node_id, user)
-    copied = dict(original, _id=new_id(), parent_node_id=node_id, successor_node_id=None, _version=None)
-    return save_node(copied, user)
-
-
-def version_history(node_id: str, user: str, limit: int = 100) -> list[dict]:
-    """The operation and its ancestors through `parent_node_id`, newest first."""
-    history = [get_node(node_id, user)]
-    seen = {node_id}
-    while history[-1].get("parent_node_id") and len(history) < limit:
-        parent = history[-1]["parent_node_id"]
-        if parent in seen:
-            break
-        seen.add(parent)
-        try:
-            history.append(get_node(parent, user))
-        except NotFoundError:
-            break
-    return history
-
-
-def search_nodes(query: dict, user: str) -> tuple[list[dict], int]:
-    """Nodes matching the search body of `POST /search_nodes`, newest first, and their total count."""
-    request = search.parse_request(query, extra_lists=("base_node_names",))
-    request.author, visible = permissions.search_scope(user, permissions.NODE, request.author)
-    if not visible:
-        return [], 0
-    statuses = search.check_known(request.statuses, NodeStatus.ALL, "node status")
-    kinds = search.check_known(request.lists["base_node_names"], BaseNodeNames.ALL, "base node name")
-    source = search.mirror(NodeModel.by_change, LISTING, "node_status", "base_node_name")
-    models, total = search.find(source, request, statuses, kinds, search.batch_get(NodeModel))
-    return [_to_dict(m, user) for m in models], total

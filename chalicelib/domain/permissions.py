@@ -5,10 +5,36 @@ needs IS_ADMIN (or CAN_MODIFY_OTHERS_WORKFLOWS for graphs); otherwise 403.
 """
 from __future__ import annotations
 
-from chalicelib.api.users import caller_policies
+from typing import Iterable
 
 from .enums import IAMPolicies
 from .errors import ForbiddenError
+
+
+class Caller(str):
+    """The calling user: a username (what stored objects record as author) carrying its policies."""
+
+    policies: frozenset[str]
+
+    def __new__(cls, username: str, policies: Iterable[str]) -> "Caller":
+        caller = super().__new__(cls, username)
+        caller.policies = frozenset(policies)
+        return caller
+
+    def can(self, policy: str) -> bool:
+        """Admins may do everything; others what their policies list."""
+        return IAMPolicies.IS_ADMIN in self.policies or policy in self.policies
+
+    def require(self, policy: str, what: str) -> None:
+        """403 with the missing policy named, so an admin knows what to grant."""
+        if not self.can(policy):
+            raise ForbiddenError(f"`{self}` may not {what} (needs {policy})")
+
+
+def caller_policies(user: str) -> frozenset[str]:
+    """A username's policies as checked by the domain modules (a bare string is the single user)."""
+    return user.policies if isinstance(user, Caller) else frozenset({IAMPolicies.IS_ADMIN})
+
 
 NODE, GRAPH = "operation", "workflow"
 _VIEW = {NODE: IAMPolicies.CAN_VIEW_OPERATIONS, GRAPH: IAMPolicies.CAN_VIEW_WORKFLOWS}

@@ -3,9 +3,7 @@ from __future__ import annotations
 
 from collections import deque
 
-from chalicelib.api import resources
-
-from . import parameters
+from . import parameters, resource_kinds
 from .composite import inner_nodes
 from .enums import FILE_KIND, BaseNodeNames, ValidationCode, ValidationTargetType
 from .nodes import command_text
@@ -25,7 +23,7 @@ def parameter_errors(node: dict) -> list[dict]:
             errors.append(error(ValidationTargetType.PARAMETER, parameter["name"], problem.code))
     if node["base_node_name"] in BaseNodeNames.OPERATIONS and not command_text(node).strip():
         errors.append(error(ValidationTargetType.PARAMETER, "_cmd", ValidationCode.MISSING_PARAMETER))
-    errors.extend(error(target, name, ValidationCode.INVALID_VALUE) for target, name in resources.unknown_kinds(node))
+    errors.extend(error(target, name, ValidationCode.INVALID_VALUE) for target, name in resource_kinds.unknown_kinds(node))
     return errors
 
 

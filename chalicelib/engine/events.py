@@ -15,7 +15,7 @@ from chalicelib.domain.enums import GraphRunningStatus
 from chalicelib.store import aws
 from chalicelib.store.models import GraphModel
 
-from . import runs
+from . import node_state, settle
 
 ENDED_BADLY = ("FAILED", "TIMED_OUT", "ABORTED")
 # The rule's pattern (app.py). Every PLynx state machine's name starts with `plynx-` (runs.state_machine_name).
@@ -71,7 +71,7 @@ def execution_ended(detail: dict[str, Any]) -> str | None:
     error = {"Error": detail.get("error") or f"Execution{status.title().replace('_', '')}",
              "Cause": detail.get("cause") or f"The graph's execution ended {status}"}
     try:
-        runs.finalize(graph_id, run_id, GraphRunningStatus.FAILED, error, execution_ended=True)
-    except runs.StaleRun:
+        settle.finalize(graph_id, run_id, GraphRunningStatus.FAILED, error, execution_ended=True)
+    except node_state.StaleRun:
         return None
     return graph_id

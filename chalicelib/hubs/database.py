@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.domain import nodes
+from chalicelib.api import library
 from chalicelib.domain.enums import BaseNodeNames, NodeStatus
 from chalicelib.store.search import MAX_PER_PAGE
 
@@ -21,6 +21,6 @@ class DatabaseHub(BaseHub):
         body = {"search": " ".join(([f"author:{query.author}"] if query.author else []) + query.text),
                 "status": query.statuses or self.statuses, "base_node_names": self.operations,
                 "per_page": MAX_PER_PAGE}
-        items, _ = nodes.search_nodes(body, query.user)
+        items, _ = library.search_nodes(body, query.user)
         matched = [dict(item, _type="Node") for item in items if query.matches(item)]
         return matched[query.offset: query.offset + query.per_page], len(matched)

@@ -59,7 +59,7 @@ def main() -> int:
                 + ")",
                 f"  UI:    {stack.ui_url}",
                 f"  API:   {stack.api_url}",
-                (f"  users: multi-user; add one: make users ARGS=\"create NAME --admin\""
+                ("  users: multi-user; add one: make users ARGS=\"create NAME --admin\""
                  if os.environ.get("PLYNX_SECRET_KEY") else
                  f"         curl -u default: http://localhost:{api_port}/plynx/api/v0/graphs/new"),
                 f"  moto:  {stack.moto_url}  (AWS endpoint for boto3/aws-cli)",

@@ -391,11 +391,11 @@ def _bootstrap(moto_endpoint: str) -> None:
         iam.create_role(RoleName=role_name, AssumeRolePolicyDocument=json.dumps(STATE_MACHINE_ROLE_TRUST))
 
     from chalicelib.api import users
-    from chalicelib.engine import runs
+    from chalicelib.engine import settle
 
     users.ensure_default_user()
     # Executions cut off by the last stop came back ABORTED: close their graphs' runs.
-    closed = runs.reconcile_active()
+    closed = settle.reconcile_active()
     if closed:
         LOG.warning("Closed %d run(s) interrupted by the last stop: %s", len(closed), ", ".join(closed))
 

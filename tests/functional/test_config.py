@@ -34,7 +34,7 @@ def _load(config_text: str | None, tmp_path) -> subprocess.CompletedProcess:
         path = tmp_path / "config.yaml"
         path.write_text(config_text)
         env["PLYNX_CONFIG"] = str(path)
-    code = "from chalicelib.api import resources; print(sorted(resources.RESOURCES_DICT))"
+    code = "from chalicelib.domain import resource_kinds; print(sorted(resource_kinds.RESOURCES_DICT))"
     return subprocess.run([sys.executable, "-c", code], check=False, cwd=REPO, env=env, capture_output=True, text=True,
                           timeout=60)
 

@@ -147,7 +147,7 @@ def _cold_mirrors(monkeypatch) -> None:
 
 
 def test_a_cold_process_starts_from_the_snapshot_and_reads_changes_since(api, monkeypatch) -> None:
-    from chalicelib.domain import nodes
+    from chalicelib.api import library
     from chalicelib.store import search
     from chalicelib.store.models import NodeModel
 
@@ -162,25 +162,24 @@ def test_a_cold_process_starts_from_the_snapshot_and_reads_changes_since(api, mo
     found = api.ok("post", "search_nodes", json={"search": tag})
     assert sorted(_titles(found)) == [f"{tag} early", f"{tag} late"] and found["total_count"] == 2
     assert api.ok("post", "search_nodes", json={})["total_count"] == total_before + 1
-    source = search.mirror(NodeModel.by_change, nodes.LISTING, "node_status", "base_node_name")
+    source = search.mirror(NodeModel.by_change, library.LISTING, "node_status", "base_node_name")
     assert source.snapshots_loaded == 1
 
 
 def test_an_unreadable_snapshot_costs_only_a_full_read(api, monkeypatch) -> None:
-    from chalicelib.api import graphs
-    from chalicelib.store import aws, search
+    from chalicelib.store import aws, graph_items, search
     from chalicelib.store.models import GraphModel
     from chalicelib.store.settings import SETTINGS
 
     tag = _tag()
     api.ok("post", "graphs", json={"graph": graph(f"{tag} kept", []), "actions": ["SAVE"]})
     before = api.ok("post", "search_graphs", json={"per_page": 1})["total_count"]
-    source = search.mirror(GraphModel.by_change, graphs.LISTING, "graph_running_status")
+    source = search.mirror(GraphModel.by_change, graph_items.LISTING, "graph_running_status")
     aws.client("s3").put_object(Bucket=SETTINGS.bucket, Key=source.snapshot_key, Body=b"not gzip")
     _cold_mirrors(monkeypatch)
     assert api.ok("post", "search_graphs", json={"per_page": 1})["total_count"] == before
     assert _titles(api.ok("post", "search_graphs", json={"search": tag})) == [f"{tag} kept"]
-    assert search.mirror(GraphModel.by_change, graphs.LISTING, "graph_running_status").snapshots_loaded == 0
+    assert search.mirror(GraphModel.by_change, graph_items.LISTING, "graph_running_status").snapshots_loaded == 0
 
 
 def test_an_item_gone_from_the_table_leaves_the_results(api) -> None:

@@ -1,0 +1,159 @@
+"""The operations library (the seed's `nodes` collection): stored operations and files, read and
+changed within the caller's policies. An approved operation is immutable: editing it makes a new version."""
+from __future__ import annotations
+
+import copy
+
+from pynamodb.exceptions import DoesNotExist, PutError
+
+from chalicelib.domain import permissions
+from chalicelib.domain.enums import BaseNodeNames, NodeStatus
+from chalicelib.domain.errors import ConflictError, NotFoundError
+from chalicelib.domain.nodes import default_node
+from chalicelib.domain.util import new_id, now
+from chalicelib.store import search
+from chalicelib.store.models import NodeModel
+
+LISTING = "node"
+
+
+def _to_dict(model: NodeModel, user: str) -> dict:
+    node = dict(model.body)
+    node.update(
+        {
+            "_id": model.id,
+            "author": model.author,
+            "node_status": model.node_status,
+            "insertion_date": model.insertion_date,
+            "update_date": model.update_date,
+            "_readonly": not permissions.may_write(user, permissions.NODE, model.author),
+            "_version": int(model.version or 0),
+        }
+    )
+    return node
+
+
+def load_model(node_id: str) -> NodeModel:
+    """A stored node, or 404."""
+    try:
+        return NodeModel.get(node_id, consistent_read=True)
+    except DoesNotExist as exc:
+        raise NotFoundError(f"Node `{node_id}` not found") from exc
+
+
+def get_node(node_id: str, user: str) -> dict:
+    """A stored node, or the default node of a base node name (the seed's special ids)."""
+    if node_id in BaseNodeNames.ALL:
+        return default_node(node_id, user)
+    model = load_model(node_id)
+    permissions.check_view(user, permissions.NODE, model.author, node_id)
+    return _to_dict(model, user)
+
+
+_STORED_ONLY = ("_id", "author", "node_status", "insertion_date", "update_date", "_readonly", "_version")
+
+
+def _body(node: dict) -> dict:
+    body = copy.deepcopy(node)
+    for field in _STORED_ONLY:
+        body.pop(field, None)
+    return body
+
+
+def _put(model: NodeModel, previous: int | None) -> None:
+    """Write a node only if nobody else wrote it since `previous` (None: only if it is new)."""
+    condition = NodeModel.id.does_not_exist() if previous is None else (
+        (NodeModel.version == previous) if previous else (NodeModel.version.does_not_exist() | (NodeModel.version == 0)))
+    try:
+        model.save(condition=condition)
+    except PutError as exc:
+        raise ConflictError(f"Node `{model.id}` was changed by someone else at the same time; reload it") from exc
+
+
+def save_node(node: dict, user: str, node_status: str | None = None) -> dict:
+    """Create or update an operation. An approved one is immutable: editing it saves a new version
+    whose `parent_node_id` is the approved one (an unchanged approved node is returned as is)."""
+    try:
+        existing: NodeModel | None = NodeModel.get(node["_id"], consistent_read=True)
+    except DoesNotExist:
+        existing = None
+    if existing is None:
+        permissions.check_write(user, permissions.NODE, str(user), node["_id"])
+    else:
+        permissions.check_write(user, permissions.NODE, existing.author, node["_id"])
+        current = int(existing.version or 0)
+        expected = node.get("_version")
+        if expected is not None and expected != current:
+            raise ConflictError(f"Node `{node['_id']}` was changed by someone else (you have version {expected}, "
+                                f"the stored one is {current}); reload it and apply your change again")
+        if existing.node_status != NodeStatus.CREATED:
+            if _body(node) == existing.body:
+                return _to_dict(existing, user)
+            node = dict(node, _id=new_id(), parent_node_id=existing.id, successor_node_id=None, _version=None)
+            existing = None
+    stamp = now()
+    model = NodeModel(
+        node["_id"],
+        listing=LISTING,
+        author=existing.author if existing else str(user),
+        title=node["title"],
+        description=node["description"],
+        base_node_name=node["base_node_name"],
+        node_status=node_status or NodeStatus.CREATED,
+        insertion_date=existing.insertion_date if existing else stamp,
+        update_date=stamp,
+        body=_body(node),
+        version=int(existing.version or 0) + 1 if existing else 1,
+    )
+    _put(model, int(existing.version or 0) if existing else None)
+    return _to_dict(model, user)
+
+
+def set_status(node_id: str, user: str, node_status: str, successor_node_id: str | None = None) -> dict:
+    """Deprecate an approved operation (optionally naming its successor); the body stays as approved."""
+    model = load_model(node_id)
+    permissions.check_write(user, permissions.NODE, model.author, node_id)
+    if model.node_status == NodeStatus.CREATED:
+        raise ConflictError(f"Node `{node_id}` is not approved yet; only approved operations can be deprecated")
+    body = dict(model.body, successor_node_id=successor_node_id)
+    version = int(model.version or 0)
+    model.update(actions=[NodeModel.node_status.set(node_status), NodeModel.body.set(body),
+                          NodeModel.version.set(version + 1), NodeModel.update_date.set(now())],
+                 condition=(NodeModel.version == version) if model.version is not None else None)
+    return _to_dict(model, user)
+
+
+def clone_node(node_id: str, user: str) -> dict:
+    """CLONE: an editable copy owned by the caller whose `parent_node_id` is the original."""
+    original = get_node(node_id, user)
+    copied = dict(original, _id=new_id(), parent_node_id=node_id, successor_node_id=None, _version=None)
+    return save_node(copied, user)
+
+
+def version_history(node_id: str, user: str, limit: int = 100) -> list[dict]:
+    """The operation and its ancestors through `parent_node_id`, newest first."""
+    history = [get_node(node_id, user)]
+    seen = {node_id}
+    while history[-1].get("parent_node_id") and len(history) < limit:
+        parent = history[-1]["parent_node_id"]
+        if parent in seen:
+            break
+        seen.add(parent)
+        try:
+            history.append(get_node(parent, user))
+        except NotFoundError:
+            break
+    return history
+
+
+def search_nodes(query: dict, user: str) -> tuple[list[dict], int]:
+    """Nodes matching the search body of `POST /search_nodes`, newest first, and their total count."""
+    request = search.parse_request(query, extra_lists=("base_node_names",))
+    request.author, visible = permissions.search_scope(user, permissions.NODE, request.author)
+    if not visible:
+        return [], 0
+    statuses = search.check_known(request.statuses, NodeStatus.ALL, "node status")
+    kinds = search.check_known(request.lists["base_node_names"], BaseNodeNames.ALL, "base node name")
+    source = search.mirror(NodeModel.by_change, LISTING, "node_status", "base_node_name")
+    models, total = search.find(source, request, statuses, kinds, search.batch_get(NodeModel))
+    return [_to_dict(m, user) for m in models], total

@@ -1,0 +1,58 @@
+"""Resource kinds (the seed's resources_dict, from the config): which class prepares, checks and previews each."""
+from __future__ import annotations
+
+from chalicelib.resource_types import BaseResource, ResourceError
+
+from . import config
+from .errors import BadRequestError
+
+
+def _resources_dict() -> dict[str, dict]:
+    return {
+        item["kind"]: {
+            "kind": item["kind"],
+            "title": item.get("title", item["kind"]),
+            "icon": item.get("icon", "feathericons.file"),
+            "color": item.get("color", "#fff"),
+            "is_array": False,
+            "display_raw": bool(getattr(resource_class(item["kind"]), "DISPLAY_RAW", False)),
+        }
+        for item in config.plugins("resources")
+    }
+
+
+def resource_class(kind: str) -> type[BaseResource]:
+    """The class handling a resource kind; unknown kinds are handled as plain files."""
+    for item in config.plugins("resources"):
+        if item["kind"] == kind:
+            return config.load_class(item.get("cls", "chalicelib.resource_types.common.File"))
+    return BaseResource
+
+
+RESOURCES_DICT = _resources_dict()
+
+
+def check_upload(file_type: str, data: bytes) -> None:
+    """A 400 for an upload that can never work as its type (not a zip, a zip bomb, not an int...)."""
+    check = getattr(resource_class(file_type), "check_upload", None)  # seed-style plugins may lack it
+    try:
+        if check is not None:
+            check(data)
+    except ResourceError as exc:
+        raise BadRequestError(f"Not a valid `{file_type}` file: {exc}") from exc
+
+
+def unknown_kinds(node: dict) -> list[tuple[str, str]]:
+    """Inputs and outputs whose resource kinds the config does not offer to this operation kind.
+
+    Answers (INPUT or PROPERTY, name) pairs for the validation tree; a kind must be a configured
+    resource and, when the operation's config entry lists `resources`, one of those.
+    """
+    allowed = set(RESOURCES_DICT)
+    entry = next((o for o in config.plugins("operations") if o["kind"] == node.get("base_node_name")), None)
+    if entry is not None and isinstance(entry.get("resources"), list):
+        allowed &= set(entry["resources"])
+    problems = [("INPUT", i["name"]) for i in node.get("inputs", [])
+                if any(kind not in allowed for kind in i.get("file_types", []))]
+    problems += [("PROPERTY", o["name"]) for o in node.get("outputs", []) if o.get("file_type") not in allowed]
+    return problems

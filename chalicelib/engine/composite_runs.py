@@ -1,0 +1,135 @@
+"""A composite operation at run time: its sub-graph queued, opened, closed and shown live."""
+from __future__ import annotations
+
+import copy
+from collections import Counter
+from typing import Any
+
+from chalicelib.domain.composite import NODES_PARAMETER, inner_nodes
+from chalicelib.domain.enums import BaseNodeNames, NodeRunningStatus, SpecialNodeId
+from chalicelib.store import storage
+from chalicelib.store.graph_items import node_from_item
+from chalicelib.store.models import GraphNodeModel
+from stepfunctions.dag import sub_graph_id, top_graph_id
+
+from . import cache, waits
+from .inputs import input_resources
+from .node_state import StaleRun, claim_node, finish_node, mark_failed_waiting
+
+
+def _status(node: dict, restored: bool) -> str:
+    kind = node["base_node_name"]
+    if kind in BaseNodeNames.SPECIAL:
+        return NodeRunningStatus.SPECIAL
+    if kind == BaseNodeNames.FILE:
+        return NodeRunningStatus.STATIC
+    return NodeRunningStatus.RESTORED if restored else NodeRunningStatus.IN_QUEUE
+
+
+def queue_inner(graph_id: str, composite: dict, run_id: str, stamp: str, restored: bool = False) -> None:
+    """Queue the sub-graph of a composite for a run (and of the composites inside it); stale items go.
+
+    A composite the cache restored as a whole does not run: its operations show RESTORED.
+    """
+    sub_id = sub_graph_id(graph_id, composite["_id"])
+    inner = inner_nodes(composite)
+    keep = {node["_id"] for node in inner}
+    with GraphNodeModel.batch_write() as batch:
+        for item in GraphNodeModel.query(sub_id, consistent_read=True):
+            if item.node_id not in keep:
+                batch.delete(item)
+        for node in inner:
+            body = copy.deepcopy(node)
+            body.pop("node_running_status", None)
+            if node["base_node_name"] != BaseNodeNames.FILE:
+                for field in ("outputs", "logs"):
+                    body[field] = [dict(entry, resource_id=None) for entry in body.get(field, [])]
+            batch.save(GraphNodeModel(sub_id, node["_id"], body=body, node_running_status=_status(node, restored),
+                                      run_id=run_id, update_date=stamp))
+    for node in inner:
+        if node["base_node_name"] == BaseNodeNames.GRAPH:
+            queue_inner(sub_id, node, run_id, stamp, restored)
+
+
+def drop_inner(graph_id: str, node_id: str) -> None:
+    """Delete the run items of a composite removed from its graph (and of the composites inside it)."""
+    sub_id = sub_graph_id(graph_id, node_id)
+    items = list(GraphNodeModel.query(sub_id, consistent_read=True))
+    with GraphNodeModel.batch_write() as batch:
+        for item in items:
+            batch.delete(item)
+    for item in items:
+        if item.body.get("base_node_name") == BaseNodeNames.GRAPH:
+            drop_inner(sub_id, item.node_id)
+
+
+def open_run(sub_id: str, parent_graph_id: str, node_id: str, run_id: str, execution_arn: str | None) -> dict:
+    """The nested execution has begun: the composite RUNNING, its input resources handed to the Inputs node."""
+    composite = claim_node(parent_graph_id, node_id, run_id)
+    resolved = input_resources(parent_graph_id, composite)
+    outputs = {name: ids[0] for name, ids in resolved.items() if ids}
+    actions = [GraphNodeModel.outputs.set(outputs)]
+    GraphNodeModel(sub_id, SpecialNodeId.INPUT).update(actions=actions, condition=GraphNodeModel.run_id == run_id)
+    if execution_arn:
+        GraphNodeModel(parent_graph_id, node_id).update(actions=[GraphNodeModel.execution_arn.set(execution_arn)])
+    return {"node_id": node_id, "inputs": outputs}
+
+
+def _summary(sub_id: str, run_id: str, error: Any) -> str:
+    items = [item for item in GraphNodeModel.query(sub_id, consistent_read=True)
+             if item.run_id == run_id and item.body.get("base_node_name") not in BaseNodeNames.SPECIAL | {"file"}]
+    counts = Counter(item.node_running_status for item in items)
+    lines = [f"Composite operation: {len(items)} operation(s) inside: "
+             + ", ".join(f"{count} {status}" for status, count in sorted(counts.items()))]
+    lines += [f"  {item.node_running_status:10s} {item.body.get('title', '')} ({item.node_id})" for item in items]
+    if error:
+        lines.append(f"Failed: {error.get('Error', '') if isinstance(error, dict) else ''} "
+                     f"{(error.get('Cause', '') if isinstance(error, dict) else str(error))[:2000]}")
+    return "\n".join(lines) + "\n"
+
+
+def close_run(sub_id: str, parent_graph_id: str, node_id: str, run_id: str, status: str,
+              notify: list[str] | None = None, error: Any = None) -> dict:
+    """The nested execution ends: the Outputs node's inputs become the composite's outputs (SUCCESS),
+    or the composite FAILED; either way a summary of the operations inside is its `worker` log."""
+    logs = {"worker": storage.put_bytes(_summary(sub_id, run_id, error).encode())}
+    if status == NodeRunningStatus.SUCCESS:
+        collector = node_from_item(GraphNodeModel.get(sub_id, SpecialNodeId.OUTPUT, consistent_read=True))
+        resolved = input_resources(sub_id, collector)
+        outputs = {name: ids[0] for name, ids in resolved.items() if ids}
+        node = node_from_item(GraphNodeModel.get(parent_graph_id, node_id, consistent_read=True))
+        finish_node(parent_graph_id, node_id, run_id, NodeRunningStatus.SUCCESS, outputs, logs)
+        if cache.cacheable(node):  # the next run with these inputs restores the whole composite
+            cache.put(cache.key(node, input_resources(parent_graph_id, node)), node, outputs, logs,
+                      parent_graph_id, run_id)
+        waits.notify(run_id, node_id, notify or [])
+        return {"node_id": node_id, "status": NodeRunningStatus.SUCCESS}
+    try:
+        finish_node(parent_graph_id, node_id, run_id, NodeRunningStatus.FAILED, {}, logs)
+    except StaleRun:
+        pass  # canceled meanwhile, or closed by the run's own end
+    mark_failed_waiting(top_graph_id(parent_graph_id), run_id)
+    return {"node_id": node_id, "status": NodeRunningStatus.FAILED}
+
+
+def live_inner(graph_id: str, node: dict) -> None:
+    """Fold the live statuses and results of a composite's operations into its `_nodes` (GET of a graph)."""
+    parameter = next((p for p in node.get("parameters", []) if p.get("name") == NODES_PARAMETER), None)
+    if parameter is None or not isinstance(parameter.get("value"), list):
+        return
+    sub_id = sub_graph_id(graph_id, node["_id"])
+    live = {item.node_id: item for item in GraphNodeModel.query(sub_id, consistent_read=True)}
+    merged = []
+    for inner in parameter["value"]:
+        item = live.get(inner.get("_id"))
+        current = dict(inner)
+        if item is not None:
+            ran = node_from_item(item)
+            current.update(node_running_status=ran["node_running_status"], outputs=ran["outputs"], logs=ran["logs"])
+        if current.get("base_node_name") == BaseNodeNames.GRAPH:
+            live_inner(sub_id, current)
+        merged.append(current)
+    node["parameters"] = [dict(p, value=merged) if p is parameter else p for p in node["parameters"]]
+
+
+__all__ = ["close_run", "drop_inner", "live_inner", "open_run", "queue_inner"]

@@ -1,0 +1,130 @@
+"""The end of a run: settling a failure, finalizing, and closing runs whose execution ended unseen."""
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from botocore.exceptions import ClientError
+from pynamodb.exceptions import DoesNotExist, UpdateError
+
+import stepfunctions
+from chalicelib.domain.enums import BaseNodeNames, GraphRunningStatus, NodeRunningStatus
+from chalicelib.domain.util import now
+from chalicelib.store import aws, graph_items
+from chalicelib.store.graph_items import node_items
+from chalicelib.store.models import GraphModel, GraphNodeModel
+
+from . import waits
+from .node_state import StaleRun, _update_node, end_nodes, mark_failed_waiting
+
+# The compiler's Fail state after a Fargate task names its node (stepfunctions/compiler.py, fargate_check).
+_LOST_RUNNER = re.compile(r"The runner of `([A-Za-z0-9_-]+)` exited non-zero")
+
+
+# A running operation's runner beats every few seconds (live_logs); one silent for this long is lost.
+LOST_AFTER_SECONDS = 30.0
+
+
+class StillRunning(Exception):
+    """A failed run still has operations running; Step Functions retries the settle step with backoff."""
+
+
+def stop_executions(execution_arns: list[str | None], error: str, cause: str) -> None:
+    for execution_arn in execution_arns:
+        if not execution_arn:
+            continue
+        try:
+            aws.client("stepfunctions").stop_execution(executionArn=execution_arn, error=error, cause=cause)
+        except ClientError:
+            pass  # it had ended already
+
+
+def settle(graph_id: str, run_id: str, error: Any = None) -> None:
+    """After a failure: FAILED_WAITING, queued operations CANCELED, parked branches failed; StillRunning
+    while operations of the run still run (the state machine retries this with backoff)."""
+    mark_failed_waiting(stepfunctions.dag.top_graph_id(graph_id), run_id)  # a composite's failure fails its graph
+    lost = _LOST_RUNNER.search(json.dumps(error or {}))
+    if lost:
+        # A Fargate runner that exited non-zero without recording its end (killed, out of memory)
+        try:
+            _update_node(graph_id, lost.group(1), run_id, NodeRunningStatus.RUNNING,
+                         [GraphNodeModel.node_running_status.set(NodeRunningStatus.FAILED)])
+        except StaleRun:
+            pass  # it recorded its own end
+    end_nodes(graph_id, run_id, {NodeRunningStatus.IN_QUEUE: NodeRunningStatus.CANCELED})
+    waits.fail_parked(run_id, "DependencyFailed", json.dumps(error)[:1000] if error else "")
+    silent_since = now(LOST_AFTER_SECONDS)
+    running = []
+    for item in node_items(graph_id):
+        if item.run_id != run_id or item.node_running_status != NodeRunningStatus.RUNNING:
+            continue
+        if item.body.get("base_node_name") in BaseNodeNames.OPERATIONS and (item.update_date or "") < silent_since:
+            try:  # its runner stopped beating (a Lambda timeout, out of memory, a killed process): lost
+                _update_node(graph_id, item.node_id, run_id, NodeRunningStatus.RUNNING,
+                             [GraphNodeModel.node_running_status.set(NodeRunningStatus.FAILED)])
+                continue
+            except StaleRun:
+                continue  # it recorded its own end just now
+        running.append(item.node_id)
+    if running:
+        raise StillRunning(f"{len(running)} operation(s) still running: {running[:10]}")
+
+
+def finalize(graph_id: str, run_id: str, status: str, error: Any = None, execution_ended: bool = False) -> None:
+    """End a run: the graph's final status; operations that never ran become CANCELED.
+
+    A failed run's operations still RUNNING at this point are lost (their runner was killed or timed
+    out): they become FAILED, so nothing stays RUNNING after the execution. A run already ended
+    (canceled meanwhile) is left as it is.
+    """
+    try:
+        model = GraphModel.get(graph_id, consistent_read=True)
+    except DoesNotExist:
+        return
+    if model.run_id != run_id:
+        raise StaleRun(f"Run `{run_id}` is not the current run of graph `{graph_id}`")
+    if model.graph_running_status not in GraphRunningStatus.ACTIVE:
+        return
+    if status != GraphRunningStatus.SUCCESS:
+        nested = end_nodes(graph_id, run_id, {NodeRunningStatus.IN_QUEUE: NodeRunningStatus.CANCELED,
+                                               NodeRunningStatus.RUNNING: NodeRunningStatus.FAILED})
+        waits.fail_parked(run_id, "GraphFailed", "The run has ended")
+        stop_executions(nested, "GraphFailed", "The run has ended")
+    actions = [GraphModel.graph_running_status.set(status), GraphModel.update_date.set(now())]
+    if error:
+        actions.append(GraphModel.error.set(json.dumps(error)[:10_000]))
+    try:
+        model.update(actions=actions, condition=(GraphModel.run_id == run_id)
+                     & GraphModel.graph_running_status.is_in(*GraphRunningStatus.ACTIVE))
+    except UpdateError:
+        pass  # canceled or closed meanwhile
+
+
+def reconcile_active() -> list[str]:
+    """Close runs whose execution ended without telling the graph (a local restart, a lost runner).
+
+    Returns the ids of the graphs it closed.
+    """
+    sfn = aws.client("stepfunctions")
+    closed = []
+    active = GraphModel.by_listing.query(
+        graph_items.LISTING, filter_condition=GraphModel.graph_running_status.is_in(*GraphRunningStatus.ACTIVE)
+    )
+    for model in active:
+        if model.execution_arn is None:
+            error = {"Error": "NotStarted", "Cause": "The run's execution was never started"}
+        else:
+            try:
+                execution = sfn.describe_execution(executionArn=model.execution_arn)
+            except sfn.exceptions.ExecutionDoesNotExist:
+                execution = {"status": "ABORTED", "error": "ExecutionDoesNotExist"}
+            if execution["status"] == "RUNNING":
+                continue
+            error = {"Error": execution.get("error") or execution["status"], "Cause": execution.get("cause", "")}
+        try:
+            finalize(model.id, model.run_id, GraphRunningStatus.FAILED, error, execution_ended=True)
+        except StaleRun:
+            continue
+        closed.append(model.id)
+    return closed
