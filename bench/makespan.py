@@ -22,8 +22,8 @@ import time
 from collections import defaultdict
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from chalicelib.domain.graph import dependencies, topological_order
 from stepfunctions import compile_program, operation_levels
-from stepfunctions.dag import dependencies, topological_order
 
 RUNNER = "arn:aws:lambda:us-east-1:123456789012:function:plynx-runner"
 

@@ -12,35 +12,20 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
+from chalicelib.domain.cache_key import key
 from chalicelib.domain.enums import NodeRunningStatus
-from chalicelib.domain.nodes import get_parameter
+from chalicelib.domain.graph import cacheable, retries, timeout_seconds
 from chalicelib.engine import cache, composite_runs, inputs, live_logs, node_state, settle, waits
 from chalicelib.store import storage
+from stepfunctions.contract import Action, OperationFailed, RunnerEvent, event_from_environment
 
 from . import executors
 
 logger = Logger(service="plynx-runner")
-DEFAULT_TIMEOUT = 600.0
-
-
-class OperationFailed(Exception):
-    """The user's operation failed; Step Functions retries this errorType only when the node asks (`_retries`)."""
-
-
-def _retries(node: dict) -> int:
-    parameter = get_parameter(node, "_retries")
-    try:
-        return int(parameter["value"]) if parameter else 0
-    except (TypeError, ValueError):
-        return 0
 
 
 def _timeout(node: dict, context: Any) -> float:
-    parameter = get_parameter(node, "_timeout")
-    try:
-        timeout = float(parameter["value"]) if parameter else DEFAULT_TIMEOUT
-    except (TypeError, ValueError):
-        timeout = DEFAULT_TIMEOUT
+    timeout = float(timeout_seconds(node))
     remaining = getattr(context, "get_remaining_time_in_millis", None)
     if remaining is not None:
         # Leave time to upload outputs and logs before Lambda stops us.
@@ -117,7 +102,7 @@ def run_node(graph_id: str, node_id: str, run_id: str, context: Any = None, noti
         try:
             upstream = inputs.upstream_nodes(graph_id, node)  # one read for the inputs' ids and types
             input_ids = inputs.input_resources(graph_id, node, upstream)
-            cache_key = cache.key(node, input_ids) if cache.cacheable(node) else None
+            cache_key = key(node, input_ids) if cacheable(node) else None
             # inputs known only now may still match an earlier run: restore without running the code
             entry = cache.lookup(cache_key) if cache_key else None
             if entry is None:
@@ -138,7 +123,7 @@ def run_node(graph_id: str, node_id: str, run_id: str, context: Any = None, noti
         ok, status, outputs, logs = True, NodeRunningStatus.RESTORED, dict(entry.outputs), dict(entry.logs)
     else:
         status = NodeRunningStatus.SUCCESS if ok else NodeRunningStatus.FAILED
-    if not ok and attempt < _retries(node):
+    if not ok and attempt < retries(node):
         node_state.requeue_node(graph_id, node_id, run_id, logs)  # Step Functions retries it (the node asked)
         raise OperationFailed(f"Operation `{node.get('title')}` ({node_id}) failed, attempt {attempt + 1}")
     node_state.finish_node(graph_id, node_id, run_id, status, outputs, logs)
@@ -152,31 +137,30 @@ def run_node(graph_id: str, node_id: str, run_id: str, context: Any = None, noti
     return {"node_id": node_id, "status": status}
 
 
-def handle(event: dict, context: Any = None) -> dict:
-    """Dispatch one Step Functions payload."""
-    action = event.get("action")
-    if action == "run":
-        return run_node(event["graph_id"], event["node_id"], event["run_id"], context,
-                        notify=event.get("notify"), attempt=int(event.get("attempt") or 0))
-    if action == "wait":
-        released = waits.park(event["run_id"], event["node_id"], int(event["needs"]), event["token"])
-        return {"node_id": event["node_id"], "released": released}
-    if action == "settle":
-        settle.settle(event["graph_id"], event["run_id"], event.get("error"))
-        return {"graph_id": event["graph_id"], "status": "FAILED_WAITING"}
-    if action == "open":  # a composite's nested execution begins
-        return composite_runs.open_run(event["graph_id"], event["parent_graph_id"], event["node_id"], event["run_id"],
-                                  event.get("execution_arn"))
-    if action == "close":  # ... and ends
-        return composite_runs.close_run(event["graph_id"], event["parent_graph_id"], event["node_id"], event["run_id"],
-                                   event["status"], event.get("notify"), event.get("error"))
-    if action == "start":
-        node_state.mark_graph_running(event["graph_id"], event["run_id"])
-        return {"graph_id": event["graph_id"], "status": "RUNNING"}
-    if action == "finalize":
-        settle.finalize(event["graph_id"], event["run_id"], event["status"], event.get("error"))
-        return {"graph_id": event["graph_id"], "status": event["status"]}
-    raise ValueError(f"Unknown runner action `{action}`")
+def handle(payload: dict, context: Any = None) -> dict:
+    """Dispatch one Step Functions payload (stepfunctions/contract.py says what each action carries)."""
+    event = RunnerEvent.from_payload(payload)
+    action = event.action
+    if action is Action.RUN:
+        return run_node(event.graph_id, event.node_id, event.run_id, context, notify=list(event.notify),
+                        attempt=event.attempt)
+    if action is Action.WAIT:
+        released = waits.park(event.run_id, event.node_id, event.needs, event.token)
+        return {"node_id": event.node_id, "released": released}
+    if action is Action.SETTLE:
+        settle.settle(event.graph_id, event.run_id, event.error)
+        return {"graph_id": event.graph_id, "status": "FAILED_WAITING"}
+    if action is Action.OPEN:
+        return composite_runs.open_run(event.graph_id, event.parent_graph_id, event.node_id, event.run_id,
+                                       event.execution_arn)
+    if action is Action.CLOSE:
+        return composite_runs.close_run(event.graph_id, event.parent_graph_id, event.node_id, event.run_id,
+                                        event.status, list(event.notify), event.error)
+    if action is Action.START:
+        node_state.mark_graph_running(event.graph_id, event.run_id)
+        return {"graph_id": event.graph_id, "status": "RUNNING"}
+    settle.finalize(event.graph_id, event.run_id, event.status, event.error)  # Action.FINALIZE
+    return {"graph_id": event.graph_id, "status": event.status}
 
 
 def lambda_handler(event: dict, context: Any) -> dict:
@@ -185,13 +169,12 @@ def lambda_handler(event: dict, context: Any) -> dict:
 
 
 def _event_from_environment() -> dict:
-    """The Fargate task's event: PLYNX_EVENT (JSON), or PLYNX_ACTION and its ids (the compiler's overrides)."""
+    """The Fargate task's event: PLYNX_EVENT (JSON), or the compiler's environment overrides."""
     if "PLYNX_EVENT" in os.environ:
         return json.loads(os.environ["PLYNX_EVENT"])
-    notify = os.environ.get("PLYNX_NOTIFY", "")
-    return {"action": os.environ["PLYNX_ACTION"], "graph_id": os.environ["PLYNX_GRAPH_ID"],
-            "node_id": os.environ.get("PLYNX_NODE_ID"), "run_id": os.environ["PLYNX_RUN_ID"],
-            "attempt": int(os.environ.get("PLYNX_ATTEMPT") or 0), "notify": [n for n in notify.split(",") if n]}
+    event = event_from_environment(os.environ)
+    return {"action": event.action.value, "graph_id": event.graph_id, "node_id": event.node_id,
+            "run_id": event.run_id, "attempt": event.attempt, "notify": list(event.notify)}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -17,7 +17,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .dag import FILE, CompileError, Plan, composite_nodes, plan, sub_graph_id, wait_key
+from chalicelib.domain.graph import inner_nodes, is_composite, placement_choice, retries, sub_graph_id, timeout_seconds
+
+from .contract import (
+    Action,
+    ErrorName,
+    ExecutionInput,
+    LostRunner,
+    Path,
+    fargate_environment,
+    payload,
+)
+from .dag import CompileError, Plan, plan, wait_key
 
 # Lambda's own transient failures: retried with backoff. A user's code error (OperationFailed) is not.
 LAMBDA_TRANSIENT_ERRORS = [
@@ -34,7 +45,6 @@ MAX_HISTORY_EVENTS = 25_000  # Step Functions' limit on one Standard execution's
 MAX_PAYLOAD_BYTES = 256 * 1024  # Step Functions' limit on one state's input or output
 LAMBDA_MAX_SECONDS = 900  # Lambda stops a function after 15 minutes
 UPLOAD_MARGIN_SECONDS = 60  # time the runner needs after the operation to upload outputs and logs
-DEFAULT_TIMEOUT_SECONDS = 600
 RESTORED_PER_STATE = 100  # restored operation ids listed in one Pass state (its output stays small)
 # History events each state writes (measured on moto, as on AWS): Task 5, callback Task 6, Pass 2, Parallel 4.
 EVENTS = {"run": 5, "wait": 6, "pass": 2, "parallel": 4, "child": 6}
@@ -112,30 +122,11 @@ def _link(state: dict, next_state: str | None) -> dict:
     return state
 
 
-def _parameter(node: dict, name: str) -> Any:
-    for parameter in node.get("parameters", []):
-        if parameter.get("name") == name:
-            return parameter.get("value")
-    return None
-
-
-def _int_parameter(node: dict, name: str, default: int) -> int:
-    try:
-        return int(float(_parameter(node, name)))
-    except (TypeError, ValueError):
-        return default
-
-
 def placement(node: dict) -> str:
     """`lambda` or `fargate`: the `_placement` parameter, and Fargate whenever Lambda's 15 minutes are too short."""
-    chosen = _parameter(node, "_placement")
-    if isinstance(chosen, dict):  # an enum parameter
-        values = chosen.get("values") or []
-        index = int(chosen.get("index", 0) or 0)
-        chosen = values[index] if 0 <= index < len(values) else None
-    if str(chosen).lower() == "fargate":
+    if placement_choice(node) == "fargate":
         return "fargate"
-    if _int_parameter(node, "_timeout", DEFAULT_TIMEOUT_SECONDS) + UPLOAD_MARGIN_SECONDS > LAMBDA_MAX_SECONDS:
+    if timeout_seconds(node) + UPLOAD_MARGIN_SECONDS > LAMBDA_MAX_SECONDS:
         return "fargate"
     return "lambda"
 
@@ -159,40 +150,31 @@ class _Builder:
 
     def wait_state(self, node_id: str, next_state: str) -> dict:
         """Park the branch until every dependency in another chain has finished (callback released by a runner)."""
-        payload = {
-            "action": "wait",
-            "graph_id": self.graph_id,
-            "node_id": wait_key(self.graph_id, node_id),
-            "run_id.$": "$.run_id",
-            "needs": len(self.dag.waits_for[node_id]),
-            "token.$": "$$.Task.Token",
-        }
-        return _invoke(self.runner, payload, next_state, "arn:aws:states:::lambda:invoke.waitForTaskToken")
+        wait = payload(Action.WAIT, self.graph_id, node_id=wait_key(self.graph_id, node_id),
+                       needs=len(self.dag.waits_for[node_id]), token=Path("$$.Task.Token"))
+        return _invoke(self.runner, wait, next_state, "arn:aws:states:::lambda:invoke.waitForTaskToken")
 
     def run_state(self, node_id: str, next_state: str | None) -> dict:
         """The operation itself, on Lambda or Fargate, with its timeout and retries."""
         node = self.nodes[node_id]
         notify = self.notify_keys(node_id)
-        if composite_nodes(node) is not None:
+        if is_composite(node):
             return self.composite_state(node_id, notify, next_state)
-        timeout = max(1, _int_parameter(node, "_timeout", DEFAULT_TIMEOUT_SECONDS))
+        timeout = timeout_seconds(node)
         if placement(node) == "fargate":
             state = self._fargate_state(node_id, notify, _state_name("Check", node_id))
         else:
-            payload: dict[str, Any] = {"action": "run", "graph_id": self.graph_id, "node_id": node_id,
-                                       "run_id.$": "$.run_id"}
-            if notify:
-                payload["notify"] = notify
-            if _int_parameter(node, "_retries", 0) > 0:
-                payload["attempt.$"] = "$$.State.RetryCount"
-            state = _invoke(self.runner, payload, next_state)
+            extra: dict[str, Any] = {"notify": notify} if notify else {}
+            if retries(node) > 0:
+                extra["attempt"] = Path("$$.State.RetryCount")
+            state = _invoke(self.runner, payload(Action.RUN, self.graph_id, node_id=node_id, **extra), next_state)
             timeout = min(timeout, LAMBDA_MAX_SECONDS - UPLOAD_MARGIN_SECONDS)
         # The runner stops the operation at `_timeout`; the Task's own limit catches a runner that hangs.
         state["TimeoutSeconds"] = timeout + UPLOAD_MARGIN_SECONDS
-        retries = _int_parameter(node, "_retries", 0)
-        if retries > 0:  # the operation asked for it: its own failures are retried too
-            state["Retry"].append({"ErrorEquals": ["OperationFailed"], "IntervalSeconds": 2,
-                                   "MaxAttempts": retries, "BackoffRate": 2.0})
+        asked = retries(node)
+        if asked > 0:  # the operation asked for it: its own failures are retried too
+            state["Retry"].append({"ErrorEquals": [ErrorName.OPERATION_FAILED], "IntervalSeconds": 2,
+                                   "MaxAttempts": asked, "BackoffRate": 2.0})
         return state
 
     def composite_state(self, node_id: str, notify: list[str], next_state: str | None) -> dict:
@@ -205,9 +187,7 @@ class _Builder:
             "Parameters": {
                 "StateMachineArn": self.nested(self.graph_id, node_id, notify),
                 "Name.$": "States.UUID()",  # always named: an unnamed execution breaks on moto
-                "Input": {"graph_id": sub_graph_id(self.graph_id, node_id), "run_id.$": "$.run_id",
-                          "composite": node_id,
-                          "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID.$": "$$.Execution.Id"},
+                "Input": ExecutionInput.parameters(sub_graph_id(self.graph_id, node_id), composite=node_id),
             },
             "ResultPath": None,
             "Retry": [_retry(SFN_TRANSIENT_ERRORS)],
@@ -218,14 +198,7 @@ class _Builder:
         if self.fargate is None:
             raise CompileError(f"Node `{node_id}` needs Fargate (long timeout or `_placement`), "
                                "but no Fargate cluster is configured")
-        environment = [
-            {"Name": "PLYNX_ACTION", "Value": "run"},
-            {"Name": "PLYNX_GRAPH_ID", "Value": self.graph_id},
-            {"Name": "PLYNX_NODE_ID", "Value": node_id},
-            {"Name": "PLYNX_RUN_ID", "Value.$": "$.run_id"},
-            {"Name": "PLYNX_ATTEMPT", "Value.$": "States.Format('{}', $$.State.RetryCount)"},
-            {"Name": "PLYNX_NOTIFY", "Value": ",".join(notify)},
-        ]
+        environment = fargate_environment(self.graph_id, node_id, notify)
         network: dict[str, Any] = {"Subnets": list(self.fargate.subnets), "AssignPublicIp": "ENABLED"}
         if self.fargate.security_groups:
             network["SecurityGroups"] = list(self.fargate.security_groups)
@@ -257,8 +230,9 @@ class _Builder:
                 "Choices": [{"Variable": "$.fargate.exited_0", "BooleanEquals": True, "Next": done}],
                 "Default": _state_name("Failed", node_id),
             },
-            _state_name("Failed", node_id): {"Type": "Fail", "Error": "OperationFailed",
-                                             "Cause": f"The runner of `{node_id}` exited non-zero on Fargate"},
+            _state_name("Failed", node_id): {
+                "Type": "Fail", "Error": ErrorName.OPERATION_FAILED,
+                "Cause": LostRunner(node_id, f"The runner of `{node_id}` exited non-zero on Fargate").cause()},
         }
         if next_state is None:
             states[done] = {"Type": "Succeed"}
@@ -336,7 +310,7 @@ def compile_program(graph: dict, runner_function: str, *, restored: frozenset[st
     def nested(owner: str, node_id: str, notify: list[str]) -> str:
         if child_arn is None:
             raise CompileError(f"Node `{node_id}` is a composite operation, but no child state machine naming was given")
-        inner = {"_id": sub_graph_id(owner, node_id), "nodes": composite_nodes(builder.nodes[node_id]) or []}
+        inner = {"_id": sub_graph_id(owner, node_id), "nodes": inner_nodes(builder.nodes[node_id])}
         try:
             program = compile_program(inner, runner_function, child_arn=child_arn, fargate=fargate, limits=limits,
                                       parent=Parent(owner, node_id, tuple(notify)))
@@ -374,8 +348,7 @@ def compile_program(graph: dict, runner_function: str, *, restored: frozenset[st
                 "Parameters": {
                     "StateMachineArn": child_arn(child),
                     "Name.$": "States.UUID()",  # always named: an unnamed execution breaks on moto
-                    "Input": {"graph_id": graph_id, "run_id.$": "$.run_id", "part": i + 1,
-                              "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID.$": "$$.Execution.Id"},
+                    "Input": ExecutionInput.parameters(graph_id, part=i + 1),
                 },
                 "ResultPath": None,
                 "Retry": [_retry(SFN_TRANSIENT_ERRORS)],
@@ -403,28 +376,30 @@ def _bookkeeping(graph_id: str, runner: str, first: str, parent: Parent | None =
     A nested program (a composite's sub-graph) opens and closes its composite instead of the graph.
     """
     catch = [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Mark failed"}]
-    start: dict[str, Any] = {"action": "start", "graph_id": graph_id, "run_id.$": "$.run_id"}
-    end: dict[str, Any] = {"action": "finalize", "graph_id": graph_id, "run_id.$": "$.run_id"}
+    start = payload(Action.START, graph_id)
     if parent is not None:
-        start = dict(start, action="open", parent_graph_id=parent.graph_id, node_id=parent.node_id,
-                     **{"execution_arn.$": "$$.Execution.Id"})
-        end = dict(end, action="close", parent_graph_id=parent.graph_id, node_id=parent.node_id,
-                   notify=list(parent.notify))
+        start = payload(Action.OPEN, graph_id, parent_graph_id=parent.graph_id, node_id=parent.node_id,
+                        execution_arn=Path("$$.Execution.Id"))
+
+    def end(status: str, **error: Any) -> dict[str, Any]:
+        if parent is None:
+            return payload(Action.FINALIZE, graph_id, status=status, **error)
+        return payload(Action.CLOSE, graph_id, parent_graph_id=parent.graph_id, node_id=parent.node_id,
+                       notify=parent.notify, status=status, **error)
+
     states = {
         "Mark running": _invoke(runner, start, first),
-        "Mark succeeded": _invoke(runner, dict(end, status="SUCCESS"), None),
+        "Mark succeeded": _invoke(runner, end("SUCCESS"), None),
         # Cancels what has not started, releases parked waits, and fails (StillRunning) while operations
         # of the run still run: retried with backoff (a few events each), then Mark failed closes the rest.
-        "Settle failure": _invoke(
-            runner, {"action": "settle", "graph_id": graph_id, "run_id.$": "$.run_id", "error.$": "$.error"},
-            "Mark failed"),
-        "Mark failed": _invoke(runner, dict(end, status="FAILED", **{"error.$": "$.error"}), "Failed"),
-        "Failed": {"Type": "Fail", "Error": "GraphFailed", "Cause": "An operation of the graph failed"},
+        "Settle failure": _invoke(runner, payload(Action.SETTLE, graph_id, error=Path("$.error")), "Mark failed"),
+        "Mark failed": _invoke(runner, end("FAILED", error=Path("$.error")), "Failed"),
+        "Failed": {"Type": "Fail", "Error": ErrorName.GRAPH_FAILED, "Cause": "An operation of the graph failed"},
     }
     states["Mark running"]["Catch"] = catch
     states["Mark succeeded"]["Catch"] = catch
     states["Settle failure"]["Retry"].append(
-        {"ErrorEquals": ["StillRunning"], "IntervalSeconds": 1, "MaxAttempts": 12, "BackoffRate": 1.5})
+        {"ErrorEquals": [ErrorName.STILL_RUNNING], "IntervalSeconds": 1, "MaxAttempts": 12, "BackoffRate": 1.5})
     states["Settle failure"]["Catch"] = [{"ErrorEquals": ["States.ALL"], "ResultPath": None, "Next": "Mark failed"}]
     return states
 
@@ -458,7 +433,6 @@ def compile_graph(graph: dict, runner_function: str, **options: Any) -> dict:
 
 
 __all__ = [
-    "FILE",
     "CompileError",
     "Fargate",
     "Limits",

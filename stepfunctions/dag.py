@@ -1,30 +1,12 @@
-"""The graph as a DAG of operations: dependencies, a topological order, and the chains the compiler emits."""
+"""The chains the compiler emits: which operations run one after another, and who waits for whom.
+
+The graph model itself (links, order, composites) is chalicelib/domain/graph.py.
+"""
 from __future__ import annotations
 
-from collections import deque
 from dataclasses import dataclass, field
 
-FILE = "file"
-GRAPH = "graph"  # a composite operation: its `_nodes` run in a nested execution
-NOT_RUN = frozenset({FILE, "_input", "_output"})  # files and a composite's Inputs/Outputs nodes never run
-
-
-def sub_graph_id(graph_id: str, node_id: str) -> str:
-    """Where a composite's nodes live at run time (`.` never appears in an id, so it cannot collide)."""
-    return f"{graph_id}.{node_id}"
-
-
-def top_graph_id(graph_id: str) -> str:
-    """The graph a (possibly nested) sub-graph belongs to."""
-    return graph_id.split(".", 1)[0]
-
-
-def composite_nodes(node: dict) -> list[dict] | None:
-    """The sub-graph of a composite operation (its `_nodes` parameter), None for any other node."""
-    if node.get("base_node_name") != GRAPH:
-        return None
-    value = next((p.get("value") for p in node.get("parameters", []) if p.get("name") == "_nodes"), None)
-    return value if isinstance(value, list) else []
+from chalicelib.domain.graph import NOT_RUN, GraphShapeError, dependencies, topological_order
 
 
 def wait_key(graph_id: str, node_id: str) -> str:
@@ -36,43 +18,18 @@ class CompileError(ValueError):
     """The graph cannot become a state machine (a cycle, a dangling reference, a quota)."""
 
 
-def dependencies(node: dict) -> set[str]:
-    """Ids of the nodes whose outputs this node reads."""
-    return {value["node_id"] for node_input in node.get("inputs", []) for value in node_input.get("values", [])}
-
-
-def topological_order(nodes: dict[str, dict]) -> list[str]:
-    """Every node id after all its dependencies (Kahn's algorithm: iterative, so a 10,000-chain is fine)."""
-    dependents: dict[str, list[str]] = {node_id: [] for node_id in nodes}
-    waiting: dict[str, int] = {}
-    for node_id, node in nodes.items():
-        deps = dependencies(node)
-        missing = deps - nodes.keys()
-        if missing:
-            raise CompileError(f"Node `{node_id}` depends on unknown nodes {sorted(missing)}")
-        waiting[node_id] = len(deps)
-        for dep in deps:
-            dependents[dep].append(node_id)
-    ready = deque(sorted(node_id for node_id, count in waiting.items() if count == 0))
-    order: list[str] = []
-    while ready:
-        node_id = ready.popleft()
-        order.append(node_id)
-        for dependent in dependents[node_id]:
-            waiting[dependent] -= 1
-            if waiting[dependent] == 0:
-                ready.append(dependent)
-    if len(order) != len(nodes):
-        stuck = sorted(node_id for node_id, count in waiting.items() if count > 0)
-        raise CompileError(f"Graph has a cycle through nodes {stuck}")
-    return order
+def _order(nodes: dict[str, dict]) -> list[str]:
+    try:
+        return topological_order(nodes)
+    except GraphShapeError as exc:
+        raise CompileError(str(exc)) from exc
 
 
 def operation_levels(graph: dict) -> list[list[str]]:
     """Operation ids grouped by longest distance from a source; files never run and form no level."""
     nodes = {node["_id"]: node for node in graph["nodes"]}
     depth: dict[str, int] = {}
-    for node_id in topological_order(nodes):
+    for node_id in _order(nodes):
         below = max((depth[dep] for dep in dependencies(nodes[node_id])), default=0)
         depth[node_id] = below + (nodes[node_id]["base_node_name"] not in NOT_RUN)
     by_level: dict[int, list[str]] = {}
@@ -105,7 +62,7 @@ def plan(graph: dict, skip: frozenset[str] = frozenset(), max_chain: int = 1000)
     `skip` holds operations that will not run (restored from the cache): like files, they are done.
     """
     nodes = {node["_id"]: node for node in graph["nodes"]}
-    order = topological_order(nodes)
+    order = _order(nodes)
     runs = {node_id for node_id in order if nodes[node_id]["base_node_name"] not in NOT_RUN and node_id not in skip}
     depth: dict[str, int] = {}
     chain_of: dict[str, int] = {}

@@ -60,15 +60,15 @@ def graph_response(graph: dict, message: str) -> dict:
     return _response("graph", graph, message)
 
 
-def validate_graph(graph: dict) -> dict | None:
+def validate_graph(graph: dict, user: str) -> dict | None:
     """The validation tree of a graph, including nodes whose operation may no longer run."""
-    return validation.validate_graph(graph, upgrade.mandatory_deprecated(graph))
+    return validation.validate_graph(graph, upgrade.mandatory_deprecated(graph, library.lookup_for(user)))
 
 
 def _run(graph: dict, user: str) -> dict | None:
     """APPROVE: validate, then start; the validation tree when it may not run."""
     permissions.check_run(user, graph["author"], graph["_id"])
-    error = validate_graph(graph)
+    error = validate_graph(graph, user)
     if error is None:
         runs.start_run(graph)
     return error
@@ -95,7 +95,7 @@ def post_graph(body: dict, user: str) -> dict:
             graph = graphs.save_graph(graph, user)
             saved = True
         elif action == "VALIDATE":
-            error = validate_graph(graph)
+            error = validate_graph(graph, user)
             if error:
                 return _response("graph", graph, "Graph did not pass validation", error, **extra)
         elif action == "APPROVE":
@@ -108,7 +108,7 @@ def post_graph(body: dict, user: str) -> dict:
         elif action == "REARRANGE":
             graph, saved = dict(graph, nodes=layout.rearrange(graph["nodes"])), False
         elif action == "UPGRADE_NODES":
-            (graph, extra["upgraded_nodes_count"]), saved = upgrade.upgrade_nodes(graph), False
+            (graph, extra["upgraded_nodes_count"]), saved = upgrade.upgrade_nodes(graph, library.lookup_for(user)), False
         elif action == "CLONE":
             graph, saved = graph_edit.clone(graph, user), True
             extra["new_graph_id"] = graph["_id"]
@@ -132,13 +132,13 @@ def graph_action(graph_id: str, action: str, user: str) -> dict:
     if action == "cancel":
         return _response("graph", _cancel(graph_id, user), f"Graph(_id=`{graph_id}`) canceled")
     if action == "validate":
-        error = validate_graph(graph)
+        error = validate_graph(graph, user)
         return _response("graph", graph, "Graph did not pass validation" if error else "Graph is valid", error)
     if action == "rearrange":
         graph = graphs.save_graph(graphs.clean_graph(dict(graph, nodes=layout.rearrange(graph["nodes"])), user), user)
         return _response("graph", graph, f"Graph(_id=`{graph_id}`) rearranged")
     if action == "upgrade_nodes":
-        upgraded, count = upgrade.upgrade_nodes(graph)
+        upgraded, count = upgrade.upgrade_nodes(graph, library.lookup_for(user))
         if count:
             graph = graphs.save_graph(graphs.clean_graph(upgraded, user), user)
         return _response("graph", graph, f"{count} node(s) upgraded", upgraded_nodes_count=count)

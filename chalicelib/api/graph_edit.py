@@ -8,11 +8,12 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from chalicelib.domain import nodes, permissions
+from chalicelib.domain import permissions
 from chalicelib.domain.enums import BaseNodeNames, GraphRunningStatus, NodeRunningStatus, NodeStatus
 from chalicelib.domain.errors import BadRequestError, NotFoundError
+from chalicelib.domain.graph import blocked_by_cycles, parameter
 from chalicelib.domain.util import check_id, new_id
-from chalicelib.domain.validation import cycle_nodes, link_problem
+from chalicelib.domain.validation import link_problem
 
 from . import graphs, library
 
@@ -115,7 +116,7 @@ def create_link(graph_id: str, body: Any, user: str) -> dict:
     if 0 <= node_input["max_count"] <= len(node_input["values"]):
         raise BadRequestError(f"Input `{input_name}` takes at most {node_input['max_count']} value(s)")
     node_input["values"].append(value)
-    if cycle_nodes(graph["nodes"]):
+    if blocked_by_cycles(graph["nodes"]):
         raise BadRequestError(f"Cannot link: `{from_id}` → `{to_id}` would make a cycle")
     return {"graph": _save(graph, user)}
 
@@ -142,10 +143,10 @@ def change_parameter(graph_id: str, body: Any, user: str) -> dict:
         raise BadRequestError("`parameter_value` is required")
     graph = _editable(graph_id, user)
     node = _node(graph, node_id)
-    parameter = nodes.get_parameter(node, name)
-    if parameter is None:
+    found = parameter(node, name)
+    if found is None:
         raise NotFoundError(f"Node `{node_id}` has no parameter `{name}`")
-    parameter["value"] = body["parameter_value"]
+    found["value"] = body["parameter_value"]
     return {"graph": _save(graph, user)}
 
 

@@ -1,7 +1,6 @@
 """Graphs: a header item and one item per node, read and written as the seed's Graph object."""
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
@@ -9,6 +8,7 @@ from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 from chalicelib.domain import permissions
 from chalicelib.domain.enums import BaseNodeNames, GraphRunningStatus, NodeRunningStatus
 from chalicelib.domain.errors import BadRequestError, ConflictError
+from chalicelib.domain.graph import strip_results
 from chalicelib.domain.nodes import check_title, clean_node, clean_version, reject_unknown
 from chalicelib.domain.util import check_id, new_id, now
 from chalicelib.engine import composite_runs
@@ -145,13 +145,9 @@ def save_graph(graph: dict, user: str) -> dict:
     stale = [item for item in node_items(graph["_id"]) if item.node_id not in keep] if existing else []
     with GraphNodeModel.batch_write() as batch:
         for node in graph["nodes"]:
-            body = copy.deepcopy(node)
+            body = strip_results(node)  # an operation's outputs and logs are results of a run, not the graph
             for field in _RUNTIME_FIELDS:
                 body.pop(field, None)
-            if node["base_node_name"] != BaseNodeNames.FILE:
-                # An operation's outputs and logs are results of a run, not part of the graph.
-                for field in ("outputs", "logs"):
-                    body[field] = [dict(entry, resource_id=None) for entry in body.get(field, [])]
             status = (NodeRunningStatus.STATIC if node["base_node_name"] == BaseNodeNames.FILE
                       else NodeRunningStatus.CREATED)
             batch.save(GraphNodeModel(graph["_id"], node["_id"], body=body, node_running_status=status,

@@ -3,6 +3,7 @@ changed within the caller's policies. An approved operation is immutable: editin
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable, Iterable
 
 from pynamodb.exceptions import DoesNotExist, PutError
 
@@ -157,3 +158,15 @@ def search_nodes(query: dict, user: str) -> tuple[list[dict], int]:
     source = search.mirror(NodeModel.by_change, LISTING, "node_status", "base_node_name")
     models, total = search.find(source, request, statuses, kinds, search.batch_get(NodeModel))
     return [_to_dict(m, user) for m in models], total
+
+
+def lookup_for(user: str) -> Callable[[Iterable[str]], dict[str, dict]]:
+    """Stored operations by id as the domain reads them (upgrade), limited to those `user` may view."""
+
+    def lookup(node_ids: Iterable[str]) -> dict[str, dict]:
+        wanted = sorted({node_id for node_id in node_ids if node_id})
+        found = NodeModel.batch_get(wanted) if wanted else []  # pynamodb pages BatchGet by 100, DynamoDB's limit
+        return {model.id: dict(model.body, _id=model.id, author=model.author, node_status=model.node_status)
+                for model in found if permissions.may_view(user, permissions.NODE, model.author)}
+
+    return lookup

@@ -10,16 +10,14 @@ the outputs out, releases the outer dependents and ends the composite SUCCESS or
 """
 from __future__ import annotations
 
-import copy
-
 from .enums import FILE_KIND, BaseNodeNames, NodeRunningStatus, SpecialNodeId
 from .errors import BadRequestError
+from .graph import NODES_PARAMETER, strip_results
 
-NODES_PARAMETER = "_nodes"
 MAX_DEPTH = 4  # composites inside composites, a bound on definitions created per APPROVE
 SPECIAL_IDS = {SpecialNodeId.INPUT: BaseNodeNames.INPUT, SpecialNodeId.OUTPUT: BaseNodeNames.OUTPUT}
 
-__all__ = ["MAX_DEPTH", "NODES_PARAMETER", "SPECIAL_IDS", "default_inner", "from_graph", "inner_nodes", "specials"]
+__all__ = ["MAX_DEPTH", "SPECIAL_IDS", "default_inner", "from_graph", "specials"]
 
 
 def _special(node_id: str, title: str, x: float, y: float) -> dict:
@@ -50,20 +48,6 @@ def default_inner(composite: dict) -> list[dict]:
     return specials(composite, {}, {})
 
 
-def inner_nodes(node: dict) -> list[dict]:
-    """The sub-graph of a composite (empty for any other node)."""
-    if node.get("base_node_name") != BaseNodeNames.GRAPH:
-        return []
-    parameter = next((p for p in node.get("parameters", []) if p.get("name") == NODES_PARAMETER), None)
-    value = parameter.get("value") if parameter else None
-    return value if isinstance(value, list) else []
-
-
-
-
-# --- a graph saved as an operation ----------------------------------------------------------------
-
-
 def _unique(name: str, taken: set[str]) -> str:
     candidate, i = name, 2
     while candidate in taken:
@@ -76,7 +60,7 @@ def from_graph(graph: dict) -> dict:
     """A composite operation made of a graph: its files become the composite's inputs, the outputs
     nothing in the graph reads become its outputs, and its operations its sub-graph."""
     files = [n for n in graph["nodes"] if n["base_node_name"] == BaseNodeNames.FILE]
-    operations = [copy.deepcopy(n) for n in graph["nodes"] if n["base_node_name"] in BaseNodeNames.RUNNABLE]
+    operations = [strip_results(n) for n in graph["nodes"] if n["base_node_name"] in BaseNodeNames.RUNNABLE]
     if not operations:
         raise BadRequestError(f"Graph `{graph['_id']}` has no operations to make an operation of")
     inputs, sources, taken = [], {}, set()
@@ -98,9 +82,6 @@ def from_graph(graph: dict) -> dict:
             outputs.append({"name": name, "file_type": output.get("file_type") or FILE_KIND, "resource_id": None})
             wiring[name] = [{"node_id": node["_id"], "output_id": output["name"], "resource_id": None}]
     for node in operations:
-        node.pop("node_running_status", None)
-        for field in ("outputs", "logs"):
-            node[field] = [dict(entry, resource_id=None) for entry in node.get(field, [])]
         for node_input in node.get("inputs", []):
             node_input["values"] = [
                 {"node_id": SpecialNodeId.INPUT, "output_id": sources[(v["node_id"], v["output_id"])], "resource_id": None}

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from .validation import upstream_ids
+from .graph import dependencies
 
 COLUMN_WIDTH = 300
 ROW_HEIGHT = 140
@@ -13,7 +13,7 @@ MARGIN = 50
 def depths(nodes: list[dict]) -> dict[str, int]:
     """Longest path from a source to each node; nodes on a cycle keep the depth reached so far."""
     ids = {node["_id"] for node in nodes}
-    parents = {node["_id"]: upstream_ids(node) & ids for node in nodes}
+    parents = {node["_id"]: dependencies(node) & ids for node in nodes}
     depth: dict[str, int] = {}
     # Relax at most len(nodes) times: a DAG settles, a cycle stops at the bound instead of looping.
     for node_id in parents:

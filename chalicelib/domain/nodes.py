@@ -7,6 +7,7 @@ from typing import Any
 from . import composite, parameters
 from .enums import FILE_KIND, BaseNodeNames, NodeRunningStatus, NodeStatus, ParameterTypes, SpecialNodeId
 from .errors import BadRequestError, NotFoundError
+from .graph import NODES_PARAMETER, parameter
 from .util import check_id, new_id
 
 MAX_NODE_BYTES = 300_000  # one node is one DynamoDB item (400 KB), with room for its results
@@ -65,7 +66,7 @@ def default_node(base_node_name: str, author: str) -> dict:
         return node
     if base_node_name == BaseNodeNames.GRAPH:
         # its operations are a sub-graph; each keeps its own cache, timeout and placement
-        node["parameters"] = [_parameter(composite.NODES_PARAMETER, ParameterTypes.LIST_NODE, [])]
+        node["parameters"] = [_parameter(NODES_PARAMETER, ParameterTypes.LIST_NODE, [])]
         node["parameters"][0]["value"] = composite.default_inner(node)
         node["logs"] = [{"name": "worker", "file_type": FILE_KIND, "resource_id": None}]
         return node
@@ -211,13 +212,13 @@ def clean_node(raw: Any, author: str, where: str = "node", depth: int = 0) -> di
     if base_node_name == BaseNodeNames.FILE:
         node["node_running_status"] = NodeRunningStatus.STATIC
     if base_node_name == BaseNodeNames.GRAPH:
-        index = next((i for i, p in enumerate(node["parameters"]) if p["name"] == composite.NODES_PARAMETER), None)
+        index = next((i for i, p in enumerate(node["parameters"]) if p["name"] == NODES_PARAMETER), None)
         if index is None:
-            node["parameters"].insert(0, _parameter(composite.NODES_PARAMETER, ParameterTypes.LIST_NODE, []))
+            node["parameters"].insert(0, _parameter(NODES_PARAMETER, ParameterTypes.LIST_NODE, []))
             index = 0
         parameter = node["parameters"][index]
         if parameter["parameter_type"] != ParameterTypes.LIST_NODE:
-            raise BadRequestError(f"`{where}.parameters[{index}]` (`{composite.NODES_PARAMETER}`) must be a list_node")
+            raise BadRequestError(f"`{where}.parameters[{index}]` (`{NODES_PARAMETER}`) must be a list_node")
         parameter["value"] = _clean_inner(node, parameter["value"], author,
                                                    f"{where}.parameters[{index}].value", depth)
     size = len(json.dumps(node))
@@ -263,21 +264,12 @@ def _clean_inner(owner: dict, raw_nodes: Any, author: str, where: str, depth: in
     return composite.specials(owner, wiring, places) + inner
 
 
-def get_parameter(node: dict, name: str) -> dict | None:
-    """A node's parameter by name, or None."""
-    return next((p for p in node.get("parameters", []) if p["name"] == name), None)
-
-
 def command_text(node: dict) -> str:
     """The script of an operation: `_cmd` (current) or `cmd` (the seed's older examples)."""
-    parameter = get_parameter(node, "_cmd") or get_parameter(node, "cmd")
-    if parameter is None:
+    found = parameter(node, "_cmd") or parameter(node, "cmd")
+    if found is None:
         return ""
-    value = parameter["value"]
+    value = found["value"]
     if isinstance(value, dict):
         value = value.get("value", "")
     return value if isinstance(value, str) else ""
-
-
-
-

@@ -1,10 +1,12 @@
-"""Deprecation across graphs: which library operations a graph's nodes come from, and UPGRADE_NODES."""
+"""Deprecation across graphs: which library operations a graph's nodes come from, and UPGRADE_NODES.
+
+`lookup(ids)` reads stored operations by id (the library's, chalicelib/api/library.py): a dict per
+operation, its body with `_id`, `author` and `node_status`.
+"""
 from __future__ import annotations
 
 import copy
-from typing import Iterable
-
-from chalicelib.store.models import NodeModel
+from collections.abc import Callable, Iterable
 
 from .enums import NodeStatus, ParameterTypes
 from .validation import types_compatible
@@ -13,40 +15,39 @@ DEPRECATED = frozenset({NodeStatus.DEPRECATED, NodeStatus.MANDATORY_DEPRECATED})
 _MAX_CHAIN = 50  # successor chains longer than this are a loop or a mistake
 
 
-def library_nodes(node_ids: Iterable[str]) -> dict[str, NodeModel]:
-    """Stored operations by id, fetched in BatchGet pages of 100 (DynamoDB's limit)."""
-    wanted = sorted({node_id for node_id in node_ids if node_id})
-    return {model.id: model for model in NodeModel.batch_get(wanted)} if wanted else {}
+Lookup = Callable[[Iterable[str]], dict[str, dict]]
 
 
-def mandatory_deprecated(graph: dict) -> set[str]:
+def _parents(graph: dict, lookup: Lookup) -> dict[str, dict]:
+    return lookup({node["parent_node_id"] for node in graph["nodes"] if node.get("parent_node_id")})
+
+
+def mandatory_deprecated(graph: dict, lookup: Lookup) -> set[str]:
     """Library ids behind the graph's nodes that may no longer run (the seed's DEPRECATED_NODE)."""
-    parents = library_nodes(node.get("parent_node_id") for node in graph["nodes"])
-    return {node_id for node_id, model in parents.items() if model.node_status == NodeStatus.MANDATORY_DEPRECATED}
+    return {node_id for node_id, stored in _parents(graph, lookup).items()
+            if stored["node_status"] == NodeStatus.MANDATORY_DEPRECATED}
 
 
-def _latest(model: NodeModel, known: dict[str, NodeModel]) -> NodeModel:
+def _latest(stored: dict, known: dict[str, dict], lookup: Lookup) -> dict:
     """Follow `successor_node_id` to the newest version that is not deprecated (or the last found)."""
-    seen = {model.id}
-    while model.node_status in DEPRECATED and model.body.get("successor_node_id") and len(seen) < _MAX_CHAIN:
-        successor_id = model.body["successor_node_id"]
+    seen = {stored["_id"]}
+    while stored["node_status"] in DEPRECATED and stored.get("successor_node_id") and len(seen) < _MAX_CHAIN:
+        successor_id = stored["successor_node_id"]
         if successor_id in seen:
             break
         if successor_id not in known:
-            known.update(library_nodes([successor_id]))
+            known.update(lookup([successor_id]))
         if successor_id not in known:
             break
-        model = known[successor_id]
-        seen.add(model.id)
-    return model
+        stored = known[successor_id]
+        seen.add(stored["_id"])
+    return stored
 
 
-def _replace(node: dict, successor: NodeModel) -> dict:
+def _replace(node: dict, successor: dict) -> dict:
     """The successor in the old node's place: same id, position, links and parameter values."""
-    new = copy.deepcopy(successor.body)
-    new.update(_id=node["_id"], parent_node_id=successor.id, x=node.get("x", 0), y=node.get("y", 0),
-               node_status=successor.node_status, author=successor.author, title=successor.title,
-               description=successor.description, base_node_name=successor.base_node_name)
+    new = copy.deepcopy(successor)
+    new.update(_id=node["_id"], parent_node_id=successor["_id"], x=node.get("x", 0), y=node.get("y", 0))
     old_inputs = {i["name"]: i for i in node.get("inputs", [])}
     for node_input in new.get("inputs", []):
         node_input["values"] = copy.deepcopy(old_inputs.get(node_input["name"], {}).get("values", []))
@@ -58,16 +59,16 @@ def _replace(node: dict, successor: NodeModel) -> dict:
     return new
 
 
-def upgrade_nodes(graph: dict) -> tuple[dict, int]:
+def upgrade_nodes(graph: dict, lookup: Lookup) -> tuple[dict, int]:
     """Replace nodes whose operation was deprecated with its successor; links whose types no longer
     match are dropped (validation then names the input)."""
-    known = library_nodes(node.get("parent_node_id") for node in graph["nodes"])
+    known = _parents(graph, lookup)
     upgraded = 0
     nodes = []
     for node in graph["nodes"]:
         parent = known.get(node.get("parent_node_id") or "")
-        latest = _latest(parent, known) if parent is not None else None
-        if latest is None or latest.id == parent.id:
+        latest = _latest(parent, known, lookup) if parent is not None else None
+        if latest is None or latest["_id"] == parent["_id"]:
             nodes.append(node)
             continue
         nodes.append(_replace(node, latest))

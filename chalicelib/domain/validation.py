@@ -1,11 +1,9 @@
 """Validation trees in the seed's shape: {target, object_id, validation_code, children}."""
 from __future__ import annotations
 
-from collections import deque
-
 from . import parameters, resource_kinds
-from .composite import inner_nodes
 from .enums import FILE_KIND, BaseNodeNames, ValidationCode, ValidationTargetType
+from .graph import blocked_by_cycles, inner_nodes, is_composite
 from .nodes import command_text
 
 
@@ -90,39 +88,16 @@ def _file_errors(node: dict) -> list[dict]:
     ]
 
 
-def upstream_ids(node: dict) -> set[str]:
-    """Ids of the nodes whose outputs feed this node."""
-    return {value["node_id"] for node_input in node.get("inputs", []) for value in node_input["values"]}
-
-
-def cycle_nodes(nodes: list[dict]) -> set[str]:
-    """Ids of nodes on or behind a cycle (Kahn's algorithm leaves exactly those)."""
-    ids = {node["_id"] for node in nodes}
-    indegree = {node["_id"]: 0 for node in nodes}
-    dependents: dict[str, list[str]] = {node_id: [] for node_id in ids}
-    for node in nodes:
-        for upstream in upstream_ids(node) & ids:
-            indegree[node["_id"]] += 1
-            dependents[upstream].append(node["_id"])
-    ready = deque(node_id for node_id, degree in indegree.items() if degree == 0)
-    while ready:
-        for dependent in dependents[ready.popleft()]:
-            indegree[dependent] -= 1
-            if indegree[dependent] == 0:
-                ready.append(dependent)
-    return {node_id for node_id, degree in indegree.items() if degree > 0}
-
-
 def composite_errors(node: dict, deprecated: set[str] = frozenset()) -> list[dict]:
     """The errors inside a composite operation's sub-graph, one tree per faulty node."""
-    if node["base_node_name"] != BaseNodeNames.GRAPH:
+    if not is_composite(node):
         return []
     return _nodes_errors(inner_nodes(node), deprecated)
 
 
 def _nodes_errors(nodes: list[dict], deprecated: set[str]) -> list[dict]:
     by_id = {node["_id"]: node for node in nodes}
-    in_cycle = cycle_nodes(nodes)
+    in_cycle = blocked_by_cycles(nodes)
     children = []
     for node in nodes:
         if node["base_node_name"] == BaseNodeNames.FILE:

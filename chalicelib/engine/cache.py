@@ -1,7 +1,6 @@
 """The operation cache: a run whose key was seen before is restored instead of run (RESTORED).
 
-The key is the SHA-256 of the operation's kind, its parameters (its code among them) except the ones
-that do not change results, and the content ids of its inputs. Planning happens at APPROVE: every
+The key (chalicelib/domain/cache_key.py) covers what decides an operation's results. Planning happens at APPROVE: every
 operation whose inputs are known then (files, or operations restored themselves) is looked up, and a
 hit is compiled out of the state machine, so no runner is invoked for it. The runner looks up again
 for operations whose inputs only exist at run time.
@@ -11,62 +10,18 @@ CLI (the seed's `plynx cache`): `python -m chalicelib.engine.cache list|clean [-
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import sys
 from collections.abc import Iterable
 
+from chalicelib.domain.cache_key import key
 from chalicelib.domain.enums import BaseNodeNames
+from chalicelib.domain.graph import cacheable, dependencies
 from chalicelib.domain.util import now
 from chalicelib.store.models import CacheModel
-from stepfunctions.dag import composite_nodes, dependencies
 
-# Parameters that do not change an operation's results (the seed's IGNORED_CACHE_PARAMETERS and ours).
-IGNORED_PARAMETERS = frozenset({"cacheable", "_cacheable", "_timeout", "_placement", "_retries"})
 LISTING = "cache"
 _BATCH = 100  # DynamoDB's BatchGetItem limit
-
-
-def cacheable(node: dict) -> bool:
-    """`cacheable: false` (or `_cacheable`) opts an operation out; a composite is cached as a whole when
-    every operation inside it may be."""
-    for parameter in node.get("parameters", []):
-        if parameter.get("name") in ("cacheable", "_cacheable") and parameter.get("value") in (False, "false", 0):
-            return False
-    if node.get("base_node_name") == BaseNodeNames.GRAPH:
-        inside = [n for n in composite_nodes(node) or [] if n.get("base_node_name") in BaseNodeNames.RUNNABLE]
-        return bool(inside) and all(cacheable(n) for n in inside)
-    return node.get("base_node_name") in BaseNodeNames.OPERATIONS
-
-
-def _structure(nodes: list[dict]) -> list:
-    """A composite's sub-graph as far as results depend on it: not positions, titles or run results."""
-    return sorted(
-        (n.get("_id"), n.get("base_node_name"),
-         sorted((i["name"], sorted((v["node_id"], v["output_id"]) for v in i.get("values", [])))
-                for i in n.get("inputs", [])),
-         sorted((o["name"], o.get("file_type"), o.get("resource_id") if n.get("base_node_name") == BaseNodeNames.FILE
-                 else None) for o in n.get("outputs", [])),
-         sorted((p["name"], p.get("parameter_type"), _structure(p["value"]) if p["name"] == "_nodes"
-                 and isinstance(p.get("value"), list) else p.get("value"))
-                for p in n.get("parameters", []) if p.get("name") not in IGNORED_PARAMETERS))
-        for n in nodes)
-
-
-def key(node: dict, input_ids: dict[str, list[str]]) -> str:
-    """The cache key of one operation run."""
-    parameters = sorted(
-        (p["name"], p.get("parameter_type"), _structure(p["value"]) if p.get("name") == "_nodes"
-         and isinstance(p.get("value"), list) else p.get("value"))
-        for p in node.get("parameters", []) if p.get("name") not in IGNORED_PARAMETERS
-    )
-    material = {
-        "kind": node.get("base_node_name"),
-        "parameters": parameters,
-        "inputs": {name: list(ids) for name, ids in sorted(input_ids.items())},
-        "outputs": sorted(o["name"] for o in node.get("outputs", [])),
-    }
-    return hashlib.sha256(json.dumps(material, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def lookup(cache_key: str) -> CacheModel | None:

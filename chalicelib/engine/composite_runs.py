@@ -1,16 +1,16 @@
 """A composite operation at run time: its sub-graph queued, opened, closed and shown live."""
 from __future__ import annotations
 
-import copy
 from collections import Counter
 from typing import Any
 
-from chalicelib.domain.composite import NODES_PARAMETER, inner_nodes
+from chalicelib.domain import graph
+from chalicelib.domain.cache_key import key as cache_key
 from chalicelib.domain.enums import BaseNodeNames, NodeRunningStatus, SpecialNodeId
+from chalicelib.domain.graph import NODES_PARAMETER, cacheable, inner_nodes, strip_results, sub_graph_id, top_graph_id
 from chalicelib.store import storage
 from chalicelib.store.graph_items import node_from_item
 from chalicelib.store.models import GraphNodeModel
-from stepfunctions.dag import sub_graph_id, top_graph_id
 
 from . import cache, waits
 from .inputs import input_resources
@@ -39,12 +39,7 @@ def queue_inner(graph_id: str, composite: dict, run_id: str, stamp: str, restore
             if item.node_id not in keep:
                 batch.delete(item)
         for node in inner:
-            body = copy.deepcopy(node)
-            body.pop("node_running_status", None)
-            if node["base_node_name"] != BaseNodeNames.FILE:
-                for field in ("outputs", "logs"):
-                    body[field] = [dict(entry, resource_id=None) for entry in body.get(field, [])]
-            batch.save(GraphNodeModel(sub_id, node["_id"], body=body, node_running_status=_status(node, restored),
+            batch.save(GraphNodeModel(sub_id, node["_id"], body=strip_results(node), node_running_status=_status(node, restored),
                                       run_id=run_id, update_date=stamp))
     for node in inner:
         if node["base_node_name"] == BaseNodeNames.GRAPH:
@@ -99,8 +94,8 @@ def close_run(sub_id: str, parent_graph_id: str, node_id: str, run_id: str, stat
         outputs = {name: ids[0] for name, ids in resolved.items() if ids}
         node = node_from_item(GraphNodeModel.get(parent_graph_id, node_id, consistent_read=True))
         finish_node(parent_graph_id, node_id, run_id, NodeRunningStatus.SUCCESS, outputs, logs)
-        if cache.cacheable(node):  # the next run with these inputs restores the whole composite
-            cache.put(cache.key(node, input_resources(parent_graph_id, node)), node, outputs, logs,
+        if cacheable(node):  # the next run with these inputs restores the whole composite
+            cache.put(cache_key(node, input_resources(parent_graph_id, node)), node, outputs, logs,
                       parent_graph_id, run_id)
         waits.notify(run_id, node_id, notify or [])
         return {"node_id": node_id, "status": NodeRunningStatus.SUCCESS}
@@ -114,7 +109,7 @@ def close_run(sub_id: str, parent_graph_id: str, node_id: str, run_id: str, stat
 
 def live_inner(graph_id: str, node: dict) -> None:
     """Fold the live statuses and results of a composite's operations into its `_nodes` (GET of a graph)."""
-    parameter = next((p for p in node.get("parameters", []) if p.get("name") == NODES_PARAMETER), None)
+    parameter = graph.parameter(node, NODES_PARAMETER)
     if parameter is None or not isinstance(parameter.get("value"), list):
         return
     sub_id = sub_graph_id(graph_id, node["_id"])

@@ -6,7 +6,6 @@ every such end (`Step Functions Execution Status Change`); this turns it into th
 """
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from pynamodb.exceptions import DoesNotExist
@@ -14,6 +13,7 @@ from pynamodb.exceptions import DoesNotExist
 from chalicelib.domain.enums import GraphRunningStatus
 from chalicelib.store import aws
 from chalicelib.store.models import GraphModel
+from stepfunctions.contract import ExecutionInput
 
 from . import node_state, settle
 
@@ -35,18 +35,10 @@ def _run_of(detail: dict[str, Any]) -> tuple[str, str] | None:
     if text is None and detail.get("executionArn"):
         # EventBridge leaves out inputs over its size limit; ours are two ids, but be exact anyway.
         text = aws.client("stepfunctions").describe_execution(executionArn=detail["executionArn"]).get("input")
-    try:
-        payload = json.loads(text or "{}")
-    except ValueError:
-        return None
-    if not isinstance(payload, dict):
-        return None
-    if "part" in payload:
-        return None  # a child execution of a split graph: its parent's Catch closes the run
-    graph_id, run_id = payload.get("graph_id"), payload.get("run_id")
-    if isinstance(graph_id, str) and isinstance(run_id, str):
-        return graph_id, run_id
-    return None
+    run = ExecutionInput.parse(text)
+    if run is None or run.part is not None or run.composite is not None:
+        return None  # not ours, or a child execution (a part, a composite): its parent's Catch closes the run
+    return run.graph_id, run.run_id
 
 
 def execution_ended(detail: dict[str, Any]) -> str | None:

@@ -4,10 +4,10 @@ from __future__ import annotations
 from pynamodb.exceptions import UpdateError
 
 from chalicelib.domain.enums import BaseNodeNames, GraphRunningStatus, NodeRunningStatus
+from chalicelib.domain.graph import sub_graph_id
 from chalicelib.domain.util import now
 from chalicelib.store.graph_items import node_from_item, node_items
 from chalicelib.store.models import GraphModel, GraphNodeModel
-from stepfunctions.dag import sub_graph_id
 
 
 class StaleRun(Exception):

@@ -18,6 +18,7 @@ from chalicelib.store import aws
 from chalicelib.store.graph_items import load_model, node_items
 from chalicelib.store.models import CacheModel, GraphModel, GraphNodeModel
 from chalicelib.store.settings import SETTINGS
+from stepfunctions.contract import ErrorName, ExecutionInput
 
 from . import cache, composite_runs, waits
 from .node_state import end_nodes
@@ -165,7 +166,7 @@ def start_run(graph: dict) -> str:
         execution = aws.client("stepfunctions").start_execution(
             stateMachineArn=state_machine_arn,
             name=run_id,
-            input=json.dumps({"graph_id": graph["_id"], "run_id": run_id}),
+            input=ExecutionInput(graph["_id"], run_id).to_json(),
         )
     except ClientError as exc:
         finalize(graph["_id"], run_id, GraphRunningStatus.FAILED, {"Error": "StartFailed", "Cause": str(exc)})
@@ -195,8 +196,8 @@ def cancel_run(graph_id: str) -> dict:
     nested = end_nodes(graph_id, run_id, {NodeRunningStatus.IN_QUEUE: NodeRunningStatus.CANCELED,
                                            NodeRunningStatus.RUNNING: NodeRunningStatus.CANCELED})
     # A stopped parent does not stop the nested executions of its composites: stop them too.
-    stop_executions([model.execution_arn, *nested], "Canceled", "CANCEL requested")
-    waits.fail_parked(run_id, "Canceled", "CANCEL requested")  # parked branches end now, not at a timeout
+    stop_executions([model.execution_arn, *nested], ErrorName.CANCELED, "CANCEL requested")
+    waits.fail_parked(run_id, ErrorName.CANCELED, "CANCEL requested")  # parked branches end now, not at a timeout
     return {"graph_id": graph_id, "run_id": run_id, "graph_running_status": GraphRunningStatus.CANCELED}
 
 

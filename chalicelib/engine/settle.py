@@ -2,32 +2,24 @@
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 from botocore.exceptions import ClientError
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
-import stepfunctions
 from chalicelib.domain.enums import BaseNodeNames, GraphRunningStatus, NodeRunningStatus
+from chalicelib.domain.graph import top_graph_id
 from chalicelib.domain.util import now
 from chalicelib.store import aws, graph_items
 from chalicelib.store.graph_items import node_items
 from chalicelib.store.models import GraphModel, GraphNodeModel
+from stepfunctions.contract import ErrorName, StillRunning, lost_runner
 
 from . import waits
 from .node_state import StaleRun, _update_node, end_nodes, mark_failed_waiting
 
-# The compiler's Fail state after a Fargate task names its node (stepfunctions/compiler.py, fargate_check).
-_LOST_RUNNER = re.compile(r"The runner of `([A-Za-z0-9_-]+)` exited non-zero")
-
-
 # A running operation's runner beats every few seconds (live_logs); one silent for this long is lost.
 LOST_AFTER_SECONDS = 30.0
-
-
-class StillRunning(Exception):
-    """A failed run still has operations running; Step Functions retries the settle step with backoff."""
 
 
 def stop_executions(execution_arns: list[str | None], error: str, cause: str) -> None:
@@ -43,17 +35,17 @@ def stop_executions(execution_arns: list[str | None], error: str, cause: str) ->
 def settle(graph_id: str, run_id: str, error: Any = None) -> None:
     """After a failure: FAILED_WAITING, queued operations CANCELED, parked branches failed; StillRunning
     while operations of the run still run (the state machine retries this with backoff)."""
-    mark_failed_waiting(stepfunctions.dag.top_graph_id(graph_id), run_id)  # a composite's failure fails its graph
-    lost = _LOST_RUNNER.search(json.dumps(error or {}))
+    mark_failed_waiting(top_graph_id(graph_id), run_id)  # a composite's failure fails its graph
+    lost = lost_runner(error)  # the Fail state after a Fargate task whose runner exited non-zero names its node
     if lost:
         # A Fargate runner that exited non-zero without recording its end (killed, out of memory)
         try:
-            _update_node(graph_id, lost.group(1), run_id, NodeRunningStatus.RUNNING,
+            _update_node(graph_id, lost, run_id, NodeRunningStatus.RUNNING,
                          [GraphNodeModel.node_running_status.set(NodeRunningStatus.FAILED)])
         except StaleRun:
             pass  # it recorded its own end
     end_nodes(graph_id, run_id, {NodeRunningStatus.IN_QUEUE: NodeRunningStatus.CANCELED})
-    waits.fail_parked(run_id, "DependencyFailed", json.dumps(error)[:1000] if error else "")
+    waits.fail_parked(run_id, ErrorName.DEPENDENCY_FAILED, json.dumps(error)[:1000] if error else "")
     silent_since = now(LOST_AFTER_SECONDS)
     running = []
     for item in node_items(graph_id):
@@ -89,8 +81,8 @@ def finalize(graph_id: str, run_id: str, status: str, error: Any = None, executi
     if status != GraphRunningStatus.SUCCESS:
         nested = end_nodes(graph_id, run_id, {NodeRunningStatus.IN_QUEUE: NodeRunningStatus.CANCELED,
                                                NodeRunningStatus.RUNNING: NodeRunningStatus.FAILED})
-        waits.fail_parked(run_id, "GraphFailed", "The run has ended")
-        stop_executions(nested, "GraphFailed", "The run has ended")
+        waits.fail_parked(run_id, ErrorName.GRAPH_FAILED, "The run has ended")
+        stop_executions(nested, ErrorName.GRAPH_FAILED, "The run has ended")
     actions = [GraphModel.graph_running_status.set(status), GraphModel.update_date.set(now())]
     if error:
         actions.append(GraphModel.error.set(json.dumps(error)[:10_000]))

@@ -20,10 +20,9 @@ from typing import Any, TypeVar
 
 from . import shipping
 from .typing import param_type_to_str, type_to_str
-from .utils import Group
 
 __all__ = ["Group", "InputItem", "OutputItem", "ParamItem", "PlynxParams", "input", "operation", "output",
-           "param", "parameter", "to_node"]
+           "func_or_group_to_dict", "param", "parameter", "to_node"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -160,4 +159,25 @@ def to_node(func: Callable, node_id: str | None = None) -> dict:
     }
     digest = hashlib.sha256(json.dumps(node, sort_keys=True).encode()).hexdigest()
     node["_id"] = node_id or digest[:24]  # equal operations get equal ids: registering twice is a no-op
+    return node
+
+
+@dataclass
+class Group:
+    """A titled collection of operations and nested groups (the seed's hub groups)."""
+
+    title: str
+    items: list = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return {"_type": "Group", "title": self.title, "items": [func_or_group_to_dict(i) for i in self.items]}
+
+
+def func_or_group_to_dict(item: Any) -> dict:
+    """A hub item: a group, or an operation node marked `_type: Node`."""
+    if isinstance(item, Group):
+        return item.to_dict()
+    node = to_node(item)
+    location = f"{getattr(item, '__module__', '')}.{getattr(item, '__qualname__', '')}"
+    node.update({"_type": "Node", "code_function_location": location})
     return node
