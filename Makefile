@@ -45,8 +45,13 @@ tests/asl/node_modules/.installed: tests/asl/package.json tests/asl/package-lock
 	cd tests/asl && npm ci --no-audit --no-fund
 	touch $@
 
+# The engine's tests run a second time without the local stack's moto speed-ups (infra/local/patches.py):
+# they must pass on moto's own code paths too. Only in a full run (no PYTEST_ARGS).
+ENGINE_TESTS := $(wildcard tests/functional/test_engine_*.py) tests/functional/test_composite.py
+
 test: $(STAMP) $(UI_BUILT) chromium tests/asl/node_modules/.installed
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+	$(if $(PYTEST_ARGS),,PLYNX_LOCAL_FAST=0 $(BIN)/python -m pytest -q $(ENGINE_TESTS))
 
 # Cloud deployment, one stack per stage (README, "Deploying to AWS"): package is offline, no credentials.
 STAGE ?= dev

@@ -2,6 +2,8 @@
 
 A built-in default makes `make up` need no file; `PLYNX_CONFIG` names a YAML file that replaces it.
 Plugins are named by dotted class paths, so new resource types or hubs plug in without editing the core.
+The seed's `executor` keys (operations, workflows) are accepted and ignored: here one runner runs every
+operation kind and the Step Functions compiler every workflow.
 """
 from __future__ import annotations
 
@@ -61,12 +63,10 @@ plugins:
   operations:
     - kind: python
       title: Python
-      executor: runners.executors.python
       resources: [file, pdf, image, csv, tsv, json, executable, directory, int, float, str, bool, color, dict,
                   enum, list_str, list_int]
     - kind: bash_jinja2
       title: BashJinja2
-      executor: runners.executors.bash_jinja2
       resources: [file, pdf, image, csv, tsv, json, executable, directory, int, float, str, bool, color, dict,
                   enum, list_str, list_int]
   hubs:
@@ -84,7 +84,6 @@ plugins:
   workflows:
     - kind: basic-dag-workflow
       title: Basic DAG Workflow
-      executor: stepfunctions.compiler
       hubs: [db-hub, demo-hub]
 """
 

@@ -54,15 +54,10 @@ def _state_machine_arn(name: str) -> str:
 
 
 def _fargate() -> stepfunctions.Fargate | None:
-    """The Fargate target: PLYNX_FARGATE_CLUSTER and _TASK_DEFINITION (and _SUBNETS, _SECURITY_GROUPS) on
-    AWS; the local runtime's cluster on the local stack."""
+    """The Fargate target: PLYNX_FARGATE_CLUSTER and _TASK_DEFINITION (and _SUBNETS, _SECURITY_GROUPS), from the
+    stack's template in the cloud and from infra/local on the local stack; None: no operation may need Fargate."""
     cluster = os.environ.get("PLYNX_FARGATE_CLUSTER")
     task_definition = os.environ.get("PLYNX_FARGATE_TASK_DEFINITION")
-    if (not cluster or not task_definition) and SETTINGS.endpoint_url:
-        # The local stack runs `python -m runners` for this cluster (infra/local/patches.py)
-        account = SETTINGS.state_machine_role_arn.split(":")[4]
-        cluster = f"arn:aws:ecs:{SETTINGS.region}:{account}:cluster/plynx-local"
-        task_definition = "plynx-runner-local"
     if not cluster or not task_definition:
         return None
     split = lambda name: tuple(v for v in os.environ.get(name, "").split(",") if v)
@@ -79,11 +74,6 @@ def compile_program(graph: dict, restored: frozenset[str] = frozenset()) -> step
         )
     except stepfunctions.CompileError as exc:
         raise BadRequestError(f"Graph `{graph['_id']}` cannot run: {exc}") from exc
-
-
-def compile_definition(graph: dict) -> str:
-    """The main definition as sent to Step Functions (dry runs, checks before queuing)."""
-    return _definition_text(compile_program(graph).main)
 
 
 def _create(sfn: Any, graph_id: str, definition: dict) -> str:

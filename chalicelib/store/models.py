@@ -188,29 +188,3 @@ class WaitModel(Model):
 ALL_MODELS = (NodeModel, GraphModel, GraphNodeModel, UserModel, CacheModel, WaitModel)
 
 
-def create_tables() -> None:
-    """Create every table that does not exist yet (local stack and tests; CloudFormation on AWS)."""
-    for model in ALL_MODELS:
-        if not model.exists():
-            model.create_table(wait=True)
-        else:
-            _add_missing_indexes(model)
-
-
-def _add_missing_indexes(model: type[Model]) -> None:
-    """Indexes added to a model since its table was made (a local stack's saved data) are created."""
-    from . import aws
-
-    have = {index["IndexName"] for index in model.describe_table().get("GlobalSecondaryIndexes", [])}
-    schema = model._get_schema()
-    for index in schema.get("global_secondary_indexes", []):
-        if index["index_name"] in have:
-            continue
-        keys = {key["AttributeName"] for key in index["key_schema"]}
-        aws.client("dynamodb").update_table(
-            TableName=model.Meta.table_name,
-            AttributeDefinitions=[d for d in schema["attribute_definitions"] if d["AttributeName"] in keys],
-            GlobalSecondaryIndexUpdates=[{"Create": {
-                "IndexName": index["index_name"], "KeySchema": index["key_schema"],
-                "Projection": index["projection"]}}],
-        )

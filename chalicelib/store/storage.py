@@ -84,16 +84,3 @@ def iter_chunks(stream: IO[bytes]) -> Iterator[bytes]:
     return iter(lambda: stream.read(_CHUNK), b"")
 
 
-def create_bucket() -> None:
-    """Create the artifacts bucket if missing (local stack and tests; CloudFormation on AWS)."""
-    s3 = aws.client("s3")
-    try:
-        s3.head_bucket(Bucket=SETTINGS.bucket)
-    except ClientError:
-        if SETTINGS.region == "us-east-1":
-            s3.create_bucket(Bucket=SETTINGS.bucket)
-        else:
-            s3.create_bucket(
-                Bucket=SETTINGS.bucket,
-                CreateBucketConfiguration={"LocationConstraint": SETTINGS.region},
-            )

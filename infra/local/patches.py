@@ -31,12 +31,16 @@
    engine's dependency waits rely on it (chalicelib/engine/waits.py). The patch serialises moto's
    DynamoDB writes under one lock.
 
-All are undone by :func:`unpatch`.
+2, 3, 4 and 6 make moto behave as AWS does; 1 and 5 (and the stack's keep-alive connections to moto) only
+make it faster, and ``PLYNX_LOCAL_FAST=0`` turns them off, so the tests can show the engine does not depend
+on them. The patches reach into moto's internals: they refuse to apply to another moto version than the one
+they were written for (MOTO_VERSION). All are undone by :func:`unpatch`.
 """
 from __future__ import annotations
 
 import datetime
 import functools
+import os
 import sys
 import threading
 from collections.abc import Callable
@@ -51,6 +55,26 @@ _CLIENTS: dict[tuple, Any] = {}
 _LAMBDA_FRONT: list[Any] = []  # the stack's Lambda front, which serves the interpreter's invocations directly
 
 
+MOTO_VERSION = "5.2.5"  # what these patches were written and tested against (requirements-dev.txt pins it)
+# The speed-ups (patches 1 and 5, keep-alive): on unless PLYNX_LOCAL_FAST=0.
+FAST = os.environ.get("PLYNX_LOCAL_FAST", "1").strip() != "0"
+LOCAL_TASK_DEFINITION = "plynx-runner-local"
+
+
+def local_cluster_arn(region: str, account: str = "123456789012") -> str:
+    """The local "Fargate" cluster: the stack runs its tasks itself (patch 3)."""
+    return f"arn:aws:ecs:{region}:{account}:cluster{LOCAL_CLUSTER_SUFFIX}"
+
+
+def check_moto_version(version: str | None = None) -> None:
+    """Refuse a moto these patches were not written for: they would patch the wrong code, or nothing."""
+    if version is None:
+        from moto import __version__ as version
+    if version != MOTO_VERSION:
+        raise RuntimeError(f"infra/local patches moto {MOTO_VERSION}'s internals, but moto {version} is installed; "
+                           f"install moto=={MOTO_VERSION} (make install) or port the patches")
+
+
 def _set(owner: Any, name: str, value: Any) -> None:
     _ORIGINALS.append((owner, name, vars(owner).get(name, _MISSING)))
     setattr(owner, name, value)
@@ -61,13 +85,16 @@ def patch(connect_host: str = "localhost") -> None:
     with _LOCK:
         if _ORIGINALS:
             return
-        _patch_boto_client_for(connect_host)
+        check_moto_version()
+        if FAST:
+            _patch_boto_client_for(connect_host)
         _patch_param_casing()
         _patch_local_ecs()
         _patch_branch_error_names()
-        from . import fast_paths
+        if FAST:
+            from . import fast_paths
 
-        fast_paths.apply(_set, BIG_DEFINITION_BYTES)
+            fast_paths.apply(_set, BIG_DEFINITION_BYTES)
         _patch_dynamodb_atomic_writes()
 
 

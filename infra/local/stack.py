@@ -22,22 +22,12 @@ import threading
 import time
 from typing import Any, Callable
 
+from . import patches  # imports neither moto nor the project's modules
+
 LOG = logging.getLogger(__name__)
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 API_PREFIX = "/plynx/api/v0"
-STATE_MACHINE_ROLE_TRUST = {
-    "Version": "2012-10-17",
-    "Statement": [
-        {
-            "Effect": "Allow",
-            "Principal": {"Service": "states.amazonaws.com"},
-            "Action": "sts:AssumeRole",
-        }
-    ],
-}
-
-
 # moto's backends, its config and the interpreter patches are process-wide: one stack at a time.
 _RUNNING_LOCK = threading.Lock()
 _RUNNING: "LocalStack | None" = None
@@ -221,6 +211,10 @@ def _start(
             "MOTO_PORT": str(moto_port),
             "PLYNX_AWS_ENDPOINT": moto_endpoint,
             "PLYNX_UI_URL": f"http://localhost:{stack.ui_port}",
+            # Long operations go to "Fargate": the local cluster, whose tasks the stack runs itself (patches.py)
+            "PLYNX_FARGATE_CLUSTER": patches.local_cluster_arn(
+                os.environ.get("AWS_DEFAULT_REGION") or "us-east-1", os.environ.get("PLYNX_ACCOUNT_ID", "123456789012")),
+            "PLYNX_FARGATE_TASK_DEFINITION": patches.LOCAL_TASK_DEFINITION,
         },
         force=True,
     )
@@ -245,7 +239,7 @@ def _start(
     default_user_config["stepfunctions"] = {**previous_sfn_config, "execute_state_machine": True}
     stack._undo.append(lambda: default_user_config.__setitem__("stepfunctions", previous_sfn_config))
 
-    from . import patches, snapshot
+    from . import snapshot
 
     patches.patch(connect_host)
     stack._undo.append(patches.unpatch)
@@ -260,12 +254,15 @@ def _start(
 
     front = _make_lambda_front(stack, lambda_handler)
     stack.lambda_front = front
-    patches.serve_lambda_directly(front)
+    if patches.FAST:
+        patches.serve_lambda_directly(front)
     _serve(stack, "moto", _make_moto_server(host, moto_port, front, quiet))
 
     # 3. Tables, bucket, role, default user.
     if bootstrap:
-        _bootstrap(moto_endpoint)
+        from .bootstrap import bootstrap as make_resources
+
+        make_resources(moto_endpoint)
 
     # Saving starts once the bootstrap is done, so the first snapshot already holds it.
     if stack.snapshot_path is not None:
@@ -368,36 +365,9 @@ def _make_moto_server(host: str, port: int, wsgi_app: Any, quiet: bool) -> Any:
                 pass
 
         handler_cls = QuietMotoRequestHandler
-    return make_server(host, port, wsgi_app, threaded=True, request_handler=keep_alive(handler_cls))
-
-
-def _bootstrap(moto_endpoint: str) -> None:
-    import boto3
-    from botocore.exceptions import ClientError
-
-    from chalicelib.store import models, storage
-    from chalicelib.store.settings import SETTINGS
-
-    models.create_tables()
-    storage.create_bucket()
-
-    role_name = SETTINGS.state_machine_role_arn.rsplit("/", 1)[-1]
-    iam = boto3.session.Session().client("iam", region_name=SETTINGS.region, endpoint_url=moto_endpoint)
-    try:
-        iam.get_role(RoleName=role_name)
-    except ClientError as exc:
-        if exc.response["Error"]["Code"] != "NoSuchEntity":
-            raise
-        iam.create_role(RoleName=role_name, AssumeRolePolicyDocument=json.dumps(STATE_MACHINE_ROLE_TRUST))
-
-    from chalicelib.api import users
-    from chalicelib.engine import settle
-
-    users.ensure_default_user()
-    # Executions cut off by the last stop came back ABORTED: close their graphs' runs.
-    closed = settle.reconcile_active()
-    if closed:
-        LOG.warning("Closed %d run(s) interrupted by the last stop: %s", len(closed), ", ".join(closed))
+    if patches.FAST:
+        handler_cls = keep_alive(handler_cls)
+    return make_server(host, port, wsgi_app, threaded=True, request_handler=handler_cls)
 
 
 # -- the API --------------------------------------------------------------------------------------

@@ -1,0 +1,99 @@
+"""What CloudFormation makes in the cloud, made on the local stack's moto: tables, bucket, role, first user.
+
+The project's modules read their endpoints when first imported, so they are imported here only once the
+stack has set the environment (inside the functions).
+"""
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+LOG = logging.getLogger(__name__)
+
+STATE_MACHINE_ROLE_TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": "states.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+        }
+    ],
+}
+
+
+def create_tables() -> None:
+    """Create every table of the models that does not exist yet; add indexes a saved stack's tables lack."""
+    from chalicelib.store.models import ALL_MODELS
+
+    for model in ALL_MODELS:
+        if not model.exists():
+            model.create_table(wait=True)
+        else:
+            _add_missing_indexes(model)
+
+
+def _add_missing_indexes(model: Any) -> None:
+    """Indexes added to a model since its table was made (a local stack's saved data) are created."""
+    from chalicelib.store import aws
+
+    have = {index["IndexName"] for index in model.describe_table().get("GlobalSecondaryIndexes", [])}
+    schema = model._get_schema()
+    for index in schema.get("global_secondary_indexes", []):
+        if index["index_name"] in have:
+            continue
+        keys = {key["AttributeName"] for key in index["key_schema"]}
+        aws.client("dynamodb").update_table(
+            TableName=model.Meta.table_name,
+            AttributeDefinitions=[d for d in schema["attribute_definitions"] if d["AttributeName"] in keys],
+            GlobalSecondaryIndexUpdates=[{"Create": {
+                "IndexName": index["index_name"], "KeySchema": index["key_schema"],
+                "Projection": index["projection"]}}],
+        )
+
+
+def create_bucket() -> None:
+    """Create the artifacts bucket if missing."""
+    from botocore.exceptions import ClientError
+
+    from chalicelib.store import aws
+    from chalicelib.store.settings import SETTINGS
+
+    s3 = aws.client("s3")
+    try:
+        s3.head_bucket(Bucket=SETTINGS.bucket)
+    except ClientError:
+        if SETTINGS.region == "us-east-1":
+            s3.create_bucket(Bucket=SETTINGS.bucket)
+        else:
+            s3.create_bucket(Bucket=SETTINGS.bucket,
+                             CreateBucketConfiguration={"LocationConstraint": SETTINGS.region})
+
+
+def bootstrap(moto_endpoint: str) -> None:
+    """Tables, bucket, the state machine role and the single-user mode's user; close interrupted runs."""
+    import boto3
+    from botocore.exceptions import ClientError
+
+    from chalicelib.store.settings import SETTINGS
+
+    create_tables()
+    create_bucket()
+    role_name = SETTINGS.state_machine_role_arn.rsplit("/", 1)[-1]
+    iam = boto3.session.Session().client("iam", region_name=SETTINGS.region, endpoint_url=moto_endpoint)
+    try:
+        iam.get_role(RoleName=role_name)
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] != "NoSuchEntity":
+            raise
+        iam.create_role(RoleName=role_name, AssumeRolePolicyDocument=json.dumps(STATE_MACHINE_ROLE_TRUST))
+
+    from chalicelib.api import users
+    from chalicelib.engine import settle
+
+    users.ensure_default_user()
+    # Executions cut off by the last stop came back ABORTED: close their graphs' runs.
+    closed = settle.reconcile_active()
+    if closed:
+        LOG.warning("Closed %d run(s) interrupted by the last stop: %s", len(closed), ", ".join(closed))

@@ -1,0 +1,44 @@
+"""The moto patches know the moto they were written for, and the speed-ups can be switched off alone."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from infra.local import patches
+from tests.conftest import REPO
+
+PROBE = """
+import json, moto.stepfunctions.parser.asl.utils.boto_client as boto_client
+from moto.dynamodb.models import DynamoDBBackend
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import state_task_service_sfn
+from infra.local import patches
+original = {"client": boto_client.boto_client_for, "writes": DynamoDBBackend.put_item,
+            "casing": state_task_service_sfn.StateTaskServiceSfn._normalise_parameters}
+patches.patch()
+import moto.dynamodb.responses as responses
+print(json.dumps({"fast": patches.FAST,
+                  "client_cached": boto_client.boto_client_for is not original["client"],
+                  "writes_locked": DynamoDBBackend.put_item is not original["writes"],
+                  "casing_fixed": state_task_service_sfn.StateTaskServiceSfn._normalise_parameters
+                  is not original["casing"]}))
+"""
+
+
+def test_the_patches_refuse_a_moto_they_were_not_written_for() -> None:
+    patches.check_moto_version()  # the pinned one
+    with pytest.raises(RuntimeError, match=r"moto 5\.2\.5's internals, but moto 5\.3\.0 is installed"):
+        patches.check_moto_version("5.3.0")
+
+
+@pytest.mark.parametrize("fast", ["1", "0"])
+def test_plynx_local_fast_0_turns_off_the_speed_ups_and_keeps_the_fixes(fast: str) -> None:
+    env = dict(os.environ, PLYNX_LOCAL_FAST=fast)
+    done = subprocess.run([sys.executable, "-c", PROBE], cwd=REPO, env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    assert seen == {"fast": fast == "1", "client_cached": fast == "1", "writes_locked": True, "casing_fixed": True}
