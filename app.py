@@ -1,13 +1,16 @@
 """PLynx REST API routes; each parses the request, calls chalicelib and returns a dict."""
 from __future__ import annotations
 
+from typing import Any
+
 from chalice import Chalice, CORSConfig, Response
 from chalice.app import CloudWatchEvent
 
 from chalicelib import hubs
-from chalicelib.api import actions, graph_edit, graphs, library, openapi, resources, state, users
+from chalicelib.api import accounts, actions, graph_edit, graphs, library, openapi, resources, state, users
 from chalicelib.api.bodies import form_data, json_body, json_object
 from chalicelib.domain.enums import PostStatus
+from chalicelib.domain.errors import TooManyAttemptsError
 from chalicelib.engine import events
 
 app = Chalice(app_name="plynx")
@@ -19,8 +22,27 @@ API = "/plynx/api/v0"
 JSON_TYPES = ["application/json", "application/x-www-form-urlencoded", "text/plain"]
 
 
+def _address() -> str | None:
+    # The client's address as API Gateway saw the connection (the local server puts the socket's peer
+    # there too); never X-Forwarded-For or any other header the client writes.
+    return ((app.current_request.context or {}).get("identity") or {}).get("sourceIp")
+
+
 def _user() -> users.Caller:
-    return users.authenticate(app.current_request.headers.get("authorization"))
+    return users.authenticate(app.current_request.headers.get("authorization"), _address())
+
+
+@app.middleware("http")
+def retry_after(event: Any, get_response: Any) -> Response:
+    """A throttled sign-in: 429 with `Retry-After` (chalice's view errors carry no headers)."""
+    try:
+        return get_response(event)
+    except TooManyAttemptsError as exc:
+        headers = {"Retry-After": str(exc.retry_after)}
+        if isinstance(app.api.cors, CORSConfig):
+            headers.update(app.api.cors.get_access_control_headers())
+        return Response(body={"Code": "TooManyRequestsError", "Message": str(exc)}, status_code=exc.STATUS_CODE,
+                        headers=headers)
 
 
 def _raw() -> bytes | None:
@@ -29,7 +51,8 @@ def _raw() -> bytes | None:
 
 @app.route(f"{API}/health", methods=["GET"])
 def health() -> dict:
-    return {"status": PostStatus.SUCCESS}
+    # Public: the sign-in page offers "Create an account" only when registration is not closed.
+    return {"status": PostStatus.SUCCESS, "registration": accounts.registration_mode()}
 
 
 @app.route(f"{API}/openapi.json", methods=["GET"])
@@ -40,31 +63,50 @@ def openapi_document() -> dict:
 
 @app.route(f"{API}/token", methods=["GET"])
 def token() -> dict:
-    # A refresh token is accepted here (and only here) to get a new access token.
-    caller = users.authenticate(app.current_request.headers.get("authorization"), allow_refresh=True)
-    return {"status": PostStatus.SUCCESS, "message": "Tokens issued", **users.make_tokens(caller)}
+    # A password or a refresh token (only here) gets new tokens; an access token does not renew itself.
+    tokens = users.issue_tokens(app.current_request.headers.get("authorization"), _address())
+    return {"status": PostStatus.SUCCESS, "message": "Tokens issued", **tokens}
 
 
 @app.route(f"{API}/register", methods=["POST"], content_types=JSON_TYPES)
 def register() -> dict:
-    return {"status": PostStatus.SUCCESS, "message": "User registered", **users.register(json_object(_raw()))}
+    return {"status": PostStatus.SUCCESS, **accounts.register(json_object(_raw()))}
 
 
 @app.route(f"{API}/user", methods=["GET"])
 def get_me() -> dict:
     caller = _user()
-    return {"status": PostStatus.SUCCESS, "user": users.get_user(caller, caller)}
+    return {"status": PostStatus.SUCCESS, "user": accounts.get_user(caller, caller)}
 
 
 @app.route(f"{API}/user/{{username}}", methods=["GET"])
 def get_user(username: str) -> dict:
-    return {"status": PostStatus.SUCCESS, "user": users.get_user(username, _user())}
+    return {"status": PostStatus.SUCCESS, "user": accounts.get_user(username, _user())}
 
 
 @app.route(f"{API}/user", methods=["POST"], content_types=JSON_TYPES)
 def post_user() -> dict:
     caller = _user()
-    return {"status": PostStatus.SUCCESS, "message": "User updated", "user": users.update_user(json_object(_raw()), caller)}
+    return {"status": PostStatus.SUCCESS, "message": "User updated", **accounts.update_user(json_object(_raw()), caller)}
+
+
+# Admins: the admin view's list, new accounts, approvals (activate, deactivate, policies: POST /user).
+@app.route(f"{API}/users", methods=["GET"])
+def list_users() -> dict:
+    return {"status": PostStatus.SUCCESS, **accounts.admin_view(_user(), app.current_request.query_params)}
+
+
+@app.route(f"{API}/users", methods=["POST"], content_types=JSON_TYPES)
+def create_user() -> dict:
+    caller = _user()
+    return {"status": PostStatus.SUCCESS, "message": "User created",
+            "user": accounts.admin_create(json_object(_raw()), caller)}
+
+
+@app.route(f"{API}/users/{{username}}/approve", methods=["POST"], content_types=JSON_TYPES)
+def approve_user(username: str) -> dict:
+    return {"status": PostStatus.SUCCESS, "message": f"User `{username}` approved",
+            "user": accounts.approve(username, _user())}
 
 
 @app.route(f"{API}/state", methods=["GET"])

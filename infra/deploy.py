@@ -45,6 +45,8 @@ MIB = 1024 * 1024
 ZIPPED_LIMIT = 50 * MIB
 UNZIPPED_LIMIT = 250 * MIB
 API_PATH = "plynx/api/v0"
+MIN_SECRET_KEY_LENGTH = 32  # HS256's key should be at least as long as its 256-bit output (RFC 7518 3.2)
+REGISTRATION_MODES = ("open", "approval", "closed")  # chalicelib/domain/accounts.py, the template's Registration
 LAMBDA_RUNTIME = "python3.11"  # the functions' runtime (config.json's Python, plynx.yaml's Runtime)
 
 
@@ -298,7 +300,9 @@ class Context:
     account: str = "<account>"
     outputs: dict[str, str] = field(default_factory=dict)
     endpoint_url: str | None = None  # another AWS-compatible endpoint (the tests' moto server)
-    secret_key: str = ""  # the stage's token-signing key; empty: single-user mode
+    secret_key: str = ""  # the stage's token-signing key; empty only with single_user
+    single_user: bool = False  # asked for with --single-user: no key, everyone is `default`
+    registration: str | None = None  # --registration; None: the stack's current mode (a new stack: closed)
 
     def client(self, service: str) -> Any:
         return self.session.client(service, region_name=self.region, endpoint_url=self.endpoint_url)
@@ -385,10 +389,26 @@ def ensure_secret_key(ctx: Context) -> None:
         ctx.secret_key = secrets.token_urlsafe(48)
         ssm.put_parameter(Name=ctx.secret_parameter, Value=ctx.secret_key, Type="SecureString",
                           Description=f"PLynx {ctx.stage}: signs users' tokens (infra/deploy.py)")
+    check_secret_key(ctx)
+
+
+def check_secret_key(ctx: Context) -> None:
+    """Refuse a keyless (or guessable) multi-user stage: without a key the API would let everyone in as
+    `default`. Single-user mode is only ever what --single-user asks for."""
+    if ctx.single_user:
+        return
+    key = ctx.secret_key.strip()
+    if not key:
+        raise SystemExit(f"The stage's secret key is empty ({ctx.secret_parameter}): refusing to deploy an API that "
+                         "anyone could use as `default`. Fix the key, or pass --single-user if that is what you mean.")
+    if len(key) < MIN_SECRET_KEY_LENGTH:
+        raise SystemExit(f"The stage's secret key {ctx.secret_parameter} is {len(key)} characters; HS256 tokens need "
+                         f"at least {MIN_SECRET_KEY_LENGTH} (delete the parameter and deploy: a new one is made)")
 
 
 def _deploy_stack(ctx: Context, pkg: Package, alarm_email: str) -> None:
     """Upload the zip and the template, then create or update the stack through a change set."""
+    check_secret_key(ctx)
     s3, cf = ctx.client("s3"), ctx.client("cloudformation")
     digest = _digest(pkg.zip_path)
     code_key = f"{ctx.stage}/{digest}.zip"
@@ -407,7 +427,12 @@ def _deploy_stack(ctx: Context, pkg: Package, alarm_email: str) -> None:
     parameters: list[dict[str, Any]] = [
         {"ParameterKey": key, "ParameterValue": value} for key, value in (
             ("Stage", ctx.stage), ("CodeBucket", ctx.deploy_bucket), ("CodeKey", code_key),
-            ("AlarmEmail", alarm_email), ("SecretKey", ctx.secret_key))]
+            ("AlarmEmail", alarm_email), ("SecretKey", "" if ctx.single_user else ctx.secret_key),
+            ("SingleUser", "true" if ctx.single_user else "false"))]
+    if ctx.registration:
+        parameters.append({"ParameterKey": "Registration", "ParameterValue": ctx.registration})
+    elif exists:
+        parameters.append({"ParameterKey": "Registration", "UsePreviousValue": True})  # keep what was chosen
     if shutil.which("docker"):
         parameters.append({"ParameterKey": "RunnerImageTag", "ParameterValue": digest[:16]})  # pushed next
     elif exists:
@@ -477,10 +502,13 @@ def _upload_ui(ctx: Context, pkg: Package) -> None:
 def deploy_plan(ctx: Context, pkg: Package, alarm_email: str = "", single_user: bool = False) -> list[Step]:
     """API, infrastructure, runner image and UI of one stage, in order."""
     name = stack_name(ctx.stage)
-    mode = (Step("single-user mode: no secret key, anyone who reaches the API acts as `default`", lambda: None)
-             if single_user else
-             Step(f"ensure the stage's secret key {ctx.secret_parameter} (SSM SecureString): multi-user mode",
-                  lambda: ensure_secret_key(ctx)))
+    ctx.single_user = single_user
+    registration = f"registration {ctx.registration}" if ctx.registration else "registration as before (new: closed)"
+    mode = (Step("single-user mode (--single-user): no secret key, anyone who reaches the API acts as `default`",
+                 lambda: None)
+            if single_user else
+            Step(f"ensure the stage's secret key {ctx.secret_parameter} (SSM SecureString): multi-user mode, "
+                 f"{registration}; an empty key stops the deploy", lambda: ensure_secret_key(ctx)))
     return [
         Step(f"ensure deployment bucket {ctx.deploy_bucket}", lambda: _ensure_deploy_bucket(ctx)),
         mode,
@@ -612,6 +640,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cache-dir", default=None, help="Chalice's dependency builds, shared between build dirs")
     parser.add_argument("--single-user", action="store_true",
                         help="deploy: no secret key (anyone who reaches the API is `default`)")
+    parser.add_argument("--registration", choices=REGISTRATION_MODES, default=None,
+                        help="deploy: who may join (default: the stage's current mode; a new stage is closed)")
     argv = sys.argv[1:] if argv is None else argv
     # users: user_cli's own arguments follow a `--`
     own, user_arguments = (argv[:argv.index("--")], argv[argv.index("--") + 1:]) if "--" in argv else (argv, [])
@@ -621,7 +651,7 @@ def main(argv: list[str] | None = None) -> int:
         package(args.stage, args.build_dir, ui=not args.no_ui, cache=args.cache_dir)
         return 0
     session, region = _session(args.region)
-    ctx = Context(args.stage, region, session)
+    ctx = Context(args.stage, region, session, registration=args.registration)
     if not args.dry_run:
         ctx.account = ctx.client("sts").get_caller_identity()["Account"]
     if args.command == "users":

@@ -34,6 +34,7 @@ os.environ.update(
     }
 )
 os.environ.pop("PLYNX_SECRET_KEY", None)
+os.environ["PLYNX_SINGLE_USER"] = "true"  # the session's stack is the laptop's single-user mode
 
 
 @pytest.fixture(scope="session")

@@ -59,7 +59,10 @@ SCHEMAS: dict[str, dict] = {
     "Tokens": _obj(("access_token", "refresh_token"), status=_STR, message=_STR, access_token=_STR,
                    refresh_token=_STR),
     "User": _obj(("username",), username=_STR, display_name=_STR, active=_BOOL, email=_NULLABLE_STR,
-                 policies={"type": "array", "items": _STR}, settings={"type": "object"}),
+                 policies={"type": "array", "items": _STR}, settings={"type": "object"}, pending=_BOOL,
+                 insertion_date=_STR),
+    "NewUser": _obj(("username", "password"), username=_STR, password={"type": "string", "minLength": 8},
+                    email=_STR, display_name=_STR),
     "Link": _obj(("from", "to"), **{"from": _obj(("node_id", "resource"), node_id=_STR, resource=_STR),
                                     "to": _obj(("node_id", "resource"), node_id=_STR, resource=_STR)}),
     "State": _obj((), status=_STR, active_runs={"type": "array", "items": {"type": "object"}},
@@ -81,6 +84,9 @@ def _op(summary: str, response: str | dict = "Error", body: str | dict | None = 
             "403": {"description": "Not allowed", "content": {"application/json": {"schema": _ref("Error")}}},
             "404": {"description": "Not found", "content": {"application/json": {"schema": _ref("Error")}}},
             "409": {"description": "Conflict (stale version, running graph)",
+                    "content": {"application/json": {"schema": _ref("Error")}}},
+            "429": {"description": "Too many failed sign-ins (per user and per client address); wait `Retry-After` "
+                                   "seconds", "headers": {"Retry-After": {"schema": _INT}},
                     "content": {"application/json": {"schema": _ref("Error")}}},
         },
     }
@@ -105,18 +111,42 @@ _UPLOAD = {"required": True, "content": {"multipart/form-data": {"schema": _obj(
     ("data",), data={"type": "string", "format": "binary"}, title=_STR, description=_STR, file_type=_STR)}}}
 
 PATHS: dict[str, dict[str, dict]] = {
-    "/health": {"get": _op("Liveness", _STATUS, tag="system")},
+    "/health": {"get": _op("Liveness, and the registration mode (open, approval, closed)",
+                           _obj(("status",), status=_STR, registration=_STR), tag="system")},
     "/openapi.json": {"get": _op("This document", {"type": "object"}, tag="system")},
     "/state": {"get": _op("Running and recent executions", "State", tag="system")},
     "/master_state": {"get": _op("The seed's name for /state", "State", tag="system")},
-    "/token": {"get": _op("Access and refresh tokens (sign in with a password or a refresh token)", "Tokens",
+    "/token": {"get": _op("Access and refresh tokens: sign in with a password (Basic user:password) or renew "
+                          "with a refresh token (Basic REFRESH_TOKEN:); an access token is a 401 here", "Tokens",
                           tag="users")},
-    "/register": {"post": _op("Register a user (multi-user mode)", "Tokens",
-                              _obj(("username", "password"), username=_STR, password=_STR, email=_STR,
-                                   display_name=_STR), tag="users")},
+    "/register": {"post": _op("Register a user (multi-user mode): `open` answers tokens, `approval` a pending "
+                              "account (no tokens), `closed` a 403", {"oneOf": [
+                                  _ref("Tokens"), _obj(("user", "pending"), status=_STR, message=_STR,
+                                                       user=_ref("User"), pending=_BOOL)]},
+                              "NewUser", tag="users")},
     "/user": {"get": _op("The signed-in user", _obj(("user",), user=_ref("User")), tag="users"),
-              "post": _op("Change display name, settings, password (admins: policies, active)",
-                          _obj(("user",), user=_ref("User")), _obj((), user=_ref("User")), tag="users")},
+              "post": _op("Change display name, settings, password (needs `old_password`; revokes every token, "
+                          "answers new ones); admins: another user's password, policies, active (deactivating "
+                          "revokes their tokens)",
+                          _obj(("user",), user=_ref("User"), access_token=_STR, refresh_token=_STR),
+                          _obj((), user=_obj((), username=_STR, display_name=_STR, settings={"type": "object"},
+                                             password=_STR, old_password=_STR, active=_BOOL,
+                                             policies={"type": "array", "items": _STR})), tag="users")},
+    "/users": {"get": _op("Admins: every user, pending ones first; the known and default policies and the "
+                          "registration mode", _obj(("users",), status=_STR, users={"type": "array",
+                                                                                   "items": _ref("User")},
+                                                    known_policies={"type": "array", "items": _STR},
+                                                    default_policies={"type": "array", "items": _STR},
+                                                    registration=_STR),
+                          tag="users", query=("pending",)),
+               "post": _op("Admins: create an account (active at once; the configured default policies unless "
+                           "`policies` is given)", _obj(("user",), status=_STR, message=_STR, user=_ref("User")),
+                           {**SCHEMAS["NewUser"], "properties": {**SCHEMAS["NewUser"]["properties"],
+                                                                 "policies": {"type": "array", "items": _STR}}},
+                           tag="users")},
+    "/users/{username}/approve": {"post": _op("Admins: let a pending account sign in",
+                                              _obj(("user",), status=_STR, message=_STR, user=_ref("User")),
+                                              tag="users", params=("username",))},
     "/user/{username}": {"get": _op("A user's public profile", _obj(("user",), user=_ref("User")), tag="users",
                                     params=("username",))},
     "/nodes": {"post": _op("Node actions: SAVE, APPROVE, VALIDATE, DEPRECATE, MANDATORY_DEPRECATE, PREVIEW_CMD, "

@@ -1,6 +1,7 @@
-"""Users CLI: `python -m chalicelib.api.user_cli [--endpoint URL] create|list|activate|deactivate|policies ...`.
+"""Users CLI: `python -m chalicelib.api.user_cli [--endpoint URL] create|list|approve|activate|deactivate|policies ...`.
 
-Against the local stack: `make users ARGS="create alice --password secret --admin"`.
+Against the local stack: `make users ARGS="create alice --admin"`; `make users ARGS="list --pending"`
+shows the accounts waiting for approval, `make users ARGS="approve alice"` lets one in.
 """
 from __future__ import annotations
 
@@ -17,13 +18,15 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     create = commands.add_parser("create", help="create a user")
     create.add_argument("username")
-    create.add_argument("--password", help="asked for when not given")
+    create.add_argument("--password", help="asked for when not given (at least 8 characters)")
     create.add_argument("--email")
     create.add_argument("--display-name")
     create.add_argument("--admin", action="store_true", help="grant IS_ADMIN on top of the default policies")
-    commands.add_parser("list", help="list users")
+    listing = commands.add_parser("list", help="list users")
+    listing.add_argument("--pending", action="store_true", help="only the accounts waiting for approval")
+    commands.add_parser("approve", help="let a pending account sign in").add_argument("username")
     for name in ("activate", "deactivate"):
-        commands.add_parser(name, help=f"{name} a user").add_argument("username")
+        commands.add_parser(name, help=f"{name} a user (deactivating revokes their tokens)").add_argument("username")
     policies = commands.add_parser("policies", help="set a user's policies (IAMPolicies names)")
     policies.add_argument("username")
     policies.add_argument("policies", nargs="*")
@@ -37,21 +40,24 @@ def main(argv: list[str] | None = None) -> int:
     # Settings are read at import, so the endpoint is set first.
     from chalice import ChaliceViewError
 
-    from chalicelib.domain.enums import IAMPolicies
+    from chalicelib.domain.accounts import with_admin
+    from chalicelib.store.settings import SETTINGS
 
-    from . import users
+    from . import accounts
 
     try:
         if args.command == "create":
             password = args.password if args.password is not None else getpass.getpass("Password: ")
-            policies = [*IAMPolicies.DEFAULT, IAMPolicies.IS_ADMIN] if args.admin else None
-            result: object = users.create_user(args.username, password, args.email, args.display_name, policies)
+            policies = with_admin(SETTINGS.default_policies) if args.admin else None
+            result: object = accounts.create_user(args.username, password, args.email, args.display_name, policies)
         elif args.command == "list":
-            result = users.list_users()
+            result = accounts.list_users(pending_only=args.pending)
+        elif args.command == "approve":
+            result = accounts.approve(args.username)
         elif args.command in ("activate", "deactivate"):
-            result = users.set_active(args.username, args.command == "activate")
+            result = accounts.set_active(args.username, args.command == "activate")
         else:
-            result = users.set_policies(args.username, args.policies)
+            result = accounts.set_policies(args.username, args.policies)
     except ChaliceViewError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -22,7 +22,11 @@ storage:
   scheme: s3
   bucket: plynx-artifacts   # PLYNX_BUCKET wins
 auth:
-  secret_key:
+  secret_key:               # PLYNX_SECRET_KEY wins; empty: single-user (needs PLYNX_SINGLE_USER=true)
+  registration: open        # open | approval | closed; PLYNX_REGISTRATION wins (deployed stages: closed)
+  default_policies:         # a new account's policies; PLYNX_DEFAULT_POLICIES (comma-separated) wins
+    [CAN_VIEW_OTHERS_OPERATIONS, CAN_VIEW_OTHERS_WORKFLOWS, CAN_VIEW_OPERATIONS, CAN_VIEW_WORKFLOWS,
+     CAN_CREATE_OPERATIONS, CAN_CREATE_WORKFLOWS, CAN_RUN_WORKFLOWS]
 runner:
   log_upload_seconds: 2
 limits:

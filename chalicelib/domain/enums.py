@@ -130,3 +130,5 @@ class RegisterUserExceptionCode:
     EMAIL_ALREADY_EXISTS = "EMAIL_ALREADY_EXISTS"
     INVALID_EMAIL = "INVALID_EMAIL"
     INVALID_LENGTH_OF_USERNAME = "INVALID_LENGTH_OF_USERNAME"
+    # Not in the seed: passwords shorter than 8 characters are refused (chalicelib/domain/passwords.py).
+    INVALID_LENGTH_OF_PASSWORD = "INVALID_LENGTH_OF_PASSWORD"

@@ -1,7 +1,7 @@
 """DynamoDB tables. A graph is a header item plus one item per node, so no graph hits the 400 KB item limit."""
 from __future__ import annotations
 
-from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute, UnicodeSetAttribute
+from pynamodb.attributes import JSONAttribute, NumberAttribute, TTLAttribute, UnicodeAttribute, UnicodeSetAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection
 from pynamodb.models import Model
 
@@ -140,11 +140,28 @@ class UserModel(Model):
     display_name = UnicodeAttribute(default="")
     email = UnicodeAttribute(null=True)
     active = NumberAttribute(default=1)
-    policies = JSONAttribute(null=True)  # a list of IAMPolicies; None: the defaults
+    policies = JSONAttribute(null=True)  # a list of IAMPolicies; None: the configured defaults
     settings = JSONAttribute(null=True)
     insertion_date = UnicodeAttribute()
+    # Every token carries the version it was issued at; a password change or a deactivation bumps it,
+    # which revokes every token issued before.
+    token_version = NumberAttribute(default=0)
+    pending = NumberAttribute(null=True)  # 1 while the account waits for an admin's approval
 
 
+class SignInFailureModel(Model):
+    """Failed sign-ins of one user or one client address in the current window (chalicelib/store/throttle.py).
+
+    In DynamoDB, not in memory: every Lambda container of the API sees the same count."""
+
+    class Meta(_Meta):
+        table_name = f"{SETTINGS.table_prefix}-sign-in-failures"
+
+    key = UnicodeAttribute(hash_key=True)  # user#NAME or addr#ADDRESS
+    window_start = NumberAttribute()  # epoch seconds of the window's first failure
+    failures = NumberAttribute(default=0)
+    blocked_until = NumberAttribute(null=True)  # epoch seconds: sign-ins refused (429) until then
+    expires = TTLAttribute()  # DynamoDB TTL drops the item once it no longer matters
 
 
 class CacheModel(Model):
@@ -185,6 +202,6 @@ class WaitModel(Model):
     expires = NumberAttribute(null=True)  # epoch seconds: DynamoDB TTL drops old runs' waits
 
 
-ALL_MODELS = (NodeModel, GraphModel, GraphNodeModel, UserModel, CacheModel, WaitModel)
+ALL_MODELS = (NodeModel, GraphModel, GraphNodeModel, UserModel, CacheModel, WaitModel, SignInFailureModel)
 
 

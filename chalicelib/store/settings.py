@@ -17,6 +17,11 @@ class Settings:
     state_machine_role_arn: str
     ui_url: str
     secret_key: str | None
+    # Without a secret key the API serves only if single-user mode is asked for (the local stack does;
+    # `make deploy --single-user` does): a deployment that lost its key must not open to everyone.
+    single_user: bool = False
+    registration: str = "open"  # chalicelib/domain/accounts.py: open | approval | closed
+    default_policies: tuple[str, ...] = ()
 
     @property
     def nodes_table(self) -> str:
@@ -49,6 +54,35 @@ def _config_bucket() -> str:
     return setting("storage", "bucket") or "plynx-artifacts"
 
 
+def _registration() -> str:
+    """Who may join: PLYNX_REGISTRATION, else the config's `auth: registration` (a bad value stops start-up)."""
+    from chalicelib.domain.accounts import registration_mode
+    from chalicelib.domain.config import ConfigError, setting
+
+    value, source = os.environ.get("PLYNX_REGISTRATION"), "PLYNX_REGISTRATION"
+    if not value:
+        value, source = setting("auth", "registration"), "the config's auth.registration"
+    try:
+        return registration_mode(value, source)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from exc
+
+
+def _default_policies() -> tuple[str, ...]:
+    """A new account's policies: PLYNX_DEFAULT_POLICIES (comma-separated), else the config's list."""
+    from chalicelib.domain import accounts
+    from chalicelib.domain.config import ConfigError, setting
+    from chalicelib.domain.enums import IAMPolicies
+
+    value, source = os.environ.get("PLYNX_DEFAULT_POLICIES"), "PLYNX_DEFAULT_POLICIES"
+    if not value:
+        value, source = setting("auth", "default_policies", list(IAMPolicies.DEFAULT)), "auth.default_policies"
+    try:
+        return accounts.default_policies(value or [], source)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from exc
+
+
 def load() -> Settings:
     """Read settings once per process; tests and the local stack set the env before importing."""
     region = os.environ.get("AWS_DEFAULT_REGION") or os.environ.get("AWS_REGION") or "us-east-1"
@@ -66,6 +100,9 @@ def load() -> Settings:
         ),
         ui_url=os.environ.get("PLYNX_UI_URL", "http://localhost:3001"),
         secret_key=os.environ.get("PLYNX_SECRET_KEY") or _config_secret_key(),
+        single_user=os.environ.get("PLYNX_SINGLE_USER", "").strip().lower() in ("1", "true", "yes"),
+        registration=_registration(),
+        default_policies=_default_policies(),
     )
 
 

@@ -218,6 +218,9 @@ def _start(
         },
         force=True,
     )
+    if not os.environ.get("PLYNX_SECRET_KEY"):
+        # No key: the laptop's single-user mode, asked for explicitly (the API refuses to run keyless otherwise).
+        _set_env(stack, {"PLYNX_SINGLE_USER": "true"}, force=False)
     _set_env(
         stack,
         {
@@ -401,6 +404,12 @@ def _make_api_server(app: Any, host: str, port: int, quiet: bool) -> Any:
         # Headers and body are separate writes: with Nagle's algorithm on, a keep-alive client's
         # delayed ACK held every response for 40 ms.
         disable_nagle_algorithm = True
+
+        def handle_one_request(self) -> None:
+            # chalice local writes 127.0.0.1 as every request's `requestContext.identity.sourceIp`; API
+            # Gateway writes the connection's peer, and so does this (sign-in throttling counts by it).
+            self.local_gateway.event_converter.LOCAL_SOURCE_IP = self.client_address[0]
+            super().handle_one_request()
 
     config_from_disk: dict = {}
     config_path = os.path.join(REPO_ROOT, ".chalice", "config.json")

@@ -54,13 +54,13 @@ def people(multi: Stack) -> dict[str, str]:
     """alice and bob registered through the API, root made an admin with the CLI; their access tokens."""
     tokens = {}
     for name in ("alice", "bob"):
-        body = multi.call("post", "register", json={"username": name, "password": f"{name}-pw",
+        body = multi.call("post", "register", json={"username": name, "password": f"{name}-password",
                                                      "email": f"{name}@example.com"}).json()
         tokens[name] = body["access_token"]
-    made = multi.cli("create", "root", "--password", "root-pw", "--admin")
+    made = multi.cli("create", "root", "--password", "root-password", "--admin")
     assert made.returncode == 0, made.stderr
     assert "IS_ADMIN" in json.loads(made.stdout)["policies"]
-    tokens["root"] = multi.call("get", "token", auth=("root", "root-pw")).json()["access_token"]
+    tokens["root"] = multi.call("get", "token", auth=("root", "root-password")).json()["access_token"]
     return tokens
 
 
@@ -77,12 +77,13 @@ def test_anonymous_and_bad_credentials_are_401(multi: Stack) -> None:
 
 
 def test_register_rejects_bad_input(multi: Stack, people: dict[str, str]) -> None:
-    cases = [({"username": "", "password": "x"}, 400, "EMPTY_USERNAME"),
+    cases = [({"username": "", "password": "long-enough"}, 400, "EMPTY_USERNAME"),
              ({"username": "carl", "password": ""}, 400, "EMPTY_PASSWORD"),
-             ({"username": "c", "password": "x"}, 400, "INVALID_LENGTH_OF_USERNAME"),
-             ({"username": "carl", "password": "x", "email": "no-at"}, 400, "INVALID_EMAIL"),
-             ({"username": "has space", "password": "x"}, 400, "may contain"),
-             ({"username": "alice", "password": "x"}, 409, "USERNAME_ALREADY_EXISTS")]
+             ({"username": "carl", "password": "7-chars"}, 400, "INVALID_LENGTH_OF_PASSWORD"),
+             ({"username": "c", "password": "long-enough"}, 400, "INVALID_LENGTH_OF_USERNAME"),
+             ({"username": "carl", "password": "long-enough", "email": "no-at"}, 400, "INVALID_EMAIL"),
+             ({"username": "has space", "password": "long-enough"}, 400, "may contain"),
+             ({"username": "alice", "password": "long-enough"}, 409, "USERNAME_ALREADY_EXISTS")]
     for body, status, text in cases:
         response = multi.call("post", "register", json=body)
         assert response.status_code == status and text in response.json()["Message"], (body, response.text)
@@ -91,7 +92,7 @@ def test_register_rejects_bad_input(multi: Stack, people: dict[str, str]) -> Non
 
 def test_tokens_password_and_refresh_flow(multi: Stack, people: dict[str, str]) -> None:
     assert multi.call("get", "token", auth=("alice", "wrong")).status_code == 401
-    tokens = multi.call("get", "token", auth=("alice", "alice-pw")).json()
+    tokens = multi.call("get", "token", auth=("alice", "alice-password")).json()
     access = jwt.decode(tokens["access_token"], SECRET, algorithms=["HS256"])
     refresh = jwt.decode(tokens["refresh_token"], SECRET, algorithms=["HS256"])
     assert access["sub"] == refresh["sub"] == "alice"
@@ -187,8 +188,8 @@ def test_permission_matrix(multi: Stack, people: dict[str, str]) -> None:
 
 def test_policies_limit_what_a_user_sees_and_does(multi: Stack, people: dict[str, str]) -> None:
     _graph(multi, people["alice"], "private to alice")
-    multi.call("post", "register", json={"username": "carol", "password": "carol-pw"})
-    carol = multi.call("get", "token", auth=("carol", "carol-pw")).json()["access_token"]
+    multi.call("post", "register", json={"username": "carol", "password": "carol-password"})
+    carol = multi.call("get", "token", auth=("carol", "carol-password")).json()["access_token"]
     others = _graph(multi, people["alice"], "another")
     limited = multi.cli("policies", "carol", "CAN_VIEW_OPERATIONS", "CAN_VIEW_WORKFLOWS", "CAN_CREATE_WORKFLOWS")
     assert limited.returncode == 0, limited.stderr
@@ -212,10 +213,13 @@ def test_cli_lists_deactivates_and_activates(multi: Stack, people: dict[str, str
     assert {"alice", "bob", "root"} <= {user["username"] for user in json.loads(listed.stdout)}
     assert multi.cli("deactivate", "bob").returncode == 0
     assert multi.call("get", "user", auth=people["bob"]).status_code == 401
-    assert multi.call("get", "token", auth=("bob", "bob-pw")).status_code == 401
+    assert multi.call("get", "token", auth=("bob", "bob-password")).status_code == 401
     assert multi.cli("activate", "bob").returncode == 0
+    # deactivating revoked bob's tokens for good; his password works again
+    assert multi.call("get", "user", auth=people["bob"]).status_code == 401
+    people["bob"] = multi.call("get", "token", auth=("bob", "bob-password")).json()["access_token"]
     assert multi.call("get", "user", auth=people["bob"]).status_code == 200
-    duplicate = multi.cli("create", "alice", "--password", "x")
+    duplicate = multi.cli("create", "alice", "--password", "long-enough")
     assert duplicate.returncode == 1 and "USERNAME_ALREADY_EXISTS" in duplicate.stderr
     assert multi.cli("policies", "bob", "NOT_A_POLICY").returncode == 1
 

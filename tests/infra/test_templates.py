@@ -19,7 +19,10 @@ STAR_ONLY_ACTIONS = {"states:SendTaskSuccess", "states:SendTaskFailure", "states
 # Every name the API and the runner read from the environment (chalicelib/store/settings.py, chalicelib/engine/runs.py).
 API_ENVIRONMENT = {"PLYNX_TABLE_PREFIX", "PLYNX_BUCKET", "PLYNX_RUNNER_FUNCTION", "PLYNX_STATE_MACHINE_ROLE_ARN",
                    "PLYNX_UI_URL", "PLYNX_FARGATE_CLUSTER", "PLYNX_FARGATE_TASK_DEFINITION",
-                   "PLYNX_FARGATE_SUBNETS", "PLYNX_FARGATE_SECURITY_GROUPS", "PLYNX_SECRET_KEY"}
+                   "PLYNX_FARGATE_SUBNETS", "PLYNX_FARGATE_SECURITY_GROUPS", "PLYNX_SECRET_KEY",
+                   "PLYNX_SINGLE_USER", "PLYNX_REGISTRATION"}
+# Tables only the API uses: the runner's role is not granted them.
+API_ONLY_TABLES = {"SignInFailuresTable"}
 RUNNER_ENVIRONMENT = {"PLYNX_TABLE_PREFIX", "PLYNX_BUCKET"}
 
 
@@ -81,6 +84,11 @@ def test_chalice_config_names_what_the_template_creates(stage: str) -> None:
     assert RUNNER_ENVIRONMENT <= task_env
     assert config["autogen_policy"] is False
     assert globals_env["PLYNX_SECRET_KEY"] == {"Ref": "SecretKey"} and tmpl["Parameters"]["SecretKey"]["NoEcho"]
+    # A deployed stage is closed to strangers and never keyless by accident (chalicelib/api/users.py).
+    assert globals_env["PLYNX_REGISTRATION"] == {"Ref": "Registration"}
+    assert tmpl["Parameters"]["Registration"]["Default"] == "closed"
+    assert globals_env["PLYNX_SINGLE_USER"] == {"Ref": "SingleUser"}
+    assert tmpl["Parameters"]["SingleUser"]["Default"] == "false"
     assert os.path.exists(os.path.join(REPO, ".chalice", settings["iam_policy_file"]))
 
 
@@ -171,6 +179,9 @@ def test_every_table_is_in_every_data_policy() -> None:
         granted = set(_references(statement["Resource"]))
         indexed = {json.dumps(r) for r in statement["Resource"] if "/index/" in json.dumps(r)}
         for logical_id, properties in tables.values():
+            if name == "runner" and logical_id in API_ONLY_TABLES:
+                assert logical_id not in granted, f"the runner needs no {logical_id}"
+                continue
             assert logical_id in granted, f"the {name} policy does not grant {logical_id}"
             if properties.get("GlobalSecondaryIndexes"):
                 assert any(logical_id in r for r in indexed), f"the {name} policy misses {logical_id}'s indexes"
