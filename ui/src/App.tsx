@@ -7,6 +7,7 @@ import { GraphList, OperationList, FileList, RunList } from "./pages/Lists";
 import { GraphEditor } from "./pages/GraphEditor";
 import { OperationEditor } from "./pages/OperationEditor";
 import { Login } from "./pages/Login";
+import { Users } from "./pages/Users";
 
 type Boot = { phase: "loading" } | { phase: "ready" } | { phase: "failed"; message: string };
 
@@ -71,6 +72,9 @@ export function App() {
           <Link to="/nodes" className={location.path.startsWith("/nodes") ? "active" : ""}>Operations</Link>
           <Link to="/files" className={location.path.startsWith("/files") ? "active" : ""}>Files</Link>
           <Link to="/runs" className={location.path.startsWith("/runs") ? "active" : ""}>Runs</Link>
+          {connection.mode === "multi" && connection.admin && (
+            <Link to="/users" className={location.path.startsWith("/users") ? "active" : ""}>Users</Link>
+          )}
         </nav>
         <div className="spacer" />
         <span className="user" data-testid="user">
@@ -124,6 +128,7 @@ function Routes({ path, query }: { path: string; query: URLSearchParams }) {
   if (path === "/runs") return <RunList />;
   if (path === "/nodes") return <OperationList />;
   if (path === "/files") return <FileList />;
+  if (path === "/users") return <Users />;
   if ((params = match("/graphs/:id", path))) return <GraphEditor key={params.id} graphId={params.id} />;
   if ((params = match("/nodes/:id", path)))
     return <OperationEditor key={params.id + (query.get("kind") ?? "")} nodeId={params.id} kind={query.get("kind")} />;

@@ -33,6 +33,28 @@ export interface ConnectionState {
   /** "single" when the API lets a bare request in as `default`, "multi" when it asks for a login. */
   mode: "unknown" | "single" | "multi";
   user: string | null;
+  /** The signed-in user holds IS_ADMIN in multi-user mode (the Users view is theirs). */
+  admin: boolean;
+  /** Who may join (GET /health): "open", "approval" or "closed". */
+  registration: string | null;
+}
+
+/** A user as GET /users lists them (admins see every field). */
+export interface UserRecord {
+  username: string;
+  display_name: string;
+  email: string | null;
+  active: boolean;
+  pending: boolean;
+  policies: string[];
+  insertion_date: string;
+}
+
+export interface UsersView {
+  users: UserRecord[];
+  known_policies: string[];
+  default_policies: string[];
+  registration: string;
 }
 
 const TOKENS_KEY = "plynx.tokens";
@@ -60,7 +82,7 @@ function decodeSubject(token: string): string | null {
 class Client {
   base = "";
   resourcesDict: ResourcesDict = {};
-  state: ConnectionState = { down: null, mode: "unknown", user: null };
+  state: ConnectionState = { down: null, mode: "unknown", user: null, admin: false, registration: null };
   private listeners = new Set<Listener>();
   private tokens: Tokens | null = null;
   private refreshing: Promise<boolean> | null = null;
@@ -81,7 +103,8 @@ class Client {
 
   private setState(patch: Partial<ConnectionState>): void {
     const next = { ...this.state, ...patch };
-    if (next.down === this.state.down && next.mode === this.state.mode && next.user === this.state.user) return;
+    const same = (Object.keys(next) as (keyof ConnectionState)[]).every((key) => next[key] === this.state[key]);
+    if (same) return;
     this.state = next;
     this.listeners.forEach((listener) => listener(next));
   }
@@ -118,34 +141,52 @@ class Client {
       if (!(error instanceof ApiError) || error.kind !== "auth") throw error;
     }
     this.setState({ mode: "multi" });
+    try {
+      const health = await this.raw("GET", "/health", undefined, {});
+      this.setState({ registration: typeof health?.registration === "string" ? health.registration : null });
+    } catch {
+      // an older API without the field: the register page finds out when it posts
+    }
     if (!this.tokens) return;
     try {
-      await this.request("GET", "/token");
-      this.setState({ user: this.tokens?.user ?? null });
+      // An access token cannot renew itself at /token: check the session with GET /user (a 401 refreshes).
+      await this.whoAmI();
     } catch (error) {
       if (!(error instanceof ApiError) || error.kind !== "auth") throw error;
     }
   }
 
+  /** The signed-in user and whether they are an admin. */
+  private async whoAmI(): Promise<void> {
+    const body = await this.request("GET", "/user");
+    const policies: string[] = body?.user?.policies ?? [];
+    this.setState({ user: body?.user?.username ?? this.tokens?.user ?? null, admin: policies.includes("IS_ADMIN") });
+  }
+
   async login(user: string, password: string): Promise<void> {
     const body = await this.raw("GET", "/token", undefined, { Authorization: basic(user, password) });
     this.saveTokens({ access_token: body.access_token, refresh_token: body.refresh_token, user });
-    this.setState({ user, mode: "multi" });
+    this.setState({ mode: "multi" });
+    await this.whoAmI();
   }
 
-  async register(user: string, password: string, email: string): Promise<void> {
+  /** Register; in `approval` mode the account waits for an admin: the answer's message is returned, nobody signs in. */
+  async register(user: string, password: string, email: string): Promise<string | null> {
     const body = await this.raw("POST", "/register", { username: user, password, ...(email ? { email } : {}) }, {}, "Registration");
+    if (body?.pending) return String(body.message ?? "Your account awaits an admin's approval.");
     if (body?.access_token) {
       this.saveTokens({ access_token: body.access_token, refresh_token: body.refresh_token, user });
-      this.setState({ user, mode: "multi" });
-      return;
+      this.setState({ mode: "multi" });
+      await this.whoAmI();
+      return null;
     }
     await this.login(user, password);
+    return null;
   }
 
   logout(): void {
     this.saveTokens(null);
-    this.setState({ user: this.state.mode === "single" ? "default" : null });
+    this.setState({ user: this.state.mode === "single" ? "default" : null, admin: false });
   }
 
   /** Swap the refresh token for new tokens (once at a time); the page and its unsaved work stay. */
@@ -223,10 +264,29 @@ class Client {
       }
       if (error instanceof ApiError && error.kind === "auth" && this.state.mode === "multi") {
         this.saveTokens(null);
-        this.setState({ user: null });
+        this.setState({ user: null, admin: false });
       }
       throw error;
     }
+  }
+
+  // --- users (admins) ---------------------------------------------------------------------------
+
+  usersView(): Promise<UsersView> {
+    return this.request("GET", "/users", undefined, "The users view");
+  }
+
+  async createUser(user: { username: string; password: string; email?: string; policies: string[] }): Promise<UserRecord> {
+    return (await this.request("POST", "/users", user, "Creating users")).user;
+  }
+
+  async approveUser(username: string): Promise<UserRecord> {
+    return (await this.request("POST", `/users/${encodeURIComponent(username)}/approve`, undefined, "Approving users")).user;
+  }
+
+  /** An admin's change of another user: `active`, `policies` (POST /user). */
+  async changeUser(username: string, change: { active?: boolean; policies?: string[] }): Promise<UserRecord> {
+    return (await this.request("POST", "/user", { user: { username, ...change } })).user;
   }
 
   // --- graphs -----------------------------------------------------------------------------------
