@@ -63,6 +63,25 @@ def test_storage_and_auth_come_from_the_config_unless_the_environment_says(tmp_p
     assert run({"PLYNX_BUCKET": "from-env"}) == ["from-env", "s3cret"]
 
 
+def test_registration_and_default_policies_come_from_the_config_unless_the_environment_says(tmp_path) -> None:
+    path = tmp_path / "config.yaml"
+    path.write_text("auth: {registration: approval, default_policies: [CAN_VIEW_WORKFLOWS]}\n")
+    code = ("from chalicelib.store.settings import SETTINGS; "
+            "print(SETTINGS.registration, ','.join(SETTINGS.default_policies))")
+    env = {k: v for k, v in os.environ.items() if k not in ("PLYNX_REGISTRATION", "PLYNX_DEFAULT_POLICIES")}
+    env["PLYNX_CONFIG"] = str(path)
+    run = lambda extra: subprocess.run([sys.executable, "-c", code], check=False, cwd=REPO, env={**env, **extra},
+                                       capture_output=True, text=True, timeout=60)
+    assert run({}).stdout.split() == ["approval", "CAN_VIEW_WORKFLOWS"]
+    assert run({"PLYNX_REGISTRATION": "closed", "PLYNX_DEFAULT_POLICIES": "CAN_VIEW_OPERATIONS,CAN_VIEW_WORKFLOWS"}
+               ).stdout.split() == ["closed", "CAN_VIEW_OPERATIONS,CAN_VIEW_WORKFLOWS"]
+    # a mode or a policy nobody knows stops the start, and says why
+    bad_mode = run({"PLYNX_REGISTRATION": "invite-only"})
+    assert bad_mode.returncode != 0 and "none of open, approval, closed" in bad_mode.stderr
+    admin_by_default = run({"PLYNX_DEFAULT_POLICIES": "IS_ADMIN"})
+    assert admin_by_default.returncode != 0 and "IS_ADMIN cannot be a default policy" in admin_by_default.stderr
+
+
 def test_a_hub_plugged_in_by_config_serves_runnable_operations(api) -> None:
     assert [h["kind"] for h in api.ok("get", "hubs")["hubs"]] == ["db-hub", "demo-hub", "test-hub"]
     found = api.ok("post", "search_in_hubs", json={"hub": "test-hub", "search": "input_file_type:upper-text"})
