@@ -15,7 +15,7 @@ from aws_lambda_powertools import Logger
 from chalicelib.domain.cache_key import key
 from chalicelib.domain.enums import NodeRunningStatus
 from chalicelib.domain.graph import cacheable, retries, timeout_seconds
-from chalicelib.engine import cache, composite_runs, inputs, live_logs, node_state, settle, waits
+from chalicelib.engine import cache, composite_runs, inputs, live_logs, settle, transitions, waits
 from chalicelib.store import storage
 from stepfunctions.contract import Action, OperationFailed, RunnerEvent, event_from_environment
 
@@ -94,7 +94,7 @@ def _upload(paths: dict[str, Any]) -> dict[str, str]:
 def run_node(graph_id: str, node_id: str, run_id: str, context: Any = None, notify: list[str] | None = None,
              attempt: int = 0) -> dict:
     """Run one operation of a graph run (or restore it from the cache), record it, release its dependents."""
-    node = node_state.claim_node(graph_id, node_id, run_id)
+    node = transitions.claim_node(graph_id, node_id, run_id)
     entry = cache_key = None
     ok = False
     with tempfile.TemporaryDirectory(prefix="plynx-") as workdir:
@@ -124,12 +124,12 @@ def run_node(graph_id: str, node_id: str, run_id: str, context: Any = None, noti
     else:
         status = NodeRunningStatus.SUCCESS if ok else NodeRunningStatus.FAILED
     if not ok and attempt < retries(node):
-        node_state.requeue_node(graph_id, node_id, run_id, logs)  # Step Functions retries it (the node asked)
+        transitions.requeue_node(graph_id, node_id, run_id, logs)  # Step Functions retries it (the node asked)
         raise OperationFailed(f"Operation `{node.get('title')}` ({node_id}) failed, attempt {attempt + 1}")
-    node_state.finish_node(graph_id, node_id, run_id, status, outputs, logs)
+    transitions.finish_node(graph_id, node_id, run_id, status, outputs, logs)
     logger.info("Operation finished", extra={"graph_id": graph_id, "node_id": node_id, "status": status})
     if not ok:
-        node_state.mark_failed_waiting(graph_id, run_id)
+        transitions.mark_failed_waiting(graph_id, run_id)
         raise OperationFailed(f"Operation `{node.get('title')}` ({node_id}) failed")
     if status == NodeRunningStatus.SUCCESS and cache_key:
         cache.put(cache_key, node, outputs, logs, graph_id, run_id)
@@ -157,7 +157,7 @@ def handle(payload: dict, context: Any = None) -> dict:
         return composite_runs.close_run(event.graph_id, event.parent_graph_id, event.node_id, event.run_id,
                                         event.status, list(event.notify), event.error)
     if action is Action.START:
-        node_state.mark_graph_running(event.graph_id, event.run_id)
+        transitions.mark_graph_running(event.graph_id, event.run_id)
         return {"graph_id": event.graph_id, "status": "RUNNING"}
     settle.finalize(event.graph_id, event.run_id, event.status, event.error)  # Action.FINALIZE
     return {"graph_id": event.graph_id, "status": event.status}

@@ -14,7 +14,7 @@ from chalicelib.store.models import GraphNodeModel
 
 from . import cache, waits
 from .inputs import input_resources
-from .node_state import StaleRun, claim_node, finish_node, mark_failed_waiting
+from .transitions import StaleRun, claim_node, finish_node, mark_failed_waiting
 
 
 def _status(node: dict, restored: bool) -> str:

@@ -15,7 +15,7 @@ from chalicelib.store import aws
 from chalicelib.store.models import GraphModel
 from stepfunctions.contract import ExecutionInput
 
-from . import node_state, settle
+from . import settle, transitions
 
 ENDED_BADLY = ("FAILED", "TIMED_OUT", "ABORTED")
 # The rule's pattern (app.py). Every PLynx state machine's name starts with `plynx-` (runs.state_machine_name).
@@ -64,6 +64,6 @@ def execution_ended(detail: dict[str, Any]) -> str | None:
              "Cause": detail.get("cause") or f"The graph's execution ended {status}"}
     try:
         settle.finalize(graph_id, run_id, GraphRunningStatus.FAILED, error, execution_ended=True)
-    except node_state.StaleRun:
+    except transitions.StaleRun:
         return None
     return graph_id

@@ -21,7 +21,7 @@ from chalicelib.store.settings import SETTINGS
 from stepfunctions.contract import ErrorName, ExecutionInput
 
 from . import cache, composite_runs, waits
-from .node_state import end_nodes
+from .transitions import end_nodes
 from .settle import finalize, stop_executions
 
 # Per-execution budget; tests lower it to exercise child executions on small graphs.

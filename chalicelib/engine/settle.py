@@ -16,7 +16,7 @@ from chalicelib.store.models import GraphModel, GraphNodeModel
 from stepfunctions.contract import ErrorName, StillRunning, lost_runner
 
 from . import waits
-from .node_state import StaleRun, _update_node, end_nodes, mark_failed_waiting
+from .transitions import StaleRun, _update_node, end_nodes, mark_failed_waiting
 
 # A running operation's runner beats every few seconds (live_logs); one silent for this long is lost.
 LOST_AFTER_SECONDS = 30.0
