@@ -11,8 +11,9 @@ from chalicelib.domain.errors import BadRequestError, ConflictError
 from chalicelib.domain.graph import strip_results
 from chalicelib.domain.nodes import check_title, clean_node, clean_version, reject_unknown
 from chalicelib.domain.util import check_id, new_id, now
-from chalicelib.engine import composite_runs
+from chalicelib.engine import composite_runs, transitions
 from chalicelib.store import search
+from chalicelib.store.conditions import condition_failed
 from chalicelib.store.graph_items import LISTING, load_model, node_from_item, node_items
 from chalicelib.store.models import GraphModel, GraphNodeModel
 
@@ -114,6 +115,8 @@ def _claim(graph: dict, user: str) -> tuple[GraphModel | None, int]:
         existing.update(actions=[GraphModel.version.set(current + 1)],
                         condition=same & ~GraphModel.graph_running_status.is_in(*GraphRunningStatus.ACTIVE))
     except UpdateError as exc:
+        if not condition_failed(exc):
+            raise
         raise ConflictError(f"Graph `{graph['_id']}` changed or started running while you saved it; "
                             "reload it and apply your change again") from exc
     return existing, current + 1
@@ -148,8 +151,8 @@ def save_graph(graph: dict, user: str) -> dict:
             body = strip_results(node)  # an operation's outputs and logs are results of a run, not the graph
             for field in _RUNTIME_FIELDS:
                 body.pop(field, None)
-            status = (NodeRunningStatus.STATIC if node["base_node_name"] == BaseNodeNames.FILE
-                      else NodeRunningStatus.CREATED)
+            status = transitions.new_node(NodeRunningStatus.STATIC if node["base_node_name"] == BaseNodeNames.FILE
+                                          else NodeRunningStatus.CREATED)
             batch.save(GraphNodeModel(graph["_id"], node["_id"], body=body, node_running_status=status,
                                       update_date=stamp))
         for item in stale:
@@ -161,6 +164,8 @@ def save_graph(graph: dict, user: str) -> dict:
     try:
         header.save(condition=GraphModel.id.does_not_exist() if existing is None else GraphModel.version == version)
     except PutError as exc:
+        if not condition_failed(exc):
+            raise
         raise ConflictError(f"Graph `{graph['_id']}` was saved by someone else at the same time; reload it") from exc
     return get_graph(graph["_id"], user)
 

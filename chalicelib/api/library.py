@@ -13,6 +13,7 @@ from chalicelib.domain.errors import ConflictError, NotFoundError
 from chalicelib.domain.nodes import default_node
 from chalicelib.domain.util import new_id, now
 from chalicelib.store import search
+from chalicelib.store.conditions import condition_failed
 from chalicelib.store.models import NodeModel
 
 LISTING = "node"
@@ -68,6 +69,8 @@ def _put(model: NodeModel, previous: int | None) -> None:
     try:
         model.save(condition=condition)
     except PutError as exc:
+        if not condition_failed(exc):
+            raise
         raise ConflictError(f"Node `{model.id}` was changed by someone else at the same time; reload it") from exc
 
 

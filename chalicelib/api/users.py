@@ -24,6 +24,7 @@ from chalicelib.domain.errors import ForbiddenError, ServiceUnavailableError, To
 from chalicelib.domain.permissions import Caller
 from chalicelib.domain.util import now
 from chalicelib.store import throttle
+from chalicelib.store.conditions import condition_failed
 from chalicelib.store.models import UserModel
 from chalicelib.store.settings import SETTINGS
 
@@ -59,8 +60,9 @@ def ensure_default_user() -> None:
         UserModel(DEFAULT_USER, password_hash="", display_name="Default", insertion_date=now()).save(
             condition=UserModel.username.does_not_exist()
         )
-    except PutError:
-        pass  # it exists already
+    except PutError as exc:
+        if not condition_failed(exc):  # only "it exists already" is expected here
+            raise
 
 
 def policies_of(model: UserModel) -> frozenset[str]:

@@ -14,16 +14,16 @@ from chalicelib.store.models import GraphNodeModel
 
 from . import cache, waits
 from .inputs import input_resources
-from .transitions import StaleRun, claim_node, finish_node, mark_failed_waiting
+from .transitions import Moved, claim_node, finish_node, mark_failed_waiting, new_node
 
 
 def _status(node: dict, restored: bool) -> str:
     kind = node["base_node_name"]
     if kind in BaseNodeNames.SPECIAL:
-        return NodeRunningStatus.SPECIAL
+        return new_node(NodeRunningStatus.SPECIAL)
     if kind == BaseNodeNames.FILE:
-        return NodeRunningStatus.STATIC
-    return NodeRunningStatus.RESTORED if restored else NodeRunningStatus.IN_QUEUE
+        return new_node(NodeRunningStatus.STATIC)
+    return new_node(NodeRunningStatus.RESTORED if restored else NodeRunningStatus.IN_QUEUE)
 
 
 def queue_inner(graph_id: str, composite: dict, run_id: str, stamp: str, restored: bool = False) -> None:
@@ -101,7 +101,7 @@ def close_run(sub_id: str, parent_graph_id: str, node_id: str, run_id: str, stat
         return {"node_id": node_id, "status": NodeRunningStatus.SUCCESS}
     try:
         finish_node(parent_graph_id, node_id, run_id, NodeRunningStatus.FAILED, {}, logs)
-    except StaleRun:
+    except Moved:
         pass  # canceled meanwhile, or closed by the run's own end
     mark_failed_waiting(top_graph_id(parent_graph_id), run_id)
     return {"node_id": node_id, "status": NodeRunningStatus.FAILED}

@@ -64,6 +64,6 @@ def execution_ended(detail: dict[str, Any]) -> str | None:
              "Cause": detail.get("cause") or f"The graph's execution ended {status}"}
     try:
         settle.finalize(graph_id, run_id, GraphRunningStatus.FAILED, error, execution_ended=True)
-    except transitions.StaleRun:
+    except transitions.Moved:
         return None
     return graph_id

@@ -10,12 +10,10 @@ import shutil
 import tempfile
 import time
 
-from pynamodb.exceptions import UpdateError
-
 from chalicelib.domain.enums import NodeRunningStatus
-from chalicelib.domain.util import now
 from chalicelib.store import storage
-from chalicelib.store.models import GraphNodeModel
+
+from .transitions import Moved, move_node
 
 BIG_LOG_BYTES = 20 * 1024 * 1024
 BIG_LOG_SECONDS = 30.0
@@ -51,16 +49,11 @@ class LogPublisher:
             self._ids[name] = _snapshot_upload(path)
             self._uploaded_at[name] = time.monotonic()
             changed = True
-        actions = [GraphNodeModel.update_date.set(now())]
-        if changed:
-            actions.append(GraphNodeModel.logs.set(dict(self._ids)))
-        try:
-            GraphNodeModel(self.graph_id, self.node_id).update(
-                actions=actions,
-                condition=(GraphNodeModel.run_id == self.run_id)
-                & (GraphNodeModel.node_running_status == NodeRunningStatus.RUNNING),
-            )
-        except UpdateError as exc:
+        fields = {"logs": dict(self._ids)} if changed else {}
+        try:  # a beat: RUNNING stays RUNNING, or the run moved it (CANCEL, a newer run, the run's end)
+            move_node(self.graph_id, self.node_id, self.run_id, NodeRunningStatus.RUNNING, NodeRunningStatus.RUNNING,
+                      **fields)
+        except Moved as exc:
             raise Stopped(f"Node `{self.node_id}` is no longer running in run `{self.run_id}`") from exc
         return changed
 

@@ -8,7 +8,6 @@ import secrets
 from typing import Any
 
 from botocore.exceptions import ClientError
-from pynamodb.exceptions import UpdateError
 
 import stepfunctions
 from chalicelib.domain.enums import BaseNodeNames, GraphRunningStatus, NodeRunningStatus
@@ -21,7 +20,7 @@ from chalicelib.store.settings import SETTINGS
 from stepfunctions.contract import ErrorName, ExecutionInput
 
 from . import cache, composite_runs, waits
-from .transitions import end_nodes
+from .transitions import IDLE, Moved, end_nodes, move_graph, new_node
 from .settle import finalize, stop_executions
 
 # Per-execution budget; tests lower it to exercise child executions on small graphs.
@@ -108,16 +107,9 @@ def queue_run(graph_id: str, restored: dict[str, CacheModel] | None = None) -> s
     restored = restored or {}
     run_id = _run_id(graph_id)
     try:
-        GraphModel(graph_id).update(
-            actions=[
-                GraphModel.graph_running_status.set(GraphRunningStatus.READY),
-                GraphModel.run_id.set(run_id),
-                GraphModel.error.remove(),
-                GraphModel.update_date.set(now()),
-            ],
-            condition=GraphModel.id.exists() & ~GraphModel.graph_running_status.is_in(*GraphRunningStatus.ACTIVE),
-        )
-    except UpdateError as exc:
+        move_graph(graph_id, IDLE, GraphRunningStatus.READY,
+                   actions=[GraphModel.run_id.set(run_id), GraphModel.error.remove()])
+    except Moved as exc:
         raise ConflictError(f"Graph `{graph_id}` is already running") from exc
     stamp = now()
     composites = []
@@ -132,12 +124,12 @@ def queue_run(graph_id: str, restored: dict[str, CacheModel] | None = None) -> s
             item.logs = None
             item.update_date = stamp
             if is_file:
-                item.node_running_status = NodeRunningStatus.STATIC
+                item.node_running_status = new_node(NodeRunningStatus.STATIC)
             elif entry is not None:
-                item.node_running_status = NodeRunningStatus.RESTORED
+                item.node_running_status = new_node(NodeRunningStatus.RESTORED)
                 item.outputs, item.logs = dict(entry.outputs), dict(entry.logs)
             else:
-                item.node_running_status = NodeRunningStatus.IN_QUEUE
+                item.node_running_status = new_node(NodeRunningStatus.IN_QUEUE)
             item.execution_arn = None
             batch.save(item)
     for node, was_restored in composites:
@@ -177,11 +169,8 @@ def cancel_run(graph_id: str) -> dict:
         raise ConflictError(f"Graph `{graph_id}` is not running (it is {model.graph_running_status})")
     run_id = model.run_id
     try:
-        model.update(actions=[GraphModel.graph_running_status.set(GraphRunningStatus.CANCELED),
-                              GraphModel.update_date.set(now())],
-                     condition=(GraphModel.run_id == run_id)
-                     & GraphModel.graph_running_status.is_in(*GraphRunningStatus.ACTIVE))
-    except UpdateError as exc:
+        move_graph(graph_id, GraphRunningStatus.ACTIVE, GraphRunningStatus.CANCELED, run_id=run_id)
+    except Moved as exc:
         raise ConflictError(f"Graph `{graph_id}` has just finished") from exc
     nested = end_nodes(graph_id, run_id, {NodeRunningStatus.IN_QUEUE: NodeRunningStatus.CANCELED,
                                            NodeRunningStatus.RUNNING: NodeRunningStatus.CANCELED})

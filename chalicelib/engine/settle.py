@@ -5,18 +5,18 @@ import json
 from typing import Any
 
 from botocore.exceptions import ClientError
-from pynamodb.exceptions import DoesNotExist, UpdateError
+from pynamodb.exceptions import DoesNotExist
 
 from chalicelib.domain.enums import BaseNodeNames, GraphRunningStatus, NodeRunningStatus
 from chalicelib.domain.graph import top_graph_id
 from chalicelib.domain.util import now
 from chalicelib.store import aws, graph_items
 from chalicelib.store.graph_items import node_items
-from chalicelib.store.models import GraphModel, GraphNodeModel
+from chalicelib.store.models import GraphModel
 from stepfunctions.contract import ErrorName, StillRunning, lost_runner
 
 from . import waits
-from .transitions import StaleRun, _update_node, end_nodes, mark_failed_waiting
+from .transitions import GRAPH_MOVES, Moved, end_nodes, mark_failed_waiting, move_graph, move_node, sources
 
 # A running operation's runner beats every few seconds (live_logs); one silent for this long is lost.
 LOST_AFTER_SECONDS = 30.0
@@ -40,9 +40,8 @@ def settle(graph_id: str, run_id: str, error: Any = None) -> None:
     if lost:
         # A Fargate runner that exited non-zero without recording its end (killed, out of memory)
         try:
-            _update_node(graph_id, lost, run_id, NodeRunningStatus.RUNNING,
-                         [GraphNodeModel.node_running_status.set(NodeRunningStatus.FAILED)])
-        except StaleRun:
+            move_node(graph_id, lost, run_id, NodeRunningStatus.RUNNING, NodeRunningStatus.FAILED)
+        except Moved:
             pass  # it recorded its own end
     end_nodes(graph_id, run_id, {NodeRunningStatus.IN_QUEUE: NodeRunningStatus.CANCELED})
     waits.fail_parked(run_id, ErrorName.DEPENDENCY_FAILED, json.dumps(error)[:1000] if error else "")
@@ -53,10 +52,9 @@ def settle(graph_id: str, run_id: str, error: Any = None) -> None:
             continue
         if item.body.get("base_node_name") in BaseNodeNames.OPERATIONS and (item.update_date or "") < silent_since:
             try:  # its runner stopped beating (a Lambda timeout, out of memory, a killed process): lost
-                _update_node(graph_id, item.node_id, run_id, NodeRunningStatus.RUNNING,
-                             [GraphNodeModel.node_running_status.set(NodeRunningStatus.FAILED)])
+                move_node(graph_id, item.node_id, run_id, NodeRunningStatus.RUNNING, NodeRunningStatus.FAILED)
                 continue
-            except StaleRun:
+            except Moved:
                 continue  # it recorded its own end just now
         running.append(item.node_id)
     if running:
@@ -75,7 +73,7 @@ def finalize(graph_id: str, run_id: str, status: str, error: Any = None, executi
     except DoesNotExist:
         return
     if model.run_id != run_id:
-        raise StaleRun(f"Run `{run_id}` is not the current run of graph `{graph_id}`")
+        raise Moved(f"Run `{run_id}` is not the current run of graph `{graph_id}`")
     if model.graph_running_status not in GraphRunningStatus.ACTIVE:
         return
     if status != GraphRunningStatus.SUCCESS:
@@ -83,13 +81,11 @@ def finalize(graph_id: str, run_id: str, status: str, error: Any = None, executi
                                                NodeRunningStatus.RUNNING: NodeRunningStatus.FAILED})
         waits.fail_parked(run_id, ErrorName.GRAPH_FAILED, "The run has ended")
         stop_executions(nested, ErrorName.GRAPH_FAILED, "The run has ended")
-    actions = [GraphModel.graph_running_status.set(status), GraphModel.update_date.set(now())]
-    if error:
-        actions.append(GraphModel.error.set(json.dumps(error)[:10_000]))
+    actions = [GraphModel.error.set(json.dumps(error)[:10_000])] if error else []
     try:
-        model.update(actions=actions, condition=(GraphModel.run_id == run_id)
-                     & GraphModel.graph_running_status.is_in(*GraphRunningStatus.ACTIVE))
-    except UpdateError:
+        move_graph(graph_id, GraphRunningStatus.ACTIVE & sources(GRAPH_MOVES, status), status, run_id=run_id,
+                   actions=actions)
+    except Moved:
         pass  # canceled or closed meanwhile
 
 
@@ -116,7 +112,7 @@ def reconcile_active() -> list[str]:
             error = {"Error": execution.get("error") or execution["status"], "Cause": execution.get("cause", "")}
         try:
             finalize(model.id, model.run_id, GraphRunningStatus.FAILED, error, execution_ended=True)
-        except StaleRun:
+        except Moved:
             continue
         closed.append(model.id)
     return closed

@@ -1,39 +1,150 @@
-"""Run statuses of a graph and its nodes, each change one conditional write on the run it belongs to."""
+"""Every run status change of a graph or a node: the moves allowed, as a table, and the one conditional write.
+
+A move is one UpdateItem conditioned on the run and on the statuses the item may come from. Only
+ConditionalCheckFailedException means someone else moved the item first (`Moved`); anything else
+(throttling that outlived botocore's retries, a missing table) is raised (chalicelib/store/conditions.py).
+"""
 from __future__ import annotations
 
-from pynamodb.exceptions import UpdateError
+from collections.abc import Iterable, Mapping
+from types import MappingProxyType
+from typing import Any
 
-from chalicelib.domain.enums import BaseNodeNames, GraphRunningStatus, NodeRunningStatus
+from pynamodb.exceptions import UpdateError
+from pynamodb.expressions.condition import Condition
+
+from chalicelib.domain.enums import BaseNodeNames
+from chalicelib.domain.enums import GraphRunningStatus as G
+from chalicelib.domain.enums import NodeRunningStatus as N
 from chalicelib.domain.graph import sub_graph_id
 from chalicelib.domain.util import now
+from chalicelib.store.conditions import condition_failed
 from chalicelib.store.graph_items import node_from_item, node_items
 from chalicelib.store.models import GraphModel, GraphNodeModel
 
+NEW = None  # no item yet: a graph's first save, a node of a saved graph or of a queued run
 
-class StaleRun(Exception):
-    """A runner call for a run that is no longer the graph's current run; it must change nothing."""
 
+def _table(rows: dict[str | None, set[str]]) -> Mapping[str | None, frozenset[str]]:
+    return MappingProxyType({status: frozenset(targets) for status, targets in rows.items()})
+
+
+# From each status (left), the statuses a node may move to. Not listed: never moves (a final status).
+NODE_MOVES = _table({
+    NEW:        {N.CREATED, N.STATIC, N.SPECIAL, N.IN_QUEUE, N.RESTORED},     # saved; queued for a run
+    N.IN_QUEUE: {N.RUNNING, N.CANCELED},                                      # claimed; ended unrun
+    N.RUNNING:  {N.RUNNING, N.IN_QUEUE, N.SUCCESS, N.RESTORED, N.FAILED, N.CANCELED},
+})  # RUNNING again: a retried invocation claims it again, and each heartbeat; IN_QUEUE: a retry it asked for
+
+# From each status (left), the statuses a graph may move to.
+GRAPH_MOVES = _table({
+    NEW:              {G.CREATED},                                            # the first save
+    G.CREATED:        {G.CREATED, G.READY},                                   # saved again; APPROVE
+    G.SUCCESS:        {G.CREATED, G.READY},
+    G.FAILED:         {G.CREATED, G.READY},
+    G.CANCELED:       {G.CREATED, G.READY},
+    G.READY:          {G.RUNNING, G.FAILED_WAITING, G.FAILED, G.CANCELED},    # its execution begins
+    G.RUNNING:        {G.RUNNING, G.FAILED_WAITING, G.SUCCESS, G.FAILED, G.CANCELED},  # again: a retried start
+    G.FAILED_WAITING: {G.FAILED, G.CANCELED},                                 # what still ran has ended
+})
+
+IDLE = frozenset(status for status, targets in GRAPH_MOVES.items() if G.READY in targets)  # a run may start
+
+
+class Moved(Exception):
+    """Someone else moved the item first (its condition failed): this move did not happen."""
+
+
+class IllegalMove(ValueError):
+    """A move the table does not allow: a bug in the caller, refused before anything is written."""
+
+
+def sources(table: Mapping[str | None, frozenset[str]], to: str) -> frozenset[str | None]:
+    """Every status that may move to `to`."""
+    return frozenset(status for status, targets in table.items() if to in targets)
+
+
+def check(table: Mapping[str | None, frozenset[str]], frm: Iterable[str | None], to: str) -> None:
+    """IllegalMove unless the table allows every move from `frm` to `to`."""
+    wrong = sorted(str(status) for status in frm if to not in table.get(status, ()))
+    if wrong:
+        raise IllegalMove(f"{'/'.join(wrong)} may not move to {to}")
+
+
+def _statuses(frm: str | Iterable[str | None] | None) -> frozenset[str | None]:
+    start = frozenset([frm] if frm is None or isinstance(frm, str) else frm)
+    if not start:
+        raise IllegalMove("a move needs the statuses it comes from")
+    return start
+
+
+def _write(item: GraphModel | GraphNodeModel, actions: list, condition: Condition, refused: str) -> None:
+    """The conditional write of every move."""
+    try:
+        item.update(actions=actions, condition=condition)
+    except UpdateError as exc:
+        if condition_failed(exc):
+            raise Moved(refused) from exc
+        raise
+
+
+def new_node(status: str) -> str:
+    """The status of a node item written for the first time (a save, a queued run), checked against the table."""
+    check(NODE_MOVES, [NEW], status)
+    return status
+
+
+def move_node(graph_id: str, node_id: str, run_id: str, frm: str | Iterable[str], to: str,
+              **fields: Any) -> GraphNodeModel:
+    """Move a node of run `run_id` from one of `frm` to `to`, setting `fields` (outputs, logs) with it.
+
+    Returns the item as written; Moved if it was not in `frm` in this run.
+    """
+    start = _statuses(frm)
+    if NEW in start:
+        raise IllegalMove("a node item is created by a save or a queued run (new_node), not moved")
+    check(NODE_MOVES, start, to)
+    item = GraphNodeModel(graph_id, node_id)
+    actions = [GraphNodeModel.node_running_status.set(to), GraphNodeModel.update_date.set(now())]
+    actions += [getattr(GraphNodeModel, name).set(value) for name, value in fields.items()]
+    condition = (GraphNodeModel.run_id == run_id) & GraphNodeModel.node_running_status.is_in(*sorted(start))
+    _write(item, actions, condition, f"Node `{node_id}` is not {'/'.join(sorted(start))} in run `{run_id}`")
+    return item
+
+
+def move_graph(graph_id: str, frm: str | None | Iterable[str | None], to: str, *, run_id: str | None = None,
+               actions: Iterable[Any] = (), condition: Condition | None = None) -> GraphModel:
+    """Move a graph from one of `frm` (NEW: it does not exist) to `to`, in run `run_id` if given, with
+    `actions` and an extra `condition`; Moved if it was not there."""
+    start = _statuses(frm)
+    check(GRAPH_MOVES, start, to)
+    known = sorted(status for status in start if status is not NEW)
+    where = GraphModel.graph_running_status.is_in(*known) if known else None
+    if NEW in start:
+        where = GraphModel.id.does_not_exist() if where is None else (where | GraphModel.id.does_not_exist())
+    if run_id is not None:
+        where = where & (GraphModel.run_id == run_id)
+    if condition is not None:
+        where = where & condition
+    item = GraphModel(graph_id)
+    _write(item, [GraphModel.graph_running_status.set(to), GraphModel.update_date.set(now()), *actions], where,
+           f"Graph `{graph_id}` is not {'/'.join(str(s) for s in sorted(start, key=str))}"
+           + (f" in run `{run_id}`" if run_id else ""))
+    return item
+
+
+# --- the moves the engine makes -------------------------------------------------------------------
 
 def mark_graph_running(graph_id: str, run_id: str) -> None:
-    """The execution has begun (a run canceled before it began stays canceled)."""
-    try:
-        GraphModel(graph_id).update(
-            actions=[GraphModel.graph_running_status.set(GraphRunningStatus.RUNNING),
-                     GraphModel.update_date.set(now())],
-            condition=(GraphModel.run_id == run_id) & (GraphModel.graph_running_status == GraphRunningStatus.READY))
-    except UpdateError as exc:
-        raise StaleRun(f"Graph `{graph_id}` is not starting run `{run_id}`") from exc
+    """The execution has begun (a run canceled before it began stays canceled); Moved if not this run's."""
+    move_graph(graph_id, (G.READY, G.RUNNING), G.RUNNING, run_id=run_id)
 
 
 def mark_failed_waiting(graph_id: str, run_id: str) -> None:
     """The first failed operation: FAILED_WAITING while operations already running finish."""
     try:
-        GraphModel(graph_id).update(
-            actions=[GraphModel.graph_running_status.set(GraphRunningStatus.FAILED_WAITING),
-                     GraphModel.update_date.set(now())],
-            condition=(GraphModel.run_id == run_id)
-            & GraphModel.graph_running_status.is_in(GraphRunningStatus.READY, GraphRunningStatus.RUNNING))
-    except UpdateError:
+        move_graph(graph_id, (G.READY, G.RUNNING), G.FAILED_WAITING, run_id=run_id)
+    except Moved:
         pass  # already failing, canceled, or another run
 
 
@@ -42,46 +153,25 @@ def claim_node(graph_id: str, node_id: str, run_id: str) -> dict:
 
     RUNNING may be claimed again: Step Functions retries an invocation that failed transiently.
     """
-    item = GraphNodeModel(graph_id, node_id)
-    try:
-        item.update(
-            actions=[GraphNodeModel.node_running_status.set(NodeRunningStatus.RUNNING),
-                     GraphNodeModel.update_date.set(now())],
-            condition=(GraphNodeModel.run_id == run_id)
-            & GraphNodeModel.node_running_status.is_in(NodeRunningStatus.IN_QUEUE, NodeRunningStatus.RUNNING))
-    except UpdateError as exc:
-        raise StaleRun(f"Node `{node_id}` is not queued in run `{run_id}`") from exc
-    return node_from_item(item)
+    return node_from_item(move_node(graph_id, node_id, run_id, (N.IN_QUEUE, N.RUNNING), N.RUNNING))
 
 
 def requeue_node(graph_id: str, node_id: str, run_id: str, logs: dict[str, str]) -> None:
     """A failed attempt of an operation that asked for retries: queued again, its logs kept."""
-    _update_node(graph_id, node_id, run_id, NodeRunningStatus.RUNNING,
-                 [GraphNodeModel.node_running_status.set(NodeRunningStatus.IN_QUEUE), GraphNodeModel.logs.set(logs)])
-
-
-def _update_node(graph_id: str, node_id: str, run_id: str, expected: str, actions: list) -> None:
-    try:
-        GraphNodeModel(graph_id, node_id).update(
-            actions=[*actions, GraphNodeModel.update_date.set(now())],
-            condition=(GraphNodeModel.run_id == run_id) & (GraphNodeModel.node_running_status == expected))
-    except UpdateError as exc:
-        raise StaleRun(f"Node `{node_id}` is no longer {expected} in run `{run_id}`") from exc
+    move_node(graph_id, node_id, run_id, N.RUNNING, N.IN_QUEUE, logs=logs)
 
 
 def finish_node(graph_id: str, node_id: str, run_id: str, status: str,
                 outputs: dict[str, str], logs: dict[str, str]) -> None:
     """Record a running operation's final status with its output and log resources (not if canceled)."""
-    _update_node(graph_id, node_id, run_id, NodeRunningStatus.RUNNING, [
-        GraphNodeModel.node_running_status.set(status),
-        GraphNodeModel.outputs.set(outputs),
-        GraphNodeModel.logs.set(logs),
-    ])
+    move_node(graph_id, node_id, run_id, N.RUNNING, status, outputs=outputs, logs=logs)
 
 
 def end_nodes(graph_id: str, run_id: str, ends: dict[str, str]) -> list[str]:
     """Move this run's nodes, and those inside its composites, from each status in `ends` to its end
     status; returns the nested executions of the composites it moved (to stop them)."""
+    for status, end in ends.items():
+        check(NODE_MOVES, [status], end)
     nested = []
     for item in node_items(graph_id):
         if item.run_id != run_id:
@@ -92,12 +182,14 @@ def end_nodes(graph_id: str, run_id: str, ends: dict[str, str]) -> list[str]:
                 nested.append(item.execution_arn)
         if item.node_running_status in ends:
             try:
-                item.update(
-                    actions=[GraphNodeModel.node_running_status.set(ends[item.node_running_status]),
-                             GraphNodeModel.update_date.set(now())],
-                    condition=(GraphNodeModel.run_id == run_id)
-                    & (GraphNodeModel.node_running_status == item.node_running_status),
-                )
-            except UpdateError:
+                move_node(graph_id, item.node_id, run_id, item.node_running_status, ends[item.node_running_status])
+            except Moved:
                 pass  # it moved on meanwhile; its runner records its own end
     return nested
+
+
+__all__ = [
+    "GRAPH_MOVES", "IDLE", "NEW", "NODE_MOVES", "IllegalMove", "Moved", "check", "claim_node", "end_nodes",
+    "finish_node", "mark_failed_waiting", "mark_graph_running", "move_graph", "move_node", "new_node",
+    "requeue_node", "sources",
+]

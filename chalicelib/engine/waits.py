@@ -17,6 +17,7 @@ from botocore.exceptions import ClientError
 from pynamodb.exceptions import UpdateError
 
 from chalicelib.store import aws
+from chalicelib.store.conditions import condition_failed
 from chalicelib.store.models import WaitModel
 
 WAIT_TTL_SECONDS = 14 * 24 * 3600  # a run's waits are useless once it ended; DynamoDB's TTL drops them
@@ -30,7 +31,9 @@ def _release(item: WaitModel) -> bool:
     """Claim the release (once per wait) and send the callback; False when someone else did."""
     try:
         item.update(actions=[WaitModel.released.set(1)], condition=WaitModel.released.does_not_exist())
-    except UpdateError:
+    except UpdateError as exc:
+        if not condition_failed(exc):
+            raise  # a throttled claim is no release by someone else: the branch would hang
         return False
     try:
         aws.client("stepfunctions").send_task_success(taskToken=item.token, output=json.dumps({"released": True}))
@@ -80,7 +83,9 @@ def fail_parked(run_id: str, error: str, cause: str) -> int:
             continue
         try:
             item.update(actions=[WaitModel.released.set(1)], condition=WaitModel.released.does_not_exist())
-        except UpdateError:
+        except UpdateError as exc:
+            if not condition_failed(exc):
+                raise
             continue  # released meanwhile
         try:
             aws.client("stepfunctions").send_task_failure(taskToken=item.token, error=error, cause=cause[:32_000])

@@ -34,7 +34,7 @@ def test_cli_runs_an_operation_and_records_it(api) -> None:
     assert failed.returncode == 1 and "failed" in failed.stderr
 
     stale = _cli({"action": "run", "graph_id": graph_id, "node_id": ok_node["_id"], "run_id": "old-run"})
-    assert stale.returncode != 0 and "StaleRun" in stale.stderr
+    assert stale.returncode != 0 and "Moved" in stale.stderr and "in run `old-run`" in stale.stderr
 
     nodes = {n["_id"]: n for n in api.ok("get", f"graphs/{graph_id}")["data"]["nodes"]}
     assert nodes[ok_node["_id"]]["node_running_status"] == "SUCCESS"
