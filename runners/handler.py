@@ -16,7 +16,7 @@ from chalicelib.domain.cache_key import key
 from chalicelib.domain.enums import NodeRunningStatus
 from chalicelib.domain.graph import cacheable, retries, timeout_seconds
 from chalicelib.engine import cache, composite_runs, inputs, live_logs, settle, transitions, waits
-from chalicelib.store import storage
+from chalicelib.store import graph_items, storage
 from stepfunctions.contract import Action, OperationFailed, RunnerEvent, event_from_environment
 
 from . import executors
@@ -100,14 +100,15 @@ def run_node(graph_id: str, node_id: str, run_id: str, context: Any = None, noti
     with tempfile.TemporaryDirectory(prefix="plynx-") as workdir:
         space = executors.Workspace(workdir)
         try:
-            upstream = inputs.upstream_nodes(graph_id, node)  # one read for the inputs' ids and types
-            input_ids = inputs.input_resources(graph_id, node, upstream)
+            partition = graph_items.run_items(graph_id, run_id)
+            upstream = inputs.upstream_nodes(partition, node)  # one read for the inputs' ids and types
+            input_ids = inputs.input_resources(partition, node, upstream)
             cache_key = key(node, input_ids) if cacheable(node) else None
             # inputs known only now may still match an earlier run: restore without running the code
             entry = cache.lookup(cache_key) if cache_key else None
             if entry is None:
                 space = executors.prepare(node, input_ids, workdir, _download,
-                                          inputs.upstream_types(graph_id, node, upstream))
+                                          inputs.upstream_types(partition, node, upstream))
                 ok = executors.execute(node, space, _timeout(node, context),
                                        publish=live_logs.LogPublisher(graph_id, node_id, run_id))
         except Exception as exc:  # the worker's own failure still ends in the node's logs

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+from pynamodb.exceptions import DoesNotExist
 
 from chalicelib.domain import permissions
 from chalicelib.domain.enums import BaseNodeNames, GraphRunningStatus, NodeRunningStatus
@@ -13,11 +13,15 @@ from chalicelib.domain.nodes import check_title, clean_node, clean_version, reje
 from chalicelib.domain.util import check_id, new_id, now
 from chalicelib.engine import composite_runs, transitions
 from chalicelib.store import search
-from chalicelib.store.conditions import condition_failed
-from chalicelib.store.graph_items import LISTING, load_model, node_from_item, node_items
+from chalicelib.store.graph_items import (
+    LISTING, drop, load_model, node_from_item, node_items, replaced_items, saved_items, shown_items, unchanged,
+    version_items)
 from chalicelib.store.models import GraphModel, GraphNodeModel
 
 _RUNTIME_FIELDS = ("node_running_status", "_readonly", "author", "insertion_date", "update_date")
+# A saved graph has no run: a save clears what the last run recorded in its header.
+_RUN_FIELDS_REMOVED = (GraphModel.run_id.remove(), GraphModel.execution_arn.remove(),
+                       GraphModel.state_machine_arn.remove(), GraphModel.error.remove())
 # What `GET /graphs/{id}` returns (and a client may post back) plus the seed's `_type`.
 GRAPH_FIELDS = frozenset({"_id", "_version", "_readonly", "_type", "title", "description", "author", "nodes",
                           "graph_running_status", "insertion_date", "update_date", "run_id", "node_count"})
@@ -78,29 +82,37 @@ def _header(model: GraphModel, user: str) -> dict:
     }
 
 
+READS = 3  # a reader whose partition was replaced and dropped under it reads the header again, this often
+
+
 def get_graph(graph_id: str, user: str) -> dict:
     """The stored graph with live node statuses (403 if the caller may not see it)."""
-    model = load_model(graph_id)
-    permissions.check_view(user, permissions.GRAPH, model.author, graph_id)
+    for _ in range(READS):
+        model = load_model(graph_id)
+        permissions.check_view(user, permissions.GRAPH, model.author, graph_id)
+        partition = shown_items(model)
+        items = list(node_items(partition))
+        # A flipped-to partition is whole and only loses items when dropped after the next flip.
+        if len(items) == int(model.node_count or 0) or model.nodes_key is None:
+            break
     graph = _header(model, user)
-    graph["nodes"] = [node_from_item(item) for item in node_items(graph_id)]
+    graph["nodes"] = [node_from_item(item) for item in items]
     for node in graph["nodes"]:
         node["_readonly"] = graph["_readonly"]
         if node["base_node_name"] == BaseNodeNames.GRAPH and graph["run_id"]:
-            composite_runs.live_inner(graph_id, node)  # the operations inside, with their run's statuses
+            composite_runs.live_inner(partition, node)  # the operations inside, with their run's statuses
     return graph
 
 
-def _claim(graph: dict, user: str) -> tuple[GraphModel | None, int]:
-    """Check rights and state, then take the next version with one conditional write, so of two
-    concurrent saves from the same version exactly one proceeds and the other gets a 409."""
+def _check(graph: dict, user: str) -> GraphModel | None:
+    """The stored header, if any, once the caller may write it, it is not running and `_version` is current."""
     try:
         existing: GraphModel | None = GraphModel.get(graph["_id"], consistent_read=True)
     except DoesNotExist:
         existing = None
     if existing is None:
         permissions.check_write(user, permissions.GRAPH, str(user), graph["_id"])
-        return None, 1
+        return None
     permissions.check_write(user, permissions.GRAPH, existing.author, graph["_id"])
     if existing.graph_running_status in GraphRunningStatus.ACTIVE:
         raise ConflictError(
@@ -110,16 +122,7 @@ def _claim(graph: dict, user: str) -> tuple[GraphModel | None, int]:
     expected = graph.get("_version")
     if expected is not None and expected != current:
         raise ConflictError(_stale_message("Graph", graph["_id"], expected, current))
-    try:
-        same = (GraphModel.version == current) if existing.version is not None else GraphModel.version.does_not_exist()
-        existing.update(actions=[GraphModel.version.set(current + 1)],
-                        condition=same & ~GraphModel.graph_running_status.is_in(*GraphRunningStatus.ACTIVE))
-    except UpdateError as exc:
-        if not condition_failed(exc):
-            raise
-        raise ConflictError(f"Graph `{graph['_id']}` changed or started running while you saved it; "
-                            "reload it and apply your change again") from exc
-    return existing, current + 1
+    return existing
 
 
 def _stale_message(kind: str, object_id: str, expected: int, current: int) -> str:
@@ -127,46 +130,47 @@ def _stale_message(kind: str, object_id: str, expected: int, current: int) -> st
             f"the stored one is {current}); reload it and apply your change again")
 
 
-def save_graph(graph: dict, user: str) -> dict:
-    """Create or replace a graph that is not running; node results of an earlier run are dropped."""
-    existing, version = _claim(graph, user)
-    stamp = now()
-    author = existing.author if existing else str(user)
-    header = GraphModel(
-        graph["_id"],
-        listing=LISTING,
-        author=author,
-        title=graph["title"],
-        description=graph["description"],
-        graph_running_status=GraphRunningStatus.CREATED,
-        insertion_date=existing.insertion_date if existing else stamp,
-        update_date=stamp,
-        node_count=len(graph["nodes"]),
-        version=version,
-    )
-    keep = {node["_id"] for node in graph["nodes"]}
-    stale = [item for item in node_items(graph["_id"]) if item.node_id not in keep] if existing else []
+def _write_nodes(partition: str, nodes: list[dict], stamp: str) -> None:
+    """A version's nodes, under a partition no reader knows yet (25 items a BatchWriteItem, cut by pynamodb)."""
     with GraphNodeModel.batch_write() as batch:
-        for node in graph["nodes"]:
+        for node in nodes:
             body = strip_results(node)  # an operation's outputs and logs are results of a run, not the graph
             for field in _RUNTIME_FIELDS:
                 body.pop(field, None)
             status = transitions.new_node(NodeRunningStatus.STATIC if node["base_node_name"] == BaseNodeNames.FILE
                                           else NodeRunningStatus.CREATED)
-            batch.save(GraphNodeModel(graph["_id"], node["_id"], body=body, node_running_status=status,
+            batch.save(GraphNodeModel(partition, node["_id"], body=body, node_running_status=status,
                                       update_date=stamp))
-        for item in stale:
-            batch.delete(item)
-    for item in stale:
-        if item.body.get("base_node_name") == BaseNodeNames.GRAPH:
-            composite_runs.drop_inner(graph["_id"], item.node_id)  # its operations' run items go with it
-    # The header goes last: a reader never sees a new graph's header before its nodes.
+
+
+def save_graph(graph: dict, user: str) -> dict:
+    """Create or replace a graph that is not running; node results of an earlier run are dropped."""
+    existing = _check(graph, user)
+    version = int(existing.version or 0) + 1 if existing else 1
+    partition, stamp = version_items(graph["_id"], version), now()
+    _write_nodes(partition, graph["nodes"], stamp)
+    fields = [GraphModel.listing.set(LISTING), GraphModel.title.set(graph["title"]),
+              GraphModel.description.set(graph["description"]), GraphModel.node_count.set(len(graph["nodes"])),
+              GraphModel.version.set(version), GraphModel.nodes_key.set(partition)]
+    # The new nodes are whole and unseen: this one write makes them the graph, unless a run started (status,
+    # run_id) or another save flipped (version) since we read the header; then a 409 and nothing changed.
     try:
-        header.save(condition=GraphModel.id.does_not_exist() if existing is None else GraphModel.version == version)
-    except PutError as exc:
-        if not condition_failed(exc):
-            raise
-        raise ConflictError(f"Graph `{graph['_id']}` was saved by someone else at the same time; reload it") from exc
+        if existing is None:
+            transitions.move_graph(graph["_id"], transitions.NEW, GraphRunningStatus.CREATED, at=stamp, actions=[
+                *fields, GraphModel.author.set(str(user)), GraphModel.insertion_date.set(stamp)])
+        else:
+            transitions.move_graph(graph["_id"], transitions.IDLE, GraphRunningStatus.CREATED, at=stamp,
+                                   condition=unchanged(existing), actions=[*fields, *_RUN_FIELDS_REMOVED])
+    except transitions.Moved as exc:  # refused for sure; on any other error it may have landed: keep the nodes
+        drop(partition)
+        if existing is None:
+            raise ConflictError(f"Graph `{graph['_id']}` was saved by someone else at the same time; reload it") from exc
+        raise ConflictError(f"Graph `{graph['_id']}` changed or started running while you saved it; "
+                            "reload it and apply your change again") from exc
+    if existing is not None:  # the version and the run replaced (a reader of them reads the header again)
+        for old in (saved_items(existing), replaced_items(existing)):
+            if old:
+                drop(old)
     return get_graph(graph["_id"], user)
 
 

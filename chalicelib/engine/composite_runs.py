@@ -9,12 +9,12 @@ from chalicelib.domain.cache_key import key as cache_key
 from chalicelib.domain.enums import BaseNodeNames, NodeRunningStatus, SpecialNodeId
 from chalicelib.domain.graph import NODES_PARAMETER, cacheable, inner_nodes, strip_results, sub_graph_id, top_graph_id
 from chalicelib.store import storage
-from chalicelib.store.graph_items import node_from_item
+from chalicelib.store.graph_items import node_from_item, node_items, run_items
 from chalicelib.store.models import GraphNodeModel
 
 from . import cache, waits
 from .inputs import input_resources
-from .transitions import Moved, claim_node, finish_node, mark_failed_waiting, new_node
+from .transitions import Moved, claim_node, finish_node, mark_failed_waiting, new_node, record_node
 
 
 def _status(node: dict, restored: bool) -> str:
@@ -27,51 +27,36 @@ def _status(node: dict, restored: bool) -> str:
 
 
 def queue_inner(graph_id: str, composite: dict, run_id: str, stamp: str, restored: bool = False) -> None:
-    """Queue the sub-graph of a composite for a run (and of the composites inside it); stale items go.
+    """Queue the sub-graph of a composite for a run (and of the composites inside it), in the run's new
+    partition (before the run is flipped to, like its other nodes).
 
     A composite the cache restored as a whole does not run: its operations show RESTORED.
     """
     sub_id = sub_graph_id(graph_id, composite["_id"])
     inner = inner_nodes(composite)
-    keep = {node["_id"] for node in inner}
+    partition = run_items(sub_id, run_id)
     with GraphNodeModel.batch_write() as batch:
-        for item in GraphNodeModel.query(sub_id, consistent_read=True):
-            if item.node_id not in keep:
-                batch.delete(item)
         for node in inner:
-            batch.save(GraphNodeModel(sub_id, node["_id"], body=strip_results(node), node_running_status=_status(node, restored),
-                                      run_id=run_id, update_date=stamp))
+            batch.save(GraphNodeModel(partition, node["_id"], body=strip_results(node),
+                                      node_running_status=_status(node, restored), run_id=run_id, update_date=stamp))
     for node in inner:
         if node["base_node_name"] == BaseNodeNames.GRAPH:
             queue_inner(sub_id, node, run_id, stamp, restored)
 
 
-def drop_inner(graph_id: str, node_id: str) -> None:
-    """Delete the run items of a composite removed from its graph (and of the composites inside it)."""
-    sub_id = sub_graph_id(graph_id, node_id)
-    items = list(GraphNodeModel.query(sub_id, consistent_read=True))
-    with GraphNodeModel.batch_write() as batch:
-        for item in items:
-            batch.delete(item)
-    for item in items:
-        if item.body.get("base_node_name") == BaseNodeNames.GRAPH:
-            drop_inner(sub_id, item.node_id)
-
-
 def open_run(sub_id: str, parent_graph_id: str, node_id: str, run_id: str, execution_arn: str | None) -> dict:
     """The nested execution has begun: the composite RUNNING, its input resources handed to the Inputs node."""
     composite = claim_node(parent_graph_id, node_id, run_id)
-    resolved = input_resources(parent_graph_id, composite)
+    resolved = input_resources(run_items(parent_graph_id, run_id), composite)
     outputs = {name: ids[0] for name, ids in resolved.items() if ids}
-    actions = [GraphNodeModel.outputs.set(outputs)]
-    GraphNodeModel(sub_id, SpecialNodeId.INPUT).update(actions=actions, condition=GraphNodeModel.run_id == run_id)
+    record_node(sub_id, SpecialNodeId.INPUT, run_id, outputs=outputs)
     if execution_arn:
-        GraphNodeModel(parent_graph_id, node_id).update(actions=[GraphNodeModel.execution_arn.set(execution_arn)])
+        record_node(parent_graph_id, node_id, run_id, execution_arn=execution_arn)
     return {"node_id": node_id, "inputs": outputs}
 
 
 def _summary(sub_id: str, run_id: str, error: Any) -> str:
-    items = [item for item in GraphNodeModel.query(sub_id, consistent_read=True)
+    items = [item for item in node_items(run_items(sub_id, run_id))
              if item.run_id == run_id and item.body.get("base_node_name") not in BaseNodeNames.SPECIAL | {"file"}]
     counts = Counter(item.node_running_status for item in items)
     lines = [f"Composite operation: {len(items)} operation(s) inside: "
@@ -89,13 +74,14 @@ def close_run(sub_id: str, parent_graph_id: str, node_id: str, run_id: str, stat
     or the composite FAILED; either way a summary of the operations inside is its `worker` log."""
     logs = {"worker": storage.put_bytes(_summary(sub_id, run_id, error).encode())}
     if status == NodeRunningStatus.SUCCESS:
-        collector = node_from_item(GraphNodeModel.get(sub_id, SpecialNodeId.OUTPUT, consistent_read=True))
-        resolved = input_resources(sub_id, collector)
+        inside, outside = run_items(sub_id, run_id), run_items(parent_graph_id, run_id)
+        collector = node_from_item(GraphNodeModel.get(inside, SpecialNodeId.OUTPUT, consistent_read=True))
+        resolved = input_resources(inside, collector)
         outputs = {name: ids[0] for name, ids in resolved.items() if ids}
-        node = node_from_item(GraphNodeModel.get(parent_graph_id, node_id, consistent_read=True))
+        node = node_from_item(GraphNodeModel.get(outside, node_id, consistent_read=True))
         finish_node(parent_graph_id, node_id, run_id, NodeRunningStatus.SUCCESS, outputs, logs)
         if cacheable(node):  # the next run with these inputs restores the whole composite
-            cache.put(cache_key(node, input_resources(parent_graph_id, node)), node, outputs, logs,
+            cache.put(cache_key(node, input_resources(outside, node)), node, outputs, logs,
                       parent_graph_id, run_id)
         waits.notify(run_id, node_id, notify or [])
         return {"node_id": node_id, "status": NodeRunningStatus.SUCCESS}
@@ -107,13 +93,14 @@ def close_run(sub_id: str, parent_graph_id: str, node_id: str, run_id: str, stat
     return {"node_id": node_id, "status": NodeRunningStatus.FAILED}
 
 
-def live_inner(graph_id: str, node: dict) -> None:
-    """Fold the live statuses and results of a composite's operations into its `_nodes` (GET of a graph)."""
+def live_inner(partition: str, node: dict) -> None:
+    """Fold the live statuses and results of a composite's operations into its `_nodes` (GET of a graph);
+    `partition`: the one the composite's own item was read from."""
     parameter = graph.parameter(node, NODES_PARAMETER)
     if parameter is None or not isinstance(parameter.get("value"), list):
         return
-    sub_id = sub_graph_id(graph_id, node["_id"])
-    live = {item.node_id: item for item in GraphNodeModel.query(sub_id, consistent_read=True)}
+    sub_id = sub_graph_id(partition, node["_id"])
+    live = {item.node_id: item for item in node_items(sub_id)}
     merged = []
     for inner in parameter["value"]:
         item = live.get(inner.get("_id"))
@@ -127,4 +114,4 @@ def live_inner(graph_id: str, node: dict) -> None:
     node["parameters"] = [dict(p, value=merged) if p is parameter else p for p in node["parameters"]]
 
 
-__all__ = ["close_run", "drop_inner", "live_inner", "open_run", "queue_inner"]
+__all__ = ["close_run", "live_inner", "open_run", "queue_inner"]

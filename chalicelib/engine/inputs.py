@@ -1,4 +1,7 @@
-"""What an operation reads: the nodes upstream of it, with their results, in one BatchGet."""
+"""What an operation reads: the nodes upstream of it, with their results, in one BatchGet.
+
+`partition`: where the nodes of the operation's run are (store.graph_items.run_items).
+"""
 from __future__ import annotations
 
 from chalicelib.domain.graph import dependencies, input_types, resolve_inputs
@@ -6,22 +9,22 @@ from chalicelib.store.graph_items import node_from_item
 from chalicelib.store.models import GraphNodeModel
 
 
-def upstream_nodes(graph_id: str, node: dict) -> dict[str, dict]:
+def upstream_nodes(partition: str, node: dict) -> dict[str, dict]:
     """The nodes an operation reads, by id, with their results (one BatchGet)."""
     wanted = dependencies(node)
     if not wanted:
         return {}
     return {
         item.node_id: node_from_item(item)
-        for item in GraphNodeModel.batch_get([(graph_id, node_id) for node_id in wanted], consistent_read=True)
+        for item in GraphNodeModel.batch_get([(partition, node_id) for node_id in wanted], consistent_read=True)
     }
 
 
-def input_resources(graph_id: str, node: dict, upstream: dict[str, dict] | None = None) -> dict[str, list[str]]:
+def input_resources(partition: str, node: dict, upstream: dict[str, dict] | None = None) -> dict[str, list[str]]:
     """The resource ids behind each input of a node (`upstream`: the nodes it reads, if read already)."""
-    return resolve_inputs(node, upstream_nodes(graph_id, node) if upstream is None else upstream)
+    return resolve_inputs(node, upstream_nodes(partition, node) if upstream is None else upstream)
 
 
-def upstream_types(graph_id: str, node: dict, upstream: dict[str, dict] | None = None) -> dict[str, list[str]]:
+def upstream_types(partition: str, node: dict, upstream: dict[str, dict] | None = None) -> dict[str, list[str]]:
     """The file_type of each output an operation's inputs read (`upstream`: as above)."""
-    return input_types(node, upstream_nodes(graph_id, node) if upstream is None else upstream)
+    return input_types(node, upstream_nodes(partition, node) if upstream is None else upstream)

@@ -8,20 +8,23 @@ import secrets
 from typing import Any
 
 from botocore.exceptions import ClientError
+from pynamodb.exceptions import UpdateError
 
 import stepfunctions
 from chalicelib.domain.enums import BaseNodeNames, GraphRunningStatus, NodeRunningStatus
 from chalicelib.domain.errors import BadRequestError, ConflictError
 from chalicelib.domain.util import now
 from chalicelib.store import aws
-from chalicelib.store.graph_items import load_model, node_items
+from chalicelib.store.conditions import condition_failed
+from chalicelib.store.graph_items import (
+    drop, load_model, node_items, replaced_items, run_items, saved_items, unchanged)
 from chalicelib.store.models import CacheModel, GraphModel, GraphNodeModel
 from chalicelib.store.settings import SETTINGS
 from stepfunctions.contract import ErrorName, ExecutionInput
 
 from . import cache, composite_runs, waits
-from .transitions import IDLE, Moved, end_nodes, move_graph, new_node
 from .settle import finalize, stop_executions
+from .transitions import IDLE, Moved, end_nodes, move_graph, new_node
 
 # Per-execution budget; tests lower it to exercise child executions on small graphs.
 LIMITS = stepfunctions.Limits()
@@ -100,49 +103,78 @@ def _deploy(graph: dict, program: stepfunctions.Program, model: GraphModel) -> s
 
 
 def queue_run(graph_id: str, restored: dict[str, CacheModel] | None = None) -> str:
-    """Give the graph a new run id and queue its operations; refused (409) while a run is active.
+    """Give the stored graph a new run id and queue its operations; refused (409) while a run is active."""
+    model, replaced = _queue(load_model(graph_id), restored or {})
+    if replaced:
+        drop(replaced)  # the previous run's nodes
+    return model.run_id
+
+
+def _queue(model: GraphModel, restored: dict[str, CacheModel],
+           version: int | None = None) -> tuple[GraphModel, str | None]:
+    """Queue a run of the header's version (of `version`, if given: the one compiled) in a partition of its
+    own, then flip the header to it; returns the header as flipped and the partition it replaced.
 
     Operations in `restored` are RESTORED right away with the cached outputs and logs.
     """
-    restored = restored or {}
+    graph_id = model.id
+    if model.graph_running_status in GraphRunningStatus.ACTIVE:
+        raise ConflictError(f"Graph `{graph_id}` is already running")
+    if version is not None and version != int(model.version or 0):
+        raise ConflictError(_changed(graph_id))
     run_id = _run_id(graph_id)
-    try:
-        move_graph(graph_id, IDLE, GraphRunningStatus.READY,
-                   actions=[GraphModel.run_id.set(run_id), GraphModel.error.remove()])
-    except Moved as exc:
-        raise ConflictError(f"Graph `{graph_id}` is already running") from exc
-    stamp = now()
-    composites = []
-    with GraphNodeModel.batch_write() as batch:
-        for item in node_items(graph_id):
-            if item.body["base_node_name"] == BaseNodeNames.GRAPH:
-                composites.append((dict(item.body, _id=item.node_id), item.node_id in restored))
-            is_file = item.body["base_node_name"] == BaseNodeNames.FILE
-            entry = restored.get(item.node_id)
-            item.run_id = run_id
-            item.outputs = None
-            item.logs = None
-            item.update_date = stamp
-            if is_file:
-                item.node_running_status = new_node(NodeRunningStatus.STATIC)
+    partition, stamp, composites = run_items(graph_id, run_id), now(), []
+    with GraphNodeModel.batch_write() as batch:  # BatchWriteItem's 25 items a request: pynamodb cuts them so
+        for item in node_items(saved_items(model)):
+            kind, entry = item.body["base_node_name"], restored.get(item.node_id)
+            if kind == BaseNodeNames.GRAPH:
+                composites.append((dict(item.body, _id=item.node_id), entry is not None))
+            queued = GraphNodeModel(partition, item.node_id, body=item.body, run_id=run_id, update_date=stamp)
+            if kind == BaseNodeNames.FILE:
+                queued.node_running_status = new_node(NodeRunningStatus.STATIC)
             elif entry is not None:
-                item.node_running_status = new_node(NodeRunningStatus.RESTORED)
-                item.outputs, item.logs = dict(entry.outputs), dict(entry.logs)
+                queued.node_running_status = new_node(NodeRunningStatus.RESTORED)
+                queued.outputs, queued.logs = dict(entry.outputs), dict(entry.logs)
             else:
-                item.node_running_status = new_node(NodeRunningStatus.IN_QUEUE)
-            item.execution_arn = None
-            batch.save(item)
+                queued.node_running_status = new_node(NodeRunningStatus.IN_QUEUE)
+            batch.save(queued)
     for node, was_restored in composites:
         composite_runs.queue_inner(graph_id, node, run_id, stamp, restored=was_restored)
-    return run_id
+    # The run's nodes are whole before anyone sees them: this one write makes them the graph's run, unless
+    # a save (version) or another run (run_id, status) came between our read and now: then a 409.
+    try:
+        flipped = move_graph(graph_id, IDLE, GraphRunningStatus.READY, condition=unchanged(model), actions=[
+            GraphModel.run_id.set(run_id), GraphModel.error.remove(), GraphModel.nodes_key.set(saved_items(model))])
+    except Moved as exc:  # refused for sure (on any other error the write may have landed: nothing is dropped)
+        drop(partition)
+        now_active = load_model(graph_id).graph_running_status in GraphRunningStatus.ACTIVE
+        raise ConflictError(f"Graph `{graph_id}` is already running" if now_active else _changed(graph_id)) from exc
+    return flipped, replaced_items(model)
+
+
+def _changed(graph_id: str) -> str:
+    return f"Graph `{graph_id}` was changed by someone else while it was approved; reload it and approve it again"
 
 
 def start_run(graph: dict) -> str:
-    """Restore what the cache holds, queue the rest and start an execution named by the new run id."""
+    """Restore what the cache holds, queue the rest and start an execution named by the new run id.
+
+    The run is of the stored version `graph` is (its `_version`): a save since is a 409, not a run of
+    nodes other than the ones compiled.
+    """
     restored = cache.plan_restores(graph)
     program = compile_program(graph, frozenset(restored))
-    run_id = queue_run(graph["_id"], restored)
-    model = load_model(graph["_id"])
+    model, replaced = _queue(load_model(graph["_id"]), restored, graph.get("_version"))
+    try:
+        _start(graph, program, model)
+    finally:
+        if replaced:
+            drop(replaced)  # the previous run's nodes, once this run is under way (or has failed to start)
+    return model.run_id
+
+
+def _start(graph: dict, program: stepfunctions.Program, model: GraphModel) -> None:
+    run_id = model.run_id
     try:
         state_machine_arn = _deploy(graph, program, model)
         execution = aws.client("stepfunctions").start_execution(
@@ -153,13 +185,13 @@ def start_run(graph: dict) -> str:
     except ClientError as exc:
         finalize(graph["_id"], run_id, GraphRunningStatus.FAILED, {"Error": "StartFailed", "Cause": str(exc)})
         raise
-    model.update(
-        actions=[
-            GraphModel.execution_arn.set(execution["executionArn"]),
-            GraphModel.state_machine_arn.set(model.state_machine_arn),
-        ]
-    )
-    return run_id
+    try:
+        model.update(actions=[GraphModel.execution_arn.set(execution["executionArn"]),
+                              GraphModel.state_machine_arn.set(model.state_machine_arn)],
+                     condition=GraphModel.run_id == run_id)
+    except UpdateError as exc:
+        if not condition_failed(exc):
+            raise  # else canceled, then replaced by a save or a newer run: nothing left to record
 
 
 def cancel_run(graph_id: str) -> dict:

@@ -11,7 +11,7 @@ from chalicelib.domain.enums import BaseNodeNames, GraphRunningStatus, NodeRunni
 from chalicelib.domain.graph import top_graph_id
 from chalicelib.domain.util import now
 from chalicelib.store import aws, graph_items
-from chalicelib.store.graph_items import node_items
+from chalicelib.store.graph_items import node_items, run_items
 from chalicelib.store.models import GraphModel
 from stepfunctions.contract import ErrorName, StillRunning, lost_runner
 
@@ -47,7 +47,7 @@ def settle(graph_id: str, run_id: str, error: Any = None) -> None:
     waits.fail_parked(run_id, ErrorName.DEPENDENCY_FAILED, json.dumps(error)[:1000] if error else "")
     silent_since = now(LOST_AFTER_SECONDS)
     running = []
-    for item in node_items(graph_id):
+    for item in node_items(run_items(graph_id, run_id)):
         if item.run_id != run_id or item.node_running_status != NodeRunningStatus.RUNNING:
             continue
         if item.body.get("base_node_name") in BaseNodeNames.OPERATIONS and (item.update_date or "") < silent_since:

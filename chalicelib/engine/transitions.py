@@ -19,7 +19,7 @@ from chalicelib.domain.enums import NodeRunningStatus as N
 from chalicelib.domain.graph import sub_graph_id
 from chalicelib.domain.util import now
 from chalicelib.store.conditions import condition_failed
-from chalicelib.store.graph_items import node_from_item, node_items
+from chalicelib.store.graph_items import node_from_item, node_items, run_items
 from chalicelib.store.models import GraphModel, GraphNodeModel
 
 NEW = None  # no item yet: a graph's first save, a node of a saved graph or of a queued run
@@ -104,7 +104,7 @@ def move_node(graph_id: str, node_id: str, run_id: str, frm: str | Iterable[str]
     if NEW in start:
         raise IllegalMove("a node item is created by a save or a queued run (new_node), not moved")
     check(NODE_MOVES, start, to)
-    item = GraphNodeModel(graph_id, node_id)
+    item = GraphNodeModel(run_items(graph_id, run_id), node_id)
     actions = [GraphNodeModel.node_running_status.set(to), GraphNodeModel.update_date.set(now())]
     actions += [getattr(GraphNodeModel, name).set(value) for name, value in fields.items()]
     condition = (GraphNodeModel.run_id == run_id) & GraphNodeModel.node_running_status.is_in(*sorted(start))
@@ -112,10 +112,18 @@ def move_node(graph_id: str, node_id: str, run_id: str, frm: str | Iterable[str]
     return item
 
 
+def record_node(graph_id: str, node_id: str, run_id: str, **fields: Any) -> None:
+    """Set fields of a node of run `run_id` without moving it (a composite's inputs, its nested execution);
+    Moved if the run's nodes are gone (a newer run or a save replaced them)."""
+    actions = [getattr(GraphNodeModel, name).set(value) for name, value in fields.items()]
+    _write(GraphNodeModel(run_items(graph_id, run_id), node_id), actions, GraphNodeModel.run_id == run_id,
+           f"Node `{node_id}` is not in run `{run_id}`")
+
+
 def move_graph(graph_id: str, frm: str | None | Iterable[str | None], to: str, *, run_id: str | None = None,
-               actions: Iterable[Any] = (), condition: Condition | None = None) -> GraphModel:
-    """Move a graph from one of `frm` (NEW: it does not exist) to `to`, in run `run_id` if given, with
-    `actions` and an extra `condition`; Moved if it was not there."""
+               actions: Iterable[Any] = (), condition: Condition | None = None, at: str | None = None) -> GraphModel:
+    """Move a graph from one of `frm` (NEW: it does not exist) to `to` at time `at` (now), in run `run_id` if
+    given, with `actions` and an extra `condition`; Moved if it was not there. Returns the header as written."""
     start = _statuses(frm)
     check(GRAPH_MOVES, start, to)
     known = sorted(status for status in start if status is not NEW)
@@ -127,7 +135,7 @@ def move_graph(graph_id: str, frm: str | None | Iterable[str | None], to: str, *
     if condition is not None:
         where = where & condition
     item = GraphModel(graph_id)
-    _write(item, [GraphModel.graph_running_status.set(to), GraphModel.update_date.set(now()), *actions], where,
+    _write(item, [GraphModel.graph_running_status.set(to), GraphModel.update_date.set(at or now()), *actions], where,
            f"Graph `{graph_id}` is not {'/'.join(str(s) for s in sorted(start, key=str))}"
            + (f" in run `{run_id}`" if run_id else ""))
     return item
@@ -173,7 +181,7 @@ def end_nodes(graph_id: str, run_id: str, ends: dict[str, str]) -> list[str]:
     for status, end in ends.items():
         check(NODE_MOVES, [status], end)
     nested = []
-    for item in node_items(graph_id):
+    for item in node_items(run_items(graph_id, run_id)):
         if item.run_id != run_id:
             continue
         if item.body.get("base_node_name") == BaseNodeNames.GRAPH:
@@ -191,5 +199,5 @@ def end_nodes(graph_id: str, run_id: str, ends: dict[str, str]) -> list[str]:
 __all__ = [
     "GRAPH_MOVES", "IDLE", "NEW", "NODE_MOVES", "IllegalMove", "Moved", "check", "claim_node", "end_nodes",
     "finish_node", "mark_failed_waiting", "mark_graph_running", "move_graph", "move_node", "new_node",
-    "requeue_node", "sources",
+    "record_node", "requeue_node", "sources",
 ]

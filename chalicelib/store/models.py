@@ -86,7 +86,7 @@ class NodeModel(Model):
 
 
 class GraphModel(Model):
-    """A graph's header: everything but its nodes."""
+    """A graph's header: everything but its nodes, and where they are (chalicelib/store/graph_items.py)."""
 
     class Meta(_Meta):
         table_name = SETTINGS.graphs_table
@@ -106,6 +106,8 @@ class GraphModel(Model):
     error = UnicodeAttribute(null=True)
     # Bumped by every edit (not by run statuses); a save from a stale `_version` is a 409.
     version = NumberAttribute(default=0)
+    # The graph-nodes partition of this version's nodes; none: the graph id (saved before versions had one)
+    nodes_key = UnicodeAttribute(null=True, attr_name="nodes")
 
     by_author = ByAuthorIndex()
     by_listing = ByListingIndex()
@@ -113,7 +115,8 @@ class GraphModel(Model):
 
 
 class GraphNodeModel(Model):
-    """One node of a graph; the runner updates its status and results without touching the rest."""
+    """One node of a saved version of a graph, or of a run; the runner updates its status and results
+    without touching the rest. The partition (`graph_id`) is a version's or a run's (graph_items.py)."""
 
     class Meta(_Meta):
         table_name = SETTINGS.graph_nodes_table

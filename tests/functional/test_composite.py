@@ -186,11 +186,13 @@ def test_a_rerun_restores_the_whole_composite_without_a_runner(api, stack, tmp_p
     assert stack.lambda_front.invocations["open"] == opened_before
     assert open(journal).read().split() == ["inner-1", "inner-2"]
     # removing the composite from the graph removes its operations' run items too
+    from chalicelib.store.graph_items import run_items
     from chalicelib.store.models import GraphNodeModel
-    assert len(list(GraphNodeModel.query(f"{graph_id}.{inside['_id']}"))) == 4
+    inner_items = f"{run_items(graph_id, again['run_id'])}.{inside['_id']}"
+    assert len(list(GraphNodeModel.query(inner_items))) == 4
     stored = api.ok("get", f"graphs/{graph_id}")["data"]
     api.ok("post", "graphs", json={"graph": dict(stored, nodes=[two]), "actions": ["SAVE"]})
-    assert list(GraphNodeModel.query(f"{graph_id}.{inside['_id']}")) == []
+    assert list(GraphNodeModel.query(inner_items)) == []
     # a changed operation inside is a different composite: it runs again
     changed = _composite(api, journal, sleep=0.01)["node"]
     other = instance(changed, data=[(two, "out")])

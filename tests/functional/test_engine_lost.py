@@ -21,7 +21,8 @@ def _alive(pid: int) -> bool:
 
 def test_settle_fails_a_silent_runner_and_waits_for_a_beating_one(api) -> None:
     from chalicelib.domain.util import now
-    from chalicelib.engine import settle
+    from chalicelib.engine import runs, settle
+    from chalicelib.store.graph_items import run_items
     from chalicelib.store.models import GraphNodeModel
 
     op = api.save_operation(operation("python", "op", "pass\n"))
@@ -29,16 +30,18 @@ def test_settle_fails_a_silent_runner_and_waits_for_a_beating_one(api) -> None:
     silent["title"], beating["title"] = "silent", "beating"
     graph_id = api.ok("post", "graphs", json={"graph": graph("lost runner", [silent, beating]),
                                               "actions": ["SAVE"]})["graph"]["_id"]
+    run_id = runs.queue_run(graph_id)  # queued, no execution: this test plays its runners and its settle step
     for node, stamp in ((silent, now(settle.LOST_AFTER_SECONDS + 5)), (beating, now())):
-        GraphNodeModel(graph_id, node["_id"]).update(actions=[
-            GraphNodeModel.run_id.set("run-1"), GraphNodeModel.node_running_status.set("RUNNING"),
-            GraphNodeModel.update_date.set(stamp)])
+        GraphNodeModel(run_items(graph_id, run_id), node["_id"]).update(actions=[
+            GraphNodeModel.node_running_status.set("RUNNING"), GraphNodeModel.update_date.set(stamp)])
     with pytest.raises(settle.StillRunning) as raised:
-        settle.settle(graph_id, "run-1", {"Error": "OperationFailed"})
+        settle.settle(graph_id, run_id, {"Error": "OperationFailed"})
     assert beating["_id"] in str(raised.value) and silent["_id"] not in str(raised.value)
     data = api.ok("get", f"graphs/{graph_id}")["data"]
     assert by_title(data, "silent")["node_running_status"] == "FAILED"
     assert by_title(data, "beating")["node_running_status"] == "RUNNING"
+    settle.finalize(graph_id, run_id, "FAILED")
+    assert api.ok("get", f"graphs/{graph_id}")["data"]["graph_running_status"] == "FAILED"
 
 
 def test_cancel_stops_the_running_operation_process(api, tmp_path) -> None:

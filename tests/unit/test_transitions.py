@@ -168,7 +168,7 @@ def test_an_allowed_node_move_is_one_update_conditioned_on_run_and_status(dynamo
     assert item.node_running_status == to
     [(model, params)] = dynamo.calls
     update, condition = readable(params)
-    assert model is GraphNodeModel and params["Key"] == {"graph_id": {"S": "g"}, "node_id": {"S": "n"}}
+    assert model is GraphNodeModel and params["Key"] == {"graph_id": {"S": "run~r"}, "node_id": {"S": "n"}}
     assert f"node_running_status = '{to}'" in update and "logs = " in update and "update_date = " in update
     assert condition == f"(run_id = 'r' AND node_running_status IN ('{frm}'))"
 
@@ -250,3 +250,20 @@ def test_a_finalize_that_is_throttled_raises_instead_of_leaving_the_graph_runnin
     settle.finalize("g", "r", G.SUCCESS)
     update, condition = readable(dynamo.calls[-1][1])
     assert "graph_running_status = 'SUCCESS'" in update and condition == "(graph_running_status IN ('RUNNING') AND run_id = 'r')"
+
+
+def test_a_run_and_each_saved_version_have_partitions_of_their_own() -> None:
+    from chalicelib.store import graph_items
+
+    assert graph_items.run_items("g", "r1") == "run~r1"
+    assert graph_items.run_items("g.c1.c2", "r1") == "run~r1.c1.c2"  # a composite's operations, inside the run's
+    first, second = graph_items.version_items("g", 2), graph_items.version_items("g", 2)
+    assert first.startswith("g~2~") and first != second  # two saves racing from one version never mix
+    header = GraphModel("g", nodes_key=first, run_id="r1")
+    assert graph_items.shown_items(header) == "run~r1" and graph_items.saved_items(header) == first
+    assert graph_items.replaced_items(header) == "run~r1"
+    header.run_id = None
+    assert graph_items.shown_items(header) == first and graph_items.replaced_items(header) is None
+    legacy = GraphModel("g", run_id="r0")  # saved before versions had partitions: all under its id
+    assert graph_items.shown_items(legacy) == graph_items.saved_items(legacy) == "g"
+    assert graph_items.replaced_items(legacy) is None
