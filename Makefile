@@ -48,8 +48,10 @@ tests/asl/node_modules/.installed: tests/asl/package.json tests/asl/package-lock
 # The engine's tests run a second time without the local stack's moto speed-ups (infra/local/patches.py):
 # they must pass on moto's own code paths too. Only in a full run (no PYTEST_ARGS).
 ENGINE_TESTS := $(wildcard tests/functional/test_engine_*.py) tests/functional/test_composite.py
+# The fast subset (PYTEST_ARGS='-m "not slow"') starts no stack: it needs neither the UI build nor Chromium.
+FAST_SUBSET := $(findstring not slow,$(PYTEST_ARGS))
 
-test: $(STAMP) $(UI_BUILT) chromium tests/asl/node_modules/.installed
+test: $(STAMP) tests/asl/node_modules/.installed $(if $(FAST_SUBSET),,$(UI_BUILT) chromium)
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 	$(if $(PYTEST_ARGS),,PLYNX_LOCAL_FAST=0 $(BIN)/python -m pytest -q $(ENGINE_TESTS))
 

@@ -37,6 +37,43 @@ os.environ.pop("PLYNX_SECRET_KEY", None)
 os.environ["PLYNX_SINGLE_USER"] = "true"  # the session's stack is the laptop's single-user mode
 
 
+# The fast subset (`make test PYTEST_ARGS='-m "not slow"'`) starts no stack: every test that needs one
+# is `slow` without saying so itself. A test needs a stack when it asks for the `stack` fixture (directly
+# or through `api`, `ui_url`, `page`), drives Chromium or starts stacks of its own (these folders), or
+# starts `python -m infra.local` through tests/processes.py.
+STACK_FIXTURES = frozenset({"stack"})
+STACK_FOLDERS = frozenset({"browser", "local"})
+_TESTS = os.path.dirname(os.path.abspath(__file__))
+
+
+def needs_stack(item: pytest.Item) -> bool:
+    """Whether a test starts (or shares) a running stack, from its fixtures, folder or module."""
+    if STACK_FIXTURES & set(getattr(item, "fixturenames", ())):
+        return True
+    folder = os.path.relpath(str(item.path), _TESTS).split(os.sep)[0]
+    if folder in STACK_FOLDERS:
+        return True
+    module = getattr(item, "module", None)
+    return module is not None and any(
+        getattr(value, "__name__", None) == "tests.processes" or getattr(value, "__module__", None) == "tests.processes"
+        for value in vars(module).values())
+
+
+def pytest_ignore_collect(collection_path: Any, config: pytest.Config) -> bool | None:
+    """`-m "not slow"` does not even import the folders whose every test needs a stack (seconds saved)."""
+    if config.getoption("markexpr", "").strip() != "not slow":
+        return None
+    relative = os.path.relpath(str(collection_path), _TESTS).split(os.sep)
+    return True if len(relative) == 1 and relative[0] in STACK_FOLDERS else None
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects by marker
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if needs_stack(item):
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(scope="session")
 def stack() -> Iterator[Any]:
     from infra.local.stack import start_stack

@@ -10,6 +10,7 @@ from infra import deploy
 from tests.infra import support
 
 
+@pytest.mark.slow  # runs `chalice package` (about a minute on a loaded machine)
 def test_deploy_dry_run_packages_offline_and_prints_the_plan(capsys: pytest.CaptureFixture[str],
                                                              monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
