@@ -6,6 +6,7 @@ cannot disagree on what a node depends on, which parameters it asked for, or wha
 from __future__ import annotations
 
 import copy
+import math
 from collections import deque
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -44,12 +45,14 @@ def parameter_value(node: dict, name: str, default: Any = None) -> Any:
 
 
 def _number(value: Any) -> float | None:
+    """A finite number, or None (a bool, text that is no number, NaN or infinity would crash int())."""
     if isinstance(value, bool):
         return None
     try:
-        return float(value)
+        number = float(value)
     except (TypeError, ValueError):
         return None
+    return number if math.isfinite(number) else None
 
 
 def timeout_seconds(node: dict) -> int:
