@@ -1,7 +1,7 @@
 """An operation run's cache key: equal keys, equal results, so a later run may restore instead of run.
 
 The key is the SHA-256 of the operation's kind, its parameters (its code among them) except the ones
-that do not change results, the content ids of its inputs and the names of its outputs. A composite's
+that do not change results, the content ids of its inputs and the names and kinds of its outputs. A composite's
 key covers its sub-graph's operations and links, not positions, titles or run results.
 """
 from __future__ import annotations
@@ -42,6 +42,7 @@ def key(node: dict, input_ids: dict[str, list[str]]) -> str:
         "kind": node.get("base_node_name"),
         "parameters": _parameters(node),
         "inputs": {name: list(ids) for name, ids in sorted(input_ids.items())},
-        "outputs": sorted(o["name"] for o in node.get("outputs", [])),
+        # an output's kind decides how the runner prepares and post-processes its file (a directory is zipped)
+        "outputs": sorted((o["name"], o.get("file_type")) for o in node.get("outputs", [])),
     }
     return hashlib.sha256(json.dumps(material, sort_keys=True, default=str).encode()).hexdigest()
