@@ -29,12 +29,13 @@ def mandatory_deprecated(graph: dict, lookup: Lookup) -> set[str]:
 
 
 def _latest(stored: dict, known: dict[str, dict], lookup: Lookup) -> dict:
-    """Follow `successor_node_id` to the newest version that is not deprecated (or the last found)."""
-    seen = {stored["_id"]}
+    """Follow `successor_node_id` to the newest version that is not deprecated (or the last found); a chain
+    that loops names no newest version, so the node keeps its own."""
+    start, seen = stored, {stored["_id"]}
     while stored["node_status"] in DEPRECATED and stored.get("successor_node_id") and len(seen) < _MAX_CHAIN:
         successor_id = stored["successor_node_id"]
         if successor_id in seen:
-            break
+            return start
         if successor_id not in known:
             known.update(lookup([successor_id]))
         if successor_id not in known:
@@ -74,10 +75,15 @@ def upgrade_nodes(graph: dict, lookup: Lookup) -> tuple[dict, int]:
         nodes.append(_replace(node, latest))
         upgraded += 1
     by_id = {node["_id"]: node for node in nodes}
-    for node in nodes:
-        for node_input in node.get("inputs", []):
-            node_input["values"] = [v for v in node_input["values"] if _still_fits(by_id, v, node_input)]
-    return dict(graph, nodes=nodes), upgraded
+    return dict(graph, nodes=[_fitting_links(node, by_id) for node in nodes]), upgraded
+
+
+def _fitting_links(node: dict, by_id: dict[str, dict]) -> dict:
+    """A copy of the node without the links that no longer fit (the caller's graph stays as it was)."""
+    if not node.get("inputs"):
+        return node
+    return dict(node, inputs=[dict(i, values=[v for v in i["values"] if _still_fits(by_id, v, i)])
+                              for i in node["inputs"]])
 
 
 def _still_fits(by_id: dict[str, dict], value: dict, node_input: dict) -> bool:
