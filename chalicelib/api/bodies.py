@@ -12,12 +12,17 @@ from chalicelib.domain.errors import BadRequestError
 MAX_UPLOAD_BYTES = 6 * 1024 * 1024  # Lambda's synchronous payload limit; larger files belong in S3
 
 
+def _no_constant(name: str) -> Any:
+    # Python's parser takes NaN and Infinity, which are not JSON: stored, they make answers browsers cannot parse.
+    raise ValueError(f"`{name}` is not a JSON value")
+
+
 def json_body(raw: bytes | str | None) -> Any:
     """The request's JSON (None when empty); malformed JSON is a 400 with the parser's reason."""
     if raw is None or raw in (b"", ""):
         return None
     try:
-        return json.loads(raw)
+        return json.loads(raw, parse_constant=_no_constant)
     except (ValueError, UnicodeDecodeError) as exc:
         raise BadRequestError(f"Malformed JSON in request body: {exc}") from exc
 
