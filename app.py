@@ -269,14 +269,15 @@ def upload_file() -> dict:
 
 @app.route(f"{API}/resources/{{resource_id}}", methods=["GET"])
 def get_resource(resource_id: str) -> Response:
-    _user()
+    user = _user()
     params = app.current_request.query_params or {}
     preview = params.get("preview", "false").lower() in ("1", "true", "yes")
     if preview and params.get("file_type"):
-        page, size = resources.preview_html(resource_id, params["file_type"], f"{API}/resources/{resource_id}")
+        page, size = resources.preview_html(resource_id, params["file_type"], f"{API}/resources/{resource_id}",
+                                            user)
         return Response(body=page, status_code=200,
                         headers={"Content-Type": "text/html; charset=utf-8", "X-Resource-Size": str(size)})
-    data, size, url = resources.read(resource_id, preview)
+    data, size, url = resources.read(resource_id, preview, user)
     if url:
         return Response(body="", status_code=302, headers={"Location": url})
     content_type = "text/plain; charset=utf-8" if preview else "application/octet-stream"

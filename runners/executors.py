@@ -99,6 +99,8 @@ def postprocess(space: Workspace) -> None:
     """Turn each output into the one file to store (zip directories, check and canonicalise values)."""
     for name, path in list(space.outputs.items()):
         kind = space.output_types.get(name, "file")
+        if os.path.islink(path):  # the runner would read (and store) what the link points at: its own files
+            raise ResourceError(f"Output `{name}` ({kind}) is a symbolic link; write the file itself")
         try:
             space.outputs[name] = resource_class(kind).postprocess_output(path)
         except (ResourceError, OSError) as exc:

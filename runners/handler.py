@@ -2,21 +2,20 @@
 from __future__ import annotations
 
 import collections
-import hashlib
 import json
 import os
-import shutil
 import sys
 import tempfile
 from typing import Any
 
 from aws_lambda_powertools import Logger
 
+from chalicelib.domain import permissions
 from chalicelib.domain.cache_key import key
 from chalicelib.domain.enums import NodeRunningStatus
 from chalicelib.domain.graph import cacheable, retries, timeout_seconds
 from chalicelib.engine import cache, composite_runs, inputs, live_logs, settle, transitions, waits
-from chalicelib.store import graph_items, storage
+from chalicelib.store import graph_items, owners, storage
 from stepfunctions.contract import Action, OperationFailed, RunnerEvent, event_from_environment
 
 from . import executors
@@ -33,12 +32,11 @@ def _timeout(node: dict, context: Any) -> float:
     return timeout
 
 
-SMALL_FILE_BYTES = 8 * 1024 * 1024  # below this one PutObject is faster than the multipart transfer manager
-
-
 # Content ids this warm runner has stored: resources are immutable and named by content, so an
 # equal file (an empty stderr, a repeated output) needs no second PutObject.
 _STORED: set[str] = set()
+# (content id, holder) records this warm runner has written: records never change either.
+_HELD: set[tuple[str, str]] = set()
 # And the content of the small ones, newest last: the next operation of a chain, often run by this same
 # warm runner, reads its input from here instead of S3.
 _CONTENT: collections.OrderedDict[str, bytes] = collections.OrderedDict()
@@ -60,41 +58,69 @@ def _remember(resource_id: str, data: bytes) -> None:
 
 
 def _put(path: str) -> str:
-    if os.path.getsize(path) >= SMALL_FILE_BYTES:
-        return storage.put_file(path)
-    with open(path, "rb") as stream:
-        data = stream.read()
-    resource_id = hashlib.sha256(data).hexdigest()
-    if resource_id not in _STORED:
-        storage.put_bytes(data)
+    """Store an output or log: the id is the hash of one private copy, and that copy is what is stored."""
+    resource_id, copy, size = storage.read_private(path)
+    if resource_id in _STORED:
+        if not isinstance(copy, bytes):
+            copy.close()
+    else:
+        storage.put_private(resource_id, copy, size)
         if len(_STORED) > 10_000:
             _STORED.clear()
         _STORED.add(resource_id)
-    _remember(resource_id, data)
+    if isinstance(copy, bytes):
+        _remember(resource_id, copy)
     return resource_id
 
 
 def _download(resource_id: str, path: str) -> None:
     """From this runner's memory, else one streamed GetObject (the transfer manager's HeadObject and threads
-    cost more than small inputs)."""
+    cost more than small inputs); either way checked against its id (storage.IntegrityError)."""
     data = _CONTENT.get(resource_id)
     if data is not None:
+        try:
+            storage.check(resource_id, data)
+        except storage.IntegrityError:
+            del _CONTENT[resource_id]
+            _CONTENT_BYTES[0] -= len(data)
+            raise
         with open(path, "wb") as target:
             target.write(data)
         return
-    stream, _ = storage.open_stream(resource_id)
-    with open(path, "wb") as target:
-        shutil.copyfileobj(stream, target, 1024 * 1024)
+    storage.download_to(resource_id, path)
 
 
 def _upload(paths: dict[str, Any]) -> dict[str, str]:
     return {name: _put(path) for name, path in paths.items() if isinstance(path, str)}
 
 
+def _upload_logs(paths: dict[str, str]) -> dict[str, str]:
+    """The logs; one the operation replaced by a link or removed is stored as a note saying so."""
+    ids = {}
+    for name, path in paths.items():
+        try:
+            ids[name] = _put(path)
+        except (storage.UnsafeFile, OSError) as exc:
+            ids[name] = storage.put_bytes(f"The {name} log was not stored: {exc}\n".encode())
+    return ids
+
+
+def _hold(resource_ids: list[str], holder: str) -> None:
+    """Record who holds what this run stored (before the node points at it), once per warm runner."""
+    new = sorted({resource_id for resource_id in resource_ids if (resource_id, holder) not in _HELD})
+    if not new:
+        return
+    owners.record(new, holder)
+    if len(_HELD) > 10_000:
+        _HELD.clear()
+    _HELD.update((resource_id, holder) for resource_id in new)
+
+
 def run_node(graph_id: str, node_id: str, run_id: str, context: Any = None, notify: list[str] | None = None,
              attempt: int = 0) -> dict:
     """Run one operation of a graph run (or restore it from the cache), record it, release its dependents."""
-    node = transitions.claim_node(graph_id, node_id, run_id)
+    node, principal = transitions.claim(graph_id, node_id, run_id)
+    holder = permissions.holder(permissions.GRAPH, principal.author)
     entry = cache_key = None
     ok = False
     with tempfile.TemporaryDirectory(prefix="plynx-") as workdir:
@@ -105,12 +131,12 @@ def run_node(graph_id: str, node_id: str, run_id: str, context: Any = None, noti
             input_ids = inputs.input_resources(partition, node, upstream)
             cache_key = key(node, input_ids) if cacheable(node) else None
             # inputs known only now may still match an earlier run: restore without running the code
-            entry = cache.lookup(cache_key) if cache_key else None
+            entry = cache.lookup(cache_key, principal) if cache_key else None
             if entry is None:
                 space = executors.prepare(node, input_ids, workdir, _download,
                                           inputs.upstream_types(partition, node, upstream))
                 ok = executors.execute(node, space, _timeout(node, context),
-                                       publish=live_logs.LogPublisher(graph_id, node_id, run_id))
+                                       publish=live_logs.LogPublisher(graph_id, node_id, run_id, holder))
         except Exception as exc:  # the worker's own failure still ends in the node's logs
             logger.exception("Runner failed before the operation finished")
             entry = None
@@ -118,8 +144,13 @@ def run_node(graph_id: str, node_id: str, run_id: str, context: Any = None, noti
             space.worker_log(f"JOB FAILED\n{type(exc).__name__}: {exc}")
             ok = False
         if entry is None:
-            outputs = _upload(space.outputs) if ok else {}
-            logs = _upload(space.logs)
+            try:
+                outputs = _upload(space.outputs) if ok else {}
+            except storage.UnsafeFile as exc:
+                space.worker_log(f"JOB FAILED\nOutput {exc}")
+                ok, outputs = False, {}
+            logs = _upload_logs(space.logs)
+            _hold([*outputs.values(), *logs.values()], holder)
     if entry is not None:
         ok, status, outputs, logs = True, NodeRunningStatus.RESTORED, dict(entry.outputs), dict(entry.logs)
     else:
@@ -133,7 +164,7 @@ def run_node(graph_id: str, node_id: str, run_id: str, context: Any = None, noti
         transitions.mark_failed_waiting(graph_id, run_id)
         raise OperationFailed(f"Operation `{node.get('title')}` ({node_id}) failed")
     if status == NodeRunningStatus.SUCCESS and cache_key:
-        cache.put(cache_key, node, outputs, logs, graph_id, run_id)
+        cache.put(cache_key, node, outputs, logs, graph_id, run_id, principal.author)
     waits.notify(run_id, node_id, notify or [])
     return {"node_id": node_id, "status": status}
 

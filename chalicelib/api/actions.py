@@ -18,7 +18,7 @@ from chalicelib.engine import runs
 from chalicelib.store import storage
 from chalicelib.store.settings import SETTINGS
 
-from . import graph_edit, graphs, library
+from . import graph_edit, graphs, library, resource_access, users
 
 GRAPH_ACTIONS = ("SAVE", "APPROVE", "VALIDATE", "REARRANGE", "UPGRADE_NODES", "CLONE", "CANCEL", "GENERATE_CODE")
 NODE_ACTIONS = ("SAVE", "APPROVE", "VALIDATE", "DEPRECATE", "MANDATORY_DEPRECATE", "PREVIEW_CMD", "CLONE")
@@ -65,12 +65,19 @@ def validate_graph(graph: dict, user: str) -> dict | None:
     return validation.validate_graph(graph, upgrade.mandatory_deprecated(graph, library.lookup_for(user)))
 
 
-def _run(graph: dict, user: str) -> dict | None:
-    """APPROVE: validate, then start; the validation tree when it may not run."""
+def _run(graph: dict, user: str, files_checked: bool = False) -> dict | None:
+    """APPROVE: validate, then start; the validation tree when it may not run.
+
+    The run acts for the graph's author (their outputs, their cache view), whoever approves it; the
+    approver must be able to read every file it hands to operations (a save checked that already).
+    """
     permissions.check_run(user, graph["author"], graph["_id"])
     error = validate_graph(graph, user)
     if error is None:
-        runs.start_run(graph)
+        if not files_checked:
+            resource_access.check_files(graph["nodes"], user, f"Graph `{graph['_id']}`")
+        author = user if graph["author"] == str(user) else users.acting_for(graph["author"])
+        runs.start_run(graph, permissions.RunPrincipal.of(author))
     return error
 
 
@@ -101,7 +108,7 @@ def post_graph(body: dict, user: str) -> dict:
         elif action == "APPROVE":
             if not saved:
                 graph = graphs.save_graph(graph, user)
-            error = _run(graph, user)
+            error = _run(graph, user, files_checked=True)
             if error:
                 return _response("graph", graph, "Graph did not pass validation", error, **extra)
             graph = graphs.get_graph(graph["_id"], user)
@@ -212,6 +219,7 @@ def upload_file(fields: dict[str, str], files: dict[str, bytes], user: str) -> d
         raise BadRequestError(f"Unknown file_type `{file_type}`; known: {sorted(RESOURCES_DICT)}")
     check_upload(file_type, files["data"])
     resource_id = storage.put_bytes(files["data"])
+    resource_access.record_upload(resource_id, user)
     node = nodes.default_node(BaseNodeNames.FILE, user)
     node["title"] = fields.get("title") or "File"
     node["description"] = fields.get("description") or ""

@@ -18,6 +18,8 @@ from chalicelib.store.graph_items import (
     version_items)
 from chalicelib.store.models import GraphModel, GraphNodeModel
 
+from . import resource_access
+
 _RUNTIME_FIELDS = ("node_running_status", "_readonly", "author", "insertion_date", "update_date")
 # A saved graph has no run: a save clears what the last run recorded in its header.
 _RUN_FIELDS_REMOVED = (GraphModel.run_id.remove(), GraphModel.execution_arn.remove(),
@@ -146,6 +148,8 @@ def _write_nodes(partition: str, nodes: list[dict], stamp: str) -> None:
 def save_graph(graph: dict, user: str) -> dict:
     """Create or replace a graph that is not running; node results of an earlier run are dropped."""
     existing = _check(graph, user)
+    resource_access.check_files(graph["nodes"], user, f"Graph `{graph['_id']}`")
+    resource_access.hold_files(graph["nodes"], permissions.GRAPH, existing.author if existing else str(user))
     version = int(existing.version or 0) + 1 if existing else 1
     partition, stamp = version_items(graph["_id"], version), now()
     _write_nodes(partition, graph["nodes"], stamp)

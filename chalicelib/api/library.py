@@ -16,6 +16,8 @@ from chalicelib.store import search
 from chalicelib.store.conditions import condition_failed
 from chalicelib.store.models import NodeModel
 
+from . import resource_access
+
 LISTING = "node"
 
 
@@ -77,6 +79,7 @@ def _put(model: NodeModel, previous: int | None) -> None:
 def save_node(node: dict, user: str, node_status: str | None = None) -> dict:
     """Create or update an operation. An approved one is immutable: editing it saves a new version
     whose `parent_node_id` is the approved one (an unchanged approved node is returned as is)."""
+    resource_access.check_files([node], user, f"Node `{node['_id']}`")
     try:
         existing: NodeModel | None = NodeModel.get(node["_id"], consistent_read=True)
     except DoesNotExist:
@@ -109,6 +112,7 @@ def save_node(node: dict, user: str, node_status: str | None = None) -> dict:
         body=_body(node),
         version=int(existing.version or 0) + 1 if existing else 1,
     )
+    resource_access.hold_files([node], permissions.NODE, model.author)  # before a reader sees the ids
     _put(model, int(existing.version or 0) if existing else None)
     return _to_dict(model, user)
 

@@ -13,6 +13,8 @@ from chalicelib.resource_types import PreviewObject
 from chalicelib.store import aws, storage
 from chalicelib.store.settings import SETTINGS
 
+from . import resource_access
+
 LOGGER = logging.getLogger(__name__)
 
 
@@ -20,8 +22,10 @@ DIRECT_LIMIT = 5 * 1024 * 1024  # under API Gateway's 10 MB and Lambda's 6 MB re
 PREVIEW_BYTES = config.limit("preview_bytes")
 
 
-def read(resource_id: str, preview: bool) -> tuple[bytes | None, int, str | None]:
-    """Bytes to return directly, the full size, or a presigned URL when too large to pass through."""
+def read(resource_id: str, preview: bool, user: str) -> tuple[bytes | None, int, str | None]:
+    """Bytes to return directly, the full size, or a presigned URL when too large to pass through;
+    404 for an id the caller may not read (resource_access)."""
+    resource_access.check_readable(resource_id, user)
     limit = PREVIEW_BYTES if preview else DIRECT_LIMIT + 1
     stream, size = storage.open_stream(resource_id, max_bytes=limit)
     data = stream.read()
@@ -85,10 +89,11 @@ def preview_object(resource_id: str, url: str) -> PreviewObject:
                          url=url)
 
 
-def preview_html(resource_id: str, file_type: str, url: str) -> tuple[str, int]:
-    """The HTML preview of a resource as its type shows it, and the resource's size."""
+def preview_html(resource_id: str, file_type: str, url: str, user: str) -> tuple[str, int]:
+    """The HTML preview of a resource as its type shows it, and the resource's size (404 as `read`)."""
     if file_type not in RESOURCES_DICT:
         raise BadRequestError(f"Unknown file_type `{file_type}`; known: {sorted(RESOURCES_DICT)}")
+    resource_access.check_readable(resource_id, user)
     obj = preview_object(resource_id, url)
     try:
         return resource_class(file_type).preview(obj), obj.size

@@ -202,3 +202,13 @@ def issue_tokens(header: str | None, address: str | None = None) -> dict[str, st
     else:
         model = _from_password(user, password, address)
     return make_tokens(model)
+
+
+def acting_for(username: str) -> Caller:
+    """A user with their stored policies, for what is done on their behalf (a run of their graph that
+    someone else approved); unknown or deactivated: no policies."""
+    try:
+        model = get_model(username)
+    except DoesNotExist:
+        return Caller(username, ())
+    return Caller(username, policies_of(model) if model.active else ())

@@ -21,8 +21,8 @@ PLACEMENTS = ("lambda", "fargate")
 RUN_PARAMETERS = frozenset({"cacheable", "_cacheable", "_timeout", "_placement", "_retries"})
 
 __all__ = ["DEFAULT_TIMEOUT_SECONDS", "GraphShapeError", "NODES_PARAMETER", "NOT_RUN", "PLACEMENTS", "RUN_PARAMETERS",
-           "blocked_by_cycles", "cacheable", "dependencies", "inner_nodes", "input_types", "is_composite",
-           "parameter", "parameter_value", "placement_choice", "resolve_inputs", "retries", "strip_results",
+           "blocked_by_cycles", "cacheable", "dependencies", "file_resource_ids", "inner_nodes", "input_types",
+           "is_composite", "parameter", "parameter_value", "placement_choice", "resolve_inputs", "retries", "strip_results",
            "sub_graph_id", "timeout_seconds", "top_graph_id", "topological_order"]
 
 
@@ -176,6 +176,19 @@ def strip_results(node: dict) -> dict:
         for field in ("outputs", "logs"):
             body[field] = [dict(entry, resource_id=None) for entry in body.get(field, [])]
     return body
+
+
+def file_resource_ids(nodes: Iterable[dict]) -> set[str]:
+    """The resource ids file nodes name, inside composites too: what a run hands to operations."""
+    found: set[str] = set()
+    for node in nodes:
+        if not isinstance(node, dict):
+            continue
+        if node.get("base_node_name") == BaseNodeNames.FILE:
+            found.update(o["resource_id"] for o in node.get("outputs", [])
+                         if isinstance(o, dict) and isinstance(o.get("resource_id"), str) and o["resource_id"])
+        found |= file_resource_ids(inner_nodes(node))
+    return found
 
 
 def resolve_inputs(node: dict, upstream: Mapping[str, dict]) -> dict[str, list[str]]:

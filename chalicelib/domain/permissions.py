@@ -5,6 +5,7 @@ needs IS_ADMIN (or CAN_MODIFY_OTHERS_WORKFLOWS for graphs); otherwise 403.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Iterable
 
 from .enums import IAMPolicies
@@ -57,6 +58,11 @@ def may_view_others(user: str, kind: str) -> bool:
     return has(user, _VIEW[kind]) and has(user, _VIEW_OTHERS[kind])
 
 
+def may_view(user: str, kind: str, author: str) -> bool:
+    """Whether the caller may see an object of this kind by `author` (check_view without the 403)."""
+    return has(user, _VIEW[kind]) and (author == str(user) or has(user, _VIEW_OTHERS[kind]))
+
+
 def check_view(user: str, kind: str, author: str, object_id: str) -> None:
     """403 unless the caller may see this object."""
     if not has(user, _VIEW[kind]):
@@ -102,3 +108,37 @@ def search_scope(user: str, kind: str, author: str | None) -> tuple[str | None, 
     if may_view_others(user, kind):
         return author, True
     return str(user), author in (None, str(user))
+
+
+KINDS = (NODE, GRAPH)
+
+
+def holder(kind: str, username: str) -> str:
+    """How a resource's owner record names who holds it and through what (`workflow:alice`)."""
+    return f"{kind}:{username}"
+
+
+def may_read_held(user: str, held_by: str) -> bool:
+    """Whether the caller may read a resource held as `held_by`: their own, or an author whose objects of
+    that kind the caller may view (a resource is readable by whoever may view what holds it)."""
+    kind, _, author = held_by.partition(":")
+    if kind not in _VIEW:
+        return False
+    return author == str(user) or (author != "" and may_view(user, kind, author))
+
+
+@dataclass(frozen=True)
+class RunPrincipal:
+    """Who a run acts for: the graph's author, who owns what it stores, and whether they may view others'
+    workflows. Fixed when the run is queued; the runner reads it from the queued items."""
+
+    author: str
+    sees_others: bool
+
+    @classmethod
+    def of(cls, user: str) -> "RunPrincipal":
+        return cls(str(user), may_view_others(user, GRAPH))
+
+    def may_restore(self, entry_author: str | None) -> bool:
+        """A cache entry is restored only for who may view its author's workflows."""
+        return self.sees_others or (entry_author is not None and entry_author == self.author)

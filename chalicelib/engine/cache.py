@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from chalicelib.domain.cache_key import key
 from chalicelib.domain.enums import BaseNodeNames
 from chalicelib.domain.graph import cacheable, dependencies
+from chalicelib.domain.permissions import RunPrincipal
 from chalicelib.domain.util import now
 from chalicelib.store.models import CacheModel
 
@@ -24,19 +25,21 @@ LISTING = "cache"
 _BATCH = 100  # DynamoDB's BatchGetItem limit
 
 
-def lookup(cache_key: str) -> CacheModel | None:
-    """The entry for a key, if any."""
+def lookup(cache_key: str, principal: RunPrincipal) -> CacheModel | None:
+    """The entry for a key, if there is one `principal` may restore (one whose author's workflows they
+    may view: restoring is reading its outputs)."""
     try:
-        return CacheModel.get(cache_key, consistent_read=True)
+        entry = CacheModel.get(cache_key, consistent_read=True)
     except CacheModel.DoesNotExist:
         return None
+    return entry if principal.may_restore(entry.author) else None
 
 
 def put(cache_key: str, node: dict, outputs: dict[str, str], logs: dict[str, str], graph_id: str,
-        run_id: str) -> None:
-    """Remember a successful run's results under its key."""
+        run_id: str, author: str) -> None:
+    """Remember a successful run's results under its key, with whose run it was."""
     CacheModel(cache_key, insertion_date=now(), outputs=outputs, logs=logs, graph_id=graph_id,
-               node_id=node["_id"], run_id=run_id, title=node.get("title") or "").save()
+               node_id=node["_id"], run_id=run_id, title=node.get("title") or "", author=author).save()
 
 
 def _known_outputs(node: dict) -> dict[str, str] | None:
@@ -59,8 +62,9 @@ def _input_ids(node: dict, known: dict[str, dict[str, str]]) -> dict[str, list[s
     return resolved
 
 
-def plan_restores(graph: dict) -> dict[str, CacheModel]:
-    """Operations of a graph the cache can restore right now, wave by wave from the files down."""
+def plan_restores(graph: dict, principal: RunPrincipal) -> dict[str, CacheModel]:
+    """Operations of a graph the cache can restore for `principal` right now, wave by wave from the files
+    down (entries of authors whose workflows they may not view do not count)."""
     nodes = {node["_id"]: node for node in graph["nodes"]}
     known: dict[str, dict[str, str]] = {}
     for node_id, node in nodes.items():
@@ -81,7 +85,8 @@ def plan_restores(graph: dict) -> dict[str, CacheModel]:
         found = False
         for node_id, cache_key in wave.items():
             entry = hits.get(cache_key)
-            if entry is not None and set(entry.outputs) >= {o["name"] for o in nodes[node_id].get("outputs", [])}:
+            wanted = {o["name"] for o in nodes[node_id].get("outputs", [])}
+            if entry is not None and principal.may_restore(entry.author) and set(entry.outputs) >= wanted:
                 restored[node_id] = entry
                 known[node_id] = entry.outputs
                 found = True
@@ -130,7 +135,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "list":
         for entry in entries(args.start_datetime, args.end_datetime):
             print(json.dumps({"key": entry.key, "insertion_date": entry.insertion_date, "title": entry.title,
-                              "graph_id": entry.graph_id, "node_id": entry.node_id, "outputs": entry.outputs}))
+                              "graph_id": entry.graph_id, "node_id": entry.node_id, "author": entry.author,
+                              "outputs": entry.outputs}))
         return 0
     print(f"Removed {clean(args.start_datetime, args.end_datetime)} cache entries")
     return 0

@@ -8,13 +8,14 @@ from chalicelib.domain import graph
 from chalicelib.domain.cache_key import key as cache_key
 from chalicelib.domain.enums import BaseNodeNames, NodeRunningStatus, SpecialNodeId
 from chalicelib.domain.graph import NODES_PARAMETER, cacheable, inner_nodes, strip_results, sub_graph_id, top_graph_id
-from chalicelib.store import storage
+from chalicelib.domain.permissions import GRAPH, RunPrincipal, holder
+from chalicelib.store import owners, storage
 from chalicelib.store.graph_items import node_from_item, node_items, run_items
 from chalicelib.store.models import GraphNodeModel
 
 from . import cache, waits
 from .inputs import input_resources
-from .transitions import Moved, claim_node, finish_node, mark_failed_waiting, new_node, record_node
+from .transitions import Moved, claim_node, finish_node, mark_failed_waiting, new_node, record_node, run_principal
 
 
 def _status(node: dict, restored: bool) -> str:
@@ -26,7 +27,8 @@ def _status(node: dict, restored: bool) -> str:
     return new_node(NodeRunningStatus.RESTORED if restored else NodeRunningStatus.IN_QUEUE)
 
 
-def queue_inner(graph_id: str, composite: dict, run_id: str, stamp: str, restored: bool = False) -> None:
+def queue_inner(graph_id: str, composite: dict, run_id: str, stamp: str, restored: bool = False,
+                principal: RunPrincipal | None = None) -> None:
     """Queue the sub-graph of a composite for a run (and of the composites inside it), in the run's new
     partition (before the run is flipped to, like its other nodes).
 
@@ -38,10 +40,12 @@ def queue_inner(graph_id: str, composite: dict, run_id: str, stamp: str, restore
     with GraphNodeModel.batch_write() as batch:
         for node in inner:
             batch.save(GraphNodeModel(partition, node["_id"], body=strip_results(node),
-                                      node_running_status=_status(node, restored), run_id=run_id, update_date=stamp))
+                                      node_running_status=_status(node, restored), run_id=run_id, update_date=stamp,
+                                      run_author=principal.author if principal else None,
+                                      run_sees_others=principal.sees_others if principal else None))
     for node in inner:
         if node["base_node_name"] == BaseNodeNames.GRAPH:
-            queue_inner(sub_id, node, run_id, stamp, restored)
+            queue_inner(sub_id, node, run_id, stamp, restored, principal)
 
 
 def open_run(sub_id: str, parent_graph_id: str, node_id: str, run_id: str, execution_arn: str | None) -> dict:
@@ -72,17 +76,23 @@ def close_run(sub_id: str, parent_graph_id: str, node_id: str, run_id: str, stat
               notify: list[str] | None = None, error: Any = None) -> dict:
     """The nested execution ends: the Outputs node's inputs become the composite's outputs (SUCCESS),
     or the composite FAILED; either way a summary of the operations inside is its `worker` log."""
+    inside, outside = run_items(sub_id, run_id), run_items(parent_graph_id, run_id)
+    try:
+        item: GraphNodeModel | None = GraphNodeModel.get(outside, node_id, consistent_read=True)
+    except GraphNodeModel.DoesNotExist:
+        item = None  # the run was replaced meanwhile: finish_node below finds it so
+    principal = run_principal(parent_graph_id, item)
     logs = {"worker": storage.put_bytes(_summary(sub_id, run_id, error).encode())}
+    owners.record(logs.values(), holder(GRAPH, principal.author))
     if status == NodeRunningStatus.SUCCESS:
-        inside, outside = run_items(sub_id, run_id), run_items(parent_graph_id, run_id)
         collector = node_from_item(GraphNodeModel.get(inside, SpecialNodeId.OUTPUT, consistent_read=True))
         resolved = input_resources(inside, collector)
         outputs = {name: ids[0] for name, ids in resolved.items() if ids}
-        node = node_from_item(GraphNodeModel.get(outside, node_id, consistent_read=True))
+        node = node_from_item(item) if item is not None else {}
         finish_node(parent_graph_id, node_id, run_id, NodeRunningStatus.SUCCESS, outputs, logs)
         if cacheable(node):  # the next run with these inputs restores the whole composite
             cache.put(cache_key(node, input_resources(outside, node)), node, outputs, logs,
-                      parent_graph_id, run_id)
+                      parent_graph_id, run_id, principal.author)
         waits.notify(run_id, node_id, notify or [])
         return {"node_id": node_id, "status": NodeRunningStatus.SUCCESS}
     try:

@@ -6,12 +6,10 @@ the run no longer wants the operation (CANCEL, a newer run, a failed run's end):
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 import time
 
 from chalicelib.domain.enums import NodeRunningStatus
-from chalicelib.store import storage
+from chalicelib.store import owners, storage
 
 from .transitions import Moved, move_node
 
@@ -26,8 +24,9 @@ class Stopped(Exception):
 class LogPublisher:
     """Uploads the log files that changed since the last call and points the running node at them."""
 
-    def __init__(self, graph_id: str, node_id: str, run_id: str) -> None:
+    def __init__(self, graph_id: str, node_id: str, run_id: str, holder: str | None = None) -> None:
         self.graph_id, self.node_id, self.run_id = graph_id, node_id, run_id
+        self.holder = holder  # who holds the logs (the run's author), recorded before the node points at them
         self._seen: dict[str, tuple[int, int]] = {}
         self._ids: dict[str, str] = {}
         self._uploaded_at: dict[str, float] = {}
@@ -46,9 +45,12 @@ class LogPublisher:
             if stat.st_size > BIG_LOG_BYTES and time.monotonic() - self._uploaded_at.get(name, 0.0) < BIG_LOG_SECONDS:
                 continue  # each upload copies the whole log: a big one is refreshed less often
             self._seen[name] = mark
-            self._ids[name] = _snapshot_upload(path)
+            # a private copy of the growing file, so the id is the hash of the bytes stored
+            self._ids[name] = storage.put_file(path)
             self._uploaded_at[name] = time.monotonic()
             changed = True
+        if changed and self.holder:
+            owners.record(self._ids.values(), self.holder)
         fields = {"logs": dict(self._ids)} if changed else {}
         try:  # a beat: RUNNING stays RUNNING, or the run moved it (CANCEL, a newer run, the run's end)
             move_node(self.graph_id, self.node_id, self.run_id, NodeRunningStatus.RUNNING, NodeRunningStatus.RUNNING,
@@ -57,12 +59,3 @@ class LogPublisher:
             raise Stopped(f"Node `{self.node_id}` is no longer running in run `{self.run_id}`") from exc
         return changed
 
-
-def _snapshot_upload(path: str) -> str:
-    """Upload a copy: the file grows while we read it, and its id must match the bytes stored."""
-    with tempfile.NamedTemporaryFile(prefix="plynx-log-", delete=False) as copy, open(path, "rb") as source:
-        shutil.copyfileobj(source, copy, 1024 * 1024)
-    try:
-        return storage.put_file(copy.name)
-    finally:
-        os.remove(copy.name)

@@ -13,6 +13,7 @@ from pynamodb.exceptions import UpdateError
 import stepfunctions
 from chalicelib.domain.enums import BaseNodeNames, GraphRunningStatus, NodeRunningStatus
 from chalicelib.domain.errors import BadRequestError, ConflictError
+from chalicelib.domain.permissions import RunPrincipal
 from chalicelib.domain.util import now
 from chalicelib.store import aws
 from chalicelib.store.conditions import condition_failed
@@ -102,16 +103,20 @@ def _deploy(graph: dict, program: stepfunctions.Program, model: GraphModel) -> s
     return arn
 
 
-def queue_run(graph_id: str, restored: dict[str, CacheModel] | None = None) -> str:
-    """Give the stored graph a new run id and queue its operations; refused (409) while a run is active."""
-    model, replaced = _queue(load_model(graph_id), restored or {})
+def queue_run(graph_id: str, restored: dict[str, CacheModel] | None = None,
+              principal: RunPrincipal | None = None) -> str:
+    """Give the stored graph a new run id and queue its operations; refused (409) while a run is active.
+
+    Each queued item carries who the run acts for (`principal`; without one the runner takes the graph's
+    author and restores only their own cache entries)."""
+    model, replaced = _queue(load_model(graph_id), restored or {}, principal=principal)
     if replaced:
         drop(replaced)  # the previous run's nodes
     return model.run_id
 
 
-def _queue(model: GraphModel, restored: dict[str, CacheModel],
-           version: int | None = None) -> tuple[GraphModel, str | None]:
+def _queue(model: GraphModel, restored: dict[str, CacheModel], version: int | None = None,
+           principal: RunPrincipal | None = None) -> tuple[GraphModel, str | None]:
     """Queue a run of the header's version (of `version`, if given: the one compiled) in a partition of its
     own, then flip the header to it; returns the header as flipped and the partition it replaced.
 
@@ -129,7 +134,9 @@ def _queue(model: GraphModel, restored: dict[str, CacheModel],
             kind, entry = item.body["base_node_name"], restored.get(item.node_id)
             if kind == BaseNodeNames.GRAPH:
                 composites.append((dict(item.body, _id=item.node_id), entry is not None))
-            queued = GraphNodeModel(partition, item.node_id, body=item.body, run_id=run_id, update_date=stamp)
+            queued = GraphNodeModel(partition, item.node_id, body=item.body, run_id=run_id, update_date=stamp,
+                                    run_author=principal.author if principal else None,
+                                    run_sees_others=principal.sees_others if principal else None)
             if kind == BaseNodeNames.FILE:
                 queued.node_running_status = new_node(NodeRunningStatus.STATIC)
             elif entry is not None:
@@ -139,7 +146,7 @@ def _queue(model: GraphModel, restored: dict[str, CacheModel],
                 queued.node_running_status = new_node(NodeRunningStatus.IN_QUEUE)
             batch.save(queued)
     for node, was_restored in composites:
-        composite_runs.queue_inner(graph_id, node, run_id, stamp, restored=was_restored)
+        composite_runs.queue_inner(graph_id, node, run_id, stamp, restored=was_restored, principal=principal)
     # The run's nodes are whole before anyone sees them: this one write makes them the graph's run, unless
     # a save (version) or another run (run_id, status) came between our read and now: then a 409.
     try:
@@ -156,15 +163,16 @@ def _changed(graph_id: str) -> str:
     return f"Graph `{graph_id}` was changed by someone else while it was approved; reload it and approve it again"
 
 
-def start_run(graph: dict) -> str:
-    """Restore what the cache holds, queue the rest and start an execution named by the new run id.
+def start_run(graph: dict, principal: RunPrincipal) -> str:
+    """Restore what the cache holds for `principal`, queue the rest and start an execution named by the
+    new run id.
 
     The run is of the stored version `graph` is (its `_version`): a save since is a 409, not a run of
     nodes other than the ones compiled.
     """
-    restored = cache.plan_restores(graph)
+    restored = cache.plan_restores(graph, principal)
     program = compile_program(graph, frozenset(restored))
-    model, replaced = _queue(load_model(graph["_id"]), restored, graph.get("_version"))
+    model, replaced = _queue(load_model(graph["_id"]), restored, graph.get("_version"), principal)
     try:
         _start(graph, program, model)
     finally:

@@ -16,7 +16,8 @@ from pynamodb.expressions.condition import Condition
 from chalicelib.domain.enums import BaseNodeNames
 from chalicelib.domain.enums import GraphRunningStatus as G
 from chalicelib.domain.enums import NodeRunningStatus as N
-from chalicelib.domain.graph import sub_graph_id
+from chalicelib.domain.graph import sub_graph_id, top_graph_id
+from chalicelib.domain.permissions import RunPrincipal
 from chalicelib.domain.util import now
 from chalicelib.store.conditions import condition_failed
 from chalicelib.store.graph_items import node_from_item, node_items, run_items
@@ -161,7 +162,25 @@ def claim_node(graph_id: str, node_id: str, run_id: str) -> dict:
 
     RUNNING may be claimed again: Step Functions retries an invocation that failed transiently.
     """
-    return node_from_item(move_node(graph_id, node_id, run_id, (N.IN_QUEUE, N.RUNNING), N.RUNNING))
+    return claim(graph_id, node_id, run_id)[0]
+
+
+def claim(graph_id: str, node_id: str, run_id: str) -> tuple[dict, RunPrincipal]:
+    """claim_node, and who the run acts for (read with the claim: no extra request)."""
+    item = move_node(graph_id, node_id, run_id, (N.IN_QUEUE, N.RUNNING), N.RUNNING)
+    return node_from_item(item), run_principal(graph_id, item)
+
+
+def run_principal(graph_id: str, item: GraphNodeModel | None) -> RunPrincipal:
+    """Who the run of a queued item acts for. An item queued without one (before owners were recorded):
+    the graph's author, restoring only their own cache entries."""
+    if item is not None and item.run_author:
+        return RunPrincipal(item.run_author, bool(item.run_sees_others))
+    try:
+        author = GraphModel.get(top_graph_id(graph_id), consistent_read=True).author
+    except GraphModel.DoesNotExist:
+        author = ""
+    return RunPrincipal(author, False)
 
 
 def requeue_node(graph_id: str, node_id: str, run_id: str, logs: dict[str, str]) -> None:

@@ -1,7 +1,8 @@
 """DynamoDB tables. A graph is a header item plus one item per node, so no graph hits the 400 KB item limit."""
 from __future__ import annotations
 
-from pynamodb.attributes import JSONAttribute, NumberAttribute, TTLAttribute, UnicodeAttribute, UnicodeSetAttribute
+from pynamodb.attributes import (BooleanAttribute, JSONAttribute, NumberAttribute, TTLAttribute, UnicodeAttribute,
+                                 UnicodeSetAttribute)
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection
 from pynamodb.models import Model
 
@@ -130,6 +131,10 @@ class GraphNodeModel(Model):
     logs = JSONAttribute(null=True)  # {log name: resource_id}, written by the runner
     update_date = UnicodeAttribute(null=True)
     execution_arn = UnicodeAttribute(null=True)  # a composite's nested execution (CANCEL stops it)
+    # Who the run acts for, set when it is queued (the runner may not read the users table): the graph's
+    # author, who owns what the run stores, and whether they may view others' workflows (cache restores).
+    run_author = UnicodeAttribute(null=True)
+    run_sees_others = BooleanAttribute(null=True)
 
 
 class UserModel(Model):
@@ -182,8 +187,21 @@ class CacheModel(Model):
     node_id = UnicodeAttribute(null=True)
     run_id = UnicodeAttribute(null=True)
     title = UnicodeAttribute(default="")
+    author = UnicodeAttribute(null=True)  # whose run stored it: restored only for who may view their workflows
 
     by_listing = ByListingIndex()
+
+
+class OwnerModel(Model):
+    """Who holds a resource: one item per (content id, holder), holder `workflow:<user>` (a run's outputs
+    and logs, a graph's file) or `operation:<user>` (an upload, a library file). Equal content gains
+    holders; nothing expires (content ids are forever), so no TTL. Reads follow these (resource_access)."""
+
+    class Meta(_Meta):
+        table_name = f"{SETTINGS.table_prefix}-owners"
+
+    resource_id = UnicodeAttribute(hash_key=True)
+    holder = UnicodeAttribute(range_key=True)
 
 
 class WaitModel(Model):
@@ -205,6 +223,6 @@ class WaitModel(Model):
     expires = NumberAttribute(null=True)  # epoch seconds: DynamoDB TTL drops old runs' waits
 
 
-ALL_MODELS = (NodeModel, GraphModel, GraphNodeModel, UserModel, CacheModel, WaitModel, SignInFailureModel)
+ALL_MODELS = (NodeModel, GraphModel, GraphNodeModel, UserModel, CacheModel, WaitModel, SignInFailureModel, OwnerModel)
 
 

@@ -1,10 +1,19 @@
-"""Artifacts in S3, addressed by the SHA-256 of their content: equal content, equal id."""
+"""Artifacts in S3, addressed by the SHA-256 of their content: equal content, equal id.
+
+A content id is written once (`IfNoneMatch: "*"`; the roles' policies refuse a write without it) and
+never replaced, so what an id names cannot change. Writers hash a private copy and upload that copy,
+so the id is the hash of the bytes stored; readers that hand content on check it (`copy_verified`).
+"""
 from __future__ import annotations
 
+import concurrent.futures
 import hashlib
+import os
 import re
+import stat
 import tempfile
-from typing import IO, Iterator
+import time
+from typing import IO, Any, Iterator
 
 from botocore.exceptions import ClientError
 
@@ -15,45 +24,199 @@ from .settings import SETTINGS
 
 _CHUNK = 1024 * 1024
 _RESOURCE_ID = re.compile(r"^[0-9a-f]{64}$")
+PREFIX = "resources/"
+SMALL_BYTES = 8 * 1024 * 1024  # below this one PutObject, from memory; above, a multipart upload from a temp file
+PART_BYTES = 8 * 1024 * 1024  # S3's minimum part is 5 MiB
+MAX_PARTS = 10_000  # S3's limit on parts per upload
+PART_THREADS = 4
+_CONFLICT_TRIES = 4  # S3 answers 409 to one of two concurrent conditional writes of one key: try again
+
+
+class IntegrityError(Exception):
+    """Bytes read under a content id do not hash to it (tampered with, or corrupt): never handed on."""
+
+
+class UnsafeFile(Exception):
+    """A path to store that is not a regular file (a symbolic link, a FIFO, a device)."""
 
 
 def key(resource_id: str) -> str:
-    return f"resources/{resource_id}"
+    return f"{PREFIX}{resource_id}"
 
 
 def is_resource_id(value: str) -> bool:
     """Resource ids are hex digests; anything else never reaches S3 as a key."""
-    return bool(_RESOURCE_ID.match(value or ""))
+    return bool(_RESOURCE_ID.match(value or "")) if isinstance(value, str) else False
+
+
+def _status(exc: ClientError) -> tuple[str, int]:
+    return exc.response.get("Error", {}).get("Code", ""), exc.response.get("ResponseMetadata", {}).get(
+        "HTTPStatusCode", 0)
+
+
+def _exists_already(exc: ClientError) -> bool:
+    """412: the key exists. Its name is the hash of its content, so this content is stored: done."""
+    code, status = _status(exc)
+    return code == "PreconditionFailed" or status == 412
+
+
+def _conflict(exc: ClientError) -> bool:
+    code, status = _status(exc)
+    return code == "ConditionalRequestConflict" or status == 409
+
+
+def _write_once(write: Any) -> None:
+    """Run one conditional write; a 412 means the same content is there already, a 409 is tried again."""
+    for attempt in range(_CONFLICT_TRIES):
+        try:
+            write()
+            return
+        except ClientError as exc:
+            if _exists_already(exc):
+                return
+            if not _conflict(exc) or attempt == _CONFLICT_TRIES - 1:
+                raise
+            time.sleep(0.05 * 2 ** attempt)
+
+
+def _put_object(resource_id: str, data: bytes) -> None:
+    _write_once(lambda: aws.client("s3").put_object(
+        Bucket=SETTINGS.bucket, Key=key(resource_id), Body=data, IfNoneMatch="*"))
 
 
 def put_bytes(data: bytes) -> str:
-    """Store bytes and return their resource id."""
+    """Store bytes (write-once) and return their resource id."""
     resource_id = hashlib.sha256(data).hexdigest()
-    aws.client("s3").put_object(Bucket=SETTINGS.bucket, Key=key(resource_id), Body=data)
+    _put_object(resource_id, data)
     return resource_id
+
+
+def _open_regular(path: str) -> IO[bytes]:
+    """Open a file to store without following a symbolic link or blocking on a FIFO: an operation
+    chooses what its output paths are, and the orchestrator must not read its own files for it."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as exc:
+        if os.path.islink(path):
+            raise UnsafeFile(f"`{os.path.basename(path)}` is a symbolic link; write the file itself") from exc
+        raise
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise UnsafeFile(f"`{os.path.basename(path)}` is not a regular file")
+    os.set_blocking(fd, True)
+    return os.fdopen(fd, "rb")
+
+
+def read_private(path: str) -> tuple[str, bytes | IO[bytes], int]:
+    """One private copy of a file and the hash of exactly those bytes: (id, bytes or a temp file, size).
+
+    Small files are copied to memory; bigger ones to an unnamed temp file (no other process can open it).
+    """
+    digest = hashlib.sha256()
+    with _open_regular(path) as source:
+        head = source.read(SMALL_BYTES)
+        digest.update(head)
+        more = source.read(_CHUNK)
+        if not more:
+            return digest.hexdigest(), head, len(head)
+        copy = tempfile.TemporaryFile(prefix="plynx-put-")
+        copy.write(head)
+        size = len(head)
+        while more:
+            digest.update(more)
+            copy.write(more)
+            size += len(more)
+            more = source.read(_CHUNK)
+    copy.flush()
+    copy.seek(0)
+    return digest.hexdigest(), copy, size
+
+
+def put_private(resource_id: str, copy: bytes | IO[bytes], size: int) -> None:
+    """Upload a copy `read_private` made (write-once); a temp file is closed, so deleted, after."""
+    if isinstance(copy, bytes):
+        _put_object(resource_id, copy)
+        return
+    with copy:
+        _write_once(lambda: _put_multipart(resource_id, copy, size))
 
 
 def put_file(path: str) -> str:
-    """Store a file without reading it whole into memory and return its resource id."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as stream:
-        for chunk in iter(lambda: stream.read(_CHUNK), b""):
-            digest.update(chunk)
-    resource_id = digest.hexdigest()
-    with open(path, "rb") as stream:
-        aws.client("s3").upload_fileobj(stream, SETTINGS.bucket, key(resource_id))
+    """Store a file (write-once) from a private copy and return the id its copied bytes hash to."""
+    resource_id, copy, size = read_private(path)
+    put_private(resource_id, copy, size)
     return resource_id
 
 
-def download_to(resource_id: str, path: str) -> None:
-    """Write a resource to a local path (the runner's inputs)."""
-    if not is_resource_id(resource_id):
-        raise NotFoundError(f"Resource `{resource_id}` not found")
+def _put_multipart(resource_id: str, copy: IO[bytes], size: int) -> None:
+    """A multipart upload of the temp copy; only its completion is conditional (S3 takes IfNoneMatch there)."""
+    s3, bucket, name = aws.client("s3"), SETTINGS.bucket, key(resource_id)
+    part_bytes = max(PART_BYTES, -(-size // MAX_PARTS))
+    count = max(1, -(-size // part_bytes))
+    upload_id = s3.create_multipart_upload(Bucket=bucket, Key=name)["UploadId"]
+    fd = copy.fileno()
+
+    def send(number: int) -> dict:
+        body = os.pread(fd, part_bytes, (number - 1) * part_bytes)
+        etag = s3.upload_part(Bucket=bucket, Key=name, UploadId=upload_id, PartNumber=number, Body=body)["ETag"]
+        return {"ETag": etag, "PartNumber": number}
+
     try:
-        aws.client("s3").download_file(SETTINGS.bucket, key(resource_id), path)
-    except ClientError as exc:
-        if exc.response["Error"]["Code"] in ("404", "NoSuchKey"):
-            raise NotFoundError(f"Resource `{resource_id}` not found") from exc
+        # The pool is gone on return: the runner forks operations only while it is single-threaded.
+        with concurrent.futures.ThreadPoolExecutor(min(PART_THREADS, count)) as pool:
+            parts = list(pool.map(send, range(1, count + 1)))
+        s3.complete_multipart_upload(Bucket=bucket, Key=name, UploadId=upload_id,
+                                     MultipartUpload={"Parts": parts}, IfNoneMatch="*")
+    except BaseException:
+        try:
+            s3.abort_multipart_upload(Bucket=bucket, Key=name, UploadId=upload_id)
+        except ClientError:
+            pass  # the bucket's lifecycle rule aborts what is left after a day
+        raise
+
+
+def check(resource_id: str, data: bytes) -> bytes:
+    """The bytes, if they are what `resource_id` names; IntegrityError otherwise."""
+    actual = hashlib.sha256(data).hexdigest()
+    if actual != resource_id:
+        raise IntegrityError(_mismatch(resource_id, actual))
+    return data
+
+
+def _mismatch(resource_id: str, actual: str) -> str:
+    return (f"Resource `{resource_id}` is corrupt: its stored bytes hash to `{actual}`, not to its id "
+            "(changed behind PLynx's back); it was not used")
+
+
+def copy_verified(resource_id: str, target: IO[bytes]) -> int:
+    """Stream a resource into `target` while hashing it; IntegrityError when it is not what its id names.
+
+    The caller discards what was written on an error. Returns the number of bytes copied.
+    """
+    stream, _ = open_stream(resource_id)
+    digest = hashlib.sha256()
+    size = 0
+    try:
+        for chunk in iter_chunks(stream):
+            digest.update(chunk)
+            target.write(chunk)
+            size += len(chunk)
+    finally:
+        stream.close()
+    actual = digest.hexdigest()
+    if actual != resource_id:
+        raise IntegrityError(_mismatch(resource_id, actual))
+    return size
+
+
+def download_to(resource_id: str, path: str) -> None:
+    """Write a resource to a local path, checked against its id; nothing is left at `path` on an error."""
+    try:
+        with open(path, "wb") as target:
+            copy_verified(resource_id, target)
+    except BaseException:
+        if os.path.exists(path):
+            os.remove(path)
         raise
 
 

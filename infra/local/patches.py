@@ -31,7 +31,16 @@
    engine's dependency waits rely on it (chalicelib/engine/waits.py). The patch serialises moto's
    DynamoDB writes under one lock.
 
-2, 3, 4 and 6 make moto behave as AWS does; 1 and 5 (and the stack's keep-alive connections to moto) only
+7. Write-once artifacts (:func:`write_once`, applied once the stack knows its bucket). On AWS the roles'
+   policies and the artifacts bucket's policy refuse a PutObject or CompleteMultipartUpload under
+   ``resources/`` without ``If-None-Match: *`` (the ``s3:if-none-match`` and ``s3:ObjectCreationOperation``
+   condition keys), and every CopyObject there. moto 5.2.5 does evaluate a bucket policy, but ignores its
+   conditions (only StringEquals, and only for AssumeRole), so the template's Deny would refuse every
+   write; IAM identity policies it enforces only for its own IAM users, not per role. The patch refuses
+   those requests with the 403 AccessDenied AWS answers. moto itself honours ``If-None-Match: *``
+   (412 PreconditionFailed on an existing key) on both calls.
+
+2, 3, 4, 6 and 7 make moto behave as AWS does; 1 and 5 (and the stack's keep-alive connections to moto) only
 make it faster, and ``PLYNX_LOCAL_FAST=0`` turns them off, so the tests can show the engine does not depend
 on them. The patches reach into moto's internals: they refuse to apply to another moto version than the one
 they were written for (MOTO_VERSION). All are undone by :func:`unpatch`.
@@ -360,3 +369,37 @@ def _patch_dynamodb_atomic_writes() -> None:
 
         functools.update_wrapper(locked, original)
         _set(DynamoDBBackend, name, locked)
+
+
+# -- 7. write-once artifacts ----------------------------------------------------------------------------
+
+
+def write_once(bucket: str, prefix: str) -> None:
+    """Refuse writes under `prefix` of `bucket` that could replace an object (undone by unpatch)."""
+    from moto.s3.exceptions import S3AccessDeniedError
+    from moto.s3.responses import S3Response
+
+    def guarded(bucket_name: str, key_name: str) -> bool:
+        return bucket_name == bucket and key_name.startswith(prefix)
+
+    def unconditional(self: Any) -> bool:
+        return self.headers.get("If-None-Match") != "*"
+
+    put, post = S3Response._key_response_put, S3Response._key_response_post
+
+    def key_response_put(self: Any, query: dict, key_name: str) -> Any:
+        if guarded(self.bucket_name, key_name):
+            part = bool(query.get("uploadId") and query.get("partNumber"))
+            if "x-amz-copy-source" in self.headers or (not part and unconditional(self)):
+                raise S3AccessDeniedError()  # CopyObject, UploadPartCopy, or a PutObject that may overwrite
+        return put(self, query, key_name)
+
+    def key_response_post(self: Any, request: Any, body: bytes, bucket_name: str, query: dict,
+                          key_name: str) -> Any:
+        if guarded(bucket_name, key_name) and query.get("uploadId") and unconditional(self):
+            raise S3AccessDeniedError()  # a CompleteMultipartUpload that may overwrite
+        return post(self, request, body, bucket_name, query, key_name)
+
+    with _LOCK:
+        _set(S3Response, "_key_response_put", key_response_put)
+        _set(S3Response, "_key_response_post", key_response_post)

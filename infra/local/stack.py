@@ -261,11 +261,15 @@ def _start(
         patches.serve_lambda_directly(front)
     _serve(stack, "moto", _make_moto_server(host, moto_port, front, quiet))
 
-    # 3. Tables, bucket, role, default user.
+    # 3. Tables, bucket, role, default user; the bucket's artifacts are write-once, as on AWS.
     if bootstrap:
         from .bootstrap import bootstrap as make_resources
 
         make_resources(moto_endpoint)
+        from chalicelib.store import storage
+        from chalicelib.store.settings import SETTINGS
+
+        patches.write_once(SETTINGS.bucket, storage.PREFIX)
 
     # Saving starts once the bootstrap is done, so the first snapshot already holds it.
     if stack.snapshot_path is not None:

@@ -17,7 +17,7 @@ def s3(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[Any]]:
     monkeypatch.setattr(handler, "_STORED", set())
     monkeypatch.setattr(handler, "_CONTENT", type(handler._CONTENT)())
     monkeypatch.setattr(handler, "_CONTENT_BYTES", [0])
-    monkeypatch.setattr(handler.storage, "put_bytes", lambda data: calls["put"].append(data))
+    monkeypatch.setattr(handler.storage, "put_private", lambda resource_id, data, size: calls["put"].append(data))
     monkeypatch.setattr(handler.storage, "open_stream",
                         lambda resource_id: calls["get"].append(resource_id) or (io.BytesIO(b"from s3"), 7))
     return calls
@@ -32,8 +32,24 @@ def test_a_stored_output_is_read_back_from_memory(tmp_path: Path, s3: dict[str, 
     assert s3["put"] == [b"result"]  # one PutObject per content
     handler._download(resource_id, str(tmp_path / "input"))
     assert (tmp_path / "input").read_bytes() == b"result" and s3["get"] == []
-    handler._download("0" * 64, str(tmp_path / "other"))
-    assert s3["get"] == ["0" * 64]  # not stored here: from S3
+    other = hashlib.sha256(b"from s3").hexdigest()
+    handler._download(other, str(tmp_path / "other"))
+    assert s3["get"] == [other]  # not stored here: from S3
+    assert (tmp_path / "other").read_bytes() == b"from s3"
+
+
+def test_what_is_read_is_checked_against_its_id(tmp_path: Path, s3: dict[str, list[Any]]) -> None:
+    wrong = "0" * 64  # S3 (stubbed) answers b"from s3" for every id
+    with pytest.raises(handler.storage.IntegrityError, match=f"Resource `{wrong}` is corrupt"):
+        handler._download(wrong, str(tmp_path / "input"))
+    assert not (tmp_path / "input").exists()  # nothing half-written is left for the operation
+    # the runner's memory is checked too: a content changed there is refused and forgotten
+    good = hashlib.sha256(b"kept").hexdigest()
+    handler._remember(good, b"kept")
+    handler._CONTENT[good] = b"changed"
+    with pytest.raises(handler.storage.IntegrityError):
+        handler._download(good, str(tmp_path / "again"))
+    assert good not in handler._CONTENT
 
 
 def test_memory_keeps_the_newest_within_its_budget(monkeypatch: pytest.MonkeyPatch, s3: dict[str, list[Any]]) -> None:
