@@ -62,3 +62,41 @@ def hold_files(nodes: list[dict], kind: str, author: str) -> None:
 def record_upload(resource_id: str, user: str) -> None:
     """The uploader holds what they uploaded (equal content: one more holder)."""
     owners.record([resource_id], permissions.holder(permissions.NODE, str(user)))
+
+
+def backfill() -> int:
+    """Record the holders of what was stored before owner records existed (an upgraded stage or a saved
+    local stack): graphs' files and results for their authors, library files for theirs, and the author of
+    cache entries that lack one. Idempotent; reads every graph node once. Returns the records written."""
+    from chalicelib.store.graph_items import LISTING as GRAPHS
+    from chalicelib.store.models import CacheModel, GraphModel, GraphNodeModel, NodeModel
+    from stepfunctions.dag import top_graph_id
+
+    from .library import LISTING as NODES
+
+    authors = {model.id: model.author for model in GraphModel.by_listing.query(GRAPHS)}
+    held: dict[str, set[str]] = {}
+    for item in GraphNodeModel.scan():
+        author = authors.get(top_graph_id(item.graph_id))
+        if author is None:
+            continue
+        ids = file_resource_ids([item.body]) | set((item.outputs or {}).values()) | set((item.logs or {}).values())
+        held.setdefault(permissions.holder(permissions.GRAPH, author), set()).update(ids)
+    for model in NodeModel.by_listing.query(NODES):
+        held.setdefault(permissions.holder(permissions.NODE, model.author), set()).update(
+            file_resource_ids([model.body]))
+    for entry in CacheModel.scan():
+        author = entry.author or authors.get(top_graph_id(entry.graph_id or ""))
+        if author is None:
+            continue
+        if entry.author is None:
+            entry.update(actions=[CacheModel.author.set(author)])
+        held.setdefault(permissions.holder(permissions.GRAPH, author), set()).update(
+            [*entry.outputs.values(), *entry.logs.values()])
+    count = 0
+    for holder, ids in held.items():
+        ids = {resource_id for resource_id in ids if storage.is_resource_id(resource_id)}
+        if ids:
+            owners.record(ids, holder)
+            count += len(ids)
+    return count

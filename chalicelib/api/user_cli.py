@@ -2,6 +2,7 @@
 
 Against the local stack: `make users ARGS="create alice --admin"`; `make users ARGS="list --pending"`
 shows the accounts waiting for approval, `make users ARGS="approve alice"` lets one in.
+`backfill-owners` records who holds what was stored before resource owners were recorded (an upgrade).
 """
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ def _parser() -> argparse.ArgumentParser:
     policies = commands.add_parser("policies", help="set a user's policies (IAMPolicies names)")
     policies.add_argument("username")
     policies.add_argument("policies", nargs="*")
+    commands.add_parser("backfill-owners", help="record who holds what was stored before owner records existed")
     return parser
 
 
@@ -43,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     from chalicelib.domain.accounts import with_admin
     from chalicelib.store.settings import SETTINGS
 
-    from . import accounts
+    from . import accounts, resource_access
 
     try:
         if args.command == "create":
@@ -54,6 +56,8 @@ def main(argv: list[str] | None = None) -> int:
             result = accounts.list_users(pending_only=args.pending)
         elif args.command == "approve":
             result = accounts.approve(args.username)
+        elif args.command == "backfill-owners":
+            result = {"owner_records": resource_access.backfill()}
         elif args.command in ("activate", "deactivate"):
             result = accounts.set_active(args.username, args.command == "activate")
         else:

@@ -15,7 +15,7 @@ import tempfile
 import time
 from typing import IO, Any, Iterator
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, FlexibleChecksumError
 
 from chalicelib.domain.errors import NotFoundError
 
@@ -201,6 +201,8 @@ def copy_verified(resource_id: str, target: IO[bytes]) -> int:
             digest.update(chunk)
             target.write(chunk)
             size += len(chunk)
+    except FlexibleChecksumError as exc:  # the SDK's own check of S3's checksum saw it first
+        raise IntegrityError(f"Resource `{resource_id}` is corrupt: {exc}; it was not used") from exc
     finally:
         stream.close()
     actual = digest.hexdigest()

@@ -78,6 +78,10 @@ def bootstrap(moto_endpoint: str) -> None:
 
     from chalicelib.store.settings import SETTINGS
 
+    from chalicelib.store.models import GraphModel, OwnerModel
+
+    # saved data from before resource owners were recorded: record them once, so its users still read it
+    upgrading = GraphModel.exists() and not OwnerModel.exists()
     create_tables()
     create_bucket()
     role_name = SETTINGS.state_machine_role_arn.rsplit("/", 1)[-1]
@@ -93,6 +97,10 @@ def bootstrap(moto_endpoint: str) -> None:
     from chalicelib.engine import settle
 
     users.ensure_default_user()
+    if upgrading:
+        from chalicelib.api import resource_access
+
+        LOG.warning("Recorded %d resource owner(s) of saved data", resource_access.backfill())
     # Executions cut off by the last stop came back ABORTED: close their graphs' runs.
     closed = settle.reconcile_active()
     if closed:

@@ -207,6 +207,49 @@ def test_policies_limit_what_a_user_sees_and_does(multi: Stack, people: dict[str
     assert multi.call("post", "user", auth=carol, json={"user": {"policies": []}}).status_code == 403
 
 
+def test_others_graphs_are_not_edited_nor_their_runs_canceled(multi: Stack, people: dict[str, str]) -> None:
+    """The graph editing endpoints and CANCEL, which the matrix above does not try (bob may view alice's)."""
+    alice, bob = people["alice"], people["bob"]
+    made = _graph(multi, alice, "alice's, to edit")
+    graph_id, node_id = made["graph"]["_id"], made["graph"]["nodes"][0]["_id"]
+    link = {"from": {"node_id": node_id, "resource": "o"}, "to": {"node_id": node_id, "resource": "o"}}
+    for path, body in (("insert_node", {"node_id": made["node"]["_id"]}), ("create_link", link),
+                       ("remove_link", link), ("remove_node", {"node_id": node_id})):
+        response = multi.call("post", f"graphs/{graph_id}/nodes/{path}", auth=bob, json=body)
+        assert response.status_code == 403, (path, response.text)
+    slow = multi.call("post", "nodes", auth=alice, json={"node": operation("python", "slow", "import time\n"
+                                                                           "time.sleep(60)\n"),
+                                                         "actions": ["SAVE", "APPROVE"]}).json()["node"]
+    running = multi.call("post", "graphs", auth=alice, json={"graph": graph("alice's long run", [instance(slow)]),
+                                                             "actions": ["SAVE", "APPROVE"]}).json()["graph"]
+    for method, path, body in (("post", f"graphs/{running['_id']}/cancel", None),
+                               ("post", "graphs", {"graph": running, "actions": ["CANCEL"]})):
+        response = multi.call(method, path, auth=bob, json=body)
+        assert response.status_code == 403, (path, response.text)
+    status = multi.call("get", f"graphs/{running['_id']}", auth=alice).json()["data"]["graph_running_status"]
+    assert status in ("READY", "RUNNING")
+    canceled = multi.call("post", f"graphs/{running['_id']}/cancel", auth=alice)
+    assert canceled.status_code == 200 and canceled.json()["graph"]["graph_running_status"] == "CANCELED"
+
+
+def test_owner_records_of_older_data_are_backfilled(multi: Stack, people: dict[str, str]) -> None:
+    """Data stored before resource owners were recorded reads as missing until `backfill-owners` runs."""
+    import boto3
+
+    alice = people["alice"]
+    node = multi.call("post", "upload_file", auth=alice, files={"data": ("old.txt", b"older data")},
+                      data={"title": "old"}).json()["node"]
+    resource_id = node["outputs"][0]["resource_id"]
+    table = boto3.resource("dynamodb", endpoint_url=multi.moto, region_name="us-east-1", aws_access_key_id="x",
+                           aws_secret_access_key="x").Table("plynx-owners")
+    for item in table.scan()["Items"]:  # as before the upgrade
+        table.delete_item(Key={"resource_id": item["resource_id"], "holder": item["holder"]})
+    assert multi.call("get", f"resources/{resource_id}", auth=alice).status_code == 404
+    done = multi.cli("backfill-owners")
+    assert done.returncode == 0 and json.loads(done.stdout)["owner_records"] >= 1, done.stderr
+    assert multi.call("get", f"resources/{resource_id}", auth=alice).content == b"older data"
+
+
 def test_cli_lists_deactivates_and_activates(multi: Stack, people: dict[str, str]) -> None:
     listed = multi.cli("list")
     assert listed.returncode == 0

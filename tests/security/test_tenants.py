@@ -1,0 +1,239 @@
+"""A second user, on a multi-user stack, tries to read, run or restore from the cache what is not theirs;
+each attempt is refused. tests/functional/test_users.py has the permission matrix of graphs and operations
+(reading, writing, running and cancelling others' graphs, which the API refused before these attacks were
+written down); this adds what was open: resources by id (bytes and preview), the side doors that name a
+resource id so the runner hands it to an operation, and the cache.
+
+`mallory` has the policies of a tenant who sees only their own objects (no CAN_VIEW_OTHERS_*), `bob`
+the seed's defaults (who may view others' objects), `alice` is the victim, `root` the admin.
+"""
+from __future__ import annotations
+
+import hashlib
+import secrets
+import subprocess
+import sys
+import tempfile
+import time
+from typing import Any, Iterator
+
+import pytest
+import requests
+
+from tests.conftest import REPO
+from tests.helpers import by_title, graph, instance, log_id, operation, output_id
+from tests.processes import stack_env, start, stop
+
+pytestmark = pytest.mark.slow
+SECRET = "a-tenant-test-secret-key-of-at-least-32-bytes"
+OWN_ONLY = ("CAN_VIEW_OPERATIONS", "CAN_VIEW_WORKFLOWS", "CAN_CREATE_OPERATIONS", "CAN_CREATE_WORKFLOWS",
+            "CAN_RUN_WORKFLOWS")
+ONE = {"name": "in", "file_types": ["file"], "min_count": 1, "max_count": 1}
+UPPER = "open(outputs['out'], 'w').write(open(inputs['in']).read().upper())\nprint('ran', params['tag'])\n"
+
+
+class User:
+    """One signed-in user of the multi-user stack."""
+
+    def __init__(self, base: str, name: str, token: str) -> None:
+        self.base, self.name, self.token = base, name, token
+
+    def call(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        headers = {"Authorization": f"Bearer {self.token}", **kwargs.pop("headers", {})}
+        return requests.request(method, f"{self.base}/{path}", headers=headers, timeout=30, **kwargs)
+
+    def ok(self, method: str, path: str, **kwargs: Any) -> dict:
+        response = self.call(method, path, **kwargs)
+        assert response.status_code == 200, (self.name, path, response.text)
+        return response.json()
+
+    def upload(self, content: bytes, title: str) -> dict:
+        return self.ok("post", "upload_file", files={"data": (f"{title}.txt", content)},
+                       data={"title": title, "file_type": "file"})["node"]
+
+    def operation(self, node: dict) -> dict:
+        body = self.ok("post", "nodes", json={"node": node, "actions": ["SAVE", "APPROVE"]})
+        assert body["status"] == "SUCCESS", body
+        return body["node"]
+
+    def run(self, title: str, nodes: list[dict]) -> str:
+        body = self.ok("post", "graphs", json={"graph": graph(title, nodes), "actions": ["SAVE", "APPROVE"]})
+        assert body["status"] == "SUCCESS", body
+        return body["graph"]["_id"]
+
+    def wait(self, graph_id: str, timeout: float = 90.0) -> dict:
+        deadline = time.monotonic() + timeout
+        while True:
+            data = self.ok("get", f"graphs/{graph_id}")["data"]
+            if data["graph_running_status"] in ("SUCCESS", "FAILED", "CANCELED"):
+                return data
+            assert time.monotonic() < deadline, data
+            time.sleep(0.2)
+
+
+@pytest.fixture(scope="module")
+def tenants() -> Iterator[tuple[dict[str, User], str]]:
+    """The users, and the stack's moto endpoint (to change stored data behind the API's back)."""
+    with tempfile.TemporaryDirectory(prefix="plynx-tenants-") as data_dir:
+        env, ports = stack_env(data_dir)
+        process = start(env, "--secret-key", SECRET)
+        base = f"http://localhost:{ports['PLYNX_API_PORT']}/plynx/api/v0"
+
+        def cli(*args: str) -> None:
+            done = subprocess.run([sys.executable, "-m", "chalicelib.api.user_cli", "--endpoint",
+                                   f"http://127.0.0.1:{ports['PLYNX_MOTO_PORT']}", *args],
+                                  cwd=REPO, env=env, capture_output=True, text=True, timeout=60)
+            assert done.returncode == 0, done.stderr
+
+        try:
+            users = {}
+            for name in ("alice", "bob", "mallory", "root"):
+                cli("create", name, "--password", f"{name}-password-1", *(["--admin"] if name == "root" else []))
+            cli("policies", "mallory", *OWN_ONLY)
+            for name in ("alice", "bob", "mallory", "root"):
+                tokens = requests.get(f"{base}/token", auth=(name, f"{name}-password-1"), timeout=30).json()
+                users[name] = User(base, name, tokens["access_token"])
+            yield users, f"http://127.0.0.1:{ports['PLYNX_MOTO_PORT']}"
+        finally:
+            stop(process)
+
+
+@pytest.fixture(scope="module")
+def people(tenants: tuple[dict[str, User], str]) -> dict[str, User]:
+    return tenants[0]
+
+
+@pytest.fixture(scope="module")
+def alices(people: dict[str, User]) -> dict[str, Any]:
+    """alice's secret upload and a finished run of hers that read it."""
+    alice = people["alice"]
+    secret = b"alice's secret " + secrets.token_hex(8).encode()
+    data = alice.upload(secret, "secret")
+    upper = alice.operation(operation("python", "upper", UPPER, inputs=[ONE], outputs=["out"],
+                                      params={"tag": "alice"}))
+    placed = instance(data)
+    node = instance(upper, **{"in": [(placed, "out")]})
+    ran = alice.wait(alice.run("alice's run", [placed, node]))
+    assert ran["graph_running_status"] == "SUCCESS", ran
+    done = by_title(ran, "upper")
+    return {"secret": secret, "data": data, "upper": upper, "graph": ran,
+            "file_id": data["outputs"][0]["resource_id"], "output_id": output_id(done, "out"),
+            "log_id": log_id(done, "stdout")}
+
+
+def _resource(user: User, resource_id: str, **params: str) -> requests.Response:
+    return user.call("get", f"resources/{resource_id}", params=params)
+
+
+def test_a_resource_is_read_only_by_who_may_view_what_holds_it(people: dict[str, User], alices: dict) -> None:
+    mallory, bob, alice, root = people["mallory"], people["bob"], people["alice"], people["root"]
+    missing = hashlib.sha256(secrets.token_bytes(16)).hexdigest()
+    for resource_id in (alices["file_id"], alices["output_id"], alices["log_id"]):
+        for params in ({}, {"preview": "true"}, {"preview": "true", "file_type": "file"}):
+            refused = _resource(mallory, resource_id, **params)
+            absent = _resource(mallory, missing, **params)
+            # 404, worded as for an id nobody stored: ids are no oracle of what others have
+            assert refused.status_code == absent.status_code == 404, (params, refused.text)
+            assert refused.json()["Message"].replace(resource_id, "ID") == absent.json()["Message"].replace(
+                missing, "ID")
+        assert _resource(alice, resource_id).status_code == 200  # hers: she uploaded it, or her run made it
+        assert _resource(bob, resource_id).status_code == 200  # bob may view her workflows and operations
+        assert _resource(root, resource_id).status_code == 200
+    assert _resource(alice, alices["output_id"]).content == alices["secret"].upper()
+    # who has the bytes may store them: equal content, one more holder, and then it is theirs to read
+    assert mallory.upload(alices["secret"], "same bytes")["outputs"][0]["resource_id"] == alices["file_id"]
+    assert _resource(mallory, alices["file_id"]).content == alices["secret"]
+    assert _resource(mallory, alices["output_id"]).status_code == 404  # what her run made, still not
+
+
+def test_naming_a_resource_id_does_not_hand_it_over(tenants: tuple[dict[str, User], str], alices: dict) -> None:
+    people, moto = tenants
+    mallory = people["mallory"]
+    target = alices["output_id"]  # seen, say, in a shared screenshot: mallory cannot read it
+    steal = operation("python", "steal", "open(outputs['out'], 'w').write(open(inputs['in']).read())\n",
+                      inputs=[ONE], outputs=["out"], params={"tag": "mallory"})
+    thief = mallory.operation(steal)
+    forged = {"base_node_name": "file", "title": "forged", "description": "",
+              "outputs": [{"name": "out", "file_type": "file", "resource_id": target}]}
+    # a graph's file node (SAVE, and APPROVE without SAVE)
+    placed = dict(forged, _id=secrets.token_hex(12))
+    nodes = [placed, instance(thief, **{"in": [(placed, "out")]})]
+    for actions in (["SAVE"], ["APPROVE"], ["SAVE", "APPROVE"]):
+        refused = mallory.call("post", "graphs", json={"graph": graph("steal", nodes), "actions": actions})
+        assert refused.status_code == 400 and f"resource `{target}`, which was not found" in refused.text, actions
+    # a library file (POST /nodes), and a file inside a composite operation
+    assert mallory.call("post", "nodes", json={"node": forged, "actions": ["SAVE"]}).status_code == 400
+    composite = {"base_node_name": "graph", "title": "wrapper", "inputs": [],
+                 "outputs": [{"name": "result", "file_type": "file"}],
+                 "parameters": [{"name": "_nodes", "parameter_type": "list_node", "value": [
+                     {"_id": "2419f9f6d8b5da6e4bb8f8d4", "base_node_name": "_input"}, placed,
+                     {"_id": "56a2bd3af3fe5ee6d63ac7dd", "base_node_name": "_output", "inputs": [
+                         {"name": "result", "values": [{"node_id": placed["_id"], "output_id": "out"}]}]}]}]}
+    assert mallory.call("post", "nodes", json={"node": composite, "actions": ["SAVE"]}).status_code == 400
+    wrapped = dict(composite, _id=secrets.token_hex(12))
+    assert mallory.call("post", "graphs", json={"graph": graph("wrapped", [wrapped]),
+                                                "actions": ["SAVE"]}).status_code == 400
+    # alice's library file, placed into mallory's graph: she may not view it
+    own = mallory.ok("post", "graphs", json={"graph": graph("mine", []), "actions": ["SAVE"]})["graph"]
+    inserted = mallory.call("post", f"graphs/{own['_id']}/nodes/insert_node", json={"node_id": alices["data"]["_id"]})
+    assert inserted.status_code == 403
+    # APPROVE of a stored graph checks the approver again: a graph stored before owners were recorded (here
+    # its file node changed in DynamoDB behind the API's back) does not hand the file over either
+    decoy = instance(mallory.upload(b"decoy " + secrets.token_hex(8).encode(), "decoy"))
+    saved = mallory.ok("post", "graphs", json={"graph": graph("legacy", [decoy, instance(
+        thief, **{"in": [(decoy, "out")]})]), "actions": ["SAVE"]})["graph"]
+    _rewrite_file(moto, saved["_id"], decoy["_id"], target)
+    approved = mallory.call("post", f"graphs/{saved['_id']}/approve")
+    assert approved.status_code == 400 and f"resource `{target}`, which was not found" in approved.text
+    assert mallory.ok("get", f"graphs/{saved['_id']}")["data"]["graph_running_status"] == "CREATED"  # never ran
+    assert _resource(mallory, target).status_code == 404
+
+
+def _rewrite_file(moto: str, graph_id: str, node_id: str, resource_id: str) -> None:
+    """Point a stored file node at another resource, in the table itself."""
+    import json
+
+    import boto3
+
+    table = boto3.resource("dynamodb", endpoint_url=moto, region_name="us-east-1", aws_access_key_id="testing",
+                           aws_secret_access_key="testing").Table("plynx-graph-nodes")
+    item = table.get_item(Key={"graph_id": graph_id, "node_id": node_id})["Item"]
+    body = json.loads(item["body"])
+    body["outputs"][0]["resource_id"] = resource_id
+    table.update_item(Key={"graph_id": graph_id, "node_id": node_id}, UpdateExpression="SET body = :b",
+                      ExpressionAttributeValues={":b": json.dumps(body)})
+
+
+def test_the_cache_restores_only_what_the_runs_author_may_view(people: dict[str, User], alices: dict) -> None:
+    """alice's cached result is not restored for mallory, whose identical operation runs instead, both when
+    APPROVE plans the restores (a file input) and when the runner looks up at run time (an input known only
+    then); bob, who may view alice's workflows, gets it restored."""
+    alice, bob, mallory = people["alice"], people["bob"], people["mallory"]
+    content = b"shared input " + secrets.token_hex(8).encode()
+    source_cmd = f"open(outputs['out'], 'w').write({content.decode()!r})\n"
+    code = {"upper": operation("python", "upper", UPPER, inputs=[ONE], outputs=["out"], params={"tag": "same"}),
+            "source": operation("python", "source", source_cmd, outputs=["out"], params={"tag": "same"})}
+    code["source"]["parameters"].append({"name": "_cacheable", "parameter_type": "bool", "value": False})
+
+    def run(user: User) -> dict[str, dict]:
+        """The same operations in the user's own graph: upper(file) and upper(source()), source uncached."""
+        upper, source = user.operation(code["upper"]), user.operation(code["source"])
+        data = instance(user.upload(content, "input"))
+        planned = instance(upper, **{"in": [(data, "out")]})
+        produced = instance(source)
+        at_run_time = instance(upper, **{"in": [(produced, "out")]})
+        at_run_time["title"] = "upper at run time"
+        ran = user.wait(user.run(f"{user.name}'s cache", [data, planned, produced, at_run_time]))
+        assert ran["graph_running_status"] == "SUCCESS", ran
+        return {title: by_title(ran, title) for title in ("upper", "upper at run time")}
+
+    first = run(alice)
+    assert {n["node_running_status"] for n in first.values()} == {"SUCCESS"}
+    again = run(alice)  # the control: her own entries restore, at APPROVE and at run time
+    assert {n["node_running_status"] for n in again.values()} == {"RESTORED"}
+    theirs = run(mallory)
+    for title, node in theirs.items():
+        assert node["node_running_status"] == "SUCCESS", title  # ran instead of restoring alice's result
+        assert _resource(mallory, log_id(node, "stdout")).content == b"ran same\n"
+        assert _resource(mallory, output_id(node, "out")).content == content.upper()
+    assert {n["node_running_status"] for n in run(bob).values()} == {"RESTORED"}
