@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from chalicelib.domain import permissions
-from chalicelib.domain.graph import file_resource_ids
+from chalicelib.domain.graph import file_resource_ids, top_graph_id
 from chalicelib.domain.enums import IAMPolicies
 from chalicelib.domain.errors import BadRequestError, NotFoundError
 from chalicelib.store import owners, storage
@@ -70,9 +70,6 @@ def backfill() -> int:
     cache entries that lack one. Idempotent; reads every graph node once. Returns the records written."""
     from chalicelib.store.graph_items import LISTING as GRAPHS
     from chalicelib.store.models import CacheModel, GraphModel, GraphNodeModel, NodeModel
-    from stepfunctions.dag import top_graph_id
-
-    from .library import LISTING as NODES
 
     authors = {model.id: model.author for model in GraphModel.by_listing.query(GRAPHS)}
     held: dict[str, set[str]] = {}
@@ -82,7 +79,7 @@ def backfill() -> int:
             continue
         ids = file_resource_ids([item.body]) | set((item.outputs or {}).values()) | set((item.logs or {}).values())
         held.setdefault(permissions.holder(permissions.GRAPH, author), set()).update(ids)
-    for model in NodeModel.by_listing.query(NODES):
+    for model in NodeModel.scan():
         held.setdefault(permissions.holder(permissions.NODE, model.author), set()).update(
             file_resource_ids([model.body]))
     for entry in CacheModel.scan():
