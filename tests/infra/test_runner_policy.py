@@ -272,7 +272,7 @@ def _drive(built: dict[str, Any], recorder: Recorder) -> None:
     from chalicelib.domain.permissions import RunPrincipal
     from chalicelib.engine import settle
     from runners import handler
-    from stepfunctions.dag import sub_graph_id
+    from chalicelib.domain.graph import sub_graph_id
 
     graph_id, nodes = built["graph_id"], built["nodes"]
     ids = {name: node["_id"] for name, node in nodes.items()}
