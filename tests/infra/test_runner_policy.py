@@ -38,9 +38,10 @@ def _every_table_action(logical_id: str) -> Iterator[iam.Request]:
 
 
 FORBIDDEN = [
-    # the users table (password hashes, policies) and the operations library: nothing at all
+    # the users table (password hashes, policies), the sign-in throttle and the library: nothing at all
     *_every_table_action("UsersTable"),
     *_every_table_action("NodesTable"),
+    *_every_table_action("SignInFailuresTable"),
     iam.Request("dynamodb:Query", _table("NodesTable") + "/index/author-index"),
     # no scans, deletes or new items where the runner only updates
     *(iam.Request(f"dynamodb:{a}", _table(t)) for t in RUNNER_TABLES

@@ -21,8 +21,6 @@ API_ENVIRONMENT = {"PLYNX_TABLE_PREFIX", "PLYNX_BUCKET", "PLYNX_RUNNER_FUNCTION"
                    "PLYNX_UI_URL", "PLYNX_FARGATE_CLUSTER", "PLYNX_FARGATE_TASK_DEFINITION",
                    "PLYNX_FARGATE_SUBNETS", "PLYNX_FARGATE_SECURITY_GROUPS", "PLYNX_SECRET_KEY",
                    "PLYNX_SINGLE_USER", "PLYNX_REGISTRATION"}
-# Tables only the API uses: the runner's role is not granted them.
-API_ONLY_TABLES = {"SignInFailuresTable"}
 RUNNER_ENVIRONMENT = {"PLYNX_TABLE_PREFIX", "PLYNX_BUCKET"}
 
 
@@ -174,17 +172,13 @@ def test_every_table_is_in_the_api_policy() -> None:
     tables = support.template_tables(support.template())
     with open(os.path.join(REPO, ".chalice", "policy-dev.json"), encoding="utf-8") as stream:
         api = json.load(stream)
-    for name, document in (("API", api),):
-        statement = next(s for s in document["Statement"] if s.get("Sid") == "Tables")
-        granted = set(_references(statement["Resource"]))
-        indexed = {json.dumps(r) for r in statement["Resource"] if "/index/" in json.dumps(r)}
-        for logical_id, properties in tables.values():
-            if name == "runner" and logical_id in API_ONLY_TABLES:
-                assert logical_id not in granted, f"the runner needs no {logical_id}"
-                continue
-            assert logical_id in granted, f"the {name} policy does not grant {logical_id}"
-            if properties.get("GlobalSecondaryIndexes"):
-                assert any(logical_id in r for r in indexed), f"the {name} policy misses {logical_id}'s indexes"
+    statement = next(s for s in api["Statement"] if s.get("Sid") == "Tables")
+    granted = set(_references(statement["Resource"]))
+    indexed = {json.dumps(r) for r in statement["Resource"] if "/index/" in json.dumps(r)}
+    for logical_id, properties in tables.values():
+        assert logical_id in granted, f"the API policy does not grant {logical_id}"
+        if properties.get("GlobalSecondaryIndexes"):
+            assert any(logical_id in r for r in indexed), f"the API policy misses {logical_id}'s indexes"
 
 
 def test_stage_policies_differ_only_by_stage() -> None:
