@@ -211,21 +211,23 @@ def test_the_cache_restores_only_what_the_runs_author_may_view(people: dict[str,
     alice, bob, mallory = people["alice"], people["bob"], people["mallory"]
     content = b"shared input " + secrets.token_hex(8).encode()
     source_cmd = f"open(outputs['out'], 'w').write({content.decode()!r})\n"
-    code = {"upper": operation("python", "upper", UPPER, inputs=[ONE], outputs=["out"], params={"tag": "same"}),
-            "source": operation("python", "source", source_cmd, outputs=["out"], params={"tag": "same"})}
+    # two cache keys (the tags differ), each the same for every user: within one run neither restores the other
+    code = {tag: operation("python", "upper", UPPER, inputs=[ONE], outputs=["out"], params={"tag": tag})
+            for tag in ("planned", "at run time")}
+    code["source"] = operation("python", "source", source_cmd, outputs=["out"], params={"tag": "source"})
     code["source"]["parameters"].append({"name": "_cacheable", "parameter_type": "bool", "value": False})
 
     def run(user: User) -> dict[str, dict]:
         """The same operations in the user's own graph: upper(file) and upper(source()), source uncached."""
-        upper, source = user.operation(code["upper"]), user.operation(code["source"])
+        stored = {name: user.operation(node) for name, node in code.items()}
         data = instance(user.upload(content, "input"))
-        planned = instance(upper, **{"in": [(data, "out")]})
-        produced = instance(source)
-        at_run_time = instance(upper, **{"in": [(produced, "out")]})
-        at_run_time["title"] = "upper at run time"
+        planned = instance(stored["planned"], **{"in": [(data, "out")]})
+        produced = instance(stored["source"])
+        at_run_time = instance(stored["at run time"], **{"in": [(produced, "out")]})
+        planned["title"], at_run_time["title"] = "planned", "at run time"
         ran = user.wait(user.run(f"{user.name}'s cache", [data, planned, produced, at_run_time]))
         assert ran["graph_running_status"] == "SUCCESS", ran
-        return {title: by_title(ran, title) for title in ("upper", "upper at run time")}
+        return {title: by_title(ran, title) for title in ("planned", "at run time")}
 
     first = run(alice)
     assert {n["node_running_status"] for n in first.values()} == {"SUCCESS"}
@@ -234,6 +236,6 @@ def test_the_cache_restores_only_what_the_runs_author_may_view(people: dict[str,
     theirs = run(mallory)
     for title, node in theirs.items():
         assert node["node_running_status"] == "SUCCESS", title  # ran instead of restoring alice's result
-        assert _resource(mallory, log_id(node, "stdout")).content == b"ran same\n"
+        assert _resource(mallory, log_id(node, "stdout")).content == f"ran {title}\n".encode()
         assert _resource(mallory, output_id(node, "out")).content == content.upper()
     assert {n["node_running_status"] for n in run(bob).values()} == {"RESTORED"}
