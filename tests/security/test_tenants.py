@@ -195,13 +195,14 @@ def _rewrite_file(moto: str, graph_id: str, node_id: str, resource_id: str) -> N
 
     import boto3
 
-    table = boto3.resource("dynamodb", endpoint_url=moto, region_name="us-east-1", aws_access_key_id="testing",
-                           aws_secret_access_key="testing").Table("plynx-graph-nodes")
-    item = table.get_item(Key={"graph_id": graph_id, "node_id": node_id})["Item"]
-    body = json.loads(item["body"])
+    dynamodb = boto3.resource("dynamodb", endpoint_url=moto, region_name="us-east-1", aws_access_key_id="testing",
+                              aws_secret_access_key="testing")
+    header = dynamodb.Table("plynx-graphs").get_item(Key={"_id": graph_id})["Item"]
+    key = {"graph_id": header.get("nodes") or graph_id, "node_id": node_id}  # the saved version's partition
+    table = dynamodb.Table("plynx-graph-nodes")
+    body = json.loads(table.get_item(Key=key)["Item"]["body"])
     body["outputs"][0]["resource_id"] = resource_id
-    table.update_item(Key={"graph_id": graph_id, "node_id": node_id}, UpdateExpression="SET body = :b",
-                      ExpressionAttributeValues={":b": json.dumps(body)})
+    table.update_item(Key=key, UpdateExpression="SET body = :b", ExpressionAttributeValues={":b": json.dumps(body)})
 
 
 def test_the_cache_restores_only_what_the_runs_author_may_view(people: dict[str, User], alices: dict) -> None:
