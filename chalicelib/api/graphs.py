@@ -156,14 +156,15 @@ def save_graph(graph: dict, user: str) -> dict:
     fields = [GraphModel.listing.set(LISTING), GraphModel.title.set(graph["title"]),
               GraphModel.description.set(graph["description"]), GraphModel.node_count.set(len(graph["nodes"])),
               GraphModel.version.set(version), GraphModel.nodes_key.set(partition)]
+    ours = lambda now_is: now_is.nodes_key == partition  # the write was resent after it landed
     # The new nodes are whole and unseen: this one write makes them the graph, unless a run started (status,
     # run_id) or another save flipped (version) since we read the header; then a 409 and nothing changed.
     try:
         if existing is None:
-            transitions.move_graph(graph["_id"], transitions.NEW, GraphRunningStatus.CREATED, at=stamp, actions=[
-                *fields, GraphModel.author.set(str(user)), GraphModel.insertion_date.set(stamp)])
+            transitions.move_graph(graph["_id"], transitions.NEW, GraphRunningStatus.CREATED, at=stamp, landed=ours,
+                                   actions=[*fields, GraphModel.author.set(str(user)), GraphModel.insertion_date.set(stamp)])
         else:
-            transitions.move_graph(graph["_id"], transitions.IDLE, GraphRunningStatus.CREATED, at=stamp,
+            transitions.move_graph(graph["_id"], transitions.IDLE, GraphRunningStatus.CREATED, at=stamp, landed=ours,
                                    condition=unchanged(existing), actions=[*fields, *_RUN_FIELDS_REMOVED])
     except transitions.Moved as exc:  # refused for sure; on any other error it may have landed: keep the nodes
         drop(partition)

@@ -151,7 +151,8 @@ def _queue(model: GraphModel, restored: dict[str, CacheModel], version: int | No
     # a save (version) or another run (run_id, status) came between our read and now: then a 409.
     try:
         flipped = move_graph(graph_id, IDLE, GraphRunningStatus.READY, condition=unchanged(model), actions=[
-            GraphModel.run_id.set(run_id), GraphModel.error.remove(), GraphModel.nodes_key.set(saved_items(model))])
+            GraphModel.run_id.set(run_id), GraphModel.error.remove(), GraphModel.nodes_key.set(saved_items(model))],
+            landed=lambda now_is: now_is.run_id == run_id)
     except Moved as exc:  # refused for sure (on any other error the write may have landed: nothing is dropped)
         drop(partition)
         now_active = load_model(graph_id).graph_running_status in GraphRunningStatus.ACTIVE

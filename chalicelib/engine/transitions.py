@@ -6,11 +6,11 @@ ConditionalCheckFailedException means someone else moved the item first (`Moved`
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from types import MappingProxyType
-from typing import Any
+from typing import Any, TypeVar
 
-from pynamodb.exceptions import UpdateError
+from pynamodb.exceptions import DoesNotExist, UpdateError
 from pynamodb.expressions.condition import Condition
 
 from chalicelib.domain.enums import BaseNodeNames
@@ -23,6 +23,7 @@ from chalicelib.store.conditions import condition_failed
 from chalicelib.store.graph_items import node_from_item, node_items, run_items
 from chalicelib.store.models import GraphModel, GraphNodeModel
 
+M = TypeVar("M", GraphModel, GraphNodeModel)
 NEW = None  # no item yet: a graph's first save, a node of a saved graph or of a queued run
 
 
@@ -79,14 +80,24 @@ def _statuses(frm: str | Iterable[str | None] | None) -> frozenset[str | None]:
     return start
 
 
-def _write(item: GraphModel | GraphNodeModel, actions: list, condition: Condition, refused: str) -> None:
-    """The conditional write of every move."""
+def _write(item: M, actions: list, condition: Condition, refused: str, landed: Callable[[M], bool]) -> M:
+    """The conditional write of every move; returns the item as it now is."""
     try:
         item.update(actions=actions, condition=condition)
+        return item
     except UpdateError as exc:
-        if condition_failed(exc):
+        if not condition_failed(exc):
+            raise
+        # botocore resends a write whose answer was lost (a timeout, a 500): the condition may have failed on
+        # our own first attempt. One read tells: an item already as this write leaves it was moved by us.
+        try:
+            keys = (item.graph_id, item.node_id) if isinstance(item, GraphNodeModel) else (item.id,)
+            now_is = type(item).get(*keys, consistent_read=True)
+        except DoesNotExist:
             raise Moved(refused) from exc
-        raise
+        if not landed(now_is):
+            raise Moved(refused) from exc
+        return now_is
 
 
 def new_node(status: str) -> str:
@@ -109,8 +120,9 @@ def move_node(graph_id: str, node_id: str, run_id: str, frm: str | Iterable[str]
     actions = [GraphNodeModel.node_running_status.set(to), GraphNodeModel.update_date.set(now())]
     actions += [getattr(GraphNodeModel, name).set(value) for name, value in fields.items()]
     condition = (GraphNodeModel.run_id == run_id) & GraphNodeModel.node_running_status.is_in(*sorted(start))
-    _write(item, actions, condition, f"Node `{node_id}` is not {'/'.join(sorted(start))} in run `{run_id}`")
-    return item
+    return _write(item, actions, condition, f"Node `{node_id}` is not {'/'.join(sorted(start))} in run `{run_id}`",
+                  lambda now_is: now_is.run_id == run_id and now_is.node_running_status == to
+                  and all(getattr(now_is, name) == value for name, value in fields.items()))
 
 
 def record_node(graph_id: str, node_id: str, run_id: str, **fields: Any) -> None:
@@ -118,13 +130,17 @@ def record_node(graph_id: str, node_id: str, run_id: str, **fields: Any) -> None
     Moved if the run's nodes are gone (a newer run or a save replaced them)."""
     actions = [getattr(GraphNodeModel, name).set(value) for name, value in fields.items()]
     _write(GraphNodeModel(run_items(graph_id, run_id), node_id), actions, GraphNodeModel.run_id == run_id,
-           f"Node `{node_id}` is not in run `{run_id}`")
+           f"Node `{node_id}` is not in run `{run_id}`", lambda now_is: now_is.run_id == run_id)
 
 
 def move_graph(graph_id: str, frm: str | None | Iterable[str | None], to: str, *, run_id: str | None = None,
-               actions: Iterable[Any] = (), condition: Condition | None = None, at: str | None = None) -> GraphModel:
+               actions: Iterable[Any] = (), condition: Condition | None = None, at: str | None = None,
+               landed: Callable[[GraphModel], bool] | None = None) -> GraphModel:
     """Move a graph from one of `frm` (NEW: it does not exist) to `to` at time `at` (now), in run `run_id` if
-    given, with `actions` and an extra `condition`; Moved if it was not there. Returns the header as written."""
+    given, with `actions` and an extra `condition`; Moved if it was not there. Returns the header as written.
+
+    `landed`: how to tell the header this move leaves (default: in `to`, in run `run_id`) when the write
+    was resent; a move whose actions make it unique (a new run, a new version) says what marks it."""
     start = _statuses(frm)
     check(GRAPH_MOVES, start, to)
     known = sorted(status for status in start if status is not NEW)
@@ -135,11 +151,12 @@ def move_graph(graph_id: str, frm: str | None | Iterable[str | None], to: str, *
         where = where & (GraphModel.run_id == run_id)
     if condition is not None:
         where = where & condition
-    item = GraphModel(graph_id)
-    _write(item, [GraphModel.graph_running_status.set(to), GraphModel.update_date.set(at or now()), *actions], where,
-           f"Graph `{graph_id}` is not {'/'.join(str(s) for s in sorted(start, key=str))}"
-           + (f" in run `{run_id}`" if run_id else ""))
-    return item
+    if landed is None:
+        landed = lambda now_is: now_is.graph_running_status == to and (run_id is None or now_is.run_id == run_id)
+    return _write(GraphModel(graph_id), [GraphModel.graph_running_status.set(to),
+                                         GraphModel.update_date.set(at or now()), *actions], where,
+                  f"Graph `{graph_id}` is not {'/'.join(str(s) for s in sorted(start, key=str))}"
+                  + (f" in run `{run_id}`" if run_id else ""), landed)
 
 
 # --- the moves the engine makes -------------------------------------------------------------------

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import json
+import secrets
 import time
 from collections.abc import Iterable
 
@@ -27,13 +28,29 @@ def _ready(item: WaitModel) -> bool:
     return bool(item.token) and item.needs is not None and len(item.done or ()) >= item.needs
 
 
-def _release(item: WaitModel) -> bool:
-    """Claim the release (once per wait) and send the callback; False when someone else did."""
+def _mark() -> int:
+    return secrets.randbelow(2**53 - 1) + 1  # a number DynamoDB stores exactly (never 0), this claimant's alone
+
+
+def _claim(item: WaitModel) -> bool:
+    """Claim the wait's release (once per wait); False when someone else did.
+
+    Only a failed condition is someone else's claim (a throttled one raises: the branch would hang), and
+    botocore resends a claim whose answer was lost: a claim that finds its own mark is its own.
+    """
+    mark = _mark()
     try:
-        item.update(actions=[WaitModel.released.set(1)], condition=WaitModel.released.does_not_exist())
+        item.update(actions=[WaitModel.released.set(mark)], condition=WaitModel.released.does_not_exist())
     except UpdateError as exc:
         if not condition_failed(exc):
-            raise  # a throttled claim is no release by someone else: the branch would hang
+            raise
+        return WaitModel.get(item.run_id, item.node_id, consistent_read=True).released == mark
+    return True
+
+
+def _release(item: WaitModel) -> bool:
+    """Claim the release (once per wait) and send the callback; False when someone else did."""
+    if not _claim(item):
         return False
     try:
         aws.client("stepfunctions").send_task_success(taskToken=item.token, output=json.dumps({"released": True}))
@@ -81,11 +98,7 @@ def fail_parked(run_id: str, error: str, cause: str) -> int:
     for item in WaitModel.query(run_id, consistent_read=True):
         if not item.token or item.released:
             continue
-        try:
-            item.update(actions=[WaitModel.released.set(1)], condition=WaitModel.released.does_not_exist())
-        except UpdateError as exc:
-            if not condition_failed(exc):
-                raise
+        if not _claim(item):
             continue  # released meanwhile
         try:
             aws.client("stepfunctions").send_task_failure(taskToken=item.token, error=error, cause=cause[:32_000])

@@ -1,12 +1,15 @@
 """Status changes on the real stack: a throttled write is retried by botocore, then raised; never swallowed
-(a graph left RUNNING) and never read as "someone else moved it" (a 409)."""
+(a graph left RUNNING) and never read as "someone else moved it" (a 409); a write resent after its answer
+was lost is not refused by its own first attempt."""
 from __future__ import annotations
 
 import json
+import secrets
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import requests
 from botocore.awsrequest import AWSResponse
 from botocore.retries.standard import ExponentialBackoff
 from pynamodb.exceptions import UpdateError
@@ -29,6 +32,7 @@ class Throttle:
     def __init__(self, model: type, monkeypatch: pytest.MonkeyPatch) -> None:
         self.table = model.Meta.table_name
         self.times = 0
+        self.lose_answers = 0  # the next writes land, but botocore hears a 500 and sends them again
         self.attempts = 0
         self.backoffs: list[float] = []
         self.client = model._get_connection().connection.client
@@ -41,6 +45,11 @@ class Throttle:
         if json.loads(request.body).get("TableName") != self.table:
             return None
         self.attempts += 1
+        if self.lose_answers > 0:
+            self.lose_answers -= 1
+            requests.request(request.method, request.url, headers=dict(request.headers), data=request.body, timeout=30)
+            body = json.dumps({"__type": "com.amazonaws.dynamodb.v20120810#InternalServerError", "message": "lost"})
+            return AWSResponse(request.url, 500, {"x-amzn-requestid": "lost"}, _Body(body.encode()))
         if self.times <= 0:
             return None
         self.times -= 1
@@ -62,7 +71,7 @@ def throttle_graphs(api: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Throt
 
 
 def _saved_graph(api: Any, title: str) -> str:
-    op = api.save_operation(operation("python", "noop", "pass\n"))
+    op = api.save_operation(operation("python", "noop", f"pass  # {secrets.token_hex(4)}: not in the cache\n"))
     body = api.ok("post", "graphs", json={"graph": graph(title, [instance(op)]), "actions": ["SAVE"]})
     return body["graph"]["_id"]
 
@@ -99,3 +108,16 @@ def test_a_throttled_approve_is_a_server_error_not_a_409(api: Any, throttle_grap
     assert data["graph_running_status"] == "CREATED" and data["run_id"] is None
     api.ok("post", f"graphs/{graph_id}/approve")  # the table recovered: the same request runs it
     assert api.wait(graph_id)["graph_running_status"] == "SUCCESS"
+
+
+def test_a_flip_resent_after_its_answer_was_lost_is_not_refused_by_itself(api: Any, throttle_graphs: Throttle) -> None:
+    graph_id = _saved_graph(api, "lost answers")
+    stored = api.ok("get", f"graphs/{graph_id}")["data"]
+    throttle_graphs.lose_answers, throttle_graphs.attempts = 1, 0
+    saved = api.ok("post", "graphs", json={"graph": dict(stored, title="saved once"), "actions": ["SAVE"]})["graph"]
+    assert throttle_graphs.attempts == 2  # landed, resent, refused by its own first attempt: still a save
+    assert saved["title"] == "saved once" and saved["_version"] == stored["_version"] + 1 and len(saved["nodes"]) == 1
+    throttle_graphs.lose_answers = 1
+    api.ok("post", f"graphs/{graph_id}/approve")  # the run's flip: landed, resent; its nodes are not dropped
+    data = api.wait(graph_id)
+    assert data["graph_running_status"] == "SUCCESS" and [n["node_running_status"] for n in data["nodes"]] == ["SUCCESS"]

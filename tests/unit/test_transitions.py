@@ -215,10 +215,28 @@ def test_a_refused_graph_move_writes_nothing(dynamo: Dynamo, pair: tuple) -> Non
 
 def test_only_a_failed_condition_means_someone_else_moved_it(dynamo: Dynamo) -> None:
     dynamo.error(GraphNodeModel, "ConditionalCheckFailedException")
+    dynamo.stubs[GraphNodeModel].add_response("get_item", {"Item": dict(_item(N.CANCELED))})
     with pytest.raises(Moved, match="not IN_QUEUE/RUNNING in run `r`"):
         transitions.claim_node("g", "n", "r")
     dynamo.error(GraphModel, "ConditionalCheckFailedException")
+    dynamo.stubs[GraphModel].add_response("get_item", {})  # no such graph
     transitions.mark_failed_waiting("g", "r")  # already failing, canceled, or another run: nothing to do
+
+
+def test_a_resent_move_whose_first_attempt_landed_is_done_not_moved(dynamo: Dynamo) -> None:
+    """botocore resends a write whose answer was lost; the resend fails the condition on our own first write."""
+    logs = {"worker": "abc"}
+    dynamo.error(GraphNodeModel, "ConditionalCheckFailedException")
+    dynamo.stubs[GraphNodeModel].add_response("get_item", {"Item": dict(_item(N.SUCCESS), logs={"S": '{"worker": "abc"}'},
+                                                                       outputs={"S": "{}"})})
+    transitions.finish_node("g", "n", "r", N.SUCCESS, {}, logs)
+    assert [params.get("ConsistentRead") for _, params in dynamo.calls] == [None, True]
+    dynamo.calls.clear()
+    dynamo.error(GraphNodeModel, "ConditionalCheckFailedException")  # SUCCESS, but with other logs: not ours
+    dynamo.stubs[GraphNodeModel].add_response("get_item", {"Item": dict(_item(N.SUCCESS), logs={"S": '{"worker": "x"}'},
+                                                                       outputs={"S": "{}"})})
+    with pytest.raises(Moved):
+        transitions.finish_node("g", "n", "r", N.SUCCESS, {}, logs)
 
 
 @pytest.mark.parametrize("code", ["ProvisionedThroughputExceededException", "ThrottlingException",
@@ -267,3 +285,14 @@ def test_a_run_and_each_saved_version_have_partitions_of_their_own() -> None:
     legacy = GraphModel("g", run_id="r0")  # saved before versions had partitions: all under its id
     assert graph_items.shown_items(legacy) == graph_items.saved_items(legacy) == "g"
     assert graph_items.replaced_items(legacy) is None
+
+
+def test_a_resent_release_claim_that_finds_its_own_mark_is_its_own(dynamo: Dynamo, monkeypatch) -> None:
+    monkeypatch.setattr(waits, "_mark", lambda: 7)
+    wait = {"run_id": {"S": "r"}, "node_id": {"S": "n"}}
+    dynamo.error(WaitModel, "ConditionalCheckFailedException")
+    dynamo.stubs[WaitModel].add_response("get_item", {"Item": dict(wait, released={"N": "7"})})
+    assert waits._claim(WaitModel("r", "n"))  # our first attempt landed: we release the branch
+    dynamo.error(WaitModel, "ConditionalCheckFailedException")
+    dynamo.stubs[WaitModel].add_response("get_item", {"Item": dict(wait, released={"N": "8"})})
+    assert not waits._claim(WaitModel("r", "n"))  # another claimant's: it releases the branch
