@@ -24,7 +24,7 @@ import jinja2
 from chalicelib.domain import config
 from chalicelib.domain.enums import BaseNodeNames
 from chalicelib.domain.resource_kinds import resource_class
-from chalicelib.domain.scripts import PathList, script_text
+from chalicelib.domain.scripts import PathList, SecurityError, script_text
 from chalicelib.engine.live_logs import Stopped
 from chalicelib.resource_types.base import NodeResources_INPUT, NodeResources_OUTPUT, ResourceError, unwrap
 
@@ -296,6 +296,10 @@ def execute(node: dict, space: Workspace, timeout: float | None,
     """
     try:
         script, command = render(node, space)
+    except SecurityError as exc:  # nothing ran: the sandbox stopped the template while rendering it
+        space.worker_log(f"JOB FAILED\nThe command template was stopped by the sandbox (templates may not "
+                         f"reach Python internals): {exc}")
+        return False
     except jinja2.TemplateError as exc:
         space.worker_log(f"JOB FAILED\nThe command template does not render: {exc}")
         return False

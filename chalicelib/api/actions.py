@@ -185,7 +185,9 @@ def post_node(body: dict, user: str) -> dict:
                 extra["preview_text"] = scripts.preview(node)
             except (jinja2.TemplateError, ValueError) as exc:
                 error = validation.error(ValidationTargetType.PARAMETER, "_cmd", ValidationCode.INVALID_VALUE)
-                return _response("node", node, f"The command does not render: {exc}", error, **extra)
+                why = ("The command reaches past the template sandbox" if isinstance(exc, scripts.SecurityError)
+                       else "The command does not render")
+                return _response("node", node, f"{why}: {exc}", error, **extra)
         elif action == "CLONE":
             node = library.clone_node(node["_id"], user)
             extra["new_node_id"] = node["_id"]

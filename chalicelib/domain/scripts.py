@@ -9,13 +9,13 @@ import json
 import shlex
 from typing import Any
 
-import jinja2
-
-from . import parameters
+from . import parameters, template_sandbox
 from .enums import BaseNodeNames
 from .nodes import command_text
+from .template_sandbox import SecurityError
 
 PREVIEW_DIR = "/tmp/plynx"
+__all__ = ["PREVIEW_DIR", "PathList", "SecurityError", "parameter_values", "preview", "script_text"]
 
 
 class PathList(list):
@@ -48,15 +48,18 @@ def _python(node: dict, inputs: dict, outputs: dict, logs: dict, params: dict[st
 
 
 def _bash(node: dict, inputs: dict, outputs: dict, logs: dict, params: dict[str, Any]) -> str:
-    template = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True).from_string(
-        command_text(node)
-    )
-    return template.render(inputs=inputs, input=inputs, outputs=outputs, output=outputs,
-                           params=params, param=params, logs=logs, log=logs)
+    return template_sandbox.render(command_text(node), {
+        "inputs": inputs, "input": inputs, "outputs": outputs, "output": outputs,
+        "params": params, "param": params, "logs": logs, "log": logs})
 
 
 def script_text(node: dict, inputs: dict, outputs: dict, logs: dict) -> str:
-    """The script of an operation for these input, output and log paths (jinja2.TemplateError if bad)."""
+    """The script of an operation for these input, output and log paths.
+
+    A bash_jinja2 command renders in Jinja2's sandbox, in the API (PREVIEW_CMD, validation) as in the
+    runner: a template that reaches for Python internals raises SecurityError, any other fault of the
+    template a jinja2.TemplateError; never anything of the process that renders it.
+    """
     params = parameter_values(node)
     if node["base_node_name"] == BaseNodeNames.PYTHON:
         return _python(node, inputs, outputs, logs, params)
@@ -66,11 +69,15 @@ def script_text(node: dict, inputs: dict, outputs: dict, logs: dict) -> str:
 
 
 def preview(node: dict) -> str:
-    """PREVIEW_CMD: the script with placeholder paths where the runner would put the files."""
+    """PREVIEW_CMD (and validation): the script with placeholder paths where the runner would put the files.
+
+    An array input gets as many paths as it has values in its graph, at least its min_count and one.
+    """
     base = f"{PREVIEW_DIR}/{node['_id']}"
     inputs: dict[str, Any] = {}
     for index, node_input in enumerate(node.get("inputs", [])):
-        count = max(1, node_input.get("min_count", 1)) if node_input["max_count"] != 1 else 1
+        wanted = max(1, node_input.get("min_count", 1), len(node_input.get("values") or []))
+        count = wanted if node_input["max_count"] != 1 else 1
         paths = PathList(f"{base}/i_{index}_{i}_{node_input['name']}" for i in range(count))
         inputs[node_input["name"]] = paths if node_input["max_count"] != 1 else paths[0]
     outputs = {o["name"]: f"{base}/o_{i}_{o['name']}" for i, o in enumerate(node.get("outputs", []))}

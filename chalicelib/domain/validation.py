@@ -1,7 +1,9 @@
 """Validation trees in the seed's shape: {target, object_id, validation_code, children}."""
 from __future__ import annotations
 
-from . import parameters, resource_kinds
+import jinja2
+
+from . import parameters, resource_kinds, scripts
 from .enums import FILE_KIND, BaseNodeNames, ValidationCode, ValidationTargetType
 from .graph import blocked_by_cycles, inner_nodes, is_composite
 from .nodes import command_text
@@ -21,8 +23,27 @@ def parameter_errors(node: dict) -> list[dict]:
             errors.append(error(ValidationTargetType.PARAMETER, parameter["name"], problem.code))
     if node["base_node_name"] in BaseNodeNames.OPERATIONS and not command_text(node).strip():
         errors.append(error(ValidationTargetType.PARAMETER, "_cmd", ValidationCode.MISSING_PARAMETER))
+    elif command_problem(node):
+        errors.append(error(ValidationTargetType.PARAMETER, "_cmd", ValidationCode.INVALID_VALUE))
     errors.extend(error(target, name, ValidationCode.INVALID_VALUE) for target, name in resource_kinds.unknown_kinds(node))
     return errors
+
+
+def command_problem(node: dict) -> str | None:
+    """Why a bash_jinja2 command can never run: it does not parse, or reaches past the sandbox.
+
+    Rendered as PREVIEW_CMD renders it (placeholder paths). Only faults no input can fix are reported
+    here; one that depends on the inputs' values (a division by an input) is the run's to find.
+    """
+    if node["base_node_name"] != BaseNodeNames.BASH_JINJA2:
+        return None
+    try:
+        scripts.preview(node)
+    except (jinja2.TemplateSyntaxError, scripts.SecurityError) as exc:
+        return str(exc)
+    except (jinja2.TemplateError, ValueError, KeyError):
+        return None
+    return None
 
 
 def validate_node(node: dict, deprecated: set[str] = frozenset()) -> dict | None:
