@@ -7,14 +7,17 @@ from chalice import Chalice, CORSConfig, Response
 from chalice.app import CloudWatchEvent
 
 from chalicelib import hubs
-from chalicelib.api import accounts, actions, graph_edit, graphs, library, openapi, resources, state, users
+from chalicelib.api import accounts, actions, graph_edit, graphs, library, openapi, origin, resources, state, users
 from chalicelib.api.bodies import form_data, json_body, json_object
 from chalicelib.domain.enums import PostStatus
 from chalicelib.domain.errors import TooManyAttemptsError
 from chalicelib.engine import events
 
 app = Chalice(app_name="plynx")
-app.api.cors = CORSConfig(allow_origin="*", allow_headers=["Authorization", "Content-Type"], max_age=600)
+# Browsers may read answers only from the stage's UI (chalicelib/api/origin.py); API Gateway's preflight
+# answer is baked at package time, so infra/deploy.py points it at the stage's UI URL.
+app.api.cors = CORSConfig(allow_origin=origin.ui_origin(), allow_headers=["Authorization", "Content-Type"],
+                          max_age=600)
 app.api.binary_types.append("multipart/form-data")
 
 API = "/plynx/api/v0"
@@ -29,6 +32,7 @@ def _address() -> str | None:
 
 
 def _user() -> users.Caller:
+    origin.check(app.current_request.headers.get("origin"))
     return users.authenticate(app.current_request.headers.get("authorization"), _address())
 
 
@@ -51,8 +55,10 @@ def _raw() -> bytes | None:
 
 @app.route(f"{API}/health", methods=["GET"])
 def health() -> dict:
-    # Public: the sign-in page offers "Create an account" only when registration is not closed.
-    return {"status": PostStatus.SUCCESS, "registration": accounts.registration_mode()}
+    # Public: the sign-in page offers "Create an account" only when registration is not closed, and
+    # `single_user` tells the UI to sign every request as `default` (`-u default:`) instead of asking.
+    return {"status": PostStatus.SUCCESS, "registration": accounts.registration_mode(),
+            "single_user": users.single_user()}
 
 
 @app.route(f"{API}/openapi.json", methods=["GET"])
@@ -64,12 +70,14 @@ def openapi_document() -> dict:
 @app.route(f"{API}/token", methods=["GET"])
 def token() -> dict:
     # A password or a refresh token (only here) gets new tokens; an access token does not renew itself.
+    origin.check(app.current_request.headers.get("origin"))
     tokens = users.issue_tokens(app.current_request.headers.get("authorization"), _address())
     return {"status": PostStatus.SUCCESS, "message": "Tokens issued", **tokens}
 
 
 @app.route(f"{API}/register", methods=["POST"], content_types=JSON_TYPES)
 def register() -> dict:
+    origin.check(app.current_request.headers.get("origin"))
     return {"status": PostStatus.SUCCESS, **accounts.register(json_object(_raw()))}
 
 

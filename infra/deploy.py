@@ -279,6 +279,24 @@ def with_code_location(template: dict, bucket: str, key: str) -> dict:
     return template
 
 
+PREFLIGHT_ORIGIN = "method.response.header.Access-Control-Allow-Origin"
+STAGE_UI_ORIGIN = {"Fn::Sub": "'https://${UiDistribution.DomainName}'"}
+
+
+def with_ui_origin(template: dict) -> dict:
+    """API Gateway answers CORS preflights itself, with the origin Chalice saw at package time (no stage URL
+    then): point every preflight at the stage's UI, as the API's own answers are (PLYNX_UI_URL)."""
+    for resource in template["Resources"].values():
+        if resource["Type"] != "AWS::Serverless::Api":
+            continue
+        for methods in resource["Properties"]["DefinitionBody"]["paths"].values():
+            preflight = methods.get("options", {}).get("x-amazon-apigateway-integration", {})
+            parameters = preflight.get("responses", {}).get("default", {}).get("responseParameters", {})
+            if PREFLIGHT_ORIGIN in parameters:
+                parameters[PREFLIGHT_ORIGIN] = STAGE_UI_ORIGIN
+    return template
+
+
 # --- plans ---------------------------------------------------------------------------------------
 
 
@@ -413,7 +431,7 @@ def _deploy_stack(ctx: Context, pkg: Package, alarm_email: str) -> None:
     digest = _digest(pkg.zip_path)
     code_key = f"{ctx.stage}/{digest}.zip"
     s3.upload_file(pkg.zip_path, ctx.deploy_bucket, code_key)
-    template = with_code_location(load_template(pkg.template), ctx.deploy_bucket, code_key)
+    template = with_ui_origin(with_code_location(load_template(pkg.template), ctx.deploy_bucket, code_key))
     body = json.dumps(template, separators=(",", ":")).encode("utf-8")
     template_key = f"{ctx.stage}/{hashlib.sha256(body).hexdigest()}.template.json"
     # Templates over 51,200 bytes must come from S3; the merged one is about 100 KB.

@@ -138,3 +138,41 @@ class Api:
 @pytest.fixture(scope="session")
 def api(stack: Any) -> Api:
     return Api(stack.api_url)
+
+
+# Headless Chromium (Debian's package) driven by Playwright, for tests/browser and tests/security: one per session.
+CHROMIUM = os.environ.get("PLYNX_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
+    from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=15_000)  # a loaded 2-core CI machine: waits, not timings, decide
+
+    assert os.path.exists(CHROMIUM), f"{CHROMIUM} is missing: `make test` installs Debian's chromium package"
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture(scope="session")
+def ui_url(stack: Any) -> str:
+    index = os.path.join(stack.ui_dir, "index.html")
+    assert stack.ui_dir.endswith(os.path.join("ui", "dist")) and os.path.exists(index), (
+        f"the stack serves {stack.ui_dir}, not a build: run `make test` (it builds ui/dist)"
+    )
+    return stack.ui_url

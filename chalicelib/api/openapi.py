@@ -111,8 +111,9 @@ _UPLOAD = {"required": True, "content": {"multipart/form-data": {"schema": _obj(
     ("data",), data={"type": "string", "format": "binary"}, title=_STR, description=_STR, file_type=_STR)}}}
 
 PATHS: dict[str, dict[str, dict]] = {
-    "/health": {"get": _op("Liveness, and the registration mode (open, approval, closed)",
-                           _obj(("status",), status=_STR, registration=_STR), tag="system")},
+    "/health": {"get": _op("Liveness, the registration mode (open, approval, closed), and `single_user`: sign "
+                           "every request as `default:` (no login)",
+                           _obj(("status",), status=_STR, registration=_STR, single_user=_BOOL), tag="system")},
     "/openapi.json": {"get": _op("This document", {"type": "object"}, tag="system")},
     "/state": {"get": _op("Running and recent executions", "State", tag="system")},
     "/master_state": {"get": _op("The seed's name for /state", "State", tag="system")},

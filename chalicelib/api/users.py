@@ -173,16 +173,28 @@ def _credentials(header: str | None) -> tuple[str, str, str]:
     return "basic", username, password
 
 
+# Every request names its user, in single-user mode too: a browser adds this header to a cross-site request only
+# after a preflight the API refuses, so no web page can drive a local stack. No `WWW-Authenticate` is sent, so
+# a browser never offers credentials of its own (not even `default:@localhost` ones from a link or a form).
+SINGLE_USER_NEEDS_HEADER = ("Authentication required, in single-user mode too: send `Authorization: Basic "
+                            "ZGVmYXVsdDo=` (`curl -u default: ...`), so that no web page can use this API")
+
+
+def single_user() -> bool:
+    """Single-user mode: no secret key, asked for explicitly; everyone signs as `default:`."""
+    return not SETTINGS.secret_key and SETTINGS.single_user
+
+
 def authenticate(header: str | None, address: str | None = None) -> Caller:
     """The user behind an Authorization header (a password or an access token); `address` is the client's,
-    as API Gateway saw it (never a header the client sets). Single-user mode lets a bare request in."""
+    as API Gateway saw it (never a header the client sets). A bare request is a 401, single-user too."""
     require_mode()
     scheme, user, password = _credentials(header)
     if not scheme:
         if SETTINGS.secret_key:
             raise UnauthorizedError("Authentication required: Basic user:password, Basic token: or Bearer")
-        model = get_model(DEFAULT_USER)
-    elif scheme == "token":
+        raise UnauthorizedError(SINGLE_USER_NEEDS_HEADER)
+    if scheme == "token":
         model = _from_token(user, ACCESS)
     else:
         model = _from_password(user, password, address)
@@ -196,8 +208,8 @@ def issue_tokens(header: str | None, address: str | None = None) -> dict[str, st
     if not scheme:
         if SETTINGS.secret_key:
             raise UnauthorizedError("Sign in with Basic user:password, or renew with Basic REFRESH_TOKEN:")
-        model = get_model(DEFAULT_USER)
-    elif scheme == "token":
+        raise UnauthorizedError(SINGLE_USER_NEEDS_HEADER)
+    if scheme == "token":
         model = _from_token(user, REFRESH)
     else:
         model = _from_password(user, password, address)

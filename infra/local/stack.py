@@ -402,9 +402,15 @@ def _make_api_server(app: Any, host: str, port: int, quiet: bool) -> Any:
     from chalice.config import Config
     from chalice.local import ChaliceRequestHandler, LocalDevServer
 
+    from .api_guard import guarded, origin_of
+
     _per_thread_requests(app)
 
-    class NoDelayHandler(ChaliceRequestHandler):
+    # The UI's origin, as the app reads it (PLYNX_UI_URL, set in step 1; chalicelib/store/settings.py's default
+    # otherwise): the only one whose preflights pass.
+    ui_origin = origin_of(os.environ.get("PLYNX_UI_URL", "http://localhost:3001"))
+
+    class NoDelayHandler(guarded(ChaliceRequestHandler, ui_origin, host)):  # type: ignore[misc]
         # Headers and body are separate writes: with Nagle's algorithm on, a keep-alive client's
         # delayed ACK held every response for 40 ms.
         disable_nagle_algorithm = True

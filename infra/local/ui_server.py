@@ -24,16 +24,27 @@ class UIRequestHandler(SimpleHTTPRequestHandler):
         super().__init__(*args, **kwargs)
 
     def do_GET(self) -> None:  # noqa: N802 - http.server naming
-        if self._serve_config(head=False):
+        if self._to_localhost() or self._serve_config(head=False):
             return
         self._route()
         super().do_GET()
 
     def do_HEAD(self) -> None:  # noqa: N802
-        if self._serve_config(head=True):
+        if self._to_localhost() or self._serve_config(head=True):
             return
         self._route()
         super().do_HEAD()
+
+    def _to_localhost(self) -> bool:
+        """http://127.0.0.1:PORT/... moves to http://localhost:PORT/...: the origin the API answers (CORS)."""
+        parts = urlsplit(f"//{self.headers.get('Host', '')}")
+        if parts.hostname not in ("127.0.0.1", "::1"):
+            return False
+        self.send_response(302)
+        self.send_header("Location", f"http://localhost:{parts.port or 80}{self.path}")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+        return True
 
     def _serve_config(self, head: bool) -> bool:
         if urlsplit(self.path).path != "/config.json":

@@ -1,7 +1,8 @@
 """Headless Chromium (Debian's package) driven by Playwright against the session's local stack.
 
 The UI must be built (``make test`` builds ``ui/dist`` before pytest starts); screenshots of the key
-screens go to ``test-artifacts/screenshots/``.
+screens go to ``test-artifacts/screenshots/``. The session's Chromium (``browser``) and ``ui_url`` live in
+tests/conftest.py, so tests outside this folder (tests/security) share the one browser.
 """
 from __future__ import annotations
 
@@ -10,43 +11,8 @@ from typing import Any, Iterator
 
 import pytest
 
-CHROMIUM = os.environ.get("PLYNX_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SCREENSHOTS = os.path.join(REPO, "test-artifacts", "screenshots")
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
-    from playwright.sync_api import expect, sync_playwright
-
-    expect.set_options(timeout=15_000)  # a loaded 2-core CI machine: waits, not timings, decide
-
-    assert os.path.exists(CHROMIUM), f"{CHROMIUM} is missing: `make test` installs Debian's chromium package"
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
-
-@pytest.fixture(scope="session")
-def ui_url(stack: Any) -> str:
-    index = os.path.join(stack.ui_dir, "index.html")
-    assert stack.ui_dir.endswith(os.path.join("ui", "dist")) and os.path.exists(index), (
-        f"the stack serves {stack.ui_dir}, not a build: run `make test` (it builds ui/dist)"
-    )
-    return stack.ui_url
 
 
 @pytest.fixture()

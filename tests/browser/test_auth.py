@@ -1,7 +1,7 @@
 """Sign-in in multi-user mode and a token refresh that keeps the user's unsaved work.
 
-The session's stack runs single-user, so the browser is told so: the anonymous probe of GET /token
-is answered 401 (as a multi-user API does) and one request answers 401 as an expired token would.
+The session's stack runs single-user, so the browser is told otherwise: GET /health answers
+`single_user: false` (as a multi-user API does) and one request answers 401 as an expired token would.
 Everything else, the login and the refresh included, goes to the real API."""
 from __future__ import annotations
 
@@ -18,13 +18,10 @@ def test_login_then_refresh_keeps_unsaved_work(page, api, stack) -> None:
     token_calls = []
 
     def token(route):
-        header = route.request.headers.get("authorization")
-        token_calls.append(header)
-        if not header:
-            route.fulfill(status=401, json={"Code": "UnauthorizedError", "Message": "Authentication required"})
-        else:
-            route.continue_()
+        token_calls.append(route.request.headers.get("authorization"))
+        route.continue_()
 
+    page.route(f"{stack.api_url}/health", lambda route: route.fulfill(json={"status": "SUCCESS", "single_user": False}))
     page.route(f"{stack.api_url}/token", token)
     page.goto("/")
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()

@@ -99,6 +99,22 @@ def test_merged_template_passes_cfn_lint(package: tuple[str, str]) -> None:
     assert "EndpointURL" in merged["Outputs"]
 
 
+def test_the_stages_preflights_answer_only_its_ui(package: tuple[str, str], tmp_path: Any) -> None:
+    merged = deploy.load_template(package[1])
+    before = [methods["options"] for methods in merged["Resources"]["RestAPI"]["Properties"]["DefinitionBody"][
+        "paths"].values() if "options" in methods]
+    assert before  # Chalice answers preflights in API Gateway, with the origin it saw while packaging
+    staged = deploy.with_ui_origin(merged)
+    origins = [o["x-amazon-apigateway-integration"]["responses"]["default"]["responseParameters"][
+        deploy.PREFLIGHT_ORIGIN] for o in before]
+    assert origins and all(origin == deploy.STAGE_UI_ORIGIN for origin in origins)
+    assert "*" not in json.dumps(origins)
+    path = tmp_path / "staged.json"
+    path.write_text(json.dumps(staged))
+    result = support.cfn_lint(str(path))
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def test_package_fits_lambda_limits(package: tuple[str, str]) -> None:
     zipped, unzipped = deploy.Package(STAGE, "", package[0], package[1], None).sizes()
     print(f"\ndeployment.zip: {zipped / deploy.MIB:.1f} MiB zipped (limit 50), "

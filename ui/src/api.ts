@@ -126,27 +126,21 @@ class Client {
 
   private authHeader(): Record<string, string> {
     if (this.tokens) return { Authorization: `Bearer ${this.tokens.access_token}` };
-    // Single-user mode: the seed's `-u default:`.
+    // Single-user mode: the seed's `-u default:` (Basic ZGVmYXVsdDo=).
     return this.state.mode === "single" ? { Authorization: basic(this.state.user ?? "default", "") } : {};
   }
 
-  /** Find out the mode: single-user answers GET /token without credentials; multi-user wants a login. */
+  /** Find out the mode from /health: single-user signs every request as `default:` (the API wants the
+   * header even then, so that no other web page can use it); multi-user wants a login. */
   async start(): Promise<void> {
-    try {
-      const body = await this.raw("GET", "/token", undefined, {});
+    const health = await this.raw("GET", "/health", undefined, {});
+    if (health?.single_user) {
+      const body = await this.raw("GET", "/token", undefined, { Authorization: basic("default", "") });
       this.saveTokens(null);
       this.setState({ mode: "single", user: decodeSubject(body.access_token) ?? "default" });
       return;
-    } catch (error) {
-      if (!(error instanceof ApiError) || error.kind !== "auth") throw error;
     }
-    this.setState({ mode: "multi" });
-    try {
-      const health = await this.raw("GET", "/health", undefined, {});
-      this.setState({ registration: typeof health?.registration === "string" ? health.registration : null });
-    } catch {
-      // an older API without the field: the register page finds out when it posts
-    }
+    this.setState({ mode: "multi", registration: typeof health?.registration === "string" ? health.registration : null });
     if (!this.tokens) return;
     try {
       // An access token cannot renew itself at /token: check the session with GET /user (a 401 refreshes).
