@@ -5,6 +5,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 from tests.conftest import REPO, _free_port
@@ -18,11 +19,18 @@ def stack_env(data_dir: str) -> tuple[dict[str, str], dict[str, str]]:
     return env, ports
 
 
+_OUTPUT: dict[int, tuple[list[str], threading.Thread]] = {}
+
+
 def start(env: dict[str, str], *args: str) -> subprocess.Popen:
-    """`python -m infra.local ARGS`, returned once it says it is up."""
+    """`python -m infra.local ARGS`, returned once it says it is up.
+
+    Its output is read all along (kept for stop()): a pipe nobody reads fills up, and the stack's threads
+    then block in their log writes while holding the logging lock, so every request hangs.
+    """
     process = subprocess.Popen([sys.executable, "-m", "infra.local", *args], cwd=REPO, env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    lines = []
+    lines: list[str] = []
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         line = process.stdout.readline()
@@ -30,6 +38,9 @@ def start(env: dict[str, str], *args: str) -> subprocess.Popen:
             break
         lines.append(line)
         if "Ctrl-C" in line:
+            reader = threading.Thread(target=lambda: lines.extend(iter(process.stdout.readline, "")), daemon=True)
+            reader.start()
+            _OUTPUT[process.pid] = (lines, reader)
             return process
     process.kill()
     raise AssertionError("the local stack did not start:\n" + "".join(lines))
@@ -38,6 +49,9 @@ def start(env: dict[str, str], *args: str) -> subprocess.Popen:
 def stop(process: subprocess.Popen) -> str:
     """Ctrl-C, and the output of a clean stop."""
     process.send_signal(signal.SIGINT)
-    out, _ = process.communicate(timeout=60)
-    assert process.returncode == 0, out
+    process.wait(timeout=60)
+    lines, reader = _OUTPUT.pop(process.pid)
+    reader.join(timeout=10)
+    out = "".join(lines)
+    assert process.returncode == 0, out[-20_000:]
     return out
