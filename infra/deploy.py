@@ -318,6 +318,8 @@ class Context:
     account: str = "<account>"
     outputs: dict[str, str] = field(default_factory=dict)
     endpoint_url: str | None = None  # another AWS-compatible endpoint (the tests' moto server)
+    api_concurrency: int = 20  # reserved for each of the API's functions (the template's ApiReservedConcurrency)
+    runner_concurrency: int = 0  # reserved for (and capping) the runner; 0: none
     secret_key: str = ""  # the stage's token-signing key; empty only with single_user
     single_user: bool = False  # asked for with --single-user: no key, everyone is `default`
     registration: str | None = None  # --registration; None: the stack's current mode (a new stack: closed)
@@ -446,7 +448,9 @@ def _deploy_stack(ctx: Context, pkg: Package, alarm_email: str) -> None:
         {"ParameterKey": key, "ParameterValue": value} for key, value in (
             ("Stage", ctx.stage), ("CodeBucket", ctx.deploy_bucket), ("CodeKey", code_key),
             ("AlarmEmail", alarm_email), ("SecretKey", "" if ctx.single_user else ctx.secret_key),
-            ("SingleUser", "true" if ctx.single_user else "false"))]
+            ("SingleUser", "true" if ctx.single_user else "false"),
+            ("ApiReservedConcurrency", str(ctx.api_concurrency)),
+            ("RunnerReservedConcurrency", str(ctx.runner_concurrency)))]
     if ctx.registration:
         parameters.append({"ParameterKey": "Registration", "ParameterValue": ctx.registration})
     elif exists:
@@ -531,7 +535,8 @@ def deploy_plan(ctx: Context, pkg: Package, alarm_email: str = "", single_user: 
         Step(f"ensure deployment bucket {ctx.deploy_bucket}", lambda: _ensure_deploy_bucket(ctx)),
         mode,
         Step(f"upload {os.path.relpath(pkg.zip_path, REPO)} and the merged template; create or update stack "
-             f"{name} (API, tables, buckets, roles, runner, Fargate, UI distribution, alarms)",
+             f"{name} (API, tables, buckets, roles, runner, Fargate, UI distribution, alarms; reserved concurrency: "
+             f"{ctx.api_concurrency or 'none'} per API function, {ctx.runner_concurrency or 'none'} for the runner)",
              lambda: _deploy_stack(ctx, pkg, alarm_email)),
         Step(f"build runners/Dockerfile and push it to ECR repository {name}-runner",
              lambda: _push_runner_image(ctx, pkg)),
@@ -660,6 +665,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="deploy: no secret key (anyone who reaches the API is `default`)")
     parser.add_argument("--registration", choices=REGISTRATION_MODES, default=None,
                         help="deploy: who may join (default: the stage's current mode; a new stage is closed)")
+    parser.add_argument("--api-concurrency", type=int, default=20,
+                        help="deploy: concurrency reserved for each API function (0: none; needs an account "
+                             "limit of at least 100 + twice this)")
+    parser.add_argument("--runner-concurrency", type=int, default=0,
+                        help="deploy: concurrency reserved for, and capping, the runner Lambda (0: none)")
     argv = sys.argv[1:] if argv is None else argv
     # users: user_cli's own arguments follow a `--`
     own, user_arguments = (argv[:argv.index("--")], argv[argv.index("--") + 1:]) if "--" in argv else (argv, [])
@@ -669,7 +679,8 @@ def main(argv: list[str] | None = None) -> int:
         package(args.stage, args.build_dir, ui=not args.no_ui, cache=args.cache_dir)
         return 0
     session, region = _session(args.region)
-    ctx = Context(args.stage, region, session, registration=args.registration)
+    ctx = Context(args.stage, region, session, registration=args.registration,
+                  api_concurrency=args.api_concurrency, runner_concurrency=args.runner_concurrency)
     if not args.dry_run:
         ctx.account = ctx.client("sts").get_caller_identity()["Account"]
     if args.command == "users":

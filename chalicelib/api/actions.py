@@ -14,7 +14,7 @@ from chalicelib.domain.enums import (
 )
 from chalicelib.domain.errors import BadRequestError, NotFoundError
 from chalicelib.domain.resource_kinds import RESOURCES_DICT, check_upload
-from chalicelib.engine import runs
+from chalicelib.engine import quotas, runs
 from chalicelib.store import storage
 from chalicelib.store.settings import SETTINGS
 
@@ -60,25 +60,36 @@ def graph_response(graph: dict, message: str) -> dict:
     return _response("graph", graph, message)
 
 
-def validate_graph(graph: dict, user: str) -> dict | None:
-    """The validation tree of a graph, including nodes whose operation may no longer run."""
-    return validation.validate_graph(graph, upgrade.mandatory_deprecated(graph, library.lookup_for(user)))
+INVALID_GRAPH = "Graph did not pass validation"
 
 
-def _run(graph: dict, user: str, files_checked: bool = False) -> dict | None:
-    """APPROVE: validate, then start; the validation tree when it may not run.
+def validate_graph(graph: dict, user: str) -> tuple[dict | None, str]:
+    """The validation tree of a graph (nodes whose operation may no longer run, parameters over the caller's
+    quotas among its errors) and the message saying so, which names each quota and value."""
+    error = validation.validate_graph(graph, upgrade.mandatory_deprecated(graph, library.lookup_for(user)))
+    over, notes = quotas.parameter_problems(graph, user)
+    if over:
+        error = validation.merge(error, validation.error(ValidationTargetType.GRAPH, graph["_id"],
+                                                         ValidationCode.IN_DEPENDENTS, over))
+    message = f"{INVALID_GRAPH}: {'; '.join(notes)}" if notes else INVALID_GRAPH
+    return error, message
+
+
+def _run(graph: dict, user: str, files_checked: bool = False) -> tuple[dict | None, str]:
+    """APPROVE: validate, then start; the validation tree and its message when it may not run.
 
     The run acts for the graph's author (their outputs, their cache view), whoever approves it; the
-    approver must be able to read every file it hands to operations (a save checked that already).
+    approver must be able to read every file it hands to operations (a save checked that already), and
+    the run counts against the approver's quotas.
     """
     permissions.check_run(user, graph["author"], graph["_id"])
-    error = validate_graph(graph, user)
+    error, message = validate_graph(graph, user)
     if error is None:
         if not files_checked:
             resource_access.check_files(graph["nodes"], user, f"Graph `{graph['_id']}`")
         author = user if graph["author"] == str(user) else users.acting_for(graph["author"])
-        runs.start_run(graph, permissions.RunPrincipal.of(author))
-    return error
+        runs.start_run(graph, permissions.RunPrincipal.of(author), user)
+    return error, message
 
 
 def _cancel(graph_id: str, user: str) -> dict:
@@ -102,15 +113,15 @@ def post_graph(body: dict, user: str) -> dict:
             graph = graphs.save_graph(graph, user)
             saved = True
         elif action == "VALIDATE":
-            error = validate_graph(graph, user)
+            error, message = validate_graph(graph, user)
             if error:
-                return _response("graph", graph, "Graph did not pass validation", error, **extra)
+                return _response("graph", graph, message, error, **extra)
         elif action == "APPROVE":
             if not saved:
                 graph = graphs.save_graph(graph, user)
-            error = _run(graph, user, files_checked=True)
+            error, message = _run(graph, user, files_checked=True)
             if error:
-                return _response("graph", graph, "Graph did not pass validation", error, **extra)
+                return _response("graph", graph, message, error, **extra)
             graph = graphs.get_graph(graph["_id"], user)
         elif action == "REARRANGE":
             graph, saved = dict(graph, nodes=layout.rearrange(graph["nodes"])), False
@@ -132,15 +143,15 @@ def graph_action(graph_id: str, action: str, user: str) -> dict:
     if action in ("rearrange", "upgrade_nodes"):  # these endpoints store their result
         permissions.check_write(user, permissions.GRAPH, graph["author"], graph_id)
     if action == "approve":
-        error = _run(graph, user)
+        error, message = _run(graph, user)
         if error:
-            return _response("graph", graph, "Graph did not pass validation", error)
+            return _response("graph", graph, message, error)
         return _response("graph", graphs.get_graph(graph_id, user), f"Graph(_id=`{graph_id}`) is running")
     if action == "cancel":
         return _response("graph", _cancel(graph_id, user), f"Graph(_id=`{graph_id}`) canceled")
     if action == "validate":
-        error = validate_graph(graph, user)
-        return _response("graph", graph, "Graph did not pass validation" if error else "Graph is valid", error)
+        error, message = validate_graph(graph, user)
+        return _response("graph", graph, message if error else "Graph is valid", error)
     if action == "rearrange":
         graph = graphs.save_graph(graphs.clean_graph(dict(graph, nodes=layout.rearrange(graph["nodes"])), user), user)
         return _response("graph", graph, f"Graph(_id=`{graph_id}`) rearranged")

@@ -29,6 +29,13 @@ auth:
      CAN_CREATE_OPERATIONS, CAN_CREATE_WORKFLOWS, CAN_RUN_WORKFLOWS]
 runner:
   log_upload_seconds: 2
+quotas:                        # per user, checked at APPROVE (a 400, or INVALID_VALUE on the parameter)
+  concurrent_runs: 5           # runs going at once
+  operations_per_graph: 1000   # operations of one graph, those inside composites counted
+  lambda_timeout_seconds: 900  # an operation's _timeout on Lambda (Lambda's own limit: 15 minutes)
+  fargate_timeout_seconds: 14400  # ... on Fargate: 4 hours
+  retries: 5                   # an operation's _retries
+  exempt_admins: true          # IS_ADMIN users (the single-user mode's `default`) are not capped
 limits:
   preview_bytes: 65536
   preview_rows: 100

@@ -140,6 +140,21 @@ def _nodes_errors(nodes: list[dict], deprecated: set[str]) -> list[dict]:
     return children
 
 
+def merge(first: dict | None, second: dict | None) -> dict | None:
+    """Two trees of one object as one: children about the same node merged, the others side by side."""
+    if first is None or second is None:
+        return first or second
+    children = [dict(child) for child in first["children"]]
+    for child in second["children"]:
+        same = next((i for i, mine in enumerate(children) if child["target"] == ValidationTargetType.NODE
+                     and (mine["target"], mine["object_id"]) == (child["target"], child["object_id"])), None)
+        if same is None:
+            children.append(child)
+        else:
+            children[same] = merge(children[same], child)
+    return dict(first, children=children)
+
+
 def validate_graph(graph: dict, deprecated: set[str] = frozenset()) -> dict | None:
     """The whole graph's validation tree, or None when it may run."""
     nodes = graph["nodes"]

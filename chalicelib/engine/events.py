@@ -15,7 +15,7 @@ from chalicelib.store import aws
 from chalicelib.store.models import GraphModel
 from stepfunctions.contract import ExecutionInput
 
-from . import settle, transitions
+from . import quotas, settle, transitions
 
 ENDED_BADLY = ("FAILED", "TIMED_OUT", "ABORTED")
 # The rule's pattern (app.py). Every PLynx state machine's name starts with `plynx-` (runs.state_machine_name).
@@ -58,8 +58,11 @@ def execution_ended(detail: dict[str, Any]) -> str | None:
         model = GraphModel.get(graph_id, consistent_read=True)
     except DoesNotExist:
         return None  # another stage's graph (both stages' state machines match the rule), or a deleted one
-    if model.run_id != run_id or model.graph_running_status not in GraphRunningStatus.ACTIVE:
-        return None  # closed already: by its state machine, a cancel, a newer run, or this event before
+    if model.run_id != run_id:
+        return None  # a newer run: this one was closed (and its slot freed) before that run was queued
+    if model.graph_running_status not in GraphRunningStatus.ACTIVE:
+        quotas.release(model.quota_user, graph_id, run_id)  # closed already; its slot is certainly free
+        return None  # closed by its state machine, a cancel, or this event before
     error = {"Error": detail.get("error") or f"Execution{status.title().replace('_', '')}",
              "Cause": detail.get("cause") or f"The graph's execution ended {status}"}
     try:

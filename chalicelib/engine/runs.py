@@ -23,7 +23,7 @@ from chalicelib.store.models import CacheModel, GraphModel, GraphNodeModel
 from chalicelib.store.settings import SETTINGS
 from stepfunctions.contract import ErrorName, ExecutionInput
 
-from . import cache, composite_runs, waits
+from . import cache, composite_runs, quotas, waits
 from .settle import finalize, stop_executions
 from .transitions import IDLE, Moved, end_nodes, move_graph, new_node
 
@@ -104,19 +104,22 @@ def _deploy(graph: dict, program: stepfunctions.Program, model: GraphModel) -> s
 
 
 def queue_run(graph_id: str, restored: dict[str, CacheModel] | None = None,
-              principal: RunPrincipal | None = None) -> str:
+              principal: RunPrincipal | None = None, run_id: str | None = None, quota_user: str | None = None) -> str:
     """Give the stored graph a new run id and queue its operations; refused (409) while a run is active.
 
     Each queued item carries who the run acts for (`principal`; without one the runner takes the graph's
-    author and restores only their own cache entries)."""
-    model, replaced = _queue(load_model(graph_id), restored or {}, principal=principal)
+    author and restores only their own cache entries). `quota_user` holds a concurrent-runs slot for this
+    run (quotas.acquire), freed when it ends."""
+    model, replaced = _queue(load_model(graph_id), restored or {}, principal=principal, run_id=run_id,
+                             quota_user=quota_user)
     if replaced:
         drop(replaced)  # the previous run's nodes
     return model.run_id
 
 
 def _queue(model: GraphModel, restored: dict[str, CacheModel], version: int | None = None,
-           principal: RunPrincipal | None = None) -> tuple[GraphModel, str | None]:
+           principal: RunPrincipal | None = None, run_id: str | None = None,
+           quota_user: str | None = None) -> tuple[GraphModel, str | None]:
     """Queue a run of the header's version (of `version`, if given: the one compiled) in a partition of its
     own, then flip the header to it; returns the header as flipped and the partition it replaced.
 
@@ -127,7 +130,7 @@ def _queue(model: GraphModel, restored: dict[str, CacheModel], version: int | No
         raise ConflictError(f"Graph `{graph_id}` is already running")
     if version is not None and version != int(model.version or 0):
         raise ConflictError(_changed(graph_id))
-    run_id = _run_id(graph_id)
+    run_id = run_id or _run_id(graph_id)
     partition, stamp, composites = run_items(graph_id, run_id), now(), []
     with GraphNodeModel.batch_write() as batch:  # BatchWriteItem's 25 items a request: pynamodb cuts them so
         for item in node_items(saved_items(model)):
@@ -151,7 +154,8 @@ def _queue(model: GraphModel, restored: dict[str, CacheModel], version: int | No
     # a save (version) or another run (run_id, status) came between our read and now: then a 409.
     try:
         flipped = move_graph(graph_id, IDLE, GraphRunningStatus.READY, condition=unchanged(model), actions=[
-            GraphModel.run_id.set(run_id), GraphModel.error.remove(), GraphModel.nodes_key.set(saved_items(model))],
+            GraphModel.run_id.set(run_id), GraphModel.error.remove(), GraphModel.nodes_key.set(saved_items(model)),
+            GraphModel.quota_user.set(quota_user) if quota_user else GraphModel.quota_user.remove()],
             landed=lambda now_is: now_is.run_id == run_id)
     except Moved as exc:  # refused for sure (on any other error the write may have landed: nothing is dropped)
         drop(partition)
@@ -164,16 +168,24 @@ def _changed(graph_id: str) -> str:
     return f"Graph `{graph_id}` was changed by someone else while it was approved; reload it and approve it again"
 
 
-def start_run(graph: dict, principal: RunPrincipal) -> str:
+def start_run(graph: dict, principal: RunPrincipal, approver: str) -> str:
     """Restore what the cache holds for `principal`, queue the rest and start an execution named by the
     new run id.
 
     The run is of the stored version `graph` is (its `_version`): a save since is a 409, not a run of
-    nodes other than the ones compiled.
+    nodes other than the ones compiled. The approver's quotas first: the graph's size (400), then a
+    concurrent-runs slot (400 when none is free), held by the run until it ends.
     """
+    quotas.check_size(graph, approver)
     restored = cache.plan_restores(graph, principal)
     program = compile_program(graph, frozenset(restored))
-    model, replaced = _queue(load_model(graph["_id"]), restored, graph.get("_version"), principal)
+    run_id = _run_id(graph["_id"])
+    holder = quotas.acquire(approver, graph["_id"], run_id)
+    try:
+        model, replaced = _queue(load_model(graph["_id"]), restored, graph.get("_version"), principal, run_id, holder)
+    except Exception:
+        quotas.release(holder, graph["_id"], run_id)  # not queued (running, or changed): no slot taken
+        raise
     try:
         _start(graph, program, model)
     finally:
@@ -213,6 +225,7 @@ def cancel_run(graph_id: str) -> dict:
         move_graph(graph_id, GraphRunningStatus.ACTIVE, GraphRunningStatus.CANCELED, run_id=run_id)
     except Moved as exc:
         raise ConflictError(f"Graph `{graph_id}` has just finished") from exc
+    quotas.release(model.quota_user, graph_id, run_id)
     nested = end_nodes(graph_id, run_id, {NodeRunningStatus.IN_QUEUE: NodeRunningStatus.CANCELED,
                                            NodeRunningStatus.RUNNING: NodeRunningStatus.CANCELED})
     # A stopped parent does not stop the nested executions of its composites: stop them too.

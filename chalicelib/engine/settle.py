@@ -15,7 +15,7 @@ from chalicelib.store.graph_items import node_items, run_items
 from chalicelib.store.models import GraphModel
 from stepfunctions.contract import ErrorName, StillRunning, lost_runner
 
-from . import waits
+from . import quotas, waits
 from .transitions import GRAPH_MOVES, Moved, end_nodes, mark_failed_waiting, move_graph, move_node, sources
 
 # A running operation's runner beats every few seconds (live_logs); one silent for this long is lost.
@@ -75,6 +75,7 @@ def finalize(graph_id: str, run_id: str, status: str, error: Any = None, executi
     if model.run_id != run_id:
         raise Moved(f"Run `{run_id}` is not the current run of graph `{graph_id}`")
     if model.graph_running_status not in GraphRunningStatus.ACTIVE:
+        quotas.release(model.quota_user, graph_id, run_id)  # ended by a cancel: freed there, idempotent here
         return
     if status != GraphRunningStatus.SUCCESS:
         nested = end_nodes(graph_id, run_id, {NodeRunningStatus.IN_QUEUE: NodeRunningStatus.CANCELED,
@@ -87,6 +88,7 @@ def finalize(graph_id: str, run_id: str, status: str, error: Any = None, executi
                    actions=actions)
     except Moved:
         pass  # canceled or closed meanwhile
+    quotas.release(model.quota_user, graph_id, run_id)
 
 
 def reconcile_active() -> list[str]:

@@ -105,6 +105,8 @@ class GraphModel(Model):
     execution_arn = UnicodeAttribute(null=True)
     state_machine_arn = UnicodeAttribute(null=True)
     error = UnicodeAttribute(null=True)
+    # The user whose concurrent-runs slot the current run holds (engine/quotas.py); None: exempt.
+    quota_user = UnicodeAttribute(null=True)
     # Bumped by every edit (not by run statuses); a save from a stale `_version` is a 409.
     version = NumberAttribute(default=0)
     # The graph-nodes partition of this version's nodes; none: the graph id (saved before versions had one)
@@ -223,6 +225,18 @@ class WaitModel(Model):
     expires = NumberAttribute(null=True)  # epoch seconds: DynamoDB TTL drops old runs' waits
 
 
-ALL_MODELS = (NodeModel, GraphModel, GraphNodeModel, UserModel, CacheModel, WaitModel, SignInFailureModel, OwnerModel)
+class QuotaModel(Model):
+    """One user's runs still going (`graph_id/run_id`): APPROVE adds one only while there are fewer than the
+    user's `concurrent_runs`, the run's end removes it (chalicelib/engine/quotas.py)."""
+
+    class Meta(_Meta):
+        table_name = f"{SETTINGS.table_prefix}-quotas"
+
+    username = UnicodeAttribute(hash_key=True)
+    runs = UnicodeSetAttribute(null=True)
+
+
+ALL_MODELS = (NodeModel, GraphModel, GraphNodeModel, UserModel, CacheModel, WaitModel, SignInFailureModel,
+              OwnerModel, QuotaModel)
 
 

@@ -20,7 +20,7 @@ TLS = (("aws:SecureTransport", "true"),)
 CREATE = (*TLS, ("s3:ObjectCreationOperation", "true"))  # PutObject, CopyObject, CompleteMultipartUpload
 ONCE = (*CREATE, ("s3:if-none-match", "*"))
 PART = (*TLS, ("s3:ObjectCreationOperation", "false"))  # CreateMultipartUpload, UploadPart
-RUNNER_TABLES = {"GraphsTable", "GraphNodesTable", "CacheTable", "WaitsTable", "OwnersTable"}
+RUNNER_TABLES = {"GraphsTable", "GraphNodesTable", "CacheTable", "WaitsTable", "OwnersTable", "QuotasTable"}
 
 
 def _statements(role: str) -> list[dict]:
@@ -43,6 +43,9 @@ FORBIDDEN = [
     *_every_table_action("NodesTable"),
     *_every_table_action("SignInFailuresTable"),
     iam.Request("dynamodb:Query", _table("NodesTable") + "/index/author-index"),
+    # the quotas table: only freeing a run's slot (UpdateItem), never reading or taking slots
+    *(iam.Request(f"dynamodb:{a}", _table("QuotasTable"))
+      for a in ("GetItem", "Query", "PutItem", "BatchGetItem", "BatchWriteItem", "ConditionCheckItem")),
     # no scans, deletes or new items where the runner only updates
     *(iam.Request(f"dynamodb:{a}", _table(t)) for t in RUNNER_TABLES
       for a in ("Scan", "DeleteItem", "DeleteTable", "CreateTable", "UpdateTable")),
@@ -203,12 +206,13 @@ class Recorder:
             self.calls.append((client.meta.service_model.service_name, operation, params))
 
     def queue(self, graph_id: str, principal: Any) -> str:
-        """What APPROVE does (the API's calls, not the runner's): a new run queued."""
+        """What APPROVE does (the API's calls, not the runner's): a new run queued, holding a user's run slot
+        (the run's end frees it)."""
         from chalicelib.engine import runs
 
         self.paused = True
         try:
-            return runs.queue_run(graph_id, principal=principal)
+            return runs.queue_run(graph_id, principal=principal, quota_user="policy-tenant")
         finally:
             self.paused = False
 

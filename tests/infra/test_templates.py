@@ -181,6 +181,23 @@ def test_every_table_is_in_the_api_policy() -> None:
             assert any(logical_id in r for r in indexed), f"the API policy misses {logical_id}'s indexes"
 
 
+def test_the_runner_may_only_free_run_slots_in_the_quotas_table() -> None:
+    runner = support.template()["Resources"]["RunnerDataPolicy"]["Properties"]["PolicyDocument"]
+    touching = [s for s in runner["Statement"] if "QuotasTable" in set(_references(s["Resource"]))]
+    assert [(s["Effect"], _listed(s["Action"])) for s in touching] == [("Allow", ["dynamodb:UpdateItem"])]
+
+
+def test_the_api_functions_have_reserved_concurrency_and_the_runner_may() -> None:
+    template = support.template()
+    assert template["Globals"]["Function"]["ReservedConcurrentExecutions"] == {
+        "Fn::If": ["ReservesApiConcurrency", {"Ref": "ApiReservedConcurrency"}, {"Ref": "AWS::NoValue"}]}
+    assert template["Parameters"]["ApiReservedConcurrency"]["Default"] == 20
+    runner = template["Resources"]["RunnerFunction"]["Properties"]["ReservedConcurrentExecutions"]
+    assert runner == {"Fn::If": ["ReservesRunnerConcurrency", {"Ref": "RunnerReservedConcurrency"},
+                                 {"Ref": "AWS::NoValue"}]}
+    assert template["Parameters"]["RunnerReservedConcurrency"]["Default"] == 0
+
+
 def test_stage_policies_differ_only_by_stage() -> None:
     """Both stages name resources through their own stack, so one policy text serves both."""
     texts = []
