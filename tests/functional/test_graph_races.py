@@ -111,7 +111,7 @@ def write_then_die(self, *args, **kwargs):
     return result
 
 TableConnection.batch_write_item = write_then_die
-caller = users.authenticate(None)
+caller = users.authenticate("Basic ZGVmYXVsdDo=")  # default: (single-user mode signs every request too)
 graphs.save_graph(graphs.clean_graph(json.loads(sys.stdin.read()), caller), caller)
 """
 
