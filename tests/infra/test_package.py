@@ -158,7 +158,8 @@ def test_packaged_api_imports_in_a_fresh_virtualenv_and_answers(fresh_python: di
     print(f"\nimport app + one request in a fresh process: {time.monotonic() - started:.2f} s")
     assert health["status"] == 200
     # no secret key in this environment: nobody may register (and every other route answers 503)
-    assert json.loads(base64.b64decode(health["body_b64"])) == {"status": "SUCCESS", "registration": "closed"}
+    assert json.loads(base64.b64decode(health["body_b64"])) == {"status": "SUCCESS", "registration": "closed",
+                                                                      "single_user": False}
 
 
 # --- the infrastructure stack on moto -----------------------------------------------------------
@@ -212,7 +213,8 @@ def stack(moto_url: str, package: tuple[str, str]) -> dict[str, Any]:
     # The secret key as `make deploy` makes it (an SSM SecureString), passed as the NoEcho parameter.
     ctx = _context(moto_url)
     deploy.ensure_secret_key(ctx)
-    parameters = {**{k: p.get("Default") for k, p in template["Parameters"].items()},
+    defaults = {k: p.get("Default") for k, p in template["Parameters"].items()}
+    parameters = {**{k: None if v is None else str(v) for k, v in defaults.items()},  # Numbers too: strings
                   "Stage": STAGE, "CodeBucket": "plynx-deploy", "CodeKey": "dev/deployment.zip",
                   "SecretKey": ctx.secret_key}
     started = time.monotonic()
