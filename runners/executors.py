@@ -1,20 +1,11 @@
 """Run one operation in a private temp dir the way the seed describes: inputs in, script, outputs out."""
 from __future__ import annotations
 
-import atexit
-import builtins
-import importlib.machinery
-import io
-import logging
 import os
-import select
-import signal
 import subprocess
 import sys
 import threading
 import time
-import traceback
-import types
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,6 +18,8 @@ from chalicelib.domain.resource_kinds import resource_class
 from chalicelib.domain.scripts import PathList, SecurityError, script_text
 from chalicelib.engine.live_logs import Stopped
 from chalicelib.resource_types.base import NodeResources_INPUT, NodeResources_OUTPUT, ResourceError, unwrap
+
+from . import zygote
 
 
 @dataclass
@@ -113,156 +106,59 @@ def render(node: dict, space: Workspace) -> tuple[str, list[str]]:
     return script, [sys.executable, "-u"] if node["base_node_name"] == BaseNodeNames.PYTHON else ["bash"]
 
 
-class ForkedScript:
-    """A python operation run in a forked child of this warm runner: its own process, no interpreter start-up.
+_ZYGOTE: list[zygote.Zygote] = []  # this process's zygote (a fork of this process starts its own)
+_ZYGOTE_LOCK = threading.Lock()
+_DEDICATED: list[int] = []  # pids of processes that serve the runner alone (Lambda, Fargate, a warm runner)
 
-    What `_wait` and `execute` use of Popen (pid, args, wait). Forking is safe only while the runner has a
-    single thread (the Lambda runtime, Fargate's `python -m runners`, the local warm runner).
+
+def prestart(shared: bool = False) -> None:
+    """Start this process's zygote now, so that it is ready (imports done) by the time an operation runs.
+
+    `shared`: this process's forks will use it too (a warm runner's template, before it forks workers).
     """
-
-    def __init__(self, script_path: str, workdir: str, stdout: io.IOBase, stderr: io.IOBase) -> None:
-        self.args = [sys.executable, "-u", script_path]
-        self.returncode: int | None = None
-        for stream in (sys.stdout, sys.stderr):
-            stream.flush()  # nothing of the runner's own output may be written again by the child
-        read_end, write_end = os.pipe()  # the child holds the write end: EOF when it exits
-        self.pid = os.fork()
-        if self.pid == 0:
-            os.close(read_end)
-            _child(script_path, workdir, stdout.fileno(), stderr.fileno(), write_end)
-        os.close(write_end)
-        try:  # readable when the child exits, whatever its own children do
-            self._exited = os.pidfd_open(self.pid)
-            os.close(read_end)
-        except (AttributeError, OSError):  # no pidfd here: the pipe (which a grandchild may hold open)
-            self._exited = read_end
-
-    def wait(self, timeout: float | None = None) -> int:
-        """The exit code (negative: killed by that signal); subprocess.TimeoutExpired after `timeout`."""
-        deadline = None if timeout is None else time.monotonic() + timeout
-        pause = 0.0
-        while self.returncode is None:
-            pid, status = os.waitpid(self.pid, os.WNOHANG)
-            if pid:
-                self.returncode = os.waitstatus_to_exitcode(status)
-                os.close(self._exited)
-                break
-            left = 0.25 if deadline is None else min(0.25, deadline - time.monotonic())
-            if left <= 0:
-                raise subprocess.TimeoutExpired(self.args, timeout)
-            if pause:  # the fd has said all it can: poll, briefly at first
-                time.sleep(min(pause, left))
-                pause = min(pause * 2, 0.05)
-            elif select.select([self._exited], [], [], left)[0]:
-                pause = 0.0002  # the child is exiting (or closed the pipe itself): reap it soon
-        return self.returncode
+    _zygote(shared=shared)
 
 
-def _child(script_path: str, workdir: str, stdout: int, stderr: int, exit_pipe: int) -> None:
-    """In the forked child: become `python -u script` in its own session, then exit with its code."""
-    code = 1
+def _zygote(fresh: bool = False, shared: bool = False) -> zygote.Zygote:
+    with _ZYGOTE_LOCK:
+        current = _ZYGOTE[0] if _ZYGOTE and (_ZYGOTE[0].owner == os.getpid() or _ZYGOTE[0].shared) else None
+        if current is None or fresh or not current.alive():
+            if current is not None:
+                current.stop()
+            _ZYGOTE[:] = [zygote.Zygote(sys.path, shared=shared)]
+        return _ZYGOTE[0]
+
+
+def seal(dedicated: bool = False) -> None:
+    """Make the orchestrating process unreadable to operations; `dedicated`: it serves the runner alone.
+
+    Non-dumpable: /proc/<pid>/environ and mem and ptrace are closed to the same uid. A dedicated process
+    (Lambda, Fargate, a local warm runner) is also a subreaper, so whatever an operation leaves behind after
+    killing its zygote (which it can, under the same uid) comes back here to be killed.
+    """
+    zygote.make_undumpable()
+    if dedicated and os.getpid() not in _DEDICATED:
+        zygote.become_subreaper()
+        _DEDICATED[:] = [os.getpid()]
+
+
+def _spawn(kind: str, script_path: str, space: Workspace, out: int, err: int) -> zygote.Operation:
+    environment = zygote.operation_environment(space.workdir)
     try:
-        os.setsid()  # its own process group: a timeout kills everything it started
-        null = os.open(os.devnull, os.O_RDONLY)
-        os.dup2(null, 0)
-        os.dup2(stdout, 1)
-        os.dup2(stderr, 2)
-        # as Popen's close_fds: the script gets none of the runner's files and SDK sockets
-        os.closerange(3, exit_pipe)
-        os.closerange(exit_pipe + 1, max(os.sysconf("SC_OPEN_MAX"), exit_pipe + 1))
-        code = _run_script(script_path, workdir)
-    except BaseException:  # noqa: BLE001 - the child must never return into the runner
-        try:
-            os.write(2, traceback.format_exc().encode("utf-8", "backslashreplace"))
-        except BaseException:  # noqa: BLE001
-            pass
-    finally:
-        os._exit(code)
+        return _zygote().spawn(kind, script_path, space.workdir, out, err, environment)
+    except OSError:  # the zygote died (killed by an operation of the same uid): a new one
+        return _zygote(fresh=True).spawn(kind, script_path, space.workdir, out, err, environment)
 
 
-_KEEP: list = []  # the runner's own standard streams: kept alive, never flushed or closed by the child
+def _sweep() -> None:
+    """In a dedicated process: kill anything an operation left re-parented to us (all but the zygote)."""
+    if _DEDICATED != [os.getpid()]:
+        return
+    keep = frozenset(z.pid for z in _ZYGOTE if z.owner == os.getpid() and z.alive())
+    zygote.kill_children(keep)
 
 
-def _fresh_interpreter_state(script_path: str, workdir: str) -> None:
-    """What a new interpreter would have: unbuffered std streams on fds 0-2, argv, path, signals, no handlers."""
-    _KEEP.extend([sys.stdin, sys.stdout, sys.stderr, sys.__stdin__, sys.__stdout__, sys.__stderr__])
-    encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
-    errors = getattr(sys.stdout, "errors", None) or "strict"
-    sys.stdin = sys.__stdin__ = io.TextIOWrapper(io.BufferedReader(io.FileIO(0, "r", closefd=False)),
-                                                 encoding=encoding, errors=errors)
-    sys.stdout = sys.__stdout__ = io.TextIOWrapper(io.FileIO(1, "w", closefd=False), encoding=encoding,
-                                                   errors=errors, write_through=True)
-    sys.stderr = sys.__stderr__ = io.TextIOWrapper(io.FileIO(2, "w", closefd=False), encoding=encoding,
-                                                   errors="backslashreplace", write_through=True)
-    os.chdir(workdir)
-    sys.argv = [script_path]
-    sys.path[0] = os.path.dirname(script_path)
-    for number in signal.valid_signals():
-        if number in (signal.SIGKILL, signal.SIGSTOP):
-            continue
-        wanted = {signal.SIGINT: signal.default_int_handler, signal.SIGPIPE: signal.SIG_IGN,
-                  signal.SIGXFSZ: signal.SIG_IGN}.get(number, signal.SIG_DFL)
-        if signal.getsignal(number) != wanted:
-            try:
-                signal.signal(number, wanted)
-            except (OSError, ValueError, RuntimeError):
-                pass
-    atexit._clear()
-    root = logging.getLogger()
-    for handler in list(root.handlers):  # a runtime's log handler would swallow the script's logging
-        root.removeHandler(handler)
-    root.setLevel(logging.WARNING)
-
-
-def _run_script(script_path: str, workdir: str) -> int:
-    """Run the script as __main__ the way the interpreter would; its exit code."""
-    _fresh_interpreter_state(script_path, workdir)
-    code = 0
-    try:
-        _run_main(script_path)
-    except SystemExit as exc:
-        code = _exit_code(exc.code)
-    except BaseException as exc:  # noqa: BLE001 - reported as the interpreter reports it
-        tb = exc.__traceback__
-        while tb is not None and tb.tb_frame.f_code.co_filename != script_path:
-            tb = tb.tb_next  # from the script's frame on, as `python script.py` shows it
-        traceback.print_exception(type(exc), exc, tb or exc.__traceback__)
-        code = 1
-    for thread in threading.enumerate():  # the interpreter waits for non-daemon threads at exit
-        if thread is not threading.current_thread() and not thread.daemon:
-            thread.join()
-    atexit._run_exitfuncs()
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except (OSError, ValueError):
-            pass
-    return code
-
-
-def _run_main(script_path: str) -> None:
-    """Run the file as the interpreter runs its script: module `__main__`, no future flags of ours."""
-    with open(script_path, "rb") as stream:
-        code = compile(stream.read(), script_path, "exec", dont_inherit=True)
-    module = types.ModuleType("__main__")
-    module.__dict__.update(__file__=script_path, __cached__=None, __package__=None, __spec__=None,
-                           __loader__=importlib.machinery.SourceFileLoader("__main__", script_path),
-                           __builtins__=builtins)
-    sys.modules["__main__"] = module
-    exec(code, module.__dict__)  # noqa: S102 - the operation's own code, in its own process
-
-
-def _exit_code(value: object) -> int:
-    """SystemExit's code as the interpreter turns it into an exit status."""
-    if value is None:
-        return 0
-    if isinstance(value, int):
-        return value & 0xFF
-    print(value, file=sys.stderr)
-    return 1
-
-
-def _wait(process: subprocess.Popen | ForkedScript, timeout: float | None,
+def _wait(process: zygote.Operation, timeout: float | None,
           publish: Callable[[dict[str, str]], None] | None, space: Workspace) -> int:
     """Wait for the process, publishing the logs every few seconds so a user can watch a long job."""
     interval = float(config.setting("runner", "log_upload_seconds", 2) or 2)
@@ -295,7 +191,7 @@ def execute(node: dict, space: Workspace, timeout: float | None,
     `publish(logs)` is called with the log files every few seconds while the script runs.
     """
     try:
-        script, command = render(node, space)
+        script, _ = render(node, space)
     except SecurityError as exc:  # nothing ran: the sandbox stopped the template while rendering it
         space.worker_log(f"JOB FAILED\nThe command template was stopped by the sandbox (templates may not "
                          f"reach Python internals): {exc}")
@@ -309,26 +205,21 @@ def execute(node: dict, space: Workspace, timeout: float | None,
         handle.write(script)
     space.worker_log(f"Running script:\n{script}\nEnd script")
     with open(space.logs["stdout"], "ab") as out, open(space.logs["stderr"], "ab") as err:
-        process: subprocess.Popen | ForkedScript
-        if command[0] == sys.executable and threading.active_count() == 1:
-            process = ForkedScript(script_path, space.workdir, out, err)
-        else:
-            process = subprocess.Popen(
-                [*command, script_path], cwd=space.workdir, stdout=out, stderr=err,
-                stdin=subprocess.DEVNULL, start_new_session=True,
-            )
-        try:
-            code = _wait(process, timeout, publish, space)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-            space.worker_log(f"JOB FAILED\nTimed out after {timeout} seconds")
-            return False
-        except Stopped as exc:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-            space.worker_log(f"JOB STOPPED\n{exc}")
-            return False
+        kind = "python" if node["base_node_name"] == BaseNodeNames.PYTHON else "bash"
+        process = _spawn(kind, script_path, space, out.fileno(), err.fileno())
+    try:
+        code = _wait(process, timeout, publish, space)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        space.worker_log(f"JOB FAILED\nTimed out after {timeout} seconds")
+        return False
+    except Stopped as exc:
+        process.kill()
+        space.worker_log(f"JOB STOPPED\n{exc}")
+        return False
+    finally:
+        process.kill()  # a no-op when it ended: the zygote has already killed all it started
+        _sweep()
     if code != 0:
         space.worker_log(f"JOB FAILED\nProcess returned non-zero value {code}")
         return False

@@ -119,6 +119,8 @@ def _hold(resource_ids: list[str], holder: str) -> None:
 def run_node(graph_id: str, node_id: str, run_id: str, context: Any = None, notify: list[str] | None = None,
              attempt: int = 0) -> dict:
     """Run one operation of a graph run (or restore it from the cache), record it, release its dependents."""
+    executors.seal()  # before any user content is in reach: this process holds the role
+    executors.prestart()  # the operation's zygote starts while the node is claimed and its inputs fetched
     node, principal = transitions.claim(graph_id, node_id, run_id)
     holder = permissions.holder(permissions.GRAPH, principal.author)
     entry = cache_key = None
@@ -195,8 +197,15 @@ def handle(payload: dict, context: Any = None) -> dict:
     return {"graph_id": event.graph_id, "status": event.status}
 
 
+def warm_start() -> None:
+    """A process that serves the runner alone (a Lambda container, a Fargate task, a local warm runner)."""
+    executors.seal(dedicated=True)
+    executors.prestart()
+
+
 def lambda_handler(event: dict, context: Any) -> dict:
     """AWS Lambda (and the local runtime) entry point."""
+    warm_start()
     return handle(event, context)
 
 
@@ -212,6 +221,7 @@ def _event_from_environment() -> dict:
 def main(argv: list[str] | None = None) -> int:
     """Fargate/CLI entry point: the event is the first argument, or comes from the environment."""
     args = sys.argv[1:] if argv is None else argv
+    warm_start()
     event = json.loads(args[0]) if args else _event_from_environment()
     try:
         print(json.dumps(handle(event)))

@@ -135,6 +135,19 @@ class Api:
         return response.content
 
 
+@pytest.fixture()
+def shared_tmp() -> Iterator[Any]:
+    """A directory the test's operations may write into. pytest's tmp_path is root's own (mode 0700), and a
+    root runner runs each operation under a uid of its own (runners/zygote.py): this one is world-writable."""
+    import pathlib
+    import shutil
+
+    path = pathlib.Path(tempfile.mkdtemp(prefix="plynx-shared-"))
+    path.chmod(0o777)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
 def api(stack: Any) -> Api:
     return Api(stack.api_url)

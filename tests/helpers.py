@@ -49,3 +49,14 @@ def log_id(node: dict, name: str) -> str:
 
 def by_title(graph_data: dict, title: str) -> dict:
     return next(n for n in graph_data["nodes"] if n["title"] == title)
+
+
+def shared_file(path: Any, content: str = "") -> str:
+    """A file several operations may write (a journal): made here, writable by all, as each operation of a
+    root runner has a uid of its own and creates its files private (umask 077)."""
+    import os
+
+    with open(path, "w", encoding="utf-8") as stream:
+        stream.write(content)
+    os.chmod(path, 0o666)
+    return str(path)

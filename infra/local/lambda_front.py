@@ -24,8 +24,12 @@ import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import unquote
+from xml.sax.saxutils import escape
 
 from botocore.response import StreamingBody
+from werkzeug.datastructures import EnvironHeaders
+
+from . import auth
 
 LOG = logging.getLogger(__name__)
 
@@ -117,8 +121,11 @@ class LambdaFront:
         handler_getter: Callable[[], Handler] | None,
         timeout_seconds: int = DEFAULT_TIMEOUT_SECONDS,
         warm_runner: Any = None,
+        authenticate: bool = False,
     ) -> None:
         self._moto_app = moto_app
+        # Signed requests only: every request to moto carries a signature by a key of moto's IAM (auth.py).
+        self.authenticate = authenticate
         self._handler_getter = handler_getter
         # The runner's own warm process (infra/local/warm_runner.py); else handler_getter's in this process.
         self._warm_runner = warm_runner
@@ -132,7 +139,13 @@ class LambdaFront:
         self.changes = 0
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
-        match = _INVOKE_PATH.match(environ.get("PATH_INFO", ""))
+        path = environ.get("PATH_INFO", "")
+        match = _INVOKE_PATH.match(path)
+        if self.authenticate:
+            try:
+                self._check(environ, path, bool(match))
+            except auth.Refused as refused:
+                return _refuse(start_response, refused, json_protocol=bool(match) or "HTTP_X_AMZ_TARGET" in environ)
         if match and environ.get("REQUEST_METHOD") == "POST":
             try:
                 return self._invoke(match.group("name"), environ, start_response)
@@ -143,6 +156,23 @@ class LambdaFront:
         if not read_only:
             self.changes += 1
         return result
+
+    @staticmethod
+    def _check(environ: dict, path: str, invoke: bool) -> None:
+        """Refuse what is not signed with a key of moto's IAM (infra/local/auth.py)."""
+        if path.startswith("/moto-api"):  # state dump, reset: not for anyone on the network
+            raise auth.Refused("AccessDenied", "moto's own API is closed on the local stack")
+        method = environ.get("REQUEST_METHOD", "GET")
+        raw = environ.get("RAW_URI") or environ.get("REQUEST_URI") or path
+        raw_path, _, query = raw.partition("?")
+        headers = EnvironHeaders(environ)
+        if "Authorization" not in headers:
+            if "X-Amz-Signature=" in query:
+                auth.check_presigned(method, raw_path, query, headers)
+                return
+            if method == "OPTIONS" and not invoke:  # a CORS preflight carries no credentials
+                return
+        auth.check_signed(method, raw_path, query, headers, lambda: _buffer_body(environ))
 
     @staticmethod
     def _is_read_only(environ: dict) -> bool:
@@ -251,6 +281,13 @@ class DirectLambdaClient:
         return getattr(self._client, name)
 
 
+def _buffer_body(environ: dict) -> bytes:
+    """Read the body for its hash, and put it back for whoever reads it next."""
+    body = _read_body(environ)
+    environ["wsgi.input"], environ["CONTENT_LENGTH"] = io.BytesIO(body), str(len(body))
+    return body
+
+
 def _read_body(environ: dict) -> bytes:
     stream = environ.get("wsgi.input")
     if stream is None:
@@ -261,6 +298,19 @@ def _read_body(environ: dict) -> bytes:
     if environ.get("wsgi.input_terminated") or "chunked" in environ.get("HTTP_TRANSFER_ENCODING", ""):
         return stream.read()
     return b""
+
+
+def _refuse(start_response: Callable, refused: Any, json_protocol: bool) -> list[bytes]:
+    """A refusal in the protocol the client parses: JSON (DynamoDB, Step Functions, Lambda) or XML (S3, IAM, STS)."""
+    status = f"{refused.status} {'Forbidden' if refused.status == 403 else 'Bad Request'}"
+    if json_protocol:
+        return _respond(start_response, status, {"__type": refused.code, "message": refused.message},
+                        {"x-amzn-ErrorType": refused.code})
+    body = (f"<?xml version='1.0' encoding='UTF-8'?><ErrorResponse><Error><Type>Sender</Type>"
+            f"<Code>{escape(refused.code)}</Code><Message>{escape(refused.message)}</Message></Error>"
+            f"</ErrorResponse>").encode()
+    start_response(status, [("Content-Type", "application/xml"), ("Content-Length", str(len(body)))])
+    return [body]
 
 
 def _respond(start_response: Callable, status: str, payload: Any, headers: dict) -> list[bytes]:

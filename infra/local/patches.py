@@ -174,12 +174,15 @@ def _make_cached_boto_client_for(original: Callable, connect_host: str) -> Calla
             with _LOCK:
                 client = _CLIENTS.get(key)
                 if client is None:
+                    from .auth import process_key
+
+                    control_plane_key = process_key()
                     client = boto3.session.Session().client(
                         service_name=service,
                         region_name=region,
                         endpoint_url=endpoint,
-                        aws_access_key_id="ak",
-                        aws_secret_access_key="sk",
+                        aws_access_key_id=control_plane_key[0],  # moto refuses unknown keys (auth.py)
+                        aws_secret_access_key=control_plane_key[1],
                         config=Config(
                             parameter_validation=False,
                             # Step Functions retries its own service calls' transient failures; a keep-alive
@@ -279,6 +282,21 @@ def _pick(mapping: dict, *names: str) -> Any:
     return None
 
 
+def task_environment(parameters: dict) -> dict[str, str]:
+    """The container's environment: this process's, the task's overrides, and (as the ECS agent gives every
+    Fargate task) the task role's credential URI, which the runner must keep from its operations."""
+    import os
+    import uuid
+
+    environment = dict(os.environ)
+    environment["AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"] = f"/v2/credentials/{uuid.uuid4()}"
+    overrides = _pick(parameters, "Overrides", "overrides") or {}
+    containers = _pick(overrides, "ContainerOverrides", "containerOverrides") or [{}]
+    for variable in _pick(containers[0], "Environment", "environment") or []:
+        environment[_pick(variable, "Name", "name")] = str(_pick(variable, "Value", "value"))
+    return environment
+
+
 def _run_local_task(parameters: dict) -> dict:
     """Run the Fargate task's command here; the stopped task, as DescribeTasks shows it to .sync."""
     import os
@@ -286,11 +304,9 @@ def _run_local_task(parameters: dict) -> dict:
     import uuid
 
     cluster = _pick(parameters, "Cluster", "cluster")
-    environment = dict(os.environ)
     overrides = _pick(parameters, "Overrides", "overrides") or {}
     containers = _pick(overrides, "ContainerOverrides", "containerOverrides") or [{}]
-    for variable in _pick(containers[0], "Environment", "environment") or []:
-        environment[_pick(variable, "Name", "name")] = str(_pick(variable, "Value", "value"))
+    environment = task_environment(parameters)
     repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     done = subprocess.run([sys.executable, "-m", "runners"], cwd=repo, env=environment, capture_output=True,
                           check=False)

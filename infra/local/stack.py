@@ -87,6 +87,8 @@ class LocalStack:
         self.data_dir = data_dir
         self.ui_dir = ui_dir
         self.snapshot_path: str | None = None
+        self.credentials: tuple[str, str] = ("", "")  # the control plane's IAM key in moto (id, secret)
+        self.credentials_path: str | None = None  # ... as a shared credentials file, in data_dir
         self.restored = False
         self.startup_seconds = 0.0
         self.lambda_front: Any = None
@@ -221,15 +223,19 @@ def _start(
     if not os.environ.get("PLYNX_SECRET_KEY"):
         # No key: the laptop's single-user mode, asked for explicitly (the API refuses to run keyless otherwise).
         _set_env(stack, {"PLYNX_SINGLE_USER": "true"}, force=False)
-    _set_env(
-        stack,
-        {
-            "AWS_DEFAULT_REGION": os.environ.get("AWS_REGION") or "us-east-1",
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-        },
-        force=False,
-    )
+    _set_env(stack, {"AWS_DEFAULT_REGION": os.environ.get("AWS_REGION") or "us-east-1"}, force=False)
+    # The control plane signs with its own IAM key (infra/local/auth.py); made-up keys are refused.
+    from . import auth
+
+    from runners import zygote
+
+    zygote.make_undumpable()  # this process holds the key: its memory and environment are closed to operations
+    key_id, secret = auth.process_key()
+    stack.credentials = (key_id, secret)
+    _set_env(stack, {"AWS_ACCESS_KEY_ID": key_id, "AWS_SECRET_ACCESS_KEY": secret}, force=True)
+    for name in ("AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_PROFILE"):
+        if name in os.environ:
+            stack._undo.append(_env_restorer(name, os.environ.pop(name)))
     if REPO_ROOT not in sys.path:
         sys.path.insert(0, REPO_ROOT)
     if bootstrap:
@@ -254,6 +260,9 @@ def _start(
         stack.restored = snapshot.load(stack.snapshot_path)
     if not stack.restored:
         snapshot.reset_backends()
+    auth.install()
+    if stack.data_dir is not None:
+        stack.credentials_path = auth.credentials_file(stack.data_dir, stack.credentials)
 
     front = _make_lambda_front(stack, lambda_handler)
     stack.lambda_front = front
@@ -351,11 +360,11 @@ def _make_lambda_front(stack: LocalStack, lambda_handler: Callable[[Any, Any], A
 
     moto_app = DomainDispatcherApplication(create_backend_app)
     if lambda_handler is not None:  # a test's own handler, called in this process
-        return LambdaFront(moto_app, lambda: lambda_handler)
+        return LambdaFront(moto_app, lambda: lambda_handler, authenticate=True)
     # The runner in a warm process of its own (forked per invocation), off this process's interpreter lock.
     warm = WarmRunner(DEFAULT_CONCURRENCY)
     stack._undo.append(warm.stop)
-    return LambdaFront(moto_app, None, warm_runner=warm)
+    return LambdaFront(moto_app, None, warm_runner=warm, authenticate=True)
 
 
 def _make_moto_server(host: str, port: int, wsgi_app: Any, quiet: bool) -> Any:

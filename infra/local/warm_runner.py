@@ -195,6 +195,9 @@ def _answer(request: dict, handler: Any) -> bytes:
 
 def _work(connection: Connection, handler: Any) -> None:
     """A worker: one invocation at a time until the front closes the connection."""
+    start = getattr(handler, "warm_start", None)
+    if start is not None:
+        start()  # sealed, and its operations' zygote starting before the first invocation comes
     while True:
         try:
             request = json.loads(connection.recv_bytes())
@@ -207,6 +210,12 @@ def serve(listener: socket.socket, module: str) -> None:
     """Fork a worker per accepted connection, until the stack's process is gone."""
     handler = importlib.import_module(module)
     if module == RUNNER_MODULE:
+        from runners import executors
+
+        executors.seal()  # its environment holds the role's keys, which every worker inherits
+        # one zygote for every worker, ready before the first operation; it tells the operations' leftovers
+        # apart by their uids, which only a root runner gives them: otherwise each worker has its own
+        executors.prestart(shared=os.geteuid() == 0)
         _warm_up()
     gc.freeze()  # what the workers share stays shared: no collection touches (and so copies) its pages
     parent = os.getppid()

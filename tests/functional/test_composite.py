@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 import time
 
-from tests.helpers import by_title, graph, instance, log_id, operation, output_id
+from tests.helpers import by_title, graph, instance, log_id, operation, output_id, shared_file
 
 INPUT_ID, OUTPUT_ID = "2419f9f6d8b5da6e4bb8f8d4", "56a2bd3af3fe5ee6d63ac7dd"
 ONE = {"name": "in", "file_types": ["file"], "min_count": 1, "max_count": 1}
@@ -47,8 +47,8 @@ def _inner(node: dict) -> dict[str, dict]:
     return {n["title"]: n for n in value}
 
 
-def test_composite_outputs_reach_the_outer_graph(api, tmp_path) -> None:
-    journal = str(tmp_path / "journal")
+def test_composite_outputs_reach_the_outer_graph(api, shared_tmp) -> None:
+    journal = shared_file(shared_tmp / "journal")
     saved = _composite(api, journal)
     assert saved["status"] == "SUCCESS", saved
     quadruple = saved["node"]
@@ -79,8 +79,8 @@ def test_composite_outputs_reach_the_outer_graph(api, tmp_path) -> None:
     assert sorted(open(journal).read().split()) == ["inner-1", "inner-1", "inner-2", "inner-2"]
 
 
-def test_a_failure_inside_a_composite_fails_the_graph_and_nothing_after_it_runs(api, tmp_path) -> None:
-    journal = str(tmp_path / "journal")
+def test_a_failure_inside_a_composite_fails_the_graph_and_nothing_after_it_runs(api, shared_tmp) -> None:
+    journal = shared_file(shared_tmp / "journal")
     quadruple = _composite(api, journal)["node"]
     minus = api.upload(b"-1", "minus one")
     inside = instance(quadruple, data=[(minus, "out")])
@@ -98,8 +98,8 @@ def test_a_failure_inside_a_composite_fails_the_graph_and_nothing_after_it_runs(
     assert open(journal).read().split() == ["inner-1"]
 
 
-def test_cancel_stops_a_running_composite(api, tmp_path) -> None:
-    journal = str(tmp_path / "journal")
+def test_cancel_stops_a_running_composite(api, shared_tmp) -> None:
+    journal = shared_file(shared_tmp / "journal")
     quadruple = _composite(api, journal, sleep=30)["node"]
     seven = api.upload(b"7", "seven")
     inside = instance(quadruple, data=[(seven, "out")])
@@ -117,8 +117,8 @@ def test_cancel_stops_a_running_composite(api, tmp_path) -> None:
     assert _inner(node)["double inner-1"]["node_running_status"] == "SUCCESS"
 
 
-def test_composite_validation_and_bad_input(api, tmp_path) -> None:
-    journal = str(tmp_path / "journal")
+def test_composite_validation_and_bad_input(api, shared_tmp) -> None:
+    journal = shared_file(shared_tmp / "journal")
     body = _composite(api, journal, wire=False)
     assert body["status"] == "VALIDATION_FAILED"
     (collector,) = [c for c in body["validation_error"]["children"] if c["object_id"] == OUTPUT_ID]
@@ -140,8 +140,8 @@ def test_composite_validation_and_bad_input(api, tmp_path) -> None:
     assert [n["_id"] for n in _inner(default).values()] == [INPUT_ID, OUTPUT_ID]
 
 
-def test_a_graph_saved_as_an_operation_runs_inside_another_graph(api, tmp_path) -> None:
-    journal = str(tmp_path / "journal")
+def test_a_graph_saved_as_an_operation_runs_inside_another_graph(api, shared_tmp) -> None:
+    journal = shared_file(shared_tmp / "journal")
     double = _double(api, journal, "g")
     seed = api.upload(b"4", "number")
     first = instance(double, **{"in": [(seed, "out")]})
@@ -165,8 +165,8 @@ def test_a_graph_saved_as_an_operation_runs_inside_another_graph(api, tmp_path) 
     assert response.status_code == 400 and "no operations" in response.json()["Message"]
 
 
-def test_a_rerun_restores_the_whole_composite_without_a_runner(api, stack, tmp_path) -> None:
-    journal = str(tmp_path / "journal")
+def test_a_rerun_restores_the_whole_composite_without_a_runner(api, stack, shared_tmp) -> None:
+    journal = shared_file(shared_tmp / "journal")
     quadruple = _composite(api, journal)["node"]
     two = api.upload(b"2", "two")
     inside = instance(quadruple, data=[(two, "out")])
@@ -200,11 +200,11 @@ def test_a_rerun_restores_the_whole_composite_without_a_runner(api, stack, tmp_p
     assert by_title(data, "quadruple")["node_running_status"] == "SUCCESS"
 
 
-def test_generated_code_recreates_a_graph_with_a_composite(api, tmp_path) -> None:
+def test_generated_code_recreates_a_graph_with_a_composite(api, shared_tmp) -> None:
     import subprocess
     import sys
 
-    quadruple = _composite(api, str(tmp_path / "journal"))["node"]
+    quadruple = _composite(api, shared_file(shared_tmp / "journal"))["node"]
     one = api.upload(b"1", "one")
     graph_id = _run(api, [one, instance(quadruple, data=[(one, "out")])], "composite to code")
     assert api.wait(graph_id, timeout=120)["graph_running_status"] == "SUCCESS"

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from tests.helpers import by_title, graph, instance, operation, output_id
+from tests.helpers import by_title, graph, instance, operation, output_id, shared_file
 
 STEP = '''import json, time
 with open(params["journal"], "a") as j:
@@ -55,8 +55,8 @@ def _assert_dependency_order(times: dict, edges: dict[str, list[str]]) -> None:
             assert times[("end", dep)] <= times[("start", node)], f"{node} started before {dep} ended"
 
 
-def test_diamond_runs_each_node_once_in_dependency_order(api, tmp_path) -> None:
-    journal = str(tmp_path / "journal")
+def test_diamond_runs_each_node_once_in_dependency_order(api, shared_tmp) -> None:
+    journal = shared_file(shared_tmp / "journal")
     step = _step(api)
     a = _place(step, "a", journal, 0.2)
     b = _place(step, "b", journal, 0.5, a)
@@ -65,16 +65,16 @@ def test_diamond_runs_each_node_once_in_dependency_order(api, tmp_path) -> None:
     result = _run(api, [a, b, c, d], "diamond")
     assert result["graph_running_status"] == "SUCCESS"
     edges = {"a": [], "b": ["a"], "c": ["a"], "d": ["b", "c"]}
-    times = _journal(tmp_path / "journal")
+    times = _journal(shared_tmp / "journal")
     assert len(times) == 8
     _assert_dependency_order(times, edges)
     seen = json.loads(api.resource(output_id(by_title(result, "d"), "out")))
     assert sorted(seen) == ["a", "a", "b", "c", "d"]  # d read both branches, each carrying a
 
 
-def test_non_series_parallel_graph_starts_each_node_when_its_own_inputs_are_ready(api, tmp_path) -> None:
+def test_non_series_parallel_graph_starts_each_node_when_its_own_inputs_are_ready(api, shared_tmp) -> None:
     # N shape plus a tail: a -> c, b -> c, b -> d, d -> e. Level by level, d would wait for slow a.
-    journal = str(tmp_path / "journal")
+    journal = shared_file(shared_tmp / "journal")
     step = _step(api)
     a = _place(step, "a", journal, 3.0)
     b = _place(step, "b", journal, 0.0)
@@ -84,17 +84,17 @@ def test_non_series_parallel_graph_starts_each_node_when_its_own_inputs_are_read
     result = _run(api, [a, b, c, d, e], "n-shape")
     assert result["graph_running_status"] == "SUCCESS"
     assert {n["title"]: n["node_running_status"] for n in result["nodes"]} == dict.fromkeys("abcde", "SUCCESS")
-    times = _journal(tmp_path / "journal")
+    times = _journal(shared_tmp / "journal")
     _assert_dependency_order(times, {"a": [], "b": [], "c": ["a", "b"], "d": ["b"], "e": ["d"]})
     # ordering, not timing: d and e ran while a was still running
     assert times[("end", "e")] < times[("end", "a")]
 
 
-def test_a_wide_random_dag_runs_every_node_once_in_order(api, tmp_path) -> None:
+def test_a_wide_random_dag_runs_every_node_once_in_order(api, shared_tmp) -> None:
     import random
 
     rng = random.Random(4)
-    journal = str(tmp_path / "journal")
+    journal = shared_file(shared_tmp / "journal")
     step = _step(api)
     nodes: list[dict] = []
     edges: dict[str, list[str]] = {}
@@ -105,6 +105,6 @@ def test_a_wide_random_dag_runs_every_node_once_in_order(api, tmp_path) -> None:
         nodes.append(_place(step, name, journal, rng.choice([0.0, 0.05, 0.2]), *deps))
     result = _run(api, nodes, "random dag")
     assert result["graph_running_status"] == "SUCCESS"
-    times = _journal(tmp_path / "journal")
+    times = _journal(shared_tmp / "journal")
     assert len(times) == 60
     _assert_dependency_order(times, edges)

@@ -5,7 +5,7 @@ import os
 import signal
 import time
 
-from tests.helpers import by_title, graph, instance, log_id, operation
+from tests.helpers import by_title, graph, instance, log_id, operation, shared_file
 
 IN = {"name": "in", "file_types": ["file"], "min_count": 0, "max_count": -1}
 STEP = '''import time
@@ -51,8 +51,8 @@ def _statuses(data: dict) -> dict[str, str]:
     return {n["title"]: n["node_running_status"] for n in data["nodes"]}
 
 
-def test_first_failure_waits_for_running_operations_then_fails(api, tmp_path) -> None:
-    journal = str(tmp_path / "journal")
+def test_first_failure_waits_for_running_operations_then_fails(api, shared_tmp) -> None:
+    journal = shared_file(shared_tmp / "journal")
     bad = _node(_step(api, "bad", journal, sleep=0.2, fail=True))
     slow = _node(_step(api, "slow", journal, sleep=2.0))
     after_bad = _node(_step(api, "after bad", journal), bad)
@@ -65,20 +65,20 @@ def test_first_failure_waits_for_running_operations_then_fails(api, tmp_path) ->
     assert statuses["bad"] == "FAILED"
     assert statuses["slow"] == "SUCCESS"  # already running: it finished
     assert statuses["after bad"] == statuses["after slow"] == statuses["join"] == "CANCELED"
-    ran = (tmp_path / "journal").read_text().split()
+    ran = (shared_tmp / "journal").read_text().split()
     assert sorted(ran) == ["bad", "slow"]  # nothing downstream of the failure ran, nothing new started
     assert "RUNNING" not in statuses.values()
 
 
-def test_cancel_stops_the_run_and_leaves_canceled(api, tmp_path) -> None:
-    journal = str(tmp_path / "journal")
+def test_cancel_stops_the_run_and_leaves_canceled(api, shared_tmp) -> None:
+    journal = shared_file(shared_tmp / "journal")
     first = _node(_step(api, "first", journal, sleep=3.0))
     second = _node(_step(api, "second", journal), first)
     other = _node(_step(api, "other", journal, sleep=0.0))
     waits = _node(_step(api, "waits", journal), first, other)
     graph_id = _start(api, [first, second, other, waits], "cancel me")
     deadline = time.monotonic() + 30
-    while "first" not in ((tmp_path / "journal").read_text() if os.path.exists(journal) else ""):
+    while "first" not in ((shared_tmp / "journal").read_text() if os.path.exists(journal) else ""):
         assert time.monotonic() < deadline
         time.sleep(0.05)
     body = api.ok("post", f"graphs/{graph_id}/cancel")
@@ -89,7 +89,7 @@ def test_cancel_stops_the_run_and_leaves_canceled(api, tmp_path) -> None:
     data = api.ok("get", f"graphs/{graph_id}")["data"]
     assert data["graph_running_status"] == "CANCELED"
     assert _statuses(data)["first"] == _statuses(data)["second"] == "CANCELED"
-    assert "second" not in (tmp_path / "journal").read_text().split()
+    assert "second" not in (shared_tmp / "journal").read_text().split()
     # canceling what is not running is a conflict, with a message; the action form works as the endpoint
     again = api.post(f"graphs/{graph_id}/cancel")
     assert again.status_code == 409 and "not running" in again.json()["Message"]
@@ -97,8 +97,8 @@ def test_cancel_stops_the_run_and_leaves_canceled(api, tmp_path) -> None:
     assert action.status_code == 409
 
 
-def test_kill_9_of_a_running_operation_leaves_failed_not_running(api, tmp_path) -> None:
-    pid_file = tmp_path / "pid"
+def test_kill_9_of_a_running_operation_leaves_failed_not_running(api, shared_tmp) -> None:
+    pid_file = shared_tmp / "pid"
     op = api.save_operation(operation(
         "python", "victim", "import os, time\nopen(params['pid'], 'w').write(str(os.getpid()))\ntime.sleep(60)\n",
         params={"pid": str(pid_file)}))
@@ -124,15 +124,15 @@ def test_timeout_parameter_stops_the_operation(api) -> None:
     assert "Timed out" in api.resource(log_id(node, "worker")).decode()
 
 
-def test_user_errors_are_retried_only_when_the_operation_asks(api, tmp_path) -> None:
+def test_user_errors_are_retried_only_when_the_operation_asks(api, shared_tmp) -> None:
     flaky_cmd = ('import os\np = params["count"]\nn = int(open(p).read()) if os.path.exists(p) else 0\n'
                  'open(p, "w").write(str(n + 1))\nif n == 0:\n    raise SystemExit("first attempt fails")\n')
     asks = api.save_operation(operation("python", "asks", flaky_cmd,
-                                        params={"count": str(tmp_path / "asks"), "_retries": 2}))
-    plain = api.save_operation(operation("python", "plain", flaky_cmd, params={"count": str(tmp_path / "plain")}))
+                                        params={"count": shared_file(shared_tmp / "asks", "0"), "_retries": 2}))
+    plain = api.save_operation(operation("python", "plain", flaky_cmd, params={"count": shared_file(shared_tmp / "plain", "0")}))
     retried, _ = _watch(api, _start(api, [instance(asks)], "retries"))
     assert retried["graph_running_status"] == "SUCCESS"
-    assert (tmp_path / "asks").read_text() == "2"
+    assert (shared_tmp / "asks").read_text() == "2"
     not_retried, _ = _watch(api, _start(api, [instance(plain)], "no retries"))
     assert not_retried["graph_running_status"] == "FAILED"
-    assert (tmp_path / "plain").read_text() == "1"
+    assert (shared_tmp / "plain").read_text() == "1"

@@ -34,14 +34,14 @@ def _resources(definition: dict) -> dict[str, str]:
     return found
 
 
-def test_long_and_chosen_operations_run_on_fargate_and_feed_lambda_ones(api, stack, tmp_path) -> None:
+def test_long_and_chosen_operations_run_on_fargate_and_feed_lambda_ones(api, stack, shared_tmp) -> None:
     long_op = operation("bash_jinja2", "long", "echo long > {{ outputs.out }}\n", outputs=["out"],
-                        params={"_timeout": 3600, "salt": str(tmp_path)})
+                        params={"_timeout": 3600, "salt": str(shared_tmp)})
     chosen_op = operation("python", "chosen", "open(outputs['out'], 'w').write(open(inputs['x']).read().upper())\n",
                           inputs=[{"name": "x", **ONE}], outputs=["out"],
-                          params={"_placement": "fargate", "salt": str(tmp_path)})
+                          params={"_placement": "fargate", "salt": str(shared_tmp)})
     quick_op = operation("python", "quick", "open(outputs['out'], 'w').write(open(inputs['x']).read() + '!')\n",
-                         inputs=[{"name": "x", **ONE}], outputs=["out"], params={"salt": str(tmp_path)})
+                         inputs=[{"name": "x", **ONE}], outputs=["out"], params={"salt": str(shared_tmp)})
     long_node = instance(api.save_operation(long_op))
     chosen = instance(api.save_operation(chosen_op), x=[(long_node, "out")])
     quick = instance(api.save_operation(quick_op), x=[(chosen, "out")])
@@ -55,11 +55,11 @@ def test_long_and_chosen_operations_run_on_fargate_and_feed_lambda_ones(api, sta
     assert resources[f"Run {quick['_id']}"] == "arn:aws:states:::lambda:invoke"
 
 
-def test_a_failing_fargate_operation_fails_the_graph(api, tmp_path) -> None:
+def test_a_failing_fargate_operation_fails_the_graph(api, shared_tmp) -> None:
     bad = operation("bash_jinja2", "bad on fargate", "echo broken >&2; exit 4\n", outputs=["out"],
-                    params={"_placement": "fargate", "salt": str(tmp_path)})
+                    params={"_placement": "fargate", "salt": str(shared_tmp)})
     after = operation("python", "after", "open(outputs['out'], 'w').write('x')\n", inputs=[{"name": "x", **ONE}],
-                      outputs=["out"], params={"salt": str(tmp_path)})
+                      outputs=["out"], params={"salt": str(shared_tmp)})
     bad_node = instance(api.save_operation(bad))
     result, _ = _run(api, [bad_node, instance(api.save_operation(after), x=[(bad_node, "out")])], "fargate fails")
     assert result["graph_running_status"] == "FAILED"
@@ -86,12 +86,12 @@ def _runner_processes(node_id: str) -> list[int]:
     return found
 
 
-def test_kill_9_of_the_runner_process_leaves_failed_not_running(api, tmp_path) -> None:
+def test_kill_9_of_the_runner_process_leaves_failed_not_running(api, shared_tmp) -> None:
     import os
     import signal
     import time
 
-    pid_file = tmp_path / "pid"
+    pid_file = shared_tmp / "pid"
     op = operation("python", "orphaned", "import os, time\nopen(params['pid'], 'w').write(str(os.getpid()))\n"
                    "time.sleep(60)\n", params={"pid": str(pid_file), "_placement": "fargate"})
     node = instance(api.save_operation(op))

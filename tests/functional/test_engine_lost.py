@@ -44,8 +44,8 @@ def test_settle_fails_a_silent_runner_and_waits_for_a_beating_one(api) -> None:
     assert api.ok("get", f"graphs/{graph_id}")["data"]["graph_running_status"] == "FAILED"
 
 
-def test_cancel_stops_the_running_operation_process(api, tmp_path) -> None:
-    pid_file = tmp_path / "pid"
+def test_cancel_stops_the_running_operation_process(api, shared_tmp) -> None:
+    pid_file = shared_tmp / "pid"
     op = api.save_operation(operation("python", "sleeper", SLEEPER, params={"pid": str(pid_file)}))
     body = api.ok("post", "graphs", json={"graph": graph("cancel kills", [instance(op)]), "actions": ["SAVE", "APPROVE"]})
     graph_id = body["graph"]["_id"]

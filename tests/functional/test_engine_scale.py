@@ -11,7 +11,7 @@ import pytest
 
 import stepfunctions
 from tests.functional.test_engine_dag import _journal, _place, _step
-from tests.helpers import graph
+from tests.helpers import graph, shared_file
 
 
 @pytest.fixture()
@@ -24,12 +24,12 @@ def small_budget():
     runs.LIMITS = previous
 
 
-def test_graph_split_into_child_executions_runs_every_node_once_in_order(api, stack, small_budget, tmp_path) -> None:
+def test_graph_split_into_child_executions_runs_every_node_once_in_order(api, stack, small_budget, shared_tmp) -> None:
     import boto3
 
     from chalicelib.store.models import GraphModel
 
-    journal = str(tmp_path / "journal")
+    journal = shared_file(shared_tmp / "journal")
     step = _step(api)
     nodes, edges = [], {}
     for i in range(24):  # four interleaved chains with cross links, so waits cross executions
@@ -41,7 +41,7 @@ def test_graph_split_into_child_executions_runs_every_node_once_in_order(api, st
     graph_id = body["graph"]["_id"]
     result = api.wait(graph_id, timeout=180)
     assert result["graph_running_status"] == "SUCCESS", result.get("error")
-    times = _journal(tmp_path / "journal")
+    times = _journal(shared_tmp / "journal")
     assert len(times) == 48
     for node, deps in edges.items():
         for dep in deps:
@@ -58,10 +58,10 @@ def test_graph_split_into_child_executions_runs_every_node_once_in_order(api, st
         assert children and all(c["status"] == "SUCCEEDED" for c in children)
 
 
-def test_a_failure_inside_a_child_execution_fails_the_graph(api, small_budget, tmp_path) -> None:
+def test_a_failure_inside_a_child_execution_fails_the_graph(api, small_budget, shared_tmp) -> None:
     from tests.helpers import by_title, operation
 
-    journal = str(tmp_path / "journal")
+    journal = shared_file(shared_tmp / "journal")
     step = _step(api)
     boom = api.save_operation(operation("python", "boom", "raise SystemExit(3)\n", outputs=["out"],
                                         inputs=[{"name": "in", "file_types": ["file"], "min_count": 0,

@@ -1,8 +1,6 @@
 """Live logs: what an operation prints reaches storage while it still runs."""
 from __future__ import annotations
 
-import os
-import tempfile
 import time
 
 from tests.functional.test_resources import op
@@ -20,8 +18,8 @@ print("done")
 '''
 
 
-def test_logs_are_visible_while_the_operation_runs(api) -> None:
-    flag = os.path.join(tempfile.mkdtemp(prefix="plynx-live-"), "seen")
+def test_logs_are_visible_while_the_operation_runs(api, shared_tmp) -> None:
+    flag = str(shared_tmp / "seen")  # where the operation (its own uid) can see it
     node = instance(api.save_operation(op("python", "Slow", CMD.format(flag=flag))))
     body = api.ok("post", "graphs", json={"graph": graph("live logs", [node]), "actions": ["APPROVE"]})
     graph_id = body["graph"]["_id"]

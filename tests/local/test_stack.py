@@ -5,6 +5,7 @@ chalicelib is not imported here); one subprocess test runs ``python -m infra.loc
 """
 from __future__ import annotations
 
+import configparser
 import json
 import os
 import pickle
@@ -20,6 +21,7 @@ import urllib.request
 import boto3
 import pytest
 from botocore.config import Config
+from botocore.exceptions import ClientError
 from chalice import Chalice
 
 from infra.local import snapshot
@@ -69,8 +71,8 @@ def client(service: str, stack):
         service,
         region_name=REGION,
         endpoint_url=stack.moto_url,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
+        aws_access_key_id=stack.credentials[0],  # the control plane's key: moto refuses others
+        aws_secret_access_key=stack.credentials[1],
         config=Config(retries={"max_attempts": 1}),
     )
 
@@ -479,7 +481,20 @@ def test_main_runs_bootstraps_and_stops_cleanly_on_sigterm(tmp_path):
         assert json.loads(body)["api_url"] == f"http://localhost:{ports['PLYNX_API_PORT']}/plynx/api/v0"
 
         moto = f"http://127.0.0.1:{ports['PLYNX_MOTO_PORT']}"
-        session = boto3.session.Session(aws_access_key_id="x", aws_secret_access_key="x", region_name=REGION)
+        # the stack's own key, from the credentials file it writes for the local CLIs (others are refused)
+        credentials = tmp_path / "data" / "aws-credentials"
+        assert oct(credentials.stat().st_mode & 0o777) == "0o600"
+        refused = boto3.session.Session(aws_access_key_id="x", aws_secret_access_key="x", region_name=REGION)
+        try:
+            refused.client("dynamodb", endpoint_url=moto).list_tables()
+            raise AssertionError("made-up keys were accepted")
+        except ClientError as exc:
+            assert exc.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+        key = configparser.ConfigParser()
+        key.read(credentials)
+        session = boto3.session.Session(aws_access_key_id=key["default"]["aws_access_key_id"],
+                                        aws_secret_access_key=key["default"]["aws_secret_access_key"],
+                                        region_name=REGION)
         tables = session.client("dynamodb", endpoint_url=moto).list_tables()["TableNames"]
         assert "plynx-graphs" in tables and "plynx-nodes" in tables
         session.client("s3", endpoint_url=moto).head_bucket(Bucket="plynx-artifacts")

@@ -1,49 +1,78 @@
-"""Python operations run as a fork of the warm runner behave as `python -u script.py` in their own session."""
+"""Operations forked from the runner's clean zygote behave as `python -u script.py` (or `bash script`) in a
+session, an environment and (as root) a uid of their own, and leave nothing running when they end."""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
+import sys
+import tempfile
 import textwrap
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import pytest
 
-from runners import executors
-from runners.executors import ForkedScript
+from runners import executors, zygote
 
 
-def run(tmp_path: Path, code: str, timeout: float | None = 60) -> tuple[Any, str, str, int]:
-    script = tmp_path / "exec.py"
+@pytest.fixture(scope="module")
+def forks() -> Iterator[zygote.Zygote]:
+    started = zygote.Zygote(sys.path)
+    yield started
+    started.stop()
+
+
+@pytest.fixture()
+def workdir() -> Iterator[Path]:
+    """A workdir as the runner makes them (under the temp dir, not pytest's private tree)."""
+    path = Path(tempfile.mkdtemp(prefix="plynx-test-"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def run(forks: zygote.Zygote, workdir: Path, code: str, timeout: float | None = 60,
+        kind: str = "python") -> tuple[Any, str, str, zygote.Operation]:
+    script = workdir / ("exec.py" if kind == "python" else "exec.sh")
     script.write_text(textwrap.dedent(code))
-    with open(tmp_path / "out", "wb") as out, open(tmp_path / "err", "wb") as err:
-        process = ForkedScript(str(script), str(tmp_path), out, err)
-        try:
-            code_or_timeout: Any = process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-            code_or_timeout = "timeout"
-    return code_or_timeout, (tmp_path / "out").read_text(), (tmp_path / "err").read_text(), process.pid
+    with open(workdir / "out", "wb") as out, open(workdir / "err", "wb") as err:
+        process = forks.spawn(kind, str(script), str(workdir), out.fileno(), err.fileno(),
+                              zygote.operation_environment(str(workdir)))
+    try:
+        code_or_timeout: Any = process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        code_or_timeout = "timeout"
+    return code_or_timeout, (workdir / "out").read_text(), (workdir / "err").read_text(), process
 
 
-def test_runs_as_main_in_its_workdir_with_its_own_streams(tmp_path: Path) -> None:
-    code, out, err, pid = run(tmp_path, """
+def gone(pid: int) -> bool:
+    """True once the process no longer exists (not even as a zombie)."""
+    for _ in range(100):
+        if not os.path.exists(f"/proc/{pid}"):
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def test_runs_as_main_in_its_workdir_with_its_own_streams(forks: zygote.Zygote, workdir: Path) -> None:
+    code, out, err, process = run(forks, workdir, """
         import os, sys
-        print(__name__, sys.argv[0] == __file__, os.getcwd(), os.getpgid(0) == os.getpid() != os.getppid())
+        print(__name__, sys.argv[0] == __file__, os.getcwd(), os.getpgid(0) == os.getpid() == os.getsid(0))
         print("to stderr", file=sys.stderr)
-        print(sys.stdin.read() == "")
+        print(sys.stdin.read() == "", os.getpid())
     """)
-    assert code == 0
-    assert out.splitlines() == [f"__main__ True {tmp_path} True", "True"]
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0] == f"__main__ True {workdir} True"
     assert err == "to stderr\n"
-    assert pid != os.getpid()
+    assert lines[1] == f"True {process.pid}" and process.pid not in (os.getpid(), forks.pid)
 
 
-def test_the_script_compiles_as_the_interpreter_compiles_it(tmp_path: Path) -> None:
-    code, out, _, _ = run(tmp_path, """
+def test_the_script_compiles_as_the_interpreter_compiles_it(forks: zygote.Zygote, workdir: Path) -> None:
+    code, out, _, _ = run(forks, workdir, """
         import pickle, sys
         def f(x: int): pass
         class Point:
@@ -53,19 +82,20 @@ def test_the_script_compiles_as_the_interpreter_compiles_it(tmp_path: Path) -> N
     assert code == 0 and out == "True True Point\n"  # no future flags of the runner's; __main__ is the script
 
 
-def test_exit_codes_are_the_interpreters(tmp_path: Path) -> None:
-    assert run(tmp_path, "raise SystemExit(3)")[0] == 3
-    code, _, err, _ = run(tmp_path, "raise SystemExit('bye')")
+def test_exit_codes_are_the_interpreters(forks: zygote.Zygote, workdir: Path) -> None:
+    assert run(forks, workdir, "raise SystemExit(3)")[0] == 3
+    code, _, err, _ = run(forks, workdir, "raise SystemExit('bye')")
     assert code == 1 and err == "bye\n"
-    code, _, err, _ = run(tmp_path, "x = 1\n1 / 0\n")
+    code, _, err, _ = run(forks, workdir, "x = 1\n1 / 0\n")
     assert code == 1
-    assert err.startswith("Traceback (most recent call last):\n") and f'File "{tmp_path}/exec.py", line 2' in err
-    assert "runpy" not in err and err.rstrip().endswith("ZeroDivisionError: division by zero")
-    assert run(tmp_path, "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n")[0] == -signal.SIGKILL
+    assert err.startswith("Traceback (most recent call last):\n") and f'File "{workdir}/exec.py", line 2' in err
+    assert "zygote" not in err and err.rstrip().endswith("ZeroDivisionError: division by zero")
+    assert run(forks, workdir, "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n")[0] == -signal.SIGKILL
+    assert run(forks, workdir, "echo out; echo err >&2; exit 4\n", kind="bash")[:3] == (4, "out\n", "err\n")
 
 
-def test_exit_waits_for_threads_and_runs_atexit(tmp_path: Path) -> None:
-    code, out, _, _ = run(tmp_path, """
+def test_exit_waits_for_threads_and_runs_atexit(forks: zygote.Zygote, workdir: Path) -> None:
+    code, out, _, _ = run(forks, workdir, """
         import atexit, threading, time
         atexit.register(lambda: print("atexit"))
         threading.Thread(target=lambda: (time.sleep(0.2), print("thread"))).start()
@@ -73,34 +103,74 @@ def test_exit_waits_for_threads_and_runs_atexit(tmp_path: Path) -> None:
     assert code == 0 and out == "thread\natexit\n"
 
 
-def test_logging_starts_unconfigured(tmp_path: Path) -> None:
+def test_logging_starts_unconfigured(forks: zygote.Zygote, workdir: Path) -> None:
     import logging
 
     logging.getLogger().addHandler(logging.NullHandler())  # as a runtime's own log handler would be
     try:
-        code, _, err, _ = run(tmp_path, "import logging\nlogging.warning('careful')\n")
+        code, _, err, _ = run(forks, workdir, "import logging\nlogging.warning('careful')\n")
     finally:
         logging.getLogger().handlers.pop()
     assert code == 0 and err == "WARNING:root:careful\n"
 
 
-def test_timeout_kills_the_whole_process_group(tmp_path: Path) -> None:
-    code, out, _, _ = run(tmp_path, """
-        import subprocess, time
+def test_the_environment_holds_no_secret_of_the_runners(forks: zygote.Zygote, workdir: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+                 "PLYNX_SECRET_KEY"):
+        monkeypatch.setenv(name, "runner-only")
+    environment = zygote.operation_environment(str(workdir))
+    assert set(environment) <= {*zygote.KEPT_VARIABLES, "HOME", "TMPDIR", "PWD"}
+    (workdir / "exec.py").write_text("import os\nprint(sorted(os.environ.items()))\n")
+    with open(workdir / "out", "wb") as out:
+        process = forks.spawn("python", str(workdir / "exec.py"), str(workdir), out.fileno(), out.fileno(),
+                              environment)
+    assert process.wait(60) == 0
+    seen = dict(eval((workdir / "out").read_text()))  # noqa: S307 - our own test's output
+    assert seen["HOME"] == str(workdir) and seen["TMPDIR"] == f"{workdir}/tmp" and os.path.isdir(seen["TMPDIR"])
+    assert "runner-only" not in seen.values() and not any(name.startswith(("AWS_", "PLYNX_")) for name in seen)
+
+
+def test_no_capabilities_no_privileges_and_as_root_a_uid_of_its_own(forks: zygote.Zygote, workdir: Path) -> None:
+    code, out, err, process = run(forks, workdir, """
+        import os
+        status = dict(line.split(":", 1) for line in open("/proc/self/status"))
+        print(os.getuid(), os.getgid(), os.getgroups(), *(int(status[k], 16) for k in ("CapEff", "CapPrm", "CapBnd", "CapAmb")),
+              int(status["NoNewPrivs"]), oct(os.umask(0)))
+        open("written-by-the-operation", "w").write("x")
+    """)
+    assert code == 0, err
+    uid, gid, groups, *rest = out.split(" ", 3)
+    assert rest[0].split() == ["0", "0", "0", "0", "1", "0o77"]
+    if os.geteuid() == 0:
+        assert int(uid) == int(gid) == zygote.operation_uid(process.pid) >= zygote.FIRST_UID
+        assert groups == "[]" and (workdir / "written-by-the-operation").stat().st_uid == int(uid)
+    else:
+        assert int(uid) == os.getuid()
+
+
+def test_a_timeout_kills_the_whole_tree_even_what_left_the_session(forks: zygote.Zygote, workdir: Path) -> None:
+    code, out, _, _ = run(forks, workdir, """
+        import os, subprocess, time
         child = subprocess.Popen(["sleep", "60"])
-        print(child.pid, flush=True)
+        detached = subprocess.Popen(["setsid", "sleep", "60"])
+        print(child.pid, detached.pid, flush=True)
+        if os.fork() == 0:  # a double fork: the grandchild is re-parented when its parent exits
+            os.setsid()
+            if os.fork() == 0:
+                print(os.getpid(), flush=True)
+                time.sleep(60)
+            os._exit(0)
         time.sleep(60)
     """, timeout=1)
     assert code == "timeout"
-    grandchild = int(out.split()[0])
-    with pytest.raises(ProcessLookupError):
-        for _ in range(200):  # the group's kill reached the grandchild too: it is gone once init reaps it
-            os.kill(grandchild, 0)
-            time.sleep(0.05)
+    pids = [int(pid) for pid in out.split()]
+    assert len(pids) == 3 and all(gone(pid) for pid in pids)
 
 
-def test_a_grandchild_holding_the_streams_does_not_hold_the_wait(tmp_path: Path) -> None:
-    code, out, _, _ = run(tmp_path, """
+def test_what_it_started_is_killed_when_it_ends_and_does_not_hold_the_wait(forks: zygote.Zygote,
+                                                                           workdir: Path) -> None:
+    code, out, _, _ = run(forks, workdir, """
         import os, time
         child = os.fork()
         if child == 0:
@@ -108,35 +178,35 @@ def test_a_grandchild_holding_the_streams_does_not_hold_the_wait(tmp_path: Path)
             os._exit(0)
         print(child, "parent done")
     """, timeout=20)
-    os.kill(int(out.split()[0]), signal.SIGKILL)
     assert code == 0 and out.endswith(" parent done\n")
+    assert gone(int(out.split()[0]))
+    code, out, _, _ = run(forks, workdir, "(setsid sleep 60 &) ; echo $!; sleep 60 &\necho $!\n", kind="bash", timeout=20)
+    assert code == 0 and all(gone(int(pid)) for pid in out.split() if pid)
 
 
-def test_execute_forks_python_when_single_threaded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    started: list[str] = []
-    monkeypatch.setattr(executors, "ForkedScript", lambda *a, **k: started.append("fork") or ForkedScript(*a, **k))
-    monkeypatch.setattr(executors.threading, "active_count", lambda: 1)
-    node = {"base_node_name": "python", "title": "t", "inputs": [], "outputs": [{"name": "out", "file_type": "file"}],
-            "parameters": [{"name": "_cmd", "parameter_type": "code",
-                            "value": {"mode": "python", "value": "open(outputs['out'], 'w').write('done')\n"}}]}
-    space = executors.prepare(node, {}, str(tmp_path), lambda *_: None)
-    assert executors.execute(node, space, timeout=60)
-    assert started == ["fork"]
-    assert Path(space.outputs["out"]).read_text() == "done"
-    monkeypatch.setattr(executors.threading, "active_count", lambda: 2)  # threads: a fresh interpreter instead
-    space = executors.prepare(node, {}, str(tmp_path), lambda *_: None)
-    assert executors.execute(node, space, timeout=60) and started == ["fork"]
-
-
-def test_the_script_gets_none_of_the_runners_open_files(tmp_path: Path) -> None:
-    secret = open(tmp_path / "runner-file", "w")  # noqa: SIM115 - an open file of the runner's
+def test_the_script_gets_none_of_the_runners_open_files(forks: zygote.Zygote, workdir: Path) -> None:
+    secret = open(workdir / "runner-file", "w")  # noqa: SIM115 - an open file of the runner's
     try:
-        code, out, err, _ = run(tmp_path, f"""
+        code, out, err, _ = run(forks, workdir, """
             import os
-            print(sorted(int(fd) for fd in os.listdir("/proc/self/fd")) [:3], {secret.fileno()} in
-                  [int(fd) for fd in os.listdir("/proc/self/fd")])
+            print(sorted(int(fd) for fd in os.listdir("/proc/self/fd")))
         """)
     finally:
         secret.close()
     assert code == 0, err
-    assert out.split("]")[0] == "[0, 1, 2" and out.strip().endswith("False"), out
+    assert out.strip() == "[0, 1, 2, 3]", out  # 3: the listing itself
+
+
+def test_execute_runs_python_and_bash_through_the_zygote(workdir: Path) -> None:
+    node = {"base_node_name": "python", "title": "t", "inputs": [], "outputs": [{"name": "out", "file_type": "file"}],
+            "parameters": [{"name": "_cmd", "parameter_type": "code",
+                            "value": {"mode": "python", "value": "import os\nopen(outputs['out'], 'w').write(str(os.getppid()))\n"}}]}
+    space = executors.prepare(node, {}, str(workdir), lambda *_: None)
+    assert executors.execute(node, space, timeout=60)
+    parent = int(Path(space.outputs["out"]).read_text())
+    assert parent == executors._zygote().pid != os.getpid()  # a fork of the clean zygote, not of this process
+    bash = {**node, "base_node_name": "bash_jinja2", "parameters": [
+        {"name": "_cmd", "parameter_type": "code", "value": {"mode": "sh", "value": "echo -n bash > {{ outputs.out }}\n"}}]}
+    space = executors.prepare(bash, {}, str(workdir), lambda *_: None)
+    assert executors.execute(bash, space, timeout=60)
+    assert Path(space.outputs["out"]).read_text() == "bash"

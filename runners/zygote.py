@@ -1,0 +1,691 @@
+"""The operation's side of the runner: a clean interpreter that forks the operations and supervises them.
+
+The orchestrating part of the runner (runners/handler.py) holds the cloud role: its environment has the
+credentials (or, on Fargate, the credential URI), its memory the SDK clients and other users' content. User
+code must see none of it, yet a fresh interpreter per operation costs tens of milliseconds. So the
+orchestrator starts this module once, as a new interpreter with a clean environment and no descriptor of
+its own but one socket; it imports the standard library only (never chalicelib, boto3 or the handler), so
+there is nothing in it to steal. It keeps a couple of forks of itself waiting for requests:
+
+    orchestrator ──request (+ stdout, stderr, a reply channel)──▶ spare ═ the operation (python or bash)
+         ▲                                                          │ hands its reply channel over
+         └────────────────── pid, exit code ─────────── zygote ◀────┘ (its parent, a subreaper)
+
+The operation gets fds 0-2 only, a clean environment (HOME and TMPDIR in its workdir), no capabilities, no
+way to gain privileges (no_new_privs) and, when the runner runs as root (a container, CI), a uid of its
+own. The zygote kills the operation when the orchestrator asks (timeout, cancel) or goes away, and when it
+has exited, everything it started, even what called setsid or double-forked (orphans are re-parented to
+the zygote, PR_SET_CHILD_SUBREAPER), before it reports the exit code. The zygote is non-dumpable, so an
+operation running under the same uid (Lambda, Fargate) can neither read nor trace it.
+"""
+from __future__ import annotations
+
+import atexit
+import builtins
+import ctypes
+import gc
+import importlib.machinery
+import io
+import json
+import logging
+import os
+import resource
+import select
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import traceback
+import types
+from typing import Any
+
+# prctl(2) options (linux/prctl.h)
+PR_SET_PDEATHSIG = 1
+PR_SET_DUMPABLE = 4
+PR_CAPBSET_DROP = 24
+PR_SET_CHILD_SUBREAPER = 36
+PR_SET_NO_NEW_PRIVS = 38
+PR_CAP_AMBIENT = 47
+PR_CAP_AMBIENT_CLEAR_ALL = 4
+_LINUX_CAPABILITY_VERSION_3 = 0x20080522
+CLONE_NEWNS = 0x00020000
+MS_NOSUID, MS_NODEV, MS_BIND, MS_REC, MS_PRIVATE = 0x2, 0x4, 0x1000, 0x4000, 0x40000
+
+# What an operation's environment keeps of the runner's: paths, locale, time zone and the interpreter's
+# basics (the Lambda interpreter needs LD_LIBRARY_PATH). Nothing named AWS_*, PLYNX_*, ECS_* or LAMBDA_*.
+KEPT_VARIABLES = ("PATH", "LANG", "LANGUAGE", "LC_ALL", "LC_CTYPE", "TZ", "LD_LIBRARY_PATH", "PYTHONPATH",
+                  "PYTHONUNBUFFERED", "PYTHONDONTWRITEBYTECODE", "PYTHONIOENCODING", "PYTHONUTF8")
+DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin"
+# Operations of a root runner run as uid FIRST_UID + (their pid): one uid per running operation,
+# far above the machine's own users, so no two operations (and no file an earlier one left) share one.
+FIRST_UID = 1_000_000
+MAX_MESSAGE = 1 << 20
+KILL_GRACE_SECONDS = 5.0
+
+_libc: Any = None
+
+
+def _prctl(option: int, arg: int = 0) -> int:
+    global _libc
+    if _libc is None:
+        _libc = ctypes.CDLL(None, use_errno=True)
+    return _libc.prctl(option, ctypes.c_ulong(arg), ctypes.c_ulong(0), ctypes.c_ulong(0), ctypes.c_ulong(0))
+
+
+def _libc_functions() -> None:
+    """Look up, once, the libc functions forks call (each lookup in a fork is a dlsym and a new ctypes object)."""
+    global _libc
+    if _libc is None:
+        _libc = ctypes.CDLL(None, use_errno=True)
+    for name in ("prctl", "capset", "unshare", "mount"):
+        getattr(_libc, name)  # resolved and kept on the CDLL object
+
+
+def make_undumpable() -> None:
+    """Close /proc/<pid>/environ, mem and ptrace of this process to the same uid (an operation's, not root's)."""
+    _prctl(PR_SET_DUMPABLE, 0)
+
+
+def become_subreaper() -> None:
+    """Orphaned descendants come back to this process instead of init, so they can be killed."""
+    _prctl(PR_SET_CHILD_SUBREAPER, 1)
+
+
+def operation_environment(workdir: str, source: dict[str, str] | None = None) -> dict[str, str]:
+    """What an operation sees of the environment: KEPT_VARIABLES of the runner's, its own HOME and TMPDIR."""
+    source = dict(os.environ) if source is None else source
+    env = {name: source[name] for name in KEPT_VARIABLES if source.get(name)}
+    env.setdefault("PATH", DEFAULT_PATH)
+    env.setdefault("LANG", "C.UTF-8")
+    env["HOME"] = workdir
+    env["TMPDIR"] = os.path.join(workdir, "tmp")
+    env["PWD"] = workdir
+    return env
+
+
+# -- the orchestrator's side -------------------------------------------------------------------------------
+
+
+class Operation:
+    """A running operation, as its orchestrator sees it: what `_wait` and `execute` used of Popen."""
+
+    def __init__(self, control: socket.socket, args: list[str]) -> None:
+        self.args = args
+        self.returncode: int | None = None
+        self.pid: int | None = None  # the operation's process
+        self._control = control
+
+    def _read(self, timeout: float | None) -> bool:
+        """Read the zygote's next message about this operation; False when none came within `timeout`."""
+        if not select.select([self._control], [], [], timeout)[0]:
+            return False
+        try:
+            data = self._control.recv(MAX_MESSAGE)
+        except OSError:
+            data = b""
+        if not data:  # the zygote died without reporting (killed): the operation is killed with it
+            self.returncode = -signal.SIGKILL if self.returncode is None else self.returncode
+            self._control.close()
+            return True
+        message = json.loads(data)
+        if "exit" in message:
+            self.returncode = int(message["exit"])
+            self._control.close()
+        else:
+            self.pid = message.get("pid")
+        return True
+
+    def started(self, timeout: float = 30.0) -> int:
+        """The operation's pid, once a spare has taken the request."""
+        deadline = time.monotonic() + timeout
+        while self.pid is None and self.returncode is None:
+            if not self._read(max(0.0, deadline - time.monotonic())):
+                raise subprocess.TimeoutExpired(self.args, timeout)
+        return self.pid or 0
+
+    def wait(self, timeout: float | None = None) -> int:
+        """The exit code (negative: killed by that signal) once the operation and all it started are gone."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.returncode is None:
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            if not self._read(left):
+                raise subprocess.TimeoutExpired(self.args, timeout)
+        return self.returncode
+
+    def kill(self) -> int:
+        """Kill the operation and everything it started; its exit code."""
+        if self.returncode is not None:
+            return self.returncode
+        try:
+            self._control.send(b"kill")
+        except OSError:
+            pass
+        try:
+            return self.wait(KILL_GRACE_SECONDS)
+        except subprocess.TimeoutExpired:  # a zygote that does not answer: the operation itself
+            if self.pid:
+                try:
+                    os.kill(self.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            return self.wait()
+
+
+class Zygote:
+    """The orchestrator's handle on its zygote process (thread-safe; started at once, ready when needed).
+
+    `shared`: forks of this process use it too (a warm runner's workers): each request is one message and
+    brings its own reply channel, so any number of processes may share one zygote.
+    """
+
+    def __init__(self, sys_path: list[str] | None = None, environment: dict[str, str] | None = None,
+                 shared: bool = False) -> None:
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self._lock = threading.Lock()
+        self._socket = ours
+        self.owner = os.getpid()
+        self.shared = shared
+        env = operation_environment("/", environment)
+        for name in ("HOME", "TMPDIR", "PWD"):
+            env.pop(name)
+        config = json.dumps({"path": list(sys.path if sys_path is None else sys_path)})
+        self.process = subprocess.Popen(
+            [sys.executable, "-s", os.path.abspath(__file__), str(theirs.fileno()), config],
+            env=env, cwd="/", stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, pass_fds=[theirs.fileno()],
+            start_new_session=True,  # a kill of the orchestrator's group leaves it to clean up after its operations
+        )
+        theirs.close()
+        self.pid = self.process.pid
+
+    def alive(self) -> bool:
+        if self.owner == os.getpid():
+            return self.process.poll() is None
+        try:  # a fork's view of its parent's zygote (a warm runner's workers share the template's)
+            os.kill(self.pid, 0)
+            return True
+        except ProcessLookupError:
+            return False
+
+    def spawn(self, kind: str, script_path: str, workdir: str, stdout: int, stderr: int,
+              environment: dict[str, str]) -> Operation:
+        """Start an operation: `kind` python (the script run as __main__) or bash (`bash script`)."""
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        request = json.dumps({"kind": kind, "script": script_path, "workdir": workdir, "env": environment}).encode()
+        try:
+            with self._lock:
+                socket.send_fds(self._socket, [request], [stdout, stderr, theirs.fileno()])
+        finally:
+            theirs.close()
+        args = [sys.executable, "-u", script_path] if kind == "python" else ["bash", script_path]
+        return Operation(ours, args)
+
+    def stop(self) -> None:
+        """Close the zygote's socket: it exits, killing what still runs, and its spares exit."""
+        self._socket.close()
+        if self.owner != os.getpid():
+            return  # its owner waits for it
+        try:
+            self.process.wait(KILL_GRACE_SECONDS)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def children(pid: int) -> list[int]:
+    """The live (or not yet reaped) children of a process."""
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children", encoding="ascii") as listing:
+            return [int(child) for child in listing.read().split()]
+    except FileNotFoundError:  # a kernel without CONFIG_PROC_CHILDREN: walk /proc (threads fork too)
+        found = []
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                try:
+                    with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as stat:
+                        if int(stat.read().rsplit(")", 1)[1].split()[1]) == pid:
+                            found.append(int(entry))
+                except (OSError, IndexError, ValueError):
+                    pass
+        return found
+
+
+def kill_children(keep: frozenset[int] = frozenset()) -> int:
+    """SIGKILL every child of this process but `keep`, and every descendant re-parented to it, and reap them.
+
+    With this process a subreaper, a child's own children come back to it when the child dies: killing
+    children until none is left kills the whole tree, however deep or detached (setsid, double fork).
+    Returns how many it killed.
+    """
+    me, killed, pause = os.getpid(), 0, 0.0005
+    while True:
+        targets = [child for child in children(me) if child not in keep]
+        for child in targets:
+            try:
+                os.kill(child, signal.SIGKILL)
+                killed += 1
+            except ProcessLookupError:
+                pass
+        reaped = _reap(keep)
+        if not targets and not reaped:
+            return killed
+        if not reaped:
+            time.sleep(pause)  # killed, not yet dead: their descendants are re-parented as they exit
+            pause = min(pause * 2, 0.02)
+
+
+def _reap(keep: frozenset[int] = frozenset()) -> int:
+    """Reap exited children (not those in `keep`: their owner waits for them)."""
+    count = 0
+    for child in children(os.getpid()):
+        if child in keep:
+            continue
+        try:
+            pid, _ = os.waitpid(child, os.WNOHANG)
+        except ChildProcessError:
+            continue
+        count += bool(pid)
+    return count
+
+
+# -- the zygote process ------------------------------------------------------------------------------------
+
+
+_KEEP: list = []  # objects whose descriptors were closed under them: never collected, so never closed again
+
+
+SPARES = 2  # operation processes forked ahead, each waiting for a request
+
+
+class _Running:
+    """An operation the zygote supervises: its process (a pidfd to watch), its uid, its reply channel."""
+
+    def __init__(self, pid: int, control: socket.socket, uid: int | None) -> None:
+        self.pid, self.control, self.uid = pid, control, uid
+        self.exited = os.pidfd_open(pid)
+        self.listening = True
+
+
+def serve(requests: socket.socket) -> None:
+    """Keep SPARES operation processes ready and supervise the running ones, until the orchestrator is gone.
+
+    A spare waits on the request socket itself (each request goes to one of them), so starting an operation
+    costs one wake-up and no fork. Taking a request, it hands us its reply channel; we report its pid, watch
+    it, kill it when asked (timeout, cancel) or when the orchestrator goes away, and when it has exited kill
+    whatever it left (re-parented to us: we are a subreaper) before we report its exit code.
+    """
+    make_undumpable()
+    become_subreaper()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a terminal's ^C goes to the orchestrator, which stops us
+    own_uids = os.geteuid() == 0 and operation_uid(os.getpid()) is not None
+    if own_uids and _HIDDEN and not _expose(_HIDDEN):
+        own_uids = False  # the interpreter stays out of an unprivileged uid's reach: capabilities alone go
+    handoff, handoff_theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    poller = select.poll()
+    poller.register(requests, 0)  # hang-up only: the requests themselves are the spares' to read
+    poller.register(handoff, select.POLLIN)
+    spares: set[int] = set()
+    finished: dict[int, int] = {}  # spares reaped before their hand-over was read: exit status, by pid
+    running: dict[int, _Running] = {}  # by pidfd and by control fd
+    while True:
+        while len(spares) < SPARES:
+            pid = os.fork()
+            if pid == 0:
+                handoff.detach()
+                _spare(requests, handoff_theirs, own_uids)
+            spares.add(pid)
+        for fd, event in poller.poll(1000):
+            try:
+                if fd == handoff.fileno():
+                    message, fds, _, _ = socket.recv_fds(handoff, 16, 1)
+                    pid = int.from_bytes(message[:4], "little")
+                    spares.discard(pid)
+                    if not fds:
+                        continue
+                    control, uid = socket.socket(fileno=fds[0]), operation_uid(pid) if own_uids else None
+                    _send(control, {"pid": pid})
+                    status = finished.pop(pid, None)
+                    if status is not None:  # it ran, and exited, before we read its hand-over
+                        _kill_strays(uid, keep=frozenset(spares) | {o.pid for o in running.values()})
+                        _send(control, {"exit": os.waitstatus_to_exitcode(status)})
+                        control.close()
+                        continue
+                    op = _Running(pid, control, uid)
+                    running[op.exited] = running[control.fileno()] = op
+                    poller.register(op.exited, select.POLLIN)
+                    poller.register(control, select.POLLIN)
+                elif fd == requests.fileno():
+                    if event & (select.POLLHUP | select.POLLERR):  # the orchestrator is gone: so is all it ran
+                        for op in {id(op): op for op in running.values()}.values():
+                            _kill(op.pid)
+                        kill_children()
+                        return
+                elif fd in running and fd == running[fd].exited:
+                    op = running.pop(fd)
+                    running.pop(op.control.fileno(), None)
+                    poller.unregister(op.exited)
+                    if op.listening:
+                        poller.unregister(op.control)
+                    _, status = os.waitpid(op.pid, 0)
+                    os.close(op.exited)
+                    _kill_strays(op.uid, keep=frozenset(spares) | {o.pid for o in running.values()})
+                    _send(op.control, {"exit": os.waitstatus_to_exitcode(status)})
+                    op.control.close()
+                elif fd in running:  # a control message: "kill", or the orchestrator's end closed
+                    op = running[fd]
+                    try:
+                        data = op.control.recv(64)
+                    except OSError:
+                        data = b""
+                    if not data:
+                        op.listening = False
+                        poller.unregister(op.control)
+                    if not data or data == b"kill":
+                        _kill(op.pid)
+            except Exception:  # noqa: BLE001 - one operation's trouble must not end the others' supervision
+                os.write(2, traceback.format_exc().encode("utf-8", "backslashreplace"))
+        for pid in list(spares):  # a spare that exited: without a request (its orchestrator gone), or so fast
+            try:  # that its hand-over is still unread (then its status waits for it)
+                done, status = os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                done, status = pid, 0
+            if done:
+                spares.discard(pid)
+                finished[pid] = status
+        if not running and len(children(os.getpid())) > len(spares):  # strays nobody claimed
+            _kill_strays(None, keep=frozenset(spares))
+
+
+def _send(control: socket.socket, message: dict) -> None:
+    try:
+        control.send(json.dumps(message).encode())
+    except OSError:  # the orchestrator has gone; nothing to tell
+        pass
+
+
+def _kill(pid: int) -> None:
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def _kill_strays(uid: int | None, keep: frozenset[int]) -> None:
+    """Kill what an operation left: our children but `keep` (of the operation's own uid, when it has one)."""
+    if uid is None:
+        kill_children(keep)
+        return
+    pause = 0.0005
+    while True:
+        targets = [child for child in children(os.getpid()) if child not in keep and _uid(child) in (uid, None)]
+        if not targets:
+            return
+        for child in targets:
+            _kill(child)
+        reaped = 0
+        for child in targets:
+            try:
+                reaped += bool(os.waitpid(child, os.WNOHANG)[0])
+            except ChildProcessError:
+                reaped += 1
+        if not reaped:
+            time.sleep(pause)  # killed, not yet dead: their descendants are re-parented as they exit
+            pause = min(pause * 2, 0.02)
+
+
+def _uid(pid: int) -> int | None:
+    """A process's real uid (None once it is gone)."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii", errors="replace") as status:
+            for line in status:
+                if line.startswith("Uid:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+def operation_uid(pid: int) -> int | None:
+    """A uid for the operation of a root runner: one no user of the machine has, mapped in this namespace."""
+    try:
+        with open("/proc/self/uid_map", encoding="ascii") as mapping:
+            ranges = [(int(inside), int(inside) + int(count)) for inside, _, count in
+                      (line.split() for line in mapping if line.strip())]
+    except (OSError, ValueError):
+        ranges = [(0, 1 << 32)]
+    best = None
+    for low, high in ranges:
+        high = min(high, (1 << 32) - 2)  # (uid_t)-1 means "unchanged" to setresuid
+        start = max(low, FIRST_UID) if high - max(low, FIRST_UID) > 1 << 16 else max(low, 1000)
+        if high - start > 1 and (best is None or high - start > best[1] - best[0]):
+            best = (start, high)
+    if best is None:
+        return None
+    return best[0] + pid % (best[1] - best[0])
+
+
+_HIDDEN: dict[str, list[str]] = {}  # closed directories (mode o-x) on the way to what operations run, see below
+
+
+def hidden_paths(paths: list[str]) -> dict[str, list[str]]:
+    """Directories other users cannot enter on the way to `paths`, and the entries of each that lead there.
+
+    The interpreter, its packages and the tools on PATH must be in reach of an operation's own uid; a
+    python that root installed under /root (pyenv does) is not.
+    """
+    hidden: dict[str, set[str]] = {}
+    for path in paths:
+        try:
+            real = os.path.realpath(path)
+        except OSError:
+            continue
+        if not os.path.exists(real):
+            continue
+        parts = real.strip("/").split("/")
+        for depth in range(1, len(parts)):
+            folder = "/" + "/".join(parts[:depth])
+            try:
+                closed = not os.stat(folder).st_mode & 0o001
+            except OSError:
+                break
+            if closed:  # (and every closed one below it: each gets its own tmpfs, outermost first)
+                hidden.setdefault(folder, set()).add(parts[depth])
+    return {folder: sorted(hidden[folder]) for folder in sorted(hidden, key=lambda f: f.count("/"))}
+
+
+def _expose(hidden: dict[str, list[str]]) -> bool:
+    """In a mount namespace of the operation's own, show it of each closed directory only what leads to its tools.
+
+    A tmpfs (mode 0711) over the closed directory, the entries that lead to the interpreter bound back
+    from the original: the rest of it (root's home: its keys, its credentials) is not there at all.
+    False when it cannot be done (no CAP_SYS_ADMIN): the caller keeps the uid the tools need.
+    """
+    libc = ctypes.CDLL(None, use_errno=True) if _libc is None else _libc
+    if libc.unshare(CLONE_NEWNS) != 0:
+        return False
+    if libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None) != 0:
+        return False
+    for folder, entries in hidden.items():
+        original = os.open(folder, os.O_PATH | os.O_DIRECTORY)
+        try:
+            if libc.mount(b"tmpfs", folder.encode(), b"tmpfs", MS_NOSUID | MS_NODEV, b"mode=0711,size=64k") != 0:
+                return False
+            for entry in entries:
+                source, target = f"/proc/self/fd/{original}/{entry}", os.path.join(folder, entry)
+                if os.path.isdir(source):
+                    os.mkdir(target, 0o711)
+                else:
+                    os.close(os.open(target, os.O_CREAT | os.O_WRONLY, 0o600))
+                if libc.mount(source.encode(), target.encode(), None, MS_BIND | MS_REC, None) != 0:
+                    return False
+        finally:
+            os.close(original)
+    return True
+
+
+def _prepare_workdir(workdir: str, uid: int | None) -> None:
+    """Give the operation its temp dir, and (as root) its workdir, to its own uid."""
+    os.makedirs(os.path.join(workdir, "tmp"), exist_ok=True)
+    if uid is None:
+        return
+    for folder, directories, files in os.walk(workdir):
+        os.lchown(folder, uid, uid)
+        for name in directories + files:
+            os.lchown(os.path.join(folder, name), uid, uid)
+
+
+def _drop_privileges(uid: int | None) -> None:
+    """No capabilities, no way to gain any (setuid binaries, file capabilities); as root, the operation's own uid."""
+    if uid is not None:
+        with open("/proc/sys/kernel/cap_last_cap", encoding="ascii") as last:
+            for capability in range(int(last.read()) + 1):
+                _prctl(PR_CAPBSET_DROP, capability)
+        os.setgroups([])
+        os.setresgid(uid, uid, uid)
+        os.setresuid(uid, uid, uid)  # the permitted and effective capabilities go with the root uid
+        try:  # per uid: a fork bomb of the operation's uid stops here (the zygote kills what it made)
+            resource.setrlimit(resource.RLIMIT_NPROC, (4096, 4096))
+        except (OSError, ValueError):
+            pass
+    _prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL)
+    _capset_none()
+    if _prctl(PR_SET_NO_NEW_PRIVS, 1) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_NO_NEW_PRIVS) failed")
+
+
+_CAP_HEADER, _CAP_DATA = ctypes.c_uint32 * 2, ctypes.c_uint32 * 6  # made once, in the zygote, not per operation
+
+
+def _capset_none() -> None:
+    """Empty effective, permitted and inheritable capability sets (a root runner that could not change uid)."""
+    libc = ctypes.CDLL(None, use_errno=True) if _libc is None else _libc
+    if libc.capset(_CAP_HEADER(_LINUX_CAPABILITY_VERSION_3, 0), _CAP_DATA()) != 0:
+        raise OSError(ctypes.get_errno(), "capset failed")
+
+
+def _spare(requests: socket.socket, handoff: socket.socket, own_uids: bool) -> None:
+    """In the zygote's child: wait for a request, then become the operation (never returns)."""
+    code = 1
+    try:
+        uid = operation_uid(os.getpid()) if own_uids else None
+        message, fds, _, _ = socket.recv_fds(requests, MAX_MESSAGE, 3)
+        if not message:  # the orchestrator is gone
+            code = 0
+            return
+        stdout, stderr, control = fds
+        socket.send_fds(handoff, [os.getpid().to_bytes(4, "little")], [control])  # the zygote supervises
+        os.close(control)
+        request = json.loads(message)
+        os.setsid()  # its own session and process group, no controlling terminal
+        null = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(null, 0)
+        os.dup2(stdout, 1)
+        os.dup2(stderr, 2)  # from here on, what goes wrong is in the operation's own stderr log
+        _prepare_workdir(request["workdir"], uid)
+        for sock in (requests, handoff):
+            sock.detach()  # closed below: never closed again when collected (the fd may be the script's by then)
+        os.closerange(3, os.sysconf("SC_OPEN_MAX"))  # as Popen's close_fds: nothing of the runner's
+        _drop_privileges(uid)
+        os.umask(0o077)
+        workdir, env = request["workdir"], request["env"]
+        os.chdir(workdir)
+        if request["kind"] == "bash":
+            for number in (signal.SIGINT, signal.SIGPIPE, signal.SIGXFSZ):  # as Popen's restore_signals
+                signal.signal(number, signal.SIG_DFL)  # (an ignored signal stays ignored across exec)
+            os.execvpe("bash", ["bash", request["script"]], env)
+        _prctl(PR_SET_DUMPABLE, 1)  # its own /proc entries, as any process it would exec would have
+        os.environ.clear()
+        os.environ.update(env)
+        code = _run_script(request["script"], workdir)
+    except BaseException:  # noqa: BLE001 - the child must never return into the zygote's loop
+        try:
+            os.write(2, traceback.format_exc().encode("utf-8", "backslashreplace"))
+        except BaseException:  # noqa: BLE001
+            pass
+    finally:
+        os._exit(code)
+
+
+def _fresh_interpreter_state(script_path: str, workdir: str) -> None:
+    """What a new interpreter would have: unbuffered std streams on fds 0-2, argv, path, signals, no handlers."""
+    _KEEP.extend([sys.stdin, sys.stdout, sys.stderr, sys.__stdin__, sys.__stdout__, sys.__stderr__])
+    encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
+    errors = getattr(sys.stdout, "errors", None) or "strict"
+    sys.stdin = sys.__stdin__ = io.TextIOWrapper(io.BufferedReader(io.FileIO(0, "r", closefd=False)),
+                                                 encoding=encoding, errors=errors)
+    sys.stdout = sys.__stdout__ = io.TextIOWrapper(io.FileIO(1, "w", closefd=False), encoding=encoding,
+                                                   errors=errors, write_through=True)
+    sys.stderr = sys.__stderr__ = io.TextIOWrapper(io.FileIO(2, "w", closefd=False), encoding=encoding,
+                                                   errors="backslashreplace", write_through=True)
+    sys.argv = [script_path]
+    sys.path[0] = os.path.dirname(script_path)
+    # The zygote is a fresh interpreter that sets no handler but SIGINT's (ignored): nothing else differs.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    atexit._clear()
+
+
+def _run_script(script_path: str, workdir: str) -> int:
+    """Run the script as __main__ the way the interpreter would; its exit code."""
+    _fresh_interpreter_state(script_path, workdir)
+    code = 0
+    try:
+        _run_main(script_path)
+    except SystemExit as exc:
+        code = _exit_code(exc.code)
+    except BaseException as exc:  # noqa: BLE001 - reported as the interpreter reports it
+        tb = exc.__traceback__
+        while tb is not None and tb.tb_frame.f_code.co_filename != script_path:
+            tb = tb.tb_next  # from the script's frame on, as `python script.py` shows it
+        traceback.print_exception(type(exc), exc, tb or exc.__traceback__)
+        code = 1
+    for thread in threading.enumerate():  # the interpreter waits for non-daemon threads at exit
+        if thread is not threading.current_thread() and not thread.daemon:
+            thread.join()
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    return code
+
+
+def _run_main(script_path: str) -> None:
+    """Run the file as the interpreter runs its script: module `__main__`, no future flags of ours."""
+    with open(script_path, "rb") as stream:
+        code = compile(stream.read(), script_path, "exec", dont_inherit=True)
+    module = types.ModuleType("__main__")
+    module.__dict__.update(__file__=script_path, __cached__=None, __package__=None, __spec__=None,
+                           __loader__=importlib.machinery.SourceFileLoader("__main__", script_path),
+                           __builtins__=builtins)
+    sys.modules["__main__"] = module
+    exec(code, module.__dict__)  # noqa: S102 - the operation's own code, in its own process
+
+
+def _exit_code(value: object) -> int:
+    """SystemExit's code as the interpreter turns it into an exit status."""
+    if value is None:
+        return 0
+    if isinstance(value, int):
+        return value & 0xFF
+    print(value, file=sys.stderr)
+    return 1
+
+
+def main(argv: list[str]) -> int:
+    """`python runners/zygote.py FD CONFIG`: the zygote process (started by Zygote, never by hand)."""
+    config = json.loads(argv[1])
+    sys.path[:] = config["path"]  # the orchestrator's import path, so operations import what they did before
+    _libc_functions()
+    if os.geteuid() == 0:
+        _HIDDEN.update(hidden_paths([sys.executable, sys.prefix, sys.base_prefix, *sys.path,
+                                     *os.environ.get("PATH", "").split(":")]))
+    gc.collect()
+    gc.freeze()  # what every fork shares stays shared: no collection in an operation touches (so copies) it
+    serve(socket.socket(fileno=int(argv[0])))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
