@@ -1,9 +1,11 @@
 """In-process patches of moto's Step Functions interpreter (moto 5.2.5), applied while a stack runs.
 
-1. ``boto_client_for`` builds a new boto3 client for every Task state; building one costs more CPU
-   than the Task itself. The patch caches one client per (region, service, endpoint). boto3 clients
-   are thread-safe; the pool is sized for wide Parallel states. Lambda's ``invoke`` goes straight to
-   the stack's Lambda front (lambda_front.DirectLambdaClient) once it is registered.
+1. ``boto_client_for`` signs with made-up keys ("ak"), which the local moto refuses (infra/local/auth.py):
+   the patch signs with the control plane's key, as the state machine's role would. It also builds a
+   new boto3 client for every Task state; building one costs more CPU than the Task itself. The patch
+   caches one client per (region, service, endpoint). boto3 clients are thread-safe; the pool is sized
+   for wide Parallel states. Lambda's ``invoke`` goes straight to the stack's Lambda front
+   (lambda_front.DirectLambdaClient) once it is registered.
 2. ``states:startExecution[.sync[:2]]`` and ``ecs:runTask[.sync]`` integrations pass the ASL's
    PascalCase parameter names straight to boto3 (``Input``, ``StateMachineArn``...) and read its
    camelCase answers as if they were PascalCase. The base class's ``_to_boto_request`` /
@@ -12,8 +14,9 @@
    datetimes into epoch milliseconds (as AWS does) so the state's output stays JSON.
 
 3. ``ecs:runTask[.sync]`` on the local cluster (a name ending in ``/plynx-local``) runs the Fargate
-   entry point itself, ``python -m runners`` with the container's environment overrides, in a
-   subprocess of its own (as a Fargate task is), and answers with the stopped task and its exit code.
+   entry point itself, ``python -m runners`` with the container's environment overrides and a task
+   role credential URI (as the ECS agent gives a task), in a subprocess of its own (as a Fargate task
+   is), and answers with the stopped task and its exit code.
    Other clusters go to moto's ECS as before.
 
 4. A Parallel branch that fails with a ``States.*`` error (``States.TaskFailed`` from a failed child
@@ -40,8 +43,9 @@
    those requests with the 403 AccessDenied AWS answers. moto itself honours ``If-None-Match: *``
    (412 PreconditionFailed on an existing key) on both calls.
 
-2, 3, 4, 6 and 7 make moto behave as AWS does; 1 and 5 (and the stack's keep-alive connections to moto) only
-make it faster, and ``PLYNX_LOCAL_FAST=0`` turns them off, so the tests can show the engine does not depend
+1's keys, 2, 3, 4, 6 and 7 make moto behave as AWS does; 1's cache and 5 (and the stack's keep-alive
+connections to moto) only make it faster, and ``PLYNX_LOCAL_FAST=0`` turns them off, so the tests can show
+the engine does not depend
 on them. The patches reach into moto's internals: they refuse to apply to another moto version than the one
 they were written for (MOTO_VERSION). All are undone by :func:`unpatch`.
 """
@@ -95,8 +99,7 @@ def patch(connect_host: str = "localhost") -> None:
         if _ORIGINALS:
             return
         check_moto_version()
-        if FAST:
-            _patch_boto_client_for(connect_host)
+        _patch_boto_client_for(connect_host, cached=FAST)
         _patch_param_casing()
         _patch_local_ecs()
         _patch_branch_error_names()
@@ -127,7 +130,9 @@ def unpatch() -> None:
 # -- 1. one boto3 client per (region, service) ------------------------------------------------------
 
 
-def _patch_boto_client_for(connect_host: str) -> None:
+def _patch_boto_client_for(connect_host: str, cached: bool = True) -> None:
+    """The interpreter's service clients sign with the control plane's key (moto's sign with "ak", which the
+    local moto refuses: infra/local/auth.py); `cached`: one client per service, reused (a speed-up)."""
     # Import every module that imported boto_client_for by name, then swap it in each of them.
     import moto.stepfunctions.parser.asl.component.state.exec.state_map.item_reader.eval.resource_eval_s3
     import moto.stepfunctions.parser.asl.component.state.exec.state_map.result_writer.resource_eval.resource_eval_s3
@@ -136,12 +141,38 @@ def _patch_boto_client_for(connect_host: str) -> None:
     import moto.stepfunctions.parser.asl.utils.boto_client as boto_client_module
 
     original = boto_client_module.boto_client_for
-    cached = _make_cached_boto_client_for(original, connect_host)
+    replacement = _make_cached_boto_client_for(original, connect_host) if cached else _make_signed_boto_client_for(original)
     for module in list(sys.modules.values()):
         if module is None or not getattr(module, "__name__", "").startswith("moto.stepfunctions"):
             continue
         if getattr(module, "boto_client_for", None) is original:
-            _set(module, "boto_client_for", cached)
+            _set(module, "boto_client_for", replacement)
+
+
+def _make_signed_boto_client_for(original: Callable) -> Callable:
+    """moto's own boto_client_for (a new client per call), with the control plane's key instead of "ak"."""
+    import boto3
+    from botocore.config import Config
+    from moto.core.models import botocore_stubber
+    from moto.settings import moto_server_port
+    from moto.stepfunctions.parser.asl.component.common.timeouts.timeout import TimeoutSeconds
+
+    from .auth import process_key
+
+    @functools.wraps(original)
+    def boto_client_for(region: str, service: str, state_credentials: Any = None) -> Any:
+        if botocore_stubber.enabled:  # inside mock_aws: keep moto's own behaviour
+            return original(region=region, service=service, state_credentials=state_credentials)
+        key_id, secret = process_key()
+        return boto3.client(
+            service_name=service, region_name=region, endpoint_url=f"http://localhost:{moto_server_port()}",
+            aws_access_key_id=key_id, aws_secret_access_key=secret,
+            config=Config(parameter_validation=False, retries={"max_attempts": 0, "total_max_attempts": 1},
+                          connect_timeout=TimeoutSeconds.DEFAULT_TIMEOUT_SECONDS,
+                          read_timeout=TimeoutSeconds.DEFAULT_TIMEOUT_SECONDS),
+        )
+
+    return boto_client_for
 
 
 def _make_cached_boto_client_for(original: Callable, connect_host: str) -> Callable:
