@@ -227,6 +227,7 @@ def _make_cached_boto_client_for(original: Callable, connect_host: str) -> Calla
                     _CLIENTS[key] = client
         return client
 
+    boto_client_for.cached = True  # type: ignore[attr-defined]
     return boto_client_for
 
 
