@@ -36,8 +36,10 @@ up: $(STAMP) $(UI_BUILT)
 	$(BIN)/python -m infra.local $(if $(SECRET_KEY),--secret-key $(SECRET_KEY))
 
 # Users of the running local stack (multi-user mode: make up SECRET_KEY=...), e.g. ARGS="create alice --admin".
+# Its moto takes only requests signed with the stack's own key, which it writes to the data dir.
 users: $(STAMP)
-	AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_DEFAULT_REGION=us-east-1 \
+	env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_SESSION_TOKEN -u AWS_PROFILE AWS_DEFAULT_REGION=us-east-1 \
+	  AWS_SHARED_CREDENTIALS_FILE=$${PLYNX_DATA_DIR:-.local-data}/aws-credentials \
 	  $(BIN)/python -m chalicelib.api.user_cli --endpoint http://127.0.0.1:$${PLYNX_MOTO_PORT:-5010} $(ARGS)
 
 # The ASL validator the compiler's tests run (npm asl-validator, pinned by tests/asl/package-lock.json).

@@ -62,7 +62,9 @@ def main() -> int:
                 ("  users: multi-user; add one: make users ARGS=\"create NAME --admin\""
                  if os.environ.get("PLYNX_SECRET_KEY") else
                  f"         curl -u default: http://localhost:{api_port}/plynx/api/v0/graphs/new"),
-                f"  moto:  {stack.moto_url}  (AWS endpoint for boto3/aws-cli)",
+                f"  moto:  {stack.moto_url}  (AWS endpoint for boto3/aws-cli; signed requests only, keys: "
+                + (f"AWS_SHARED_CREDENTIALS_FILE={stack.credentials_path})" if stack.credentials_path else
+                   "stack.credentials, not persisted)"),
                 f"  data:  {stack.snapshot_path or 'not persisted (PLYNX_DATA_DIR is empty)'}",
                 "Ctrl-C to stop.",
             ]

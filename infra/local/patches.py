@@ -45,8 +45,7 @@
 
 1's keys, 2, 3, 4, 6 and 7 make moto behave as AWS does; 1's cache and 5 (and the stack's keep-alive
 connections to moto) only make it faster, and ``PLYNX_LOCAL_FAST=0`` turns them off, so the tests can show
-the engine does not depend
-on them. The patches reach into moto's internals: they refuse to apply to another moto version than the one
+the engine does not depend on them. The patches reach into moto's internals: they refuse to apply to another moto version than the one
 they were written for (MOTO_VERSION). All are undone by :func:`unpatch`.
 """
 from __future__ import annotations

@@ -6,8 +6,9 @@ processes of its own. A template process imports the runner and builds its SDK c
 so no connection is shared across forks); each worker is a fork of it, as a new Lambda container starts
 from the function's image. Like a warm container, a worker serves one invocation at a time and keeps its
 connections and caches for the next; more workers start when all are busy, up to the concurrency limit.
-A worker is single-threaded, so the runner may fork an operation's python itself (runners/executors.py):
-operations stay isolated from each other and from the worker.
+Operations are never forks of a worker (it holds the role's keys and SDK clients): the template starts the
+runner's clean zygote (runners/zygote.py) before it forks any worker, and every worker sends its operations
+there (as root; otherwise each worker starts its own).
 
 Protocol: one Unix-socket connection per worker (the template forks a worker for each connection it
 accepts), multiprocessing.connection framing; the front sends ``{"event", "function_name",
