@@ -26,7 +26,9 @@ def start(env: dict[str, str], *args: str) -> subprocess.Popen:
     """`python -m infra.local ARGS`, returned once it says it is up.
 
     Its output is read all along (kept for stop()): a pipe nobody reads fills up, and the stack's threads
-    then block in their log writes while holding the logging lock, so every request hangs.
+    then block in their log writes while holding the logging lock, so every request hangs. Its moto takes
+    only requests signed with its own key (infra/local/auth.py), which it writes to its data dir: `env`
+    gets it, so the CLIs and API processes a test starts with `env` reach that moto.
     """
     process = subprocess.Popen([sys.executable, "-m", "infra.local", *args], cwd=REPO, env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -41,6 +43,7 @@ def start(env: dict[str, str], *args: str) -> subprocess.Popen:
             reader = threading.Thread(target=lambda: lines.extend(iter(process.stdout.readline, "")), daemon=True)
             reader.start()
             _OUTPUT[process.pid] = (lines, reader)
+            _take_key(env)
             return process
     process.kill()
     raise AssertionError("the local stack did not start:\n" + "".join(lines))
@@ -55,3 +58,17 @@ def stop(process: subprocess.Popen) -> str:
     out = "".join(lines)
     assert process.returncode == 0, out[-20_000:]
     return out
+
+
+def _take_key(env: dict[str, str]) -> None:
+    """The started stack's moto key (its data dir's aws-credentials file), into `env`."""
+    import configparser
+
+    path = os.path.join(env.get("PLYNX_DATA_DIR") or "", "aws-credentials")
+    if not env.get("PLYNX_DATA_DIR") or not os.path.exists(path):
+        return
+    key = configparser.ConfigParser()
+    key.read(path)
+    env.update(AWS_ACCESS_KEY_ID=key["default"]["aws_access_key_id"],
+               AWS_SECRET_ACCESS_KEY=key["default"]["aws_secret_access_key"])
+    env.pop("AWS_SESSION_TOKEN", None)

@@ -213,7 +213,6 @@ def serve(listener: socket.socket, module: str) -> None:
     if module == RUNNER_MODULE:
         from runners import executors
 
-        executors.seal()  # its environment holds the role's keys, which every worker inherits
         # one zygote for every worker, ready before the first operation; it tells the operations' leftovers
         # apart by their uids, which only a root runner gives them: otherwise each worker has its own
         executors.prestart(shared=os.geteuid() == 0)
@@ -254,6 +253,9 @@ def _reap() -> None:
 
 def main(argv: list[str]) -> int:
     """`python -m infra.local.warm_runner LISTENER_FD [MODULE]`: the template process."""
+    from runners import zygote
+
+    zygote.make_undumpable()  # first: its environment holds the role's keys, which every worker inherits
     serve(socket.socket(fileno=int(argv[0])), argv[1] if len(argv) > 1 else RUNNER_MODULE)
     return 0
 

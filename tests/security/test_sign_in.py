@@ -233,7 +233,9 @@ def test_the_count_is_shared_by_every_api_process(multi: Stack, api: Api, approv
     _assert_throttled(api.call("get", "token", auth=(name, "shared-password"), address="127.0.0.15"))
     _assert_throttled(approval.call("get", "token", auth=(name, "shared-password"), address="127.0.0.15"))
     # DynamoDB drops the counters by TTL
-    ddb = boto3.client("dynamodb", endpoint_url=multi.moto, region_name="us-east-1")
+    ddb = boto3.client("dynamodb", endpoint_url=multi.moto, region_name="us-east-1",  # with that stack's own key
+                       aws_access_key_id=multi.env["AWS_ACCESS_KEY_ID"],
+                       aws_secret_access_key=multi.env["AWS_SECRET_ACCESS_KEY"])
     ttl = ddb.describe_time_to_live(TableName="plynx-sign-in-failures")["TimeToLiveDescription"]
     assert ttl == {"TimeToLiveStatus": "ENABLED", "AttributeName": "expires"}
     item = ddb.get_item(TableName="plynx-sign-in-failures", Key={"key": {"S": f"user#{name}"}})["Item"]
