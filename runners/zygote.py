@@ -299,11 +299,10 @@ SPARES = 2  # operation processes forked ahead, each waiting for a request
 
 
 class _Running:
-    """An operation the zygote supervises: its process (a pidfd to watch), its uid, its reply channel."""
+    """An operation the zygote supervises: its process, its uid, its reply channel."""
 
     def __init__(self, pid: int, control: socket.socket, uid: int | None) -> None:
         self.pid, self.control, self.uid = pid, control, uid
-        self.exited = os.pidfd_open(pid)
         self.listening = True
 
 
@@ -313,7 +312,8 @@ def serve(requests: socket.socket) -> None:
     A spare waits on the request socket itself (each request goes to one of them), so starting an operation
     costs one wake-up and no fork. Taking a request, it hands us its reply channel; we report its pid, watch
     it, kill it when asked (timeout, cancel) or when the orchestrator goes away, and when it has exited kill
-    whatever it left (re-parented to us: we are a subreaper) before we report its exit code.
+    whatever it left (re-parented to us: we are a subreaper) before we report its exit code. A child's exit
+    wakes us through SIGCHLD (a self-pipe: no pidfd, which a sandbox's seccomp may refuse).
     """
     make_undumpable()
     become_subreaper()
@@ -322,58 +322,70 @@ def serve(requests: socket.socket) -> None:
     if own_uids and _HIDDEN and not _expose(_HIDDEN):
         own_uids = False  # the interpreter stays out of an unprivileged uid's reach: capabilities alone go
     handoff, handoff_theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    woken, wake = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+    signal.signal(signal.SIGCHLD, lambda *_: None)
+    signal.set_wakeup_fd(wake)
     poller = select.poll()
     poller.register(requests, 0)  # hang-up only: the requests themselves are the spares' to read
     poller.register(handoff, select.POLLIN)
+    poller.register(woken, select.POLLIN)
     spares: set[int] = set()
     finished: dict[int, int] = {}  # spares reaped before their hand-over was read: exit status, by pid
-    running: dict[int, _Running] = {}  # by pidfd and by control fd
+    running: dict[int, _Running] = {}  # by pid
+    controls: dict[int, _Running] = {}  # by control fd
+
+    def others() -> frozenset[int]:
+        return frozenset(spares) | frozenset(running)
+
+    def finish(op: _Running, status: int) -> None:
+        running.pop(op.pid, None)
+        if op.listening:
+            poller.unregister(op.control)
+            controls.pop(op.control.fileno(), None)
+        _kill_strays(op.uid, keep=others())
+        _send(op.control, {"exit": os.waitstatus_to_exitcode(status)})
+        op.control.close()
+
     while True:
         while len(spares) < SPARES:
             pid = os.fork()
             if pid == 0:
+                signal.set_wakeup_fd(-1)
+                signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+                for fd in (woken, wake):
+                    os.close(fd)
                 handoff.detach()
                 _spare(requests, handoff_theirs, own_uids)
             spares.add(pid)
         for fd, event in poller.poll(1000):
             try:
-                if fd == handoff.fileno():
+                if fd == woken:
+                    while True:
+                        try:
+                            if not os.read(woken, 4096):
+                                break
+                        except BlockingIOError:
+                            break
+                elif fd == handoff.fileno():
                     message, fds, _, _ = socket.recv_fds(handoff, 16, 1)
                     pid = int.from_bytes(message[:4], "little")
                     spares.discard(pid)
                     if not fds:
                         continue
-                    control, uid = socket.socket(fileno=fds[0]), operation_uid(pid) if own_uids else None
-                    _send(control, {"pid": pid})
-                    status = finished.pop(pid, None)
-                    if status is not None:  # it ran, and exited, before we read its hand-over
-                        _kill_strays(uid, keep=frozenset(spares) | {o.pid for o in running.values()})
-                        _send(control, {"exit": os.waitstatus_to_exitcode(status)})
-                        control.close()
-                        continue
-                    op = _Running(pid, control, uid)
-                    running[op.exited] = running[control.fileno()] = op
-                    poller.register(op.exited, select.POLLIN)
-                    poller.register(control, select.POLLIN)
+                    op = _Running(pid, socket.socket(fileno=fds[0]), operation_uid(pid) if own_uids else None)
+                    _send(op.control, {"pid": pid})
+                    running[pid] = controls[op.control.fileno()] = op
+                    poller.register(op.control, select.POLLIN)
+                    if pid in finished:  # it ran, and exited, before we read its hand-over
+                        finish(op, finished.pop(pid))
                 elif fd == requests.fileno():
                     if event & (select.POLLHUP | select.POLLERR):  # the orchestrator is gone: so is all it ran
-                        for op in {id(op): op for op in running.values()}.values():
-                            _kill(op.pid)
+                        for pid in running:
+                            _kill(pid)
                         kill_children()
                         return
-                elif fd in running and fd == running[fd].exited:
-                    op = running.pop(fd)
-                    running.pop(op.control.fileno(), None)
-                    poller.unregister(op.exited)
-                    if op.listening:
-                        poller.unregister(op.control)
-                    _, status = os.waitpid(op.pid, 0)
-                    os.close(op.exited)
-                    _kill_strays(op.uid, keep=frozenset(spares) | {o.pid for o in running.values()})
-                    _send(op.control, {"exit": os.waitstatus_to_exitcode(status)})
-                    op.control.close()
-                elif fd in running:  # a control message: "kill", or the orchestrator's end closed
-                    op = running[fd]
+                elif fd in controls:  # a control message: "kill", or the orchestrator's end closed
+                    op = controls[fd]
                     try:
                         data = op.control.recv(64)
                     except OSError:
@@ -381,16 +393,21 @@ def serve(requests: socket.socket) -> None:
                     if not data:
                         op.listening = False
                         poller.unregister(op.control)
+                        controls.pop(fd, None)
                     if not data or data == b"kill":
                         _kill(op.pid)
             except Exception:  # noqa: BLE001 - one operation's trouble must not end the others' supervision
                 os.write(2, traceback.format_exc().encode("utf-8", "backslashreplace"))
-        for pid in list(spares):  # a spare that exited: without a request (its orchestrator gone), or so fast
-            try:  # that its hand-over is still unread (then its status waits for it)
+        for pid in [*running, *spares]:  # whoever exited: an operation, or a spare (without a request, its
+            try:  # orchestrator gone, or so fast that its hand-over is still unread: its status waits for it)
                 done, status = os.waitpid(pid, os.WNOHANG)
             except ChildProcessError:
                 done, status = pid, 0
-            if done:
+            if not done:
+                continue
+            if pid in running:
+                finish(running[pid], status)
+            else:
                 spares.discard(pid)
                 finished[pid] = status
         if not running and len(children(os.getpid())) > len(spares):  # strays nobody claimed
@@ -620,7 +637,8 @@ def _fresh_interpreter_state(script_path: str, workdir: str) -> None:
                                                    errors="backslashreplace", write_through=True)
     sys.argv = [script_path]
     sys.path[0] = os.path.dirname(script_path)
-    # The zygote is a fresh interpreter that sets no handler but SIGINT's (ignored): nothing else differs.
+    # The zygote is a fresh interpreter that sets no handler but SIGINT's (ignored) and SIGCHLD's (reset in
+    # the spare): nothing else differs.
     signal.signal(signal.SIGINT, signal.default_int_handler)
     atexit._clear()
 

@@ -210,3 +210,19 @@ def test_execute_runs_python_and_bash_through_the_zygote(workdir: Path) -> None:
     space = executors.prepare(bash, {}, str(workdir), lambda *_: None)
     assert executors.execute(bash, space, timeout=60)
     assert Path(space.outputs["out"]).read_text() == "bash"
+
+
+def test_signals_are_a_fresh_interpreters_and_bashs(forks: zygote.Zygote, workdir: Path) -> None:
+    code, out, err, _ = run(forks, workdir, """
+        import signal
+        print(signal.getsignal(signal.SIGINT) is signal.default_int_handler,
+              [signal.getsignal(s) for s in (signal.SIGPIPE, signal.SIGXFSZ, signal.SIGCHLD, signal.SIGTERM)])
+    """)
+    assert code == 0, err
+    assert out == "True [<Handlers.SIG_IGN: 1>, <Handlers.SIG_IGN: 1>, <Handlers.SIG_DFL: 0>, <Handlers.SIG_DFL: 0>]\n"
+    # bash gets default dispositions, as from Popen: `yes` dies of SIGPIPE quietly, ^C is not ignored
+    code, out, err, _ = run(forks, workdir, "yes | head -1\ngrep -E '^Sig(Ign|Cgt)' /proc/self/status\n",
+                            kind="bash")
+    assert code == 0 and err == "" and out.splitlines()[0] == "y", (out, err)
+    ignored = int(out.split("SigIgn:")[1].split()[0], 16)
+    assert not ignored & (1 << (signal.SIGINT - 1) | 1 << (signal.SIGPIPE - 1)), out
