@@ -295,7 +295,7 @@ def _reap(keep: frozenset[int] = frozenset()) -> int:
 _KEEP: list = []  # objects whose descriptors were closed under them: never collected, so never closed again
 
 
-SPARES = 2  # operation processes forked ahead, each waiting for a request
+SPARES = 4  # operation processes forked ahead, each waiting for a request (a fan-out takes several at once)
 
 
 class _Running:
