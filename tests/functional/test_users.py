@@ -240,8 +240,9 @@ def test_owner_records_of_older_data_are_backfilled(multi: Stack, people: dict[s
     node = multi.call("post", "upload_file", auth=alice, files={"data": ("old.txt", b"older data")},
                       data={"title": "old"}).json()["node"]
     resource_id = node["outputs"][0]["resource_id"]
-    table = boto3.resource("dynamodb", endpoint_url=multi.moto, region_name="us-east-1", aws_access_key_id="x",
-                           aws_secret_access_key="x").Table("plynx-owners")
+    table = boto3.resource("dynamodb", endpoint_url=multi.moto, region_name="us-east-1",  # that stack's own key
+                           aws_access_key_id=multi.env["AWS_ACCESS_KEY_ID"],
+                           aws_secret_access_key=multi.env["AWS_SECRET_ACCESS_KEY"]).Table("plynx-owners")
     for item in table.scan()["Items"]:  # as before the upgrade
         table.delete_item(Key={"resource_id": item["resource_id"], "holder": item["holder"]})
     assert multi.call("get", f"resources/{resource_id}", auth=alice).status_code == 404

@@ -25,8 +25,8 @@ COPY = "open(outputs['out'], 'wb').write(open(inputs['in'], 'rb').read())\n"
 
 def _s3(stack: Any) -> Any:
     """A plain boto3 client of the local stack, not the project's code."""
-    return boto3.client("s3", endpoint_url=stack.moto_url, region_name="us-east-1",
-                        aws_access_key_id="testing", aws_secret_access_key="testing")
+    return boto3.client("s3", endpoint_url=stack.moto_url, region_name="us-east-1",  # with the stack's own key
+                        aws_access_key_id=stack.credentials[0], aws_secret_access_key=stack.credentials[1])
 
 
 def _stored(api: Any, content: bytes) -> str:

@@ -71,6 +71,9 @@ class User:
             time.sleep(0.2)
 
 
+_MOTO_KEY: list[str] = []  # the tenants stack's moto key: it refuses requests signed with any other
+
+
 @pytest.fixture(scope="module")
 def tenants() -> Iterator[tuple[dict[str, User], str]]:
     """The users, and the stack's moto endpoint (to change stored data behind the API's back)."""
@@ -93,6 +96,7 @@ def tenants() -> Iterator[tuple[dict[str, User], str]]:
             for name in ("alice", "bob", "mallory", "root"):
                 tokens = requests.get(f"{base}/token", auth=(name, f"{name}-password-1"), timeout=30).json()
                 users[name] = User(base, name, tokens["access_token"])
+            _MOTO_KEY[:] = [env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"]]  # that stack's own (start())
             yield users, f"http://127.0.0.1:{ports['PLYNX_MOTO_PORT']}"
         finally:
             stop(process)
@@ -195,8 +199,8 @@ def _rewrite_file(moto: str, graph_id: str, node_id: str, resource_id: str) -> N
 
     import boto3
 
-    dynamodb = boto3.resource("dynamodb", endpoint_url=moto, region_name="us-east-1", aws_access_key_id="testing",
-                              aws_secret_access_key="testing")
+    dynamodb = boto3.resource("dynamodb", endpoint_url=moto, region_name="us-east-1", aws_access_key_id=_MOTO_KEY[0],
+                              aws_secret_access_key=_MOTO_KEY[1])
     header = dynamodb.Table("plynx-graphs").get_item(Key={"_id": graph_id})["Item"]
     key = {"graph_id": header.get("nodes") or graph_id, "node_id": node_id}  # the saved version's partition
     table = dynamodb.Table("plynx-graph-nodes")
