@@ -7,7 +7,7 @@ from typing import Any
 from chalicelib.domain import graph
 from chalicelib.domain.cache_key import key as cache_key
 from chalicelib.domain.enums import BaseNodeNames, NodeRunningStatus, SpecialNodeId
-from chalicelib.domain.graph import NODES_PARAMETER, cacheable, inner_nodes, strip_results, sub_graph_id, top_graph_id
+from chalicelib.domain.graph import NODES_PARAMETER, cacheable, inner_nodes, strip_results, sub_graph_id
 from chalicelib.domain.permissions import GRAPH, RunPrincipal, holder
 from chalicelib.store import owners, storage
 from chalicelib.store.graph_items import node_from_item, node_items, run_items
@@ -99,7 +99,7 @@ def close_run(sub_id: str, parent_graph_id: str, node_id: str, run_id: str, stat
         finish_node(parent_graph_id, node_id, run_id, NodeRunningStatus.FAILED, {}, logs)
     except Moved:
         pass  # canceled meanwhile, or closed by the run's own end
-    mark_failed_waiting(top_graph_id(parent_graph_id), run_id)
+    mark_failed_waiting(parent_graph_id, run_id)
     return {"node_id": node_id, "status": NodeRunningStatus.FAILED}
 
 

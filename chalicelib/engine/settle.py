@@ -8,7 +8,6 @@ from botocore.exceptions import ClientError
 from pynamodb.exceptions import DoesNotExist
 
 from chalicelib.domain.enums import BaseNodeNames, GraphRunningStatus, NodeRunningStatus
-from chalicelib.domain.graph import top_graph_id
 from chalicelib.domain.util import now
 from chalicelib.store import aws, graph_items
 from chalicelib.store.graph_items import node_items, run_items
@@ -35,7 +34,7 @@ def stop_executions(execution_arns: list[str | None], error: str, cause: str) ->
 def settle(graph_id: str, run_id: str, error: Any = None) -> None:
     """After a failure: FAILED_WAITING, queued operations CANCELED, parked branches failed; StillRunning
     while operations of the run still run (the state machine retries this with backoff)."""
-    mark_failed_waiting(top_graph_id(graph_id), run_id)  # a composite's failure fails its graph
+    mark_failed_waiting(graph_id, run_id)  # a composite's failure fails its top graph
     lost = lost_runner(error)  # the Fail state after a Fargate task whose runner exited non-zero names its node
     if lost:
         # A Fargate runner that exited non-zero without recording its end (killed, out of memory)

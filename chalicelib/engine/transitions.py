@@ -167,9 +167,11 @@ def mark_graph_running(graph_id: str, run_id: str) -> None:
 
 
 def mark_failed_waiting(graph_id: str, run_id: str) -> None:
-    """The first failed operation: FAILED_WAITING while operations already running finish."""
+    """The first failed operation: FAILED_WAITING while operations already running finish.
+
+    `graph_id` may be a composite's sub-graph: the status is its top graph's, the only one a client sees."""
     try:
-        move_graph(graph_id, (G.READY, G.RUNNING), G.FAILED_WAITING, run_id=run_id)
+        move_graph(top_graph_id(graph_id), (G.READY, G.RUNNING), G.FAILED_WAITING, run_id=run_id)
     except Moved:
         pass  # already failing, canceled, or another run
 

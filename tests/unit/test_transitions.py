@@ -223,6 +223,16 @@ def test_only_a_failed_condition_means_someone_else_moved_it(dynamo: Dynamo) -> 
     transitions.mark_failed_waiting("g", "r")  # already failing, canceled, or another run: nothing to do
 
 
+def test_a_failure_inside_a_composite_marks_its_top_graph_failed_waiting(dynamo: Dynamo) -> None:
+    """The runner reports a composite's inner operation under its sub-graph id; clients watch the top graph."""
+    dynamo.updated(GraphModel)
+    transitions.mark_failed_waiting("g.c1.c2", "r")
+    [(model, params)] = dynamo.calls
+    update, condition = readable(params)
+    assert model is GraphModel and params["Key"] == {"_id": {"S": "g"}}
+    assert f"graph_running_status = '{G.FAILED_WAITING}'" in update and "run_id = 'r'" in condition
+
+
 def test_a_resent_move_whose_first_attempt_landed_is_done_not_moved(dynamo: Dynamo) -> None:
     """botocore resends a write whose answer was lost; the resend fails the condition on our own first write."""
     logs = {"worker": "abc"}
