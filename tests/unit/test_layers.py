@@ -172,3 +172,12 @@ def test_the_checks_see_what_they_check(tmp_path, monkeypatch) -> None:
     assert any("(domain) imports `chalicelib.engine.b` (engine)" in p for p in problems), problems
     assert any("imports `boto3`" in p for p in problems), problems
     assert _cycles(edges) == [["chalicelib.domain.a", "chalicelib.engine.b"]]
+
+
+def test_the_zygote_imports_the_standard_library_only() -> None:
+    """Operations are forks of runners/zygote.py: whatever it imports, every user's code holds in memory."""
+    import sys
+
+    path = os.path.join(REPO, "runners", "zygote.py")
+    imported = {name.split(".")[0] for name, _ in _imports("runners.zygote", path, set(_modules()))}
+    assert imported and imported <= set(sys.stdlib_module_names) | {"__future__"}, imported - set(sys.stdlib_module_names)
