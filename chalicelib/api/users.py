@@ -188,32 +188,25 @@ def single_user() -> bool:
 def authenticate(header: str | None, address: str | None = None) -> Caller:
     """The user behind an Authorization header (a password or an access token); `address` is the client's,
     as API Gateway saw it (never a header the client sets). A bare request is a 401, single-user too."""
-    require_mode()
-    scheme, user, password = _credentials(header)
-    if not scheme:
-        if SETTINGS.secret_key:
-            raise UnauthorizedError("Authentication required: Basic user:password, Basic token: or Bearer")
-        raise UnauthorizedError(SINGLE_USER_NEEDS_HEADER)
-    if scheme == "token":
-        model = _from_token(user, ACCESS)
-    else:
-        model = _from_password(user, password, address)
+    model = _signed_in(header, address, ACCESS, "Authentication required: Basic user:password, Basic token: or Bearer")
     return Caller(model.username, policies_of(model))
 
 
 def issue_tokens(header: str | None, address: str | None = None) -> dict[str, str]:
     """`GET /token`: new tokens for a password or a refresh token; an access token cannot renew itself."""
+    model = _signed_in(header, address, REFRESH, "Sign in with Basic user:password, or renew with Basic REFRESH_TOKEN:")
+    return make_tokens(model)
+
+
+def _signed_in(header: str | None, address: str | None, token_kind: str, missing: str) -> UserModel:
+    """The user a password, or a token of `token_kind`, names; `missing` is the 401 for a bare request."""
     require_mode()
     scheme, user, password = _credentials(header)
     if not scheme:
-        if SETTINGS.secret_key:
-            raise UnauthorizedError("Sign in with Basic user:password, or renew with Basic REFRESH_TOKEN:")
-        raise UnauthorizedError(SINGLE_USER_NEEDS_HEADER)
+        raise UnauthorizedError(missing if SETTINGS.secret_key else SINGLE_USER_NEEDS_HEADER)
     if scheme == "token":
-        model = _from_token(user, REFRESH)
-    else:
-        model = _from_password(user, password, address)
-    return make_tokens(model)
+        return _from_token(user, token_kind)
+    return _from_password(user, password, address)
 
 
 def acting_for(username: str) -> Caller:
