@@ -19,7 +19,7 @@ from chalicelib.domain.scripts import PathList, SecurityError, script_text
 from chalicelib.engine.live_logs import Stopped
 from chalicelib.resource_types.base import NodeResources_INPUT, NodeResources_OUTPUT, ResourceError, unwrap
 
-from . import zygote
+from . import operations, zygote
 
 
 @dataclass
@@ -106,7 +106,7 @@ def render(node: dict, space: Workspace) -> tuple[str, list[str]]:
     return script, [sys.executable, "-u"] if node["base_node_name"] == BaseNodeNames.PYTHON else ["bash"]
 
 
-_ZYGOTE: list[zygote.Zygote] = []  # this process's zygote (a fork of this process starts its own)
+_ZYGOTE: list[operations.Zygote] = []  # this process's zygote (a fork of this process starts its own)
 _ZYGOTE_LOCK = threading.Lock()
 _DEDICATED: list[int] = []  # pids of processes that serve the runner alone (Lambda, Fargate, a warm runner)
 
@@ -119,13 +119,13 @@ def prestart(shared: bool = False) -> None:
     _zygote(shared=shared)
 
 
-def _zygote(fresh: bool = False, shared: bool = False) -> zygote.Zygote:
+def _zygote(fresh: bool = False, shared: bool = False) -> operations.Zygote:
     with _ZYGOTE_LOCK:
         current = _ZYGOTE[0] if _ZYGOTE and (_ZYGOTE[0].owner == os.getpid() or _ZYGOTE[0].shared) else None
         if current is None or fresh or not current.alive():
             if current is not None:
                 current.stop()
-            _ZYGOTE[:] = [zygote.Zygote(sys.path, shared=shared)]
+            _ZYGOTE[:] = [operations.Zygote(sys.path, shared=shared)]
         return _ZYGOTE[0]
 
 
@@ -142,7 +142,7 @@ def seal(dedicated: bool = False) -> None:
         _DEDICATED[:] = [os.getpid()]
 
 
-def _spawn(kind: str, script_path: str, space: Workspace, out: int, err: int) -> zygote.Operation:
+def _spawn(kind: str, script_path: str, space: Workspace, out: int, err: int) -> operations.Operation:
     environment = zygote.operation_environment(space.workdir)
     try:
         return _zygote().spawn(kind, script_path, space.workdir, out, err, environment)
@@ -158,7 +158,7 @@ def _sweep() -> None:
     zygote.kill_children(keep)
 
 
-def _wait(process: zygote.Operation, timeout: float | None,
+def _wait(process: operations.Operation, timeout: float | None,
           publish: Callable[[dict[str, str]], None] | None, space: Workspace) -> int:
     """Wait for the process, publishing the logs every few seconds so a user can watch a long job."""
     interval = float(config.setting("runner", "log_upload_seconds", 2) or 2)

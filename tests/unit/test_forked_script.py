@@ -15,12 +15,12 @@ from typing import Any, Iterator
 
 import pytest
 
-from runners import executors, zygote
+from runners import executors, operations, zygote
 
 
 @pytest.fixture(scope="module")
-def forks() -> Iterator[zygote.Zygote]:
-    started = zygote.Zygote(sys.path)
+def forks() -> Iterator[operations.Zygote]:
+    started = operations.Zygote(sys.path)
     yield started
     started.stop()
 
@@ -33,8 +33,8 @@ def workdir() -> Iterator[Path]:
     shutil.rmtree(path, ignore_errors=True)
 
 
-def run(forks: zygote.Zygote, workdir: Path, code: str, timeout: float | None = 60,
-        kind: str = "python") -> tuple[Any, str, str, zygote.Operation]:
+def run(forks: operations.Zygote, workdir: Path, code: str, timeout: float | None = 60,
+        kind: str = "python") -> tuple[Any, str, str, operations.Operation]:
     script = workdir / ("exec.py" if kind == "python" else "exec.sh")
     script.write_text(textwrap.dedent(code))
     with open(workdir / "out", "wb") as out, open(workdir / "err", "wb") as err:
@@ -57,7 +57,7 @@ def gone(pid: int) -> bool:
     return False
 
 
-def test_runs_as_main_in_its_workdir_with_its_own_streams(forks: zygote.Zygote, workdir: Path) -> None:
+def test_runs_as_main_in_its_workdir_with_its_own_streams(forks: operations.Zygote, workdir: Path) -> None:
     code, out, err, process = run(forks, workdir, """
         import os, sys
         print(__name__, sys.argv[0] == __file__, os.getcwd(), os.getpgid(0) == os.getpid() == os.getsid(0))
@@ -71,7 +71,7 @@ def test_runs_as_main_in_its_workdir_with_its_own_streams(forks: zygote.Zygote, 
     assert lines[1] == f"True {process.pid}" and process.pid not in (os.getpid(), forks.pid)
 
 
-def test_the_script_compiles_as_the_interpreter_compiles_it(forks: zygote.Zygote, workdir: Path) -> None:
+def test_the_script_compiles_as_the_interpreter_compiles_it(forks: operations.Zygote, workdir: Path) -> None:
     code, out, _, _ = run(forks, workdir, """
         import pickle, sys
         def f(x: int): pass
@@ -82,7 +82,7 @@ def test_the_script_compiles_as_the_interpreter_compiles_it(forks: zygote.Zygote
     assert code == 0 and out == "True True Point\n"  # no future flags of the runner's; __main__ is the script
 
 
-def test_exit_codes_are_the_interpreters(forks: zygote.Zygote, workdir: Path) -> None:
+def test_exit_codes_are_the_interpreters(forks: operations.Zygote, workdir: Path) -> None:
     assert run(forks, workdir, "raise SystemExit(3)")[0] == 3
     code, _, err, _ = run(forks, workdir, "raise SystemExit('bye')")
     assert code == 1 and err == "bye\n"
@@ -94,7 +94,7 @@ def test_exit_codes_are_the_interpreters(forks: zygote.Zygote, workdir: Path) ->
     assert run(forks, workdir, "echo out; echo err >&2; exit 4\n", kind="bash")[:3] == (4, "out\n", "err\n")
 
 
-def test_exit_waits_for_threads_and_runs_atexit(forks: zygote.Zygote, workdir: Path) -> None:
+def test_exit_waits_for_threads_and_runs_atexit(forks: operations.Zygote, workdir: Path) -> None:
     code, out, _, _ = run(forks, workdir, """
         import atexit, threading, time
         atexit.register(lambda: print("atexit"))
@@ -103,7 +103,7 @@ def test_exit_waits_for_threads_and_runs_atexit(forks: zygote.Zygote, workdir: P
     assert code == 0 and out == "thread\natexit\n"
 
 
-def test_logging_starts_unconfigured(forks: zygote.Zygote, workdir: Path) -> None:
+def test_logging_starts_unconfigured(forks: operations.Zygote, workdir: Path) -> None:
     import logging
 
     logging.getLogger().addHandler(logging.NullHandler())  # as a runtime's own log handler would be
@@ -114,7 +114,7 @@ def test_logging_starts_unconfigured(forks: zygote.Zygote, workdir: Path) -> Non
     assert code == 0 and err == "WARNING:root:careful\n"
 
 
-def test_the_environment_holds_no_secret_of_the_runners(forks: zygote.Zygote, workdir: Path,
+def test_the_environment_holds_no_secret_of_the_runners(forks: operations.Zygote, workdir: Path,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
                  "PLYNX_SECRET_KEY"):
@@ -131,7 +131,7 @@ def test_the_environment_holds_no_secret_of_the_runners(forks: zygote.Zygote, wo
     assert "runner-only" not in seen.values() and not any(name.startswith(("AWS_", "PLYNX_")) for name in seen)
 
 
-def test_no_capabilities_no_privileges_and_as_root_a_uid_of_its_own(forks: zygote.Zygote, workdir: Path) -> None:
+def test_no_capabilities_no_privileges_and_as_root_a_uid_of_its_own(forks: operations.Zygote, workdir: Path) -> None:
     code, out, err, process = run(forks, workdir, """
         import os
         status = dict(line.split(":", 1) for line in open("/proc/self/status"))
@@ -149,7 +149,7 @@ def test_no_capabilities_no_privileges_and_as_root_a_uid_of_its_own(forks: zygot
         assert int(uid) == os.getuid()
 
 
-def test_a_timeout_kills_the_whole_tree_even_what_left_the_session(forks: zygote.Zygote, workdir: Path) -> None:
+def test_a_timeout_kills_the_whole_tree_even_what_left_the_session(forks: operations.Zygote, workdir: Path) -> None:
     code, out, _, _ = run(forks, workdir, """
         import os, subprocess, time
         child = subprocess.Popen(["sleep", "60"])
@@ -168,7 +168,7 @@ def test_a_timeout_kills_the_whole_tree_even_what_left_the_session(forks: zygote
     assert len(pids) == 3 and all(gone(pid) for pid in pids)
 
 
-def test_what_it_started_is_killed_when_it_ends_and_does_not_hold_the_wait(forks: zygote.Zygote,
+def test_what_it_started_is_killed_when_it_ends_and_does_not_hold_the_wait(forks: operations.Zygote,
                                                                            workdir: Path) -> None:
     code, out, _, _ = run(forks, workdir, """
         import os, time
@@ -184,7 +184,7 @@ def test_what_it_started_is_killed_when_it_ends_and_does_not_hold_the_wait(forks
     assert code == 0 and all(gone(int(pid)) for pid in out.split() if pid)
 
 
-def test_the_script_gets_none_of_the_runners_open_files(forks: zygote.Zygote, workdir: Path) -> None:
+def test_the_script_gets_none_of_the_runners_open_files(forks: operations.Zygote, workdir: Path) -> None:
     secret = open(workdir / "runner-file", "w")  # noqa: SIM115 - an open file of the runner's
     try:
         code, out, err, _ = run(forks, workdir, """
@@ -212,7 +212,7 @@ def test_execute_runs_python_and_bash_through_the_zygote(workdir: Path) -> None:
     assert Path(space.outputs["out"]).read_text() == "bash"
 
 
-def test_signals_are_a_fresh_interpreters_and_bashs(forks: zygote.Zygote, workdir: Path) -> None:
+def test_signals_are_a_fresh_interpreters_and_bashs(forks: operations.Zygote, workdir: Path) -> None:
     code, out, err, _ = run(forks, workdir, """
         import signal
         print(signal.getsignal(signal.SIGINT) is signal.default_int_handler,
