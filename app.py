@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from chalice import Chalice, CORSConfig, Response
-from chalice.app import CloudWatchEvent
+from chalice.app import CaseInsensitiveMapping, CloudWatchEvent, Request
 
 from chalicelib import hubs
 from chalicelib.api import accounts, actions, graph_edit, graphs, library, openapi, origin, resources, state, users
@@ -47,6 +47,15 @@ def retry_after(event: Any, get_response: Any) -> Response:
             headers.update(app.api.cors.get_access_control_headers())
         return Response(body={"Code": "TooManyRequestsError", "Message": str(exc)}, status_code=exc.STATUS_CODE,
                         headers=headers)
+
+
+@app.middleware("http")
+def any_media_type(event: Request, get_response: Any) -> Response:
+    """No Accept header means any media type (RFC 9110, 12.5.1): urllib and the like get a resource's bytes,
+    which Chalice (as API Gateway) would otherwise refuse to send without an Accept that admits them."""
+    if "accept" not in event.headers:
+        event.headers = CaseInsensitiveMapping({**event.headers, "accept": "*/*"})
+    return get_response(event)
 
 
 def _raw() -> bytes | None:

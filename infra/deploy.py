@@ -297,6 +297,35 @@ def with_ui_origin(template: dict) -> dict:
     return template
 
 
+BINARY_MEDIA_TYPES = "x-amazon-apigateway-binary-media-types"
+
+
+def with_any_binary_media_type(template: dict) -> dict:
+    """API Gateway decodes a base64 answer (a resource's bytes) only for a request whose first Accept type is
+    a binary media type: `*/*` makes that every request, so a client that sends no Accept (urllib) or a
+    browser's own list gets the bytes, as locally. Request bodies then reach the API base64-encoded, which
+    Chalice decodes (`raw_body`); JSON answers stay text (they are not base64-encoded). The preflights' MOCK
+    integrations would then fail with a 500 (a binary body they cannot transform, aws/chalice#1310): they
+    convert to text, request and answer."""
+    for resource in template["Resources"].values():
+        if resource["Type"] != "AWS::Serverless::Api":
+            continue
+        body = resource["Properties"]["DefinitionBody"]
+        body[BINARY_MEDIA_TYPES] = ["*/*"]
+        for methods in body["paths"].values():
+            preflight = methods.get("options", {}).get("x-amazon-apigateway-integration")
+            if preflight and preflight.get("type") == "mock":
+                preflight["contentHandling"] = "CONVERT_TO_TEXT"
+                for answer in preflight.get("responses", {}).values():
+                    answer["contentHandling"] = "CONVERT_TO_TEXT"
+    return template
+
+
+def for_stage(template: dict) -> dict:
+    """The merged template as a stage is deployed: preflights for its UI, bytes for every client."""
+    return with_any_binary_media_type(with_ui_origin(template))
+
+
 # --- plans ---------------------------------------------------------------------------------------
 
 
@@ -433,7 +462,7 @@ def _deploy_stack(ctx: Context, pkg: Package, alarm_email: str) -> None:
     digest = _digest(pkg.zip_path)
     code_key = f"{ctx.stage}/{digest}.zip"
     s3.upload_file(pkg.zip_path, ctx.deploy_bucket, code_key)
-    template = with_ui_origin(with_code_location(load_template(pkg.template), ctx.deploy_bucket, code_key))
+    template = for_stage(with_code_location(load_template(pkg.template), ctx.deploy_bucket, code_key))
     body = json.dumps(template, separators=(",", ":")).encode("utf-8")
     template_key = f"{ctx.stage}/{hashlib.sha256(body).hexdigest()}.template.json"
     # Templates over 51,200 bytes must come from S3; the merged one is about 100 KB.

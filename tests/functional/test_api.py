@@ -268,6 +268,34 @@ def test_a_1000_node_graph_saves_and_loads(api) -> None:
     assert {n["_id"] for n in data["nodes"]} == {n["_id"] for n in nodes}
 
 
+def test_a_resource_goes_to_clients_that_send_no_accept_header(api) -> None:
+    """urllib sends no Accept; HTTP reads that as any media type, so it gets the bytes as curl does."""
+    import subprocess
+    import urllib.request
+
+    content = bytes(range(256)) * 4 + b"\x00end"
+    resource_id = api.ok("post", "upload_file", files={"data": ("b.bin", content)}, data={"title": "b"})["resource_id"]
+    request = urllib.request.Request(api.url(f"resources/{resource_id}"),
+                                     headers={"Authorization": "Basic " + base64.b64encode(b"default:").decode()})
+    assert "Accept" not in request.headers
+    with urllib.request.urlopen(request, timeout=30) as answer:  # noqa: S310 - the local stack
+        assert answer.status == 200 and answer.headers["Content-Type"] == "application/octet-stream"
+        assert answer.read() == content
+    bare = requests.get(api.url(f"resources/{resource_id}"), auth=("default", ""), timeout=30,
+                        headers={"Accept": None})  # requests drops a header set to None
+    assert bare.status_code == 200 and bare.content == content
+    curl = subprocess.run(["curl", "-sS", "-u", "default:", api.url(f"resources/{resource_id}")],
+                          capture_output=True, timeout=30, check=True)  # the seed's example, as typed
+    assert curl.stdout == content
+    # an Accept that names only other types is still refused with the reason (HTTP 400 from Chalice)
+    refused = api.get(f"resources/{resource_id}", headers={"Accept": "application/json"})
+    assert refused.status_code == 400 and "Accept header" in refused.json()["Message"]
+    # and an answer that is JSON is unchanged for a client without Accept
+    with urllib.request.urlopen(urllib.request.Request(api.url("user"), headers=request.headers),  # noqa: S310
+                                timeout=30) as answer:
+        assert answer.headers["Content-Type"].startswith("application/json")
+
+
 def test_large_resource_redirects_to_a_presigned_url(api) -> None:
     content = bytes(range(256)) * (22 * 1024)  # 5.5 MiB: over what a Lambda response may carry
     body = api.ok("post", "upload_file", files={"data": ("big.bin", content)}, data={"title": "big"})

@@ -92,7 +92,8 @@ def main() -> None:
             body = response.get("body") or ""
             raw = base64.b64decode(body) if response.get("isBase64Encoded") else body.encode("utf-8")
             answer.append({"status": response["statusCode"], "headers": response.get("headers", {}),
-                           "body_b64": base64.b64encode(raw).decode("ascii")})
+                           "body_b64": base64.b64encode(raw).decode("ascii"),
+                           "base64": bool(response.get("isBase64Encoded"))})
     elif command["kind"] == "invoke":
         answer = _handler(command["handler"])(command["event"], Context())
     else:

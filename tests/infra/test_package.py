@@ -104,7 +104,7 @@ def test_the_stages_preflights_answer_only_its_ui(package: tuple[str, str], tmp_
     before = [methods["options"] for methods in merged["Resources"]["RestAPI"]["Properties"]["DefinitionBody"][
         "paths"].values() if "options" in methods]
     assert before  # Chalice answers preflights in API Gateway, with the origin it saw while packaging
-    staged = deploy.with_ui_origin(merged)
+    staged = deploy.for_stage(merged)
     origins = [o["x-amazon-apigateway-integration"]["responses"]["default"]["responseParameters"][
         deploy.PREFLIGHT_ORIGIN] for o in before]
     assert origins and all(origin == deploy.STAGE_UI_ORIGIN for origin in origins)
@@ -113,6 +113,20 @@ def test_the_stages_preflights_answer_only_its_ui(package: tuple[str, str], tmp_
     path.write_text(json.dumps(staged))
     result = support.cfn_lint(str(path))
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_stage_answers_bytes_to_any_accept(package: tuple[str, str]) -> None:
+    """API Gateway decodes a base64 answer only when the request's first Accept type is a binary media type."""
+    merged = deploy.load_template(package[1])
+    body = merged["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]
+    assert "*/*" not in body[deploy.BINARY_MEDIA_TYPES]  # Chalice's list: a client without Accept got base64
+    staged = deploy.for_stage(merged)["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]
+    assert staged[deploy.BINARY_MEDIA_TYPES] == ["*/*"]
+    # a preflight's MOCK integration must not take the (now binary) request for one it transforms
+    mocks = [m["options"]["x-amazon-apigateway-integration"] for m in staged["paths"].values() if "options" in m]
+    assert mocks and all(mock["type"] == "mock" and mock["contentHandling"] == "CONVERT_TO_TEXT" and
+                         all(r["contentHandling"] == "CONVERT_TO_TEXT" for r in mock["responses"].values())
+                         for mock in mocks)
 
 
 def test_package_fits_lambda_limits(package: tuple[str, str]) -> None:
@@ -413,10 +427,15 @@ def test_packaged_api_and_runner_run_an_operation_on_the_moto_stack(
         stored = _client(moto_url, "s3").get_object(Bucket=stack["outputs"]["ArtifactsBucketName"],
                                                     Key=f"resources/{resource_id}")["Body"].read()
         assert stored == expected
-    [served] = _in_lambda(fresh_python, {"kind": "api", "requests": [
-        {"method": "GET", "path": f"/plynx/api/v0/resources/{resource_id}", "headers": {**AUTH, "Accept": "*/*"}}]},
-        api_env)  # curl's Accept: a binary body needs one that admits it
-    assert served["status"] == 200 and base64.b64decode(served["body_b64"]) == b"72"
+    # curl's Accept, and none at all (urllib): the bytes, base64 for API Gateway to decode (the stage's binary
+    # media type is */*, test_the_stage_answers_bytes_to_any_accept); a JSON answer stays text.
+    served = _in_lambda(fresh_python, {"kind": "api", "requests": [
+        {"method": "GET", "path": f"/plynx/api/v0/resources/{resource_id}", "headers": {**AUTH, "Accept": "*/*"}},
+        {"method": "GET", "path": f"/plynx/api/v0/resources/{resource_id}", "headers": AUTH}]}, api_env)
+    for answer in served:
+        assert answer["status"] == 200 and answer["base64"], answer
+        assert base64.b64decode(answer["body_b64"]) == b"72"
+    assert not got["base64"]
 
 
 def _task_states(definition: dict) -> Iterator[dict]:
