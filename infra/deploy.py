@@ -349,6 +349,7 @@ class Context:
     endpoint_url: str | None = None  # another AWS-compatible endpoint (the tests' moto server)
     api_concurrency: int = 20  # reserved for each of the API's functions (the template's ApiReservedConcurrency)
     runner_concurrency: int = 0  # reserved for (and capping) the runner; 0: none
+    runner_storage: int = 2048  # MB of the runner Lambda's ephemeral storage (/tmp): its inputs must fit
     secret_key: str = ""  # the stage's token-signing key; empty only with single_user
     single_user: bool = False  # asked for with --single-user: no key, everyone is `default`
     registration: str | None = None  # --registration; None: the stack's current mode (a new stack: closed)
@@ -479,7 +480,8 @@ def _deploy_stack(ctx: Context, pkg: Package, alarm_email: str) -> None:
             ("AlarmEmail", alarm_email), ("SecretKey", "" if ctx.single_user else ctx.secret_key),
             ("SingleUser", "true" if ctx.single_user else "false"),
             ("ApiReservedConcurrency", str(ctx.api_concurrency)),
-            ("RunnerReservedConcurrency", str(ctx.runner_concurrency)))]
+            ("RunnerReservedConcurrency", str(ctx.runner_concurrency)),
+            ("RunnerEphemeralStorage", str(ctx.runner_storage)))]
     if ctx.registration:
         parameters.append({"ParameterKey": "Registration", "ParameterValue": ctx.registration})
     elif exists:
@@ -699,6 +701,9 @@ def main(argv: list[str] | None = None) -> int:
                              "limit of at least 100 + twice this)")
     parser.add_argument("--runner-concurrency", type=int, default=0,
                         help="deploy: concurrency reserved for, and capping, the runner Lambda (0: none)")
+    parser.add_argument("--runner-storage", type=int, default=2048,
+                        help="deploy: MB of the runner Lambda's ephemeral storage, 512 to 10240 (an operation's "
+                             "inputs must fit in it, less 64 MB)")
     argv = sys.argv[1:] if argv is None else argv
     # users: user_cli's own arguments follow a `--`
     own, user_arguments = (argv[:argv.index("--")], argv[argv.index("--") + 1:]) if "--" in argv else (argv, [])
@@ -709,7 +714,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     session, region = _session(args.region)
     ctx = Context(args.stage, region, session, registration=args.registration,
-                  api_concurrency=args.api_concurrency, runner_concurrency=args.runner_concurrency)
+                  api_concurrency=args.api_concurrency, runner_concurrency=args.runner_concurrency,
+                  runner_storage=args.runner_storage)
     if not args.dry_run:
         ctx.account = ctx.client("sts").get_caller_identity()["Account"]
     if args.command == "users":

@@ -4,6 +4,7 @@ from __future__ import annotations
 import collections
 import json
 import os
+import shutil
 import sys
 import tempfile
 from typing import Any
@@ -73,10 +74,47 @@ def _put(path: str) -> str:
     return resource_id
 
 
-def _download(resource_id: str, path: str) -> None:
+MIB = 1024 * 1024
+# Room kept free beside the inputs: the script, the logs, small outputs (a big output must fit too: say so).
+DISK_MARGIN_BYTES = 64 * MIB
+STORAGE_MB_VARIABLE = "PLYNX_RUNNER_STORAGE_MB"  # the Lambda's EphemeralStorage (the template sets both)
+
+
+class InputsTooBig(Exception):
+    """An operation's inputs do not fit on this runner's disk: it fails before it runs, saying why."""
+
+
+class Room:
+    """The disk this run's inputs may fill: the free space of its workdir's file system (on Lambda, the
+    ephemeral storage the template configures), less DISK_MARGIN_BYTES."""
+
+    def __init__(self, workdir: str) -> None:
+        self.total = shutil.disk_usage(workdir).free
+        configured = os.environ.get(STORAGE_MB_VARIABLE, "").strip()
+        if configured.isdigit():
+            self.total = min(self.total, int(configured) * MIB)
+        self.left = max(self.total - DISK_MARGIN_BYTES, 0)
+
+    def take(self, size: int) -> None:
+        self.left -= size
+
+    def refuse(self, resource_id: str, size: int) -> InputsTooBig:
+        return InputsTooBig(
+            f"The operation's inputs do not fit on this runner's disk: input `{resource_id}` has {size / MIB:.1f} MB, "
+            f"and {max(self.left, 0) / MIB:.1f} MB are left of the {self.total / MIB:.0f} MB this runner has "
+            f"(less {DISK_MARGIN_BYTES // MIB} MB kept for logs and outputs). Nothing ran. Run it on Fargate "
+            "(parameter `_placement`: `fargate`, 40 GB), or deploy with a larger RunnerEphemeralStorage "
+            "(Lambda's ephemeral storage, at most 10240 MB).")
+
+
+def _download(resource_id: str, path: str, room: Room | None = None) -> None:
     """From this runner's memory, else one streamed GetObject (the transfer manager's HeadObject and threads
-    cost more than small inputs); either way checked against its id (storage.IntegrityError)."""
+    cost more than small inputs, and its ranged parts arrive out of order, so could not be hashed as they
+    come); either way checked against its id (storage.IntegrityError), and refused (InputsTooBig) before a
+    byte is written when it does not fit in `room`."""
     data = _CONTENT.get(resource_id)
+    if data is not None and room is not None and len(data) > room.left:
+        raise room.refuse(resource_id, len(data))
     if data is not None:
         try:
             storage.check(resource_id, data)
@@ -86,8 +124,15 @@ def _download(resource_id: str, path: str) -> None:
             raise
         with open(path, "wb") as target:
             target.write(data)
+        if room is not None:
+            room.take(len(data))
         return
-    storage.download_to(resource_id, path)
+    try:
+        size = storage.download_to(resource_id, path, None if room is None else room.left)
+    except storage.TooLarge as exc:
+        raise (room or Room(os.path.dirname(path))).refuse(resource_id, exc.size) from exc
+    if room is not None:
+        room.take(size)
 
 
 def _upload(paths: dict[str, Any]) -> dict[str, str]:
@@ -135,7 +180,9 @@ def run_node(graph_id: str, node_id: str, run_id: str, context: Any = None, noti
             # inputs known only now may still match an earlier run: restore without running the code
             entry = cache.lookup(cache_key, principal) if cache_key else None
             if entry is None:
-                space = executors.prepare(node, input_ids, workdir, _download,
+                room = Room(workdir)
+                space = executors.prepare(node, input_ids, workdir,
+                                          lambda resource_id, path: _download(resource_id, path, room),
                                           inputs.upstream_types(partition, node, upstream))
                 ok = executors.execute(node, space, _timeout(node, context),
                                        publish=live_logs.LogPublisher(graph_id, node_id, run_id, holder))

@@ -36,6 +36,14 @@ class IntegrityError(Exception):
     """Bytes read under a content id do not hash to it (tampered with, or corrupt): never handed on."""
 
 
+class TooLarge(Exception):
+    """A resource bigger than the room its reader has (`size`: its bytes); nothing of it was written."""
+
+    def __init__(self, resource_id: str, size: int) -> None:
+        super().__init__(f"Resource `{resource_id}` has {size} bytes")
+        self.size = size
+
+
 class UnsafeFile(Exception):
     """A path to store that is not a regular file (a symbolic link, a FIFO, a device)."""
 
@@ -108,63 +116,85 @@ def _open_regular(path: str) -> IO[bytes]:
 
 
 def read_private(path: str) -> tuple[str, bytes | IO[bytes], int]:
-    """One private copy of a file and the hash of exactly those bytes: (id, bytes or a temp file, size).
+    """The hash of a file's bytes, streamed from disk: (id, the bytes or the open file, size).
 
-    Small files are copied to memory; bigger ones to an unnamed temp file (no other process can open it).
+    Small files are read to memory once; a bigger one is hashed in chunks and handed back open (not
+    followed through a link, never reopened by name): `put_private` sends its first `size` bytes again
+    and checks they still hash to the id before S3 makes them visible, so no copy is made on disk.
     """
     digest = hashlib.sha256()
-    with _open_regular(path) as source:
+    source = _open_regular(path)
+    try:
         head = source.read(SMALL_BYTES)
         digest.update(head)
+        size = len(head)
         more = source.read(_CHUNK)
         if not more:
-            return digest.hexdigest(), head, len(head)
-        copy = tempfile.TemporaryFile(prefix="plynx-put-")
-        copy.write(head)
-        size = len(head)
+            source.close()
+            return digest.hexdigest(), head, size
         while more:
             digest.update(more)
-            copy.write(more)
             size += len(more)
             more = source.read(_CHUNK)
-    copy.flush()
-    copy.seek(0)
-    return digest.hexdigest(), copy, size
+        source.seek(0)
+    except BaseException:
+        source.close()
+        raise
+    return digest.hexdigest(), source, size
 
 
 def put_private(resource_id: str, copy: bytes | IO[bytes], size: int) -> None:
-    """Upload a copy `read_private` made (write-once); a temp file is closed, so deleted, after."""
+    """Upload what `read_private` hashed (write-once); an open file is sent again, checked, and closed."""
     if isinstance(copy, bytes):
         _put_object(resource_id, copy)
         return
     with copy:
-        _write_once(lambda: _put_multipart(resource_id, copy, size))
+        _write_once(lambda: _put_multipart(resource_id, copy, size, verify=True))
 
 
 def put_file(path: str) -> str:
-    """Store a file (write-once) from a private copy and return the id its copied bytes hash to."""
+    """Store a file (write-once), streamed, and return the id of exactly the bytes stored."""
     resource_id, copy, size = read_private(path)
     put_private(resource_id, copy, size)
     return resource_id
 
 
-def _put_multipart(resource_id: str, copy: IO[bytes], size: int) -> None:
-    """A multipart upload of the temp copy; only its completion is conditional (S3 takes IfNoneMatch there)."""
+def _put_multipart(resource_id: str, source: IO[bytes], size: int, verify: bool = False) -> None:
+    """A multipart upload of `source`'s first `size` bytes; only its completion is conditional (S3 takes
+    IfNoneMatch there). The parts are read in order, hashed (`verify`: they must hash to the id, or the
+    upload is aborted: the file changed since it was hashed) and sent by a few threads, so memory holds
+    at most PART_THREADS + 1 parts whatever the file's size.
+
+    boto3's managed transfer (upload_fileobj) would do the same, but s3transfer 0.19 passes no IfNoneMatch
+    to CompleteMultipartUpload (not among its allowed upload arguments), which the write-once rule needs.
+    """
     s3, bucket, name = aws.client("s3"), SETTINGS.bucket, key(resource_id)
     part_bytes = max(PART_BYTES, -(-size // MAX_PARTS))
     count = max(1, -(-size // part_bytes))
+    source.seek(0)
+    digest = hashlib.sha256()
     upload_id = s3.create_multipart_upload(Bucket=bucket, Key=name)["UploadId"]
-    fd = copy.fileno()
 
-    def send(number: int) -> dict:
-        body = os.pread(fd, part_bytes, (number - 1) * part_bytes)
+    def send(number: int, body: bytes) -> dict:
         etag = s3.upload_part(Bucket=bucket, Key=name, UploadId=upload_id, PartNumber=number, Body=body)["ETag"]
         return {"ETag": etag, "PartNumber": number}
 
     try:
         # The pool is gone on return: the runner forks operations only while it is single-threaded.
         with concurrent.futures.ThreadPoolExecutor(min(PART_THREADS, count)) as pool:
-            parts = list(pool.map(send, range(1, count + 1)))
+            pending: list[concurrent.futures.Future] = []
+            parts: list[dict] = []
+            for number in range(1, count + 1):
+                body = _read_exactly(source, min(part_bytes, size - (number - 1) * part_bytes))
+                digest.update(body)
+                if len(pending) >= PART_THREADS:
+                    parts.append(pending.pop(0).result())
+                pending.append(pool.submit(send, number, body))
+                del body
+            parts.extend(future.result() for future in pending)
+        if verify and digest.hexdigest() != resource_id:
+            raise IntegrityError(f"`{resource_id}` changed while it was stored: its bytes now hash to "
+                                 f"`{digest.hexdigest()}`; it was not stored")
         s3.complete_multipart_upload(Bucket=bucket, Key=name, UploadId=upload_id,
                                      MultipartUpload={"Parts": parts}, IfNoneMatch="*")
     except BaseException:
@@ -173,6 +203,17 @@ def _put_multipart(resource_id: str, copy: IO[bytes], size: int) -> None:
         except ClientError:
             pass  # the bucket's lifecycle rule aborts what is left after a day
         raise
+
+
+def _read_exactly(source: IO[bytes], amount: int) -> bytes:
+    """`amount` bytes (a file that shrank since it was hashed is short: IntegrityError)."""
+    data = source.read(amount)
+    while len(data) < amount:
+        more = source.read(amount - len(data))
+        if not more:
+            raise IntegrityError("A file shrank while it was stored; it was not stored")
+        data += more
+    return data
 
 
 def check(resource_id: str, data: bytes) -> bytes:
@@ -188,12 +229,16 @@ def _mismatch(resource_id: str, actual: str) -> str:
             "(changed behind PLynx's back); it was not used")
 
 
-def copy_verified(resource_id: str, target: IO[bytes]) -> int:
+def copy_verified(resource_id: str, target: IO[bytes], max_bytes: int | None = None) -> int:
     """Stream a resource into `target` while hashing it; IntegrityError when it is not what its id names.
 
-    The caller discards what was written on an error. Returns the number of bytes copied.
+    `max_bytes`: TooLarge, before a byte is written, for a bigger resource (its size is GetObject's
+    Content-Length). The caller discards what was written on an error. Returns the number of bytes copied.
     """
-    stream, _ = open_stream(resource_id)
+    stream, size = open_stream(resource_id)
+    if max_bytes is not None and size > max_bytes:
+        stream.close()
+        raise TooLarge(resource_id, size)
     digest = hashlib.sha256()
     size = 0
     try:
@@ -211,11 +256,12 @@ def copy_verified(resource_id: str, target: IO[bytes]) -> int:
     return size
 
 
-def download_to(resource_id: str, path: str) -> None:
-    """Write a resource to a local path, checked against its id; nothing is left at `path` on an error."""
+def download_to(resource_id: str, path: str, max_bytes: int | None = None) -> int:
+    """Stream a resource to a local path, checked against its id as it comes (memory holds one chunk);
+    nothing is left at `path` on an error (TooLarge: bigger than `max_bytes`). Returns its size."""
     try:
         with open(path, "wb") as target:
-            copy_verified(resource_id, target)
+            return copy_verified(resource_id, target, max_bytes)
     except BaseException:
         if os.path.exists(path):
             os.remove(path)
