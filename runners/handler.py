@@ -59,7 +59,7 @@ def _remember(resource_id: str, data: bytes) -> None:
 
 
 def _put(path: str) -> str:
-    """Store an output or log: the id is the hash of one private copy, and that copy is what is stored."""
+    """Store an output or log, streamed: the id is the hash of its bytes, checked again as they are sent."""
     resource_id, copy, size = storage.read_private(path)
     if resource_id in _STORED:
         if not isinstance(copy, bytes):

@@ -45,7 +45,7 @@ class LogPublisher:
             if stat.st_size > BIG_LOG_BYTES and time.monotonic() - self._uploaded_at.get(name, 0.0) < BIG_LOG_SECONDS:
                 continue  # each upload copies the whole log: a big one is refreshed less often
             self._seen[name] = mark
-            # a private copy of the growing file, so the id is the hash of the bytes stored
+            # hashed to its current end, then that many bytes sent and checked: what it grows by later waits
             self._ids[name] = storage.put_file(path)
             self._uploaded_at[name] = time.monotonic()
             changed = True

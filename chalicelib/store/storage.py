@@ -1,8 +1,10 @@
 """Artifacts in S3, addressed by the SHA-256 of their content: equal content, equal id.
 
 A content id is written once (`IfNoneMatch: "*"`; the roles' policies refuse a write without it) and
-never replaced, so what an id names cannot change. Writers hash a private copy and upload that copy,
-so the id is the hash of the bytes stored; readers that hand content on check it (`copy_verified`).
+never replaced, so what an id names cannot change. Writers hash a file as they stream it, then stream
+it again and check the bytes sent hash to the id before S3 makes them visible, so the id is the hash
+of the bytes stored; readers that hand content on check it as they stream it (`copy_verified`).
+Memory holds a few chunks or parts, never a whole big file.
 """
 from __future__ import annotations
 
