@@ -7,7 +7,19 @@ from chalice import Chalice, CORSConfig, Response
 from chalice.app import CaseInsensitiveMapping, CloudWatchEvent, Request
 
 from chalicelib import hubs
-from chalicelib.api import accounts, actions, graph_edit, graphs, library, openapi, origin, resources, state, users
+from chalicelib.api import (
+    accounts,
+    actions,
+    graph_edit,
+    graphs,
+    library,
+    openapi,
+    origin,
+    resources,
+    state,
+    uploads,
+    users,
+)
 from chalicelib.api.bodies import form_data, json_body, json_object
 from chalicelib.domain.enums import PostStatus
 from chalicelib.domain.errors import TooManyAttemptsError
@@ -282,6 +294,27 @@ def upload_file() -> dict:
     request = app.current_request
     fields, files = form_data(request.raw_body, request.headers.get("content-type"))
     return actions.upload_file(fields, files, user)
+
+
+# Uploads of any size: the bytes go to S3 by presigned part URLs, never through the API.
+@app.route(f"{API}/uploads", methods=["POST"], content_types=JSON_TYPES)
+def create_upload() -> dict:
+    return {"status": PostStatus.SUCCESS, **uploads.create(json_object(_raw()), _user())}
+
+
+@app.route(f"{API}/uploads/{{upload_id}}/parts", methods=["POST"], content_types=JSON_TYPES)
+def upload_part_urls(upload_id: str) -> dict:
+    return {"status": PostStatus.SUCCESS, **uploads.part_urls(upload_id, json_object(_raw()), _user())}
+
+
+@app.route(f"{API}/uploads/{{upload_id}}/complete", methods=["POST"], content_types=JSON_TYPES)
+def complete_upload(upload_id: str) -> dict:
+    return uploads.complete(upload_id, json_object(_raw()), _user())
+
+
+@app.route(f"{API}/uploads/{{upload_id}}", methods=["DELETE"])
+def abort_upload(upload_id: str) -> dict:
+    return uploads.abort(upload_id, _user())
 
 
 @app.route(f"{API}/resources/{{resource_id}}", methods=["GET"])

@@ -231,7 +231,11 @@ def upload_file(fields: dict[str, str], files: dict[str, bytes], user: str) -> d
     if file_type not in RESOURCES_DICT:
         raise BadRequestError(f"Unknown file_type `{file_type}`; known: {sorted(RESOURCES_DICT)}")
     check_upload(file_type, files["data"])
-    resource_id = storage.put_bytes(files["data"])
+    return file_node(storage.put_bytes(files["data"]), file_type, fields, user)
+
+
+def file_node(resource_id: str, file_type: str, fields: dict[str, str], user: str) -> dict:
+    """The `file` node of stored content (POST /upload_file and direct uploads alike); the uploader holds it."""
     resource_access.record_upload(resource_id, user)
     node = nodes.default_node(BaseNodeNames.FILE, user)
     node["title"] = fields.get("title") or "File"

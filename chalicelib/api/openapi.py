@@ -110,6 +110,10 @@ _EDITED = _obj(("graph",), status=_STR, graph=_ref("Graph"), node=_ref("Node"))
 _UPLOAD = {"required": True, "content": {"multipart/form-data": {"schema": _obj(
     ("data",), data={"type": "string", "format": "binary"}, title=_STR, description=_STR, file_type=_STR)}}}
 
+_PART_URLS = {"type": "array", "items": _obj(("part_number", "url"), part_number=_INT, url=_STR)}
+_UPLOAD_CREATED = _obj(("upload_id", "part_size", "part_count", "parts"), status=_STR, upload_id=_STR,
+                       part_size=_INT, part_count=_INT, parts=_PART_URLS, expires_in=_INT)
+
 PATHS: dict[str, dict[str, dict]] = {
     "/health": {"get": _op("Liveness, the registration mode (open, approval, closed), and `single_user`: sign "
                            "every request as `default:` (no login)",
@@ -164,6 +168,24 @@ PATHS: dict[str, dict[str, dict]] = {
         "put": {**_op("Upload a file as a file node", _obj(("node",), resource_id=_STR, node=_ref("Node")),
                       tag="resources"), "requestBody": _UPLOAD},
     },
+    "/uploads": {"post": _op("Start an upload of any size: presigned S3 part URLs (PUT each part's bytes, keep "
+                             "its ETag); the API never carries the bytes", _UPLOAD_CREATED,
+                             _obj(("size",), size=_INT, title=_STR, description=_STR, file_type=_STR),
+                             tag="resources")},
+    "/uploads/{upload_id}/parts": {"post": _op("Fresh URLs of up to 100 parts (the parts past the first 100, or "
+                                               "a retry)", _obj(("parts",), status=_STR, upload_id=_STR,
+                                                               parts=_PART_URLS, expires_in=_INT),
+                                               _obj(("part_numbers",), part_numbers={"type": "array",
+                                                                                     "items": _INT}),
+                                               tag="resources", params=("upload_id",))},
+    "/uploads/{upload_id}/complete": {"post": _op("Finish an upload: the server hashes the bytes S3 holds, stores "
+                                                  "them under that content id and answers the file node",
+                                                  _obj(("node",), status=_STR, resource_id=_STR, node=_ref("Node")),
+                                                  _obj(("parts",), parts={"type": "array", "items": _obj(
+                                                      ("part_number", "etag"), part_number=_INT, etag=_STR)}),
+                                                  tag="resources", params=("upload_id",))},
+    "/uploads/{upload_id}": {"delete": _op("Abort an upload and drop its parts", _STATUS, tag="resources",
+                                           params=("upload_id",))},
     "/resources/{resource_id}": {"get": _op("A resource's bytes, or its preview", {"type": "string"},
                                             tag="resources", params=("resource_id",), query=("preview", "file_type"),
                                             content="application/octet-stream")},

@@ -1,6 +1,8 @@
 """Resource kinds (the seed's resources_dict, from the config): which class prepares, checks and previews each."""
 from __future__ import annotations
 
+from typing import IO, Callable
+
 from chalicelib.resource_types import BaseResource, ResourceError
 
 from . import config
@@ -40,6 +42,31 @@ def check_upload(file_type: str, data: bytes) -> None:
             check(data)
     except ResourceError as exc:
         raise BadRequestError(f"Not a valid `{file_type}` file: {exc}") from exc
+
+
+def check_staged(file_type: str, size: int, read: Callable[[], bytes], open_seekable: Callable[[], IO[bytes]],
+                 small_bytes: int, declared_only: bool = False) -> None:
+    """`check_upload` for bytes that sit in S3: a type's stream check, or its bytes check when small.
+
+    `declared_only`: before the bytes exist, refuse only a size the type can never take.
+    """
+    cls = resource_class(file_type)
+    if hasattr(cls, "check_upload_stream"):
+        if declared_only:
+            return
+        try:
+            with open_seekable() as stream:
+                cls.check_upload_stream(stream)
+        except ResourceError as exc:
+            raise BadRequestError(f"Not a valid `{file_type}` file: {exc}") from exc
+        return
+    check = getattr(cls, "check_upload", None)
+    if check is None or getattr(check, "__func__", None) is BaseResource.check_upload.__func__:
+        return  # the type takes anything
+    if size > small_bytes:
+        raise BadRequestError(f"Not a valid `{file_type}` file: {size} bytes is more than such a file may be")
+    if not declared_only:
+        check_upload(file_type, read())
 
 
 def unknown_kinds(node: dict) -> list[tuple[str, str]]:

@@ -10,6 +10,7 @@ import os
 import stat
 import warnings
 import zipfile
+from typing import IO
 
 from chalicelib.domain import config
 
@@ -200,6 +201,11 @@ class Directory(BaseResource):
     @classmethod
     def check_upload(cls, data: bytes) -> None:
         check_archive(io.BytesIO(data), ZipLimits.from_config())
+
+    @classmethod
+    def check_upload_stream(cls, stream: IO[bytes]) -> None:
+        """A big upload's archive, checked from its directory through a seekable reader."""
+        check_archive(stream, ZipLimits.from_config())
 
     @staticmethod
     def postprocess_output(filename: str) -> str:

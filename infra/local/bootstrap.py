@@ -69,6 +69,16 @@ def create_bucket() -> None:
         else:
             s3.create_bucket(Bucket=SETTINGS.bucket,
                              CreateBucketConfiguration={"LocationConstraint": SETTINGS.region})
+    s3.put_bucket_cors(Bucket=SETTINGS.bucket, CORSConfiguration=upload_cors(SETTINGS.ui_url))
+
+
+def upload_cors(ui_url: str) -> dict:
+    """The UI's origin only may PUT upload parts from the browser and read their ETag (the template's rule)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(ui_url)
+    return {"CORSRules": [{"AllowedOrigins": [f"{parts.scheme}://{parts.netloc}"], "AllowedMethods": ["PUT"],
+                           "AllowedHeaders": ["*"], "ExposeHeaders": ["ETag"], "MaxAgeSeconds": 3000}]}
 
 
 def bootstrap(moto_endpoint: str) -> None:

@@ -37,7 +37,7 @@
 7. Write-once artifacts (:func:`write_once`, applied once the stack knows its bucket). On AWS the roles'
    policies and the artifacts bucket's policy refuse a PutObject or CompleteMultipartUpload under
    ``resources/`` without ``If-None-Match: *`` (the ``s3:if-none-match`` and ``s3:ObjectCreationOperation``
-   condition keys), and every CopyObject there. moto 5.2.5 does evaluate a bucket policy, but ignores its
+   condition keys), and every CopyObject there (UploadPartCopy, like UploadPart, creates no object). moto 5.2.5 does evaluate a bucket policy, but ignores its
    conditions (only StringEquals, and only for AssumeRole), so the template's Deny would refuse every
    write; IAM identity policies it enforces only for its own IAM users, not per role. The patch refuses
    those requests with the 403 AccessDenied AWS answers. moto itself honours ``If-None-Match: *``
@@ -437,8 +437,9 @@ def write_once(bucket: str, prefix: str) -> None:
     def key_response_put(self: Any, query: dict, key_name: str) -> Any:
         if guarded(self.bucket_name, key_name):
             part = bool(query.get("uploadId") and query.get("partNumber"))
-            if "x-amz-copy-source" in self.headers or (not part and unconditional(self)):
-                raise S3AccessDeniedError()  # CopyObject, UploadPartCopy, or a PutObject that may overwrite
+            # UploadPartCopy creates no object (s3:ObjectCreationOperation false), as UploadPart: allowed
+            if not part and ("x-amz-copy-source" in self.headers or unconditional(self)):
+                raise S3AccessDeniedError()  # CopyObject, or a PutObject that may overwrite
         return put(self, query, key_name)
 
     def key_response_post(self: Any, request: Any, body: bytes, bucket_name: str, query: dict,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -211,6 +212,11 @@ def moto_template(tmpl: dict) -> tuple[dict, list[str]]:
     supported = get_model_map()
     dropped = sorted(k for k, r in tmpl["Resources"].items() if r["Type"] not in supported)
     kept = {**tmpl, "Resources": {k: r for k, r in tmpl["Resources"].items() if k not in dropped}}
+    # a kept resource's properties that read a dropped one (the artifacts bucket's CORS names the UI's domain)
+    reads = re.compile("|".join(rf'"Ref": "{d}"|"Fn::GetAtt": \["{d}"|\$\{{{d}[.}}]' for d in dropped) or "^$")
+    kept["Resources"] = {k: {**r, "Properties": {p: v for p, v in r.get("Properties", {}).items()
+                                                 if not reads.search(json.dumps(v))}} if "Properties" in r else r
+                         for k, r in kept["Resources"].items()}
     kept["Outputs"] = {k: o for k, o in tmpl.get("Outputs", {}).items()
                        if not any(d in json.dumps(o["Value"]) for d in dropped)}
     return kept, [f"{k} ({tmpl['Resources'][k]['Type']})" for k in dropped]

@@ -247,3 +247,17 @@ def test_runner_image_runs_the_lambda_package_on_the_lambda_python() -> None:
     import stepfunctions
 
     assert container["Name"] == stepfunctions.Fargate("cluster", "task").container  # what the ECS overrides name
+
+
+def test_the_artifacts_bucket_takes_upload_parts_from_the_ui_and_expires_abandoned_staging() -> None:
+    bucket = support.template()["Resources"]["ArtifactsBucket"]["Properties"]
+    (rule,) = bucket["CorsConfiguration"]["CorsRules"]
+    assert rule["AllowedOrigins"] == [{"Fn::Sub": "https://${UiDistribution.DomainName}"}]
+    assert rule["AllowedMethods"] == ["PUT"] and rule["ExposedHeaders"] == ["ETag"]
+    staging = next(r for r in bucket["LifecycleConfiguration"]["Rules"] if r.get("Prefix") == "uploads/")
+    assert staging["ExpirationInDays"] == 1 and staging["AbortIncompleteMultipartUpload"] == {"DaysAfterInitiation": 1}
+    # the runner never reads or writes the staging prefix; only the API does
+    runner = json.dumps(support.template()["Resources"]["RunnerDataPolicy"]["Properties"]["PolicyDocument"])
+    assert "uploads/" not in runner
+    with open(os.path.join(REPO, ".chalice", "policy-dev.json"), encoding="utf-8") as stream:
+        assert "/uploads/*" in stream.read()
