@@ -330,6 +330,56 @@ class Client {
     return this.request("POST", "/upload_file", form);
   }
 
+  /**
+   * A file of any size straight to S3: presigned part URLs from POST /uploads, each part PUT by the
+   * browser (a failed part is sent again with a fresh URL, 3 times), then POST .../complete answers
+   * the file node. `onProgress` hears bytes sent; aborting `signal` stops the PUTs and aborts the upload.
+   */
+  async uploadDirect(
+    file: Blob,
+    title: string,
+    fileType: string,
+    onProgress: (sent: number, total: number) => void,
+    signal: AbortSignal,
+  ): Promise<{ node: PlynxNode; resource_id: string }> {
+    const created = await this.request("POST", "/uploads", { size: file.size, title, file_type: fileType }, "Uploads");
+    const id: string = created.upload_id;
+    const partSize: number = created.part_size;
+    const urls = new Map<number, string>(created.parts.map((p: UploadPartUrl) => [p.part_number, p.url]));
+    const parts: { part_number: number; etag: string }[] = [];
+    let done = 0;
+    try {
+      for (let n = 1; n <= created.part_count; n++) {
+        const body = file.slice((n - 1) * partSize, Math.min(n * partSize, file.size));
+        let etag: string | null = null;
+        for (let attempt = 0; etag === null; attempt++) {
+          if (!urls.has(n) || attempt > 0) {
+            const more = Array.from({ length: Math.min(100, created.part_count - n + 1) }, (_, i) => n + i);
+            const fresh = await this.request("POST", `/uploads/${encodeURIComponent(id)}/parts`, { part_numbers: more });
+            fresh.parts.forEach((p: UploadPartUrl) => urls.set(p.part_number, p.url));
+          }
+          try {
+            etag = await putPart(urls.get(n)!, body, (loaded) => onProgress(done + loaded, file.size), signal);
+          } catch (e) {
+            if (signal.aborted || attempt >= 3) throw e;
+            await new Promise((resolve) => setTimeout(resolve, 500 * 2 ** attempt));
+          }
+        }
+        done += body.size;
+        onProgress(done, file.size);
+        parts.push({ part_number: n, etag });
+      }
+      if (signal.aborted) throw new ApiError("Upload cancelled", 0, "http");
+      return await this.request("POST", `/uploads/${encodeURIComponent(id)}/complete`, { parts });
+    } catch (e) {
+      if (signal.aborted) {
+        await this.request("DELETE", `/uploads/${encodeURIComponent(id)}`).catch(() => undefined);
+        throw new ApiError("Upload cancelled", 0, "http");
+      }
+      throw e;
+    }
+  }
+
   // --- resources --------------------------------------------------------------------------------
 
   resourceUrl(id: string, preview = false, fileType?: string): string {
@@ -378,4 +428,32 @@ export const api = new Client();
 export function errorMessage(error: unknown): string {
   if (error instanceof Error) return error.message;
   return String(error);
+}
+
+interface UploadPartUrl {
+  part_number: number;
+  url: string;
+}
+
+/** PUT one part to its presigned S3 URL (no API credentials: the URL is signed); S3's ETag of it. */
+function putPart(url: string, body: Blob, onLoaded: (loaded: number) => void, signal: AbortSignal): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    const abort = () => xhr.abort();
+    signal.addEventListener("abort", abort, { once: true });
+    xhr.open("PUT", url);
+    xhr.upload.onprogress = (event) => onLoaded(event.loaded);
+    xhr.onload = () => {
+      signal.removeEventListener("abort", abort);
+      const etag = xhr.getResponseHeader("ETag");
+      if (xhr.status === 200 && etag) resolve(etag);
+      else reject(new ApiError(`A part was refused by storage (${xhr.status})`, xhr.status, "http"));
+    };
+    xhr.onerror = () => {
+      signal.removeEventListener("abort", abort);
+      reject(new ApiError("A part could not reach storage", 0, "network"));
+    };
+    xhr.onabort = () => reject(new ApiError("Upload cancelled", 0, "http"));
+    xhr.send(body);
+  });
 }

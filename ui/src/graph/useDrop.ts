@@ -1,7 +1,7 @@
 // Drag and drop onto the canvas: hub items are placed where they drop; files from the desktop (or the
 // toolbar's Upload file) are uploaded, one at a time, and placed as file nodes.
 import { useReactFlow } from "@xyflow/react";
-import { useCallback, type DragEvent } from "react";
+import { useCallback, useRef, useState, type DragEvent } from "react";
 import { api, errorMessage } from "../api";
 import type { PlynxNode } from "../types";
 import { DRAG_TYPE } from "./HubPanel";
@@ -24,28 +24,52 @@ export interface DropTargets {
   say: Say;
 }
 
+/** The upload under way: what, how far, since when (the progress bar's rate), and how to stop it. */
+export interface UploadState {
+  name: string;
+  sent: number;
+  total: number;
+  started: number;
+}
+
 export function useDrop({ refuseIfLocked, addNodes, addFromHub, viewportCenter, perform, uploadType, onUploaded, say }: DropTargets) {
   const flow = useReactFlow<FlowNode, FlowEdge>();
+  const [upload, setUpload] = useState<UploadState | null>(null);
+  const controller = useRef<AbortController | null>(null);
+  const cancelUpload = useCallback(() => controller.current?.abort(), []);
 
   const uploadFiles = useCallback(
     async (files: File[], at?: Point) => {
       if (refuseIfLocked()) return;
       const known = Object.keys(api.resourcesDict);
       let offset = 0;
+      let cancelled = false;
       for (const file of files) {
         const fileType = uploadType === "auto" ? guessFileType(file.name, known) : uploadType;
         await perform(`Uploading ${file.name}…`, async () => {
+          const stop = new AbortController();
+          controller.current = stop;
+          const started = performance.now();
+          setUpload({ name: file.name, sent: 0, total: file.size, started });
           try {
-            const body = await api.upload(file, file.name, fileType);
+            // Straight to S3 in parts, whatever the size (POST /upload_file stops at 6 MB).
+            const body = await api.uploadDirect(file, file.name, fileType,
+              (sent, total) => setUpload({ name: file.name, sent, total, started }), stop.signal);
             const where = at ?? viewportCenter();
             addNodes([instanceOf(body.node, where.x + offset, where.y + offset)]);
             offset += 40;
             say("success", `Uploaded "${file.name}" as ${fileType}.`);
             onUploaded();
           } catch (e) {
-            say("error", `Upload of "${file.name}" failed: ${errorMessage(e)}`);
+            cancelled = stop.signal.aborted;
+            if (cancelled) say("info", `Upload of "${file.name}" cancelled.`);
+            else say("error", `Upload of "${file.name}" failed: ${errorMessage(e)}`);
+          } finally {
+            controller.current = null;
+            setUpload(null);
           }
         });
+        if (cancelled) break; // Cancel stops the files still to come too
       }
     },
     [refuseIfLocked, uploadType, perform, viewportCenter, addNodes, say, onUploaded],
@@ -75,5 +99,5 @@ export function useDrop({ refuseIfLocked, addNodes, addFromHub, viewportCenter, 
     [flow, addFromHub, uploadFiles, say],
   );
 
-  return { uploadFiles, onDragOver, onDrop };
+  return { uploadFiles, onDragOver, onDrop, upload, cancelUpload };
 }

@@ -12,6 +12,7 @@ import { toGraph } from "../graph/model";
 import { Properties } from "../graph/Properties";
 import { Toolbar, type ToolbarActions } from "../graph/Toolbar";
 import { useCanvasEditing } from "../graph/useCanvasEditing";
+import { UploadProgress } from "../graph/UploadProgress";
 import { useDrop } from "../graph/useDrop";
 import { useEditorKeys } from "../graph/useEditorKeys";
 import { useGraphActions } from "../graph/useGraphActions";
@@ -148,6 +149,7 @@ function Editor({ initial, isNew }: { initial: Graph; isNew: boolean }) {
           />
         )}
       </div>
+      {drop.upload && <UploadProgress upload={drop.upload} onCancel={drop.cancelUpload} />}
       {code !== null && <CodeDialog code={code} onClose={() => setCode(null)} />}
     </div>
   );
