@@ -15,7 +15,7 @@ from chalicelib.domain import permissions
 from chalicelib.domain.cache_key import key
 from chalicelib.domain.enums import NodeRunningStatus
 from chalicelib.domain.graph import cacheable, retries, timeout_seconds
-from chalicelib.engine import cache, composite_runs, inputs, live_logs, settle, transitions, waits
+from chalicelib.engine import cache, composite_runs, inputs, live_logs, placement, settle, transitions, waits
 from chalicelib.store import graph_items, owners, storage
 from stepfunctions.contract import Action, OperationFailed, RunnerEvent, event_from_environment
 
@@ -74,10 +74,8 @@ def _put(path: str) -> str:
     return resource_id
 
 
-MIB = 1024 * 1024
-# Room kept free beside the inputs: the script, the logs, small outputs (a big output must fit too: say so).
-DISK_MARGIN_BYTES = 64 * MIB
-STORAGE_MB_VARIABLE = "PLYNX_RUNNER_STORAGE_MB"  # the Lambda's EphemeralStorage (the template sets both)
+MIB = placement.MIB
+DISK_MARGIN_BYTES = placement.DISK_MARGIN_BYTES
 
 
 class InputsTooBig(Exception):
@@ -90,7 +88,7 @@ class Room:
 
     def __init__(self, workdir: str) -> None:
         self.total = shutil.disk_usage(workdir).free
-        configured = os.environ.get(STORAGE_MB_VARIABLE, "").strip()
+        configured = os.environ.get(placement.RUNNER_STORAGE_VARIABLE, "").strip()
         if configured.isdigit():
             self.total = min(self.total, int(configured) * MIB)
         self.left = max(self.total - DISK_MARGIN_BYTES, 0)

@@ -135,13 +135,15 @@ class _Builder:
     """Emits the states of one graph; each visitor step is a method."""
 
     def __init__(self, graph: dict, runner_function: str, dag: Plan, fargate: Fargate | None,
-                 nested: Callable[[str, str, list[str]], str] | None = None) -> None:
+                 nested: Callable[[str, str, list[str]], str] | None = None,
+                 on_fargate: frozenset[str] = frozenset()) -> None:
         self.graph_id = graph["_id"]
         self.nodes = {node["_id"]: node for node in graph["nodes"]}
         self.runner = runner_function
         self.dag = dag
         self.fargate = fargate
         self.nested = nested  # compiles a composite's sub-graph, returns its state machine's ARN
+        self.on_fargate = on_fargate  # operations the caller placed on Fargate (inputs too big for Lambda)
 
     def notify_keys(self, node_id: str) -> list[str]:
         return [wait_key(self.graph_id, dependent) for dependent in self.dag.notifies.get(node_id, [])]
@@ -161,7 +163,7 @@ class _Builder:
         if is_composite(node):
             return self.composite_state(node_id, notify, next_state)
         timeout = timeout_seconds(node)
-        if placement(node) == "fargate":
+        if placement(node) == "fargate" or node_id in self.on_fargate:
             state = self._fargate_state(node_id, notify, _state_name("Check", node_id))
         else:
             extra: dict[str, Any] = {"notify": notify} if notify else {}
@@ -296,12 +298,14 @@ def _restored_states(graph_id: str, restored: list[str], next_state: str) -> tup
 
 def compile_program(graph: dict, runner_function: str, *, restored: frozenset[str] = frozenset(),
                     child_arn: Callable[[dict], str] | None = None, fargate: Fargate | None = None,
-                    limits: Limits = Limits(), parent: Parent | None = None) -> Program:
+                    limits: Limits = Limits(), parent: Parent | None = None,
+                    on_fargate: frozenset[str] = frozenset()) -> Program:
     """ASL for one graph run: mark running, restored skips, every operation, then SUCCESS or FAILED bookkeeping.
 
     `restored` operations do not run (the cache has their outputs). `child_arn` names the state machine
     of a child definition (content-named by the caller): the parts of a graph too big for one execution,
     and the nested programs of its composite operations, which are compiled with their `parent`.
+    `on_fargate`: operations of this graph to run on Fargate whatever their `_placement` says would be.
     """
     graph_id = graph["_id"]
     dag = plan(graph, skip=restored, max_chain=limits.max_chain)
@@ -320,7 +324,7 @@ def compile_program(graph: dict, runner_function: str, *, restored: frozenset[st
         children.append(program.main)
         return child_arn(program.main)
 
-    builder = _Builder(graph, runner_function, dag, fargate, nested)
+    builder = _Builder(graph, runner_function, dag, fargate, nested, on_fargate)
     chains = []
     for chain in dag.chains:
         start, states, events = builder.chain_states(chain.node_ids)

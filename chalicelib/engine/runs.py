@@ -23,7 +23,7 @@ from chalicelib.store.models import CacheModel, GraphModel, GraphNodeModel
 from chalicelib.store.settings import SETTINGS
 from stepfunctions.contract import ErrorName, ExecutionInput
 
-from . import cache, composite_runs, quotas, waits
+from . import cache, composite_runs, placement, quotas, waits
 from .settle import finalize, stop_executions
 from .transitions import IDLE, Moved, end_nodes, move_graph, new_node
 
@@ -68,11 +68,13 @@ def _fargate() -> stepfunctions.Fargate | None:
                                  split("PLYNX_FARGATE_SECURITY_GROUPS"))
 
 
-def compile_program(graph: dict, restored: frozenset[str] = frozenset()) -> stepfunctions.Program:
+def compile_program(graph: dict, restored: frozenset[str] = frozenset(),
+                    on_fargate: frozenset[str] = frozenset()) -> stepfunctions.Program:
     """The graph's state machines; a graph it cannot run is the user's 400."""
     try:
         return stepfunctions.compile_program(
             graph, SETTINGS.runner_function, restored=restored, fargate=_fargate(), limits=LIMITS,
+            on_fargate=on_fargate,
             child_arn=lambda child: _state_machine_arn(state_machine_name(graph["_id"], _definition_text(child))),
         )
     except stepfunctions.CompileError as exc:
@@ -178,7 +180,8 @@ def start_run(graph: dict, principal: RunPrincipal, approver: str) -> str:
     """
     quotas.check_size(graph, approver)
     restored = cache.plan_restores(graph, principal)
-    program = compile_program(graph, frozenset(restored))
+    fargate_bound = placement.too_big_for_lambda(graph, restored) if _fargate() else frozenset()
+    program = compile_program(graph, frozenset(restored), fargate_bound)
     run_id = _run_id(graph["_id"])
     holder = quotas.acquire(approver, graph["_id"], run_id)
     try:

@@ -270,6 +270,16 @@ def download_to(resource_id: str, path: str, max_bytes: int | None = None) -> in
         raise
 
 
+def size(resource_id: str) -> int:
+    """A stored resource's size in bytes (one HeadObject); 0 for one that is not there."""
+    try:
+        return aws.client("s3").head_object(Bucket=SETTINGS.bucket, Key=key(resource_id))["ContentLength"]
+    except ClientError as exc:
+        if _status(exc)[1] == 404 or exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey"):
+            return 0
+        raise
+
+
 def open_stream(resource_id: str, max_bytes: int | None = None) -> tuple[IO[bytes], int]:
     """Return a stream over a resource (or its first max_bytes) and the resource's full size."""
     if not is_resource_id(resource_id):

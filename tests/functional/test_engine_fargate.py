@@ -112,3 +112,37 @@ def test_kill_9_of_the_runner_process_leaves_failed_not_running(api, shared_tmp)
     result = api.wait(body["graph"]["_id"], timeout=60)
     assert result["graph_running_status"] == "FAILED"
     assert by_title(result, "orphaned")["node_running_status"] == "FAILED"
+
+
+def test_an_operation_whose_known_inputs_do_not_fit_the_lambdas_disk_goes_to_fargate(api, stack, shared_tmp,
+                                                                                  monkeypatch) -> None:
+    """Inputs known at APPROVE (here a restored operation's output) over the runner Lambda's ephemeral storage
+    (as the template tells the API) place an automatic operation on Fargate; a chosen `_placement` stays."""
+    make = operation("python", "make 12 MiB", "open(outputs['out'], 'wb').write(b'z' * (12 << 20))\n",
+                     outputs=["out"], params={"salt": str(shared_tmp)})
+    count = "open(outputs['out'], 'w').write(str(len(open(inputs['x'], 'rb').read())))\n"
+    auto = operation("python", "auto", count, inputs=[{"name": "x", **ONE}], outputs=["out"],
+                     params={"salt": str(shared_tmp)})
+    kept = operation("python", "kept", count, inputs=[{"name": "x", **ONE}], outputs=["out"],
+                     params={"salt": str(shared_tmp), "_placement": "lambda"})
+    make_op, auto_op, kept_op = api.save_operation(make), api.save_operation(auto), api.save_operation(kept)
+    first = instance(make_op)
+    result, _ = _run(api, [first], "make it")  # cached: its output is known at the next APPROVE
+    assert result["graph_running_status"] == "SUCCESS", result.get("error")
+    monkeypatch.setenv("PLYNX_LAMBDA_RUNNER_STORAGE_MB", "72")  # 8 MB for inputs on Lambda, as the API is told
+    again = instance(make_op)
+    nodes = [again, instance(auto_op, x=[(again, "out")]), instance(kept_op, x=[(again, "out")])]
+    result, graph_id = _run(api, nodes, "too big for lambda")
+    assert result["graph_running_status"] == "SUCCESS", result.get("error")
+    assert by_title(result, "make 12 MiB")["node_running_status"] == "RESTORED"
+    assert api.resource(output_id(by_title(result, "auto"), "out")) == str(12 << 20).encode()
+    resources = _resources(_definition(stack, graph_id))
+    assert resources[f"Run {nodes[1]['_id']}"] == "arn:aws:states:::ecs:runTask.sync"
+    assert resources[f"Run {nodes[2]['_id']}"] == "arn:aws:states:::lambda:invoke"  # the user's choice
+    monkeypatch.setenv("PLYNX_LAMBDA_RUNNER_STORAGE_MB", "80")  # 16 MB: it fits, and stays on Lambda
+    again = instance(make_op)
+    nodes = [again, instance(auto_op, x=[(again, "out")])]
+    nodes[1]["parameters"].append({"name": "round", "parameter_type": "int", "value": 2})  # not a cache hit
+    result, graph_id = _run(api, nodes, "fits on lambda")
+    assert result["graph_running_status"] == "SUCCESS", result.get("error")
+    assert _resources(_definition(stack, graph_id))[f"Run {nodes[1]['_id']}"] == "arn:aws:states:::lambda:invoke"

@@ -268,3 +268,18 @@ def test_a_composite_needs_child_naming_and_a_sub_graph_that_fits_one_execution(
     big = _graph(_composite("c", inner=[_node(f"n{i}") for i in range(40)]))
     with pytest.raises(CompileError, match="composite operation `c`.*too big"):
         compile_program(big, RUNNER, child_arn=lambda d: "arn:child", limits=Limits(history_events=100))
+
+
+def test_operations_the_caller_places_on_fargate_run_there() -> None:
+    """`on_fargate`: the engine's choice at APPROVE (inputs too big for the runner Lambda's disk)."""
+    from stepfunctions import Fargate, compile_graph
+
+    first = {"_id": "a1", "base_node_name": "python", "title": "a", "inputs": [], "outputs": [{"name": "out"}],
+             "parameters": []}
+    second = {**first, "_id": "b2", "title": "b",
+              "inputs": [{"name": "x", "values": [{"node_id": "a1", "output_id": "out"}]}]}
+    fargate = Fargate("cluster", "task", ("subnet",), ())
+    definition = compile_graph({"_id": "g" * 24, "nodes": [first, second]}, "runner", fargate=fargate,
+                               on_fargate=frozenset({"b2"}))
+    text = json.dumps(definition)
+    assert text.count("arn:aws:states:::ecs:runTask.sync") == 1 and "lambda:invoke" in text
