@@ -14,7 +14,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from chalicelib.domain.enums import FILE_KIND
-from chalicelib.domain.errors import BadRequestError, NotFoundError
+from chalicelib.domain.errors import BadRequestError, ConflictError, NotFoundError
 from chalicelib.domain.resource_kinds import RESOURCES_DICT, check_staged
 from chalicelib.store import aws, uploads
 from chalicelib.store.settings import SETTINGS
@@ -148,11 +148,13 @@ def complete(upload_id: str, body: dict, user: str) -> dict:
             raise BadRequestError(f"The parts hold {size} bytes; the upload was created for {description['size']}")
         check_staged(file_type, size, lambda: uploads.open_staged(key, size).read(),
                      lambda: uploads.open_staged(key, size), MAX_UPLOAD_BYTES)
+        uploads.promote(key, etag, size, resource_id)
     except BadRequestError:
         uploads.delete(key)
         uploads.delete(f"{key}.json")
         raise
-    uploads.promote(key, etag, size, resource_id)
+    except uploads.UploadError as exc:  # two completes at once: the other one finishes the upload
+        raise ConflictError(f"Upload `{upload_id}`: {exc}") from exc
     uploads.delete(f"{key}.json")
     return actions.file_node(resource_id, file_type, description, user)
 

@@ -77,6 +77,14 @@ def _refused(exc: ClientError) -> UploadError:
     return UploadError(f"S3 refused the upload: {code}: {message}")
 
 
+def _gone(exc: ClientError) -> Exception:
+    """The staged object is gone or not the version hashed (another request completed or aborted it)."""
+    code, status = storage._status(exc)  # noqa: SLF001 - the one reading of S3's error codes
+    if code in ("NoSuchKey", "404", "NotFound", "PreconditionFailed") or status in (404, 412):
+        return UploadError("The staged upload was completed or aborted by another request", missing=True)
+    return exc
+
+
 def finish_staging(key: str, upload_id: str, parts: list[dict]) -> None:
     """Complete the staged multipart upload with the client's part list (S3 checks every ETag)."""
     try:
@@ -105,9 +113,12 @@ def digest(key: str) -> tuple[str, int, str]:
     parallel would be faster on S3, but moto reads the whole object for every range.)
     """
     s3, bucket = aws.client("s3"), SETTINGS.bucket
-    etag = s3.head_object(Bucket=bucket, Key=key)["ETag"]
+    try:
+        etag = s3.head_object(Bucket=bucket, Key=key)["ETag"]
+        body = s3.get_object(Bucket=bucket, Key=key, IfMatch=etag)["Body"]
+    except ClientError as exc:
+        raise _gone(exc) from exc
     sha, size = hashlib.sha256(), 0
-    body = s3.get_object(Bucket=bucket, Key=key, IfMatch=etag)["Body"]
     try:
         for chunk in storage.iter_chunks(body):
             sha.update(chunk)
@@ -167,9 +178,13 @@ def promote(key: str, etag: str, size: int, resource_id: str) -> None:
         try:
             parts = []
             for number, (start, end) in enumerate(_ranges(size, COPY_PART_BYTES), 1):
-                result = s3.upload_part_copy(Bucket=bucket, Key=target, UploadId=upload_id, PartNumber=number,
-                                             CopySource={"Bucket": bucket, "Key": key}, CopySourceIfMatch=etag,
-                                             CopySourceRange=f"bytes={start}-{end}")
+                try:
+                    result = s3.upload_part_copy(
+                        Bucket=bucket, Key=target, UploadId=upload_id, PartNumber=number,
+                        CopySource={"Bucket": bucket, "Key": key}, CopySourceIfMatch=etag,
+                        CopySourceRange=f"bytes={start}-{end}")
+                except ClientError as exc:  # a 412 here is the source's, not "the content id exists"
+                    raise _gone(exc) from exc
                 parts.append({"PartNumber": number, "ETag": result["CopyPartResult"]["ETag"]})
             s3.complete_multipart_upload(Bucket=bucket, Key=target, UploadId=upload_id,
                                          MultipartUpload={"Parts": parts}, IfNoneMatch="*")

@@ -252,3 +252,33 @@ def test_the_bucket_lets_only_the_uis_origin_put_parts_from_a_browser(api, stack
                                              "Access-Control-Request-Method": "PUT"}, timeout=30)
     assert foreign.status_code == 403  # as S3 answers; a browser's preflight needs a 2xx to go on
     _abort(api, created["upload_id"])
+
+
+def test_an_empty_file_and_the_same_bytes_twice(api) -> None:
+    created = _create(api, 0, title="empty")
+    done = api.ok("post", f"uploads/{created['upload_id']}/complete", json={"parts": _put_parts(created, b"")})
+    assert done["resource_id"] == hashlib.sha256(b"").hexdigest() and api.resource(done["resource_id"]) == b""
+    data = secrets.token_bytes(6 * MB)  # stored once; the second copy finds its content id there (412): fine
+    first, second = _create(api, len(data)), _create(api, len(data))
+    ids = [api.ok("post", f"uploads/{c['upload_id']}/complete", json={"parts": _put_parts(c, data)})["resource_id"]
+           for c in (first, second)]
+    assert ids == [hashlib.sha256(data).hexdigest()] * 2 and api.resource(ids[0]) == data
+
+
+def test_two_completes_at_once_make_one_file_and_no_500(api) -> None:
+    import concurrent.futures
+
+    data = secrets.token_bytes(9 * MB)
+    created = _create(api, len(data))
+    parts = _put_parts(created, data)
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        answers = list(pool.map(lambda _: api.post(f"uploads/{created['upload_id']}/complete", json={"parts": parts}),
+                                range(2)))
+    codes = sorted(answer.status_code for answer in answers)
+    assert codes[0] == 200 and codes[1] in (200, 404, 409), [a.text for a in answers]
+    for answer in answers:
+        if answer.status_code == 200:
+            assert answer.json()["resource_id"] == hashlib.sha256(data).hexdigest()
+        else:
+            assert "Upload" in answer.json()["Message"]
+    assert api.resource(hashlib.sha256(data).hexdigest()) == data
