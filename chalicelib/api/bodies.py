@@ -43,7 +43,8 @@ def form_data(raw: bytes, content_type: str | None) -> tuple[dict[str, str], dic
     if mime != "multipart/form-data" or "boundary" not in options:
         raise BadRequestError("Expected a multipart/form-data body (curl -F data=@file ...)")
     if len(raw) > MAX_UPLOAD_BYTES:
-        raise BadRequestError(f"Upload larger than {MAX_UPLOAD_BYTES} bytes")
+        raise BadRequestError(f"Upload larger than {MAX_UPLOAD_BYTES} bytes; send a bigger file straight to S3 with "
+                              "POST /uploads (README: files of any size)")
     fields: dict[str, str] = {}
     files: dict[str, bytes] = {}
     try:

@@ -78,7 +78,7 @@ def _description(key: str, upload_id: str) -> dict:
 def create(body: dict, user: str) -> dict:
     """Start an upload: its id, the part size and the first part URLs (PUT each part's bytes to its URL)."""
     file_type = body.get("file_type") or FILE_KIND
-    if file_type not in RESOURCES_DICT:
+    if not isinstance(file_type, str) or file_type not in RESOURCES_DICT:
         raise BadRequestError(f"Unknown file_type `{file_type}`; known: {sorted(RESOURCES_DICT)}")
     size = _size(body)
     fields = {"title": _text(body, "title") or "File", "description": _text(body, "description")}

@@ -200,6 +200,7 @@ def test_a_bad_part_list_is_a_400_with_a_message(api, body, message) -> None:
     ({"size": 10, "file_type": "nope"}, "Unknown file_type"),
     ({"size": 10 * MB, "file_type": "int"}, "Not a valid `int` file"),
     ({"size": 10, "title": 5}, "`title` must be a string"),
+    ({"size": 10, "file_type": {"a": 1}}, "Unknown file_type"),
 ])
 def test_a_bad_create_is_a_400(api, body, message) -> None:
     response = api.post("uploads", json=body)
@@ -282,3 +283,8 @@ def test_two_completes_at_once_make_one_file_and_no_500(api) -> None:
         else:
             assert "Upload" in answer.json()["Message"]
     assert api.resource(hashlib.sha256(data).hexdigest()) == data
+
+
+def test_upload_file_over_6_mb_points_at_the_direct_upload(api) -> None:
+    response = api.post("upload_file", files={"data": ("big.bin", b"x" * (7 * MB))}, data={"title": "big"})
+    assert response.status_code == 400 and "POST /uploads" in response.json()["Message"]
