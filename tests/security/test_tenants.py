@@ -244,3 +244,23 @@ def test_the_cache_restores_only_what_the_runs_author_may_view(people: dict[str,
         assert _resource(mallory, log_id(node, "stdout")).content == f"ran {title}\n".encode()
         assert _resource(mallory, output_id(node, "out")).content == content.upper()
     assert {n["node_running_status"] for n in run(bob).values()} == {"RESTORED"}
+
+
+def test_an_upload_is_its_creators_alone(people: dict[str, User]) -> None:
+    """Another user (an admin too) cannot complete, abort or get part URLs of alice's direct upload."""
+    alice = people["alice"]
+    content = b"alice's big file " + secrets.token_bytes(16)
+    created = alice.ok("post", "uploads", json={"size": len(content), "title": "hers"})
+    etag = requests.put(created["parts"][0]["url"], data=content, timeout=30).headers["ETag"]
+    upload_id, parts = created["upload_id"], [{"part_number": 1, "etag": etag}]
+    for name in ("bob", "mallory", "root"):
+        other = people[name]
+        for method, path, body in (("post", f"uploads/{upload_id}/complete", {"parts": parts}),
+                                   ("post", f"uploads/{upload_id}/parts", {"part_numbers": [1]}),
+                                   ("delete", f"uploads/{upload_id}", None)):
+            response = other.call(method, path, json=body)
+            assert response.status_code == 404 and "not found" in response.json()["Message"], (name, path,
+                                                                                              response.text)
+    done = alice.ok("post", f"uploads/{upload_id}/complete", json={"parts": parts})
+    assert done["resource_id"] == hashlib.sha256(content).hexdigest()
+    assert people["mallory"].call("get", f"resources/{done['resource_id']}").status_code == 404
