@@ -59,3 +59,22 @@ def test_memory_keeps_the_newest_within_its_budget(monkeypatch: pytest.MonkeyPat
     assert list(handler._CONTENT.values()) == [b"bbbb", b"cccc"]
     handler._remember("big", b"x" * (handler.CONTENT_ITEM_BYTES + 1))
     assert "big" not in handler._CONTENT
+
+
+def test_an_input_bigger_than_the_room_left_is_refused_before_it_is_written(
+        tmp_path: Path, s3: dict[str, list[Any]], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PLYNX_RUNNER_STORAGE_MB", "65")  # 1 MB for inputs beside the 64 MB margin
+    room = handler.Room(str(tmp_path))
+    assert room.total == 65 * handler.MIB and room.left == handler.MIB
+    kept = b"k" * (handler.MIB * 3 // 4)
+    handler._remember(hashlib.sha256(kept).hexdigest(), kept)
+    handler._download(hashlib.sha256(kept).hexdigest(), str(tmp_path / "first"), room)  # from memory: fits
+    assert room.left == handler.MIB // 4
+    with pytest.raises(handler.InputsTooBig, match="are left of the 65 MB this runner has"):
+        handler._download(hashlib.sha256(kept).hexdigest(), str(tmp_path / "second"), room)
+    assert not (tmp_path / "second").exists()
+    monkeypatch.setattr(handler.storage, "open_stream", lambda resource_id: (io.BytesIO(b"x" * handler.MIB),
+                                                                             handler.MIB))
+    with pytest.raises(handler.InputsTooBig, match="Nothing ran"):
+        handler._download("1" * 64, str(tmp_path / "third"), room)  # S3 says its size before a byte is read
+    assert not (tmp_path / "third").exists()
