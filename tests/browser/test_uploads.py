@@ -87,3 +87,16 @@ def test_an_upload_can_be_cancelled(page, api) -> None:
     expect(node(page, name)).to_have_count(0)
     assert not [item for item in api.ok("post", "search_nodes", json={"search": name})["items"]
                 if item["title"] == name]
+
+
+def test_a_part_storage_keeps_refusing_fails_the_upload_with_a_message(page, api) -> None:
+    tag = secrets.token_hex(3)
+    name = f"refused-{tag}.bin"
+    page.route(PART_PUT, lambda route: route.fulfill(status=503, body="SlowDown"))
+    new_graph(page, f"refused {tag}")
+    with page.expect_request(lambda request: request.method == "DELETE" and "/uploads/" in request.url,
+                             timeout=30_000):
+        _drop(page, name, 1000, 2)
+    expect(page.get_by_test_id("notice")).to_contain_text(f'Upload of "{name}" failed')
+    expect(page.get_by_test_id("notice")).to_contain_text("refused by storage (503)")
+    expect(node(page, name)).to_have_count(0)

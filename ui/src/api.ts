@@ -331,9 +331,10 @@ class Client {
   }
 
   /**
-   * A file of any size straight to S3: presigned part URLs from POST /uploads, each part PUT by the
-   * browser (a failed part is sent again with a fresh URL, 3 times), then POST .../complete answers
-   * the file node. `onProgress` hears bytes sent; aborting `signal` stops the PUTs and aborts the upload.
+   * A file of any size straight to S3: presigned part URLs from POST /uploads, parts PUT by the browser
+   * (a few at a time; a failed part is sent again with a fresh URL, 3 times), then POST .../complete
+   * answers the file node. `onProgress` hears bytes sent; aborting `signal` stops the PUTs and aborts
+   * the upload, as a part that keeps failing does.
    */
   async uploadDirect(
     file: Blob,
@@ -345,39 +346,59 @@ class Client {
     const created = await this.request("POST", "/uploads", { size: file.size, title, file_type: fileType }, "Uploads");
     const id: string = created.upload_id;
     const partSize: number = created.part_size;
+    const count: number = created.part_count;
+    const route = `/uploads/${encodeURIComponent(id)}`;
     const urls = new Map<number, string>(created.parts.map((p: UploadPartUrl) => [p.part_number, p.url]));
-    const parts: { part_number: number; etag: string }[] = [];
+    const etags: string[] = [];
+    const inFlight = new Map<number, number>();
     let done = 0;
-    try {
-      for (let n = 1; n <= created.part_count; n++) {
-        const body = file.slice((n - 1) * partSize, Math.min(n * partSize, file.size));
-        let etag: string | null = null;
-        for (let attempt = 0; etag === null; attempt++) {
-          if (!urls.has(n) || attempt > 0) {
-            const more = Array.from({ length: Math.min(100, created.part_count - n + 1) }, (_, i) => n + i);
-            const fresh = await this.request("POST", `/uploads/${encodeURIComponent(id)}/parts`, { part_numbers: more });
-            fresh.parts.forEach((p: UploadPartUrl) => urls.set(p.part_number, p.url));
-          }
-          try {
-            etag = await putPart(urls.get(n)!, body, (loaded) => onProgress(done + loaded, file.size), signal);
-          } catch (e) {
-            if (signal.aborted || attempt >= 3) throw e;
-            await new Promise((resolve) => setTimeout(resolve, 500 * 2 ** attempt));
-          }
+    let next = 1;
+    const report = () => onProgress(done + [...inFlight.values()].reduce((a, b) => a + b, 0), file.size);
+    // One failure (or Cancel) stops every part still going.
+    const stop = new AbortController();
+    const cancel = () => stop.abort();
+    signal.addEventListener("abort", cancel, { once: true });
+
+    const send = async (n: number) => {
+      const body = file.slice((n - 1) * partSize, Math.min(n * partSize, file.size));
+      for (let attempt = 0; ; attempt++) {
+        if (!urls.has(n) || attempt > 0) {
+          const more = Array.from({ length: Math.min(100, count - n + 1) }, (_, i) => n + i);
+          const fresh = await this.request("POST", `${route}/parts`, { part_numbers: more });
+          fresh.parts.forEach((p: UploadPartUrl) => urls.set(p.part_number, p.url));
         }
-        done += body.size;
-        onProgress(done, file.size);
-        parts.push({ part_number: n, etag });
+        try {
+          etags[n - 1] = await putPart(urls.get(n)!, body, (loaded) => {
+            inFlight.set(n, loaded);
+            report();
+          }, stop.signal);
+          break;
+        } catch (e) {
+          inFlight.delete(n);
+          if (stop.signal.aborted || attempt >= 3) throw e;
+          await new Promise((resolve) => setTimeout(resolve, 500 * 2 ** attempt));
+          if (stop.signal.aborted) throw new ApiError("Upload cancelled", 0, "http");
+        }
       }
-      if (signal.aborted) throw new ApiError("Upload cancelled", 0, "http");
-      return await this.request("POST", `/uploads/${encodeURIComponent(id)}/complete`, { parts });
+      inFlight.delete(n);
+      done += body.size;
+      report();
+    };
+    const worker = async () => {
+      while (next <= count && !stop.signal.aborted) await send(next++);
+    };
+    try {
+      await Promise.all(Array.from({ length: Math.min(PARALLEL_PARTS, count) }, worker));
+      if (stop.signal.aborted) throw new ApiError("Upload cancelled", 0, "http");
     } catch (e) {
-      if (signal.aborted) {
-        await this.request("DELETE", `/uploads/${encodeURIComponent(id)}`).catch(() => undefined);
-        throw new ApiError("Upload cancelled", 0, "http");
-      }
-      throw e;
+      stop.abort();
+      await this.request("DELETE", route).catch(() => undefined);
+      throw signal.aborted ? new ApiError("Upload cancelled", 0, "http") : e;
+    } finally {
+      signal.removeEventListener("abort", cancel);
     }
+    const parts = etags.map((etag, i) => ({ part_number: i + 1, etag }));
+    return this.request("POST", `${route}/complete`, { parts });
   }
 
   // --- resources --------------------------------------------------------------------------------
@@ -430,6 +451,9 @@ export function errorMessage(error: unknown): string {
   return String(error);
 }
 
+/** Parts of one upload sent at once: one connection to S3 rarely carries a user's whole bandwidth. */
+const PARALLEL_PARTS = 4;
+
 interface UploadPartUrl {
   part_number: number;
   url: string;
@@ -438,6 +462,10 @@ interface UploadPartUrl {
 /** PUT one part to its presigned S3 URL (no API credentials: the URL is signed); S3's ETag of it. */
 function putPart(url: string, body: Blob, onLoaded: (loaded: number) => void, signal: AbortSignal): Promise<string> {
   return new Promise((resolve, reject) => {
+    if (signal.aborted) {
+      reject(new ApiError("Upload cancelled", 0, "http"));
+      return;
+    }
     const xhr = new XMLHttpRequest();
     const abort = () => xhr.abort();
     signal.addEventListener("abort", abort, { once: true });
