@@ -139,7 +139,10 @@ class Client:
                         out.write("\r" + upload_line(sent, size, time.monotonic() - started))
                         out.flush()
         except BaseException:
-            self.request("DELETE", f"uploads/{upload_id}")
+            try:
+                self.request("DELETE", f"uploads/{upload_id}")
+            except (PlynxError, requests.RequestException):
+                pass  # the bucket's lifecycle rule drops what is left; the first error is the one to see
             raise
         if progress:
             out.write("\n")

@@ -288,3 +288,27 @@ def test_two_completes_at_once_make_one_file_and_no_500(api) -> None:
 def test_upload_file_over_6_mb_points_at_the_direct_upload(api) -> None:
     response = api.post("upload_file", files={"data": ("big.bin", b"x" * (7 * MB))}, data={"title": "big"})
     assert response.status_code == 400 and "POST /uploads" in response.json()["Message"]
+
+
+def test_the_python_api_aborts_an_upload_whose_part_keeps_failing(api, tmp_path, monkeypatch) -> None:
+    from plynx.api import PlynxError
+
+    path = tmp_path / "small.bin"
+    path.write_bytes(b"abc")
+    client = Client(api.base)
+    deleted: list[str] = []
+    request = client.request
+
+    def spy(method: str, route: str, **kwargs):
+        if method == "DELETE":
+            deleted.append(route)
+        return request(method, route, **kwargs)
+
+    monkeypatch.setattr(client, "request", spy)
+    monkeypatch.setattr(requests, "put", lambda url, **kwargs: requests.Response())  # status None: refused
+    monkeypatch.setattr("plynx.api.client.time.sleep", lambda seconds: None)
+    with pytest.raises(PlynxError, match="failed 2 times"):
+        client.upload_file(str(path), retries=1, progress=False)
+    assert len(deleted) == 1 and deleted[0].startswith("uploads/")
+    upload_id = deleted[0].split("/", 1)[1]
+    assert api.post(f"uploads/{upload_id}/complete", json={"parts": [{"part_number": 1, "etag": "x"}]}).status_code == 404
