@@ -15,7 +15,7 @@ import re
 import stat
 import tempfile
 import time
-from typing import IO, Any, Iterator
+from typing import IO, Any, Callable, Iterator
 
 from botocore.exceptions import ClientError, FlexibleChecksumError
 
@@ -151,7 +151,7 @@ def put_private(resource_id: str, copy: bytes | IO[bytes], size: int) -> None:
         _put_object(resource_id, copy)
         return
     with copy:
-        _write_once(lambda: _put_multipart(resource_id, copy, size, verify=True))
+        _put_multipart(resource_id, copy, size, verify=True)
 
 
 def put_file(path: str) -> str:
@@ -161,27 +161,46 @@ def put_file(path: str) -> str:
     return resource_id
 
 
+def put_parts_once(resource_id: str, send_parts: Callable[[Any, str, str, str], list[dict]]) -> None:
+    """Create `resources/<resource_id>` from a multipart upload whose parts `send_parts(s3, bucket, key,
+    upload_id)` sends (returning them); only the completion creates the object, with IfNoneMatch "*"
+    (write-once: a 412 is the same content stored already), and a failure aborts the upload."""
+    s3, bucket, name = aws.client("s3"), SETTINGS.bucket, key(resource_id)
+
+    def write() -> None:
+        upload_id = s3.create_multipart_upload(Bucket=bucket, Key=name)["UploadId"]
+        try:
+            parts = send_parts(s3, bucket, name, upload_id)
+            s3.complete_multipart_upload(Bucket=bucket, Key=name, UploadId=upload_id,
+                                         MultipartUpload={"Parts": parts}, IfNoneMatch="*")
+        except BaseException:
+            try:
+                s3.abort_multipart_upload(Bucket=bucket, Key=name, UploadId=upload_id)
+            except ClientError:
+                pass  # the bucket's lifecycle rule aborts what is left after a day
+            raise
+
+    _write_once(write)
+
+
 def _put_multipart(resource_id: str, source: IO[bytes], size: int, verify: bool = False) -> None:
-    """A multipart upload of `source`'s first `size` bytes; only its completion is conditional (S3 takes
-    IfNoneMatch there). The parts are read in order, hashed (`verify`: they must hash to the id, or the
-    upload is aborted: the file changed since it was hashed) and sent by a few threads, so memory holds
-    at most PART_THREADS + 1 parts whatever the file's size.
+    """A multipart upload of `source`'s first `size` bytes (put_parts_once). The parts are read in order,
+    hashed (`verify`: they must hash to the id, or the upload is aborted: the file changed since it was
+    hashed) and sent by a few threads, so memory holds at most PART_THREADS + 1 parts whatever the file's size.
 
     boto3's managed transfer (upload_fileobj) would do the same, but s3transfer 0.19 passes no IfNoneMatch
     to CompleteMultipartUpload (not among its allowed upload arguments), which the write-once rule needs.
     """
-    s3, bucket, name = aws.client("s3"), SETTINGS.bucket, key(resource_id)
     part_bytes = max(PART_BYTES, -(-size // MAX_PARTS))
     count = max(1, -(-size // part_bytes))
-    source.seek(0)
-    digest = hashlib.sha256()
-    upload_id = s3.create_multipart_upload(Bucket=bucket, Key=name)["UploadId"]
 
-    def send(number: int, body: bytes) -> dict:
-        etag = s3.upload_part(Bucket=bucket, Key=name, UploadId=upload_id, PartNumber=number, Body=body)["ETag"]
-        return {"ETag": etag, "PartNumber": number}
+    def send_parts(s3: Any, bucket: str, name: str, upload_id: str) -> list[dict]:
+        def send(number: int, body: bytes) -> dict:
+            etag = s3.upload_part(Bucket=bucket, Key=name, UploadId=upload_id, PartNumber=number, Body=body)["ETag"]
+            return {"ETag": etag, "PartNumber": number}
 
-    try:
+        source.seek(0)
+        digest = hashlib.sha256()
         # The pool is gone on return: the runner forks operations only while it is single-threaded.
         with concurrent.futures.ThreadPoolExecutor(min(PART_THREADS, count)) as pool:
             pending: list[concurrent.futures.Future] = []
@@ -197,14 +216,9 @@ def _put_multipart(resource_id: str, source: IO[bytes], size: int, verify: bool 
         if verify and digest.hexdigest() != resource_id:
             raise IntegrityError(f"`{resource_id}` changed while it was stored: its bytes now hash to "
                                  f"`{digest.hexdigest()}`; it was not stored")
-        s3.complete_multipart_upload(Bucket=bucket, Key=name, UploadId=upload_id,
-                                     MultipartUpload={"Parts": parts}, IfNoneMatch="*")
-    except BaseException:
-        try:
-            s3.abort_multipart_upload(Bucket=bucket, Key=name, UploadId=upload_id)
-        except ClientError:
-            pass  # the bucket's lifecycle rule aborts what is left after a day
-        raise
+        return parts
+
+    put_parts_once(resource_id, send_parts)
 
 
 def _read_exactly(source: IO[bytes], amount: int) -> bytes:

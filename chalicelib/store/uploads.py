@@ -167,35 +167,25 @@ def promote(key: str, etag: str, size: int, resource_id: str) -> None:
     limited to 5 GB anyway), each copied only if the source still has the ETag that was hashed; only the
     completion creates the object, with If-None-Match: "*" (a 412: the content is stored already).
     """
-    s3, bucket, target = aws.client("s3"), SETTINGS.bucket, storage.key(resource_id)
     if size == 0:  # no range to copy: the empty content is one conditional PutObject
         storage.put_bytes(b"")
         delete(key)
         return
 
-    def copy() -> None:
-        upload_id = s3.create_multipart_upload(Bucket=bucket, Key=target)["UploadId"]
-        try:
-            parts = []
-            for number, (start, end) in enumerate(_ranges(size, COPY_PART_BYTES), 1):
-                try:
-                    result = s3.upload_part_copy(
-                        Bucket=bucket, Key=target, UploadId=upload_id, PartNumber=number,
-                        CopySource={"Bucket": bucket, "Key": key}, CopySourceIfMatch=etag,
-                        CopySourceRange=f"bytes={start}-{end}")
-                except ClientError as exc:  # a 412 here is the source's, not "the content id exists"
-                    raise _gone(exc) from exc
-                parts.append({"PartNumber": number, "ETag": result["CopyPartResult"]["ETag"]})
-            s3.complete_multipart_upload(Bucket=bucket, Key=target, UploadId=upload_id,
-                                         MultipartUpload={"Parts": parts}, IfNoneMatch="*")
-        except BaseException:
+    def copy_parts(s3: Any, bucket: str, target: str, upload_id: str) -> list[dict]:
+        parts = []
+        for number, (start, end) in enumerate(_ranges(size, COPY_PART_BYTES), 1):
             try:
-                s3.abort_multipart_upload(Bucket=bucket, Key=target, UploadId=upload_id)
-            except ClientError:
-                pass  # the bucket's lifecycle rule aborts what is left after a day
-            raise
+                result = s3.upload_part_copy(
+                    Bucket=bucket, Key=target, UploadId=upload_id, PartNumber=number,
+                    CopySource={"Bucket": bucket, "Key": key}, CopySourceIfMatch=etag,
+                    CopySourceRange=f"bytes={start}-{end}")
+            except ClientError as exc:  # a 412 here is the source's, not "the content id exists"
+                raise _gone(exc) from exc
+            parts.append({"PartNumber": number, "ETag": result["CopyPartResult"]["ETag"]})
+        return parts
 
-    storage._write_once(copy)  # noqa: SLF001 - the one write-once path of resources/
+    storage.put_parts_once(resource_id, copy_parts)
     delete(key)
 
 
