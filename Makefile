@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: up test install clean users package deploy teardown ui chromium
+.PHONY: up test install clean users export import package deploy teardown ui chromium
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
 $(STAMP): requirements.txt requirements-dev.txt
@@ -41,6 +41,15 @@ users: $(STAMP)
 	env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_SESSION_TOKEN -u AWS_PROFILE AWS_DEFAULT_REGION=us-east-1 \
 	  AWS_SHARED_CREDENTIALS_FILE=$${PLYNX_DATA_DIR:-.local-data}/aws-credentials \
 	  $(BIN)/python -m chalicelib.api.user_cli --endpoint http://127.0.0.1:$${PLYNX_MOTO_PORT:-5010} $(ARGS)
+
+# Export the running local stack's data to DIR, or import DIR into it (README, "Export and import").
+# (The targets are named through a variable: a line starting with `export` is make's export directive.)
+TRANSFER := export import
+$(TRANSFER): $(STAMP)
+	test -n "$(DIR)" || (echo "usage: make $@ DIR=path" >&2; exit 2)
+	env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_SESSION_TOKEN -u AWS_PROFILE AWS_DEFAULT_REGION=us-east-1 \
+	  AWS_SHARED_CREDENTIALS_FILE=$${PLYNX_DATA_DIR:-.local-data}/aws-credentials \
+	  $(BIN)/python -m chalicelib.api.transfer_cli --endpoint http://127.0.0.1:$${PLYNX_MOTO_PORT:-5010} $@ $(DIR)
 
 # The ASL validator the compiler's tests run (npm asl-validator, pinned by tests/asl/package-lock.json).
 tests/asl/node_modules/.installed: tests/asl/package.json tests/asl/package-lock.json

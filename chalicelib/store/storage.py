@@ -286,11 +286,16 @@ def download_to(resource_id: str, path: str, max_bytes: int | None = None) -> in
 
 def size(resource_id: str) -> int:
     """A stored resource's size in bytes (one HeadObject); 0 for one that is not there."""
+    return stored_size(resource_id) or 0
+
+
+def stored_size(resource_id: str) -> int | None:
+    """A stored resource's size in bytes (one HeadObject); None for one that is not there (0: empty)."""
     try:
         return aws.client("s3").head_object(Bucket=SETTINGS.bucket, Key=key(resource_id))["ContentLength"]
     except ClientError as exc:
         if _status(exc)[1] == 404 or exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey"):
-            return 0
+            return None
         raise
 
 
