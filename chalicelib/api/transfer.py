@@ -237,7 +237,10 @@ def _table_items(directory: str, name: str) -> Iterator[Model]:
     if not os.path.isfile(path):
         raise TransferError(f"{path}: missing")
     for number, data in _lines(path):
-        yield from_plain(TABLES[name], data, f"{path}, line {number}")
+        item = from_plain(TABLES[name], data, f"{path}, line {number}")
+        if isinstance(item, NodeModel) and not _NAME.match(item.id):
+            raise TransferError(f"{path}, line {number}: `id` must be 1 to 64 letters, digits, `-` or `_`")
+        yield item
 
 
 def _graph_files(directory: str) -> Iterator[tuple[GraphModel, dict[str, list[GraphNodeModel]]]]:
@@ -259,7 +262,12 @@ def _graph_files(directory: str) -> Iterator[tuple[GraphModel, dict[str, list[Gr
         if header.id != name[:-5]:
             raise TransferError(f"{path}: holds graph `{header.id}`, not `{name[:-5]}`")
         partitions: dict[str, list[GraphNodeModel]] = {}
+        own = _partitions(header)
         for partition, items in data["items"].items():
+            if not any(partition == mine or partition.startswith(f"{mine}.") for mine in own):
+                # a graph file writes only its own graph's nodes, never another graph's
+                raise TransferError(f"{path}, items `{partition}`: not a partition of graph `{header.id}` "
+                                    f"(its header names {', '.join(own)})")
             if not isinstance(items, list):
                 raise TransferError(f"{path}, items `{partition}`: expected a list")
             partitions[partition] = [from_plain(GraphNodeModel, item, f"{path}, items `{partition}`[{i}]")

@@ -125,9 +125,13 @@ def _view(api: Api, content: dict[str, Any]) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def exported(stacks: tuple[Stack, Stack], content: dict[str, Any]) -> Iterator[str]:
+    """`make export DIR=...` against the source stack, as an operator runs it (its data dir's key, its moto port)."""
     with tempfile.TemporaryDirectory(prefix="plynx-export-") as directory:
         path = os.path.join(directory, "out")
-        report = stacks[0].transfer("export", path)
+        done = subprocess.run(["make", "--silent", "--no-print-directory", "export", f"DIR={path}"], cwd=REPO,
+                              env=stacks[0].env, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stdout + done.stderr
+        report = json.loads(done.stdout)
         print("export", report["seconds"], "s", report["counts"])
         yield path
 
@@ -205,7 +209,21 @@ def test_a_tampered_content_file_is_refused_and_nothing_is_written(stacks, conte
     assert target.api.ok("get", f"nodes/{content['nodes'][3]}")["data"]["title"] == "sum"
 
 
+def _foreign_partition(path: str) -> None:
+    """A graph file that would write another graph's saved nodes."""
+    first, second = sorted(os.listdir(os.path.join(path, "graphs")))[:2]
+    with open(os.path.join(path, "graphs", second)) as stream:
+        other = json.load(stream)
+    with open(os.path.join(path, "graphs", first)) as stream:
+        mine = json.load(stream)
+    partition = other["graph"]["nodes_key"]
+    mine["items"][partition] = other["items"][partition]
+    with open(os.path.join(path, "graphs", first), "w") as stream:
+        json.dump(mine, stream)
+
+
 @pytest.mark.parametrize("damage, names", [
+    (_foreign_partition, "not a partition of graph"),
     (lambda p: open(os.path.join(p, "nodes.jsonl"), "a").write("{not json\n"), "nodes.jsonl, line"),
     (lambda p: open(os.path.join(p, "users.jsonl"), "a").write('{"username": 7}\n'), "users.jsonl, line"),
     (lambda p: os.remove(os.path.join(p, "manifest.json")), "manifest.json: missing"),
