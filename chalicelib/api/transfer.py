@@ -30,9 +30,10 @@ from pynamodb.attributes import Attribute, BooleanAttribute, JSONAttribute, Numb
 from pynamodb.exceptions import DoesNotExist, PutError
 from pynamodb.models import Model
 
-from chalicelib.domain.enums import BaseNodeNames
+from chalicelib.domain.enums import BaseNodeNames, GraphRunningStatus, NodeRunningStatus
 from chalicelib.domain.errors import NotFoundError
 from chalicelib.domain.util import now
+from chalicelib.engine.transitions import GRAPH_MOVES, Moved, end_nodes, move_graph, sources
 from chalicelib.store import aws, graph_items, storage
 from chalicelib.store.settings import SETTINGS
 from chalicelib.store.conditions import condition_failed
@@ -313,6 +314,7 @@ class _Report:
     def __init__(self) -> None:
         self.counts: dict[str, dict[str, int]] = {}
         self.kept: list[str] = []
+        self.closed: list[str] = []  # graphs whose run was going when exported, ended FAILED here
 
     def add(self, kind: str, outcome: str, note: str | None = None) -> None:
         self.counts.setdefault(kind, {"written": 0, "unchanged": 0, "kept": 0})[outcome] += 1
@@ -384,9 +386,28 @@ def _import_graph(header: GraphModel, partitions: dict[str, list[GraphNodeModel]
         for items in partitions.values():
             for item in items:
                 batch.save(item)
-    if _import_dated("graphs", header, report, f"graph `{header.id}`") and current is not None:
+    if not _import_dated("graphs", header, report, f"graph `{header.id}`"):
+        return
+    if current is not None:
         for replaced in set(_partitions(current)) - set(partitions):  # as a save's flip drops them
             graph_items.drop(replaced)
+    if header.run_id and header.graph_running_status in GraphRunningStatus.ACTIVE:
+        _close_run(header, report)
+
+
+def _close_run(header: GraphModel, report: _Report) -> None:
+    """A run that was going when it was exported: its execution stayed with the source (never stopped from
+    here: it may be another stage's), so it ends FAILED in the target, through the transitions table."""
+    end_nodes(header.id, header.run_id, {NodeRunningStatus.IN_QUEUE: NodeRunningStatus.CANCELED,
+                                         NodeRunningStatus.RUNNING: NodeRunningStatus.FAILED})
+    error = {"Error": "Imported", "Cause": "The run was going when it was exported; its execution stayed "
+                                           "with the stack it was exported from"}
+    try:
+        move_graph(header.id, GraphRunningStatus.ACTIVE & sources(GRAPH_MOVES, GraphRunningStatus.FAILED),
+                   GraphRunningStatus.FAILED, run_id=header.run_id, actions=[GraphModel.error.set(json.dumps(error))])
+    except Moved:
+        return
+    report.closed.append(header.id)
 
 
 def _import_resource(directory: str, name: str, report: _Report) -> None:
@@ -432,5 +453,5 @@ def import_(directory: str) -> dict:
         _import_graph(header, partitions, report)
     _drop_search_snapshots()
     return {"directory": directory, "exported_at": checked["manifest"].get("exported_at"),
-            "counts": report.counts, "kept": report.kept}
+            "counts": report.counts, "kept": report.kept, "closed_runs": report.closed}
 

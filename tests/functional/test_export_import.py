@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from typing import Any, Iterator
 
 import pytest
@@ -96,11 +97,18 @@ def content(stacks: tuple[Stack, Stack]) -> dict[str, Any]:
     summed = _run(api, [three, five, instance(total, a=[(three, "out")], b=[(five, "out")])], "sum run")
     composite = _run(api, [five, instance(quadruple, data=[(five, "out")])], "composite run")
     saved = api.ok("post", "graphs", json={"graph": graph("only saved", [big]), "actions": ["SAVE"]})["graph"]["_id"]
+    slow = api.ok("post", "graphs", json={"graph": graph("going", [operation("bash_jinja2", "slow", "sleep 60\n")]),
+                                          "actions": ["SAVE", "APPROVE"]})["graph"]["_id"]
+    deadline = time.monotonic() + 60
+    while api.ok("get", f"graphs/{slow}")["data"]["nodes"][0]["node_running_status"] != "RUNNING":
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
     made = stacks[0].cli("chalicelib.api.user_cli", "create", "carol", "--password", "carol-password",
                          "--email", "carol@example.com")
     assert made.returncode == 0, made.stderr
     return {"graphs": [summed, composite, saved], "nodes": [three["_id"], five["_id"], big["_id"], total["_id"],
-                                                              quadruple["_id"]], "users": ["carol"]}
+                                                              quadruple["_id"]], "users": ["carol"],
+            "running": slow}
 
 
 def _resources(value: Any) -> set[str]:
@@ -141,7 +149,7 @@ def test_a_round_trip_gives_equal_graphs_runs_nodes_files_and_users(stacks, cont
     with open(os.path.join(exported, "manifest.json")) as stream:
         manifest = json.load(stream)
     assert manifest["format"] == "plynx-export" and manifest["version"] == 1
-    assert manifest["counts"]["graphs"] == 3 and manifest["counts"]["nodes"] >= 6
+    assert manifest["counts"]["graphs"] == 4 and manifest["counts"]["nodes"] >= 6
     for resource_id in os.listdir(os.path.join(exported, "resources")):
         with open(os.path.join(exported, "resources", resource_id), "rb") as stream:
             assert hashlib.sha256(stream.read()).hexdigest() == resource_id
@@ -152,7 +160,7 @@ def test_a_round_trip_gives_equal_graphs_runs_nodes_files_and_users(stacks, cont
         assert target.api.get(f"graphs/{graph_id}").status_code == 404
     report = target.transfer("import", exported)
     print("import", report["seconds"], "s", report["counts"])
-    assert report["counts"]["graphs"]["written"] == 3 and report["counts"]["resources"]["written"] >= 5
+    assert report["counts"]["graphs"]["written"] == 4 and report["counts"]["resources"]["written"] >= 5
 
     before, after = _view(source.api, content), _view(target.api, content)
     assert before == after
@@ -164,11 +172,20 @@ def test_a_round_trip_gives_equal_graphs_runs_nodes_files_and_users(stacks, cont
     inner = next(p["value"] for p in by_title(runs["composite run"], "quadruple")["parameters"] if p["name"] == "_nodes")
     assert {n["node_running_status"] for n in inner if n["base_node_name"] == "python"} == {"SUCCESS"}
 
+    # the run going at export time: its execution stayed with the source, so it ends FAILED here, saying why
+    assert report["closed_runs"] == [content["running"]]
+    going = target.api.ok("get", f"graphs/{content['running']}")["data"]
+    assert going["graph_running_status"] == "FAILED"
+    assert going["nodes"][0]["node_running_status"] == "FAILED"
+    assert source.api.ok("get", f"graphs/{content['running']}")["data"]["graph_running_status"] == "RUNNING"
+
     # twice changes nothing: every item is found equal, nothing written but the (idempotent) owner records
     again = target.transfer("import", exported)
     for kind in ("graphs", "nodes", "users", "resources"):
         assert again["counts"][kind]["written"] == 0, json.dumps(again)
-    assert again["kept"] == [item for item in again["kept"] if "user `default`" in item]
+    assert [item for item in again["kept"] if "user `default`" not in item] == [
+        item for item in again["kept"] if content["running"] in item]  # the run closed here is newer here
+    assert again["closed_runs"] == []
     assert _view(target.api, content) == after
 
 
@@ -180,7 +197,7 @@ def test_a_newer_copy_in_the_target_is_kept_and_reported(stacks, content, export
     data["title"] = "renamed in the target"
     assert target.api.ok("post", "graphs", json={"graph": data, "actions": ["SAVE"]})["status"] == "SUCCESS"
     report = target.transfer("import", exported)
-    assert report["counts"]["graphs"]["kept"] == 1
+    assert report["counts"]["graphs"]["kept"] == 2  # this one, and the run the first import closed
     assert any(graph_id in note and "kept the target's" in note for note in report["kept"])
     assert target.api.ok("get", f"graphs/{graph_id}")["data"]["title"] == "renamed in the target"
 
