@@ -145,6 +145,8 @@ def _prepare(directory: str) -> None:
         entries = set(os.listdir(directory))
         if entries and MANIFEST not in entries:
             raise TransferError(f"{directory}: not empty and not an export (no {MANIFEST}); choose another directory")
+    os.makedirs(directory, mode=0o700, exist_ok=True)
+    os.chmod(directory, 0o700)  # password hashes and every user's data: the operator's eyes only
     os.makedirs(os.path.join(directory, GRAPHS), exist_ok=True)
     os.makedirs(os.path.join(directory, RESOURCES), exist_ok=True)
     for name in os.listdir(os.path.join(directory, GRAPHS)):  # a former export's graphs

@@ -149,6 +149,7 @@ def test_a_round_trip_gives_equal_graphs_runs_nodes_files_and_users(stacks, cont
     with open(os.path.join(exported, "manifest.json")) as stream:
         manifest = json.load(stream)
     assert manifest["format"] == "plynx-export" and manifest["version"] == 1
+    assert os.stat(exported).st_mode & 0o777 == 0o700  # it holds password hashes
     assert manifest["counts"]["graphs"] == 4 and manifest["counts"]["nodes"] >= 6
     for resource_id in os.listdir(os.path.join(exported, "resources")):
         with open(os.path.join(exported, "resources", resource_id), "rb") as stream:
