@@ -151,6 +151,9 @@ def _prepare(directory: str) -> None:
     os.makedirs(os.path.join(directory, RESOURCES), exist_ok=True)
     for name in os.listdir(os.path.join(directory, GRAPHS)):  # a former export's graphs
         os.remove(os.path.join(directory, GRAPHS, name))
+    for name in os.listdir(os.path.join(directory, RESOURCES)):  # what an interrupted export left half-written
+        if name.endswith(".part"):
+            os.remove(os.path.join(directory, RESOURCES, name))
 
 
 def export(directory: str) -> dict:
