@@ -4,6 +4,7 @@
     python -m infra.deploy deploy   --stage dev [--dry-run] [--alarm-email you@example.com]
     python -m infra.deploy teardown --stage dev [--dry-run] [--force]
     python -m infra.deploy users    --stage dev -- create alice --admin   # chalicelib/api/user_cli.py on it
+    python -m infra.deploy transfer --stage dev -- export DIR             # chalicelib/api/transfer_cli.py on it
 
 `package` runs `chalice package --merge-template infra/cloudformation/plynx.yaml` on a staged copy of
 the project (Chalice packages app.py and chalicelib/; runners/, stepfunctions/ and plynx/ are added
@@ -680,10 +681,25 @@ def users(ctx: Context, arguments: list[str]) -> int:
                           check=False).returncode
 
 
+def transfer(ctx: Context, arguments: list[str]) -> int:
+    """chalicelib/api/transfer_cli.py (export/import/check DIR) against a deployed stage: its tables and bucket."""
+    _read_outputs(ctx)
+    bucket = ctx.outputs.get("ArtifactsBucketName")
+    if not bucket:
+        print(f"error: stage `{ctx.stage}` is not deployed (no ArtifactsBucketName output)", file=sys.stderr)
+        return 1
+    env = {**os.environ, "PLYNX_TABLE_PREFIX": f"plynx-{ctx.stage}", "PLYNX_BUCKET": bucket,
+           "AWS_DEFAULT_REGION": ctx.region}
+    if ctx.endpoint_url:
+        env["PLYNX_AWS_ENDPOINT"] = ctx.endpoint_url
+    return subprocess.run([sys.executable, "-m", "chalicelib.api.transfer_cli", *arguments], env=env, cwd=REPO,
+                          check=False).returncode
+
+
 def main(argv: list[str] | None = None) -> int:
-    """`package`, `deploy`, `teardown` or manage the `users` of one stage."""
+    """`package`, `deploy`, `teardown`, manage the `users` of one stage or `transfer` its data (export/import)."""
     parser = argparse.ArgumentParser(prog="python -m infra.deploy", description=__doc__.split("\n")[0])
-    parser.add_argument("command", choices=["package", "deploy", "teardown", "users"])
+    parser.add_argument("command", choices=["package", "deploy", "teardown", "users", "transfer"])
     parser.add_argument("--stage", choices=STAGES, default="dev")
     parser.add_argument("--region", default=None, help="default: the AWS configuration's, else us-east-1")
     parser.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
@@ -705,7 +721,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="deploy: MB of the runner Lambda's ephemeral storage, 512 to 10240 (an operation's "
                              "inputs must fit in it, less 64 MB)")
     argv = sys.argv[1:] if argv is None else argv
-    # users: user_cli's own arguments follow a `--`
+    # users, transfer: user_cli's or transfer_cli's own arguments follow a `--`
     own, user_arguments = (argv[:argv.index("--")], argv[argv.index("--") + 1:]) if "--" in argv else (argv, [])
     args = parser.parse_args(own)
 
@@ -720,6 +736,8 @@ def main(argv: list[str] | None = None) -> int:
         ctx.account = ctx.client("sts").get_caller_identity()["Account"]
     if args.command == "users":
         return users(ctx, user_arguments)
+    if args.command == "transfer":
+        return transfer(ctx, user_arguments)
     if args.command == "deploy":
         pkg = package(args.stage, args.build_dir, ui=not args.no_ui, cache=args.cache_dir)
         execute(deploy_plan(ctx, pkg, args.alarm_email, args.single_user), args.dry_run)

@@ -498,6 +498,23 @@ def test_deploy_uploads_the_ui_with_its_config_and_invalidates_it(moto_url: str,
     invalidations = _client(moto_url, "cloudfront").list_invalidations(DistributionId=distribution["Id"])
     assert invalidations["InvalidationList"]["Quantity"] == 1
 
+def test_transfer_exports_the_stage_and_imports_it_again_unchanged(moto_url: str, stack: dict, tmp_path: Any,
+                                                                   capfd: Any) -> None:
+    """`python -m infra.deploy transfer -- export DIR`: the stage's own tables and bucket, found from its outputs."""
+    ctx = _context(moto_url)
+    out = str(tmp_path / "stage")
+    capfd.readouterr()
+    assert deploy.transfer(ctx, ["export", out]) == 0
+    assert json.loads(capfd.readouterr().out)["counts"]["users"] >= 1
+    with open(os.path.join(out, "users.jsonl")) as stream:
+        assert "alice" in {json.loads(line)["username"] for line in stream}
+    assert deploy.transfer(ctx, ["import", out]) == 0
+    report = json.loads(capfd.readouterr().out)
+    assert report["counts"]["users"] == {"written": 0, "unchanged": report["counts"]["users"]["unchanged"], "kept": 0}
+    assert deploy.transfer(deploy.Context("prod", "us-east-1", ctx.session, account=ctx.account,
+                                          endpoint_url=moto_url), ["export", out]) == 1  # not deployed
+
+
 def test_teardown_deletes_the_stage_and_only_its_state_machines(moto_url: str, stack: dict) -> None:
     """`make teardown`'s plan, run on the moto stack (the last test of this module: it empties the stack)."""
     sfn, s3 = _client(moto_url, "stepfunctions"), _client(moto_url, "s3")
