@@ -19,6 +19,8 @@ user's `token_version`) is kept and reported, an equal one is left alone. Import
 """
 from __future__ import annotations
 
+import collections
+import concurrent.futures
 import hashlib
 import json
 import os
@@ -48,6 +50,7 @@ RESOURCES = "resources"
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 _NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _CHUNK = 1024 * 1024
+_THREADS, _IN_FLIGHT = 4, 32  # graphs read at once (botocore clients are thread-safe), graphs held
 SEARCH_SNAPSHOTS = "search/"  # chalicelib/store/search.py's Mirror.snapshot_key
 
 
@@ -124,6 +127,26 @@ def _graph_items(partition: str) -> dict[str, list[dict]]:
     return found
 
 
+def _graph(header: GraphModel) -> dict:
+    items: dict[str, list[dict]] = {}
+    for partition in _partitions(header):
+        items.update(_graph_items(partition))
+    return {"graph": to_plain(header), "items": items}
+
+
+def _graphs() -> Iterator[dict]:
+    """Every graph with its items; a few graphs' queries in flight at once (each is a round trip), at most
+    _IN_FLIGHT graphs held in memory."""
+    with concurrent.futures.ThreadPoolExecutor(_THREADS) as pool:
+        pending: collections.deque[concurrent.futures.Future] = collections.deque()
+        for header in GraphModel.scan(consistent_read=True):
+            if len(pending) >= _IN_FLIGHT:
+                yield pending.popleft().result()
+            pending.append(pool.submit(_graph, header))
+        while pending:
+            yield pending.popleft().result()
+
+
 def _write_json(path: str, data: Any) -> None:
     """Write a file whole or not at all (a temp file renamed over it)."""
     with open(f"{path}.part", "w", encoding="utf-8") as out:
@@ -175,15 +198,11 @@ def export(directory: str) -> dict:
         os.replace(os.path.join(directory, f"{name}.part"), os.path.join(directory, name))
         counts[name.split(".")[0]] = count
     counts["graphs"] = counts["graph_items"] = 0
-    for header in GraphModel.scan(consistent_read=True):
-        items: dict[str, list[dict]] = {}
-        for partition in _partitions(header):
-            items.update(_graph_items(partition))
-        plain = {"graph": to_plain(header), "items": items}
+    for plain in _graphs():
         referenced.update(resource_ids(plain))
-        _write_json(os.path.join(directory, GRAPHS, f"{header.id}.json"), plain)
+        _write_json(os.path.join(directory, GRAPHS, f"{plain['graph']['id']}.json"), plain)
         counts["graphs"] += 1
-        counts["graph_items"] += sum(len(partition) for partition in items.values())
+        counts["graph_items"] += sum(len(partition) for partition in plain["items"].values())
     counts["resources"], missing = _export_resources(directory, referenced)
     _write_json(manifest, {"format": FORMAT, "version": VERSION, "exported_at": now(), "counts": counts,
                            "missing_resources": sorted(missing)})
