@@ -241,15 +241,20 @@ def _lines(path: str) -> Iterator[tuple[int, Any]]:
                 raise TransferError(f"{path}, line {number}: not JSON ({exc.msg})") from exc
 
 
+def _read_json(path: str) -> Any:
+    """A JSON file of the export; one that does not parse is a TransferError naming it."""
+    try:
+        with open(path, encoding="utf-8") as source:
+            return json.load(source)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise TransferError(f"{path}: not JSON ({exc})") from exc
+
+
 def _read_manifest(directory: str) -> dict:
     path = os.path.join(directory, MANIFEST)
     if not os.path.isfile(path):
         raise TransferError(f"{path}: missing (not an export, or an unfinished one)")
-    try:
-        with open(path, encoding="utf-8") as source:
-            manifest = json.load(source)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise TransferError(f"{path}: not JSON ({exc})") from exc
+    manifest = _read_json(path)
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise TransferError(f"{path}: not a PLynx export (`format` is not `{FORMAT}`)")
     if manifest.get("version") != VERSION:
@@ -276,11 +281,7 @@ def _graph_files(directory: str) -> Iterator[tuple[GraphModel, dict[str, list[Gr
         path = os.path.join(folder, name)
         if not name.endswith(".json") or not _NAME.match(name[:-5]):
             raise TransferError(f"{path}: not a graph file (graphs/<graph id>.json)")
-        try:
-            with open(path, encoding="utf-8") as source:
-                data = json.load(source)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise TransferError(f"{path}: not JSON ({exc})") from exc
+        data = _read_json(path)
         if not isinstance(data, dict) or set(data) != {"graph", "items"} or not isinstance(data["items"], dict):
             raise TransferError(f"{path}: expected {{\"graph\": ..., \"items\": {{partition: [...]}}}}")
         header = from_plain(GraphModel, data["graph"], f"{path}, graph")
