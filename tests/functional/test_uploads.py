@@ -104,8 +104,10 @@ def test_a_64_mb_file_by_presigned_parts_feeds_an_operation(api, tmp_path) -> No
     from chalicelib.store import aws, uploads
     from chalicelib.store.settings import SETTINGS
 
-    listed = aws.client("s3").list_objects_v2(Bucket=SETTINGS.bucket, Prefix=uploads.user_prefix("default"))
-    assert [item["Key"] for item in listed.get("Contents", [])] == []
+    token = created["upload_id"].partition(".")[0]  # this upload's staging key and its .json (other tests
+    listed = aws.client("s3").list_objects_v2(  # on the shared stack may leave theirs open)
+        Bucket=SETTINGS.bucket, Prefix=uploads.user_prefix("default") + token)
+    assert token and [item["Key"] for item in listed.get("Contents", [])] == []
 
 
 @pytest.mark.slow
