@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: up test install clean users export import package deploy teardown ui chromium
+.PHONY: up test install clean users export import package deploy infra teardown ui chromium
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
 $(STAMP): requirements.txt requirements-dev.txt
@@ -73,6 +73,11 @@ package: $(STAMP) $(UI_BUILT)
 
 deploy: $(STAMP) $(UI_BUILT)
 	$(BIN)/python -m infra.deploy deploy --stage $(STAGE) $(ARGS)
+
+# The Chalice way (README, "Deploy with Chalice"): the stage's stack without the API, and .chalice/ written
+# for it; then `.venv/bin/chalice deploy --stage $(STAGE)` deploys the API (`chalice delete` removes it).
+infra: $(STAMP) $(UI_BUILT)
+	$(BIN)/python -m infra.deploy infra --stage $(STAGE) $(ARGS)
 
 teardown: $(STAMP)
 	$(BIN)/python -m infra.deploy teardown --stage $(STAGE) $(ARGS)

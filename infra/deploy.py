@@ -1,6 +1,7 @@
 """Package, deploy and tear down one stage of serverless PLynx: one CloudFormation stack per stage.
 
     python -m infra.deploy package  --stage dev             # offline, no credentials: build/dev/
+    python -m infra.deploy infra    --stage dev [--dry-run] # the stack without the API, then `chalice deploy`
     python -m infra.deploy deploy   --stage dev [--dry-run] [--alarm-email you@example.com]
     python -m infra.deploy teardown --stage dev [--dry-run] [--force]
     python -m infra.deploy users    --stage dev -- create alice --admin   # chalicelib/api/user_cli.py on it
@@ -9,12 +10,15 @@
 `package` runs `chalice package --merge-template infra/cloudformation/plynx.yaml` on a staged copy of
 the project (Chalice packages app.py and chalicelib/; runners/, stepfunctions/ and plynx/ are added
 to its zip), so the API, the event handler and the runner share one zip, and the UI is built next to it.
-`deploy` and `teardown` plan their steps first; `--dry-run` prints the plan and touches nothing.
+`infra` deploys the same template without the API (ApiDeployedBy=chalice) and writes what
+`chalice deploy --stage <stage>` needs into .chalice/ (infra/chalice_config.py).
+`deploy`, `infra` and `teardown` plan their steps first; `--dry-run` prints the plan and touches nothing.
 """
 from __future__ import annotations
 
 import argparse
 import base64
+import dataclasses
 import hashlib
 import json
 import mimetypes
@@ -31,6 +35,8 @@ from typing import Any
 
 from botocore.exceptions import WaiterError
 
+from infra import chalice_config
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TEMPLATE = os.path.join(REPO, "infra", "cloudformation", "plynx.yaml")
 BUILD = os.path.join(REPO, "build")
@@ -39,7 +45,7 @@ STAGES = ("dev", "prod")
 PROJECT_FILES = ("app.py", "requirements.txt")
 PROJECT_DIRS = ("chalicelib",)
 # plynx/ (the python API) holds the demo hub's operations, which the default configuration loads.
-VENDORED = ("runners", "stepfunctions", "plynx")
+VENDORED = chalice_config.VENDORED
 CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"]
 # Lambda's limits on a function's package (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html).
 MIB = 1024 * 1024
@@ -93,8 +99,12 @@ def stage_project(stage: str, build: str = BUILD) -> str:
     for name in VENDORED:
         _copytree(os.path.join(REPO, name), os.path.join(project, name))
     for name in os.listdir(os.path.join(REPO, ".chalice")):
-        if name == "config.json" or (name.startswith("policy-") and name.endswith(".json")):
+        if name.startswith("policy-") and name.endswith(".json"):
             shutil.copy2(os.path.join(REPO, ".chalice", name), os.path.join(project, ".chalice", name))
+    # What `make infra` wrote for `chalice deploy` is the stack's to give here (SAM Globals, Fn::GetAtt).
+    config = chalice_config.for_package(chalice_config.load_config(), load_template(TEMPLATE))
+    with open(os.path.join(project, ".chalice", "config.json"), "w", encoding="utf-8") as stream:
+        json.dump(config, stream, indent=2)
     return project
 
 
@@ -457,8 +467,12 @@ def check_secret_key(ctx: Context) -> None:
                          f"at least {MIN_SECRET_KEY_LENGTH} (delete the parameter and deploy: a new one is made)")
 
 
-def _deploy_stack(ctx: Context, pkg: Package, alarm_email: str) -> None:
-    """Upload the zip and the template, then create or update the stack through a change set."""
+def _deploy_stack(ctx: Context, pkg: Package, alarm_email: str, api: str = "package") -> None:
+    """Upload the zip and the template, then create or update the stack through a change set.
+
+    `api`: the template's ApiDeployedBy; with "chalice" the stack holds no API function, so the secret key
+    stays out of it (`chalice deploy`'s functions read it from SSM).
+    """
     check_secret_key(ctx)
     s3, cf = ctx.client("s3"), ctx.client("cloudformation")
     digest = _digest(pkg.zip_path)
@@ -478,7 +492,9 @@ def _deploy_stack(ctx: Context, pkg: Package, alarm_email: str) -> None:
     parameters: list[dict[str, Any]] = [
         {"ParameterKey": key, "ParameterValue": value} for key, value in (
             ("Stage", ctx.stage), ("CodeBucket", ctx.deploy_bucket), ("CodeKey", code_key),
-            ("AlarmEmail", alarm_email), ("SecretKey", "" if ctx.single_user else ctx.secret_key),
+            ("AlarmEmail", alarm_email),
+            ("SecretKey", "" if ctx.single_user or api == "chalice" else ctx.secret_key),
+            ("ApiDeployedBy", api),
             ("SingleUser", "true" if ctx.single_user else "false"),
             ("ApiReservedConcurrency", str(ctx.api_concurrency)),
             ("RunnerReservedConcurrency", str(ctx.runner_concurrency)),
@@ -553,16 +569,21 @@ def _upload_ui(ctx: Context, pkg: Package) -> None:
         "Paths": {"Quantity": 2, "Items": ["/index.html", "/config.json"]}, "CallerReference": str(time.time())})
 
 
+def _mode_step(ctx: Context, single_user: bool) -> Step:
+    """Multi-user (the stage's secret key, made once) or, only when asked for, single-user."""
+    ctx.single_user = single_user
+    registration = f"registration {ctx.registration}" if ctx.registration else "registration as before (new: closed)"
+    if single_user:
+        return Step("single-user mode (--single-user): no secret key, anyone who reaches the API acts as `default`",
+                    lambda: None)
+    return Step(f"ensure the stage's secret key {ctx.secret_parameter} (SSM SecureString): multi-user mode, "
+                f"{registration}; an empty key stops the deploy", lambda: ensure_secret_key(ctx))
+
+
 def deploy_plan(ctx: Context, pkg: Package, alarm_email: str = "", single_user: bool = False) -> list[Step]:
     """API, infrastructure, runner image and UI of one stage, in order."""
     name = stack_name(ctx.stage)
-    ctx.single_user = single_user
-    registration = f"registration {ctx.registration}" if ctx.registration else "registration as before (new: closed)"
-    mode = (Step("single-user mode (--single-user): no secret key, anyone who reaches the API acts as `default`",
-                 lambda: None)
-            if single_user else
-            Step(f"ensure the stage's secret key {ctx.secret_parameter} (SSM SecureString): multi-user mode, "
-                 f"{registration}; an empty key stops the deploy", lambda: ensure_secret_key(ctx)))
+    mode = _mode_step(ctx, single_user)
     return [
         Step(f"ensure deployment bucket {ctx.deploy_bucket}", lambda: _ensure_deploy_bucket(ctx)),
         mode,
@@ -576,6 +597,84 @@ def deploy_plan(ctx: Context, pkg: Package, alarm_email: str = "", single_user: 
              lambda: _upload_ui(ctx, pkg)),
         Step("print the URLs", lambda: print(f"    API {api_url(ctx.outputs['EndpointURL'])}\n"
                                              f"    UI  {ctx.outputs['UiUrl']}")),
+    ]
+
+
+# --- infra: the stack without the API, for `chalice deploy` ----------------------------------------
+
+
+def stack_for_chalice(ctx: Context, template: dict) -> chalice_config.Stack:
+    """The deployed stack as infra/chalice_config.py resolves it."""
+    cf = ctx.client("cloudformation")
+    described = cf.describe_stacks(StackName=stack_name(ctx.stage))["Stacks"][0]
+    parameters = {p["ParameterKey"]: p.get("ResolvedValue", p["ParameterValue"]) for p in described["Parameters"]}
+    physical = {}
+    for page in cf.get_paginator("list_stack_resources").paginate(StackName=stack_name(ctx.stage)):
+        for resource in page["StackResourceSummaries"]:
+            physical[resource["LogicalResourceId"]] = resource["PhysicalResourceId"]
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])}
+    partition = described["StackId"].split(":")[1]
+    return chalice_config.Stack(template, parameters, outputs, physical, ctx.region, ctx.account, partition)
+
+
+def write_chalice_config(ctx: Context, template_path: str = TEMPLATE, chalice_dir: str = chalice_config.CHALICE_DIR,
+                         project: str = REPO) -> list[str]:
+    """.chalice/config.json's stage and its concrete policy from the stack; vendor/ links for Chalice's zip."""
+    stack = stack_for_chalice(ctx, load_template(template_path))
+    unresolved = chalice_config.write(stack, ctx.stage, ctx.single_user, ctx.api_concurrency, chalice_dir)
+    linked = chalice_config.link_vendored(project)
+    if linked:
+        print(f"    vendor/: linked {', '.join(linked)} (Chalice zips vendor/ with app.py and chalicelib/)")
+    return unresolved
+
+
+def chalice_api_url(stage: str, chalice_dir: str = chalice_config.CHALICE_DIR) -> str | None:
+    """The REST API `chalice deploy` made, from its state file .chalice/deployed/<stage>.json (None: not yet)."""
+    path = os.path.join(chalice_dir, "deployed", f"{stage}.json")
+    if not os.path.exists(path):
+        return None
+    with open(path, encoding="utf-8") as stream:
+        deployed = json.load(stream)
+    return next((r["rest_api_url"] for r in deployed.get("resources", []) if r.get("resource_type") == "rest_api"),
+                None)
+
+
+def _upload_ui_for_chalice(ctx: Context, pkg: Package, chalice_dir: str) -> None:
+    url = chalice_api_url(ctx.stage, chalice_dir)
+    if url is None:
+        print(f"    no .chalice/deployed/{ctx.stage}.json yet: after `chalice deploy --stage {ctx.stage}`, "
+              "run `make infra` again to publish the UI")
+        return
+    ctx.outputs = {**ctx.outputs, "EndpointURL": url}
+    _upload_ui(ctx, pkg)
+
+
+def infra_plan(ctx: Context, pkg: Package, alarm_email: str = "", single_user: bool = False,
+               template: str = TEMPLATE, chalice_dir: str = chalice_config.CHALICE_DIR,
+               project: str = REPO) -> list[Step]:
+    """The stage's stack without the API, then what `chalice deploy --stage <stage>` needs in .chalice/.
+
+    `template`: infra/cloudformation/plynx.yaml itself, not Chalice's merge (the tests pass what moto's
+    CloudFormation can create); `chalice_dir`, `project`: where the Chalice project is.
+    """
+    name = stack_name(ctx.stage)
+    infrastructure = dataclasses.replace(pkg, template=template)
+    return [
+        Step(f"ensure deployment bucket {ctx.deploy_bucket}", lambda: _ensure_deploy_bucket(ctx)),
+        _mode_step(ctx, single_user),
+        Step(f"upload {os.path.relpath(pkg.zip_path, REPO)} (the runner's code) and the template; create or update "
+             f"stack {name} without the API (ApiDeployedBy=chalice: tables, buckets, roles, runner, Fargate, UI "
+             "distribution, alarms, the log groups of Chalice's functions)",
+             lambda: _deploy_stack(ctx, infrastructure, alarm_email, api="chalice")),
+        Step(f"build runners/Dockerfile and push it to ECR repository {name}-runner",
+             lambda: _push_runner_image(ctx, pkg)),
+        Step(f"write stage {ctx.stage} of .chalice/config.json (environment, reserved concurrency) and "
+             f".chalice/{chalice_config.policy_file(ctx.stage)} (the API's policy, concrete ARNs); link vendor/",
+             lambda: write_chalice_config(ctx, template, chalice_dir, project)),
+        Step("upload the UI with /config.json pointing at the API `chalice deploy` made (if it has); invalidate "
+             "CloudFront", lambda: _upload_ui_for_chalice(ctx, pkg, chalice_dir)),
+        Step("next", lambda: print(f"    chalice deploy --stage {ctx.stage}    (.venv/bin/chalice; "
+                                   f"`chalice delete --stage {ctx.stage}` removes the API)")),
     ]
 
 
@@ -697,9 +796,9 @@ def transfer(ctx: Context, arguments: list[str]) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`package`, `deploy`, `teardown`, manage the `users` of one stage or `transfer` its data (export/import)."""
+    """`package`, `deploy`, `infra` (for `chalice deploy`), `teardown`, manage the `users` of one stage or `transfer` its data (export/import)."""
     parser = argparse.ArgumentParser(prog="python -m infra.deploy", description=__doc__.split("\n")[0])
-    parser.add_argument("command", choices=["package", "deploy", "teardown", "users", "transfer"])
+    parser.add_argument("command", choices=["package", "deploy", "infra", "teardown", "users", "transfer"])
     parser.add_argument("--stage", choices=STAGES, default="dev")
     parser.add_argument("--region", default=None, help="default: the AWS configuration's, else us-east-1")
     parser.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
@@ -738,9 +837,10 @@ def main(argv: list[str] | None = None) -> int:
         return users(ctx, user_arguments)
     if args.command == "transfer":
         return transfer(ctx, user_arguments)
-    if args.command == "deploy":
+    if args.command in ("deploy", "infra"):
         pkg = package(args.stage, args.build_dir, ui=not args.no_ui, cache=args.cache_dir)
-        execute(deploy_plan(ctx, pkg, args.alarm_email, args.single_user), args.dry_run)
+        plan = deploy_plan if args.command == "deploy" else infra_plan
+        execute(plan(ctx, pkg, args.alarm_email, args.single_user), args.dry_run)
     else:
         execute(teardown_plan(ctx, args.force), args.dry_run)
     return 0

@@ -47,6 +47,19 @@ def _config_secret_key() -> str | None:
     return setting("auth", "secret_key") or None
 
 
+def _parameter_secret_key(region: str, endpoint_url: str | None) -> str | None:
+    """A `chalice deploy`ed function's key: config.json names its SSM parameter (infra/chalice_config.py),
+    read once per cold start. Only where the function runs: `chalice deploy` imports app.py with the same
+    variables, and reads no secret to deploy."""
+    name = os.environ.get("PLYNX_SECRET_KEY_PARAMETER")
+    if not name or not os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
+        return None
+    import boto3
+
+    ssm = boto3.client("ssm", region_name=region, endpoint_url=endpoint_url)
+    return ssm.get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"] or None
+
+
 def _config_bucket() -> str:
     """The config file's `storage: bucket` (the environment wins)."""
     from chalicelib.domain.config import setting
@@ -87,9 +100,10 @@ def load() -> Settings:
     """Read settings once per process; tests and the local stack set the env before importing."""
     region = os.environ.get("AWS_DEFAULT_REGION") or os.environ.get("AWS_REGION") or "us-east-1"
     account = os.environ.get("PLYNX_ACCOUNT_ID", "123456789012")
+    endpoint_url = os.environ.get("PLYNX_AWS_ENDPOINT") or None
     return Settings(
         region=region,
-        endpoint_url=os.environ.get("PLYNX_AWS_ENDPOINT") or None,
+        endpoint_url=endpoint_url,
         table_prefix=os.environ.get("PLYNX_TABLE_PREFIX", "plynx"),
         bucket=os.environ.get("PLYNX_BUCKET") or _config_bucket(),
         runner_function=os.environ.get(
@@ -99,7 +113,8 @@ def load() -> Settings:
             "PLYNX_STATE_MACHINE_ROLE_ARN", f"arn:aws:iam::{account}:role/plynx-state-machine"
         ),
         ui_url=os.environ.get("PLYNX_UI_URL", "http://localhost:3001"),
-        secret_key=os.environ.get("PLYNX_SECRET_KEY") or _config_secret_key(),
+        secret_key=(os.environ.get("PLYNX_SECRET_KEY") or _parameter_secret_key(region, endpoint_url)
+                    or _config_secret_key()),
         single_user=os.environ.get("PLYNX_SINGLE_USER", "").strip().lower() in ("1", "true", "yes"),
         registration=_registration(),
         default_policies=_default_policies(),

@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import re
 import shutil
 import socket
 import subprocess
@@ -205,30 +204,13 @@ def _client(moto_url: str, service: str) -> Any:
                         aws_access_key_id="testing", aws_secret_access_key="testing")
 
 
-def moto_template(tmpl: dict) -> tuple[dict, list[str]]:
-    """The template minus what moto's CloudFormation cannot create (and the outputs that read it)."""
-    from moto.cloudformation.parsing import get_model_map
-
-    supported = get_model_map()
-    dropped = sorted(k for k, r in tmpl["Resources"].items() if r["Type"] not in supported)
-    kept = {**tmpl, "Resources": {k: r for k, r in tmpl["Resources"].items() if k not in dropped}}
-    # a kept resource's properties that read a dropped one (the artifacts bucket's CORS names the UI's domain)
-    reads = re.compile("|".join(rf'"Ref": "{d}"|"Fn::GetAtt": \["{d}"|\$\{{{d}[.}}]' for d in dropped) or "^$")
-    kept["Resources"] = {k: {**r, "Properties": {p: v for p, v in r.get("Properties", {}).items()
-                                                 if not reads.search(json.dumps(v))}} if "Properties" in r else r
-                         for k, r in kept["Resources"].items()}
-    kept["Outputs"] = {k: o for k, o in tmpl.get("Outputs", {}).items()
-                       if not any(d in json.dumps(o["Value"]) for d in dropped)}
-    return kept, [f"{k} ({tmpl['Resources'][k]['Type']})" for k in dropped]
-
-
 @pytest.fixture(scope="module")
 def stack(moto_url: str, package: tuple[str, str]) -> dict[str, Any]:
     """infra/cloudformation/plynx.yaml created on moto, its runner's code the packaged zip."""
     s3, cf = _client(moto_url, "s3"), _client(moto_url, "cloudformation")
     s3.create_bucket(Bucket="plynx-deploy")
     s3.upload_file(package[0], "plynx-deploy", "dev/deployment.zip")
-    template, unsupported = moto_template(support.template())
+    template, unsupported = support.moto_template(support.template())
     print(f"\nnot created by moto's CloudFormation (linted only): {', '.join(unsupported)}")
     # The secret key as `make deploy` makes it (an SSM SecureString), passed as the NoEcho parameter.
     ctx = _context(moto_url)

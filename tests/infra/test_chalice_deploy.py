@@ -1,0 +1,364 @@
+"""The Chalice way of deploying a stage, on a moto server: `make infra`'s plan creates the stack without
+the API and writes .chalice/, then `chalice deploy` / `chalice delete` (the real command line) make and
+remove the API; and the two paths' API configurations (environment, policy) are compared.
+
+moto cannot run the deployed functions (that needs Docker) nor create CloudFront, the VPC endpoints and
+the other types support.moto_template drops: those are checked by reading the configuration only.
+
+The Chalice project is a copy with an empty requirements.txt: `chalice deploy` builds its dependencies by
+downloading wheels for Lambda's platform (pip download), which tests must not need; the dependencies of the
+one package both paths share are what tests/infra/test_package.py runs in a fresh virtualenv.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import zipfile
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+
+from infra import chalice_config, deploy
+from infra.local.stack import free_port
+from tests.conftest import REPO
+from tests.infra import support
+
+STAGE = "dev"
+ACCOUNT = "123456789012"
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def moto_url() -> Iterator[str]:
+    """infra/moto_server.py (moto's server with the API Gateway fixes `chalice deploy` needs), its own process."""
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "infra.moto_server", "-H", "127.0.0.1", "-p", str(port)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=REPO)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                break
+            except OSError:
+                assert server.poll() is None and time.monotonic() < deadline, "moto server did not start"
+                time.sleep(0.1)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+def _client(moto_url: str, service: str) -> Any:
+    return boto3.client(service, region_name="us-east-1", endpoint_url=moto_url,
+                        aws_access_key_id="testing", aws_secret_access_key="testing")
+
+
+def _context(moto_url: str) -> deploy.Context:
+    session = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing")
+    return deploy.Context(STAGE, "us-east-1", session, account=ACCOUNT, endpoint_url=moto_url)
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The Chalice project as a user has it (app.py, chalicelib/, .chalice/), requirements emptied."""
+    root = str(tmp_path_factory.mktemp("chalice") / "project")
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    for name in (*deploy.PROJECT_DIRS, *deploy.VENDORED):
+        shutil.copytree(os.path.join(REPO, name), os.path.join(root, name), ignore=ignore)
+    shutil.copy2(os.path.join(REPO, "app.py"), root)
+    with open(os.path.join(root, "requirements.txt"), "w", encoding="utf-8") as stream:
+        stream.write("# emptied by the test: no wheel downloads (see the module's docstring)\n")
+    os.makedirs(os.path.join(root, ".chalice"))
+    for name in os.listdir(os.path.join(REPO, ".chalice")):
+        if name == "config.json" or (name.startswith("policy-") and name.endswith(".json")):
+            shutil.copy2(os.path.join(REPO, ".chalice", name), os.path.join(root, ".chalice", name))
+    return root
+
+
+@pytest.fixture(scope="module")
+def infra(moto_url: str, project: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """`make infra`'s plan on moto: deployment bucket, secret key, the stack (what moto can create), .chalice/."""
+    build = tmp_path_factory.mktemp("build")
+    template, unsupported = support.moto_template(support.template())
+    template_path = str(build / "plynx.moto.json")
+    with open(template_path, "w", encoding="utf-8") as stream:
+        json.dump(template, stream)
+    zip_path = str(build / "deployment.zip")  # the runner's code: moto never runs it
+    with zipfile.ZipFile(zip_path, "w") as archive:
+        archive.writestr("runners/__init__.py", "")
+    ctx = _context(moto_url)
+    plan = deploy.infra_plan(ctx, deploy.Package(STAGE, str(build), zip_path, template_path, None),
+                             template=template_path, chalice_dir=os.path.join(project, ".chalice"), project=project)
+    started = time.monotonic()
+    # No Docker here: the image step is `make deploy`'s, unchanged (test_deploy_plan.py).
+    deploy.execute([s for s in plan if not s.title.startswith("build runners/Dockerfile")], dry_run=False)
+    print(f"\nmake infra's plan on moto: {time.monotonic() - started:.1f} s; not created by moto's CloudFormation "
+          f"(linted only): {', '.join(unsupported)}")
+    return {"ctx": ctx, "template": template, "template_path": template_path, "plan": plan}
+
+
+def _chalice(project: str, moto_url: str, *arguments: str) -> str:
+    """The `chalice` command line, as a user runs it, with AWS_ENDPOINT_URL at moto and fake credentials."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "PLYNX_"))}
+    env.update({"AWS_ENDPOINT_URL": moto_url, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                "AWS_DEFAULT_REGION": "us-east-1", "AWS_CONFIG_FILE": os.devnull,
+                "AWS_SHARED_CREDENTIALS_FILE": os.devnull})
+    result = subprocess.run([*deploy._chalice(), *arguments, "--stage", STAGE], cwd=project, env=env,
+                            capture_output=True, text=True, timeout=300, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr[-4000:]
+    return result.stdout
+
+
+@pytest.fixture(scope="module")
+def deployed(infra: dict, project: str, moto_url: str) -> dict[str, Any]:
+    started = time.monotonic()
+    output = _chalice(project, moto_url, "deploy")
+    print(f"\nchalice deploy: {time.monotonic() - started:.1f} s")
+    with open(os.path.join(project, ".chalice", "deployed", f"{STAGE}.json"), encoding="utf-8") as stream:
+        state = json.load(stream)
+    return {"output": output, "resources": {r["name"]: r for r in state["resources"]}}
+
+
+def _functions(moto_url: str) -> dict[str, dict]:
+    return {f["FunctionName"]: f for f in _client(moto_url, "lambda").list_functions()["Functions"]}
+
+
+def test_make_infra_creates_the_stack_without_the_api_and_writes_chalice_config(
+        moto_url: str, infra: dict, project: str) -> None:
+    cf = _client(moto_url, "cloudformation")
+    stack = cf.describe_stacks(StackName=deploy.stack_name(STAGE))["Stacks"][0]
+    assert stack["StackStatus"] == "CREATE_COMPLETE"
+    parameters = {p["ParameterKey"]: p["ParameterValue"] for p in stack["Parameters"]}
+    assert parameters["ApiDeployedBy"] == "chalice"
+    assert parameters["SecretKey"] in ("", "****")  # the key stays in SSM, out of the stack
+    kinds = {r["ResourceType"] for r in cf.describe_stack_resources(StackName=stack["StackName"])["StackResources"]}
+    assert "AWS::DynamoDB::Table" in kinds and "AWS::Lambda::Function" in kinds  # the runner
+    assert not {"AWS::Serverless::Function", "AWS::ApiGateway::RestApi"} & kinds
+    assert set(_functions(moto_url)) == {f"plynx-{STAGE}-runner"}  # no API before `chalice deploy`
+    groups = {g["logGroupName"] for g in _client(moto_url, "logs").describe_log_groups()["logGroups"]}
+    assert {f"/aws/lambda/plynx-{STAGE}", f"/aws/lambda/plynx-{STAGE}-execution_ended"} <= groups
+
+    config = chalice_config.load_config(os.path.join(project, ".chalice"))
+    settings = config["stages"][STAGE]
+    assert settings["iam_policy_file"] == chalice_config.policy_file(STAGE)
+    assert settings["reserved_concurrency"] == 20
+    env = settings["environment_variables"]
+    assert env["PLYNX_BUCKET"] == f"plynx-{STAGE}-artifacts-{ACCOUNT}-us-east-1"
+    assert env["PLYNX_SECRET_KEY_PARAMETER"] == f"/plynx/{STAGE}/secret-key" and "PLYNX_SECRET_KEY" not in env
+    # moto's CloudFormation makes no CloudFront distribution: the UI's URL is the one variable left out.
+    assert "PLYNX_UI_URL" not in env
+    with open(os.path.join(project, ".chalice", chalice_config.policy_file(STAGE)), encoding="utf-8") as stream:
+        policy = json.load(stream)
+    for statement in policy["Statement"]:
+        for resource in statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]:
+            assert isinstance(resource, str) and (resource == "*" or resource.startswith("arn:aws:")), statement
+            assert "<" not in resource and "${" not in resource
+    # `make deploy` packages the configuration without any of it.
+    with open(os.path.join(REPO, ".chalice", "config.json"), encoding="utf-8") as stream:
+        checked_in = json.load(stream)
+    assert chalice_config.for_package(config, infra["template"]) == chalice_config.for_package(
+        checked_in, infra["template"])
+    links = {n: os.readlink(os.path.join(project, "vendor", n)) for n in os.listdir(os.path.join(project, "vendor"))}
+    assert links == {n: os.path.join("..", n) for n in deploy.VENDORED}
+
+
+def test_chalice_deploy_creates_the_api_the_functions_and_the_rule(moto_url: str, deployed: dict,
+                                                                   project: str) -> None:
+    functions = _functions(moto_url)
+    api, handler = functions[f"plynx-{STAGE}"], functions[f"plynx-{STAGE}-execution_ended"]
+    assert (api["Handler"], handler["Handler"]) == ("app.app", "app.execution_ended")
+    assert api["Runtime"] == handler["Runtime"] == deploy.LAMBDA_RUNTIME
+    assert (api["MemorySize"], api["Timeout"], handler["MemorySize"], handler["Timeout"]) == (1024, 30, 512, 120)
+    # autogen_policy false: a role per function, each with the concrete policy `make infra` wrote
+    with open(os.path.join(project, ".chalice", chalice_config.policy_file(STAGE)), encoding="utf-8") as stream:
+        written = json.load(stream)
+    for function, role_name in ((api, f"plynx-{STAGE}-api_handler"), (handler, f"plynx-{STAGE}-execution_ended")):
+        assert function["Role"] == _client(moto_url, "iam").get_role(RoleName=role_name)["Role"]["Arn"]
+        assert _granted(moto_url, role_name) == written
+    lam = _client(moto_url, "lambda")
+    for function in (api, handler):
+        concurrency = lam.get_function_concurrency(FunctionName=function["FunctionName"])
+        assert concurrency["ReservedConcurrentExecutions"] == 20
+
+    rest_api = deployed["resources"]["rest_api"]
+    apigw = _client(moto_url, "apigateway")
+    paths = {r["path"] for r in apigw.get_resources(restApiId=rest_api["rest_api_id"], limit=500)["items"]}
+    assert {"/plynx/api/v0/health", "/plynx/api/v0/graphs", "/plynx/api/v0/graphs/{graph_id}"} <= paths
+    assert rest_api["rest_api_url"].endswith(".amazonaws.com/api/")
+
+    rules = _client(moto_url, "events").list_rules()["Rules"]
+    [rule] = [r for r in rules if r["Name"] == f"plynx-{STAGE}-execution_ended-event"]
+    assert json.loads(rule["EventPattern"])["source"] == ["aws.states"]
+    [target] = _client(moto_url, "events").list_targets_by_rule(Rule=rule["Name"])["Targets"]
+    assert target["Arn"] == handler["FunctionArn"]
+
+    # Chalice's zip holds what app.py imports beyond chalicelib/ (through vendor/'s links).
+    [package] = [n for n in os.listdir(os.path.join(project, ".chalice", "deployments")) if n.endswith(".zip")]
+    with zipfile.ZipFile(os.path.join(project, ".chalice", "deployments", package)) as archive:
+        names = set(archive.namelist())
+    assert {"app.py", "chalicelib/store/settings.py", "runners/handler.py", "stepfunctions/__init__.py",
+            "plynx/__init__.py"} <= names
+
+
+def _granted(moto_url: str, role_name: str) -> dict:
+    """The role's one inline policy document."""
+    iam = _client(moto_url, "iam")
+    [policy_name] = iam.list_role_policies(RoleName=role_name)["PolicyNames"]
+    return iam.get_role_policy(RoleName=role_name, PolicyName=policy_name)["PolicyDocument"]
+
+
+def _make_deploy_environment(moto_url: str, infra: dict) -> dict[str, str]:
+    """The one-stack path's API environment on this stack, resolved with moto's own answers (not
+    infra/chalice_config.py's): config.json's variables as `make deploy` packages them, then SAM's Globals."""
+    config = chalice_config.for_package(chalice_config.load_config(), infra["template"])
+    env = {**config.get("environment_variables", {}), **config["stages"][STAGE]["environment_variables"]}
+    cf, iam = _client(moto_url, "cloudformation"), _client(moto_url, "iam")
+    stack = cf.describe_stacks(StackName=deploy.stack_name(STAGE))["Stacks"][0]
+    physical = {r["LogicalResourceId"]: r["PhysicalResourceId"]
+                for r in cf.describe_stack_resources(StackName=stack["StackName"])["StackResources"]}
+    parameters = {p["ParameterKey"]: p["ParameterValue"] for p in stack["Parameters"]}
+    secret = _client(moto_url, "ssm").get_parameter(Name=f"/plynx/{STAGE}/secret-key", WithDecryption=True)
+    parameters["SecretKey"] = secret["Parameter"]["Value"]  # what `make deploy` passes
+
+    def resolve(value: Any) -> str | None:
+        if isinstance(value, str):
+            return value
+        if "Ref" in value:
+            return parameters.get(value["Ref"], physical.get(value["Ref"]))
+        if "Fn::GetAtt" in value:
+            return iam.get_role(RoleName=physical[value["Fn::GetAtt"][0]])["Role"]["Arn"]
+        if "Fn::Join" in value:
+            parts = [resolve(v) for v in value["Fn::Join"][1]]
+            return None if None in parts else value["Fn::Join"][0].join(parts)  # type: ignore[arg-type]
+        if "Fn::Sub" in value:
+            text = value["Fn::Sub"]
+            if "UiDistribution" in text:
+                return None  # no CloudFront on moto
+            for name, given in parameters.items():
+                text = text.replace("${" + name + "}", given)
+            return text
+        raise AssertionError(value)
+
+    for name, value in chalice_config.globals_environment(infra["template"]).items():
+        resolved = resolve(value)
+        if resolved is not None:
+            env[name] = resolved
+    return env
+
+
+def _moto_arn(moto_url: str, infra: dict, logical_id: str) -> str:
+    """A resource's ARN as moto's own API answers it."""
+    cf = _client(moto_url, "cloudformation")
+    resource = cf.describe_stack_resource(StackName=deploy.stack_name(STAGE),
+                                          LogicalResourceId=logical_id)["StackResourceDetail"]
+    name, kind = resource["PhysicalResourceId"], resource["ResourceType"]
+    if kind == "AWS::DynamoDB::Table":
+        return _client(moto_url, "dynamodb").describe_table(TableName=name)["Table"]["TableArn"]
+    if kind == "AWS::IAM::Role":
+        return _client(moto_url, "iam").get_role(RoleName=name)["Role"]["Arn"]
+    if kind == "AWS::Logs::LogGroup":
+        [group] = [g for g in _client(moto_url, "logs").describe_log_groups(logGroupNamePrefix=name)["logGroups"]
+                   if g["logGroupName"] == name]
+        return group["arn"]
+    if kind == "AWS::S3::Bucket":
+        _client(moto_url, "s3").head_bucket(Bucket=name)
+        return f"arn:aws:s3:::{name}"  # S3 has no API that answers a bucket's ARN
+    raise AssertionError(f"{logical_id}: {kind}")
+
+
+def _make_deploy_resource(moto_url: str, infra: dict, value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if "Fn::GetAtt" in value:
+        return _moto_arn(moto_url, infra, value["Fn::GetAtt"][0])
+    text = value["Fn::Sub"]
+    for name, given in (("AWS::Partition", "aws"), ("AWS::Region", "us-east-1"), ("AWS::AccountId", ACCOUNT)):
+        text = text.replace("${" + name + "}", given)
+    while "${" in text:
+        reference = text[text.index("${") + 2:text.index("}", text.index("${"))]
+        text = text.replace("${" + reference + "}", _moto_arn(moto_url, infra, reference.split(".")[0]))
+    return text
+
+
+def test_the_two_paths_give_the_api_the_same_environment_and_permissions(moto_url: str, infra: dict,
+                                                                         deployed: dict) -> None:
+    """Drift between `make deploy`'s API and `chalice deploy`'s fails here; the two differences by design
+    (infra/chalice_config.py's docstring) are each checked for exactly what they are."""
+    functions = _functions(moto_url)
+    expected = _make_deploy_environment(moto_url, infra)
+    secret = expected.pop("PLYNX_SECRET_KEY")
+    for name in (f"plynx-{STAGE}", f"plynx-{STAGE}-execution_ended"):
+        got = dict(functions[name]["Environment"]["Variables"])
+        parameter = got.pop("PLYNX_SECRET_KEY_PARAMETER")
+        assert _client(moto_url, "ssm").get_parameter(Name=parameter, WithDecryption=True)[
+            "Parameter"]["Value"] == secret
+        assert got == expected, name  # (PLYNX_UI_URL absent from both on moto: no CloudFront)
+    assert "PLYNX_UI_URL" in chalice_config.globals_environment(infra["template"])
+
+    with open(os.path.join(REPO, ".chalice", f"policy-{STAGE}.json"), encoding="utf-8") as stream:
+        packaged = json.load(stream)["Statement"]
+    granted = _granted(moto_url, f"plynx-{STAGE}-api_handler")["Statement"]
+    assert _granted(moto_url, f"plynx-{STAGE}-execution_ended")["Statement"] == granted
+    assert [s.get("Sid") for s in granted] == [s.get("Sid") for s in packaged] + [chalice_config.SECRET_KEY_STATEMENT]
+    for want, got in zip(packaged, granted):
+        if want["Sid"] == chalice_config.LOGS_STATEMENT:
+            # each function writes to /aws/lambda/<its name>, made by the stack
+            groups = [_moto_arn(moto_url, infra, g) for g in chalice_config.CHALICE_LOG_GROUPS]
+            assert sorted(g.split(":log-group:")[1].split(":")[0] for g in groups) == sorted(
+                f"/aws/lambda/{n}" for n in (f"plynx-{STAGE}", f"plynx-{STAGE}-execution_ended"))
+            want = {**want, "Resource": groups}
+        else:
+            resources = [_make_deploy_resource(moto_url, infra, r) for r in
+                         (want["Resource"] if isinstance(want["Resource"], list) else [want["Resource"]])]
+            want = {**want, "Resource": resources if isinstance(want["Resource"], list) else resources[0]}
+        assert got == want
+    assert granted[-1] == {"Sid": chalice_config.SECRET_KEY_STATEMENT, "Effect": "Allow", "Action": "ssm:GetParameter",
+                           "Resource": f"arn:aws:ssm:us-east-1:{ACCOUNT}:parameter/plynx/{STAGE}/secret-key"}
+
+
+def test_a_deployed_function_reads_its_secret_key_from_ssm(moto_url: str, deployed: dict) -> None:
+    """chalicelib/store/settings.py with the deployed function's environment, as a cold start runs it."""
+    function = _functions(moto_url)[f"plynx-{STAGE}"]
+    env = {"PATH": os.environ["PATH"], "AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "testing",
+           "AWS_SECRET_ACCESS_KEY": "testing", "PLYNX_AWS_ENDPOINT": moto_url,
+           **function["Environment"]["Variables"]}
+    code = "from chalicelib.store.settings import SETTINGS; print(SETTINGS.secret_key)"
+    key = _client(moto_url, "ssm").get_parameter(Name=f"/plynx/{STAGE}/secret-key", WithDecryption=True)
+    outside = subprocess.run([sys.executable, "-c", code], env=env, cwd=REPO, capture_output=True, text=True,
+                             timeout=60, check=True)
+    assert outside.stdout.strip() == "None"  # where `chalice deploy` imports app.py: no secret read
+    inside = subprocess.run([sys.executable, "-c", code], env={**env, "AWS_LAMBDA_FUNCTION_NAME": function[
+        "FunctionName"]}, cwd=REPO, capture_output=True, text=True, timeout=60, check=True)
+    assert inside.stdout.strip() == key["Parameter"]["Value"]
+
+
+def test_a_second_chalice_deploy_updates_in_place_and_chalice_delete_removes_the_api(
+        moto_url: str, deployed: dict, project: str) -> None:
+    """The last test of the module: it deletes the API."""
+    before = _functions(moto_url)
+    with open(os.path.join(project, "app.py"), "a", encoding="utf-8") as stream:
+        stream.write("\n# a code change\n")
+    _chalice(project, moto_url, "deploy")
+    after = _functions(moto_url)
+    for name in (f"plynx-{STAGE}", f"plynx-{STAGE}-execution_ended"):
+        assert after[name]["FunctionArn"] == before[name]["FunctionArn"]
+        assert after[name]["CodeSha256"] != before[name]["CodeSha256"], f"{name} kept its old code"
+    apis = _client(moto_url, "apigateway").get_rest_apis()["items"]
+    assert [a["id"] for a in apis] == [deployed["resources"]["rest_api"]["rest_api_id"]]
+
+    _chalice(project, moto_url, "delete")
+    assert set(_functions(moto_url)) == {f"plynx-{STAGE}-runner"}  # the stack's runner stays
+    assert not _client(moto_url, "apigateway").get_rest_apis()["items"]
+    assert f"plynx-{STAGE}-execution_ended-event" not in {r["Name"] for r in _client(moto_url, "events").list_rules()[
+        "Rules"]}
+    roles = {r["RoleName"] for r in _client(moto_url, "iam").list_roles()["Roles"]}
+    assert not {f"plynx-{STAGE}-api_handler", f"plynx-{STAGE}-execution_ended"} & roles
+    assert f"plynx-{STAGE}-runner" in roles
