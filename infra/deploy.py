@@ -611,7 +611,8 @@ def stack_for_chalice(ctx: Context, template: dict) -> chalice_config.Stack:
     physical = {}
     for page in cf.get_paginator("list_stack_resources").paginate(StackName=stack_name(ctx.stage)):
         for resource in page["StackResourceSummaries"]:
-            physical[resource["LogicalResourceId"]] = resource["PhysicalResourceId"]
+            if "LogicalResourceId" in resource:  # (moto also lists resources whose Condition is false, unnamed)
+                physical[resource["LogicalResourceId"]] = resource["PhysicalResourceId"]
     outputs = {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])}
     partition = described["StackId"].split(":")[1]
     return chalice_config.Stack(template, parameters, outputs, physical, ctx.region, ctx.account, partition)
@@ -717,7 +718,7 @@ def _unprotect_tables(ctx: Context) -> None:
     cf = ctx.client("cloudformation")
     for page in cf.get_paginator("list_stack_resources").paginate(StackName=stack_name(ctx.stage)):
         for resource in page["StackResourceSummaries"]:
-            if resource["ResourceType"] == "AWS::DynamoDB::Table":
+            if resource.get("ResourceType") == "AWS::DynamoDB::Table":
                 ddb.update_table(TableName=resource["PhysicalResourceId"], DeletionProtectionEnabled=False)
 
 

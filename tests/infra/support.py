@@ -31,8 +31,10 @@ def template() -> dict:
 
 
 def chalice_config() -> dict:
-    with open(os.path.join(REPO, ".chalice", "config.json"), encoding="utf-8") as stream:
-        return json.load(stream)
+    """.chalice/config.json as `make deploy` packages it (without what `make infra` writes for `chalice deploy`)."""
+    from infra import chalice_config as config
+
+    return config.for_package(config.load_config(), template())
 
 
 def sub(value: Any, stage: str) -> Any:

@@ -192,6 +192,10 @@ def test_chalice_deploy_creates_the_api_the_functions_and_the_rule(moto_url: str
     apigw = _client(moto_url, "apigateway")
     paths = {r["path"] for r in apigw.get_resources(restApiId=rest_api["rest_api_id"], limit=500)["items"]}
     assert {"/plynx/api/v0/health", "/plynx/api/v0/graphs", "/plynx/api/v0/graphs/{graph_id}"} <= paths
+    routes = subprocess.run([sys.executable, "-c", "import json, app; print(json.dumps(sorted(app.app.routes)))"],
+                            cwd=project, capture_output=True, text=True, timeout=60, check=True, env={
+                                k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "PLYNX_"))})
+    assert set(json.loads(routes.stdout.strip().splitlines()[-1])) <= paths  # every route of app.py
     assert rest_api["rest_api_url"].endswith(".amazonaws.com/api/")
 
     rules = _client(moto_url, "events").list_rules()["Rules"]

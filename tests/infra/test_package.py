@@ -229,7 +229,8 @@ def stack(moto_url: str, package: tuple[str, str]) -> dict[str, Any]:
     assert deploy.users(ctx, ["create", "alice", "--password", "alice-password"]) == 0
     resources = cf.describe_stack_resources(StackName=deploy.stack_name(STAGE))["StackResources"]
     return {"outputs": {o["OutputKey"]: o["OutputValue"] for o in described["Outputs"]},
-            "physical": {r["LogicalResourceId"]: r["PhysicalResourceId"] for r in resources},
+            # (moto also lists the resources whose Condition is false, with no ids: ApiByChalice's log groups)
+        "physical": {r["LogicalResourceId"]: r["PhysicalResourceId"] for r in resources if "LogicalResourceId" in r},
             "parameters": parameters, "template": template}
 
 
