@@ -754,6 +754,10 @@ def teardown_plan(ctx: Context, force: bool = False) -> list[Step]:
     if ctx.stage == "prod" and not force:
         raise SystemExit("Tearing down prod deletes its graphs and artifacts: add --force to mean it")
     steps = [Step(f"read stack {stack_name(ctx.stage)}'s outputs", lambda: _read_outputs(ctx))]
+    if chalice_api_url(ctx.stage):
+        # The stack does not hold what `chalice deploy` made: it would stay, its tables gone.
+        steps.insert(0, Step(f"note: .chalice/deployed/{ctx.stage}.json names an API `chalice deploy` made; "
+                             f"`chalice delete --stage {ctx.stage}` removes it (this teardown does not)", lambda: None))
     if force:
         steps.append(Step("turn off the tables' deletion protection", lambda: _unprotect_tables(ctx)))
     return steps + [

@@ -197,6 +197,8 @@ def test_chalice_deploy_creates_the_api_the_functions_and_the_rule(moto_url: str
                                 k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "PLYNX_"))})
     assert set(json.loads(routes.stdout.strip().splitlines()[-1])) <= paths  # every route of app.py
     assert rest_api["rest_api_url"].endswith(".amazonaws.com/api/")
+    # what a second `make infra` reads to publish the UI
+    assert deploy.chalice_api_url(STAGE, os.path.join(project, ".chalice")) == rest_api["rest_api_url"]
 
     rules = _client(moto_url, "events").list_rules()["Rules"]
     [rule] = [r for r in rules if r["Name"] == f"plynx-{STAGE}-execution_ended-event"]
@@ -345,7 +347,7 @@ def test_a_deployed_function_reads_its_secret_key_from_ssm(moto_url: str, deploy
 
 
 def test_a_second_chalice_deploy_updates_in_place_and_chalice_delete_removes_the_api(
-        moto_url: str, deployed: dict, project: str) -> None:
+        moto_url: str, infra: dict, deployed: dict, project: str) -> None:
     """The last test of the module: it deletes the API."""
     before = _functions(moto_url)
     with open(os.path.join(project, "app.py"), "a", encoding="utf-8") as stream:
@@ -357,6 +359,17 @@ def test_a_second_chalice_deploy_updates_in_place_and_chalice_delete_removes_the
         assert after[name]["CodeSha256"] != before[name]["CodeSha256"], f"{name} kept its old code"
     apis = _client(moto_url, "apigateway").get_rest_apis()["items"]
     assert [a["id"] for a in apis] == [deployed["resources"]["rest_api"]["rest_api_id"]]
+
+    # `make infra` again (the stack updated or left unchanged): the same configuration, the API untouched
+    config_path = os.path.join(project, ".chalice", "config.json")
+    with open(config_path, encoding="utf-8") as stream:
+        config = json.load(stream)
+    deploy.execute([s for s in infra["plan"] if not s.title.startswith("build runners/Dockerfile")], dry_run=False)
+    with open(config_path, encoding="utf-8") as stream:
+        assert json.load(stream) == config
+    stack = _client(moto_url, "cloudformation").describe_stacks(StackName=deploy.stack_name(STAGE))["Stacks"][0]
+    assert stack["StackStatus"] in ("CREATE_COMPLETE", "UPDATE_COMPLETE")
+    assert set(_functions(moto_url)) == set(after)
 
     _chalice(project, moto_url, "delete")
     assert set(_functions(moto_url)) == {f"plynx-{STAGE}-runner"}  # the stack's runner stays
