@@ -2,6 +2,7 @@
 
     python -m infra.deploy package  --stage dev             # offline, no credentials: build/dev/
     python -m infra.deploy infra    --stage dev [--dry-run] # the stack without the API, then `chalice deploy`
+    python -m infra.deploy gateway  --stage dev             # after each `chalice deploy`: bytes for any Accept
     python -m infra.deploy deploy   --stage dev [--dry-run] [--alarm-email you@example.com]
     python -m infra.deploy teardown --stage dev [--dry-run] [--force]
     python -m infra.deploy users    --stage dev -- create alice --admin   # chalicelib/api/user_cli.py on it
@@ -35,7 +36,7 @@ from typing import Any
 
 from botocore.exceptions import WaiterError
 
-from infra import chalice_config
+from infra import chalice_api, chalice_config
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TEMPLATE = os.path.join(REPO, "infra", "cloudformation", "plynx.yaml")
@@ -317,18 +318,18 @@ def with_any_binary_media_type(template: dict) -> dict:
     browser's own list gets the bytes, as locally. Request bodies then reach the API base64-encoded, which
     Chalice decodes (`raw_body`); JSON answers stay text (they are not base64-encoded). The preflights' MOCK
     integrations would then fail with a 500 (a binary body they cannot transform, aws/chalice#1310): they
-    convert to text, request and answer."""
+    convert to text, request and answer. (`chalice deploy`'s API gets the same from infra/chalice_api.py.)"""
     for resource in template["Resources"].values():
         if resource["Type"] != "AWS::Serverless::Api":
             continue
         body = resource["Properties"]["DefinitionBody"]
-        body[BINARY_MEDIA_TYPES] = ["*/*"]
+        body[BINARY_MEDIA_TYPES] = [chalice_api.ANY_MEDIA_TYPE]
         for methods in body["paths"].values():
             preflight = methods.get("options", {}).get("x-amazon-apigateway-integration")
             if preflight and preflight.get("type") == "mock":
-                preflight["contentHandling"] = "CONVERT_TO_TEXT"
+                preflight["contentHandling"] = chalice_api.TEXT
                 for answer in preflight.get("responses", {}).values():
-                    answer["contentHandling"] = "CONVERT_TO_TEXT"
+                    answer["contentHandling"] = chalice_api.TEXT
     return template
 
 
@@ -640,6 +641,18 @@ def chalice_api_url(stage: str, chalice_dir: str = chalice_config.CHALICE_DIR) -
                 None)
 
 
+def settle_chalice_api(ctx: Context, chalice_dir: str = chalice_config.CHALICE_DIR) -> list[str]:
+    """The REST API `chalice deploy` made answers bytes to any Accept, as make deploy's (infra/chalice_api.py)."""
+    deployed = chalice_api.deployed_rest_api(ctx.stage, chalice_dir)
+    if deployed is None:
+        print(f"    no .chalice/deployed/{ctx.stage}.json: no API before `chalice deploy --stage {ctx.stage}`")
+        return []
+    changes = chalice_api.settle(ctx.client("apigateway"), *deployed)
+    print(f"    REST API {deployed[0]}, stage {deployed[1]}: " + (
+        f"{len(changes)} changes, deployed ({changes[0]}, ...)" if changes else "already as make deploy's"))
+    return changes
+
+
 def _upload_ui_for_chalice(ctx: Context, pkg: Package, chalice_dir: str) -> None:
     url = chalice_api_url(ctx.stage, chalice_dir)
     if url is None:
@@ -674,8 +687,11 @@ def infra_plan(ctx: Context, pkg: Package, alarm_email: str = "", single_user: b
              lambda: write_chalice_config(ctx, template, chalice_dir, project)),
         Step("upload the UI with /config.json pointing at the API `chalice deploy` made (if it has); invalidate "
              "CloudFront", lambda: _upload_ui_for_chalice(ctx, pkg, chalice_dir)),
-        Step("next", lambda: print(f"    chalice deploy --stage {ctx.stage}    (.venv/bin/chalice; "
-                                   f"`chalice delete --stage {ctx.stage}` removes the API)")),
+        Step(f"that API (if made): binary media type {chalice_api.ANY_MEDIA_TYPE}, CORS preflights to text, as "
+             "make deploy's (infra/chalice_api.py)", lambda: settle_chalice_api(ctx, chalice_dir)),
+        Step("next", lambda: print(f"    chalice deploy --stage {ctx.stage} && python -m infra.deploy gateway "
+                                   f"--stage {ctx.stage}    (.venv/bin/; `chalice delete --stage {ctx.stage}` "
+                                   "removes the API)")),
     ]
 
 
@@ -801,9 +817,10 @@ def transfer(ctx: Context, arguments: list[str]) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`package`, `deploy`, `infra` (for `chalice deploy`), `teardown`, manage the `users` of one stage or `transfer` its data (export/import)."""
+    """`package`, `deploy`, `infra` (for `chalice deploy`), `gateway` (after it), `teardown`, manage the `users` of one stage or `transfer` its data (export/import)."""
     parser = argparse.ArgumentParser(prog="python -m infra.deploy", description=__doc__.split("\n")[0])
-    parser.add_argument("command", choices=["package", "deploy", "infra", "teardown", "users", "transfer"])
+    parser.add_argument("command", choices=["package", "deploy", "infra", "gateway", "teardown", "users",
+                                            "transfer"])
     parser.add_argument("--stage", choices=STAGES, default="dev")
     parser.add_argument("--region", default=None, help="default: the AWS configuration's, else us-east-1")
     parser.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
@@ -842,6 +859,11 @@ def main(argv: list[str] | None = None) -> int:
         return users(ctx, user_arguments)
     if args.command == "transfer":
         return transfer(ctx, user_arguments)
+    if args.command == "gateway":
+        execute([Step(f"the REST API `chalice deploy --stage {args.stage}` made: binary media type "
+                      f"{chalice_api.ANY_MEDIA_TYPE}, CORS preflights to text", lambda: settle_chalice_api(ctx))],
+                args.dry_run)
+        return 0
     if args.command in ("deploy", "infra"):
         pkg = package(args.stage, args.build_dir, ui=not args.no_ui, cache=args.cache_dir)
         plan = deploy_plan if args.command == "deploy" else infra_plan

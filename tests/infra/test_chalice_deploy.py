@@ -1,9 +1,11 @@
 """The Chalice way of deploying a stage, on a moto server: `make infra`'s plan creates the stack without
 the API and writes .chalice/, then `chalice deploy` / `chalice delete` (the real command line) make and
-remove the API; and the two paths' API configurations (environment, policy) are compared.
+remove the API; and the two paths' API configurations (environment, policy, and API Gateway's binary media
+types and content handling once infra/chalice_api.py has run) are compared.
 
 moto cannot run the deployed functions (that needs Docker) nor create CloudFront, the VPC endpoints and
-the other types support.moto_template drops: those are checked by reading the configuration only.
+the other types support.moto_template drops: those are checked by reading the configuration only. The code
+of `chalice deploy`'s zip runs here through tests/infra/lambda_driver.py, as API Gateway would call it.
 
 The Chalice project is a copy with an empty requirements.txt: `chalice deploy` builds its dependencies by
 downloading wheels for Lambda's platform (pip download), which tests must not need; the dependencies of the
@@ -11,6 +13,7 @@ one package both paths share are what tests/infra/test_package.py runs in a fres
 """
 from __future__ import annotations
 
+import base64
 import json
 import os
 import shutil
@@ -32,6 +35,9 @@ from tests.infra import support
 
 STAGE = "dev"
 ACCOUNT = "123456789012"
+DRIVER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "lambda_driver.py")
+# Multi-user mode, as `make infra` makes the stage: a user made with `python -m infra.deploy users`.
+AUTH = {"Authorization": "Basic " + base64.b64encode(b"alice:alice-password").decode()}
 pytestmark = pytest.mark.slow
 
 
@@ -124,7 +130,47 @@ def deployed(infra: dict, project: str, moto_url: str) -> dict[str, Any]:
     print(f"\nchalice deploy: {time.monotonic() - started:.1f} s")
     with open(os.path.join(project, ".chalice", "deployed", f"{STAGE}.json"), encoding="utf-8") as stream:
         state = json.load(stream)
-    return {"output": output, "resources": {r["name"]: r for r in state["resources"]}}
+    resources = {r["name"]: r for r in state["resources"]}
+    # the REST API as `chalice deploy` alone leaves it (infra/chalice_api.py changes it afterwards)
+    return {"output": output, "resources": resources,
+            "gateway": _gateway(moto_url, resources["rest_api"]["rest_api_id"])}
+
+
+def _gateway(moto_url: str, rest_api_id: str) -> dict[str, Any]:
+    """What API Gateway holds of the REST API's binary content: its binary media types, and each method's
+    integration content handling, of the request and of each answer (by status code)."""
+    apigw = _client(moto_url, "apigateway")
+    methods = {}
+    for resource in apigw.get_resources(restApiId=rest_api_id, limit=500)["items"]:
+        for method in resource.get("resourceMethods", {}):
+            integration = apigw.get_integration(restApiId=rest_api_id, resourceId=resource["id"], httpMethod=method)
+            methods[f"{method} {resource['path']}"] = (integration.get("contentHandling"), {
+                status: answer.get("contentHandling")
+                for status, answer in (integration.get("integrationResponses") or {}).items()})
+    binary = apigw.get_rest_api(restApiId=rest_api_id).get("binaryMediaTypes", [])
+    return {"binary_media_types": sorted(binary), "methods": methods}
+
+
+def _make_deploy_gateway(project: str) -> dict[str, Any]:
+    """The same of `make deploy`'s API: the document `chalice package` writes (CFNSwaggerGenerator,
+    chalice/package.py) as infra/deploy.py stages it (test_package.py checks that on the real package)."""
+    code = ("import json, app; from chalice.deploy.swagger import CFNSwaggerGenerator; "
+            "print(json.dumps(CFNSwaggerGenerator().generate_swagger(app.app)))")
+    generated = subprocess.run([sys.executable, "-c", code], cwd=project, capture_output=True, text=True, timeout=60,
+                               check=True, env={k: v for k, v in os.environ.items()
+                                                if not k.startswith(("AWS_", "PLYNX_"))})
+    document = json.loads(generated.stdout.strip().splitlines()[-1])
+    staged = deploy.for_stage({"Resources": {"RestAPI": {"Type": "AWS::Serverless::Api",
+                                                         "Properties": {"DefinitionBody": document}}}})
+    body = staged["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]
+    methods = {}
+    for path, operations in body["paths"].items():
+        for method, operation in operations.items():
+            integration = operation["x-amazon-apigateway-integration"]
+            methods[f"{method.upper()} {path}"] = (integration.get("contentHandling"), {
+                str(answer["statusCode"]): answer.get("contentHandling")
+                for answer in integration.get("responses", {}).values()})
+    return {"binary_media_types": sorted(body[deploy.BINARY_MEDIA_TYPES]), "methods": methods}
 
 
 def _functions(moto_url: str) -> dict[str, dict]:
@@ -346,6 +392,88 @@ def test_a_deployed_function_reads_its_secret_key_from_ssm(moto_url: str, deploy
     assert inside.stdout.strip() == key["Parameter"]["Value"]
 
 
+def test_the_two_paths_give_api_gateway_the_same_binary_media_types_and_content_handling(
+        moto_url: str, infra: dict, deployed: dict, project: str) -> None:
+    """`chalice deploy` alone leaves Chalice's binary media types and preflight answers that API Gateway does
+    not convert; infra/chalice_api.py (`python -m infra.deploy gateway`, and `make infra`) makes the REST API
+    what `make deploy`'s document says, and deploys the stage; a second run changes nothing."""
+    expected = _make_deploy_gateway(project)
+    assert expected["binary_media_types"] == ["*/*"]
+    preflights = [k for k in expected["methods"] if k.startswith("OPTIONS ")]
+    assert preflights and all(expected["methods"][k] == ("CONVERT_TO_TEXT", {"200": "CONVERT_TO_TEXT"})
+                              for k in preflights)
+    alone = deployed["gateway"]
+    assert alone["methods"].keys() == expected["methods"].keys()  # the same routes and preflights
+    assert "*/*" not in alone["binary_media_types"] and "application/octet-stream" in alone["binary_media_types"]
+    assert alone != expected  # the gap: curl's `Accept: */*` got a resource's bytes base64-encoded
+
+    rest_api_id = deployed["resources"]["rest_api"]["rest_api_id"]
+    apigw = _client(moto_url, "apigateway")
+    before = apigw.get_stage(restApiId=rest_api_id, stageName="api")["deploymentId"]
+    changes = deploy.settle_chalice_api(infra["ctx"], os.path.join(project, ".chalice"))
+    assert changes
+    assert _gateway(moto_url, rest_api_id) == expected
+    assert apigw.get_stage(restApiId=rest_api_id, stageName="api")["deploymentId"] != before  # live
+    assert deploy.settle_chalice_api(infra["ctx"], os.path.join(project, ".chalice")) == []
+
+
+def _multipart_upload(content: bytes, title: str) -> dict:
+    """POST /upload_file as API Gateway hands it over with binary media type `*/*`: the body base64-encoded."""
+    boundary = "plynxboundary"
+    parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+             for name, value in (("title", title), ("description", "chalice deploy"), ("file_type", "file"))]
+    parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="data"; filename="{title}.bin"\r\n'
+                 "Content-Type: application/octet-stream\r\n\r\n".encode() + content + b"\r\n")
+    body = b"".join(parts) + f"--{boundary}--\r\n".encode()
+    return {"method": "POST", "path": "/plynx/api/v0/upload_file", "body_b64": base64.b64encode(body).decode(),
+            "headers": {**AUTH, "Content-Type": f"multipart/form-data; boundary={boundary}"}}
+
+
+def test_the_chalice_deployed_api_gives_a_resources_bytes_to_any_accept(
+        moto_url: str, infra: dict, deployed: dict, project: str, tmp_path: Any) -> None:
+    """API Gateway's event form (tests/infra/lambda_driver.py) through the zip `chalice deploy` made, with the
+    deployed function's environment (its dependencies from this virtualenv: the test project's requirements are
+    empty), then what API Gateway hands the client with the REST API's binary media types."""
+    function = _functions(moto_url)[f"plynx-{STAGE}"]
+    [package] = [n for n in os.listdir(os.path.join(project, ".chalice", "deployments")) if n.endswith(".zip")]
+    with zipfile.ZipFile(os.path.join(project, ".chalice", "deployments", package)) as archive:
+        archive.extractall(tmp_path / "task")
+    env = {"PATH": os.environ["PATH"], "LAMBDA_TASK_ROOT": str(tmp_path / "task"), "AWS_DEFAULT_REGION": "us-east-1",
+           "AWS_LAMBDA_FUNCTION_NAME": function["FunctionName"], "POWERTOOLS_LOG_LEVEL": "WARNING",
+           **function["Environment"]["Variables"],
+           "PLYNX_AWS_ENDPOINT": moto_url, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+
+    def api(*requests: dict) -> list[dict]:
+        result = subprocess.run([sys.executable, DRIVER], input=json.dumps({"kind": "api", "requests": requests}),
+                                capture_output=True, text=True, env=env, cwd=str(tmp_path), timeout=120, check=False)
+        assert result.returncode == 0, result.stderr[-4000:]
+        return json.loads(result.stdout.strip().splitlines()[-1])
+
+    assert deploy.users(infra["ctx"], ["create", "alice", "--password", "alice-password"]) == 0
+    content = bytes(range(256)) + b"\x00not text\xff"
+    [uploaded] = api(_multipart_upload(content, "bytes"))
+    assert uploaded["status"] == 200, base64.b64decode(uploaded["body_b64"])
+    resource_id = json.loads(base64.b64decode(uploaded["body_b64"]))["node"]["outputs"][0]["resource_id"]
+
+    # curl, Python's urllib (no Accept), fetch() and a browser's navigation
+    accepts = ["*/*", None, "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"]
+    answers = api(*[{"method": "GET", "path": f"/plynx/api/v0/resources/{resource_id}",
+                     "headers": {**AUTH, **({"Accept": a} if a else {})}} for a in accepts],
+                  *[{"method": "GET", "path": "/plynx/api/v0/user", "headers": {**AUTH, **({"Accept": a} if a else {})}}
+                    for a in accepts])
+    deploy.settle_chalice_api(infra["ctx"], os.path.join(project, ".chalice"))
+    settled = _gateway(moto_url, deployed["resources"]["rest_api"]["rest_api_id"])["binary_media_types"]
+    alone = deployed["gateway"]["binary_media_types"]
+    for accept, answer in zip(accepts, answers[:len(accepts)]):
+        assert answer["status"] == 200 and answer["base64"], (accept, answer)
+        assert support.api_gateway_delivers(answer, accept, settled) == content, accept
+        # what `chalice deploy` alone gave every one of them: the base64 text
+        assert support.api_gateway_delivers(answer, accept, alone) == base64.b64encode(content), accept
+    for accept, answer in zip(accepts, answers[len(accepts):]):  # JSON stays text, either way
+        assert answer["status"] == 200 and not answer["base64"], (accept, answer)
+        assert json.loads(support.api_gateway_delivers(answer, accept, settled))["user"]["username"] == "alice"
+
+
 def test_a_second_chalice_deploy_updates_in_place_and_chalice_delete_removes_the_api(
         moto_url: str, infra: dict, deployed: dict, project: str) -> None:
     """The last test of the module: it deletes the API."""
@@ -359,6 +487,10 @@ def test_a_second_chalice_deploy_updates_in_place_and_chalice_delete_removes_the
         assert after[name]["CodeSha256"] != before[name]["CodeSha256"], f"{name} kept its old code"
     apis = _client(moto_url, "apigateway").get_rest_apis()["items"]
     assert [a["id"] for a in apis] == [deployed["resources"]["rest_api"]["rest_api_id"]]
+    # Chalice overwrites the REST API with its own document: its binary media types are back
+    # (`python -m infra.deploy gateway` after each `chalice deploy`; `make infra` also runs it, below)
+    gateway = _gateway(moto_url, apis[0]["id"])
+    assert "*/*" not in gateway["binary_media_types"]
 
     # `make infra` again (the stack updated or left unchanged): the same configuration, the API untouched
     config_path = os.path.join(project, ".chalice", "config.json")
@@ -367,6 +499,7 @@ def test_a_second_chalice_deploy_updates_in_place_and_chalice_delete_removes_the
     deploy.execute([s for s in infra["plan"] if not s.title.startswith("build runners/Dockerfile")], dry_run=False)
     with open(config_path, encoding="utf-8") as stream:
         assert json.load(stream) == config
+    assert _gateway(moto_url, apis[0]["id"]) == _make_deploy_gateway(project)
     stack = _client(moto_url, "cloudformation").describe_stacks(StackName=deploy.stack_name(STAGE))["Stacks"][0]
     assert stack["StackStatus"] in ("CREATE_COMPLETE", "UPDATE_COMPLETE")
     assert set(_functions(moto_url)) == set(after)
