@@ -34,6 +34,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from botocore.config import Config
 from botocore.exceptions import WaiterError
 
 from infra import chalice_api, chalice_config
@@ -647,7 +648,10 @@ def settle_chalice_api(ctx: Context, chalice_dir: str = chalice_config.CHALICE_D
     if deployed is None:
         print(f"    no .chalice/deployed/{ctx.stage}.json: no API before `chalice deploy --stage {ctx.stage}`")
         return []
-    changes = chalice_api.settle(ctx.client("apigateway"), *deployed)
+    # API Gateway's control plane throttles a few requests a second per account: retry with backoff.
+    apigw = ctx.session.client("apigateway", region_name=ctx.region, endpoint_url=ctx.endpoint_url,
+                               config=Config(retries={"mode": "standard", "max_attempts": 10}))
+    changes = chalice_api.settle(apigw, *deployed)
     print(f"    REST API {deployed[0]}, stage {deployed[1]}: " + (
         f"{len(changes)} changes, deployed ({changes[0]}, ...)" if changes else "already as make deploy's"))
     return changes
@@ -817,7 +821,8 @@ def transfer(ctx: Context, arguments: list[str]) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`package`, `deploy`, `infra` (for `chalice deploy`), `gateway` (after it), `teardown`, manage the `users` of one stage or `transfer` its data (export/import)."""
+    """`package`, `deploy`, `infra` (for `chalice deploy`), `gateway` (after it), `teardown`, manage the `users`
+    of one stage or `transfer` its data (export/import)."""
     parser = argparse.ArgumentParser(prog="python -m infra.deploy", description=__doc__.split("\n")[0])
     parser.add_argument("command", choices=["package", "deploy", "infra", "gateway", "teardown", "users",
                                             "transfer"])
