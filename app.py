@@ -16,6 +16,7 @@ from chalicelib.api import (
     openapi,
     origin,
     resources,
+    runs,
     state,
     uploads,
     users,
@@ -279,6 +280,31 @@ def remove_graph_link(graph_id: str) -> dict:
 @app.route(f"{API}/graphs/{{graph_id}}/nodes/change_parameter", methods=["POST"], content_types=JSON_TYPES)
 def change_graph_parameter(graph_id: str) -> dict:
     return {"status": PostStatus.SUCCESS, **graph_edit.change_parameter(graph_id, json_object(_raw()), _user())}
+
+
+@app.route(f"{API}/graphs/{{graph_id}}/create_run", methods=["POST"], content_types=JSON_TYPES)
+def create_graph_run(graph_id: str) -> dict:
+    return actions.graph_action(graph_id, "create_run", _user())
+
+
+# Runs you can look back on (chalicelib/api/runs.py).
+@app.route(f"{API}/graphs/{{graph_id}}/runs", methods=["GET"])
+def list_graph_runs(graph_id: str) -> dict:
+    user = _user()
+    return {"status": PostStatus.SUCCESS, **runs.list_runs(graph_id, app.current_request.query_params, user)}
+
+
+@app.route(f"{API}/runs/{{run_id}}", methods=["GET"])
+def get_run(run_id: str) -> dict:
+    user = _user()
+    return {"status": PostStatus.SUCCESS, "data": runs.get_run(run_id, user),
+            "resources_dict": resources.RESOURCES_DICT}
+
+
+@app.route(f"{API}/runs/{{run_id}}/cancel", methods=["POST"], content_types=JSON_TYPES)
+def cancel_run(run_id: str) -> dict:
+    user = _user()
+    return {"status": PostStatus.SUCCESS, "message": f"Run `{run_id}` canceled", "data": runs.cancel(run_id, user)}
 
 
 @app.route(f"{API}/search_graphs", methods=["POST"], content_types=JSON_TYPES)

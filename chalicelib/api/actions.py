@@ -20,10 +20,11 @@ from chalicelib.store.settings import SETTINGS
 
 from . import graph_edit, graphs, library, resource_access, users
 
-GRAPH_ACTIONS = ("SAVE", "APPROVE", "VALIDATE", "REARRANGE", "UPGRADE_NODES", "CLONE", "CANCEL", "GENERATE_CODE")
+GRAPH_ACTIONS = ("SAVE", "APPROVE", "VALIDATE", "REARRANGE", "UPGRADE_NODES", "CLONE", "CANCEL", "GENERATE_CODE",
+                 "CREATE_RUN")
 NODE_ACTIONS = ("SAVE", "APPROVE", "VALIDATE", "DEPRECATE", "MANDATORY_DEPRECATE", "PREVIEW_CMD", "CLONE")
 # Actions the seed documents that arrive with later issues: named, so the error is precise.
-LATER_ACTIONS = ("CREATE_RUN",)
+LATER_ACTIONS = ("CREATE_RUN_FROM_SCRATCH",)
 
 
 def _action_list(body: dict, allowed: tuple[str, ...]) -> list[str]:
@@ -75,21 +76,23 @@ def validate_graph(graph: dict, user: str) -> tuple[dict | None, str]:
     return error, message
 
 
-def _run(graph: dict, user: str, files_checked: bool = False) -> tuple[dict | None, str]:
+def _run(graph: dict, user: str, files_checked: bool = False,
+         how: str = runs.APPROVE) -> tuple[dict | None, str, str | None]:
     """APPROVE: validate, then start; the validation tree and its message when it may not run.
 
     The run acts for the graph's author (their outputs, their cache view), whoever approves it; the
     approver must be able to read every file it hands to operations (a save checked that already), and
-    the run counts against the approver's quotas.
+    the run counts against the approver's quotas. Returns the new run's id too (None when invalid).
     """
     permissions.check_run(user, graph["author"], graph["_id"])
     error, message = validate_graph(graph, user)
+    run_id = None
     if error is None:
         if not files_checked:
             resource_access.check_files(graph["nodes"], user, f"Graph `{graph['_id']}`")
         author = user if graph["author"] == str(user) else users.acting_for(graph["author"])
-        runs.start_run(graph, permissions.RunPrincipal.of(author), user)
-    return error, message
+        run_id = runs.start_run(graph, permissions.RunPrincipal.of(author), user, how=how)
+    return error, message, run_id
 
 
 def _cancel(graph_id: str, user: str) -> dict:
@@ -119,7 +122,13 @@ def post_graph(body: dict, user: str) -> dict:
         elif action == "APPROVE":
             if not saved:
                 graph = graphs.save_graph(graph, user)
-            error, message = _run(graph, user, files_checked=True)
+            error, message, extra["run_id"] = _run(graph, user, files_checked=True)
+            if error:
+                return _response("graph", graph, message, error, **extra)
+            graph = graphs.get_graph(graph["_id"], user)
+        elif action == "CREATE_RUN":  # a run of the graph as stored (not as posted: SAVE it first to run that)
+            graph = graphs.get_graph(graph["_id"], user)
+            error, message, extra["run_id"] = _run(graph, user, how=runs.CREATE_RUN)
             if error:
                 return _response("graph", graph, message, error, **extra)
             graph = graphs.get_graph(graph["_id"], user)
@@ -142,11 +151,12 @@ def graph_action(graph_id: str, action: str, user: str) -> dict:
     graph = graphs.get_graph(graph_id, user)
     if action in ("rearrange", "upgrade_nodes"):  # these endpoints store their result
         permissions.check_write(user, permissions.GRAPH, graph["author"], graph_id)
-    if action == "approve":
-        error, message = _run(graph, user)
+    if action in ("approve", "create_run"):
+        error, message, run_id = _run(graph, user, how=runs.APPROVE if action == "approve" else runs.CREATE_RUN)
         if error:
             return _response("graph", graph, message, error)
-        return _response("graph", graphs.get_graph(graph_id, user), f"Graph(_id=`{graph_id}`) is running")
+        return _response("graph", graphs.get_graph(graph_id, user), f"Graph(_id=`{graph_id}`) is running",
+                         run_id=run_id)
     if action == "cancel":
         return _response("graph", _cancel(graph_id, user), f"Graph(_id=`{graph_id}`) canceled")
     if action == "validate":

@@ -12,10 +12,9 @@ from chalicelib.domain.graph import strip_results
 from chalicelib.domain.nodes import check_title, clean_node, clean_version, reject_unknown
 from chalicelib.domain.util import check_id, new_id, now
 from chalicelib.engine import composite_runs, transitions
-from chalicelib.store import search
+from chalicelib.store import run_records, search
 from chalicelib.store.graph_items import (
-    LISTING, drop, load_model, node_from_item, node_items, replaced_items, saved_items, shown_items, unchanged,
-    version_items)
+    LISTING, drop, load_model, node_from_item, node_items, saved_items, shown_items, unchanged, version_items)
 from chalicelib.store.models import GraphModel, GraphNodeModel
 
 from . import resource_access
@@ -26,7 +25,8 @@ _RUN_FIELDS_REMOVED = (GraphModel.run_id.remove(), GraphModel.execution_arn.remo
                        GraphModel.state_machine_arn.remove(), GraphModel.error.remove())
 # What `GET /graphs/{id}` returns (and a client may post back) plus the seed's `_type`.
 GRAPH_FIELDS = frozenset({"_id", "_version", "_readonly", "_type", "title", "description", "author", "nodes",
-                          "graph_running_status", "insertion_date", "update_date", "run_id", "node_count"})
+                          "graph_running_status", "insertion_date", "update_date", "run_id", "node_count",
+                          "latest_run_id"})
 
 
 def new_graph(user: str) -> dict:
@@ -78,6 +78,7 @@ def _header(model: GraphModel, user: str) -> dict:
         "insertion_date": model.insertion_date,
         "update_date": model.update_date,
         "run_id": model.run_id,
+        "latest_run_id": model.latest_run or model.run_id,  # a save clears `run_id`, not the runs kept
         "node_count": int(model.node_count or 0),
         "_readonly": not permissions.may_write(user, permissions.GRAPH, model.author),
         "_version": int(model.version or 0),
@@ -173,7 +174,7 @@ def save_graph(graph: dict, user: str) -> dict:
         raise ConflictError(f"Graph `{graph['_id']}` changed or started running while you saved it; "
                             "reload it and apply your change again") from exc
     if existing is not None:  # the version and the run replaced (a reader of them reads the header again)
-        for old in (saved_items(existing), replaced_items(existing)):
+        for old in (saved_items(existing), run_records.unrecorded(existing)):  # a recorded run is kept
             if old:
                 drop(old)
     return get_graph(graph["_id"], user)

@@ -15,17 +15,19 @@ from chalicelib.domain.enums import BaseNodeNames, GraphRunningStatus, NodeRunni
 from chalicelib.domain.errors import BadRequestError, ConflictError
 from chalicelib.domain.permissions import RunPrincipal
 from chalicelib.domain.util import now
-from chalicelib.store import aws
+from chalicelib.store import aws, run_records
 from chalicelib.store.conditions import condition_failed
-from chalicelib.store.graph_items import (
-    drop, load_model, node_items, replaced_items, run_items, saved_items, unchanged)
+from chalicelib.store.graph_items import drop, load_model, node_items, run_items, saved_items, unchanged
 from chalicelib.store.models import CacheModel, GraphModel, GraphNodeModel
 from chalicelib.store.settings import SETTINGS
 from stepfunctions.contract import ErrorName, ExecutionInput
 
 from . import cache, composite_runs, placement, quotas, waits
 from .settle import finalize, stop_executions
-from .transitions import IDLE, Moved, end_nodes, move_graph, new_node
+from .transitions import IDLE, Moved, end_nodes, move_graph, new_node, new_run
+
+# How a run was started, as its record says.
+APPROVE, CREATE_RUN, API = "APPROVE", "CREATE_RUN", "API"
 
 # Per-execution budget; tests lower it to exercise child executions on small graphs.
 LIMITS = stepfunctions.Limits()
@@ -106,24 +108,34 @@ def _deploy(graph: dict, program: stepfunctions.Program, model: GraphModel) -> s
 
 
 def queue_run(graph_id: str, restored: dict[str, CacheModel] | None = None,
-              principal: RunPrincipal | None = None, run_id: str | None = None, quota_user: str | None = None) -> str:
+              principal: RunPrincipal | None = None, run_id: str | None = None, quota_user: str | None = None,
+              started_by: str | None = None, how: str = API) -> str:
     """Give the stored graph a new run id and queue its operations; refused (409) while a run is active.
 
     Each queued item carries who the run acts for (`principal`; without one the runner takes the graph's
     author and restores only their own cache entries). `quota_user` holds a concurrent-runs slot for this
     run (quotas.acquire), freed when it ends."""
     model, replaced = _queue(load_model(graph_id), restored or {}, principal=principal, run_id=run_id,
-                             quota_user=quota_user)
-    if replaced:
-        drop(replaced)  # the previous run's nodes
+                             quota_user=quota_user, started_by=started_by, how=how)
+    _let_go(model, replaced)
     return model.run_id
+
+
+def _let_go(model: GraphModel, replaced: tuple[str, str] | None) -> None:
+    """After a new run: the previous run's nodes if it has no record (queued before records existed), and
+    the runs retention no longer keeps (never the new one)."""
+    if replaced and not run_records.exists(model.id, replaced[1]):
+        drop(replaced[0])
+    run_records.delete(run_records.expired(model.id, keep={model.run_id}))
 
 
 def _queue(model: GraphModel, restored: dict[str, CacheModel], version: int | None = None,
            principal: RunPrincipal | None = None, run_id: str | None = None,
-           quota_user: str | None = None) -> tuple[GraphModel, str | None]:
+           quota_user: str | None = None, started_by: str | None = None,
+           how: str = API) -> tuple[GraphModel, tuple[str, str] | None]:
     """Queue a run of the header's version (of `version`, if given: the one compiled) in a partition of its
-    own, then flip the header to it; returns the header as flipped and the partition it replaced.
+    own, record it, then flip the header to it; returns the header as flipped and the partition and run id
+    of the run it replaced.
 
     Operations in `restored` are RESTORED right away with the cached outputs and logs.
     """
@@ -152,25 +164,33 @@ def _queue(model: GraphModel, restored: dict[str, CacheModel], version: int | No
             batch.save(queued)
     for node, was_restored in composites:
         composite_runs.queue_inner(graph_id, node, run_id, stamp, restored=was_restored, principal=principal)
+    # Its record once its nodes are whole: a listed run is always readable.
+    record = run_records.new_record(
+        graph_id, run_id, version=int(model.version or 0), title=model.title, node_count=int(model.node_count or 0),
+        started_by=str(started_by or (principal.author if principal else model.author)),
+        acting_for=principal.author if principal else model.author, how=how, parameters={}, start=stamp)
+    new_run(record)
     # The run's nodes are whole before anyone sees them: this one write makes them the graph's run, unless
     # a save (version) or another run (run_id, status) came between our read and now: then a 409.
     try:
         flipped = move_graph(graph_id, IDLE, GraphRunningStatus.READY, condition=unchanged(model), actions=[
-            GraphModel.run_id.set(run_id), GraphModel.error.remove(), GraphModel.nodes_key.set(saved_items(model)),
+            GraphModel.run_id.set(run_id), GraphModel.latest_run.set(run_id), GraphModel.error.remove(),
+            GraphModel.nodes_key.set(saved_items(model)),
             GraphModel.quota_user.set(quota_user) if quota_user else GraphModel.quota_user.remove()],
             landed=lambda now_is: now_is.run_id == run_id)
     except Moved as exc:  # refused for sure (on any other error the write may have landed: nothing is dropped)
-        drop(partition)
+        run_records.delete([record])  # and its nodes
         now_active = load_model(graph_id).graph_running_status in GraphRunningStatus.ACTIVE
         raise ConflictError(f"Graph `{graph_id}` is already running" if now_active else _changed(graph_id)) from exc
-    return flipped, replaced_items(model)
+    replaced = run_records.replaced_run(model)
+    return flipped, replaced
 
 
 def _changed(graph_id: str) -> str:
     return f"Graph `{graph_id}` was changed by someone else while it was approved; reload it and approve it again"
 
 
-def start_run(graph: dict, principal: RunPrincipal, approver: str) -> str:
+def start_run(graph: dict, principal: RunPrincipal, approver: str, how: str = APPROVE) -> str:
     """Restore what the cache holds for `principal`, queue the rest and start an execution named by the
     new run id.
 
@@ -185,15 +205,15 @@ def start_run(graph: dict, principal: RunPrincipal, approver: str) -> str:
     run_id = _run_id(graph["_id"])
     holder = quotas.acquire(approver, graph["_id"], run_id)
     try:
-        model, replaced = _queue(load_model(graph["_id"]), restored, graph.get("_version"), principal, run_id, holder)
+        model, replaced = _queue(load_model(graph["_id"]), restored, graph.get("_version"), principal, run_id, holder,
+                                 started_by=str(approver), how=how)
     except Exception:
         quotas.release(holder, graph["_id"], run_id)  # not queued (running, or changed): no slot taken
         raise
     try:
         _start(graph, program, model)
     finally:
-        if replaced:
-            drop(replaced)  # the previous run's nodes, once this run is under way (or has failed to start)
+        _let_go(model, replaced)  # once this run is under way (or has failed to start)
     return model.run_id
 
 
@@ -218,9 +238,12 @@ def _start(graph: dict, program: stepfunctions.Program, model: GraphModel) -> No
             raise  # else canceled, then replaced by a save or a newer run: nothing left to record
 
 
-def cancel_run(graph_id: str) -> dict:
-    """CANCEL: stop the graph's execution; operations not finished and the graph become CANCELED."""
+def cancel_run(graph_id: str, run_id: str | None = None) -> dict:
+    """CANCEL: stop the graph's execution (of run `run_id`, if given); operations not finished and the graph
+    become CANCELED."""
     model = load_model(graph_id)
+    if run_id is not None and model.run_id != run_id:
+        raise ConflictError(f"Run `{run_id}` is not running (it has ended)")
     if model.graph_running_status not in GraphRunningStatus.ACTIVE or not model.run_id:
         raise ConflictError(f"Graph `{graph_id}` is not running (it is {model.graph_running_status})")
     run_id = model.run_id

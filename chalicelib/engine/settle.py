@@ -81,10 +81,9 @@ def finalize(graph_id: str, run_id: str, status: str, error: Any = None, executi
                                                NodeRunningStatus.RUNNING: NodeRunningStatus.FAILED})
         waits.fail_parked(run_id, ErrorName.GRAPH_FAILED, "The run has ended")
         stop_executions(nested, ErrorName.GRAPH_FAILED, "The run has ended")
-    actions = [GraphModel.error.set(json.dumps(error)[:10_000])] if error else []
     try:
         move_graph(graph_id, GraphRunningStatus.ACTIVE & sources(GRAPH_MOVES, status), status, run_id=run_id,
-                   actions=actions)
+                   error=json.dumps(error)[:10_000] if error else None)
     except Moved:
         pass  # canceled or closed meanwhile
     quotas.release(model.quota_user, graph_id, run_id)

@@ -20,8 +20,9 @@ from chalicelib.domain.graph import sub_graph_id, top_graph_id
 from chalicelib.domain.permissions import RunPrincipal
 from chalicelib.domain.util import now
 from chalicelib.store.conditions import condition_failed
+from chalicelib.store import run_records
 from chalicelib.store.graph_items import node_from_item, node_items, run_items
-from chalicelib.store.models import GraphModel, GraphNodeModel
+from chalicelib.store.models import GraphModel, GraphNodeModel, RunModel
 
 M = TypeVar("M", GraphModel, GraphNodeModel)
 NEW = None  # no item yet: a graph's first save, a node of a saved graph or of a queued run
@@ -107,8 +108,9 @@ def new_node(status: str) -> str:
 
 
 def move_node(graph_id: str, node_id: str, run_id: str, frm: str | Iterable[str], to: str,
-              **fields: Any) -> GraphNodeModel:
-    """Move a node of run `run_id` from one of `frm` to `to`, setting `fields` (outputs, logs) with it.
+              also: Iterable[Any] = (), **fields: Any) -> GraphNodeModel:
+    """Move a node of run `run_id` from one of `frm` to `to`, setting `fields` (outputs, logs) with it, and
+    `also` (update actions a resent write may have applied already); a final status records its end.
 
     Returns the item as written; Moved if it was not in `frm` in this run.
     """
@@ -116,8 +118,10 @@ def move_node(graph_id: str, node_id: str, run_id: str, frm: str | Iterable[str]
     if NEW in start:
         raise IllegalMove("a node item is created by a save or a queued run (new_node), not moved")
     check(NODE_MOVES, start, to)
-    item = GraphNodeModel(run_items(graph_id, run_id), node_id)
-    actions = [GraphNodeModel.node_running_status.set(to), GraphNodeModel.update_date.set(now())]
+    item, stamp = GraphNodeModel(run_items(graph_id, run_id), node_id), now()
+    actions = [GraphNodeModel.node_running_status.set(to), GraphNodeModel.update_date.set(stamp), *also]
+    if to not in NODE_MOVES:  # a final status: the run record's end of this operation (same write)
+        actions.append(GraphNodeModel.ended.set(stamp))
     actions += [getattr(GraphNodeModel, name).set(value) for name, value in fields.items()]
     condition = (GraphNodeModel.run_id == run_id) & GraphNodeModel.node_running_status.is_in(*sorted(start))
     return _write(item, actions, condition, f"Node `{node_id}` is not {'/'.join(sorted(start))} in run `{run_id}`",
@@ -133,14 +137,43 @@ def record_node(graph_id: str, node_id: str, run_id: str, **fields: Any) -> None
            f"Node `{node_id}` is not in run `{run_id}`", lambda now_is: now_is.run_id == run_id)
 
 
+def new_run(record: RunModel) -> None:
+    """Store a run's record (before the header names the run), READY as the run's first move."""
+    check(GRAPH_MOVES, IDLE, G.READY)
+    record.run_status = G.READY
+    run_records.put(record)
+
+
+def _move_record(graph_id: str, run_id: str, to: str, at: str, error: str | None) -> None:
+    """The run's record follows its header's move. Conditioned on the statuses a run may come from, so
+    records written out of order (two movers racing) still end at the later status; a run without a
+    record (queued before records existed) or already past `to` is left alone."""
+    actions = [RunModel.run_status.set(to)]
+    if to not in G.ACTIVE:
+        actions.append(RunModel.end.set(at))
+    if error is not None:
+        actions.append(RunModel.error.set(error))
+    within_run = sorted(status for status in sources(GRAPH_MOVES, to) if status in G.ACTIVE)
+    try:
+        RunModel(run_records.runs_partition(graph_id), run_id).update(
+            actions=actions, condition=RunModel.run_status.is_in(*within_run))
+    except UpdateError as exc:
+        if not condition_failed(exc):
+            raise
+
+
 def move_graph(graph_id: str, frm: str | None | Iterable[str | None], to: str, *, run_id: str | None = None,
                actions: Iterable[Any] = (), condition: Condition | None = None, at: str | None = None,
-               landed: Callable[[GraphModel], bool] | None = None) -> GraphModel:
+               landed: Callable[[GraphModel], bool] | None = None, error: str | None = None) -> GraphModel:
     """Move a graph from one of `frm` (NEW: it does not exist) to `to` at time `at` (now), in run `run_id` if
-    given, with `actions` and an extra `condition`; Moved if it was not there. Returns the header as written.
+    given, with `actions`, an extra `condition` and the run's `error`; Moved if it was not there. Returns the
+    header as written. A move in run `run_id` moves the run's record too (after the header: it follows).
 
     `landed`: how to tell the header this move leaves (default: in `to`, in run `run_id`) when the write
     was resent; a move whose actions make it unique (a new run, a new version) says what marks it."""
+    at = at or now()
+    if error is not None:
+        actions = [*actions, GraphModel.error.set(error)]
     start = _statuses(frm)
     check(GRAPH_MOVES, start, to)
     known = sorted(status for status in start if status is not NEW)
@@ -153,10 +186,13 @@ def move_graph(graph_id: str, frm: str | None | Iterable[str | None], to: str, *
         where = where & condition
     if landed is None:
         landed = lambda now_is: now_is.graph_running_status == to and (run_id is None or now_is.run_id == run_id)
-    return _write(GraphModel(graph_id), [GraphModel.graph_running_status.set(to),
-                                         GraphModel.update_date.set(at or now()), *actions], where,
-                  f"Graph `{graph_id}` is not {'/'.join(str(s) for s in sorted(start, key=str))}"
-                  + (f" in run `{run_id}`" if run_id else ""), landed)
+    moved = _write(GraphModel(graph_id), [GraphModel.graph_running_status.set(to),
+                                          GraphModel.update_date.set(at), *actions], where,
+                   f"Graph `{graph_id}` is not {'/'.join(str(s) for s in sorted(start, key=str))}"
+                   + (f" in run `{run_id}`" if run_id else ""), landed)
+    if run_id is not None:
+        _move_record(graph_id, run_id, to, at, error)
+    return moved
 
 
 # --- the moves the engine makes -------------------------------------------------------------------
@@ -186,7 +222,10 @@ def claim_node(graph_id: str, node_id: str, run_id: str) -> dict:
 
 def claim(graph_id: str, node_id: str, run_id: str) -> tuple[dict, RunPrincipal]:
     """claim_node, and who the run acts for (read with the claim: no extra request)."""
-    item = move_node(graph_id, node_id, run_id, (N.IN_QUEUE, N.RUNNING), N.RUNNING)
+    # The first claim's time and one more attempt, in the claim's own write (no extra request).
+    item = move_node(graph_id, node_id, run_id, (N.IN_QUEUE, N.RUNNING), N.RUNNING, also=[
+        GraphNodeModel.started.set(GraphNodeModel.started | now()),
+        GraphNodeModel.attempts.set((GraphNodeModel.attempts | 0) + 1)])
     return node_from_item(item), run_principal(graph_id, item)
 
 
@@ -236,6 +275,6 @@ def end_nodes(graph_id: str, run_id: str, ends: dict[str, str]) -> list[str]:
 
 __all__ = [
     "GRAPH_MOVES", "IDLE", "NEW", "NODE_MOVES", "IllegalMove", "Moved", "check", "claim_node", "end_nodes",
-    "finish_node", "mark_failed_waiting", "mark_graph_running", "move_graph", "move_node", "new_node",
+    "finish_node", "mark_failed_waiting", "mark_graph_running", "move_graph", "move_node", "new_node", "new_run",
     "record_node", "requeue_node", "sources",
 ]

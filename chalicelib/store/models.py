@@ -107,6 +107,8 @@ class GraphModel(Model):
     error = UnicodeAttribute(null=True)
     # The user whose concurrent-runs slot the current run holds (engine/quotas.py); None: exempt.
     quota_user = UnicodeAttribute(null=True)
+    # The graph's newest run (its record: chalicelib/store/run_records.py); a save keeps it, unlike `run_id`.
+    latest_run = UnicodeAttribute(null=True)
     # Bumped by every edit (not by run statuses); a save from a stale `_version` is a 409.
     version = NumberAttribute(default=0)
     # The graph-nodes partition of this version's nodes; none: the graph id (saved before versions had one)
@@ -137,6 +139,45 @@ class GraphNodeModel(Model):
     # author, who owns what the run stores, and whether they may view others' workflows (cache restores).
     run_author = UnicodeAttribute(null=True)
     run_sees_others = BooleanAttribute(null=True)
+    # Per operation in a run (chalicelib/engine/transitions.py): its first claim, its end, the claims it took.
+    started = UnicodeAttribute(null=True)
+    ended = UnicodeAttribute(null=True)
+    attempts = NumberAttribute(null=True)
+
+
+class RunModel(Model):
+    """One run of a graph, kept after newer runs (the seed's `runs` collection): an item of the graph-nodes
+    table in the graph's partition of runs (chalicelib/store/run_records.py), keyed by run id; a graph's run
+    ids sort by their start, so the partition reads newest first. Its nodes stay in the run's own partition."""
+
+    class Meta(_Meta):
+        table_name = SETTINGS.graph_nodes_table
+
+    partition = UnicodeAttribute(hash_key=True, attr_name="graph_id")
+    run_id = UnicodeAttribute(range_key=True, attr_name="node_id")
+    graph = UnicodeAttribute()  # the graph's id
+    version = NumberAttribute(default=0)  # the graph's version as it ran
+    title = UnicodeAttribute(default="")
+    node_count = NumberAttribute(default=0)
+    started_by = UnicodeAttribute()  # who approved or created the run
+    acting_for = UnicodeAttribute(null=True)  # whom the run acts for (the graph's author)
+    how = UnicodeAttribute()  # APPROVE, CREATE_RUN, API
+    parameters = JSONAttribute(null=True)
+    run_status = UnicodeAttribute()  # moved with the graph's header, only by chalicelib/engine/transitions.py
+    start = UnicodeAttribute()
+    end = UnicodeAttribute(null=True)
+    error = UnicodeAttribute(null=True)
+
+
+class RunPointerModel(Model):
+    """Which graph a run id belongs to (`GET /runs/{run_id}` knows only the run id); never changes."""
+
+    class Meta(_Meta):
+        table_name = SETTINGS.graph_nodes_table
+
+    partition = UnicodeAttribute(hash_key=True, attr_name="graph_id")
+    key = UnicodeAttribute(range_key=True, attr_name="node_id")
+    graph = UnicodeAttribute()
 
 
 class UserModel(Model):

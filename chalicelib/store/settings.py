@@ -22,6 +22,10 @@ class Settings:
     single_user: bool = False
     registration: str = "open"  # chalicelib/domain/accounts.py: open | approval | closed
     default_policies: tuple[str, ...] = ()
+    # Run records kept per graph (chalicelib/store/run_records.py): the newest `runs_keep`, and of those only
+    # the ones younger than `runs_keep_days` (0: no age limit); the graph's current run is always kept.
+    runs_keep: int = 100
+    runs_keep_days: float = 0.0
 
     @property
     def nodes_table(self) -> str:
@@ -96,6 +100,21 @@ def _default_policies() -> tuple[str, ...]:
         raise ConfigError(str(exc)) from exc
 
 
+def _retention(name: str, env: str, default: float) -> float:
+    """PLYNX_RUNS_KEEP / PLYNX_RUNS_KEEP_DAYS, else the config's `runs: keep / keep_days` (a bad value stops
+    start-up, it would otherwise delete runs by mistake)."""
+    from chalicelib.domain.config import ConfigError, setting
+
+    value = os.environ.get(env) or setting("runs", name, default)
+    try:
+        number = float(value)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"`{env}` / runs.{name} must be a number, not {value!r}") from exc
+    if number < 0 or (name == "keep" and number < 1):
+        raise ConfigError(f"`{env}` / runs.{name} must be {'at least 1' if name == 'keep' else 'positive or 0'}")
+    return number
+
+
 def load() -> Settings:
     """Read settings once per process; tests and the local stack set the env before importing."""
     region = os.environ.get("AWS_DEFAULT_REGION") or os.environ.get("AWS_REGION") or "us-east-1"
@@ -118,6 +137,8 @@ def load() -> Settings:
         single_user=os.environ.get("PLYNX_SINGLE_USER", "").strip().lower() in ("1", "true", "yes"),
         registration=_registration(),
         default_policies=_default_policies(),
+        runs_keep=int(_retention("keep", "PLYNX_RUNS_KEEP", 100)),
+        runs_keep_days=_retention("keep_days", "PLYNX_RUNS_KEEP_DAYS", 0.0),
     )
 
 

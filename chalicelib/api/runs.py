@@ -1,0 +1,89 @@
+"""Runs you can look back on: a graph's run history, one run as it ran, and cancelling it.
+
+Who may see a run is exactly who may see its graph; who may cancel it, who may cancel the graph's run. A run
+the caller may not see is a 404 worded as for an id nobody stored: run ids are no oracle of others' graphs.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from chalicelib.domain import permissions
+from chalicelib.domain.enums import BaseNodeNames
+from chalicelib.domain.errors import NotFoundError
+from chalicelib.engine import composite_runs, runs
+from chalicelib.store import run_records, search
+from chalicelib.store.graph_items import load_model, node_from_item, node_items, run_items
+from chalicelib.store.models import GraphModel, RunModel
+
+
+def _run(record: RunModel, header: GraphModel) -> dict:
+    """A run's record; while it is the graph's current run, its status and error as the header has them
+    (the header moves first, chalicelib/engine/transitions.py)."""
+    current = header.run_id == record.run_id
+    return {
+        "_id": record.run_id,
+        "_type": "Run",
+        "graph_id": record.graph,
+        "graph_version": int(record.version or 0),
+        "title": record.title,
+        "node_count": int(record.node_count or 0),
+        "started_by": record.started_by,
+        "acting_for": record.acting_for,
+        "how": record.how,
+        "parameters": record.parameters or {},
+        "start": record.start,
+        "end": record.end,
+        "run_status": header.graph_running_status if current else record.run_status,
+        "error": header.error if current else record.error,
+        "latest": header.latest_run == record.run_id,
+    }
+
+
+def _visible(record_or_id: RunModel | str, user: str) -> tuple[RunModel, GraphModel]:
+    record = record_or_id if isinstance(record_or_id, RunModel) else run_records.find(record_or_id)
+    try:
+        header = load_model(record.graph)
+    except NotFoundError as exc:
+        raise NotFoundError(f"Run `{record.run_id}` not found") from exc
+    if not permissions.may_view(user, permissions.GRAPH, header.author):
+        raise NotFoundError(f"Run `{record.run_id}` not found")
+    return record, header
+
+
+def list_runs(graph_id: str, query: dict[str, Any] | None, user: str) -> dict:
+    """`GET /graphs/{graph_id}/runs`: the graph's kept runs, newest first, paged like the searches."""
+    header = load_model(graph_id)
+    permissions.check_view(user, permissions.GRAPH, header.author, graph_id)
+    request = search.parse_request({name: value for name, value in (query or {}).items()
+                                    if name in ("offset", "per_page")})
+    records, total = run_records.page(graph_id, request.offset, request.per_page)
+    return {"items": [_run(record, header) for record in records], "total_count": total}
+
+
+def get_run(run_id: str, user: str) -> dict:
+    """`GET /runs/{run_id}`: the record, and the graph as it ran with that run's statuses, outputs and logs."""
+    record, header = _visible(run_id, user)
+    run = _run(record, header)
+    partition = run_items(record.graph, record.run_id)
+    nodes = []
+    for item in node_items(partition):
+        node = node_from_item(item)
+        node.update(_readonly=True, started=item.started, ended=item.ended, attempts=int(item.attempts or 0))
+        if node["base_node_name"] == BaseNodeNames.GRAPH:
+            composite_runs.live_inner(partition, node)
+        nodes.append(node)
+    run["graph"] = {
+        "_id": record.graph, "_version": run["graph_version"], "_readonly": True, "title": record.title,
+        "author": header.author, "graph_running_status": run["run_status"], "run_id": record.run_id,
+        "insertion_date": record.start, "update_date": record.end or record.start,
+        "node_count": len(nodes), "nodes": nodes,
+    }
+    return run
+
+
+def cancel(run_id: str, user: str) -> dict:
+    """`POST /runs/{run_id}/cancel`: who may cancel the graph's run may cancel this run while it runs."""
+    record, header = _visible(run_id, user)
+    permissions.check_run(user, header.author, record.graph)
+    runs.cancel_run(record.graph, record.run_id)
+    return get_run(run_id, user)

@@ -1,0 +1,110 @@
+"""Runs you can look back on, through the REST API: every run keeps its record, its statuses, outputs and logs."""
+from __future__ import annotations
+
+import time
+
+from tests.helpers import by_title, graph, instance, log_id, operation, output_id
+
+SAY = "open(outputs['out'], 'w').write(params['word'])\nprint('said', params['word'])\n"
+
+
+def _save(api, graph_body: dict) -> dict:
+    body = api.ok("post", "graphs", json={"graph": graph_body, "actions": ["SAVE"]})
+    assert body["status"] == "SUCCESS", body
+    return body["graph"]
+
+
+def _approve(api, graph_id: str) -> str:
+    body = api.ok("post", f"graphs/{graph_id}/approve")
+    assert body["status"] == "SUCCESS", body
+    return body["run_id"]
+
+
+def _set_word(api, graph_id: str, node_id: str, word: str) -> None:
+    api.ok("post", f"graphs/{graph_id}/nodes/change_parameter",
+           json={"node_id": node_id, "parameter_name": "word", "parameter_value": word})
+
+
+def test_two_runs_of_one_graph_stay_readable_with_their_own_results(api) -> None:
+    say = api.save_operation(operation("python", "say", SAY, outputs=["out"], params={"word": "first"}))
+    stored = _save(api, graph("two runs", [instance(say)]))
+    graph_id, node_id = stored["_id"], stored["nodes"][0]["_id"]
+    first = _approve(api, graph_id)
+    assert api.wait(graph_id)["graph_running_status"] == "SUCCESS"
+    _set_word(api, graph_id, node_id, "second")  # a new version: run 2 runs it
+    saved = api.ok("get", f"graphs/{graph_id}")["data"]
+    assert saved["latest_run_id"] == first and saved["run_id"] is None  # a save keeps the run, shows the version
+    second = _approve(api, graph_id)
+    assert second != first
+    current = api.wait(graph_id)
+    assert current["graph_running_status"] == "SUCCESS" and current["latest_run_id"] == current["run_id"] == second
+
+    runs = {}
+    for run_id, word in ((first, "first"), (second, "second")):
+        data = api.ok("get", f"runs/{run_id}")["data"]
+        assert data["_id"] == run_id and data["graph_id"] == graph_id and data["run_status"] == "SUCCESS"
+        assert data["how"] == "APPROVE" and data["started_by"] == "default" and data["parameters"] == {}
+        assert data["start"] <= data["end"]
+        node = by_title(data["graph"], "say")
+        assert node["node_running_status"] == "SUCCESS" and node["attempts"] == 1
+        assert data["start"] <= node["started"] <= node["ended"] <= data["end"]
+        assert api.resource(output_id(node, "out")) == word.encode()
+        assert api.resource(log_id(node, "stdout")) == f"said {word}\n".encode()
+        assert data["graph"]["_readonly"] and node["_readonly"]
+        runs[run_id] = data
+    assert runs[second]["graph_version"] == runs[first]["graph_version"] + 1
+    assert runs[second]["latest"] and not runs[first]["latest"]
+
+    # CREATE_RUN: a run of the stored graph (nothing changed: restored from the cache)
+    created = api.ok("post", "graphs", json={"graph": {"_id": graph_id}, "actions": ["CREATE_RUN"]})
+    assert created["status"] == "SUCCESS", created
+    third = created["run_id"]
+    assert api.wait(graph_id)["graph_running_status"] == "SUCCESS"
+    data = api.ok("get", f"runs/{third}")["data"]
+    assert data["how"] == "CREATE_RUN" and by_title(data["graph"], "say")["node_running_status"] == "RESTORED"
+    assert by_title(data["graph"], "say")["attempts"] == 0
+
+    # newest first, paged like the searches, total_count
+    page = api.ok("get", f"graphs/{graph_id}/runs", params={"per_page": 2})
+    assert page["total_count"] == 3 and [r["_id"] for r in page["items"]] == [third, second]
+    rest = api.ok("get", f"graphs/{graph_id}/runs", params={"per_page": 2, "offset": 2})
+    assert rest["total_count"] == 3 and [r["_id"] for r in rest["items"]] == [first]
+    assert "graph" not in rest["items"][0] and rest["items"][0]["run_status"] == "SUCCESS"
+    assert api.get(f"graphs/{graph_id}/runs", params={"per_page": "x"}).status_code == 400
+    assert api.get("runs/no-such-run").status_code == 404
+    assert api.post(f"runs/{first}/cancel").status_code == 409  # ended long ago
+
+
+def test_retention_lets_old_runs_go_and_keeps_the_current_one(api) -> None:
+    from chalicelib.store import run_records
+    from chalicelib.store.graph_items import node_items, run_items
+
+    say = api.save_operation(operation("python", "say", SAY, outputs=["out"], params={"word": "kept"}))
+    graph_id = _save(api, graph("retention", [instance(say)]))["_id"]
+    run_ids = []
+    for _ in range(3):
+        run_ids.append(_approve(api, graph_id))
+        assert api.wait(graph_id)["graph_running_status"] == "SUCCESS"
+    gone = run_records.expired(graph_id, keep={run_ids[-1]}, newest=1)
+    assert [record.run_id for record in gone] == run_ids[1::-1]
+    assert run_records.delete(gone) == 2
+    assert api.get(f"runs/{run_ids[0]}").status_code == 404
+    assert not list(node_items(run_items(graph_id, run_ids[0])))  # its nodes went with it
+    assert api.ok("get", f"graphs/{graph_id}/runs")["total_count"] == 1
+    assert not run_records.expired(graph_id, keep={run_ids[-1]}, newest=1, days=0.00001)  # never the current one
+
+
+def test_cancel_a_run_by_its_id(api) -> None:
+    sleepy = api.save_operation(operation("python", "sleepy", "import time\ntime.sleep(60)\n"))
+    graph_id = _save(api, graph("cancel by run", [instance(sleepy)]))["_id"]
+    run_id = _approve(api, graph_id)
+    deadline = time.monotonic() + 30
+    while by_title(api.ok("get", f"runs/{run_id}")["data"]["graph"], "sleepy")["node_running_status"] != "RUNNING":
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    body = api.ok("post", f"runs/{run_id}/cancel")
+    assert body["data"]["run_status"] == "CANCELED"
+    assert by_title(body["data"]["graph"], "sleepy")["node_running_status"] == "CANCELED"
+    listed = api.ok("get", f"graphs/{graph_id}/runs")["items"][0]
+    assert listed["_id"] == run_id and listed["run_status"] == "CANCELED" and listed["end"]
+    assert api.post(f"runs/{run_id}/cancel").status_code == 409
