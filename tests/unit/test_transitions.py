@@ -18,7 +18,7 @@ from chalicelib.domain.enums import GraphRunningStatus as G
 from chalicelib.domain.enums import NodeRunningStatus as N
 from chalicelib.engine import transitions, waits
 from chalicelib.engine.transitions import GRAPH_MOVES, NEW, NODE_MOVES, IllegalMove, Moved
-from chalicelib.store.models import GraphModel, GraphNodeModel, WaitModel
+from chalicelib.store.models import GraphModel, GraphNodeModel, RunModel, WaitModel
 
 NODE_STATUSES = [N.STATIC, N.CREATED, N.READY, N.IN_QUEUE, N.RUNNING, N.SUCCESS, N.RESTORED, N.FAILED,
                  N.FAILED_WAITING, N.CANCELED, N.SPECIAL]
@@ -97,7 +97,7 @@ class Dynamo:
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.calls: list[tuple[str, dict]] = []
         self.stubs: dict[type, Stubber] = {}
-        for model in (GraphModel, GraphNodeModel, WaitModel):
+        for model in (GraphModel, GraphNodeModel, WaitModel, RunModel):
             monkeypatch.setattr(model, "_connection", None)  # a fresh connection (and client) for this test
             client = model._get_connection().connection.client
             client.meta.events.register_first(
@@ -194,15 +194,44 @@ def test_a_node_item_is_created_by_new_node_not_moved(dynamo: Dynamo) -> None:
 def test_an_allowed_graph_move_is_one_update_conditioned_on_status(dynamo: Dynamo, pair: tuple) -> None:
     frm, to = pair
     dynamo.updated(GraphModel)
+    if frm is not NEW:
+        dynamo.updated(RunModel)
     transitions.move_graph("g", frm, to, run_id=None if frm is NEW else "r")
-    [(model, params)] = dynamo.calls
+    (model, params), *record = dynamo.calls
     update, condition = readable(params)
     assert model is GraphModel and params["Key"] == {"_id": {"S": "g"}}
     assert f"graph_running_status = '{to}'" in update
     if frm is NEW:
-        assert condition == "attribute_not_exists (_id)"
+        assert condition == "attribute_not_exists (_id)" and not record
     else:
         assert condition == f"(graph_running_status IN ('{frm}') AND run_id = 'r')"
+        # the run's record follows, from any status a run may come from (movers racing end at the later one)
+        [(model, params)] = record
+        update, condition = readable(params)
+        assert model is RunModel and params["Key"] == {"graph_id": {"S": "runs~g"}, "node_id": {"S": "r"}}
+        assert f"run_status = '{to}'" in update and ("end = " in update) == (to not in G.ACTIVE)
+        sources = sorted(s for s in transitions.sources(GRAPH_MOVES, to) if s in G.ACTIVE)
+        assert condition == f"run_status IN ({', '.join(repr(s) for s in sources)})"
+
+
+def test_a_record_already_past_the_move_is_left_alone(dynamo: Dynamo) -> None:
+    dynamo.updated(GraphModel)
+    dynamo.error(RunModel, "ConditionalCheckFailedException")
+    transitions.mark_failed_waiting("g", "r")  # the header moved; the record had ended meanwhile: no error
+
+
+def test_a_claim_records_the_first_start_and_counts_the_attempt_in_the_same_write(dynamo: Dynamo) -> None:
+    dynamo.updated(GraphNodeModel, dict(_item(N.RUNNING), run_author={"S": "a"}))
+    transitions.claim_node("g", "n", "r")
+    [(_, params)] = dynamo.calls
+    update, _ = readable(params)
+    assert "started = if_not_exists (started, " in update and "attempts = if_not_exists (attempts, '0') + '1'" in update
+    assert "ended" not in update
+    dynamo.calls.clear()
+    dynamo.updated(GraphNodeModel, _item(N.SUCCESS))
+    transitions.finish_node("g", "n", "r", N.SUCCESS, {}, {})
+    update, _ = readable(dynamo.calls[0][1])
+    assert "ended = " in update and "attempts" not in update
 
 
 @pytest.mark.parametrize("pair", sorted((p for p in GRAPH_PAIRS if p not in GRAPH_ALLOWED), key=_id), ids=_id)
@@ -226,8 +255,10 @@ def test_only_a_failed_condition_means_someone_else_moved_it(dynamo: Dynamo) -> 
 def test_a_failure_inside_a_composite_marks_its_top_graph_failed_waiting(dynamo: Dynamo) -> None:
     """The runner reports a composite's inner operation under its sub-graph id; clients watch the top graph."""
     dynamo.updated(GraphModel)
+    dynamo.updated(RunModel)
     transitions.mark_failed_waiting("g.c1.c2", "r")
-    [(model, params)] = dynamo.calls
+    (model, params), (record, record_params) = dynamo.calls
+    assert record is RunModel and record_params["Key"]["graph_id"] == {"S": "runs~g"}
     update, condition = readable(params)
     assert model is GraphModel and params["Key"] == {"_id": {"S": "g"}}
     assert f"graph_running_status = '{G.FAILED_WAITING}'" in update and "run_id = 'r'" in condition
@@ -275,8 +306,9 @@ def test_a_finalize_that_is_throttled_raises_instead_of_leaving_the_graph_runnin
         settle.finalize("g", "r", G.SUCCESS)
     dynamo.stubs[GraphModel].add_response("get_item", {"Item": header})
     dynamo.updated(GraphModel)
+    dynamo.updated(RunModel)
     settle.finalize("g", "r", G.SUCCESS)
-    update, condition = readable(dynamo.calls[-1][1])
+    update, condition = readable(dynamo.calls[-2][1])
     assert "graph_running_status = 'SUCCESS'" in update and condition == "(graph_running_status IN ('RUNNING') AND run_id = 'r')"
 
 

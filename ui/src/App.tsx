@@ -7,6 +7,7 @@ import { GraphList, OperationList, FileList, RunList } from "./pages/Lists";
 import { GraphEditor } from "./pages/GraphEditor";
 import { OperationEditor } from "./pages/OperationEditor";
 import { Login } from "./pages/Login";
+import { RunView } from "./pages/RunView";
 import { Users } from "./pages/Users";
 
 type Boot = { phase: "loading" } | { phase: "ready" } | { phase: "failed"; message: string };
@@ -130,6 +131,7 @@ function Routes({ path, query }: { path: string; query: URLSearchParams }) {
   if (path === "/files") return <FileList />;
   if (path === "/users") return <Users />;
   if ((params = match("/graphs/:id", path))) return <GraphEditor key={params.id} graphId={params.id} />;
+  if ((params = match("/runs/:id", path))) return <RunView key={params.id} runId={params.id} />;
   if ((params = match("/nodes/:id", path)))
     return <OperationEditor key={params.id + (query.get("kind") ?? "")} nodeId={params.id} kind={query.get("kind")} />;
   return (

@@ -7,6 +7,7 @@ import type {
   PlynxNode,
   PostResponse,
   ResourcesDict,
+  Run,
   SearchResponse,
 } from "./types";
 
@@ -301,6 +302,22 @@ class Client {
 
   searchGraphs(query: SearchQuery): Promise<SearchResponse<GraphHeader>> {
     return this.request("POST", "/search_graphs", query);
+  }
+
+  // --- runs -------------------------------------------------------------------------------------
+
+  graphRuns(graphId: string, offset = 0, perPage = 20): Promise<{ items: Run[]; total_count: number }> {
+    return this.request("GET", `/graphs/${encodeURIComponent(graphId)}/runs?offset=${offset}&per_page=${perPage}`);
+  }
+
+  async getRun(runId: string): Promise<Run> {
+    const body = await this.request("GET", `/runs/${encodeURIComponent(runId)}`);
+    if (body.resources_dict) this.resourcesDict = body.resources_dict;
+    return body.data as Run;
+  }
+
+  async cancelRun(runId: string): Promise<Run> {
+    return (await this.request("POST", `/runs/${encodeURIComponent(runId)}/cancel`, undefined, "Cancelling a run")).data as Run;
   }
 
   // --- nodes ------------------------------------------------------------------------------------

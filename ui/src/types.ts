@@ -109,8 +109,35 @@ export interface Graph {
   insertion_date?: string | null;
   update_date?: string | null;
   run_id?: string | null;
+  latest_run_id?: string | null;
   nodes: PlynxNode[];
   _readonly?: boolean;
+}
+
+/** One kept run of a graph (GET /graphs/{id}/runs); `graph`: the graph as it ran (GET /runs/{id}). */
+export interface Run {
+  _id: string;
+  graph_id: string;
+  graph_version: number;
+  title: string;
+  node_count: number;
+  started_by: string;
+  acting_for: string | null;
+  how: string;
+  parameters: Record<string, unknown>;
+  start: string;
+  end: string | null;
+  run_status: GraphRunningStatus;
+  error: string | null;
+  latest: boolean;
+  graph?: Omit<Graph, "nodes"> & { nodes: RunNode[] };
+}
+
+/** A node as it ran: its first claim, its end and how many claims it took. */
+export interface RunNode extends PlynxNode {
+  started?: string | null;
+  ended?: string | null;
+  attempts?: number;
 }
 
 export interface GraphHeader extends Omit<Graph, "nodes"> {

@@ -19,6 +19,7 @@ export interface ToolbarActions {
   generateCode: () => void;
   asOperation: () => void;
   upload: (files: File[]) => void;
+  history: () => void;
 }
 
 export const Toolbar = memo(function Toolbar({
@@ -71,6 +72,9 @@ export const Toolbar = memo(function Toolbar({
       </button>
       <button onClick={actions.cancel} disabled={busy || !active}>
         Cancel
+      </button>
+      <button onClick={actions.history} disabled={busy} title="This workflow's runs, newest first">
+        Runs
       </button>
       <span className="sep" />
       <button onClick={actions.undo} disabled={locked} title="Ctrl+Z">

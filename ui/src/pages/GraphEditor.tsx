@@ -19,6 +19,7 @@ import { useGraphActions } from "../graph/useGraphActions";
 import { useGraphState } from "../graph/useGraphState";
 import { useNotice } from "../graph/useNotice";
 import { useRunPolling } from "../graph/useRunPolling";
+import { RunHistory } from "../runs/RunHistory";
 import type { Graph, PlynxNode } from "../types";
 
 export function GraphEditor({ graphId }: { graphId: string }) {
@@ -66,6 +67,7 @@ function Editor({ initial, isNew }: { initial: Graph; isNew: boolean }) {
   const [code, setCode] = useState<string | null>(null);
   const [uploadType, setUploadType] = useState("auto");
   const [hubKey, setHubKey] = useState(0);
+  const [history, setHistory] = useState(false);
 
   const { busy, perform, actions } = useGraphActions({
     graphId: header._id,
@@ -98,7 +100,7 @@ function Editor({ initial, isNew }: { initial: Graph; isNew: boolean }) {
   const { rearrange, addFromHub, updateNode } = editing;
   const { uploadFiles } = drop;
   const toolbarActions = useMemo<ToolbarActions>(
-    () => ({ ...actions, undo, redo, rearrange, upload: (files) => void uploadFiles(files) }),
+    () => ({ ...actions, undo, redo, rearrange, upload: (files) => void uploadFiles(files), history: () => setHistory(true) }),
     [actions, undo, redo, rearrange, uploadFiles],
   );
   const addFromPanel = useCallback((node: PlynxNode) => addFromHub(node), [addFromHub]);
@@ -151,6 +153,7 @@ function Editor({ initial, isNew }: { initial: Graph; isNew: boolean }) {
       </div>
       {drop.upload && <UploadProgress upload={drop.upload} onCancel={drop.cancelUpload} />}
       {code !== null && <CodeDialog code={code} onClose={() => setCode(null)} />}
+      {history && <RunHistory graphId={header._id} onClose={() => setHistory(false)} />}
     </div>
   );
 }
