@@ -35,7 +35,7 @@ def _run(record: RunModel, header: GraphModel) -> dict:
         "end": record.end,
         "run_status": header.graph_running_status if current else record.run_status,
         "error": header.error if current else record.error,
-        "latest": header.latest_run == record.run_id,
+        "latest": (header.latest_run or header.run_id) == record.run_id,
     }
 
 

@@ -185,13 +185,18 @@ def test_a_rerun_restores_the_whole_composite_without_a_runner(api, stack, share
     assert stack.lambda_front.invocations["run"] == runs_before  # no runner, no nested execution
     assert stack.lambda_front.invocations["open"] == opened_before
     assert open(journal).read().split() == ["inner-1", "inner-2"]
-    # removing the composite from the graph removes its operations' run items too
+    # removing the composite from the graph keeps the run as it ran (composite and all) ...
+    from chalicelib.store import run_records
     from chalicelib.store.graph_items import run_items
     from chalicelib.store.models import GraphNodeModel
     inner_items = f"{run_items(graph_id, again['run_id'])}.{inside['_id']}"
     assert len(list(GraphNodeModel.query(inner_items))) == 4
     stored = api.ok("get", f"graphs/{graph_id}")["data"]
     api.ok("post", "graphs", json={"graph": dict(stored, nodes=[two]), "actions": ["SAVE"]})
+    kept = by_title(api.ok("get", f"runs/{again['run_id']}")["data"]["graph"], "quadruple")
+    assert {n["node_running_status"] for n in _inner(kept).values()} == {"SPECIAL", "RESTORED"}
+    # ... until retention lets the run go: its composite's operations go with it
+    assert run_records.delete(run_records.expired(graph_id, keep=set(), newest=0)) == 2
     assert list(GraphNodeModel.query(inner_items)) == []
     # a changed operation inside is a different composite: it runs again
     changed = _composite(api, journal, sleep=0.01)["node"]

@@ -264,3 +264,24 @@ def test_an_upload_is_its_creators_alone(people: dict[str, User]) -> None:
     done = alice.ok("post", f"uploads/{upload_id}/complete", json={"parts": parts})
     assert done["resource_id"] == hashlib.sha256(content).hexdigest()
     assert people["mallory"].call("get", f"resources/{done['resource_id']}").status_code == 404
+
+
+def test_a_run_is_seen_by_who_may_see_its_graph_and_canceled_by_who_may_cancel_it(
+        people: dict[str, User], alices: dict) -> None:
+    """mallory (own objects only) gets a 404 for alice's run, as for a run id nobody has; bob (views others')
+    reads it but may not cancel it; the run list of alice's graph answers mallory as the graph does."""
+    alice, bob, mallory = people["alice"], people["bob"], people["mallory"]
+    graph_id = alices["graph"]["_id"]
+    run_id = alice.ok("get", f"graphs/{graph_id}")["data"]["latest_run_id"]
+    assert run_id and alice.ok("get", f"runs/{run_id}")["data"]["run_status"] == "SUCCESS"
+    absent = mallory.call("get", "runs/no-such-run-of-anyone")
+    for method, path in (("get", f"runs/{run_id}"), ("post", f"runs/{run_id}/cancel")):
+        refused = mallory.call(method, path)
+        assert refused.status_code == absent.status_code == 404, refused.text
+        assert run_id not in refused.text.replace(f"Run `{run_id}` not found", "")  # nothing but the id echoed
+    assert mallory.call("get", f"graphs/{graph_id}/runs").status_code == \
+        mallory.call("get", f"graphs/{graph_id}").status_code == 403
+    seen = bob.ok("get", f"runs/{run_id}")["data"]
+    assert seen["graph_id"] == graph_id and by_title(seen["graph"], "upper")["node_running_status"] == "SUCCESS"
+    assert bob.ok("get", f"graphs/{graph_id}/runs")["total_count"] >= 1
+    assert bob.call("post", f"runs/{run_id}/cancel").status_code == 403
