@@ -307,6 +307,13 @@ def cancel_run(run_id: str) -> dict:
     return {"status": PostStatus.SUCCESS, "message": f"Run `{run_id}` canceled", "data": runs.cancel(run_id, user)}
 
 
+@app.route(f"{API}/runs/{{run_id}}/retry", methods=["POST"], content_types=JSON_TYPES)
+def retry_run(run_id: str) -> dict:
+    user = _user()
+    data = runs.retry(run_id, user)
+    return {"status": PostStatus.SUCCESS, "message": f"Run `{run_id}` retried as `{data['_id']}`", "data": data}
+
+
 @app.route(f"{API}/search_graphs", methods=["POST"], content_types=JSON_TYPES)
 def search_graphs() -> dict:
     user = _user()

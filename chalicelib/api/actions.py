@@ -76,8 +76,8 @@ def validate_graph(graph: dict, user: str) -> tuple[dict | None, str]:
     return error, message
 
 
-def _run(graph: dict, user: str, files_checked: bool = False,
-         how: str = runs.APPROVE) -> tuple[dict | None, str, str | None]:
+def run_graph(graph: dict, user: str, files_checked: bool = False, how: str = runs.APPROVE,
+              retry_of: str | None = None) -> tuple[dict | None, str, str | None]:
     """APPROVE: validate, then start; the validation tree and its message when it may not run.
 
     The run acts for the graph's author (their outputs, their cache view), whoever approves it; the
@@ -91,7 +91,7 @@ def _run(graph: dict, user: str, files_checked: bool = False,
         if not files_checked:
             resource_access.check_files(graph["nodes"], user, f"Graph `{graph['_id']}`")
         author = user if graph["author"] == str(user) else users.acting_for(graph["author"])
-        run_id = runs.start_run(graph, permissions.RunPrincipal.of(author), user, how=how)
+        run_id = runs.start_run(graph, permissions.RunPrincipal.of(author), user, how=how, retry_of=retry_of)
     return error, message, run_id
 
 
@@ -122,13 +122,13 @@ def post_graph(body: dict, user: str) -> dict:
         elif action == "APPROVE":
             if not saved:
                 graph = graphs.save_graph(graph, user)
-            error, message, extra["run_id"] = _run(graph, user, files_checked=True)
+            error, message, extra["run_id"] = run_graph(graph, user, files_checked=True)
             if error:
                 return _response("graph", graph, message, error, **extra)
             graph = graphs.get_graph(graph["_id"], user)
         elif action == "CREATE_RUN":  # a run of the graph as stored (not as posted: SAVE it first to run that)
             graph = graphs.get_graph(graph["_id"], user)
-            error, message, extra["run_id"] = _run(graph, user, how=runs.CREATE_RUN)
+            error, message, extra["run_id"] = run_graph(graph, user, how=runs.CREATE_RUN)
             if error:
                 return _response("graph", graph, message, error, **extra)
             graph = graphs.get_graph(graph["_id"], user)
@@ -152,7 +152,7 @@ def graph_action(graph_id: str, action: str, user: str) -> dict:
     if action in ("rearrange", "upgrade_nodes"):  # these endpoints store their result
         permissions.check_write(user, permissions.GRAPH, graph["author"], graph_id)
     if action in ("approve", "create_run"):
-        error, message, run_id = _run(graph, user, how=runs.APPROVE if action == "approve" else runs.CREATE_RUN)
+        error, message, run_id = run_graph(graph, user, how=runs.APPROVE if action == "approve" else runs.CREATE_RUN)
         if error:
             return _response("graph", graph, message, error)
         return _response("graph", graphs.get_graph(graph_id, user), f"Graph(_id=`{graph_id}`) is running",

@@ -49,7 +49,7 @@ SCHEMAS: dict[str, dict] = {
     "Run": _obj(("_id", "graph_id", "run_status"), _id=_STR, _type=_STR, graph_id=_STR, graph_version=_INT,
                 title=_STR, node_count=_INT, started_by=_STR, acting_for=_NULLABLE_STR, how=_STR,
                 parameters={"type": "object"}, start=_STR, end=_NULLABLE_STR, run_status=_STR,
-                error=_NULLABLE_STR, latest=_BOOL, graph=_ref("Graph")),
+                error=_NULLABLE_STR, latest=_BOOL, retry_of=_NULLABLE_STR, graph=_ref("Graph")),
     "SearchRequest": _obj((), search=_STR, status={"oneOf": [_STR, {"type": "array", "items": _STR}]},
                           per_page=_INT, offset=_INT, base_node_names={"type": "array", "items": _STR}),
     "SearchResponse": _obj(("items", "total_count"), status=_STR, items={"type": "array", "items": {}},
@@ -213,6 +213,10 @@ PATHS: dict[str, dict[str, dict]] = {
                                   "outputs, logs, start, end and attempts (404 for a run whose graph you may not "
                                   "see)", _obj(("data",), status=_STR, data=_ref("Run")), params=("run_id",),
                                   tag="runs")},
+    "/runs/{run_id}/retry": {"post": _op("Retry a failed or canceled run from its failure: a new run of the same "
+                                         "graph version, what succeeded restored (no runner), the rest run again",
+                                         _obj(("data",), status=_STR, message=_STR, data=_ref("Run")),
+                                         params=("run_id",), tag="runs")},
     "/runs/{run_id}/cancel": {"post": _op("Cancel the run while it runs (who may cancel the graph's run)",
                                           _obj(("data",), status=_STR, message=_STR, data=_ref("Run")),
                                           params=("run_id",), tag="runs")},

@@ -1,4 +1,4 @@
-"""Runs you can look back on: a graph's run history, one run as it ran, and cancelling it.
+"""Runs you can look back on: a graph's run history, one run as it ran, cancelling it and retrying it.
 
 Who may see a run is exactly who may see its graph; who may cancel it, who may cancel the graph's run. A run
 the caller may not see is a 404 worded as for an id nobody stored: run ids are no oracle of others' graphs.
@@ -8,12 +8,16 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.domain import permissions
-from chalicelib.domain.enums import BaseNodeNames
-from chalicelib.domain.errors import NotFoundError
+from chalicelib.domain.enums import BaseNodeNames, GraphRunningStatus
+from chalicelib.domain.errors import BadRequestError, ConflictError, NotFoundError
 from chalicelib.engine import composite_runs, runs
 from chalicelib.store import run_records, search
 from chalicelib.store.graph_items import load_model, node_from_item, node_items, run_items
 from chalicelib.store.models import GraphModel, RunModel
+
+from . import actions, graphs
+
+RETRIED = (GraphRunningStatus.FAILED, GraphRunningStatus.CANCELED)
 
 
 def _run(record: RunModel, header: GraphModel) -> dict:
@@ -36,6 +40,7 @@ def _run(record: RunModel, header: GraphModel) -> dict:
         "run_status": header.graph_running_status if current else record.run_status,
         "error": header.error if current else record.error,
         "latest": (header.latest_run or header.run_id) == record.run_id,
+        "retry_of": record.retry_of,
     }
 
 
@@ -87,3 +92,24 @@ def cancel(run_id: str, user: str) -> dict:
     permissions.check_run(user, header.author, record.graph)
     runs.cancel_run(record.graph, record.run_id)
     return get_run(run_id, user)
+
+
+def retry(run_id: str, user: str) -> dict:
+    """`POST /runs/{run_id}/retry`: a new run of the same graph version in which what succeeded in this run
+    is restored (no runner) and the failed and canceled operations, and what depends on them, run again.
+
+    Who may run the graph may retry its runs; only a failed or canceled run, of the graph's current version
+    (a graph changed since runs as changed: approve it)."""
+    record, header = _visible(run_id, user)
+    permissions.check_run(user, header.author, record.graph)
+    status = _run(record, header)["run_status"]
+    if status not in RETRIED:
+        raise ConflictError(f"Run `{run_id}` is {status}: only a failed or canceled run is retried")
+    graph = graphs.get_graph(record.graph, user)
+    if graph["_version"] != int(record.version or 0):
+        raise ConflictError(f"Graph `{record.graph}` has changed since run `{run_id}` (version {record.version}, now "
+                            f"{graph['_version']}): approve it to run the new version")
+    error, message, new_run = actions.run_graph(graph, user, how=runs.RETRY, retry_of=record.run_id)
+    if error or new_run is None:
+        raise BadRequestError(f"Run `{run_id}` cannot be retried: {message}")
+    return get_run(new_run, user)

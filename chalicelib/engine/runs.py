@@ -27,7 +27,7 @@ from .settle import finalize, stop_executions
 from .transitions import IDLE, Moved, end_nodes, move_graph, new_node, new_run
 
 # How a run was started, as its record says.
-APPROVE, CREATE_RUN, API = "APPROVE", "CREATE_RUN", "API"
+APPROVE, CREATE_RUN, RETRY, API = "APPROVE", "CREATE_RUN", "RETRY", "API"
 
 # Per-execution budget; tests lower it to exercise child executions on small graphs.
 LIMITS = stepfunctions.Limits()
@@ -132,7 +132,7 @@ def _let_go(model: GraphModel, replaced: tuple[str, str] | None) -> None:
 def _queue(model: GraphModel, restored: dict[str, CacheModel], version: int | None = None,
            principal: RunPrincipal | None = None, run_id: str | None = None,
            quota_user: str | None = None, started_by: str | None = None,
-           how: str = API) -> tuple[GraphModel, tuple[str, str] | None]:
+           how: str = API, retry_of: str | None = None) -> tuple[GraphModel, tuple[str, str] | None]:
     """Queue a run of the header's version (of `version`, if given: the one compiled) in a partition of its
     own, record it, then flip the header to it; returns the header as flipped and the partition and run id
     of the run it replaced.
@@ -168,7 +168,8 @@ def _queue(model: GraphModel, restored: dict[str, CacheModel], version: int | No
     record = run_records.new_record(
         graph_id, run_id, version=int(model.version or 0), title=model.title, node_count=int(model.node_count or 0),
         started_by=str(started_by or (principal.author if principal else model.author)),
-        acting_for=principal.author if principal else model.author, how=how, parameters={}, start=stamp)
+        acting_for=principal.author if principal else model.author, how=how, parameters={}, start=stamp,
+        retry_of=retry_of)
     new_run(record)
     # The run's nodes are whole before anyone sees them: this one write makes them the graph's run, unless
     # a save (version) or another run (run_id, status) came between our read and now: then a 409.
@@ -190,7 +191,20 @@ def _changed(graph_id: str) -> str:
     return f"Graph `{graph_id}` was changed by someone else while it was approved; reload it and approve it again"
 
 
-def start_run(graph: dict, principal: RunPrincipal, approver: str, how: str = APPROVE) -> str:
+def carried_over(graph_id: str, run_id: str) -> dict[str, CacheModel]:
+    """What a retry keeps of the run it restarts: every operation (and composite) that succeeded or was
+    restored there, with its outputs and logs, restored in the new run without a runner."""
+    kept, done = {}, (NodeRunningStatus.SUCCESS, NodeRunningStatus.RESTORED)
+    for item in node_items(run_items(graph_id, run_id)):
+        if item.run_id == run_id and item.node_running_status in done \
+                and item.body.get("base_node_name") in BaseNodeNames.OPERATIONS | {BaseNodeNames.GRAPH}:
+            kept[item.node_id] = CacheModel(f"retry:{run_id}", outputs=dict(item.outputs or {}),
+                                            logs=dict(item.logs or {}), graph_id=graph_id, run_id=run_id)
+    return kept
+
+
+def start_run(graph: dict, principal: RunPrincipal, approver: str, how: str = APPROVE,
+              retry_of: str | None = None) -> str:
     """Restore what the cache holds for `principal`, queue the rest and start an execution named by the
     new run id.
 
@@ -200,13 +214,15 @@ def start_run(graph: dict, principal: RunPrincipal, approver: str, how: str = AP
     """
     quotas.check_size(graph, approver)
     restored = cache.plan_restores(graph, principal)
+    if retry_of:  # a retry: what succeeded in that run is restored, the cache may restore more
+        restored.update(carried_over(graph["_id"], retry_of))
     fargate_bound = placement.too_big_for_lambda(graph, restored) if _fargate() else frozenset()
     program = compile_program(graph, frozenset(restored), fargate_bound)
     run_id = _run_id(graph["_id"])
     holder = quotas.acquire(approver, graph["_id"], run_id)
     try:
         model, replaced = _queue(load_model(graph["_id"]), restored, graph.get("_version"), principal, run_id, holder,
-                                 started_by=str(approver), how=how)
+                                 started_by=str(approver), how=how, retry_of=retry_of)
     except Exception:
         quotas.release(holder, graph["_id"], run_id)  # not queued (running, or changed): no slot taken
         raise

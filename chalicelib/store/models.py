@@ -161,7 +161,8 @@ class RunModel(Model):
     node_count = NumberAttribute(default=0)
     started_by = UnicodeAttribute()  # who approved or created the run
     acting_for = UnicodeAttribute(null=True)  # whom the run acts for (the graph's author)
-    how = UnicodeAttribute()  # APPROVE, CREATE_RUN, API
+    how = UnicodeAttribute()  # APPROVE, CREATE_RUN, RETRY, API
+    retry_of = UnicodeAttribute(null=True)  # the run a RETRY restarted from its failure
     parameters = JSONAttribute(null=True)
     run_status = UnicodeAttribute()  # moved with the graph's header, only by chalicelib/engine/transitions.py
     start = UnicodeAttribute()

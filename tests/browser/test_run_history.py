@@ -63,3 +63,34 @@ def test_run_history_and_an_old_run(page, api) -> None:
 
     page.goto("/runs/no-such-run")
     expect(page.get_by_role("alert")).to_contain_text("no run")
+
+
+def test_retry_a_failed_run_from_its_failure(page, api, shared_tmp) -> None:
+    tag = secrets.token_hex(3)
+    flag = shared_tmp / "fixed"
+    make = operation("python", f"Make {tag}", "open(outputs['out'], 'w').write('made')\n", outputs=["out"])
+    make["parameters"].append({"name": "_cacheable", "parameter_type": "bool", "value": False})
+    use = operation("python", f"Use {tag}", f"import os\nassert os.path.exists({str(flag)!r}), 'not fixed'\n"
+                    "open(outputs['out'], 'w').write(open(inputs['in']).read() + ' and used')\n",
+                    inputs=[{"name": "in", "file_types": ["file"], "min_count": 1, "max_count": 1}], outputs=["out"])
+    first = instance(api.save_operation(make))
+    second = instance(api.save_operation(use), **{"in": [(first, "out")]})
+    body = api.ok("post", "graphs", json={"graph": graph(f"retry {tag}", [first, second]),
+                                          "actions": ["SAVE", "APPROVE"]})
+    failed = body["run_id"]
+    assert api.wait(body["graph"]["_id"])["graph_running_status"] == "FAILED"
+    flag.write_text("yes")
+
+    page.goto(f"/runs/{failed}")
+    expect(page.get_by_test_id("run-status")).to_contain_text("FAILED")
+    page.get_by_role("button", name="Retry from the failure").click()
+    expect(page).not_to_have_url(re.compile(f"/runs/{failed}$"))
+    expect(page.get_by_test_id("run-facts")).to_contain_text(f"retry of {failed}")
+    expect(page.get_by_test_id("run-status")).to_contain_text("SUCCESS", timeout=30_000)  # polled while it runs
+    rows = page.get_by_test_id("run-operations")
+    expect(rows.locator(f'tr[data-title="Make {tag}"]')).to_have_attribute("data-status", "RESTORED")
+    expect(rows.locator(f'tr[data-title="Use {tag}"]')).to_have_attribute("data-status", "SUCCESS")
+    used = rows.locator(f'tr[data-title="Use {tag}"]')
+    expect(preview(used, f"run-resource-Use {tag}-out")).to_have_text("made and used")
+    expect(page.get_by_role("button", name="Retry from the failure")).to_have_count(0)
+    shot(page, "run-retried")

@@ -108,3 +108,38 @@ def test_cancel_a_run_by_its_id(api) -> None:
     listed = api.ok("get", f"graphs/{graph_id}/runs")["items"][0]
     assert listed["_id"] == run_id and listed["run_status"] == "CANCELED" and listed["end"]
     assert api.post(f"runs/{run_id}/cancel").status_code == 409
+
+
+def test_retry_restores_what_succeeded_and_runs_the_failure_again(api, stack, shared_tmp) -> None:
+    """A (not cacheable, so only a retry can skip it) feeds B, which fails until a flag file exists."""
+    flag = shared_tmp / "fixed"
+    make = operation("python", "make", "open(outputs['out'], 'w').write('made')\n", outputs=["out"])
+    make["parameters"].append({"name": "_cacheable", "parameter_type": "bool", "value": False})
+    use = operation("python", "use", f"import os\nassert os.path.exists({str(flag)!r}), 'not fixed yet'\n"
+                    "open(outputs['out'], 'w').write(open(inputs['in']).read() + ' and used')\n",
+                    inputs=[{"name": "in", "file_types": ["file"], "min_count": 1, "max_count": 1}], outputs=["out"])
+    first = instance(api.save_operation(make))
+    second = instance(api.save_operation(use), **{"in": [(first, "out")]})
+    graph_id = _save(api, graph("retry", [first, second]))["_id"]
+    failed = _approve(api, graph_id)
+    assert api.wait(graph_id)["graph_running_status"] == "FAILED"
+    made = output_id(by_title(api.ok("get", f"runs/{failed}")["data"]["graph"], "make"), "out")
+    again = api.ok("post", f"runs/{failed}/retry")["data"]["_id"]  # not fixed yet: it fails again, as a run of its own
+    assert api.wait(graph_id)["graph_running_status"] == "FAILED"
+    assert api.ok("get", f"runs/{again}")["data"]["run_status"] == "FAILED"
+
+    flag.write_text("yes")
+    runs_before = stack.lambda_front.invocations["run"]
+    body = api.ok("post", f"runs/{failed}/retry")["data"]
+    retried = body["_id"]
+    assert body["how"] == "RETRY" and body["retry_of"] == failed and retried != failed
+    assert api.wait(graph_id)["graph_running_status"] == "SUCCESS"
+    assert stack.lambda_front.invocations["run"] == runs_before + 1  # only `use` ran: `make` was restored
+    data = api.ok("get", f"runs/{retried}")["data"]
+    assert data["run_status"] == "SUCCESS"
+    assert data["graph_version"] == api.ok("get", f"runs/{failed}")["data"]["graph_version"]
+    assert by_title(data["graph"], "make")["node_running_status"] == "RESTORED"
+    assert output_id(by_title(data["graph"], "make"), "out") == made
+    assert api.resource(output_id(by_title(data["graph"], "use"), "out")) == b"made and used"
+    assert api.ok("get", f"runs/{failed}")["data"]["run_status"] == "FAILED"  # the old run stays as it was
+    assert api.post(f"runs/{retried}/retry").status_code == 409  # it succeeded: nothing to retry

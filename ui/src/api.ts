@@ -316,6 +316,10 @@ class Client {
     return body.data as Run;
   }
 
+  async retryRun(runId: string): Promise<Run> {
+    return (await this.request("POST", `/runs/${encodeURIComponent(runId)}/retry`, undefined, "Retrying a run")).data as Run;
+  }
+
   async cancelRun(runId: string): Promise<Run> {
     return (await this.request("POST", `/runs/${encodeURIComponent(runId)}/cancel`, undefined, "Cancelling a run")).data as Run;
   }

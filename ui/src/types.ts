@@ -130,6 +130,7 @@ export interface Run {
   run_status: GraphRunningStatus;
   error: string | null;
   latest: boolean;
+  retry_of?: string | null;
   graph?: Omit<Graph, "nodes"> & { nodes: RunNode[] };
 }
 

@@ -8,7 +8,7 @@ import { StatusBadge } from "../components/StatusBadge";
 import { duration, parseDate } from "../format";
 import { loadCanvas, type FlowEdge, type FlowNode } from "../graph/model";
 import PlynxNodeView from "../graph/PlynxNodeView";
-import { Link } from "../router";
+import { Link, navigate } from "../router";
 import { runDuration } from "../runs/RunHistory";
 import type { Run } from "../types";
 
@@ -72,6 +72,17 @@ export function RunView({ runId }: { runId: string }) {
       setBusy(false);
     }
   };
+  const retry = async () => {
+    setBusy(true);
+    try {
+      const started = await api.retryRun(run._id);
+      navigate(`/runs/${started._id}`);
+    } catch (e) {
+      setError(errorMessage(e));
+    } finally {
+      setBusy(false);
+    }
+  };
   const operations = run.graph.nodes.filter((n) => n.base_node_name !== "file");
 
   return (
@@ -89,10 +100,20 @@ export function RunView({ runId }: { runId: string }) {
             Cancel run
           </button>
         )}
+        {(run.run_status === "FAILED" || run.run_status === "CANCELED") && (
+          <button className="primary" onClick={() => void retry()} disabled={busy} title="A new run: what succeeded is restored, the rest runs again">
+            Retry from the failure
+          </button>
+        )}
       </div>
       <p className="muted" data-testid="run-facts">
         Version {run.graph_version} &middot; started {run.start} by {run.started_by} ({run.how})
         {run.end ? ` · ended ${run.end}` : ""} &middot; took {runDuration(run)} &middot; read-only
+        {run.retry_of && (
+          <>
+            {" "}&middot; retry of <Link to={`/runs/${run.retry_of}`}>{run.retry_of}</Link>
+          </>
+        )}
       </p>
       {run.error && <pre className="message error">{run.error}</pre>}
       <div className="run-canvas" style={{ height: 360, border: "1px solid #dde1e7", background: "#fff" }}>
