@@ -41,7 +41,7 @@ def put(record: RunModel) -> None:
 
 def find(run_id: str) -> RunModel:
     """A run's record by its id alone, or 404 (the same answer whether or not someone else's run has it)."""
-    if not isinstance(run_id, str) or "~" in run_id:
+    if not isinstance(run_id, str) or "~" in run_id or not 0 < len(run_id) <= 80:  # an execution name's 80
         raise NotFoundError(f"Run `{run_id}` not found")
     try:
         graph_id = RunPointerModel.get(f"{POINTER_PREFIX}{run_id}", POINTER_KEY, consistent_read=True).graph

@@ -71,7 +71,8 @@ def test_two_runs_of_one_graph_stay_readable_with_their_own_results(api) -> None
     assert rest["total_count"] == 3 and [r["_id"] for r in rest["items"]] == [first]
     assert "graph" not in rest["items"][0] and rest["items"][0]["run_status"] == "SUCCESS"
     assert api.get(f"graphs/{graph_id}/runs", params={"per_page": "x"}).status_code == 400
-    assert api.get("runs/no-such-run").status_code == 404
+    for absent in ("no-such-run", "x" * 3000, "runs~" + graph_id):
+        assert api.get(f"runs/{absent}").status_code == 404
     assert api.post(f"runs/{first}/cancel").status_code == 409  # ended long ago
 
 
