@@ -69,7 +69,13 @@ def create_bucket() -> None:
         else:
             s3.create_bucket(Bucket=SETTINGS.bucket,
                              CreateBucketConfiguration={"LocationConstraint": SETTINGS.region})
-    s3.put_bucket_cors(Bucket=SETTINGS.bucket, CORSConfiguration=upload_cors(SETTINGS.ui_url))
+    wanted = upload_cors(SETTINGS.ui_url)
+    try:
+        current = {"CORSRules": s3.get_bucket_cors(Bucket=SETTINGS.bucket)["CORSRules"]}
+    except ClientError:  # NoSuchCORSConfiguration
+        current = None
+    if current != wanted:  # a restart changes nothing (a change the journal does not cover costs a snapshot)
+        s3.put_bucket_cors(Bucket=SETTINGS.bucket, CORSConfiguration=wanted)
 
 
 def upload_cors(ui_url: str) -> dict:

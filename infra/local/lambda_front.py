@@ -137,6 +137,8 @@ class LambdaFront:
         # Bumped *after* each request that may have changed moto's state has been applied; the
         # snapshotter compares it with the value it read before its last save.
         self.changes = 0
+        # The stack's write-ahead journal (journal.py), when its state persists.
+        self.journal: Any = None
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
@@ -152,10 +154,25 @@ class LambdaFront:
             finally:
                 self.changes += 1
         read_only = self._is_read_only(environ)
-        result = self._moto_app(environ, start_response)
-        if not read_only:
+        journal = self.journal
+        if read_only or journal is None:
+            result = self._moto_app(environ, start_response)
+            if not read_only:
+                self.changes += 1
+            return result
+        # A possible change: what it changed is on disk (journal.py) before the answer leaves.
+        marks = journal.begin_request()
+        statuses: list[str] = []
+
+        def recording_start_response(status: str, headers: list, exc_info: Any = None) -> Any:
+            statuses.append(status)
+            return start_response(status, headers, exc_info) if exc_info else start_response(status, headers)
+
+        try:
+            return self._moto_app(environ, recording_start_response)
+        finally:
             self.changes += 1
-        return result
+            journal.finish_request(marks, environ, statuses[-1] if statuses else None)
 
     @staticmethod
     def _check(environ: dict, path: str, invoke: bool) -> None:

@@ -109,13 +109,33 @@ def patch(connect_host: str = "localhost") -> None:
         _patch_dynamodb_atomic_writes()
 
 
+def store_bodies_on_disk(body_directory: str) -> None:
+    """S3 object bodies as files under `body_directory` (infra/local/s3_bodies.py); undone by unpatch."""
+    from . import s3_bodies
+
+    with _LOCK:
+        s3_bodies.install(body_directory, _set)
+        s3_bodies.patch_streaming_complete(_set)
+
+
+def journal_writes(journal: Any) -> None:
+    """Hook moto's backends so each request's changes reach `journal` (infra/local/journal.py); undone by unpatch."""
+    from . import journal as journal_module
+
+    with _LOCK:
+        journal_module.install(journal, _set)
+
+
 def serve_lambda_directly(front: Any) -> None:
     """The interpreter's Lambda Tasks call `front` in-process (patch 1), not through HTTP; undone by unpatch."""
     _LAMBDA_FRONT.append(front)
 
 
 def unpatch() -> None:
+    from . import journal as journal_module
+
     with _LOCK:
+        journal_module.uninstall()
         _LAMBDA_FRONT.clear()
         while _ORIGINALS:
             owner, name, value = _ORIGINALS.pop()
@@ -402,6 +422,11 @@ BIG_DEFINITION_BYTES = 64 * 1024  # over this, not parsed at CreateStateMachine 
 # -- 6. atomic DynamoDB writes ---------------------------------------------------------------------------
 
 _DYNAMODB_WRITES = threading.RLock()  # re-entrant: a batch or transaction calls the single-item writes
+
+
+def dynamodb_write_lock() -> Any:
+    """The lock moto's DynamoDB writes run under (the journal reads an item's image under it)."""
+    return _DYNAMODB_WRITES
 
 
 def _patch_dynamodb_atomic_writes() -> None:

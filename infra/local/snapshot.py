@@ -1,15 +1,17 @@
-"""Persistence of the embedded moto's state: pickled backends, saved on a timer and at stop.
+"""Persistence of the embedded moto's state: a snapshot of its backends, plus the journal since it.
 
 moto has no snapshot of its own. The backends that hold the project's data (DynamoDB, S3, IAM and
 Step Functions) are plain Python objects, so they are pickled with a pickler that
 
-* re-creates ``threading.Lock``/``RLock`` on load (dispatch table), and
+* re-creates ``threading.Lock``/``RLock`` on load (dispatch table),
 * replaces an execution's live worker (interpreter environment, threads, boto clients) with a
-  frozen copy of its event history, which is all that ``GetExecutionHistory`` reads afterwards.
+  frozen copy of its event history, which is all that ``GetExecutionHistory`` reads afterwards, and
+* writes an S3 key as its attributes and the name of its body's file (infra/local/s3_bodies.py):
+  bodies live as files on disk, never in the snapshot.
 
-S3 object bodies survive because moto's ``FakeKey`` pickles its value instead of its temporary
-file. Executions that were running when the snapshot was taken cannot resume; on load they are
-marked ABORTED with error ``Local.StackRestarted``.
+Every acknowledged change since the snapshot is in the journal (infra/local/journal.py); the snapshot
+records the first journal segment it does not hold (``journal_from``). Executions that were running
+cannot resume; on load they are marked ABORTED with error ``Local.StackRestarted``.
 
 Writes are atomic (temp file in the same directory, fsync, ``os.replace``).
 """
@@ -26,10 +28,13 @@ import threading
 import time
 from typing import Any, Callable
 
+from . import s3_bodies
+
 LOG = logging.getLogger(__name__)
 
 SNAPSHOT_FILE = "moto-state.pickle"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 1: S3 bodies inside the snapshot (still read: they move to files on load)
+READABLE_FORMATS = (1, 2)
 RESTART_ERROR = "Local.StackRestarted"
 RESTART_CAUSE = "The local stack was restarted while this execution was running; it cannot resume."
 
@@ -98,11 +103,15 @@ class _BackendPickler(pickle.Pickler):
     dispatch_table[_LOCK_TYPE] = _reduce_lock
     dispatch_table[_RLOCK_TYPE] = _reduce_rlock
 
-    def __init__(self, file: Any, worker_types: tuple[type, ...]) -> None:
+    def __init__(self, file: Any, worker_types: tuple[type, ...], key_type: type | None = None) -> None:
         super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
         self._worker_types = worker_types
+        self._key_type = key_type
+        self.body_names: set[str] = set()  # the body files the pickled keys name
 
     def reducer_override(self, obj: Any) -> Any:
+        if self._key_type is not None and isinstance(obj, self._key_type):
+            return s3_bodies.reduce_key(obj, self.body_names)
         if self._worker_types and isinstance(obj, self._worker_types):
             return _frozen_worker, (_worker_events(obj),)
         if isinstance(obj, threading.Thread):
@@ -110,7 +119,7 @@ class _BackendPickler(pickle.Pickler):
         return NotImplemented
 
 
-def _backend_dicts() -> dict[str, Any]:
+def backend_dicts() -> dict[str, Any]:
     """The moto BackendDicts that are persisted, by a stable name."""
     from moto.dynamodb.models import dynamodb_backends
     from moto.iam.models import iam_backends
@@ -139,16 +148,16 @@ def _worker_types() -> tuple[type, ...]:
 
 def reset_backends() -> None:
     """Empty the persisted backends (a new stack in the same process starts from its snapshot only)."""
-    for backend_dict in _backend_dicts().values():
+    for backend_dict in backend_dicts().values():
         backend_dict.clear()
     from moto.s3.models import s3_backends
 
     s3_backends.bucket_accounts.clear()
 
 
-def _capture() -> dict:
+def _capture(journal_from: int) -> dict:
     backends: dict[str, dict[str, dict[str, Any]]] = {}
-    for name, backend_dict in _backend_dicts().items():
+    for name, backend_dict in backend_dicts().items():
         accounts: dict[str, dict[str, Any]] = {}
         for account_id, account_backends in list(backend_dict.items()):
             regions = dict(account_backends.items())
@@ -161,29 +170,38 @@ def _capture() -> dict:
         "format": FORMAT_VERSION,
         "moto_version": _moto_version(),
         "saved_at": time.time(),
+        "journal_from": journal_from,
         "backends": backends,
         "s3_bucket_accounts": dict(s3_backends.bucket_accounts),
     }
 
 
-def dumps_backends(attempts: int = 5) -> bytes:
-    """Pickle the persisted backends; retried when a concurrent request mutates a dict mid-pickle."""
-    worker_types = _worker_types()
+def pickler(file: Any) -> _BackendPickler:
+    """The pickler of the snapshot and of the journal's records."""
+    from moto.s3.models import FakeKey
+
+    return _BackendPickler(file, _worker_types(), FakeKey)
+
+
+def dumps_backends(journal_from: int = 0, attempts: int = 5) -> tuple[bytes, set[str]]:
+    """Pickle the persisted backends (and the body files they name); retried when a concurrent request
+    mutates a dict mid-pickle."""
     last_error: Exception | None = None
     for _ in range(attempts):
         buffer = io.BytesIO()
         try:
-            _BackendPickler(buffer, worker_types).dump(_capture())
-            return buffer.getvalue()
+            backend_pickler = pickler(buffer)
+            backend_pickler.dump(_capture(journal_from))
+            return buffer.getvalue(), backend_pickler.body_names
         except RuntimeError as exc:  # "dictionary changed size during iteration" and the like
             last_error = exc
             time.sleep(0.05)
     raise RuntimeError(f"could not snapshot moto's state: {last_error}") from last_error
 
 
-def save(path: str) -> int:
-    """Write the snapshot atomically; return its size in bytes."""
-    data = dumps_backends()
+def save(path: str, journal_from: int = 0) -> tuple[int, set[str]]:
+    """Write the snapshot atomically; return its size in bytes and the body files it names."""
+    data, body_names = dumps_backends(journal_from)
     directory = os.path.dirname(os.path.abspath(path))
     os.makedirs(directory, exist_ok=True)
     fd, tmp_path = tempfile.mkstemp(prefix=".moto-state-", suffix=".tmp", dir=directory)
@@ -193,19 +211,25 @@ def save(path: str) -> int:
             stream.flush()
             os.fsync(stream.fileno())
         os.replace(tmp_path, path)
+        dir_fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)  # the rename itself survives a power cut before the journal is trimmed
+        finally:
+            os.close(dir_fd)
     except BaseException:
         try:
             os.unlink(tmp_path)
         except OSError:
             pass
         raise
-    return len(data)
+    return len(data), body_names
 
 
-def load(path: str) -> bool:
-    """Load a snapshot into moto's backends (replacing what they hold). False when there is none."""
+def load(path: str) -> int | None:
+    """Load a snapshot into moto's backends (replacing what they hold); return the first journal segment
+    it does not hold, or None when there is no snapshot."""
     if not os.path.exists(path):
-        return False
+        return None
     try:
         with open(path, "rb") as stream:
             state = pickle.load(stream)
@@ -214,7 +238,7 @@ def load(path: str) -> bool:
             f"could not load the local stack's snapshot {path} ({type(exc).__name__}: {exc}); "
             "move it away to start with an empty state"
         ) from exc
-    if not isinstance(state, dict) or state.get("format") != FORMAT_VERSION:
+    if not isinstance(state, dict) or state.get("format") not in READABLE_FORMATS:
         raise RuntimeError(f"{path}: not a local stack snapshot of format {FORMAT_VERSION}; move it away")
     if state.get("moto_version") != _moto_version():
         LOG.warning(
@@ -224,7 +248,7 @@ def load(path: str) -> bool:
             _moto_version(),
         )
     reset_backends()
-    dicts = _backend_dicts()
+    dicts = backend_dicts()
     for name, accounts in state["backends"].items():
         backend_dict = dicts.get(name)
         if backend_dict is None:
@@ -237,8 +261,12 @@ def load(path: str) -> bool:
     from moto.s3.models import s3_backends
 
     s3_backends.bucket_accounts.update(state.get("s3_bucket_accounts", {}))
+    return int(state.get("journal_from", 0))
+
+
+def abort_interrupted_executions() -> None:
+    """Executions that were RUNNING when the stack stopped cannot resume: mark them ABORTED."""
     _abort_interrupted_executions()
-    return True
 
 
 def _abort_interrupted_executions() -> None:
@@ -278,40 +306,54 @@ def _moto_version() -> str:
 
 
 class Snapshotter:
-    """Saves the snapshot every ``interval`` seconds when something changed, and once more at stop."""
+    """Folds the journal into a new snapshot: every `interval` seconds when something changed (a journal
+    record, or an execution that ran), when the journal segment passes `fold_bytes`, on demand (a change
+    the journal does not cover), and at stop."""
 
-    def __init__(self, path: str, change_counter: Callable[[], int], interval: float = 2.0) -> None:
+    def __init__(self, path: str, journal: Any, interval: float = 30.0, fold_bytes: int = 32 * 1024 * 1024) -> None:
         self.path = path
-        self._change_counter = change_counter
+        self.journal = journal
         self._interval = interval
+        self._fold_bytes = fold_bytes
         self._stop = threading.Event()
         self._lock = threading.Lock()
-        self._saved_changes: int | None = None
         self._was_running = False
+        self._last_save = time.monotonic()
         self._thread = threading.Thread(target=self._loop, name="moto-snapshot", daemon=True)
         self.saves = 0
+        self.last_seconds = 0.0
 
     def start(self) -> None:
-        # _saved_changes stays None: the first tick saves, so a fresh stack's bootstrap is on disk early.
         self._thread.start()
 
     def _dirty(self) -> bool:
         running = has_running_executions()
-        dirty = running or self._was_running or self._change_counter() != self._saved_changes
+        dirty = running or self._was_running or self.journal.segment_bytes > 0
         self._was_running = running
         return dirty
 
     def save_now(self) -> None:
+        """Rotate the journal, write the snapshot, then drop the segments and body files it made redundant."""
         with self._lock:
-            changes = self._change_counter()  # read before pickling: later changes make it dirty again
-            save(self.path)
-            self._saved_changes = changes
+            started, clock = time.time(), time.monotonic()
+            journal_from = self.journal.rotate()
+            _size, body_names = save(self.path, journal_from)
+            self.journal.discard_before(journal_from)
+            s3_bodies.collect(body_names | s3_bodies.live_names(), older_than=s3_bodies.grace_cutoff(started))
             self.saves += 1
+            self._last_save = time.monotonic()
+            self.last_seconds = self._last_save - clock
+
+    def request_save(self) -> None:
+        """A change the journal does not hold: on disk before its answer leaves."""
+        self.save_now()
 
     def _loop(self) -> None:
-        while not self._stop.wait(self._interval):
+        while not self._stop.wait(min(self._interval, 1.0)):
             try:
-                if self._dirty():
+                big = self.journal.segment_bytes >= self._fold_bytes
+                due = time.monotonic() - self._last_save >= self._interval
+                if (big or due) and self._dirty():
                     self.save_now()
             except Exception:  # noqa: BLE001 - keep saving on the next tick
                 LOG.exception("saving the local stack snapshot to %s failed", self.path)

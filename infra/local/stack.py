@@ -16,8 +16,10 @@ import importlib
 import json
 import logging
 import os
+import shutil
 import socket
 import sys
+import tempfile
 import threading
 import time
 from typing import Any, Callable
@@ -31,6 +33,7 @@ API_PREFIX = "/plynx/api/v0"
 # moto's backends, its config and the interpreter patches are process-wide: one stack at a time.
 _RUNNING_LOCK = threading.Lock()
 _RUNNING: "LocalStack | None" = None
+BODY_DIR = "s3-bodies"  # in the data dir: one file per S3 object version and upload part
 
 
 def free_port() -> int:
@@ -90,6 +93,7 @@ class LocalStack:
         self.credentials: tuple[str, str] = ("", "")  # the control plane's IAM key in moto (id, secret)
         self.credentials_path: str | None = None  # ... as a shared credentials file, in data_dir
         self.restored = False
+        self.journal: Any = None  # infra/local/journal.py, when data_dir is set
         self.startup_seconds = 0.0
         self.lambda_front: Any = None
         self._servers: list[_ServerThread] = []
@@ -147,7 +151,7 @@ def start_stack(
     app: Any = None,
     lambda_handler: Callable[[Any, Any], Any] | None = None,
     bootstrap: bool = True,
-    snapshot_interval: float = 2.0,
+    snapshot_interval: float = 30.0,
     quiet: bool = True,
 ) -> LocalStack:
     """Start moto, the API and the UI on the given ports (threads of this process) and return the stack.
@@ -157,7 +161,8 @@ def start_stack(
                     warm runner process, forked per invocation (infra/local/warm_runner.py).
     bootstrap:      create the tables, the bucket, the state machine role and the default user
                     (with chalicelib); tests that bring their own app may turn it off.
-    data_dir:       where the snapshot of moto's state lives; None = nothing persists.
+    data_dir:       where moto's state persists (snapshot, journal, S3 bodies); None = nothing persists.
+    snapshot_interval: seconds between folds of the journal into a new snapshot (when something changed).
     quiet:          no per-request access logs from moto and the UI (the API keeps chalice's).
     """
     global _RUNNING
@@ -248,23 +253,47 @@ def _start(
     default_user_config["stepfunctions"] = {**previous_sfn_config, "execute_state_machine": True}
     stack._undo.append(lambda: default_user_config.__setitem__("stepfunctions", previous_sfn_config))
 
-    from . import snapshot
+    from . import journal as journal_module
+    from . import s3_bodies, snapshot
 
     patches.patch(connect_host)
     stack._undo.append(patches.unpatch)
 
+    # S3 bodies are files (in the data dir, or a temporary one): the stack's memory does not grow with them.
     if stack.data_dir is not None:
         stack.data_dir = os.path.abspath(stack.data_dir)
         os.makedirs(stack.data_dir, exist_ok=True)
+        body_directory = os.path.join(stack.data_dir, BODY_DIR)
+    else:
+        body_directory = tempfile.mkdtemp(prefix="plynx-s3-bodies-")
+        stack._undo.append(lambda: shutil.rmtree(body_directory, ignore_errors=True))
+    patches.store_bodies_on_disk(body_directory)
+
+    journal = None
+    if stack.data_dir is not None:
         stack.snapshot_path = os.path.join(stack.data_dir, snapshot.SNAPSHOT_FILE)
-        stack.restored = snapshot.load(stack.snapshot_path)
-    if not stack.restored:
+        journal_directory = os.path.join(stack.data_dir, journal_module.JOURNAL_DIR)
+        journal_from = snapshot.load(stack.snapshot_path)
+        if journal_from is None:
+            snapshot.reset_backends()
+        # every change acknowledged since the snapshot, then what it made unreachable
+        replayed, next_segment = journal_module.replay(journal_directory, journal_from or 0)
+        stack.restored = journal_from is not None or replayed > 0
+        snapshot.abort_interrupted_executions()
+        s3_bodies.collect(s3_bodies.live_names())
+        journal = journal_module.Journal(journal_directory, next_segment, journal_module.dumps_with(snapshot.pickler),
+                                         fsync=os.environ.get("PLYNX_LOCAL_FSYNC", "1").strip() != "0")
+        stack.journal = journal
+        stack._undo.append(journal.close)
+        patches.journal_writes(journal)
+    else:
         snapshot.reset_backends()
     auth.install()
     if stack.data_dir is not None:
         stack.credentials_path = auth.credentials_file(stack.data_dir, stack.credentials)
 
     front = _make_lambda_front(stack, lambda_handler)
+    front.journal = journal
     stack.lambda_front = front
     if patches.FAST:
         patches.serve_lambda_directly(front)
@@ -280,12 +309,14 @@ def _start(
 
         patches.write_once(SETTINGS.bucket, storage.PREFIX)
 
-    # Saving starts once the bootstrap is done, so the first snapshot already holds it.
-    if stack.snapshot_path is not None:
-        stack._snapshotter = snapshot.Snapshotter(
-            stack.snapshot_path, lambda: front.changes, interval=snapshot_interval
-        )
-        stack._snapshotter.start()
+    # Folding starts once the bootstrap is done; what the journal did not cover of it is saved now.
+    if journal is not None:
+        snapshotter = snapshot.Snapshotter(stack.snapshot_path, journal, interval=snapshot_interval)
+        stack._snapshotter = snapshotter
+        if journal.unjournaled or not os.path.exists(stack.snapshot_path):
+            snapshotter.save_now()
+        journal.on_unjournaled = lambda operation: snapshotter.request_save()
+        snapshotter.start()
 
     # 4. The API.
     if app is None:

@@ -1,0 +1,248 @@
+"""S3 object bodies of the local stack as files on disk, never in memory or in the snapshot.
+
+moto 5.2.5 keeps each object's bytes in a ``SpooledTemporaryFile`` (in memory up to about 5 MB, so a
+stack's memory grew with its artifacts) and pickles them into every snapshot. While a stack runs,
+``moto.s3.models`` gets a ``tempfile`` whose ``SpooledTemporaryFile`` is a :class:`BodyFile`: a named file
+under the stack's body directory, opened per call (ten thousand keys hold no file descriptors). The
+snapshot and the journal pickle a key with the name of its file (:func:`reduce_key`); a file no key
+refers to any more is removed when a snapshot that no longer names it is on disk (:func:`collect`).
+"""
+from __future__ import annotations
+
+import os
+import threading
+import time
+import types
+import uuid
+from typing import Any
+
+_STATE: dict[str, Any] = {"directory": None}
+COPY_CHUNK = 8 * 1024 * 1024
+
+
+class BodyFile:
+    """The file-like object moto's FakeKey reads and writes its value through, backed by one named file."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._position = 0
+
+    @property
+    def name(self) -> str:
+        return os.path.basename(self.path)
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        if whence == 1:
+            offset += self._position
+        elif whence == 2:
+            offset += self.size()
+        self._position = max(0, offset)
+        return self._position
+
+    def tell(self) -> int:
+        return self._position
+
+    def size(self) -> int:
+        try:
+            return os.path.getsize(self.path)
+        except FileNotFoundError:
+            return 0
+
+    def read(self, size: int = -1) -> bytes:
+        with open(self.path, "rb") as stream:
+            stream.seek(self._position)
+            data = stream.read(size if size is not None and size >= 0 else -1)
+        self._position += len(data)
+        return data
+
+    def truncate(self, size: int | None = None) -> int:
+        size = self._position if size is None else size
+        with open(self.path, "ab"):
+            pass
+        os.truncate(self.path, size)
+        return size
+
+    def write(self, data: Any) -> int:
+        """Write at the position and fsync: the key is acknowledged only after its bytes are on disk."""
+        mode = "r+b" if os.path.exists(self.path) else "wb"
+        with open(self.path, mode) as stream:
+            stream.seek(self._position)
+            written = data.write_to(stream) if isinstance(data, JoinedParts) else stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        self._position += written
+        return written
+
+    def close(self) -> None:
+        """moto closes a disposed key's buffer; its file goes when no snapshot names it (collect)."""
+
+    @property
+    def closed(self) -> bool:
+        return False
+
+
+class JoinedParts:
+    """A completed multipart upload's value: its parts' files, copied in chunks, never joined in memory."""
+
+    def __init__(self, parts: list[Any]) -> None:
+        self._parts = parts
+        self._length = sum(part.contentsize for part in parts)
+
+    def __len__(self) -> int:
+        return self._length
+
+    def write_to(self, stream: Any) -> int:
+        written = 0
+        for part in self._parts:
+            buffer = part._value_buffer
+            if isinstance(buffer, BodyFile):
+                with open(buffer.path, "rb") as source:
+                    while chunk := source.read(COPY_CHUNK):
+                        written += stream.write(chunk)
+            else:
+                written += stream.write(part.value)
+        return written
+
+
+def directory() -> str | None:
+    return _STATE["directory"]
+
+
+def _new_body(max_size: int = 0, *args: Any, **kwargs: Any) -> BodyFile:
+    return BodyFile(os.path.join(_STATE["directory"], uuid.uuid4().hex))
+
+
+def install(body_directory: str, set_attribute: Any) -> None:
+    """New keys' values go to files under `body_directory` (undone with the other patches)."""
+    import tempfile
+
+    import moto.s3.models as s3_models
+
+    os.makedirs(body_directory, exist_ok=True)
+    _STATE["directory"] = body_directory
+    shim = types.SimpleNamespace(**{name: getattr(tempfile, name) for name in dir(tempfile) if not name.startswith("__")})
+    shim.SpooledTemporaryFile = _new_body
+    set_attribute(s3_models, "tempfile", shim)
+
+
+def restore_key(cls: type, state: dict, body_name: str | None) -> Any:
+    """A FakeKey from the snapshot or the journal, reading its value from its file."""
+    key = cls.__new__(cls)
+    key.__dict__.update(state)
+    key._value_buffer = BodyFile(os.path.join(_STATE["directory"], body_name or uuid.uuid4().hex))
+    key.lock = threading.Lock()
+    return key
+
+
+def reduce_key(key: Any, seen: set[str] | None = None) -> tuple:
+    """How a FakeKey pickles for the snapshot and the journal: its attributes and its file's name."""
+    state = {name: value for name, value in key.__dict__.items() if name not in ("_value_buffer", "lock")}
+    buffer = key.__dict__.get("_value_buffer")
+    if not isinstance(buffer, BodyFile):  # made before the stack installed the bodies (or a test's own)
+        body = _new_body()
+        try:
+            value = key.value
+        except ValueError:  # disposed: moto's own __getstate__ stores nothing either
+            value = b""
+        body.write(value)
+        key._value_buffer = buffer = body
+    if seen is not None:
+        seen.add(buffer.name)
+    return restore_key, (type(key), state, buffer.name)
+
+
+def live_names() -> set[str]:
+    """The body files the S3 backends refer to now: every version of every key and every upload's parts."""
+    from moto.s3.models import s3_backends
+
+    names: set[str] = set()
+
+    def add(key: Any) -> None:
+        buffer = getattr(key, "_value_buffer", None)
+        if isinstance(buffer, BodyFile):
+            names.add(buffer.name)
+
+    for _account, _region, backend in s3_backends.iter_backends():
+        for bucket in list(backend.buckets.values()):
+            for versions in list(dict.values(bucket.keys)):
+                for key in list(versions):
+                    add(key)
+            for multipart in list(bucket.multiparts.values()):
+                for part in list(multipart.parts.values()):
+                    add(part)
+    return names
+
+
+def collect(keep: set[str], older_than: float | None = None) -> int:
+    """Remove the body files not in `keep` (modified before `older_than`, if given); return how many."""
+    body_directory = _STATE["directory"]
+    if not body_directory or not os.path.isdir(body_directory):
+        return 0
+    removed = 0
+    with os.scandir(body_directory) as entries:
+        for entry in entries:
+            if entry.name in keep or not entry.is_file():
+                continue
+            try:
+                if older_than is not None and entry.stat().st_mtime >= older_than:
+                    continue  # may belong to a key a request is making right now
+                os.unlink(entry.path)
+                removed += 1
+            except FileNotFoundError:
+                pass
+    return removed
+
+
+def grace_cutoff(started: float, seconds: float = 60.0) -> float:
+    """Files touched within `seconds` before a snapshot began may belong to a key not yet in a bucket."""
+    return min(started, time.time()) - seconds
+
+
+def patch_streaming_complete(set_attribute: Any) -> None:
+    """CompleteMultipartUpload without the object in memory (moto joins the parts, and for its default
+    CRC64NVME checksum joins them twice: 3 GB for a 1 GB upload). The parts' files are copied into the
+    object's file in chunks. An upload that asked for a checksum (``x-amz-checksum-algorithm``) keeps
+    moto's own path, which computes it."""
+    import codecs
+
+    from moto.s3.exceptions import EntityTooSmall, InvalidPart, MalformedXML
+    from moto.s3.models import FakeMultipart, S3Backend
+    from moto.s3.models import S3_UPLOAD_PART_MIN_SIZE
+    from moto.utilities.utils import md5_hash
+
+    original_complete = FakeMultipart.complete
+    original_backend_complete = S3Backend.complete_multipart_upload
+    decode_hex = codecs.getdecoder("hex_codec")
+
+    def complete(self: Any, body: Any) -> tuple:
+        if self.metadata.get("x-amz-checksum-algorithm"):
+            return original_complete(self, body)
+        md5s = bytearray()
+        parts: list[Any] = []
+        last = None
+        for number, etag in body:
+            part = self.parts.get(number)
+            if part is None or part.etag.replace('"', "") != etag.replace('"', ""):
+                raise InvalidPart()
+            if last is not None and last.contentsize < S3_UPLOAD_PART_MIN_SIZE:
+                raise EntityTooSmall()
+            md5s.extend(decode_hex(part.etag.replace('"', ""))[0])
+            parts.append(part)
+            last = part
+        if not parts:
+            raise MalformedXML
+        full_etag = md5_hash()
+        full_etag.update(bytes(md5s))
+        return JoinedParts(parts), f"{full_etag.hexdigest()}-{len(parts)}", None
+
+    def complete_multipart_upload(self: Any, bucket_name: str, multipart_id: str, body: Any) -> Any:
+        key = original_backend_complete(self, bucket_name, multipart_id, body)
+        multipart = getattr(key, "multipart", None)
+        if multipart is not None and isinstance(getattr(key, "_value_buffer", None), BodyFile):
+            # The object has its own file now; the parts' files would double the disk it takes.
+            # (Only GetObject with partNumber reads them: the local stack's clients never do.)
+            multipart.parts = {}
+        return key
+
+    set_attribute(FakeMultipart, "complete", complete)
+    set_attribute(S3Backend, "complete_multipart_upload", complete_multipart_upload)
