@@ -55,7 +55,8 @@ def main() -> int:
         "\n".join(
             [
                 f"PLynx local stack is up ({stack.startup_seconds:.1f} s"
-                + (", state restored" if stack.restored else "")
+                + (f", state restored in {stack.restore_seconds:.1f} s with {stack.replayed} journal record(s)"
+                   if stack.restored else "")
                 + ")",
                 f"  UI:    {stack.ui_url}",
                 f"  API:   {stack.api_url}",
@@ -65,7 +66,8 @@ def main() -> int:
                 f"  moto:  {stack.moto_url}  (AWS endpoint for boto3/aws-cli; signed requests only, keys: "
                 + (f"AWS_SHARED_CREDENTIALS_FILE={stack.credentials_path})" if stack.credentials_path else
                    "stack.credentials, not persisted)"),
-                f"  data:  {stack.snapshot_path or 'not persisted (PLYNX_DATA_DIR is empty)'}",
+                f"  data:  {stack.data_dir or 'not persisted (PLYNX_DATA_DIR is empty)'}"
+                + (" (snapshot, journal of every acknowledged write, S3 bodies as files)" if stack.data_dir else ""),
                 "Ctrl-C to stop.",
             ]
         ),

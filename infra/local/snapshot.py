@@ -332,14 +332,17 @@ class Snapshotter:
         self._was_running = running
         return dirty
 
-    def save_now(self) -> None:
-        """Rotate the journal, write the snapshot, then drop the segments and body files it made redundant."""
+    def save_now(self, final: bool = False) -> None:
+        """Rotate the journal, write the snapshot, then drop the segments and body files it made redundant.
+
+        final: nothing serves requests any more, so no body file can belong to a key still being made."""
         with self._lock:
             started, clock = time.time(), time.monotonic()
             journal_from = self.journal.rotate()
             _size, body_names = save(self.path, journal_from)
             self.journal.discard_before(journal_from)
-            s3_bodies.collect(body_names | s3_bodies.live_names(), older_than=s3_bodies.grace_cutoff(started))
+            s3_bodies.collect(body_names | s3_bodies.live_names(),
+                              older_than=None if final else s3_bodies.grace_cutoff(started))
             self.saves += 1
             self._last_save = time.monotonic()
             self.last_seconds = self._last_save - clock
@@ -363,4 +366,4 @@ class Snapshotter:
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join()
-        self.save_now()
+        self.save_now(final=True)

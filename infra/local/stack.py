@@ -94,6 +94,8 @@ class LocalStack:
         self.credentials_path: str | None = None  # ... as a shared credentials file, in data_dir
         self.restored = False
         self.journal: Any = None  # infra/local/journal.py, when data_dir is set
+        self.restore_seconds = 0.0  # loading the snapshot and replaying the journal
+        self.replayed = 0  # journal records replayed at start
         self.startup_seconds = 0.0
         self.lambda_front: Any = None
         self._servers: list[_ServerThread] = []
@@ -273,6 +275,7 @@ def _start(
     if stack.data_dir is not None:
         stack.snapshot_path = os.path.join(stack.data_dir, snapshot.SNAPSHOT_FILE)
         journal_directory = os.path.join(stack.data_dir, journal_module.JOURNAL_DIR)
+        restore_started = time.monotonic()
         journal_from = snapshot.load(stack.snapshot_path)
         if journal_from is None:
             snapshot.reset_backends()
@@ -281,6 +284,7 @@ def _start(
         stack.restored = journal_from is not None or replayed > 0
         snapshot.abort_interrupted_executions()
         s3_bodies.collect(s3_bodies.live_names())
+        stack.restore_seconds, stack.replayed = time.monotonic() - restore_started, replayed
         journal = journal_module.Journal(journal_directory, next_segment, journal_module.dumps_with(snapshot.pickler),
                                          fsync=os.environ.get("PLYNX_LOCAL_FSYNC", "1").strip() != "0")
         stack.journal = journal
