@@ -27,10 +27,11 @@ MB = 1024 * 1024
 PER_GRAPH = 200
 
 
-def _rss_mb(pid: int) -> float:
+def _rss_mb(pid: int, field: str = "VmRSS") -> float:
+    """Resident memory now (VmRSS) or at its peak so far (VmHWM), in MB."""
     with open(f"/proc/{pid}/status", encoding="ascii") as stream:
         for line in stream:
-            if line.startswith("VmRSS:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1]) / 1024
     return float("nan")
 
@@ -96,7 +97,8 @@ def main() -> int:
             filled_at = time.monotonic()
             made = _fill(api, args.nodes, args.mb, scratch)
             print(f"filled {made} nodes and {args.mb} MB in {time.monotonic() - filled_at:.0f} s; "
-                  f"stack RSS {empty_rss:.0f} MB empty -> {_rss_mb(process.pid):.0f} MB filled")
+                  f"stack RSS {empty_rss:.0f} MB empty -> {_rss_mb(process.pid):.0f} MB filled "
+                  f"(peak while filling {_rss_mb(process.pid, 'VmHWM'):.0f} MB)")
         finally:
             stop(process)
         snapshot = os.path.getsize(os.path.join(data_dir, "moto-state.pickle"))

@@ -13,8 +13,9 @@ last record holds its last acknowledged state, whatever the interleaving; replay
 over a snapshot that already has it, changes nothing. A mutating request the hooks do not cover
 (CreateTable, PutBucketCors, IAM: the bootstrap's) is made durable by a snapshot before its answer.
 
-Execution progress (state transitions inside the interpreter) is not journaled: an execution running at
-a crash cannot resume anyway; the engine's statuses, which it writes to DynamoDB, are.
+An execution's end is journaled when the interpreter reaches it; its progress before that is not: an
+execution running at a crash cannot resume anyway (it comes back ABORTED), and the engine's statuses,
+which it writes to DynamoDB, are journaled.
 """
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ import re
 import struct
 import threading
 import time
+import urllib.parse
 import zlib
 from collections.abc import Callable
 from typing import Any
@@ -41,6 +43,9 @@ _SEGMENT = re.compile(r"^(\d{8})\.log$")
 PERSISTED_SERVICES = frozenset({"dynamodb", "s3", "iam", "states"})
 # Step Functions calls that move an execution on, as the interpreter does: not journaled (see above).
 _EXECUTION_PROGRESS = frozenset({"SendTaskSuccess", "SendTaskFailure", "SendTaskHeartbeat"})
+# Operations of the JSON and query protocols that change nothing (S3's reads are GET and HEAD).
+_READ_PREFIXES = ("Get", "List", "Describe", "Query", "Scan", "BatchGet", "TransactGet", "Validate", "Test",
+                  "Simulate")
 _CREDENTIAL = re.compile(r"Credential=[^/,\s]+/\d{8}/[^/]+/([^/]+)/aws4_request")
 _QUERY_CREDENTIAL = re.compile(r"X-Amz-Credential=[^&]*?(?:/|%2F)\d{8}(?:/|%2F)[^&/%]+(?:/|%2F)([a-z0-9-]+)(?:/|%2F)aws4_request",
                                re.IGNORECASE)
@@ -50,14 +55,18 @@ _LOCAL = threading.local()
 _ACTIVE: list["Journal"] = []  # the running stack's journal, while its hooks are installed
 
 
-def touched(path: Path) -> None:
-    """Note that the current request changed `path`.
+def touched(path: Path, at_once: bool = False) -> None:
+    """Note that the current request changed `path`; `at_once`: outside a request, journal it now.
 
-    Outside a request (a test driving moto in-process, the snapshot's load) nothing is noted: every
-    change the product makes reaches moto as a request through the Lambda front."""
+    Otherwise nothing is noted outside a request (a test driving moto in-process, the snapshot's load):
+    every change the product makes reaches moto as a request through the Lambda front, except an
+    execution's end, which the interpreter reaches on its own thread (journaled at once)."""
     marks = getattr(_LOCAL, "marks", None)
     if marks is not None:
         marks[path] = None
+    elif at_once and _ACTIVE:
+        journal = _ACTIVE[-1]
+        journal.sync(journal.commit([path]))
 
 
 class Journal:
@@ -327,10 +336,10 @@ def _s3_upload(backend: Any, bucket: Any, upload_id: Any) -> None:
         touched(_path(backend, "multipart", bucket, upload_id))
 
 
-def _execution(backend: Any, execution: Any) -> None:
+def _execution(backend: Any, execution: Any, at_once: bool = False) -> None:
     for machine in list(backend.state_machines):
         if any(e is execution for e in list(machine.executions)):
-            touched(_path(backend, "execution", machine.arn, execution.execution_arn))
+            touched(_path(backend, "execution", machine.arn, execution.execution_arn), at_once)
             return
 
 
@@ -377,7 +386,7 @@ def _key_object(b: Any, a: tuple, k: dict, r: Any) -> None:
 
 
 def _upload_created(b: Any, a: tuple, k: dict, r: Any) -> None:
-    _s3_upload(b, _arg(a, k, 0, "bucket_name"), r)
+    _s3_upload(b, _arg(a, k, 0, "bucket_name"), getattr(r, "id", None))
 
 
 def _upload(b: Any, a: tuple, k: dict, r: Any) -> None:
@@ -404,10 +413,22 @@ def _execution_result(b: Any, a: tuple, k: dict, r: Any) -> None:
         _execution(b, r)
 
 
+def _execution_ended(communication: Any, a: tuple, k: dict, r: Any) -> None:
+    from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+
+    execution = communication.execution
+    try:
+        backend = stepfunctions_parser_backends[execution.account_id][execution.region_name]
+    except KeyError:
+        return
+    _execution(backend, execution, at_once=True)
+
+
 def _hooks() -> list[tuple[type, str, Callable]]:
     from moto.dynamodb.models import DynamoDBBackend
     from moto.s3.models import S3Backend
     from moto.stepfunctions.models import StepFunctionBackend
+    from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
     from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
     return [
@@ -434,6 +455,7 @@ def _hooks() -> list[tuple[type, str, Callable]]:
         (StepFunctionBackend, "delete_state_machine", _machine_by_arn),
         (StepFunctionsParserBackend, "start_execution", _execution_result),
         (StepFunctionBackend, "stop_execution", _execution_result),
+        (BaseExecutionWorkerCommunication, "terminated", _execution_ended),
     ]
 
 
@@ -464,10 +486,10 @@ def uninstall() -> None:
 
 
 def _may_change_persisted_state(environ: dict) -> bool:
-    service = _service(environ)
-    if service not in PERSISTED_SERVICES:
+    if _service(environ) not in PERSISTED_SERVICES:
         return False
-    return not (service == "states" and _operation(environ) in _EXECUTION_PROGRESS)
+    operation = _operation(environ)
+    return operation not in _EXECUTION_PROGRESS and not operation.startswith(_READ_PREFIXES)
 
 
 def _service(environ: dict) -> str | None:
@@ -478,9 +500,16 @@ def _service(environ: dict) -> str | None:
 
 
 def _operation(environ: dict) -> str:
+    """The API operation: a JSON protocol's target, a query protocol's Action (IAM), else method and path."""
     target = environ.get("HTTP_X_AMZ_TARGET")
     if target:
         return target.rsplit(".", 1)[-1]
+    body = environ.get("wsgi.input")
+    if (environ.get("CONTENT_TYPE") or "").startswith("application/x-www-form-urlencoded") and isinstance(
+            body, io.BytesIO):  # buffered by the signature check (lambda_front.py)
+        action = urllib.parse.parse_qs(body.getvalue().decode("utf-8", "replace")).get("Action")
+        if action:
+            return action[0]
     return f"{environ.get('REQUEST_METHOD')} {environ.get('PATH_INFO')}?{environ.get('QUERY_STRING', '')}"[:200]
 
 

@@ -116,6 +116,7 @@ def store_bodies_on_disk(body_directory: str) -> None:
     with _LOCK:
         s3_bodies.install(body_directory, _set)
         s3_bodies.patch_streaming_complete(_set)
+        s3_bodies.patch_streaming_reads(_set)
 
 
 def journal_writes(journal: Any) -> None:

@@ -14,6 +14,7 @@ import threading
 import time
 import types
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 _STATE: dict[str, Any] = {"directory": None}
@@ -67,7 +68,7 @@ class BodyFile:
         mode = "r+b" if os.path.exists(self.path) else "wb"
         with open(self.path, mode) as stream:
             stream.seek(self._position)
-            written = data.write_to(stream) if isinstance(data, JoinedParts) else stream.write(data)
+            written = data.write_to(stream) if isinstance(data, FileValue) else stream.write(data)
             stream.flush()
             os.fsync(stream.fileno())
         self._position += written
@@ -81,27 +82,38 @@ class BodyFile:
         return False
 
 
-class JoinedParts:
-    """A completed multipart upload's value: its parts' files, copied in chunks, never joined in memory."""
+class FileValue:
+    """An object's bytes as the files that hold them, read in chunks: a completed upload's parts (joined
+    into the object's file), and what GetObject sends and CopyObject copies. Never whole in memory."""
 
-    def __init__(self, parts: list[Any]) -> None:
-        self._parts = parts
-        self._length = sum(part.contentsize for part in parts)
+    def __init__(self, paths: list[str]) -> None:
+        self._paths = paths
+        self._length = sum(os.path.getsize(path) for path in paths)
 
     def __len__(self) -> int:
         return self._length
 
+    def __bool__(self) -> bool:
+        return self._length > 0
+
+    def __iter__(self) -> Iterator[bytes]:
+        for path in self._paths:
+            with open(path, "rb") as source:
+                while chunk := source.read(COPY_CHUNK):
+                    yield chunk
+
     def write_to(self, stream: Any) -> int:
-        written = 0
-        for part in self._parts:
-            buffer = part._value_buffer
-            if isinstance(buffer, BodyFile):
-                with open(buffer.path, "rb") as source:
-                    while chunk := source.read(COPY_CHUNK):
-                        written += stream.write(chunk)
-            else:
-                written += stream.write(part.value)
-        return written
+        return sum(stream.write(chunk) for chunk in self)
+
+
+_LAZY = threading.local()  # set while moto answers a GetObject or copies: FakeKey.value is a FileValue
+
+
+def _file_value_of(keys: list[Any]) -> Any:
+    buffers = [key._value_buffer for key in keys]
+    if all(isinstance(buffer, BodyFile) for buffer in buffers):
+        return FileValue([buffer.path for buffer in buffers])
+    return b"".join(key.value for key in keys)  # a key from before the stack installed the bodies
 
 
 def directory() -> str | None:
@@ -233,7 +245,7 @@ def patch_streaming_complete(set_attribute: Any) -> None:
             raise MalformedXML
         full_etag = md5_hash()
         full_etag.update(bytes(md5s))
-        return JoinedParts(parts), f"{full_etag.hexdigest()}-{len(parts)}", None
+        return _file_value_of(parts), f"{full_etag.hexdigest()}-{len(parts)}", None
 
     def complete_multipart_upload(self: Any, bucket_name: str, multipart_id: str, body: Any) -> Any:
         key = original_backend_complete(self, bucket_name, multipart_id, body)
@@ -246,3 +258,39 @@ def patch_streaming_complete(set_attribute: Any) -> None:
 
     set_attribute(FakeMultipart, "complete", complete)
     set_attribute(S3Backend, "complete_multipart_upload", complete_multipart_upload)
+
+
+def patch_streaming_reads(set_attribute: Any) -> None:
+    """GetObject (without a Range) and CopyObject read an object's file in chunks: moto reads
+    ``FakeKey.value``, the whole object as bytes, for both."""
+    from moto.s3.models import FakeKey, S3Backend
+    from moto.s3.responses import S3Response
+
+    value = FakeKey.value
+
+    def lazy_value(self: Any) -> Any:
+        if getattr(_LAZY, "on", False) and isinstance(self.__dict__.get("_value_buffer"), BodyFile):
+            return FileValue([self._value_buffer.path])
+        return value.fget(self)
+
+    original_get = S3Response._key_response_get
+    original_copy = S3Backend.copy_object
+
+    def key_response_get(self: Any, query: dict, key_name: str) -> Any:
+        # a Range is cut from the bytes by moto's key_response afterwards: those keep moto's path
+        _LAZY.on = not any(str(name).lower() == "range" for name in self.headers.keys())
+        try:
+            return original_get(self, query, key_name)
+        finally:
+            _LAZY.on = False
+
+    def copy_object(self: Any, *args: Any, **kwargs: Any) -> Any:
+        _LAZY.on = True
+        try:
+            return original_copy(self, *args, **kwargs)
+        finally:
+            _LAZY.on = False
+
+    set_attribute(FakeKey, "value", property(lazy_value, value.fset))
+    set_attribute(S3Response, "_key_response_get", key_response_get)
+    set_attribute(S3Backend, "copy_object", copy_object)

@@ -1,0 +1,215 @@
+"""The journal: every acknowledged change is on disk before its answer (infra/local/journal.py).
+
+A copy of a running stack's data dir is what a `kill -9` at that moment leaves behind (nothing is
+written after an answer that the answer depends on): a second stack started on the copy must hold
+every write acknowledged before the copy, whatever the service and whoever wrote it concurrently.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import threading
+
+import pytest
+from botocore.exceptions import ClientError
+
+from infra.local import journal as journal_module
+from infra.local import snapshot
+from infra.local.stack import BODY_DIR, free_port, start_stack
+from tests.local.test_stack import ROLE_ARN, Runner, client, lambda_task, make_app, run_to_end
+
+MB = 1024 * 1024
+
+
+def _start(data_dir: str, runner: Runner | None = None, **kwargs):
+    return start_stack(free_port(), free_port(), free_port(), data_dir, app=make_app(),
+                       lambda_handler=runner or Runner(), bootstrap=False, snapshot_interval=3600, **kwargs)
+
+
+def _crash_copy(stack, tmp_path) -> str:
+    """The data dir as a kill -9 now would leave it."""
+    target = str(tmp_path / "after-crash")
+    shutil.copytree(stack.data_dir, target)
+    return target
+
+
+def _table(ddb, name: str) -> None:
+    ddb.create_table(TableName=name, KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+                     AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+                     BillingMode="PAY_PER_REQUEST")
+
+
+def test_a_crash_keeps_every_acknowledged_write(tmp_path) -> None:
+    runner = Runner()
+    first = _start(str(tmp_path / "data"), runner)
+    try:
+        s3, ddb, sfn = (client(name, first) for name in ("s3", "dynamodb", "stepfunctions"))
+        saves = first.snapshot_saves
+        s3.create_bucket(Bucket="artifacts")  # no hook covers these: each is saved by a snapshot
+        _table(ddb, "things")
+        assert first.snapshot_saves >= saves + 2 and "CreateTable" in first.journal.unjournaled
+        records = first.journal.records
+
+        # DynamoDB: every kind of write, and 8 threads updating one counter (the image journaled last
+        # must be the last one applied)
+        ddb.put_item(TableName="things", Item={"id": {"S": "put"}, "doc": {"M": {"k": {"S": "v"}}}})
+        ddb.put_item(TableName="things", Item={"id": {"S": "gone"}})
+        ddb.delete_item(TableName="things", Key={"id": {"S": "gone"}})
+        ddb.batch_write_item(RequestItems={"things": [
+            {"PutRequest": {"Item": {"id": {"S": f"batch-{i}"}}}} for i in range(5)]})
+        ddb.transact_write_items(TransactItems=[
+            {"Put": {"TableName": "things", "Item": {"id": {"S": "tx"}}}},
+            {"Update": {"TableName": "things", "Key": {"id": {"S": "put"}}, "UpdateExpression": "SET n = :n",
+                        "ExpressionAttributeValues": {":n": {"N": "7"}}}}])
+        with pytest.raises(ClientError):  # refused as a whole: nothing of it may come back
+            ddb.transact_write_items(TransactItems=[
+                {"Put": {"TableName": "things", "Item": {"id": {"S": "half"}}}},
+                {"ConditionCheck": {"TableName": "things", "Key": {"id": {"S": "none"}},
+                                    "ConditionExpression": "attribute_exists(id)"}}])
+
+        def bump() -> None:
+            for _ in range(10):
+                ddb.update_item(TableName="things", Key={"id": {"S": "counter"}}, UpdateExpression="ADD n :one",
+                                ExpressionAttributeValues={":one": {"N": "1"}})
+
+        threads = [threading.Thread(target=bump) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+        # S3: puts, a delete, a copy, a completed multipart upload and one still open
+        big = os.urandom(6 * MB)
+        s3.put_object(Bucket="artifacts", Key="small", Body=b"hello", Metadata={"who": "me"})
+        s3.put_object(Bucket="artifacts", Key="doomed", Body=b"x")
+        s3.delete_object(Bucket="artifacts", Key="doomed")
+        s3.copy_object(Bucket="artifacts", Key="copy", CopySource={"Bucket": "artifacts", "Key": "small"})
+        upload = s3.create_multipart_upload(Bucket="artifacts", Key="joined")["UploadId"]
+        parts = [{"PartNumber": n, "ETag": s3.upload_part(Bucket="artifacts", Key="joined", UploadId=upload,
+                                                          PartNumber=n, Body=body)["ETag"]}
+                 for n, body in ((1, big), (2, b"tail"))]
+        s3.complete_multipart_upload(Bucket="artifacts", Key="joined", UploadId=upload,
+                                     MultipartUpload={"Parts": parts})
+        open_upload = s3.create_multipart_upload(Bucket="artifacts", Key="later")["UploadId"]
+        first_part = s3.upload_part(Bucket="artifacts", Key="later", UploadId=open_upload, PartNumber=1,
+                                    Body=big)["ETag"]
+
+        # Step Functions: a machine, an execution that ended, one still running
+        definition = {"StartAt": "R", "States": {"R": lambda_task("plynx-runner", {"block.$": "$.block"}, End=True)}}
+        arn = sfn.create_state_machine(name="kept", definition=json.dumps(definition), roleArn=ROLE_ARN)[
+            "stateMachineArn"]
+        runner.release.set()
+        done = run_to_end(sfn, arn, "done", {"block": False})
+        runner.release.clear()
+        running = sfn.start_execution(stateMachineArn=arn, name="running", input='{"block": true}')["executionArn"]
+
+        assert first.journal.records > records
+        assert first.snapshot_saves == saves + 2, first.journal.unjournaled  # the rest went to the journal only
+        crashed = _crash_copy(first, tmp_path)
+    finally:
+        runner.release.set()
+        first.stop()
+
+    second = _start(crashed)
+    try:
+        assert second.restored and second.replayed > 0
+        s3, ddb, sfn = (client(name, second) for name in ("s3", "dynamodb", "stepfunctions"))
+        items = {item["id"]["S"]: item for item in ddb.scan(TableName="things")["Items"]}
+        assert set(items) == {"put", "tx", "counter"} | {f"batch-{i}" for i in range(5)}
+        assert items["put"] == {"id": {"S": "put"}, "doc": {"M": {"k": {"S": "v"}}}, "n": {"N": "7"}}
+        assert items["counter"]["n"] == {"N": "80"}
+
+        small = s3.get_object(Bucket="artifacts", Key="small")
+        assert small["Body"].read() == b"hello" and small["Metadata"] == {"who": "me"}
+        assert s3.get_object(Bucket="artifacts", Key="copy")["Body"].read() == b"hello"
+        assert s3.get_object(Bucket="artifacts", Key="joined")["Body"].read() == big + b"tail"
+        keys = [item["Key"] for item in s3.list_objects_v2(Bucket="artifacts")["Contents"]]
+        assert keys == ["copy", "joined", "small"]
+        listed = s3.list_parts(Bucket="artifacts", Key="later", UploadId=open_upload)["Parts"]
+        assert [(p["PartNumber"], p["ETag"]) for p in listed] == [(1, first_part)]
+        second_part = s3.upload_part(Bucket="artifacts", Key="later", UploadId=open_upload, PartNumber=2,
+                                     Body=b"end")["ETag"]
+        s3.complete_multipart_upload(Bucket="artifacts", Key="later", UploadId=open_upload, MultipartUpload={
+            "Parts": [{"PartNumber": 1, "ETag": first_part}, {"PartNumber": 2, "ETag": second_part}]})
+        assert s3.get_object(Bucket="artifacts", Key="later")["Body"].read() == big + b"end"
+
+        executions = {e["name"]: e["status"] for e in sfn.list_executions(stateMachineArn=arn)["executions"]}
+        assert executions == {"done": "SUCCEEDED", "running": "ABORTED"}
+        assert sfn.describe_execution(executionArn=done["executionArn"])["output"] == done["output"]
+        assert sfn.describe_execution(executionArn=running)["error"] == snapshot.RESTART_ERROR
+        assert run_to_end(sfn, arn, "again", {"block": False})["status"] == "SUCCEEDED"
+    finally:
+        second.stop()
+
+
+def test_a_record_cut_short_by_the_kill_is_ignored(tmp_path) -> None:
+    first = _start(str(tmp_path / "data"))
+    try:
+        ddb = client("dynamodb", first)
+        _table(ddb, "things")
+        ddb.put_item(TableName="things", Item={"id": {"S": "kept"}})
+        crashed = _crash_copy(first, tmp_path)
+    finally:
+        first.stop()
+    number, path = journal_module.segments(os.path.join(crashed, journal_module.JOURNAL_DIR))[-1]
+    with open(path, "ab") as stream:  # a record whose write the kill interrupted (its answer never left)
+        stream.write(b"\xff\x00\x00\x00garbage")
+    second = _start(crashed)
+    try:
+        ddb = client("dynamodb", second)
+        assert [item["id"]["S"] for item in ddb.scan(TableName="things")["Items"]] == ["kept"]
+        ddb.put_item(TableName="things", Item={"id": {"S": "after"}})  # written to a new segment
+        assert second.journal.seq > number
+    finally:
+        second.stop()
+
+
+def test_bodies_are_files_the_snapshot_names_and_collects(tmp_path) -> None:
+    stack = _start(str(tmp_path / "data"))
+    bodies = os.path.join(stack.data_dir, BODY_DIR)
+    try:
+        s3 = client("s3", stack)
+        s3.create_bucket(Bucket="artifacts")
+        data = os.urandom(8 * MB)
+        s3.put_object(Bucket="artifacts", Key="kept", Body=data)
+        s3.put_object(Bucket="artifacts", Key="dropped", Body=b"y" * MB)
+        assert len(os.listdir(bodies)) == 2
+        s3.delete_object(Bucket="artifacts", Key="dropped")
+    finally:
+        stack.stop()  # the final snapshot: the deleted key's file goes
+    names = os.listdir(bodies)
+    assert len(names) == 1
+    with open(os.path.join(bodies, names[0]), "rb") as stream:
+        assert stream.read() == data
+    # the snapshot holds the key's name and file, not its bytes
+    assert os.path.getsize(os.path.join(stack.data_dir, snapshot.SNAPSHOT_FILE)) < MB
+    again = _start(stack.data_dir)
+    try:
+        assert client("s3", again).get_object(Bucket="artifacts", Key="kept")["Body"].read() == data
+    finally:
+        again.stop()
+
+
+def test_a_fold_replaces_the_journal_with_a_snapshot(tmp_path) -> None:
+    stack = _start(str(tmp_path / "data"))
+    try:
+        ddb = client("dynamodb", stack)
+        _table(ddb, "things")
+        for i in range(20):
+            ddb.put_item(TableName="things", Item={"id": {"S": f"i{i}"}})
+        directory = os.path.join(stack.data_dir, journal_module.JOURNAL_DIR)
+        before = journal_module.segments(directory)
+        assert sum(os.path.getsize(path) for _, path in before) > 0
+        stack._snapshotter.save_now()
+        after = journal_module.segments(directory)
+        assert [number for number, _ in after] == [stack.journal.seq] and os.path.getsize(after[0][1]) == 0
+        crashed = _crash_copy(stack, tmp_path)
+    finally:
+        stack.stop()
+    second = _start(crashed)
+    try:
+        assert second.replayed == 0
+        assert client("dynamodb", second).scan(TableName="things")["Count"] == 20
+    finally:
+        second.stop()
