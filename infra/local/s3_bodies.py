@@ -83,12 +83,14 @@ class BodyFile:
 
 
 class FileValue:
-    """An object's bytes as the files that hold them, read in chunks: a completed upload's parts (joined
-    into the object's file), and what GetObject sends and CopyObject copies. Never whole in memory."""
+    """An object's bytes as ranges of the files that hold them, read in chunks: a completed upload's parts
+    (joined into the object's file), and what GetObject sends, a Range cuts, CopyObject and UploadPartCopy
+    copy. moto slices and measures it as it would the bytes; it is never whole in memory."""
 
-    def __init__(self, paths: list[str]) -> None:
-        self._paths = paths
-        self._length = sum(os.path.getsize(path) for path in paths)
+    def __init__(self, paths: list[str] | None = None, segments: list[tuple[str, int, int]] | None = None) -> None:
+        self._segments = segments if segments is not None else [(path, 0, os.path.getsize(path))
+                                                                for path in paths or []]
+        self._length = sum(length for _, _, length in self._segments)
 
     def __len__(self) -> int:
         return self._length
@@ -96,11 +98,31 @@ class FileValue:
     def __bool__(self) -> bool:
         return self._length > 0
 
+    def __getitem__(self, item: Any) -> Any:
+        if not isinstance(item, slice) or item.step not in (None, 1):
+            return bytes(self)[item]
+        start, stop, _ = item.indices(self._length)
+        segments, offset = [], 0
+        for path, first, length in self._segments:
+            low, high = max(start, offset), min(stop, offset + length)
+            if low < high:
+                segments.append((path, first + low - offset, high - low))
+            offset += length
+        return FileValue(segments=segments)
+
     def __iter__(self) -> Iterator[bytes]:
-        for path in self._paths:
+        for path, first, length in self._segments:
             with open(path, "rb") as source:
-                while chunk := source.read(COPY_CHUNK):
+                source.seek(first)
+                while length > 0:
+                    chunk = source.read(min(COPY_CHUNK, length))
+                    if not chunk:
+                        break
+                    length -= len(chunk)
                     yield chunk
+
+    def __bytes__(self) -> bytes:
+        return b"".join(self)
 
     def write_to(self, stream: Any) -> int:
         return sum(stream.write(chunk) for chunk in self)
@@ -261,8 +283,8 @@ def patch_streaming_complete(set_attribute: Any) -> None:
 
 
 def patch_streaming_reads(set_attribute: Any) -> None:
-    """GetObject (without a Range) and CopyObject read an object's file in chunks: moto reads
-    ``FakeKey.value``, the whole object as bytes, for both."""
+    """GetObject (with a Range too), CopyObject and UploadPartCopy read an object's file in chunks: moto
+    reads ``FakeKey.value``, the whole object as bytes, for each (a ranged GET of a 1 GB object read 1 GB)."""
     from moto.s3.models import FakeKey, S3Backend
     from moto.s3.responses import S3Response
 
@@ -273,24 +295,18 @@ def patch_streaming_reads(set_attribute: Any) -> None:
             return FileValue([self._value_buffer.path])
         return value.fget(self)
 
-    original_get = S3Response._key_response_get
-    original_copy = S3Backend.copy_object
+    def lazily(original: Any) -> Any:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            _LAZY.on = True
+            try:
+                return original(*args, **kwargs)
+            finally:
+                _LAZY.on = False
 
-    def key_response_get(self: Any, query: dict, key_name: str) -> Any:
-        # a Range is cut from the bytes by moto's key_response afterwards: those keep moto's path
-        _LAZY.on = not any(str(name).lower() == "range" for name in self.headers.keys())
-        try:
-            return original_get(self, query, key_name)
-        finally:
-            _LAZY.on = False
-
-    def copy_object(self: Any, *args: Any, **kwargs: Any) -> Any:
-        _LAZY.on = True
-        try:
-            return original_copy(self, *args, **kwargs)
-        finally:
-            _LAZY.on = False
+        return call
 
     set_attribute(FakeKey, "value", property(lazy_value, value.fset))
-    set_attribute(S3Response, "_key_response_get", key_response_get)
-    set_attribute(S3Backend, "copy_object", copy_object)
+    # (moto cuts a Range from GetObject's answer after _key_response_get, by slicing it: a FileValue too)
+    for owner, name in ((S3Response, "_key_response_get"), (S3Backend, "copy_object"),
+                        (S3Backend, "upload_part_copy")):
+        set_attribute(owner, name, lazily(getattr(owner, name)))

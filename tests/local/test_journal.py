@@ -176,6 +176,18 @@ def test_bodies_are_files_the_snapshot_names_and_collects(tmp_path) -> None:
         s3.put_object(Bucket="artifacts", Key="dropped", Body=b"y" * MB)
         assert len(os.listdir(bodies)) == 2
         s3.delete_object(Bucket="artifacts", Key="dropped")
+        # read and copied from the file in ranges (moto would read the whole object for each)
+        ranged = s3.get_object(Bucket="artifacts", Key="kept", Range="bytes=5000000-5000009")
+        assert ranged["Body"].read() == data[5000000:5000010] and ranged["ContentLength"] == 10
+        assert s3.get_object(Bucket="artifacts", Key="kept", Range="bytes=-3")["Body"].read() == data[-3:]
+        upload = s3.create_multipart_upload(Bucket="artifacts", Key="copied")["UploadId"]
+        parts = [{"PartNumber": n, "ETag": s3.upload_part_copy(
+            Bucket="artifacts", Key="copied", UploadId=upload, PartNumber=n, CopySourceRange=f"bytes={start}-{end}",
+            CopySource={"Bucket": "artifacts", "Key": "kept"})["CopyPartResult"]["ETag"]}
+            for n, (start, end) in enumerate(((0, 5 * MB - 1), (5 * MB, 8 * MB - 1)), 1)]
+        s3.complete_multipart_upload(Bucket="artifacts", Key="copied", UploadId=upload, MultipartUpload={"Parts": parts})
+        assert s3.get_object(Bucket="artifacts", Key="copied")["Body"].read() == data
+        s3.delete_object(Bucket="artifacts", Key="copied")
     finally:
         stack.stop()  # the final snapshot: the deleted key's file goes
     names = os.listdir(bodies)
