@@ -51,6 +51,7 @@ _QUERY_CREDENTIAL = re.compile(r"X-Amz-Credential=[^&]*?(?:/|%2F)\d{8}(?:/|%2F)[
                                re.IGNORECASE)
 
 Path = tuple
+_datasync = getattr(os, "fdatasync", os.fsync)  # macOS has no fdatasync
 _LOCAL = threading.local()
 _ACTIVE: list["Journal"] = []  # the running stack's journal, while its hooks are installed
 
@@ -89,7 +90,10 @@ class Journal:
 
     def _open(self, seq: int) -> int:
         os.makedirs(self.directory, exist_ok=True)
-        return os.open(segment_path(self.directory, seq), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        fd = os.open(segment_path(self.directory, seq), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        if self.fsync:
+            sync_directory(self.directory)  # the new segment's name survives a power cut too
+        return fd
 
     @property
     def seq(self) -> int:
@@ -117,13 +121,13 @@ class Journal:
                 return
             with self._lock:
                 target, fd = self._written, self._fd
-            os.fdatasync(fd)
+            _datasync(fd)
             self._synced = target
 
     def rotate(self) -> int:
         """Start a new segment; return its number (a snapshot taken now holds everything before it)."""
         with self._sync_lock, self._lock:
-            os.fdatasync(self._fd)
+            _datasync(self._fd)
             os.close(self._fd)
             self._synced = self._written
             self._seq += 1
@@ -140,7 +144,7 @@ class Journal:
     def close(self) -> None:
         with self._sync_lock, self._lock:
             if self._fd >= 0:
-                os.fdatasync(self._fd)
+                _datasync(self._fd)
                 os.close(self._fd)
                 self._fd = -1
 
@@ -166,6 +170,15 @@ class Journal:
         self.unjournaled.append(operation)
         if self.on_unjournaled is not None:
             self.on_unjournaled(operation)
+
+
+def sync_directory(directory: str) -> None:
+    """fsync a directory: a file created in it keeps its name after a power cut."""
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def segment_path(directory: str, seq: int) -> str:

@@ -109,12 +109,12 @@ def patch(connect_host: str = "localhost") -> None:
         _patch_dynamodb_atomic_writes()
 
 
-def store_bodies_on_disk(body_directory: str) -> None:
+def store_bodies_on_disk(body_directory: str, fsync: bool = True) -> None:
     """S3 object bodies as files under `body_directory` (infra/local/s3_bodies.py); undone by unpatch."""
     from . import s3_bodies
 
     with _LOCK:
-        s3_bodies.install(body_directory, _set)
+        s3_bodies.install(body_directory, _set, fsync)
         s3_bodies.patch_streaming_complete(_set)
         s3_bodies.patch_streaming_reads(_set)
 

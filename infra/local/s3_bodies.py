@@ -17,16 +17,17 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
-_STATE: dict[str, Any] = {"directory": None}
+_STATE: dict[str, Any] = {"directory": None, "fsync": True}
 COPY_CHUNK = 8 * 1024 * 1024
 
 
 class BodyFile:
     """The file-like object moto's FakeKey reads and writes its value through, backed by one named file."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, named: bool = False) -> None:
         self.path = path
         self._position = 0
+        self._named = named  # its directory entry is on disk (a file restored from the snapshot)
 
     @property
     def name(self) -> str:
@@ -64,13 +65,22 @@ class BodyFile:
         return size
 
     def write(self, data: Any) -> int:
-        """Write at the position and fsync: the key is acknowledged only after its bytes are on disk."""
+        """Write at the position and fsync (the file, and its name once): the key is acknowledged only
+        after its bytes are on disk."""
         mode = "r+b" if os.path.exists(self.path) else "wb"
         with open(self.path, mode) as stream:
             stream.seek(self._position)
             written = data.write_to(stream) if isinstance(data, FileValue) else stream.write(data)
             stream.flush()
-            os.fsync(stream.fileno())
+            if _STATE["fsync"]:
+                os.fsync(stream.fileno())
+        if not self._named and _STATE["fsync"]:
+            fd = os.open(os.path.dirname(self.path), os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            self._named = True
         self._position += written
         return written
 
@@ -146,14 +156,15 @@ def _new_body(max_size: int = 0, *args: Any, **kwargs: Any) -> BodyFile:
     return BodyFile(os.path.join(_STATE["directory"], uuid.uuid4().hex))
 
 
-def install(body_directory: str, set_attribute: Any) -> None:
-    """New keys' values go to files under `body_directory` (undone with the other patches)."""
+def install(body_directory: str, set_attribute: Any, fsync: bool = True) -> None:
+    """New keys' values go to files under `body_directory` (undone with the other patches); `fsync`: each
+    file is on disk before its key is acknowledged."""
     import tempfile
 
     import moto.s3.models as s3_models
 
     os.makedirs(body_directory, exist_ok=True)
-    _STATE["directory"] = body_directory
+    _STATE["directory"], _STATE["fsync"] = body_directory, fsync
     shim = types.SimpleNamespace(**{name: getattr(tempfile, name) for name in dir(tempfile) if not name.startswith("__")})
     shim.SpooledTemporaryFile = _new_body
     set_attribute(s3_models, "tempfile", shim)
@@ -163,7 +174,7 @@ def restore_key(cls: type, state: dict, body_name: str | None) -> Any:
     """A FakeKey from the snapshot or the journal, reading its value from its file."""
     key = cls.__new__(cls)
     key.__dict__.update(state)
-    key._value_buffer = BodyFile(os.path.join(_STATE["directory"], body_name or uuid.uuid4().hex))
+    key._value_buffer = BodyFile(os.path.join(_STATE["directory"], body_name or uuid.uuid4().hex), named=True)
     key.lock = threading.Lock()
     return key
 

@@ -269,7 +269,8 @@ def _start(
     else:
         body_directory = tempfile.mkdtemp(prefix="plynx-s3-bodies-")
         stack._undo.append(lambda: shutil.rmtree(body_directory, ignore_errors=True))
-    patches.store_bodies_on_disk(body_directory)
+    fsync = stack.data_dir is not None and os.environ.get("PLYNX_LOCAL_FSYNC", "1").strip() != "0"
+    patches.store_bodies_on_disk(body_directory, fsync)
 
     journal = None
     if stack.data_dir is not None:
@@ -286,7 +287,7 @@ def _start(
         s3_bodies.collect(s3_bodies.live_names())
         stack.restore_seconds, stack.replayed = time.monotonic() - restore_started, replayed
         journal = journal_module.Journal(journal_directory, next_segment, journal_module.dumps_with(snapshot.pickler),
-                                         fsync=os.environ.get("PLYNX_LOCAL_FSYNC", "1").strip() != "0")
+                                         fsync=fsync)
         stack.journal = journal
         stack._undo.append(journal.close)
         patches.journal_writes(journal)
