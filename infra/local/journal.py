@@ -215,8 +215,13 @@ def replay(directory: str, from_seq: int) -> tuple[int, int]:
             if len(payload) < length or zlib.crc32(payload) != crc:
                 LOG.warning("%s: a record cut short at byte %d (never acknowledged): ignored", path, offset)
                 break
-            for record_path, image in pickle.loads(payload):
-                apply(record_path, image)
+            try:
+                for record_path, image in pickle.loads(payload):
+                    apply(record_path, image)
+            except Exception as exc:
+                raise RuntimeError(
+                    f"could not replay the local stack's journal {path} at byte {offset} ({type(exc).__name__}: "
+                    f"{exc}); move the data dir away to start empty, or keep it for another try") from exc
             applied += 1
             offset += _HEADER.size + length
     return applied, last + 1

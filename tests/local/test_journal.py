@@ -225,3 +225,47 @@ def test_a_fold_replaces_the_journal_with_a_snapshot(tmp_path) -> None:
         assert client("dynamodb", second).scan(TableName="things")["Count"] == 20
     finally:
         second.stop()
+
+
+def test_a_snapshot_of_the_format_before_the_journal_still_loads(tmp_path) -> None:
+    """Format 1 held the S3 bodies inside the pickle (every .local-data made before the journal)."""
+    import io
+
+    stack = _start(str(tmp_path / "data"))
+    data = os.urandom(2 * MB)
+    try:
+        s3 = client("s3", stack)
+        s3.create_bucket(Bucket="artifacts")
+        s3.put_object(Bucket="artifacts", Key="old", Body=data)
+        state = snapshot._capture(0)
+        state["format"] = 1
+        del state["journal_from"]
+        buffer = io.BytesIO()
+        snapshot._BackendPickler(buffer, snapshot._worker_types()).dump(state)  # moto's own pickling: the bytes
+    finally:
+        stack.stop()
+    old_dir = tmp_path / "old"
+    old_dir.mkdir()
+    (old_dir / snapshot.SNAPSHOT_FILE).write_bytes(buffer.getvalue())
+    assert len(buffer.getvalue()) > 2 * MB
+    again = _start(str(old_dir))
+    try:
+        assert again.restored
+        assert client("s3", again).get_object(Bucket="artifacts", Key="old")["Body"].read() == data
+        assert len(os.listdir(old_dir / BODY_DIR)) == 1  # the bytes moved to a file
+    finally:
+        again.stop()
+    assert os.path.getsize(old_dir / snapshot.SNAPSHOT_FILE) < MB  # and out of the snapshot
+
+
+def test_a_record_that_does_not_read_back_stops_the_start_with_its_place(tmp_path) -> None:
+    import struct
+    import zlib
+
+    directory = tmp_path / "journal"
+    directory.mkdir()
+    payload = b"not a pickle"
+    (directory / "00000003.log").write_bytes(struct.pack("<II", len(payload), zlib.crc32(payload)) + payload)
+    with pytest.raises(RuntimeError, match=r"00000003\.log at byte 0 .*move the data dir away"):
+        journal_module.replay(str(directory), 0)
+    assert journal_module.replay(str(directory), 4) == (0, 4)  # a snapshot past it: nothing to read
