@@ -124,9 +124,7 @@ def queue_run(graph_id: str, restored: dict[str, CacheModel] | None = None,
 def _let_go(model: GraphModel, replaced: tuple[str, str] | None) -> None:
     """After a new run: the previous run's nodes if it has no record (queued before records existed), and
     the runs retention no longer keeps (never the new one)."""
-    if replaced and not run_records.exists(model.id, replaced[1]):
-        drop(replaced[0])
-    run_records.delete(run_records.expired(model.id, keep={model.run_id}))
+    run_records.retain(model.id, model.run_id, replaced)
 
 
 def _queue(model: GraphModel, restored: dict[str, CacheModel], version: int | None = None,

@@ -7,9 +7,12 @@ Status fields of a record change only through chalicelib/engine/transitions.py.
 """
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 
+from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist
+from pynamodb.transactions import TransactWrite
 
 from chalicelib.domain.errors import NotFoundError
 from chalicelib.domain.util import now
@@ -33,10 +36,17 @@ def new_record(graph_id: str, run_id: str, **fields: object) -> RunModel:
     return RunModel(runs_partition(graph_id), run_id, graph=graph_id, **fields)
 
 
+@functools.cache
+def _connection() -> Connection:
+    return Connection(region=SETTINGS.region, host=SETTINGS.endpoint_url)
+
+
 def put(record: RunModel) -> None:
-    """Store a new record: the pointer first, so a listed run is always found by its id."""
-    RunPointerModel(f"{POINTER_PREFIX}{record.run_id}", POINTER_KEY, graph=record.graph).save()
-    record.save(condition=RunModel.run_id.does_not_exist())
+    """Store a new record and its pointer in one request (TransactWriteItems): a listed run is always found
+    by its id, and APPROVE pays one round trip for both."""
+    with TransactWrite(connection=_connection()) as transaction:
+        transaction.save(RunPointerModel(f"{POINTER_PREFIX}{record.run_id}", POINTER_KEY, graph=record.graph))
+        transaction.save(record, condition=RunModel.run_id.does_not_exist())
 
 
 def find(run_id: str) -> RunModel:
@@ -82,19 +92,32 @@ def page(graph_id: str, offset: int, per_page: int) -> tuple[list[RunModel], int
     return found[offset:offset + per_page], total
 
 
-def expired(graph_id: str, keep: set[str], newest: int | None = None, days: float | None = None) -> list[RunModel]:
+def _newest_first(graph_id: str) -> list[RunModel]:
+    return list(RunModel.query(runs_partition(graph_id), scan_index_forward=False, consistent_read=True))
+
+
+def expired(graph_id: str, keep: set[str], newest: int | None = None, days: float | None = None,
+            records: list[RunModel] | None = None) -> list[RunModel]:
     """The records retention lets go: past the newest `newest`, or older than `days`; never those in `keep`."""
     newest = SETTINGS.runs_keep if newest is None else newest
     days = SETTINGS.runs_keep_days if days is None else days
     before = now(days * 86400) if days else None
     gone = []
-    for index, record in enumerate(RunModel.query(runs_partition(graph_id), scan_index_forward=False,
-                                                  consistent_read=True)):
+    for index, record in enumerate(_newest_first(graph_id) if records is None else records):
         if record.run_id in keep:
             continue
         if index >= newest or (before is not None and record.start < before):
             gone.append(record)
     return gone
+
+
+def retain(graph_id: str, current: str, replaced: tuple[str, str] | None = None) -> int:
+    """After a new run (one query): forget the runs retention no longer keeps, never `current`, and drop
+    the nodes of the run it `replaced` if that one has no record (queued before records existed)."""
+    records = _newest_first(graph_id)
+    if replaced and replaced[1] not in {record.run_id for record in records}:
+        drop(replaced[0])
+    return delete(expired(graph_id, {current}, records=records))
 
 
 def delete(records: Iterable[RunModel]) -> int:

@@ -93,6 +93,13 @@ def test_retention_lets_old_runs_go_and_keeps_the_current_one(api) -> None:
     assert not list(node_items(run_items(graph_id, run_ids[0])))  # its nodes went with it
     assert api.ok("get", f"graphs/{graph_id}/runs")["total_count"] == 1
     assert not run_records.expired(graph_id, keep={run_ids[-1]}, newest=1, days=0.00001)  # never the current one
+    # a run queued before records existed has none: the next run drops its nodes, as runs did before
+    legacy = run_records.find(run_ids[-1])
+    legacy.delete()
+    assert list(node_items(run_items(graph_id, legacy.run_id)))
+    _approve(api, graph_id)
+    assert api.wait(graph_id)["graph_running_status"] == "SUCCESS"
+    assert not list(node_items(run_items(graph_id, legacy.run_id)))
 
 
 def test_cancel_a_run_by_its_id(api) -> None:
