@@ -12,7 +12,7 @@ from typing import Any
 
 import jinja2
 
-from chalicelib.domain import config
+from chalicelib.domain import config, scripts
 from chalicelib.domain.enums import BaseNodeNames
 from chalicelib.domain.resource_kinds import resource_class
 from chalicelib.domain.scripts import PathList, SecurityError, script_text
@@ -142,12 +142,13 @@ def seal(dedicated: bool = False) -> None:
         _DEDICATED[:] = [os.getpid()]
 
 
-def _spawn(kind: str, script_path: str, space: Workspace, out: int, err: int) -> operations.Operation:
+def _spawn(kind: str, script_path: str, space: Workspace, out: int, err: int,
+           source: dict | None = None) -> operations.Operation:
     environment = zygote.operation_environment(space.workdir)
     try:
-        return _zygote().spawn(kind, script_path, space.workdir, out, err, environment)
+        return _zygote().spawn(kind, script_path, space.workdir, out, err, environment, source)
     except OSError:  # the zygote died (killed by an operation of the same uid): a new one
-        return _zygote(fresh=True).spawn(kind, script_path, space.workdir, out, err, environment)
+        return _zygote(fresh=True).spawn(kind, script_path, space.workdir, out, err, environment, source)
 
 
 def _sweep() -> None:
@@ -206,7 +207,9 @@ def execute(node: dict, space: Workspace, timeout: float | None,
     space.worker_log(f"Running script:\n{script}\nEnd script")
     with open(space.logs["stdout"], "ab") as out, open(space.logs["stderr"], "ab") as err:
         kind = "python" if node["base_node_name"] == BaseNodeNames.PYTHON else "bash"
-        process = _spawn(kind, script_path, space, out.fileno(), err.fileno())
+        # the user's code compiles under the operation's name from its own line 1: tracebacks point at it
+        source = {"name": scripts.source_name(node), "line": scripts.user_code_line(script)} if kind == "python" else None
+        process = _spawn(kind, script_path, space, out.fileno(), err.fileno(), source)
     try:
         code = _wait(process, timeout, publish, space)
     except subprocess.TimeoutExpired:

@@ -120,10 +120,15 @@ class Zygote:
             return False
 
     def spawn(self, kind: str, script_path: str, workdir: str, stdout: int, stderr: int,
-              environment: dict[str, str]) -> Operation:
-        """Start an operation: `kind` python (the script run as __main__) or bash (`bash script`)."""
+              environment: dict[str, str], source: dict | None = None) -> Operation:
+        """Start an operation: `kind` python (the script run as __main__) or bash (`bash script`).
+
+        `source` ({"name", "line"}, python only): the script's lines from `line` on are the user's code, compiled
+        under `name` and counted from 1, so that its tracebacks point where the user wrote them.
+        """
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        request = json.dumps({"kind": kind, "script": script_path, "workdir": workdir, "env": environment}).encode()
+        request = json.dumps({"kind": kind, "script": script_path, "workdir": workdir, "env": environment,
+                              "source": source}).encode()
         try:
             with self._lock:
                 socket.send_fds(self._socket, [request], [stdout, stderr, theirs.fileno()])

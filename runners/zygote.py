@@ -27,6 +27,7 @@ import gc
 import importlib.machinery
 import io
 import json
+import linecache
 import os
 import resource
 import select
@@ -484,7 +485,7 @@ def _spare(requests: socket.socket, handoff: socket.socket, own_uids: bool) -> N
         _prctl(PR_SET_DUMPABLE, 1)  # its own /proc entries, as any process it would exec would have
         os.environ.clear()
         os.environ.update(env)
-        code = _run_script(request["script"], workdir)
+        code = _run_script(request["script"], workdir, request.get("source"))
     except BaseException:  # noqa: BLE001 - the child must never return into the zygote's loop
         try:
             os.write(2, traceback.format_exc().encode("utf-8", "backslashreplace"))
@@ -513,19 +514,26 @@ def _fresh_interpreter_state(script_path: str, workdir: str) -> None:
     atexit._clear()
 
 
-def _run_script(script_path: str, workdir: str) -> int:
-    """Run the script as __main__ the way the interpreter would; its exit code."""
+def _run_script(script_path: str, workdir: str, source: dict | None = None) -> int:
+    """Run the script as __main__ the way the interpreter would; its exit code.
+
+    `source` ({"name", "line"}): the lines from `line` on run as a file of that name, counted from 1.
+    """
     _fresh_interpreter_state(script_path, workdir)
+    own = {script_path, source["name"]} if source else {script_path}
     code = 0
     try:
-        _run_main(script_path)
+        _run_main(script_path, source)
     except SystemExit as exc:
         code = _exit_code(exc.code)
     except BaseException as exc:  # noqa: BLE001 - reported as the interpreter reports it
         tb = exc.__traceback__
-        while tb is not None and tb.tb_frame.f_code.co_filename != script_path:
+        while tb is not None and tb.tb_frame.f_code.co_filename not in own:
             tb = tb.tb_next  # from the script's frame on, as `python script.py` shows it
-        traceback.print_exception(type(exc), exc, tb or exc.__traceback__)
+        if tb is None and isinstance(exc, SyntaxError):  # the script does not compile: the interpreter shows
+            traceback.print_exception(type(exc), exc, None)  # where, with no traceback of its own
+        else:
+            traceback.print_exception(type(exc), exc, tb or exc.__traceback__)
         code = 1
     for thread in threading.enumerate():  # the interpreter waits for non-daemon threads at exit
         if thread is not threading.current_thread() and not thread.daemon:
@@ -539,16 +547,29 @@ def _run_script(script_path: str, workdir: str) -> int:
     return code
 
 
-def _run_main(script_path: str) -> None:
-    """Run the file as the interpreter runs its script: module `__main__`, no future flags of ours."""
+def _run_main(script_path: str, source: dict | None = None) -> None:
+    """Run the file as the interpreter runs its script: module `__main__`, no future flags of ours.
+
+    With `source`, the file runs as two parts in the one module: the runner's preamble (lines before
+    `source["line"]`) under the file's name, then the user's code under `source["name"]` from its line 1,
+    its text in linecache so that tracebacks (and inspect, warnings) show its lines.
+    """
     with open(script_path, "rb") as stream:
-        code = compile(stream.read(), script_path, "exec", dont_inherit=True)
+        data = stream.read()
+    parts = [(data, script_path)]
+    if source:
+        lines = data.decode("utf-8").splitlines(keepends=True)
+        head, own = "".join(lines[:source["line"] - 1]), "".join(lines[source["line"] - 1:])
+        linecache.cache[source["name"]] = (len(own), None, own.splitlines(keepends=True), source["name"])
+        parts = [(head, script_path), (own, source["name"])]
+    codes = [compile(text, name, "exec", dont_inherit=True) for text, name in parts]  # nothing runs that won't compile
     module = types.ModuleType("__main__")
     module.__dict__.update(__file__=script_path, __cached__=None, __package__=None, __spec__=None,
                            __loader__=importlib.machinery.SourceFileLoader("__main__", script_path),
                            __builtins__=builtins)
     sys.modules["__main__"] = module
-    exec(code, module.__dict__)  # noqa: S102 - the operation's own code, in its own process
+    for code in codes:
+        exec(code, module.__dict__)  # noqa: S102 - the operation's own code, in its own process
 
 
 def _exit_code(value: object) -> int:

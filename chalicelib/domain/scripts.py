@@ -15,7 +15,9 @@ from .nodes import command_text
 from .template_sandbox import SecurityError
 
 PREVIEW_DIR = "/tmp/plynx"
-__all__ = ["PREVIEW_DIR", "PathList", "SecurityError", "parameter_values", "preview", "script_text"]
+USER_CODE_MARKER = "# User code starts here:"
+__all__ = ["PREVIEW_DIR", "USER_CODE_MARKER", "PathList", "SecurityError", "parameter_values", "preview", "script_text",
+           "source_name", "user_code_line"]
 
 
 class PathList(list):
@@ -42,9 +44,23 @@ def _python(node: dict, inputs: dict, outputs: dict, logs: dict, params: dict[st
         f"logs = log = {literal(logs)}",
         "del json",
         "",
-        "# User code starts here:",
+        USER_CODE_MARKER,
     ]
     return "\n".join(preamble) + "\n" + command_text(node)
+
+
+def source_name(node: dict) -> str:
+    """The file name a python operation's own code runs under: its tracebacks say `operation Sum, line 1`."""
+    title = " ".join(str(node.get("title") or "").split())[:80]  # one line, as a traceback prints it
+    return f"operation {title}" if title else "operation"
+
+
+def user_code_line(script: str) -> int:
+    """The line of a python script where the user's code starts (its line 1), after the preamble.
+
+    The preamble's lines are one-line literals (JSON escapes newlines), so the first marker line is its own.
+    """
+    return script.split("\n").index(USER_CODE_MARKER) + 2
 
 
 def _bash(node: dict, inputs: dict, outputs: dict, logs: dict, params: dict[str, Any]) -> str:

@@ -80,7 +80,7 @@ def test_new_user_writes_an_operation_runs_a_graph_and_reads_the_result(page, tm
 def test_a_failing_operation_shows_failed_with_its_stderr(page, api) -> None:
     tag = secrets.token_hex(3)
     title = f"Boom {tag}"
-    api.save_operation(operation("python", title, "print('about to fail')\nraise ValueError('bad data')\n",
+    api.save_operation(operation("python", title, "raise ValueError('bad data')\nprint('never')\n",
                                  outputs=["out"]))
     new_graph(page, f"boom {tag}")
     add_from_hub(page, title)
@@ -94,4 +94,6 @@ def test_a_failing_operation_shows_failed_with_its_stderr(page, api) -> None:
     stderr = properties.get_by_test_id("log-stderr-preview")
     expect(stderr).to_contain_text("ValueError: bad data")
     expect(stderr).to_contain_text("Traceback (most recent call last)")
+    expect(stderr).to_contain_text(f'File "operation {title}", line 1, in <module>')  # the user's line, not exec.py's
+    expect(stderr).not_to_contain_text("exec.py")
     shot(page, "05-run-failed-stderr")

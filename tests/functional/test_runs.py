@@ -116,6 +116,20 @@ def test_python_operation_that_raises(api) -> None:
     assert by_title(result, "After")["node_running_status"] == "CANCELED"  # nothing downstream runs
 
 
+def test_a_traceback_names_the_operation_and_the_users_own_line(api) -> None:
+    bad = api.save_operation(operation("python", "Sum", "total = int('not a number')\nprint(total)\n",
+                                       outputs=["out"]))
+    result = _run(api, [instance(bad)], "traceback lines")
+    failed = by_title(result, "Sum")
+    assert failed["node_running_status"] == "FAILED"
+    stderr = api.resource(log_id(failed, "stderr")).decode()
+    assert stderr.startswith("Traceback (most recent call last):\n"
+                             '  File "operation Sum", line 1, in <module>\n'
+                             "    total = int('not a number')\n"), stderr  # the user's line 1, with its text
+    assert stderr.endswith("ValueError: invalid literal for int() with base 10: 'not a number'\n")
+    assert "exec.py" not in stderr  # the runner's preamble is not counted, nor named
+
+
 def test_statuses_are_visible_while_running(api) -> None:
     slow = api.save_operation(operation("bash_jinja2", "Slow", "sleep 1.5\necho ok > {{ outputs.out }}\n",
                                         outputs=["out"]))

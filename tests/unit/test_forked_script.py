@@ -94,6 +94,36 @@ def test_exit_codes_are_the_interpreters(forks: operations.Zygote, workdir: Path
     assert run(forks, workdir, "echo out; echo err >&2; exit 4\n", kind="bash")[:3] == (4, "out\n", "err\n")
 
 
+def test_the_users_code_runs_under_its_own_name_from_its_own_line_1(forks: operations.Zygote, workdir: Path) -> None:
+    preamble = "import json\nvalue = json.loads('41')\ndel json\n# User code starts here:\n"
+    user = "def check(n):\n    return 1 / n\nprint(value + 1, __name__)\ncheck(0)\n"
+    script = workdir / "exec.py"
+    script.write_text(preamble + user)
+    with open(workdir / "out", "wb") as out, open(workdir / "err", "wb") as err:
+        process = forks.spawn("python", str(script), str(workdir), out.fileno(), err.fileno(),
+                              zygote.operation_environment(str(workdir)), {"name": "operation Sum", "line": 5})
+    assert process.wait(60) == 1
+    assert (workdir / "out").read_text() == "42 __main__\n"  # one module: the user's code sees the preamble's names
+    err = (workdir / "err").read_text()
+    assert err.startswith("Traceback (most recent call last):\n"
+                          '  File "operation Sum", line 4, in <module>\n    check(0)\n'
+                          '  File "operation Sum", line 2, in check\n    return 1 / n\n'), err  # the user's lines
+    assert err.endswith("\nZeroDivisionError: division by zero\n") and "exec.py" not in err and "zygote" not in err
+
+
+def test_a_syntax_error_in_the_users_code_names_its_line_and_nothing_runs(forks: operations.Zygote,
+                                                                          workdir: Path) -> None:
+    script = workdir / "exec.py"
+    script.write_text("print('preamble ran')\n# User code starts here:\nfrom __future__ import annotations\nx = (\n")
+    with open(workdir / "out", "wb") as out, open(workdir / "err", "wb") as err:
+        process = forks.spawn("python", str(script), str(workdir), out.fileno(), err.fileno(),
+                              zygote.operation_environment(str(workdir)), {"name": "operation Broken", "line": 3})
+    assert process.wait(60) == 1 and (workdir / "out").read_text() == ""
+    err = (workdir / "err").read_text()
+    assert err.startswith('  File "operation Broken", line 2\n') and "SyntaxError" in err, err
+    assert "Traceback" not in err and "zygote" not in err  # as `python script.py` shows a script that does not compile
+
+
 def test_exit_waits_for_threads_and_runs_atexit(forks: operations.Zygote, workdir: Path) -> None:
     code, out, _, _ = run(forks, workdir, """
         import atexit, threading, time

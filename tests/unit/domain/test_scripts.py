@@ -42,6 +42,15 @@ def test_python_gets_its_dicts_from_json_then_the_users_code() -> None:
     assert "json" not in namespace  # the preamble leaves no name of its own to the user's code
 
 
+def test_the_users_code_starts_at_the_line_after_the_preamble_under_the_operations_name() -> None:
+    node = operation("sum", title="Sum\n of  'all'", cmd="raise ValueError('line 1')\nprint(2)",
+                     params=[param("code", "a\nb\nc", "code")])
+    text = scripts.script_text(node, {"in": "/i\n/j"}, {}, {})
+    first = scripts.user_code_line(text)
+    assert text.split("\n")[first - 1:] == ["raise ValueError('line 1')", "print(2)"]  # multi-line values stay one line
+    assert scripts.source_name(node) == "operation Sum of 'all'" and scripts.source_name({"title": " "}) == "operation"
+
+
 @pytest.mark.parametrize("base", ["file", "graph"])
 def test_only_operations_with_code_have_a_script(base: str) -> None:
     with pytest.raises(ValueError, match=f"`{base}` is not an operation that runs"):
