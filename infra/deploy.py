@@ -642,8 +642,9 @@ def chalice_api_url(stage: str, chalice_dir: str = chalice_config.CHALICE_DIR) -
                 None)
 
 
-def settle_chalice_api(ctx: Context, chalice_dir: str = chalice_config.CHALICE_DIR) -> list[str]:
-    """The REST API `chalice deploy` made answers bytes to any Accept, as make deploy's (infra/chalice_api.py)."""
+def settle_chalice_api(ctx: Context, chalice_dir: str = chalice_config.CHALICE_DIR, strict: bool = False) -> list[str]:
+    """The REST API `chalice deploy` made answers bytes to any Accept, as make deploy's (infra/chalice_api.py);
+    then whether the stage's UI can use it (`strict`: stop if not, else warn)."""
     deployed = chalice_api.deployed_rest_api(ctx.stage, chalice_dir)
     if deployed is None:
         print(f"    no .chalice/deployed/{ctx.stage}.json: no API before `chalice deploy --stage {ctx.stage}`")
@@ -654,7 +655,31 @@ def settle_chalice_api(ctx: Context, chalice_dir: str = chalice_config.CHALICE_D
     changes = chalice_api.settle(apigw, *deployed)
     print(f"    REST API {deployed[0]}, stage {deployed[1]}: " + (
         f"{len(changes)} changes, deployed ({changes[0]}, ...)" if changes else "already as make deploy's"))
+    _check_ui_origin(ctx, apigw, deployed[0], chalice_dir, strict)
     return changes
+
+
+def _check_ui_origin(ctx: Context, apigw: Any, rest_api_id: str, chalice_dir: str, strict: bool) -> None:
+    """The preflights and the API function name the stage's UI (the stack's UiUrl, as make deploy's document)."""
+    ui_url = {o["OutputKey"]: o["OutputValue"] for o in (_stack(ctx) or {}).get("Outputs", [])}.get("UiUrl")
+    function = chalice_api.deployed_function(ctx.stage, chalice_dir)
+    if ui_url is None or function is None:
+        print(f"    the stack has no UiUrl output or .chalice/deployed/{ctx.stage}.json no API function: "
+              "the API's CORS origin is not checked")
+        return
+    ui_origin = chalice_api.origin(ui_url)
+    environment = ctx.client("lambda").get_function_configuration(FunctionName=function).get("Environment", {})
+    problems = chalice_api.origin_drift(apigw, rest_api_id, ui_origin, environment.get("Variables", {}))
+    if not problems:
+        print(f"    CORS: the preflights and the API function allow the stage's UI, {ui_origin}")
+        return
+    message = (f"the stage's UI at {ui_origin} cannot use the API `chalice deploy` made: {'; '.join(problems)}. "
+               f"Run `make infra STAGE={ctx.stage}` if .chalice/config.json's stage {ctx.stage} lacks "
+               f"PLYNX_UI_URL={ui_url}, then `chalice deploy --stage {ctx.stage}` (it imports app.py with that "
+               "stage's environment: the preflights and the function get the URL together), then this command.")
+    if strict:
+        raise SystemExit(message)
+    print(f"    WARNING: {message}")
 
 
 def _upload_ui_for_chalice(ctx: Context, pkg: Package, chalice_dir: str) -> None:
@@ -692,7 +717,8 @@ def infra_plan(ctx: Context, pkg: Package, alarm_email: str = "", single_user: b
         Step("upload the UI with /config.json pointing at the API `chalice deploy` made (if it has); invalidate "
              "CloudFront", lambda: _upload_ui_for_chalice(ctx, pkg, chalice_dir)),
         Step(f"that API (if made): binary media type {chalice_api.ANY_MEDIA_TYPE}, CORS preflights to text, as "
-             "make deploy's (infra/chalice_api.py)", lambda: settle_chalice_api(ctx, chalice_dir)),
+             "make deploy's (infra/chalice_api.py); warn if it does not allow the stage's UI",
+             lambda: settle_chalice_api(ctx, chalice_dir)),
         Step("next", lambda: print(f"    chalice deploy --stage {ctx.stage} && python -m infra.deploy gateway "
                                    f"--stage {ctx.stage}    (.venv/bin/; `chalice delete --stage {ctx.stage}` "
                                    "removes the API)")),
@@ -866,8 +892,8 @@ def main(argv: list[str] | None = None) -> int:
         return transfer(ctx, user_arguments)
     if args.command == "gateway":
         execute([Step(f"the REST API `chalice deploy --stage {args.stage}` made: binary media type "
-                      f"{chalice_api.ANY_MEDIA_TYPE}, CORS preflights to text", lambda: settle_chalice_api(ctx))],
-                args.dry_run)
+                      f"{chalice_api.ANY_MEDIA_TYPE}, CORS preflights to text; check they allow the stage's UI",
+                      lambda: settle_chalice_api(ctx, strict=True))], args.dry_run)
         return 0
     if args.command in ("deploy", "infra"):
         pkg = package(args.stage, args.build_dir, ui=not args.no_ui, cache=args.cache_dir)

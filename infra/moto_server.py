@@ -56,12 +56,28 @@ def patch() -> None:
     overwrite replaces them, merge adds to them); `update_rest_api` adds and removes a binary media type
     named in the patch path, as API Gateway takes it (moto reads a `value`); and `update_integration` /
     `update_integration_response` (not in moto) replace `contentHandling`.
+
+    CloudFormation: a stack that `make infra` creates or updates through a change set answers its Outputs (the
+    stage's UiUrl, which infra/deploy.py checks the API's CORS origin against): moto's `execute_change_set`
+    applies the template's resources but leaves the stack's outputs as they were (none after a CREATE).
     """
     from moto.apigateway.models import APIGatewayBackend
     from moto.apigateway.responses import APIGatewayResponse
+    from moto.cloudformation.models import CloudFormationBackend
 
     if getattr(APIGatewayBackend, "_plynx_patched", False):
         return
+    execute_change_set = CloudFormationBackend.execute_change_set
+
+    def patched_execute_change_set(self: Any, change_set_name: str, stack_name: str | None = None) -> None:
+        execute_change_set(self, change_set_name, stack_name)
+        executed = self.change_sets.get(change_set_name) or next(
+            c for c in self.change_sets.values() if c.change_set_name == change_set_name)
+        stack = self.stacks[executed.stack_id]
+        stack._parse_template()  # the change set's template, which execute_change_set stored unparsed
+        stack.output_map = stack._create_output_map()
+
+    CloudFormationBackend.execute_change_set = patched_execute_change_set  # type: ignore[method-assign]
     import_rest_api, put_rest_api = APIGatewayBackend.import_rest_api, APIGatewayBackend.put_rest_api
     update_rest_api = APIGatewayBackend.update_rest_api
     build_integration_args = APIGatewayBackend._build_integration_args

@@ -22,6 +22,13 @@ def test_the_rest_api_and_its_stage_come_from_chalices_state_file(tmp_path: Any)
          "rest_api_url": "https://abc123.execute-api.eu-west-1.amazonaws.com/v1/"}])
     assert chalice_api.deployed_rest_api("dev", chalice_dir) == ("abc123", "v1")  # api_gateway_stage: v1
     assert chalice_api.deployed_rest_api("prod", chalice_dir) is None
+    assert chalice_api.deployed_function("dev", chalice_dir) == "arn:aws:lambda:::function:x"  # the API's
+    assert chalice_api.deployed_function("dev", chalice_dir, "execution_ended") is None
+
+
+def test_the_origin_a_browser_sends_from_the_ui() -> None:
+    assert chalice_api.origin("https://d111111abcdef8.cloudfront.net") == "https://d111111abcdef8.cloudfront.net"
+    assert chalice_api.origin("https://ui.example.com:8443/app/index.html") == "https://ui.example.com:8443"
 
 
 def test_binary_media_types_become_exactly_any_and_then_stay() -> None:

@@ -38,6 +38,12 @@ ACCOUNT = "123456789012"
 DRIVER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "lambda_driver.py")
 # Multi-user mode, as `make infra` makes the stage: a user made with `python -m infra.deploy users`.
 AUTH = {"Authorization": "Basic " + base64.b64encode(b"alice:alice-password").decode()}
+# moto's CloudFormation makes no CloudFront distribution: the stage's UI domain is this stand-in (the form
+# CloudFront gives), put where the template reads `${UiDistribution.DomainName}` (_with_ui_domain).
+UI_DOMAIN = "d111111abcdef8.cloudfront.net"
+UI_ORIGIN = f"https://{UI_DOMAIN}"
+PREFLIGHT = "OPTIONS "
+ALLOW_ORIGIN = deploy.PREFLIGHT_ORIGIN
 pytestmark = pytest.mark.slow
 
 
@@ -89,11 +95,17 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> str:
     return root
 
 
+def _with_ui_domain(template: dict) -> dict:
+    """The template as CloudFormation resolves the UI distribution's domain (`${UiDistribution.DomainName}`):
+    the stage's UI URL (PLYNX_UI_URL, the UiUrl output) then reaches both paths on moto too."""
+    return json.loads(json.dumps(template).replace("${UiDistribution.DomainName}", UI_DOMAIN))
+
+
 @pytest.fixture(scope="module")
 def infra(moto_url: str, project: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """`make infra`'s plan on moto: deployment bucket, secret key, the stack (what moto can create), .chalice/."""
     build = tmp_path_factory.mktemp("build")
-    template, unsupported = support.moto_template(support.template())
+    template, unsupported = support.moto_template(_with_ui_domain(support.template()))
     template_path = str(build / "plynx.moto.json")
     with open(template_path, "w", encoding="utf-8") as stream:
         json.dump(template, stream)
@@ -138,17 +150,22 @@ def deployed(infra: dict, project: str, moto_url: str) -> dict[str, Any]:
 
 def _gateway(moto_url: str, rest_api_id: str) -> dict[str, Any]:
     """What API Gateway holds of the REST API's binary content: its binary media types, and each method's
-    integration content handling, of the request and of each answer (by status code)."""
+    integration content handling, of the request and of each answer (by status code); and the headers each
+    CORS preflight answers (its integration's answers' header mappings, by status code: API Gateway answers
+    preflights itself)."""
     apigw = _client(moto_url, "apigateway")
-    methods = {}
+    methods, preflights = {}, {}
     for resource in apigw.get_resources(restApiId=rest_api_id, limit=500)["items"]:
         for method in resource.get("resourceMethods", {}):
             integration = apigw.get_integration(restApiId=rest_api_id, resourceId=resource["id"], httpMethod=method)
+            answers = integration.get("integrationResponses") or {}
             methods[f"{method} {resource['path']}"] = (integration.get("contentHandling"), {
-                status: answer.get("contentHandling")
-                for status, answer in (integration.get("integrationResponses") or {}).items()})
+                status: answer.get("contentHandling") for status, answer in answers.items()})
+            if method == "OPTIONS":
+                preflights[f"{PREFLIGHT}{resource['path']}"] = {
+                    status: answer.get("responseParameters", {}) for status, answer in answers.items()}
     binary = apigw.get_rest_api(restApiId=rest_api_id).get("binaryMediaTypes", [])
-    return {"binary_media_types": sorted(binary), "methods": methods}
+    return {"binary_media_types": sorted(binary), "methods": methods, "preflight_headers": preflights}
 
 
 def _make_deploy_gateway(project: str) -> dict[str, Any]:
@@ -163,14 +180,28 @@ def _make_deploy_gateway(project: str) -> dict[str, Any]:
     staged = deploy.for_stage({"Resources": {"RestAPI": {"Type": "AWS::Serverless::Api",
                                                          "Properties": {"DefinitionBody": document}}}})
     body = staged["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]
-    methods = {}
+    methods, preflights = {}, {}
     for path, operations in body["paths"].items():
         for method, operation in operations.items():
             integration = operation["x-amazon-apigateway-integration"]
+            answers = integration.get("responses", {}).values()
             methods[f"{method.upper()} {path}"] = (integration.get("contentHandling"), {
-                str(answer["statusCode"]): answer.get("contentHandling")
-                for answer in integration.get("responses", {}).values()})
-    return {"binary_media_types": sorted(body[deploy.BINARY_MEDIA_TYPES]), "methods": methods}
+                str(answer["statusCode"]): answer.get("contentHandling") for answer in answers})
+            if method == "options":
+                preflights[f"{PREFLIGHT}{path}"] = {str(answer["statusCode"]): {
+                    name: _stage_value(value) for name, value in answer.get("responseParameters", {}).items()}
+                    for answer in answers}
+    return {"binary_media_types": sorted(body[deploy.BINARY_MEDIA_TYPES]), "methods": methods,
+            "preflight_headers": preflights}
+
+
+def _stage_value(value: Any) -> str:
+    """A header mapping of make deploy's document as CloudFormation resolves it on the stage (the UI's origin is
+    an `Fn::Sub` of the distribution's domain)."""
+    if isinstance(value, str):
+        return value
+    assert list(value) == ["Fn::Sub"] and value["Fn::Sub"].count("${") == 1, value
+    return value["Fn::Sub"].replace("${UiDistribution.DomainName}", UI_DOMAIN)
 
 
 def _functions(moto_url: str) -> dict[str, dict]:
@@ -199,8 +230,7 @@ def test_make_infra_creates_the_stack_without_the_api_and_writes_chalice_config(
     env = settings["environment_variables"]
     assert env["PLYNX_BUCKET"] == f"plynx-{STAGE}-artifacts-{ACCOUNT}-us-east-1"
     assert env["PLYNX_SECRET_KEY_PARAMETER"] == f"/plynx/{STAGE}/secret-key" and "PLYNX_SECRET_KEY" not in env
-    # moto's CloudFormation makes no CloudFront distribution: the UI's URL is the one variable left out.
-    assert "PLYNX_UI_URL" not in env
+    assert env["PLYNX_UI_URL"] == UI_ORIGIN  # the stack's UiUrl output
     with open(os.path.join(project, ".chalice", chalice_config.policy_file(STAGE)), encoding="utf-8") as stream:
         policy = json.load(stream)
     for statement in policy["Statement"]:
@@ -352,8 +382,8 @@ def test_the_two_paths_give_the_api_the_same_environment_and_permissions(moto_ur
         parameter = got.pop("PLYNX_SECRET_KEY_PARAMETER")
         assert _client(moto_url, "ssm").get_parameter(Name=parameter, WithDecryption=True)[
             "Parameter"]["Value"] == secret
-        assert got == expected, name  # (PLYNX_UI_URL absent from both on moto: no CloudFront)
-    assert "PLYNX_UI_URL" in chalice_config.globals_environment(infra["template"])
+        assert got == expected, name
+    assert expected["PLYNX_UI_URL"] == UI_ORIGIN
 
     with open(os.path.join(REPO, ".chalice", f"policy-{STAGE}.json"), encoding="utf-8") as stream:
         packaged = json.load(stream)["Statement"]
@@ -402,8 +432,18 @@ def test_the_two_paths_give_api_gateway_the_same_binary_media_types_and_content_
     preflights = [k for k in expected["methods"] if k.startswith("OPTIONS ")]
     assert preflights and all(expected["methods"][k] == ("CONVERT_TO_TEXT", {"200": "CONVERT_TO_TEXT"})
                               for k in preflights)
+    # every preflight answers the stage's UI origin, and the rest of Chalice's CORS headers
+    headers = ("Allow-Origin", "Allow-Methods", "Allow-Headers", "Max-Age")
+    for preflight, answers in expected["preflight_headers"].items():
+        assert list(answers) == ["200"], preflight
+        assert {f"method.response.header.Access-Control-{h}" for h in headers} <= set(answers["200"]), preflight
+        assert answers["200"][ALLOW_ORIGIN] == f"'{UI_ORIGIN}'", preflight
     alone = deployed["gateway"]
     assert alone["methods"].keys() == expected["methods"].keys()  # the same routes and preflights
+    # Chalice imports app.py with the stage's environment_variables (chalice/cli/factory.py, load_chalice_app),
+    # PLYNX_UI_URL among them (make infra wrote it): its preflights already name the stage's UI, as make deploy's
+    assert {a["200"].get(ALLOW_ORIGIN) for a in alone["preflight_headers"].values()} == {f"'{UI_ORIGIN}'"}
+    assert alone["preflight_headers"] == expected["preflight_headers"]
     assert "*/*" not in alone["binary_media_types"] and "application/octet-stream" in alone["binary_media_types"]
     assert alone != expected  # the gap: curl's `Accept: */*` got a resource's bytes base64-encoded
 
@@ -414,7 +454,37 @@ def test_the_two_paths_give_api_gateway_the_same_binary_media_types_and_content_
     assert changes
     assert _gateway(moto_url, rest_api_id) == expected
     assert apigw.get_stage(restApiId=rest_api_id, stageName="api")["deploymentId"] != before  # live
-    assert deploy.settle_chalice_api(infra["ctx"], os.path.join(project, ".chalice")) == []
+    chalice_dir = os.path.join(project, ".chalice")
+    assert deploy.settle_chalice_api(infra["ctx"], chalice_dir, strict=True) == []  # the UI's origin checked too
+
+    # What `python -m infra.deploy gateway` stops on (`make infra` warns): a preflight, or the API function, not
+    # naming the stage's UI, as a `chalice deploy` from a configuration without PLYNX_UI_URL would leave both.
+    [graphs] = [r for r in apigw.get_resources(restApiId=rest_api_id, limit=500)["items"]
+                if r["path"] == "/plynx/api/v0/graphs"]
+    where = {"restApiId": rest_api_id, "resourceId": graphs["id"], "httpMethod": "OPTIONS", "statusCode": "200"}
+    answer = apigw.get_integration_response(**where)
+
+    def answer_with(parameters: dict[str, str]) -> None:
+        apigw.put_integration_response(**where, responseParameters=parameters, contentHandling="CONVERT_TO_TEXT",
+                                       responseTemplates=answer.get("responseTemplates") or {})
+
+    answer_with({**answer["responseParameters"], ALLOW_ORIGIN: "'http://localhost:3001'"})
+    with pytest.raises(SystemExit) as stopped:
+        deploy.settle_chalice_api(infra["ctx"], chalice_dir, strict=True)
+    assert str(stopped.value).startswith(
+        f"the stage's UI at {UI_ORIGIN} cannot use the API `chalice deploy` made: 1 CORS preflights answer "
+        "Access-Control-Allow-Origin 'http://localhost:3001' (OPTIONS /plynx/api/v0/graphs, ...). Run "), stopped.value
+    answer_with(answer["responseParameters"])
+    lam = _client(moto_url, "lambda")
+    variables = lam.get_function_configuration(FunctionName=f"plynx-{STAGE}")["Environment"]["Variables"]
+    lam.update_function_configuration(FunctionName=f"plynx-{STAGE}", Environment={
+        "Variables": {k: v for k, v in variables.items() if k != "PLYNX_UI_URL"}})
+    with pytest.raises(SystemExit, match="the API function's PLYNX_UI_URL is unset"):
+        deploy.settle_chalice_api(infra["ctx"], chalice_dir, strict=True)
+    assert deploy.settle_chalice_api(infra["ctx"], chalice_dir) == []  # make infra's step: a warning only
+    lam.update_function_configuration(FunctionName=f"plynx-{STAGE}", Environment={"Variables": variables})
+    assert deploy.settle_chalice_api(infra["ctx"], chalice_dir, strict=True) == []
+    assert _gateway(moto_url, rest_api_id) == expected
 
 
 def _multipart_upload(content: bytes, title: str) -> dict:
