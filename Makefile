@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: up test install clean users export import package deploy infra teardown ui chromium
+.PHONY: up test install clean users export import package deploy infra chalice-deploy teardown ui chromium
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
 $(STAMP): requirements.txt requirements-dev.txt
@@ -75,9 +75,15 @@ deploy: $(STAMP) $(UI_BUILT)
 	$(BIN)/python -m infra.deploy deploy --stage $(STAGE) $(ARGS)
 
 # The Chalice way (README, "Deploy with Chalice"): the stage's stack without the API, and .chalice/ written
-# for it; then `.venv/bin/chalice deploy --stage $(STAGE)` deploys the API (`chalice delete` removes it).
+# for it; then `make chalice-deploy` deploys the API (`.venv/bin/chalice delete --stage $(STAGE)` removes it).
 infra: $(STAMP) $(UI_BUILT)
 	$(BIN)/python -m infra.deploy infra --stage $(STAGE) $(ARGS)
+
+# `chalice deploy --stage $(STAGE)`, then the `gateway` step it needs after every deploy (bytes for any Accept;
+# stops if the API does not allow the stage's UI). After `make infra`; Chalice's own arguments go in CHALICE_ARGS.
+chalice-deploy: $(STAMP)
+	$(BIN)/chalice deploy --stage $(STAGE) $(CHALICE_ARGS)
+	$(BIN)/python -m infra.deploy gateway --stage $(STAGE)
 
 teardown: $(STAMP)
 	$(BIN)/python -m infra.deploy teardown --stage $(STAGE) $(ARGS)

@@ -28,7 +28,8 @@ from chalicelib.engine import events
 
 app = Chalice(app_name="plynx")
 # Browsers may read answers only from the stage's UI (chalicelib/api/origin.py); API Gateway's preflight
-# answer is baked at package time, so infra/deploy.py points it at the stage's UI URL.
+# answer is baked at package time, so infra/deploy.py points it at the stage's UI URL (`chalice deploy`
+# imports this with the stage's PLYNX_UI_URL from .chalice/config.json: infra/chalice_api.py checks it).
 app.api.cors = CORSConfig(allow_origin=origin.ui_origin(), allow_headers=["Authorization", "Content-Type"],
                           max_age=600)
 app.api.binary_types.append("multipart/form-data")

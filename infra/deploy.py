@@ -719,9 +719,9 @@ def infra_plan(ctx: Context, pkg: Package, alarm_email: str = "", single_user: b
         Step(f"that API (if made): binary media type {chalice_api.ANY_MEDIA_TYPE}, CORS preflights to text, as "
              "make deploy's (infra/chalice_api.py); warn if it does not allow the stage's UI",
              lambda: settle_chalice_api(ctx, chalice_dir)),
-        Step("next", lambda: print(f"    chalice deploy --stage {ctx.stage} && python -m infra.deploy gateway "
-                                   f"--stage {ctx.stage}    (.venv/bin/; `chalice delete --stage {ctx.stage}` "
-                                   "removes the API)")),
+        Step("next", lambda: print(f"    make chalice-deploy STAGE={ctx.stage}    (chalice deploy --stage {ctx.stage}, "
+                                   f"then python -m infra.deploy gateway --stage {ctx.stage}; `.venv/bin/chalice "
+                                   f"delete --stage {ctx.stage}` removes the API)")),
     ]
 
 
