@@ -23,21 +23,27 @@ _DONE = ("SUCCESS", "FAILED", "CANCELED")
 class PlynxError(RuntimeError):
     """The API refused a request (its message), or a graph did not pass validation or failed."""
 
-    def __init__(self, message: str, details: Any = None) -> None:
+    def __init__(self, message: str, details: Any = None, status_code: int | None = None) -> None:
         super().__init__(message)
         self.details = details
+        self.status_code = status_code  # the HTTP status of a refused request
 
 
 class Run:
     """A finished (or still running) graph and helpers to read what its nodes produced."""
 
-    def __init__(self, client: Client, graph: dict) -> None:
+    def __init__(self, client: Client, graph: dict, record: dict | None = None) -> None:
         self.client = client
         self.graph = graph
+        self.record = record  # the run record (`GET /runs/{run_id}`) when the run was read as one
 
     @property
     def status(self) -> str:
         return self.graph["graph_running_status"]
+
+    @property
+    def run_id(self) -> str | None:
+        return self.record["_id"] if self.record else self.graph.get("run_id")
 
     def node(self, ref: NodeRef | str) -> dict:
         node_id = ref.id if isinstance(ref, NodeRef) else ref
@@ -57,12 +63,18 @@ class Run:
 
 
 class Client:
-    """Talks to one PLynx API as one user (`PLYNX_API_URL`, `PLYNX_USER`, `PLYNX_PASSWORD` by default)."""
+    """Talks to one PLynx API as one user.
+
+    By default from the environment: `PLYNX_API` (or `PLYNX_API_URL`), then `PLYNX_TOKEN` (an access token,
+    sent as Bearer) or `PLYNX_USER` and `PLYNX_PASSWORD` (Basic; `default` with an empty password, the
+    single-user mode's account, when none is set). A user given here wins over a token in the environment.
+    """
 
     def __init__(self, url: str | None = None, user: str | None = None, password: str | None = None,
                  token: str | None = None, timeout: float = 60.0) -> None:
-        self.url = (url or os.environ.get("PLYNX_API_URL") or DEFAULT_URL).rstrip("/")
+        self.url = (url or os.environ.get("PLYNX_API") or os.environ.get("PLYNX_API_URL") or DEFAULT_URL).rstrip("/")
         self.session = requests.Session()
+        token = token or (None if user else os.environ.get("PLYNX_TOKEN"))
         if token:
             self.session.headers["Authorization"] = f"Bearer {token}"
         else:
@@ -79,7 +91,7 @@ class Client:
                 message = response.json().get("Message", response.text)
             except ValueError:
                 message = response.text
-            raise PlynxError(f"{method} {path}: {response.status_code} {message}")
+            raise PlynxError(f"{method} {path}: {response.status_code} {message}", status_code=response.status_code)
         return response
 
     def call(self, method: str, path: str, **kwargs: Any) -> dict:
@@ -219,6 +231,57 @@ class Client:
         if raise_on_failure and run.status != "SUCCESS":
             failed = [n["title"] for n in data["nodes"] if n["node_running_status"] == "FAILED"]
             raise PlynxError(f"Graph `{data['title']}` ended {run.status}; failed: {failed}", run)
+        return run
+
+
+    # --- runs (records kept by the server: `GET /graphs/{id}/runs`, `GET /runs/{run_id}`) -------------------
+
+    def start(self, graph_id: str, parameters: dict[str, Any] | None = None) -> str:
+        """Run a saved graph (`POST /graphs/{id}/approve`, with run parameters when given); the new run's id."""
+        body = self.call("POST", f"graphs/{graph_id}/approve", json={"parameters": parameters} if parameters else {})
+        if body["status"] != "SUCCESS":
+            raise PlynxError(f"Graph `{graph_id}` did not pass validation: {body.get('message')}",
+                             body.get("validation_error"))
+        return body["run_id"]
+
+    def runs(self, graph_id: str, offset: int = 0, per_page: int = 20) -> tuple[list[dict], int]:
+        """A graph's kept runs, newest first, and how many there are."""
+        body = self.call("GET", f"graphs/{graph_id}/runs", params={"offset": offset, "per_page": per_page})
+        return body["items"], body["total_count"]
+
+    def get_run(self, run_id: str) -> Run:
+        """One run as it ran: its record and the graph with that run's statuses, outputs and logs."""
+        data = self.call("GET", f"runs/{run_id}")["data"]
+        return Run(self, data["graph"], data)
+
+    def cancel_run(self, run_id: str) -> Run:
+        data = self.call("POST", f"runs/{run_id}/cancel", json={})["data"]
+        return Run(self, data["graph"], data)
+
+    def retry(self, run_id: str) -> Run:
+        """A new run of a failed or canceled run's graph version: what succeeded is restored, the rest runs."""
+        data = self.call("POST", f"runs/{run_id}/retry", json={})["data"]
+        return Run(self, data["graph"], data)
+
+    def wait_run(self, run_id: str, progress: bool = True, poll: float = 0.5, stream: IO[str] | None = None,
+                 timeout: float | None = None) -> Run:
+        """Poll a run until it ends, drawing the progress line; the ended run (whatever its status)."""
+        out = stream or sys.stderr
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            run = self.get_run(run_id)
+            if progress:
+                out.write("\r" + progress_line(run.graph))
+                out.flush()
+            if run.status in _DONE:
+                break
+            if deadline is not None and time.monotonic() > deadline:
+                if progress:
+                    out.write("\n")
+                raise TimeoutError(f"Run `{run_id}` still {run.status} after {timeout} s")
+            time.sleep(poll)
+        if progress:
+            out.write("\n")
         return run
 
 
