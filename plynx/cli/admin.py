@@ -58,7 +58,7 @@ def add_users_commands(users: argparse.ArgumentParser, common: argparse.Argument
             .add_argument("username")
     policies = action("policies", "set an account's policies (POST /user)", set_policies)
     policies.add_argument("username")
-    policies.add_argument("policies", nargs="*", help="IAMPolicies names, e.g. CAN_VIEW_GRAPHS IS_ADMIN")
+    policies.add_argument("policies", nargs="*", help="IAMPolicies names, e.g. CAN_VIEW_WORKFLOWS IS_ADMIN")
     action("backfill-owners", "an operator command (see --help)", backfill_owners)
 
 

@@ -268,6 +268,33 @@ def test_cli_lists_deactivates_and_activates(multi: Stack, people: dict[str, str
     assert multi.cli("policies", "bob", "NOT_A_POLICY").returncode == 1
 
 
+def test_plynx_users_manages_accounts_through_the_api(multi: Stack, people: dict[str, str]) -> None:
+    """`plynx users` (the client command) as an admin: REST routes only, no AWS credentials in its environment."""
+    env = {k: v for k, v in multi.env.items() if not k.startswith("AWS_") and k != "PLYNX_AWS_ENDPOINT"}
+
+    def plynx(*args: str, user: str = "root:root-password") -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "plynx", "--api", multi.base, "-u", user, *args], cwd=REPO,
+                              env=env, capture_output=True, text=True, timeout=60)
+
+    made = plynx("users", "create", "carol", "--password", "carol-password", "--admin")
+    assert made.returncode == 0, made.stderr
+    assert "IS_ADMIN" in json.loads(made.stdout)["policies"]
+    listed = plynx("users", "list")
+    assert listed.returncode == 0 and {"alice", "carol", "root"} <= {
+        line.split()[0] for line in listed.stdout.splitlines()[1:]}
+    assert plynx("users", "deactivate", "carol").returncode == 0
+    assert multi.call("get", "user", auth=("carol", "carol-password")).status_code == 401
+    assert plynx("users", "activate", "carol").returncode == 0
+    assert plynx("users", "policies", "carol", "CAN_VIEW_WORKFLOWS").returncode == 0
+    me = plynx("whoami", user="carol:carol-password")
+    assert me.returncode == 0 and json.loads(me.stdout)["policies"] == ["CAN_VIEW_WORKFLOWS"]
+    refused = plynx("users", "list", user="alice:alice-password")  # not an admin
+    assert refused.returncode == 4 and "403" in refused.stderr
+    token = subprocess.run([sys.executable, "-m", "plynx", "--api", multi.base, "--token", people["alice"], "whoami"],
+                           cwd=REPO, env=env, capture_output=True, text=True, timeout=60)
+    assert token.returncode == 0 and json.loads(token.stdout)["username"] == "alice"
+
+
 def test_single_user_mode_has_no_registration(api) -> None:
     response = api.post("register", json={"username": "someone", "password": "x"})
     assert response.status_code == 400 and "single-user" in response.json()["Message"]
