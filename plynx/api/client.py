@@ -265,22 +265,29 @@ class Client:
 
     def wait_run(self, run_id: str, progress: bool = True, poll: float = 0.5, stream: IO[str] | None = None,
                  timeout: float | None = None) -> Run:
-        """Poll a run until it ends, drawing the progress line; the ended run (whatever its status)."""
+        """Poll a run until it ends, drawing the progress line; the ended run (whatever its status).
+
+        On a terminal the line is redrawn in place; elsewhere (a CI log, a pipe) a line is written when it changes.
+        """
         out = stream or sys.stderr
+        in_place = getattr(out, "isatty", lambda: False)()
         deadline = None if timeout is None else time.monotonic() + timeout
+        shown = ""
         while True:
             run = self.get_run(run_id)
-            if progress:
-                out.write("\r" + progress_line(run.graph))
+            line = progress_line(run.graph)
+            if progress and line != shown:
+                out.write("\r" + line if in_place else line + "\n")
                 out.flush()
+                shown = line
             if run.status in _DONE:
                 break
             if deadline is not None and time.monotonic() > deadline:
-                if progress:
+                if progress and in_place:
                     out.write("\n")
                 raise TimeoutError(f"Run `{run_id}` still {run.status} after {timeout} s")
             time.sleep(poll)
-        if progress:
+        if progress and in_place:
             out.write("\n")
         return run
 

@@ -5,6 +5,7 @@ tests/functional/test_plynx_cli.py runs the installed command against the real s
 from __future__ import annotations
 
 import argparse
+import io
 from typing import Any
 
 import pytest
@@ -169,3 +170,36 @@ def test_progress_line_of_a_run() -> None:
     run = Run(Client("http://x/v0"), graph, {"_id": "r"})
     assert (run.run_id, run.status) == ("r", "RUNNING")
     assert Run(Client("http://x/v0"), dict(graph, run_id="g-run")).run_id == "g-run"  # a graph's current run
+
+
+def test_a_server_without_run_routes_is_named_as_such(monkeypatch, capsys) -> None:
+    def old_server(api: Client, method: str, path: str, **kwargs: Any) -> dict:
+        raise PlynxError(f"{method} {path}: 403 Missing Authentication Token", status_code=403)
+
+    monkeypatch.setattr(Client, "call", old_server)
+    assert main(["logs", "r1"]) == exits.NOT_FOUND
+    assert "This server has no run records (GET /runs/{run_id})" in capsys.readouterr().err
+
+    def no_such_run(api: Client, method: str, path: str, **kwargs: Any) -> dict:
+        raise PlynxError(f"{method} {path}: 404 Run `r1` not found", status_code=404)
+
+    monkeypatch.setattr(Client, "call", no_such_run)
+    assert main(["outputs", "r1", "n1"]) == exits.NOT_FOUND
+    err = capsys.readouterr().err
+    assert "Run `r1` not found" in err and "no run records" not in err
+
+
+def test_a_watch_in_a_log_writes_a_line_per_change(monkeypatch) -> None:
+    statuses = iter(["RUNNING", "RUNNING", "RUNNING", "SUCCESS"])
+    recorder = Recorder()
+
+    def call(method: str, path: str, **kwargs: Any) -> dict:
+        recorder.status = next(statuses)
+        return recorder.call(method, path, **kwargs)
+
+    monkeypatch.setattr(Client, "call", staticmethod(call))
+    log = io.StringIO()  # not a terminal: no carriage returns, no repeated lines
+    run = Client("http://x/v0").wait_run("run-1", poll=0.01, stream=log)
+    assert run.status == "SUCCESS"
+    assert log.getvalue() == ("RUNNING  [....................] 0/1  RUNNING: 1\n"
+                              "SUCCESS  [####################] 1/1  SUCCESS: 1\n")
