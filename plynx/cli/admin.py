@@ -63,6 +63,7 @@ def add_users_commands(users: argparse.ArgumentParser, common: argparse.Argument
 
 
 def _print(value: object) -> None:
+    """JSON for a person and for `jq` alike."""
     print(json.dumps(value, indent=2))
 
 
@@ -73,6 +74,7 @@ def whoami(args: argparse.Namespace) -> int:
 
 
 def list_users(args: argparse.Namespace) -> int:
+    """`plynx users list`: what the admin view lists (GET /users), as a table."""
     body = commands.client(args).call("GET", "users", params={"pending": "true"} if args.pending else None)
     if args.json:
         _print(body)
@@ -88,11 +90,13 @@ def list_users(args: argparse.Namespace) -> int:
 
 
 def show_user(args: argparse.Namespace) -> int:
+    """`plynx users show NAME`: one account (others see its public fields only)."""
     _print(commands.client(args).call("GET", f"user/{args.username}")["user"])
     return exits.OK
 
 
 def create_user(args: argparse.Namespace) -> int:
+    """`plynx users create NAME`: the way in when registration is closed (POST /users, admins)."""
     api = commands.client(args)
     password = args.password if args.password is not None else getpass.getpass(f"Password for {args.username}: ")
     body: dict = {"username": args.username, "password": password}
@@ -108,24 +112,29 @@ def create_user(args: argparse.Namespace) -> int:
 
 
 def approve_user(args: argparse.Namespace) -> int:
+    """`plynx users approve NAME`: let an account that registered in `approval` mode sign in."""
     _print(commands.client(args).call("POST", f"users/{args.username}/approve", json={})["user"])
     return exits.OK
 
 
 def _update(args: argparse.Namespace, fields: dict) -> int:
+    """POST /user for another account: what admins change there (`active`, `policies`)."""
     _print(commands.client(args).call("POST", "user", json={"user": {"username": args.username, **fields}})["user"])
     return exits.OK
 
 
 def set_active(args: argparse.Namespace) -> int:
+    """`plynx users activate|deactivate NAME`: deactivating revokes the account's tokens, keeps its work."""
     return _update(args, {"active": args.users_command == "activate"})
 
 
 def set_policies(args: argparse.Namespace) -> int:
+    """`plynx users policies NAME P...`: what the account may do from its next request."""
     return _update(args, {"policies": args.policies})
 
 
 def backfill_owners(args: argparse.Namespace) -> int:
+    """`plynx users backfill-owners`: an upgrade step over the tables, so it names the operator's command."""
     print(OPERATOR_BACKFILL, file=sys.stderr, end="")
     return exits.USAGE
 

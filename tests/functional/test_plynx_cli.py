@@ -97,6 +97,22 @@ def test_run_watch_list_logs_and_download_an_output(venv, api, tmp_path) -> None
     assert ended.returncode == 4 and "409" in ended.stderr
 
 
+def test_run_parameters_are_sent_and_what_the_server_did_is_said(venv, api) -> None:
+    writer = api.save_operation(operation("python", "Writer", WRITE, outputs=["out"], params={"word": "stored"}))
+    node = instance(writer)
+    graph_id = _saved(api, "cli parameters", [node])
+    done = _plynx(venv, api, "run", graph_id, "-p", f"{node['_id']}.word=given", "--watch", "-q", "--poll", "0.2")
+    assert done.returncode == 0, done.stderr
+    record = api.ok("get", f"runs/{done.stdout.strip()}")["data"]
+    written = api.resource(output_id(by_id(record, node["_id"]), "out"))
+    if record["parameters"]:  # a server that applies run parameters (issue 15, item 3) used and recorded it
+        assert record["parameters"] == {f"{node['_id']}.word": "given"} and written.endswith(b"given")
+        assert "warning" not in done.stderr
+    else:  # one that does not: the run used the stored value, and the command said the parameter was not applied
+        assert written.endswith(b"stored")
+        assert f"did not record the parameters ['{node['_id']}.word']" in done.stderr
+
+
 def by_id(record: dict, node_id: str) -> dict:
     return next(n for n in record["graph"]["nodes"] if n["_id"] == node_id)
 

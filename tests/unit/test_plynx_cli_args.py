@@ -81,8 +81,9 @@ def test_credentials_come_from_options_then_the_environment(monkeypatch) -> None
 class Recorder:
     """What the command asked the API for, and what it answers (a run ending with `status`)."""
 
-    def __init__(self, status: str = "SUCCESS") -> None:
+    def __init__(self, status: str = "SUCCESS", parameters: dict | None = None) -> None:
         self.status = status
+        self.parameters = parameters or {}
         self.calls: list[tuple[str, str, Any]] = []
 
     def call(self, method: str, path: str, **kwargs: Any) -> dict:
@@ -93,7 +94,7 @@ class Recorder:
             graph = {"graph_running_status": self.status, "nodes": [
                 {"_id": "n1", "title": "Op", "base_node_name": "python", "node_running_status": self.status,
                  "logs": [], "outputs": []}]}
-            return {"data": {"_id": "run-1", "graph": graph, "error": None}}
+            return {"data": {"_id": "run-1", "graph": graph, "error": None, "parameters": self.parameters}}
         raise AssertionError(f"unexpected call {method} {path}")
 
 
@@ -107,12 +108,16 @@ def test_a_watched_run_exits_with_its_status(monkeypatch, capsys, status, code) 
     assert recorder.calls[0] == ("POST", "graphs/g1/approve", {})
 
 
-def test_parameters_are_sent_with_the_approve(monkeypatch, capsys) -> None:
-    recorder = Recorder()
+@pytest.mark.parametrize("recorded", [{}, {"n1.word": "hi", "n1.times": 3}])
+def test_parameters_are_sent_with_the_approve(monkeypatch, capsys, recorded) -> None:
+    recorder = Recorder(parameters=recorded)
     monkeypatch.setattr(Client, "call", recorder.call)
     assert main(["run", "g1", "-p", "n1.word=hi", "-p", "n1.times=3"]) == 0
-    assert recorder.calls == [("POST", "graphs/g1/approve", {"parameters": {"n1.word": "hi", "n1.times": 3}})]
-    assert capsys.readouterr().out.strip() == "run-1"  # not watched: started, exit 0
+    assert recorder.calls[0] == ("POST", "graphs/g1/approve", {"parameters": {"n1.word": "hi", "n1.times": 3}})
+    out = capsys.readouterr()
+    assert out.out.strip() == "run-1"  # not watched: started, exit 0
+    # a server that did not record them (one that does not apply run parameters) is named as such
+    assert ("did not record the parameters ['n1.times', 'n1.word']" in out.err) == (not recorded)
 
 
 def test_refusals_and_failures_have_their_own_exit_codes(monkeypatch, capsys) -> None:
