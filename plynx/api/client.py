@@ -66,32 +66,50 @@ class Client:
     """Talks to one PLynx API as one user.
 
     By default from the environment: `PLYNX_API` (or `PLYNX_API_URL`), then `PLYNX_TOKEN` (an access token,
-    sent as Bearer) or `PLYNX_USER` and `PLYNX_PASSWORD` (Basic; `default` with an empty password, the
-    single-user mode's account, when none is set). A user given here wins over a token in the environment.
+    sent as Bearer), `PLYNX_REFRESH_TOKEN` (a refresh token: access tokens are fetched from `GET /token` and
+    renewed when one expires, for runs watched longer than an access token lives) or `PLYNX_USER` and
+    `PLYNX_PASSWORD` (Basic; `default` with an empty password, the single-user mode's account, when none is
+    set). What is given here wins over the environment, a user over any token.
     """
 
     def __init__(self, url: str | None = None, user: str | None = None, password: str | None = None,
-                 token: str | None = None, timeout: float = 60.0) -> None:
+                 token: str | None = None, timeout: float = 60.0, refresh_token: str | None = None) -> None:
         self.url = (url or os.environ.get("PLYNX_API") or os.environ.get("PLYNX_API_URL") or DEFAULT_URL).rstrip("/")
         self.session = requests.Session()
-        token = token or (None if user else os.environ.get("PLYNX_TOKEN"))
+        explicit = user or token or refresh_token
+        token = token or (None if explicit else os.environ.get("PLYNX_TOKEN"))
+        self.refresh_token = None if user else refresh_token or (
+            None if explicit or token else os.environ.get("PLYNX_REFRESH_TOKEN"))
         if token:
             self.session.headers["Authorization"] = f"Bearer {token}"
-        else:
+        elif not self.refresh_token:
             self.session.auth = (user or os.environ.get("PLYNX_USER", "default"),
                                  password if password is not None else os.environ.get("PLYNX_PASSWORD", ""))
         self.timeout = timeout
 
     # --- plumbing -------------------------------------------------------------------------------
 
+    def renew(self) -> None:
+        """A new access token from the refresh token (`GET /token`); the refresh token is renewed too."""
+        response = requests.get(f"{self.url}/token", headers={"Authorization": f"Bearer {self.refresh_token}"},
+                                timeout=self.timeout)
+        if response.status_code != 200:
+            raise PlynxError(f"GET token: {response.status_code} {_message(response)}", status_code=response.status_code)
+        tokens = response.json()
+        self.session.headers["Authorization"] = f"Bearer {tokens['access_token']}"
+        self.refresh_token = tokens.get("refresh_token") or self.refresh_token
+
     def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
-        response = self.session.request(method, f"{self.url}/{path.lstrip('/')}", timeout=self.timeout, **kwargs)
+        if self.refresh_token and "Authorization" not in self.session.headers:
+            self.renew()
+        url = f"{self.url}/{path.lstrip('/')}"
+        response = self.session.request(method, url, timeout=self.timeout, **kwargs)
+        if response.status_code == 401 and self.refresh_token:  # the access token expired: once more, renewed
+            self.renew()
+            response = self.session.request(method, url, timeout=self.timeout, **kwargs)
         if response.status_code >= 400:
-            try:
-                message = response.json().get("Message", response.text)
-            except ValueError:
-                message = response.text
-            raise PlynxError(f"{method} {path}: {response.status_code} {message}", status_code=response.status_code)
+            raise PlynxError(f"{method} {path}: {response.status_code} {_message(response)}",
+                             status_code=response.status_code)
         return response
 
     def call(self, method: str, path: str, **kwargs: Any) -> dict:
@@ -290,6 +308,14 @@ class Client:
         if progress and in_place:
             out.write("\n")
         return run
+
+
+def _message(response: requests.Response) -> str:
+    """The API's error message (Chalice's `Message`), else the body's text."""
+    try:
+        return str(response.json().get("Message", response.text))
+    except (ValueError, AttributeError):
+        return response.text
 
 
 def upload_line(sent: int, size: int, seconds: float, width: int = 20) -> str:

@@ -47,7 +47,8 @@ def _connection() -> argparse.ArgumentParser:
                             "(default: $PLYNX_API, $PLYNX_API_URL, else http://localhost:5005/plynx/api/v0)")
     group.add_argument("-u", "--user", dest="user", metavar="USER[:PASSWORD]", default=argparse.SUPPRESS,
                        help="sign in as curl does; the password is asked for when left out "
-                            "(default: $PLYNX_TOKEN as a Bearer token, else $PLYNX_USER:$PLYNX_PASSWORD, else default:)")
+                            "(default: $PLYNX_TOKEN as a Bearer token, else $PLYNX_REFRESH_TOKEN, renewing access "
+                            "tokens from it, else $PLYNX_USER:$PLYNX_PASSWORD, else default:)")
     group.add_argument("--token", dest="token", metavar="TOKEN", default=argparse.SUPPRESS,
                        help="an access token (GET /token) instead of a password (default: $PLYNX_TOKEN)")
     return common

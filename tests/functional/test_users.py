@@ -293,6 +293,10 @@ def test_plynx_users_manages_accounts_through_the_api(multi: Stack, people: dict
     token = subprocess.run([sys.executable, "-m", "plynx", "--api", multi.base, "--token", people["alice"], "whoami"],
                            cwd=REPO, env=env, capture_output=True, text=True, timeout=60)
     assert token.returncode == 0 and json.loads(token.stdout)["username"] == "alice"
+    refresh = multi.call("get", "token", auth=("alice", "alice-password")).json()["refresh_token"]
+    renewed = subprocess.run([sys.executable, "-m", "plynx", "--api", multi.base, "whoami"], cwd=REPO,
+                             env=dict(env, PLYNX_REFRESH_TOKEN=refresh), capture_output=True, text=True, timeout=60)
+    assert renewed.returncode == 0 and json.loads(renewed.stdout)["username"] == "alice", renewed.stderr
 
 
 def test_single_user_mode_has_no_registration(api) -> None:

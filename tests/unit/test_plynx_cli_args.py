@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import json
 from typing import Any
 
 import pytest
@@ -208,3 +209,43 @@ def test_a_watch_in_a_log_writes_a_line_per_change(monkeypatch) -> None:
     assert run.status == "SUCCESS"
     assert log.getvalue() == ("RUNNING  [....................] 0/1  RUNNING: 1\n"
                               "SUCCESS  [####################] 1/1  SUCCESS: 1\n")
+
+
+class Answer:
+    """A response as the client reads it."""
+
+    def __init__(self, status_code: int, body: dict) -> None:
+        self.status_code = status_code
+        self.body = body
+        self.text = json.dumps(body)
+
+    def json(self) -> dict:
+        return self.body
+
+
+def test_a_refresh_token_gets_and_renews_access_tokens(monkeypatch) -> None:
+    issued: list[str] = []
+    seen: list[str | None] = []
+
+    def token(url: str, headers: dict, timeout: float) -> Answer:
+        assert url == "http://x/v0/token"
+        issued.append(headers["Authorization"])
+        return Answer(200, {"access_token": f"access-{len(issued)}", "refresh_token": f"refresh-{len(issued)}"})
+
+    def request(session: requests.Session, method: str, url: str, **kwargs: Any) -> Answer:
+        seen.append(session.headers.get("Authorization"))
+        if session.headers.get("Authorization") == "Bearer access-1" and len(seen) > 1:
+            return Answer(401, {"Message": "Token expired"})
+        return Answer(200, {"user": {"username": "ann"}})
+
+    monkeypatch.setattr(client_module.requests, "get", token)
+    monkeypatch.setattr(requests.Session, "request", request)
+    monkeypatch.delenv("PLYNX_TOKEN", raising=False)
+    monkeypatch.setenv("PLYNX_REFRESH_TOKEN", "refresh-0")
+    api = Client("http://x/v0")
+    assert api.session.auth is None  # no Basic `default:` beside the token
+    assert api.call("GET", "user")["user"]["username"] == "ann"
+    assert api.call("GET", "user")["user"]["username"] == "ann"  # expired on the way: renewed, asked again
+    assert issued == ["Bearer refresh-0", "Bearer refresh-1"]
+    assert seen == ["Bearer access-1", "Bearer access-1", "Bearer access-2"]
+    assert Client("http://x/v0", user="bob", password="pw").refresh_token is None  # a user wins
