@@ -11,6 +11,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -95,6 +96,27 @@ def test_run_watch_list_logs_and_download_an_output(venv, api, tmp_path) -> None
     assert _plynx(venv, api, "logs", "no-such-run").returncode == 5
     ended = _plynx(venv, api, "cancel", run_id)  # an ended run: the API refuses (409)
     assert ended.returncode == 4 and "409" in ended.stderr
+
+
+def test_a_watched_run_canceled_from_another_shell_exits_3(venv, api) -> None:
+    sleeper = api.save_operation(operation("python", "Sleeps", "import time\ntime.sleep(60)\n"))
+    graph_id = _saved(api, "cli cancel", [instance(sleeper)])
+    env = dict(venv["env"], PLYNX_API=api.base, PYTHONUNBUFFERED="1")
+    watcher = subprocess.Popen([venv["plynx"], "run", graph_id, "--watch", "--poll", "0.2"], env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        run_id = watcher.stdout.readline().strip()  # printed before the watch begins
+        deadline = time.monotonic() + 60
+        while api.ok("get", f"runs/{run_id}")["data"]["graph"]["nodes"][0]["node_running_status"] != "RUNNING":
+            assert time.monotonic() < deadline, "the operation never started"
+            time.sleep(0.2)
+        stopped = _plynx(venv, api, "cancel", run_id)
+        assert stopped.returncode == 0 and f"run {run_id}: CANCELED" in stopped.stderr, stopped.stderr
+        assert watcher.wait(timeout=60) == 3
+        assert f"run {run_id} ended CANCELED" in watcher.stderr.read()
+    finally:
+        watcher.kill()
+        watcher.wait()
 
 
 def test_run_parameters_are_sent_and_what_the_server_did_is_said(venv, api) -> None:
