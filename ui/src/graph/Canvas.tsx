@@ -1,7 +1,7 @@
-// The canvas: React Flow with the workflow's nodes and wires, the minimap, the notices above it and
-// the type picker. Memoized, and every prop stays the same object until it really changes, so the
+// The canvas: React Flow with the workflow's nodes and wires, the notices above it and the type picker
+// (the minimap lives beside it, graph/Overview.tsx, so that it never covers a node). Memoized, and every prop stays the same object until it really changes, so the
 // run clock's tick and a poll that brings nothing new do not render it.
-import { Background, Controls, MiniMap, Panel, ReactFlow } from "@xyflow/react";
+import { Background, Controls, Panel, ReactFlow } from "@xyflow/react";
 import { memo, type DragEvent } from "react";
 import { ConnectionHint } from "./ConnectionHint";
 import type { FlowEdge, FlowNode } from "./model";
@@ -12,17 +12,7 @@ import type { CanvasHandlers } from "./useCanvasEditing";
 import type { Notice } from "./useNotice";
 
 const nodeTypes = { plynx: PlynxNodeView };
-const STATUS_COLORS: Record<string, string> = {
-  IN_QUEUE: "#818cf8",
-  RUNNING: "#e0a100",
-  SUCCESS: "#2f9e57",
-  RESTORED: "#1aa3a3",
-  FAILED: "#d92d20",
-  CANCELED: "#9ca3af",
-};
-const minimapColor = (n: FlowNode) =>
-  n.data.errors?.length ? "#d92d20" : STATUS_COLORS[n.data.node.node_running_status ?? ""] ?? (n.data.node.base_node_name === "file" ? "#c4c8cf" : "#8fa8d6");
-const FIT_VIEW_OPTIONS = { maxZoom: 1 };
+const FIT_VIEW_OPTIONS = { maxZoom: 1 }; // at load and with the fit-view button: never past 100 %
 const PRO_OPTIONS = { hideAttribution: true };
 const DELETE_KEYS = ["Backspace", "Delete"];
 
@@ -77,8 +67,7 @@ export const Canvas = memo(function Canvas({
         proOptions={PRO_OPTIONS}
       >
         <Background />
-        <Controls />
-        <MiniMap pannable zoomable nodeStrokeWidth={3} nodeColor={minimapColor} />
+        <Controls fitViewOptions={FIT_VIEW_OPTIONS} />
         <ConnectionHint nodes={nodes} edges={edges} />
         <Notices busy={busy} notice={notice} graphErrors={graphErrors} onDismiss={onDismiss} />
         {nodes.length === 0 && (

@@ -1,6 +1,8 @@
 // The editor's toolbar: title, status and elapsed time of the run, the graph actions, and upload.
+// One row at any width: the run's state has room kept for it (a status showing moves nothing), and
+// the actions that do not fit go, last first, into a "More" menu at the row's end.
 // Memoized: the editor hands it stable actions, so a poll that changes nothing here leaves it alone.
-import { memo, useRef } from "react";
+import { memo, useCallback, useEffect, useLayoutEffect, useRef, useState, type ReactNode } from "react";
 import { api } from "../api";
 import { StatusBadge } from "../components/StatusBadge";
 import type { GraphRunningStatus } from "../types";
@@ -20,6 +22,35 @@ export interface ToolbarActions {
   asOperation: () => void;
   upload: (files: File[]) => void;
   history: () => void;
+}
+
+/** An action that may move into the "More" menu: drawn inline, or as a menu entry. */
+interface Overflowing {
+  key: string;
+  render: (inMenu: boolean, close: () => void) => ReactNode;
+}
+
+/** `icon`: drawn inline instead of the label (which stays its name); the menu shows the label. */
+function action(key: string, label: string, onClick: () => void, disabled: boolean, title?: string, icon?: string): Overflowing {
+  return {
+    key,
+    render: (inMenu, close) => (
+      <button
+        key={key}
+        role={inMenu ? "menuitem" : undefined}
+        aria-label={icon && !inMenu ? label : undefined}
+        className={icon && !inMenu ? "icon" : undefined}
+        onClick={() => {
+          close();
+          onClick();
+        }}
+        disabled={disabled}
+        title={title}
+      >
+        {icon && !inMenu ? icon : label}
+      </button>
+    ),
+  };
 }
 
 export const Toolbar = memo(function Toolbar({
@@ -51,15 +82,90 @@ export const Toolbar = memo(function Toolbar({
   actions: ToolbarActions;
 }) {
   const fileInput = useRef<HTMLInputElement>(null);
+  const bar = useRef<HTMLDivElement>(null);
   const kinds = Object.keys(api.resourcesDict);
+  const [menuOpen, setMenuOpen] = useState(false);
+  const close = useCallback(() => setMenuOpen(false), []);
+
+  const overflowing: Overflowing[] = [
+    action("undo", "Undo", actions.undo, locked, "Undo (Ctrl+Z)", "\u21b6"),
+    action("redo", "Redo", actions.redo, locked, "Redo (Ctrl+Shift+Z)", "\u21b7"),
+    action("layout", "Auto layout", actions.rearrange, locked, "Lay the workflow out left to right, as its wires run"),
+    action("clone", "Clone", actions.clone, busy),
+    action("upgrade", "Upgrade nodes", actions.upgrade, busy || locked),
+    action("code", "Generate code", actions.generateCode, busy),
+    action("operation", "Make operation", actions.asOperation, busy, "Save this workflow as a composite operation: its files become inputs"),
+    {
+      key: "upload",
+      render: (inMenu, closeMenu) => (
+        <span key="upload" className={inMenu ? "menu-group" : "group"}>
+          <select value={uploadType} onChange={(e) => onUploadType(e.target.value)} aria-label="Type of the uploaded file">
+            <option value="auto">type: by extension</option>
+            {kinds.map((kind) => (
+              <option key={kind} value={kind}>
+                {api.resourcesDict[kind].title}
+              </option>
+            ))}
+          </select>
+          <button
+            role={inMenu ? "menuitem" : undefined}
+            onClick={() => {
+              closeMenu();
+              fileInput.current?.click();
+            }}
+            disabled={busy || locked}
+          >
+            Upload file
+          </button>
+        </span>
+      ),
+    },
+  ];
+
+  // How many of them stay inline: all, then one fewer while the row overflows (before the browser paints).
+  const [inline, setInline] = useState(overflowing.length);
+  const shown = Math.min(inline, overflowing.length);
+  const hidden = overflowing.slice(shown);
+  useLayoutEffect(() => {
+    const row = bar.current;
+    if (row && shown > 0 && row.scrollWidth > row.clientWidth) setInline(shown - 1);
+  });
+  useEffect(() => {
+    const row = bar.current;
+    if (!row) return;
+    let width = row.clientWidth;
+    const observer = new ResizeObserver(() => {
+      if (row.clientWidth === width) return;
+      width = row.clientWidth;
+      setInline(Number.MAX_SAFE_INTEGER); // measure again from all inline
+    });
+    observer.observe(row);
+    return () => observer.disconnect();
+  }, []);
+  useEffect(() => {
+    if (!menuOpen) return;
+    const away = (event: MouseEvent) => {
+      if (!(event.target as Element).closest?.(".more")) setMenuOpen(false);
+    };
+    const escape = (event: KeyboardEvent) => event.key === "Escape" && setMenuOpen(false);
+    document.addEventListener("mousedown", away);
+    document.addEventListener("keydown", escape);
+    return () => {
+      document.removeEventListener("mousedown", away);
+      document.removeEventListener("keydown", escape);
+    };
+  }, [menuOpen]);
+
   return (
-    <div className="toolbar">
+    <div className="toolbar" ref={bar} data-testid="toolbar">
       <input className="graph-title" value={title} aria-label="Workflow title" disabled={locked} onChange={(e) => onTitle(e.target.value)} />
-      <span data-testid="graph-status">
-        <StatusBadge status={status} />
+      <span className="run-state">
+        <span data-testid="graph-status">
+          <StatusBadge status={status} />
+        </span>
+        <RunClock runId={runId} status={status} updateDate={updateDate} active={active} />
+        {dirty && <span className="muted">unsaved</span>}
       </span>
-      <RunClock runId={runId} status={status} updateDate={updateDate} active={active} />
-      {dirty && <span className="muted">unsaved</span>}
       <div className="spacer" />
       <button onClick={actions.save} disabled={busy || locked} title="Ctrl+S">
         Save
@@ -77,39 +183,19 @@ export const Toolbar = memo(function Toolbar({
         Runs
       </button>
       <span className="sep" />
-      <button onClick={actions.undo} disabled={locked} title="Ctrl+Z">
-        Undo
-      </button>
-      <button onClick={actions.redo} disabled={locked} title="Ctrl+Shift+Z">
-        Redo
-      </button>
-      <button onClick={actions.rearrange} disabled={locked}>
-        Auto layout
-      </button>
-      <button onClick={actions.clone} disabled={busy}>
-        Clone
-      </button>
-      <button onClick={actions.upgrade} disabled={busy || locked}>
-        Upgrade nodes
-      </button>
-      <button onClick={actions.generateCode} disabled={busy}>
-        Generate code
-      </button>
-      <button onClick={actions.asOperation} disabled={busy} title="Save this workflow as a composite operation: its files become inputs">
-        Make operation
-      </button>
-      <span className="sep" />
-      <select value={uploadType} onChange={(e) => onUploadType(e.target.value)} aria-label="Type of the uploaded file">
-        <option value="auto">type: by extension</option>
-        {kinds.map((kind) => (
-          <option key={kind} value={kind}>
-            {api.resourcesDict[kind].title}
-          </option>
-        ))}
-      </select>
-      <button onClick={() => fileInput.current?.click()} disabled={busy || locked}>
-        Upload file
-      </button>
+      {overflowing.slice(0, shown).map((item) => item.render(false, close))}
+      {hidden.length > 0 && (
+        <span className="more">
+          <button aria-haspopup="menu" aria-expanded={menuOpen} onClick={() => setMenuOpen(!menuOpen)} title="The actions that do not fit in the row">
+            More &#9662;
+          </button>
+          {menuOpen && (
+            <div className="menu" role="menu" data-testid="toolbar-menu">
+              {hidden.map((item) => item.render(true, close))}
+            </div>
+          )}
+        </span>
+      )}
       <input
         ref={fileInput}
         type="file"

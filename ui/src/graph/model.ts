@@ -2,6 +2,7 @@
 // PLynx node JSON in `data.node` (JSON only, no callbacks), and edges are the inputs' `values`.
 import type { Connection, Edge, Node } from "@xyflow/react";
 import type { Graph, PlynxNode, ValidationError } from "../types";
+import { layout } from "./layout";
 
 export interface PlynxNodeData extends Record<string, unknown> {
   node: PlynxNode;
@@ -233,47 +234,6 @@ export function validationMessages(tree: ValidationError | undefined): { byNode:
     else graph.push(describe(child));
   }
   return { byNode, graph };
-}
-
-/** Layered layout by topology: each node one column right of its deepest input, rows by order. */
-export function layout(nodes: FlowNode[], edges: FlowEdge[]): FlowNode[] {
-  const depth = new Map<string, number>(nodes.map((n) => [n.id, 0]));
-  const parents = new Map<string, string[]>();
-  for (const edge of edges) parents.set(edge.target, [...(parents.get(edge.target) ?? []), edge.source]);
-  const visiting = new Set<string>();
-  const resolve = (id: string): number => {
-    if (visiting.has(id)) return depth.get(id) ?? 0; // a cycle: leave it where it is
-    const cached = depth.get(id);
-    if (cached && cached > 0) return cached;
-    visiting.add(id);
-    const d = Math.max(0, ...(parents.get(id) ?? []).filter((p) => depth.has(p)).map((p) => resolve(p) + 1));
-    visiting.delete(id);
-    depth.set(id, d);
-    return d;
-  };
-  nodes.forEach((n) => resolve(n.id));
-  const columns = new Map<number, FlowNode[]>();
-  for (const node of nodes) {
-    const d = depth.get(node.id) ?? 0;
-    columns.set(d, [...(columns.get(d) ?? []), node]);
-  }
-  const row = new Map<string, number>();
-  const positioned: FlowNode[] = [];
-  for (const d of [...columns.keys()].sort((a, b) => a - b)) {
-    const column = columns.get(d)!;
-    // order by the mean row of the inputs (barycenter), so wires cross less
-    const key = (n: FlowNode) => {
-      const rows = (parents.get(n.id) ?? []).map((p) => row.get(p)).filter((r): r is number => r !== undefined);
-      return rows.length ? rows.reduce((a, b) => a + b, 0) / rows.length : n.position.y / 1000;
-    };
-    column.sort((a, b) => key(a) - key(b));
-    column.forEach((node, i) => {
-      row.set(node.id, i);
-      positioned.push({ ...node, position: { x: d * 300, y: i * 160 } });
-    });
-  }
-  const byId = new Map(positioned.map((n) => [n.id, n]));
-  return nodes.map((n) => byId.get(n.id) ?? n);
 }
 
 /** Copied nodes pasted with new ids; wires among them follow, wires to the outside are dropped. */

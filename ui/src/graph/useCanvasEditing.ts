@@ -5,11 +5,14 @@ import { useReactFlow, type Connection, type EdgeChange, type FinalConnectionSta
 import { useCallback, useMemo, useRef, useState } from "react";
 import type { PlynxNode } from "../types";
 import { asConnection } from "./ConnectionHint";
-import { connectionProblem, edgeId, IN, instanceOf, layout, OUT, type FlowEdge, type FlowNode } from "./model";
+import { boxOf, estimateSize, freeSpot as freeSpotIn, layout, type Point } from "./layout";
+import { connectionProblem, edgeId, IN, instanceOf, OUT, type FlowEdge, type FlowNode } from "./model";
 import type { PickerRequest } from "./TypePicker";
 import type { GraphState } from "./useGraphState";
 import type { Say } from "./useNotice";
 
+/** Fit to view never zooms past 100 %: a small graph stays at its real size. */
+export const FIT_VIEW = { maxZoom: 1, duration: 200 };
 /** Typing into one field of one node within this long is one undo step. */
 const EDIT_STEP_MS = 1500;
 
@@ -62,23 +65,33 @@ export function useCanvasEditing(graph: GraphState, say: Say, dismiss: () => voi
     [remember, setNodes, setEdges],
   );
 
-  /** Where a node added without a drop goes: the middle of the visible canvas, a little apart from the last. */
-  const viewportCenter = useCallback(() => {
-    const pane = document.querySelector(".canvas")?.getBoundingClientRect();
-    const x = pane ? pane.left + pane.width / 2 : window.innerWidth / 2;
-    const y = pane ? pane.top + pane.height / 2 : window.innerHeight / 2;
-    const jitter = (nodesRef.current.length % 5) * 30;
-    const point = flow.screenToFlowPosition({ x, y });
-    return { x: point.x - 100 + jitter, y: point.y - 40 + jitter };
-  }, [flow, nodesRef]);
+  /**
+   * Where a node added without a drop goes: free space nearest the middle of the visible canvas (clear of
+   * the zoom buttons), covering no node nor handle; the view follows it when the view is full.
+   */
+  const freeSpot = useCallback(
+    (node: PlynxNode): Point => {
+      const pane = document.querySelector(".canvas")?.getBoundingClientRect() ?? new DOMRect(0, 0, window.innerWidth, window.innerHeight);
+      const inset = 56; // screen pixels: the zoom buttons sit in the bottom-left corner
+      const topLeft = flow.screenToFlowPosition({ x: pane.left + inset, y: pane.top + inset / 2 });
+      const bottomRight = flow.screenToFlowPosition({ x: pane.right - inset / 2, y: pane.bottom - inset / 2 });
+      const view = { ...topLeft, width: Math.max(1, bottomRight.x - topLeft.x), height: Math.max(1, bottomRight.y - topLeft.y) };
+      const size = estimateSize(node);
+      const spot = freeSpotIn(size, nodesRef.current.map(boxOf), view);
+      if (spot.x < view.x || spot.y < view.y || spot.x + size.width > view.x + view.width || spot.y + size.height > view.y + view.height)
+        void flow.setCenter(spot.x + size.width / 2, spot.y + size.height / 2, { zoom: flow.getZoom(), duration: 200 });
+      return spot;
+    },
+    [flow, nodesRef],
+  );
 
   const addFromHub = useCallback(
     (source: PlynxNode, at?: { x: number; y: number }) => {
       if (refuseIfLocked()) return;
-      const where = at ?? viewportCenter();
+      const where = at ?? freeSpot(source);
       addNodes([instanceOf(source, where.x, where.y)]);
     },
-    [addNodes, viewportCenter, refuseIfLocked],
+    [addNodes, freeSpot, refuseIfLocked],
   );
 
   const updateNode = useCallback(
@@ -186,7 +199,7 @@ export function useCanvasEditing(graph: GraphState, say: Say, dismiss: () => voi
     if (refuseIfLocked()) return;
     remember();
     setNodes(layout(nodesRef.current, edgesRef.current));
-    window.setTimeout(() => void flow.fitView({ duration: 200 }), 50);
+    window.setTimeout(() => void flow.fitView(FIT_VIEW), 50);
   }, [remember, setNodes, flow, refuseIfLocked, nodesRef, edgesRef]);
 
   /** What the canvas component needs; one object that changes only when a handler does. */
@@ -195,7 +208,7 @@ export function useCanvasEditing(graph: GraphState, say: Say, dismiss: () => voi
     [onNodesChange, onEdgesChange, onConnect, onConnectEnd, isValidConnection, onSelectionChange, onNodeDragStart, closePicker, pick, sayError],
   );
 
-  return { selectedId, picker, handlers, addNodes, addFromHub, updateNode, viewportCenter, reveal, rearrange };
+  return { selectedId, picker, handlers, addNodes, addFromHub, updateNode, freeSpot, reveal, rearrange };
 }
 
 export type CanvasHandlers = ReturnType<typeof useCanvasEditing>["handlers"];

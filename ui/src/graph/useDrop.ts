@@ -14,7 +14,8 @@ export interface DropTargets {
   refuseIfLocked: () => boolean;
   addNodes: (placed: PlynxNode[]) => void;
   addFromHub: (source: PlynxNode, at?: Point) => void;
-  viewportCenter: () => Point;
+  /** Where a node added without a drop goes (free space near the middle of the view). */
+  freeSpot: (node: PlynxNode) => Point;
   /** Runs one busy step (the editor's action runner). */
   perform: (label: string, action: () => Promise<void>) => Promise<void>;
   /** The file type chosen in the toolbar; "auto" guesses it from the extension. */
@@ -32,7 +33,7 @@ export interface UploadState {
   started: number;
 }
 
-export function useDrop({ refuseIfLocked, addNodes, addFromHub, viewportCenter, perform, uploadType, onUploaded, say }: DropTargets) {
+export function useDrop({ refuseIfLocked, addNodes, addFromHub, freeSpot, perform, uploadType, onUploaded, say }: DropTargets) {
   const flow = useReactFlow<FlowNode, FlowEdge>();
   const [upload, setUpload] = useState<UploadState | null>(null);
   const controller = useRef<AbortController | null>(null);
@@ -55,8 +56,8 @@ export function useDrop({ refuseIfLocked, addNodes, addFromHub, viewportCenter, 
             // Straight to S3 in parts, whatever the size (POST /upload_file stops at 6 MB).
             const body = await api.uploadDirect(file, file.name, fileType,
               (sent, total) => setUpload({ name: file.name, sent, total, started }), stop.signal);
-            const where = at ?? viewportCenter();
-            addNodes([instanceOf(body.node, where.x + offset, where.y + offset)]);
+            const where = at ? { x: at.x + offset, y: at.y + offset } : freeSpot(body.node);
+            addNodes([instanceOf(body.node, where.x, where.y)]);
             offset += 40;
             say("success", `Uploaded "${file.name}" as ${fileType}.`);
             onUploaded();
@@ -72,7 +73,7 @@ export function useDrop({ refuseIfLocked, addNodes, addFromHub, viewportCenter, 
         if (cancelled) break; // Cancel stops the files still to come too
       }
     },
-    [refuseIfLocked, uploadType, perform, viewportCenter, addNodes, say, onUploaded],
+    [refuseIfLocked, uploadType, perform, freeSpot, addNodes, say, onUploaded],
   );
 
   const onDragOver = useCallback((event: DragEvent) => {

@@ -8,6 +8,7 @@ import { api, ApiError, errorMessage } from "../api";
 import { Canvas } from "../graph/Canvas";
 import { CodeDialog } from "../graph/CodeDialog";
 import { HubPanel } from "../graph/HubPanel";
+import { Overview } from "../graph/Overview";
 import { toGraph } from "../graph/model";
 import { Properties } from "../graph/Properties";
 import { Toolbar, type ToolbarActions } from "../graph/Toolbar";
@@ -87,7 +88,7 @@ function Editor({ initial, isNew }: { initial: Graph; isNew: boolean }) {
     refuseIfLocked: graph.refuseIfLocked,
     addNodes: editing.addNodes,
     addFromHub: editing.addFromHub,
-    viewportCenter: editing.viewportCenter,
+    freeSpot: editing.freeSpot,
     perform,
     uploadType,
     onUploaded,
@@ -125,7 +126,10 @@ function Editor({ initial, isNew }: { initial: Graph; isNew: boolean }) {
         actions={toolbarActions}
       />
       <div className="editor-body">
-        <HubPanel onAdd={addFromPanel} refreshKey={hubKey} />
+        <div className="side">
+          <HubPanel onAdd={addFromPanel} refreshKey={hubKey} />
+          <Overview />
+        </div>
         <Canvas
           nodes={nodes}
           edges={edges}
