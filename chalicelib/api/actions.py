@@ -187,6 +187,9 @@ def post_node(body: dict, user: str) -> dict:
     if "node" not in body:
         raise BadRequestError("`node` is required")
     node = nodes.clean_node(body["node"], user)
+    make_successor = body.get("make_successor", True)
+    if not isinstance(make_successor, bool):
+        raise BadRequestError("`make_successor` must be true or false")
     extra: dict = {}
     for action in actions:
         if action == "SAVE":
@@ -196,7 +199,9 @@ def post_node(body: dict, user: str) -> dict:
             if error:
                 return _response("node", node, "Node did not pass validation", error, **extra)
             if action == "APPROVE":
-                node = library.save_node(node, user, node_status=NodeStatus.READY)
+                node, approved = library.approve_node(node, user)
+                if approved and node.get("parent_node_id") and make_successor:
+                    _succession(node, user, extra)
         elif action in ("DEPRECATE", "MANDATORY_DEPRECATE"):
             node, error = _deprecate(node, action, user)
             if error:
@@ -212,7 +217,21 @@ def post_node(body: dict, user: str) -> dict:
         elif action == "CLONE":
             node = library.clone_node(node["_id"], user)
             extra["new_node_id"] = node["_id"]
-    return _response("node", node, f"Actions completed with Node(_id=`{node['_id']}`)", **extra)
+    message = f"Actions completed with Node(_id=`{node['_id']}`)"
+    if extra.get("replaced_node_id"):
+        message += f"; it replaces Node(_id=`{extra['replaced_node_id']}`), now deprecated"
+    return _response("node", node, message, **extra)
+
+
+def _succession(node: dict, user: str, extra: dict) -> None:
+    """APPROVE of a new version: replace the version it came from, or say why not (one reason for every
+    case, so the answer does not tell whether someone else's operation exists)."""
+    replaced = library.replace_parent(node, user)
+    if replaced:
+        extra["replaced_node_id"] = replaced
+    else:
+        extra["replace_skipped"] = (f"Node `{node['parent_node_id']}` is not an approved operation of this "
+                                    "operation's author; it is left as it is")
 
 
 def _deprecate(node: dict, action: str, user: str) -> tuple[dict, dict | None]:

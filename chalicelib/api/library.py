@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable, Iterable
 
-from pynamodb.exceptions import DoesNotExist, PutError
+from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 
 from chalicelib.domain import permissions
 from chalicelib.domain.enums import BaseNodeNames, NodeStatus
@@ -129,6 +129,46 @@ def set_status(node_id: str, user: str, node_status: str, successor_node_id: str
                           NodeModel.version.set(version + 1), NodeModel.update_date.set(now())],
                  condition=(NodeModel.version == version) if model.version is not None else None)
     return _to_dict(model, user)
+
+
+def approve_node(node: dict, user: str) -> tuple[dict, bool]:
+    """APPROVE's save, and whether it approved something (False: an unchanged approved node, returned as is)."""
+    try:
+        before: str | None = NodeModel.get(node["_id"], consistent_read=True).node_status
+    except DoesNotExist:
+        before = None
+    approved = save_node(node, user, node_status=NodeStatus.READY)
+    return approved, approved["_id"] != node["_id"] or before in (None, NodeStatus.CREATED)
+
+
+def replace_parent(node: dict, user: str) -> str | None:
+    """Make a just-approved version the successor of the approved operation it came from, so UPGRADE_NODES
+    moves graphs on at once; None when `parent_node_id` names no approved (READY) operation of the same
+    author that the caller may change: someone else's operation is never deprecated by another user's APPROVE.
+    """
+    parent_id = node.get("parent_node_id")
+    if not parent_id or parent_id == node["_id"] or node["node_status"] != NodeStatus.READY:
+        return None
+    try:
+        parent = NodeModel.get(parent_id, consistent_read=True)
+    except DoesNotExist:
+        return None
+    if (parent.author != node["author"] or parent.node_status != NodeStatus.READY
+            or not permissions.may_write(user, permissions.NODE, parent.author)):
+        return None
+    version = int(parent.version or 0)
+    unchanged = (NodeModel.node_status == NodeStatus.READY) & (NodeModel.author == node["author"]) & (
+        (NodeModel.version == version) if version else (NodeModel.version.does_not_exist() | (NodeModel.version == 0)))
+    try:
+        parent.update(actions=[NodeModel.node_status.set(NodeStatus.DEPRECATED),
+                               NodeModel.body.set(dict(parent.body, successor_node_id=node["_id"])),
+                               NodeModel.version.set(version + 1), NodeModel.update_date.set(now())],
+                      condition=unchanged)
+    except UpdateError as exc:
+        if not condition_failed(exc):
+            raise
+        return None  # changed at the same time (deprecated, or a newer version won): left as that writer left it
+    return parent_id
 
 
 def clone_node(node_id: str, user: str) -> dict:

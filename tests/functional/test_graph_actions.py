@@ -192,7 +192,8 @@ def test_saving_from_a_stale_version_is_409_never_an_overwrite(api, library) -> 
 def test_deprecation_and_upgrade_nodes(api) -> None:
     v1 = api.ok("post", "nodes", json={"node": operation("python", "Step", "pass\n", params={"k": 1}),
                                        "actions": ["SAVE", "APPROVE"]})["node"]
-    v2 = api.ok("post", "nodes", json={"node": dict(v1, title="Step v2"), "actions": ["SAVE", "APPROVE"]})["node"]
+    v2 = api.ok("post", "nodes", json={"node": dict(v1, title="Step v2"), "actions": ["SAVE", "APPROVE"],
+                                       "make_successor": False})["node"]
     assert v2["parent_node_id"] == v1["_id"] and v2["node_status"] == "READY"
     placed = instance(v1)
     next(p for p in placed["parameters"] if p["name"] == "k")["value"] = 5
@@ -218,6 +219,71 @@ def test_deprecation_and_upgrade_nodes(api) -> None:
     assert next(p for p in node["parameters"] if p["name"] == "k")["value"] == 5
     assert api.ok("post", f"graphs/{saved['_id']}/validate")["status"] == "SUCCESS"
     assert api.ok("post", f"graphs/{saved['_id']}/upgrade_nodes")["upgraded_nodes_count"] == 0
+
+
+def _approve(api, node: dict, **body: object) -> dict:
+    answer = api.ok("post", "nodes", json={"node": node, "actions": ["SAVE", "APPROVE"], **body})
+    assert answer["status"] == "SUCCESS", answer
+    return answer
+
+
+def _stored(api, node: dict) -> dict:
+    return api.ok("get", f"nodes/{node['_id']}")["data"]
+
+
+def test_approving_a_new_version_makes_it_the_successor_along_the_chain(api) -> None:
+    v1 = _approve(api, operation("python", "Chain", "pass\n", params={"k": 1}))["node"]
+    placed = instance(v1)
+    next(p for p in placed["parameters"] if p["name"] == "k")["value"] = 7
+    first = _saved(api, "follows v1", [placed])
+    answer = _approve(api, dict(v1, title="Chain v2"))
+    v2 = answer["node"]
+    assert v2["parent_node_id"] == v1["_id"] and answer["replaced_node_id"] == v1["_id"]
+    assert "replace_skipped" not in answer and f"replaces Node(_id=`{v1['_id']}`)" in answer["message"]
+    old = _stored(api, v1)
+    assert old["node_status"] == "DEPRECATED" and old["successor_node_id"] == v2["_id"]
+
+    upgraded = api.ok("post", f"graphs/{first['_id']}/upgrade_nodes")
+    assert upgraded["upgraded_nodes_count"] == 1
+    node = upgraded["graph"]["nodes"][0]
+    assert node["parent_node_id"] == v2["_id"] and node["title"] == "Chain v2"
+    assert next(p for p in node["parameters"] if p["name"] == "k")["value"] == 7
+
+    # v1 -> v2 -> v3: a graph still on v1 goes straight to v3
+    second = _saved(api, "still on v1", [instance(v1)])
+    v3 = _approve(api, dict(v2, title="Chain v3"))["node"]
+    assert _stored(api, v2)["successor_node_id"] == v3["_id"] and _stored(api, v2)["node_status"] == "DEPRECATED"
+    moved = api.ok("post", f"graphs/{second['_id']}/upgrade_nodes")
+    assert moved["upgraded_nodes_count"] == 1 and moved["graph"]["nodes"][0]["parent_node_id"] == v3["_id"]
+    # approving v3 again changes nothing (it approves nothing new) and v3 stays the newest
+    again = _approve(api, _stored(api, v3))
+    assert "replaced_node_id" not in again and _stored(api, v3)["node_status"] == "READY"
+
+
+def test_make_successor_false_keeps_the_old_version(api) -> None:
+    v1 = _approve(api, operation("python", "Kept", "pass\n"))["node"]
+    on_v1 = _saved(api, "keeps v1", [instance(v1)])
+    bad = api.post("nodes", json={"node": dict(v1, title="Kept v2"), "actions": ["APPROVE"], "make_successor": "no"})
+    assert bad.status_code == 400 and "make_successor" in bad.json()["Message"]
+    answer = _approve(api, dict(v1, title="Kept v2"), make_successor=False)
+    assert answer["node"]["parent_node_id"] == v1["_id"] and "replaced_node_id" not in answer
+    assert _stored(api, v1)["node_status"] == "READY"
+    assert api.ok("post", f"graphs/{on_v1['_id']}/upgrade_nodes")["upgraded_nodes_count"] == 0
+
+
+def test_a_draft_or_deprecated_parent_is_left_as_it_is(api) -> None:
+    draft = api.save_operation(operation("python", "Draft parent", "pass\n"), action="SAVE")
+    child = operation("python", "Child of a draft", "pass\n")
+    answer = _approve(api, dict(child, parent_node_id=draft["_id"]))
+    assert "replaced_node_id" not in answer and draft["_id"] in answer["replace_skipped"]
+    assert _stored(api, draft)["node_status"] == "CREATED"
+    missing = _approve(api, dict(child, parent_node_id="5" * 24))
+    assert missing["replace_skipped"] == answer["replace_skipped"].replace(draft["_id"], "5" * 24)
+    # a second new version of v1 does not take the successor from the first one
+    v1 = _approve(api, operation("python", "Forked", "pass\n"))["node"]
+    v2 = _approve(api, dict(v1, title="Forked a"))["node"]
+    other = _approve(api, dict(_stored(api, v1), title="Forked b"))
+    assert "replace_skipped" in other and _stored(api, v1)["successor_node_id"] == v2["_id"]
 
 
 def test_node_clone_and_bad_deprecations(api) -> None:

@@ -285,3 +285,27 @@ def test_a_run_is_seen_by_who_may_see_its_graph_and_canceled_by_who_may_cancel_i
     assert seen["graph_id"] == graph_id and by_title(seen["graph"], "upper")["node_running_status"] == "SUCCESS"
     assert bob.ok("get", f"graphs/{graph_id}/runs")["total_count"] >= 1
     assert bob.call("post", f"runs/{run_id}/cancel").status_code == 403
+
+
+def test_approving_a_version_of_someone_elses_operation_leaves_theirs_alone(people: dict[str, User]) -> None:
+    """bob's approved clone of alice's operation, or mallory's node naming it as its parent, do not deprecate
+    it; the answer says the parent was left as it is, in the same words as for an id that does not exist."""
+    alice, bob, mallory = people["alice"], people["bob"], people["mallory"]
+    hers = alice.operation(operation("python", "hers", "pass\n"))
+    on_hers = bob.ok("post", "graphs", json={"graph": graph("bob uses hers", [instance(hers)]),
+                                             "actions": ["SAVE"]})["graph"]
+    clone = bob.ok("post", "nodes", json={"node": hers, "actions": ["CLONE"]})["node"]
+    assert clone["parent_node_id"] == hers["_id"] and clone["author"] == "bob"
+    answers = [bob.ok("post", "nodes", json={"node": dict(clone, title="bob's"), "actions": ["SAVE", "APPROVE"]})]
+    forged = dict(operation("python", "mallory's", "pass\n"), parent_node_id=hers["_id"])
+    answers.append(mallory.ok("post", "nodes", json={"node": forged, "actions": ["SAVE", "APPROVE"]}))
+    for answer in answers:
+        assert answer["status"] == "SUCCESS" and "replaced_node_id" not in answer, answer
+        assert answer["replace_skipped"] == (f"Node `{hers['_id']}` is not an approved operation of this "
+                                             "operation's author; it is left as it is")
+    unknown = mallory.ok("post", "nodes", json={"node": dict(forged, parent_node_id="0" * 24),
+                                                "actions": ["SAVE", "APPROVE"]})
+    assert unknown["replace_skipped"] == answers[1]["replace_skipped"].replace(hers["_id"], "0" * 24)
+    stored = alice.ok("get", f"nodes/{hers['_id']}")["data"]
+    assert stored["node_status"] == "READY" and stored["successor_node_id"] is None
+    assert bob.ok("post", f"graphs/{on_hers['_id']}/upgrade_nodes")["upgraded_nodes_count"] == 0
