@@ -1,13 +1,28 @@
-"""REARRANGE: place a graph's nodes in columns by topological depth, so wires run left to right."""
+"""REARRANGE: place a graph's nodes in columns by topological depth, so wires run left to right.
+
+As the UI's Auto layout does (inputs on a node's left, outputs on its right): each column starts right of
+the widest node of the one before it, and a column's nodes are stacked by their heights, so none overlap.
+"""
 from __future__ import annotations
 
 from collections import defaultdict
 
 from .graph import dependencies
 
-COLUMN_WIDTH = 300
-ROW_HEIGHT = 140
 MARGIN = 50
+COLUMN_GAP = 90  # between a column's widest node and the next column: room for the wires to bend
+ROW_GAP = 36  # between two nodes of a column (the UI's auto layout keeps the same gaps)
+MIN_WIDTH = 190
+
+
+def node_size(node: dict) -> tuple[int, int]:
+    """A node's width and height as the UI draws it, estimated from its title and ports (ui/src/graph/layout.ts)."""
+    def label(ports: list) -> int:
+        return max((len(str(port.get("name", ""))) + 8 for port in ports), default=0)
+
+    inputs, outputs = node.get("inputs") or [], node.get("outputs") or []
+    width = max(MIN_WIDTH, 60 + 7.5 * len(str(node.get("title") or "")), 30 + 7 * (label(inputs) + label(outputs)))
+    return round(width), 36 + 22 * max(1, len(inputs), len(outputs))
 
 
 def depths(nodes: list[dict]) -> dict[str, int]:
@@ -33,10 +48,18 @@ def depths(nodes: list[dict]) -> dict[str, int]:
 def rearrange(nodes: list[dict]) -> list[dict]:
     """Nodes with new `x`, `y`: one column per depth, rows keeping the nodes' vertical order."""
     column_of = depths(nodes)
-    rows: dict[int, int] = defaultdict(int)
-    row_of: dict[str, int] = {}
+    sizes = {node["_id"]: node_size(node) for node in nodes}
+    widths: dict[int, int] = defaultdict(int)
+    for node_id, column in column_of.items():
+        widths[column] = max(widths[column], sizes[node_id][0])
+    left, x = {}, MARGIN
+    for column in sorted(widths):
+        left[column] = x
+        x += widths[column] + COLUMN_GAP
+    below: dict[int, int] = defaultdict(lambda: MARGIN)
+    top: dict[str, int] = {}
     for node in sorted(nodes, key=lambda n: (n.get("y", 0), n.get("x", 0), n["_id"])):
-        row_of[node["_id"]] = rows[column_of[node["_id"]]]
-        rows[column_of[node["_id"]]] += 1
-    return [dict(node, x=MARGIN + column_of[node["_id"]] * COLUMN_WIDTH, y=MARGIN + row_of[node["_id"]] * ROW_HEIGHT)
-            for node in nodes]
+        column = column_of[node["_id"]]
+        top[node["_id"]] = below[column]
+        below[column] += sizes[node["_id"]][1] + ROW_GAP
+    return [dict(node, x=left[column_of[node["_id"]]], y=top[node["_id"]]) for node in nodes]

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pytest
 
+from chalicelib.domain.layout import node_size
 from tests.helpers import graph, instance, operation
 
 ONE = {"file_types": ["file"], "min_count": 1, "max_count": 1}
@@ -146,6 +147,34 @@ def test_rearrange_places_nodes_by_depth(api, library) -> None:
     stored = api.ok("post", f"graphs/{saved['_id']}/rearrange")["graph"]
     assert {n["_id"]: (n["x"], n["y"]) for n in stored["nodes"]} == placed
     assert api.ok("get", f"graphs/{saved['_id']}")["data"]["nodes"][0]["x"] != 999
+
+
+def test_rearrange_runs_left_to_right_and_sizes_columns_so_that_nodes_never_overlap(api) -> None:
+    many = {"file_types": ["file"], "min_count": 0, "max_count": -1}
+    first = api.save_operation(operation("python", "src", "pass\n", outputs=["out"]))
+    long_title = api.save_operation(operation("python", "A very long title that is wider than the old column " * 2,
+                                              "pass\n", inputs=[{"name": "x", **many}], outputs=["out"]))
+    ports = api.save_operation(operation("python", "tall", "pass\n",
+                                         inputs=[{"name": f"in{i}", **many} for i in range(8)], outputs=["out"]))
+    src = instance(first)
+    wide, tall = instance(long_title, x=[(src, "out")]), instance(ports, in0=[(src, "out")])
+    sink = instance(ports, in0=[(wide, "out")], in1=[(tall, "out")])
+    nodes = [sink, tall, wide, src]
+    for node in nodes:
+        node["x"] = node["y"] = 0
+    saved = _saved(api, "wide layout", nodes)
+    stored = api.ok("post", f"graphs/{saved['_id']}/rearrange")["graph"]["nodes"]
+    boxes = {n["_id"]: (n["x"], n["y"], n["x"] + node_size(n)[0], n["y"] + node_size(n)[1]) for n in stored}
+    ids = sorted(boxes)
+    for i, one in enumerate(ids):  # no two nodes overlap, as the UI draws them
+        for other in ids[i + 1:]:
+            a, b = boxes[one], boxes[other]
+            assert a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1], (a, b)
+    for node in stored:  # every wire runs from a node's right to a node further right
+        for node_input in node["inputs"]:
+            for value in node_input["values"]:
+                assert boxes[value["node_id"]][2] < boxes[node["_id"]][0]
+    assert boxes[wide["_id"]][2] - boxes[wide["_id"]][0] > 300  # wider than the old fixed column
 
 
 def test_clone_copies_without_results(api, library) -> None:
