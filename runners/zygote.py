@@ -558,9 +558,9 @@ def _run_main(script_path: str, source: dict | None = None) -> None:
         data = stream.read()
     parts = [(data, script_path)]
     if source:
-        lines = data.decode("utf-8").splitlines(keepends=True)
+        lines = io.StringIO(data.decode("utf-8"), newline=None).readlines()  # lines as the tokenizer counts them
         head, own = "".join(lines[:source["line"] - 1]), "".join(lines[source["line"] - 1:])
-        linecache.cache[source["name"]] = (len(own), None, own.splitlines(keepends=True), source["name"])
+        linecache.cache[source["name"]] = (len(own), None, lines[source["line"] - 1:], source["name"])
         parts = [(head, script_path), (own, source["name"])]
     codes = [compile(text, name, "exec", dont_inherit=True) for text, name in parts]  # nothing runs that won't compile
     module = types.ModuleType("__main__")

@@ -96,9 +96,9 @@ def test_exit_codes_are_the_interpreters(forks: operations.Zygote, workdir: Path
 
 def test_the_users_code_runs_under_its_own_name_from_its_own_line_1(forks: operations.Zygote, workdir: Path) -> None:
     preamble = "import json\nvalue = json.loads('41')\ndel json\n# User code starts here:\n"
-    user = "def check(n):\n    return 1 / n\nprint(value + 1, __name__)\ncheck(0)\n"
+    user = "def check(n):  # \x0c, \u2028: not line ends to python\r\n    return 1 / n\nprint(value + 1, __name__)\ncheck(0)\n"
     script = workdir / "exec.py"
-    script.write_text(preamble + user)
+    script.write_bytes((preamble + user).encode())
     with open(workdir / "out", "wb") as out, open(workdir / "err", "wb") as err:
         process = forks.spawn("python", str(script), str(workdir), out.fileno(), err.fileno(),
                               zygote.operation_environment(str(workdir)), {"name": "operation Sum", "line": 5})
