@@ -132,7 +132,7 @@ export function RunView({ runId }: { runId: string }) {
             proOptions={PRO_OPTIONS}
           >
             <Background />
-            <Controls showInteractive={false} />
+            <Controls showInteractive={false} fitViewOptions={FIT_VIEW_OPTIONS} />
           </ReactFlow>
         </ReactFlowProvider>
       </div>
