@@ -71,11 +71,6 @@ def check_view(user: str, kind: str, author: str, object_id: str) -> None:
         raise _deny(user, f"view {kind} `{object_id}` of `{author}`", _VIEW_OTHERS[kind])
 
 
-def may_view(user: str, kind: str, author: str) -> bool:
-    """Whether the caller may see an object of this kind by this author."""
-    return has(user, _VIEW[kind]) and (author == user or has(user, _VIEW_OTHERS[kind]))
-
-
 def may_write(user: str, kind: str, author: str) -> bool:
     """Own objects with the create policy; others' only as admin (or workflow modifier)."""
     if not has(user, _CREATE[kind]):

@@ -50,7 +50,7 @@ def test_login_then_refresh_keeps_unsaved_work(page, api, stack) -> None:
 
     page.route(f"{stack.api_url}/graphs", expire_once)
     calls_before = len(token_calls)
-    page.get_by_role("button", name="Save").click()
+    page.get_by_role("button", name="Save", exact=True).click()
     expect(page.get_by_test_id("notice")).to_contain_text("Saved")
     assert expired and expired[0].startswith("Bearer ")
     assert len(token_calls) == calls_before + 1 and token_calls[-1].startswith("Basic ")  # the refresh
@@ -82,14 +82,14 @@ def test_login_then_refresh_keeps_unsaved_work(page, api, stack) -> None:
             route.continue_()
 
     page.route(f"{stack.api_url}/token", refuse_refresh)
-    page.get_by_role("button", name="Save").click()
+    page.get_by_role("button", name="Save", exact=True).click()
     dialog = page.get_by_role("dialog", name="Sign in again")
     expect(dialog).to_contain_text("your unsaved changes are kept")
     dialog.get_by_label("User name").fill("default")
     dialog.get_by_role("button", name="Sign in").click()
     expect(dialog).to_have_count(0)
     expect(page.get_by_label("Workflow title")).to_have_value(f"{title} again")
-    page.get_by_role("button", name="Save").click()
+    page.get_by_role("button", name="Save", exact=True).click()
     expect(page.get_by_test_id("notice")).to_contain_text("Saved")
     assert api.ok("get", f"graphs/{graph_id}")["data"]["title"] == f"{title} again"
 

@@ -125,9 +125,9 @@ def test_saving_over_a_newer_version_says_so_and_keeps_the_work(page, api) -> No
     other = page.context.new_page()  # the same user in another tab saves first
     other.goto(f"/graphs/{graph_id}")
     other.get_by_label("Workflow title").fill(f"theirs {tag}")
-    other.get_by_role("button", name="Save").click()
+    other.get_by_role("button", name="Save", exact=True).click()
     expect(other.get_by_test_id("notice")).to_contain_text("Saved")
-    page.get_by_role("button", name="Save").click()
+    page.get_by_role("button", name="Save", exact=True).click()
     expect(page.get_by_test_id("notice")).to_contain_text("changed by someone else")
     expect(page.get_by_label("Workflow title")).to_have_value(f"mine {tag}")  # nothing lost
     assert api.ok("get", f"graphs/{graph_id}")["data"]["title"] == f"theirs {tag}"

@@ -165,12 +165,12 @@ def test_the_toolbar_keeps_one_row_when_narrow_and_when_a_status_shows(page, api
     more = page.get_by_role("button", name="More")
     expect(more).to_be_visible()
     _row(page)
-    save = page.get_by_role("button", name="Save").bounding_box()
+    save = page.get_by_role("button", name="Save", exact=True).bounding_box()
     page.get_by_role("button", name="Run", exact=True).click()
     expect(page.get_by_test_id("graph-status")).to_contain_text("SUCCESS", timeout=60_000)
     expect(page.get_by_test_id("elapsed")).to_be_visible()
     _row(page)
-    assert page.get_by_role("button", name="Save").bounding_box() == save  # the status showing moved nothing
+    assert page.get_by_role("button", name="Save", exact=True).bounding_box() == save  # the status showing moved nothing
     shot(page, "42-toolbar-narrow-with-status")
 
     # what did not fit is in the menu, and works from there

@@ -66,7 +66,7 @@ def test_edit_undo_paste_layout_pick_by_type_and_reload(page, api) -> None:
     expect(page.get_by_test_id("pnode")).to_have_count(3)
     expect(edges).to_have_count(2)
 
-    page.get_by_role("button", name="Save").click()
+    page.get_by_role("button", name="Save", exact=True).click()
     expect(page.get_by_test_id("notice")).to_contain_text("Saved")
     expect(page).not_to_have_url(re.compile(r"/graphs/new$"))
     page.reload()

@@ -36,7 +36,7 @@ def test_clone_upgrade_and_generate_code(page, api) -> None:
     shot(page, "60-generated-code")
     dialog.get_by_role("button", name="Close").click()
 
-    page.get_by_role("button", name="Save").click()
+    page.get_by_role("button", name="Save", exact=True).click()
     expect(page.get_by_test_id("notice")).to_contain_text("Saved")
     page.get_by_role("button", name="Clone").click()
     expect(page).not_to_have_url(re.compile(f"/graphs/{graph_id}$"))

@@ -34,7 +34,7 @@ def test_operation_editor_validates_saves_approves_and_versions(page) -> None:
     row.get_by_label("Parameter name").fill("greeting")
     row.locator('[data-testid="param-greeting"] input').fill("hello")
     code.fill("echo {{ params['greeting'] }} > {{ outputs.out }}\n")
-    editor.get_by_role("button", name="Save").click()
+    editor.get_by_role("button", name="Save", exact=True).click()
     expect(page.get_by_test_id("op-notice")).to_contain_text("Saved")
     expect(page).to_have_url(re.compile(r"/nodes/[0-9a-zA-Z_-]+$"))
     editor.get_by_role("button", name="Approve").click()

@@ -52,7 +52,7 @@ def test_each_parameter_type_has_its_widget_and_round_trips(page, api) -> None:
     field("c").locator('input[type="color"]').fill("#ff0000")
     expect(field("_cmd").locator(".cm-content")).to_contain_text("pass")
     shot(page, "80-parameter-widgets")
-    page.get_by_role("button", name="Save").click()
+    page.get_by_role("button", name="Save", exact=True).click()
     expect(page.get_by_test_id("notice")).to_contain_text("Saved")
 
     graph_id = page.url.rsplit("/", 1)[1]

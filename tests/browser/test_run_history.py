@@ -53,7 +53,7 @@ def test_run_history_and_an_old_run(page, api) -> None:
     expect(row.locator("td").nth(4)).to_have_text("1")  # attempts
     expect(preview(row, f"run-resource-Say {tag}-out")).to_have_text("first")  # this run's own output
     expect(view.get_by_role("button", name="Cancel run")).to_have_count(0)  # ended: nothing to cancel
-    expect(view.get_by_role("button", name="Save")).to_have_count(0)  # read-only
+    expect(view.get_by_role("button", name="Save", exact=True)).to_have_count(0)  # read-only
     shot(page, "run-view")
 
     page.goto(f"/runs/{second}")
