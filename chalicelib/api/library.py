@@ -54,7 +54,8 @@ def get_node(node_id: str, user: str) -> dict:
     return _to_dict(model, user)
 
 
-_STORED_ONLY = ("_id", "author", "node_status", "insertion_date", "update_date", "_readonly", "_version")
+_STORED_ONLY = ("_id", "author", "node_status", "insertion_date", "update_date", "_readonly", "_version",
+                "version_number", "first_version_id")
 
 
 def _body(node: dict) -> dict:
@@ -204,7 +205,34 @@ def search_nodes(query: dict, user: str) -> tuple[list[dict], int]:
     kinds = search.check_known(request.lists["base_node_names"], BaseNodeNames.ALL, "base node name")
     source = search.mirror(NodeModel.by_change, LISTING, "node_status", "base_node_name")
     models, total = search.find(source, request, statuses, kinds, search.batch_get(NodeModel))
-    return [_to_dict(m, user) for m in models], total
+    return _with_lineage([_to_dict(m, user) for m in models]), total
+
+
+_MAX_LINEAGE = 50  # a lineage deeper than this is numbered from there (one BatchGet per generation)
+
+
+def _with_lineage(found: list[dict]) -> list[dict]:
+    """Number each operation among the versions of its author it descends from (`version_number`, 1 for the
+    first) and name that first version (`first_version_id`), so lists fold older versions under the newest.
+    Only same-author ancestors count: someone who may view a node may view its author's other nodes."""
+    links = {node["_id"]: (node.get("parent_node_id"), node["author"]) for node in found}
+    wanted = {parent for parent, _ in links.values() if parent and parent not in links}
+    for _ in range(_MAX_LINEAGE):
+        if not wanted:
+            break
+        fetched = list(NodeModel.batch_get(sorted(wanted)))  # pynamodb pages BatchGet by 100, DynamoDB's limit
+        links.update({m.id: (m.body.get("parent_node_id"), m.author) for m in fetched})
+        links.update({missing: (None, "") for missing in wanted - {m.id for m in fetched}})
+        wanted = {parent for parent, _ in links.values() if parent and parent not in links}
+    for node in found:
+        first, number, seen = node["_id"], 1, {node["_id"]}
+        parent, author = links[first]
+        while parent and parent in links and parent not in seen and links[parent][1] == author:
+            first, number = parent, number + 1
+            seen.add(parent)
+            parent = links[parent][0]
+        node.update(version_number=number, first_version_id=first)
+    return found
 
 
 def lookup_for(user: str) -> Callable[[Iterable[str]], dict[str, dict]]:

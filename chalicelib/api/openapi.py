@@ -38,7 +38,10 @@ SCHEMAS: dict[str, dict] = {
                  outputs={"type": "array", "items": _ref("Output")},
                  parameters={"type": "array", "items": _ref("Parameter")},
                  logs={"type": "array", "items": _ref("Output")}, node_running_status=_STR, node_status=_STR,
-                 x=_NUM, y=_NUM, author=_STR, _readonly=_BOOL),
+                 x=_NUM, y=_NUM, author=_STR, _readonly=_BOOL,
+                 version_number={"type": "integer", "description": "search results: the position among the "
+                                 "versions of its author it descends from (1: the first)"},
+                 first_version_id={"type": "string", "description": "search results: that first version"}),
     "Graph": _obj((), _id=_STR, _version={"type": "integer", "nullable": True}, title=_STR, description=_STR,
                   graph_running_status=_STR, author=_STR, insertion_date=_NULLABLE_STR, update_date=_NULLABLE_STR,
                   nodes={"type": "array", "items": _ref("Node")}, _readonly=_BOOL, run_id=_NULLABLE_STR,

@@ -287,6 +287,12 @@ def test_approving_a_new_version_makes_it_the_successor_along_the_chain(api) -> 
     # approving v3 again changes nothing (it approves nothing new) and v3 stays the newest
     again = _approve(api, _stored(api, v3))
     assert "replaced_node_id" not in again and _stored(api, v3)["node_status"] == "READY"
+    # search numbers the versions, for lists that fold the older ones under the newest
+    found = api.ok("post", "search_nodes", json={"search": "Chain", "per_page": 100})["items"]
+    numbered = {n["_id"]: (n["version_number"], n["first_version_id"]) for n in found}
+    assert [numbered[v["_id"]] for v in (v1, v2, v3)] == [(1, v1["_id"]), (2, v1["_id"]), (3, v1["_id"])]
+    # a version the listing shows posts back as it was read
+    assert api.ok("post", "nodes", json={"node": found[0], "actions": ["VALIDATE"]})["status"] == "SUCCESS"
 
 
 def test_make_successor_false_keeps_the_old_version(api) -> None:
