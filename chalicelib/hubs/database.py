@@ -1,4 +1,4 @@
-"""The database hub: approved operations stored through the API, newest first."""
+"""The database hub: approved (and deprecated, still usable) operations stored through the API, newest first."""
 from __future__ import annotations
 
 from typing import Any
@@ -15,7 +15,8 @@ class DatabaseHub(BaseHub):
 
     def __init__(self, operations: list[str] | None = None, statuses: list[str] | None = None, **_: Any) -> None:
         self.operations = operations or sorted(BaseNodeNames.RUNNABLE)
-        self.statuses = statuses or [NodeStatus.READY]
+        # Deprecated operations still run: listed, so the UI folds them under their newest version.
+        self.statuses = statuses or [NodeStatus.READY, NodeStatus.DEPRECATED]
 
     def search(self, query: Query) -> tuple[list[dict], int]:
         body = {"search": " ".join(([f"author:{query.author}"] if query.author else []) + query.text),

@@ -46,6 +46,7 @@ def test_operation_editor_validates_saves_approves_and_versions(page) -> None:
     expect(editor.get_by_label("Title")).to_be_enabled()
     editor.get_by_label("Title").fill(f"Greet {tag} v2")
     editor.get_by_role("button", name="Approve").click()
+    page.get_by_test_id("approve-dialog").get_by_role("button", name="Approve").click()
     expect(page.get_by_test_id("op-notice")).to_contain_text("Approved")
     versions = editor.get_by_test_id("versions")
     expect(versions).to_contain_text(first_version)

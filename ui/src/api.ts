@@ -332,8 +332,8 @@ class Client {
     return body.data as PlynxNode;
   }
 
-  postNode(node: PlynxNode, action: string): Promise<PostResponse> {
-    return this.request("POST", "/nodes", { node, action }, `The ${action} action`);
+  postNode(node: PlynxNode, action: string, options: { make_successor?: boolean } = {}): Promise<PostResponse> {
+    return this.request("POST", "/nodes", { node, action, ...options }, `The ${action} action`);
   }
 
   async searchNodes(query: SearchQuery): Promise<SearchResponse<PlynxNode>> {

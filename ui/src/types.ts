@@ -98,6 +98,9 @@ export interface PlynxNode {
   insertion_date?: string | null;
   update_date?: string | null;
   _readonly?: boolean;
+  /** Search results: the position among its author's versions (1: the first), and that first version. */
+  version_number?: number;
+  first_version_id?: string;
 }
 
 export interface Graph {
@@ -173,6 +176,8 @@ export interface PostResponse {
   code?: string;
   preview_text?: string;
   upgraded_nodes_count?: number;
+  replaced_node_id?: string;
+  replace_skipped?: string;
 }
 
 export interface SearchResponse<T> {

@@ -1,8 +1,10 @@
 // The hub panel: a tab per hub the API offers (GET /hubs, searched with POST /search_in_hubs: the
 // database's operations, static lists with groups) plus the uploaded files; search with the seed's
-// syntax. Items are dragged onto the canvas (or added with their + button).
-import { useEffect, useState, type DragEvent } from "react";
+// syntax. Items are dragged onto the canvas (or added with their + button). An operation shows once, as
+// its newest version (number, date, author, description), its older versions folded under it.
+import { useEffect, useState, type DragEvent, type ReactNode } from "react";
 import { api, ApiError, errorMessage } from "../api";
+import { foldVersions, OlderToggle, VersionMeta, type Family } from "../components/Versions";
 import { expandSearch } from "../pages/Lists";
 import type { PlynxNode } from "../types";
 
@@ -64,39 +66,75 @@ export async function searchHub(hub: Hub, search: string, perPage = 100): Promis
   return body.items as HubItem[];
 }
 
+function onDragStart(event: DragEvent, node: PlynxNode) {
+  event.dataTransfer.setData(DRAG_TYPE, JSON.stringify(node));
+  event.dataTransfer.effectAllowed = "copy";
+}
+
+/** One hub entry: its title, version, date and author, its description; drag it or press +. */
+function HubNode({ node, onAdd, older, toggle }: { node: PlynxNode; onAdd: (node: PlynxNode) => void; older?: boolean; toggle?: ReactNode }) {
+  return (
+    <div
+      className={`hub-item kind-${node.base_node_name}${older ? " older" : ""}`}
+      draggable
+      onDragStart={(e) => onDragStart(e, node)}
+      data-testid={older ? "hub-item-older" : "hub-item"}
+      data-title={node.title}
+      data-version={node.version_number ?? ""}
+      title={node.description || node.title}
+    >
+      <span className="hub-item-title">{node.title}</span>
+      {node.node_status === "DEPRECATED" && <small className="muted"> deprecated</small>}
+      <button className="small add" aria-label={`Add ${node.title}`} onClick={() => onAdd(node)}>
+        +
+      </button>
+      {(node.version_number !== undefined || node.description || toggle) && (
+        <div className="hub-item-sub">
+          {node.version_number !== undefined && <VersionMeta node={node} />}
+          {toggle}
+          {node.description && <div className="hub-item-description">{node.description}</div>}
+        </div>
+      )}
+    </div>
+  );
+}
+
+/** The newest version of an operation, its older versions folded under it. */
+function HubFamily({ family, onAdd }: { family: Family<PlynxNode>; onAdd: (node: PlynxNode) => void }) {
+  const [open, setOpen] = useState(false);
+  const toggle = <OlderToggle count={family.older.length} open={open} onToggle={() => setOpen(!open)} />;
+  return (
+    <div className="hub-family" data-testid="hub-family">
+      <HubNode node={family.head} onAdd={onAdd} toggle={family.older.length ? toggle : undefined} />
+      {open && (
+        <div className="hub-older" data-testid="hub-older">
+          {family.older.map((node) => (
+            <HubNode key={node._id} node={node} onAdd={onAdd} older />
+          ))}
+        </div>
+      )}
+    </div>
+  );
+}
+
 function Group({ item, depth, onAdd }: { item: { title: string; items: HubItem[] }; depth: number; onAdd: (node: PlynxNode) => void }) {
   const [open, setOpen] = useState(true);
-  const onDragStart = (event: DragEvent, node: PlynxNode) => {
-    event.dataTransfer.setData(DRAG_TYPE, JSON.stringify(node));
-    event.dataTransfer.effectAllowed = "copy";
-  };
+  const families = foldVersions(item.items.filter((sub): sub is PlynxNode & { _type?: "Node" } => !isGroup(sub)));
+  const byMember = new Map(families.flatMap((family) => [family.head, ...family.older].map((node) => [node._id, family] as const)));
+  const shown = new Set<Family<PlynxNode>>();
   return (
     <div className="hub-group" style={{ marginLeft: depth ? 8 : 0 }}>
       <button className="group-title" onClick={() => setOpen(!open)} aria-expanded={open}>
         {open ? "▾" : "▸"} {item.title} <small>{flatten(item.items).length}</small>
       </button>
       {open &&
-        item.items.map((sub, i) =>
-          isGroup(sub) ? (
-            <Group key={`g${i}-${sub.title}`} item={sub} depth={depth + 1} onAdd={onAdd} />
-          ) : (
-            <div
-              key={sub._id}
-              className={`hub-item kind-${sub.base_node_name}`}
-              draggable
-              onDragStart={(e) => onDragStart(e, sub)}
-              data-testid="hub-item"
-              data-title={sub.title}
-              title={sub.description || sub.title}
-            >
-              <span className="hub-item-title">{sub.title}</span>
-              {sub.node_status === "DEPRECATED" && <small className="muted"> deprecated</small>}
-              <button className="small add" aria-label={`Add ${sub.title}`} onClick={() => onAdd(sub)}>
-                +
-              </button>
-            </div>
-          ),
-        )}
+        item.items.map((sub, i) => {
+          if (isGroup(sub)) return <Group key={`g${i}-${sub.title}`} item={sub} depth={depth + 1} onAdd={onAdd} />;
+          const family = byMember.get(sub._id);
+          if (!family || shown.has(family)) return null;
+          shown.add(family);
+          return <HubFamily key={family.head._id} family={family} onAdd={onAdd} />;
+        })}
     </div>
   );
 }

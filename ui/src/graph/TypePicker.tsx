@@ -1,7 +1,9 @@
 // A wire dropped on empty canvas: the operations (and, for an input, the files) of every hub whose
-// ports fit the wire's type, to place there already connected.
+// ports fit the wire's type, to place there already connected; one entry per operation (its newest
+// version), the older versions folded under it.
 import { useEffect, useState } from "react";
 import { errorMessage } from "../api";
+import { foldVersions, OlderToggle, versionLine, type Family } from "../components/Versions";
 import type { PlynxNode } from "../types";
 import { flatten, loadHubs, searchHub } from "./HubPanel";
 
@@ -63,11 +65,28 @@ export function TypePicker({
       </div>
       {items === null && <div className="muted">Loading…</div>}
       {items?.length === 0 && <div className="muted">Nothing fits that type yet.</div>}
-      {items?.map((item) => (
-        <button key={item._id} className="picker-item" onClick={() => onPick(item)}>
-          {item.title} <small>{item.base_node_name}</small>
-        </button>
-      ))}
+      {items && foldVersions(items).map((family) => <PickerFamily key={family.head._id} family={family} onPick={onPick} />)}
+    </div>
+  );
+}
+
+function PickerItem({ node, onPick, older }: { node: PlynxNode; onPick: (node: PlynxNode) => void; older?: boolean }) {
+  return (
+    <button className={`picker-item${older ? " older" : ""}`} data-testid={older ? "picker-item-older" : "picker-item"} data-title={node.title} onClick={() => onPick(node)} title={node.description || node.title}>
+      {node.title} <small>{node.base_node_name}</small>
+      {node.version_number !== undefined && <small className="version-meta"> {versionLine(node)}</small>}
+    </button>
+  );
+}
+
+/** The newest version of an operation, the older ones folded under it. */
+function PickerFamily({ family, onPick }: { family: Family<PlynxNode>; onPick: (node: PlynxNode) => void }) {
+  const [open, setOpen] = useState(false);
+  return (
+    <div className="picker-entry">
+      <PickerItem node={family.head} onPick={onPick} />
+      <OlderToggle count={family.older.length} open={open} onToggle={() => setOpen(!open)} />
+      {open && family.older.map((node) => <PickerItem key={node._id} node={node} onPick={onPick} older />)}
     </div>
   );
 }

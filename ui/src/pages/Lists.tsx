@@ -1,8 +1,10 @@
 // Workflows, operations, files and runs: search (the seed's syntax, `author:me`), status filters,
-// paging, newest first; every row opens its editor.
+// paging, newest first; every row opens its editor. Operations show once per operation (the newest
+// version), the older versions folded under it.
 import { useEffect, useRef, useState, type ReactNode } from "react";
 import { api, errorMessage, type SearchQuery } from "../api";
 import { StatusBadge } from "../components/StatusBadge";
+import { foldVersions, OlderToggle } from "../components/Versions";
 import { ago } from "../format";
 import { Link, navigate } from "../router";
 import type { GraphHeader, PlynxNode } from "../types";
@@ -31,6 +33,8 @@ interface SearchListProps<T> {
   href: (item: T) => string;
   actions?: ReactNode;
   refreshMs?: number;
+  /** Rows that are versions of one operation: the newest shown, the older ones folded under it. */
+  fold?: (items: T[]) => { head: T; older: T[] }[];
 }
 
 function SearchList<T extends { _id: string }>(props: SearchListProps<T>) {
@@ -40,6 +44,7 @@ function SearchList<T extends { _id: string }>(props: SearchListProps<T>) {
   const [items, setItems] = useState<T[] | null>(null);
   const [total, setTotal] = useState(0);
   const [error, setError] = useState<string | null>(null);
+  const [unfolded, setUnfolded] = useState<Set<string>>(new Set());
   const seq = useRef(0);
 
   const load = async () => {
@@ -117,13 +122,32 @@ function SearchList<T extends { _id: string }>(props: SearchListProps<T>) {
               </tr>
             </thead>
             <tbody>
-              {items.map((item) => (
-                <tr key={item._id} className="row" onClick={(e) => (e.target as HTMLElement).closest("a") || navigate(props.href(item))}>
-                  {props.columns.map((column) => (
-                    <td key={column.title}>{column.cell(item)}</td>
-                  ))}
-                </tr>
-              ))}
+              {(props.fold ? props.fold(items) : items.map((head) => ({ head, older: [] as T[] }))).flatMap(({ head, older }) => {
+                const open = unfolded.has(head._id);
+                const toggle = () =>
+                  setUnfolded((current) => {
+                    const next = new Set(current);
+                    if (open) next.delete(head._id);
+                    else next.add(head._id);
+                    return next;
+                  });
+                const row = (item: T, isOlder: boolean) => (
+                  <tr
+                    key={item._id}
+                    className={isOlder ? "row older" : "row"}
+                    data-testid={isOlder ? "older-row" : "list-row"}
+                    onClick={(e) => (e.target as HTMLElement).closest("a, button") || navigate(props.href(item))}
+                  >
+                    {props.columns.map((column, i) => (
+                      <td key={column.title}>
+                        {column.cell(item)}
+                        {i === 0 && !isOlder && <OlderToggle count={older.length} open={open} onToggle={toggle} />}
+                      </td>
+                    ))}
+                  </tr>
+                );
+                return [row(head, false), ...(open ? older.map((item) => row(item, true)) : [])];
+              })}
               {items.length === 0 && (
                 <tr>
                   <td colSpan={props.columns.length} className="empty">
@@ -195,7 +219,8 @@ export function RunList() {
 }
 
 const nodeColumns: Column<PlynxNode>[] = [
-  { title: "Title", cell: (n) => <Link to={n.base_node_name === "file" ? `/nodes/${n._id}` : `/nodes/${n._id}`}>{n.title || "(untitled)"}</Link> },
+  { title: "Title", cell: (n) => <Link to={`/nodes/${n._id}`}>{n.title || "(untitled)"}</Link> },
+  { title: "Version", cell: (n) => <span data-testid="version-number" title={n.insertion_date ?? ""}>v{n.version_number ?? 1}</span> },
   { title: "Kind", cell: (n) => <span className={`kind kind-${n.base_node_name}`}>{n.base_node_name}</span> },
   { title: "Status", cell: (n) => <StatusBadge status={n.node_status} /> },
   { title: "Author", cell: (n) => n.author },
@@ -211,6 +236,7 @@ export function OperationList() {
       fetch={(q) => api.searchNodes({ ...q, base_node_names: ["python", "bash_jinja2", "graph"] })}
       columns={nodeColumns}
       href={(n) => `/nodes/${n._id}`}
+      fold={foldVersions}
       actions={
         <>
           <Link to="/nodes/new?kind=python" className="button primary">

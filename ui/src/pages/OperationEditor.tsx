@@ -42,6 +42,10 @@ export function OperationEditor({ nodeId, kind }: { nodeId: string; kind: string
   const [history, setHistory] = useState<PlynxNode[]>([]);
   const [busy, setBusy] = useState(false);
   const [dirty, setDirty] = useState(false);
+  // Approving a new version of an approved operation: the version it came from, while the user decides
+  // whether this one replaces it (default yes: APPROVE's make_successor).
+  const [replacing, setReplacing] = useState<PlynxNode | null>(null);
+  const [replace, setReplace] = useState(true);
   const isNew = nodeId === "new";
 
   useEffect(() => {
@@ -108,12 +112,12 @@ export function OperationEditor({ nodeId, kind }: { nodeId: string; kind: string
   const isComposite = node.base_node_name === "graph";
   const otherParameters = node.parameters.filter((p) => p !== cmd && !(isComposite && p.name === "_nodes"));
 
-  const act = async (action: string) => {
+  const act = async (action: string, options: { make_successor?: boolean } = {}) => {
     setBusy(true);
     setNotice(null);
     try {
       const body: PlynxNode = action === "DEPRECATE" || action === "MANDATORY_DEPRECATE" ? { ...node, successor_node_id: successor || null } : node;
-      const response = await api.postNode(body, action);
+      const response = await api.postNode(body, action, options);
       if (action === "PREVIEW_CMD") {
         setPreview(response.preview_text ?? "");
         return;
@@ -135,12 +139,35 @@ export function OperationEditor({ nodeId, kind }: { nodeId: string; kind: string
         DEPRECATE: "Deprecated.",
         MANDATORY_DEPRECATE: "Deprecated: graphs can no longer use it.",
       };
-      setNotice({ kind: "success", text: done[action] ?? `${action} done.` });
+      let text = done[action] ?? `${action} done.`;
+      if (response.replaced_node_id)
+        text = "Approved: it replaces the version it came from (now deprecated, with this one as its successor); Upgrade nodes in a workflow moves its nodes here.";
+      else if (response.replace_skipped) text += ` ${response.replace_skipped}.`;
+      setNotice({ kind: "success", text });
     } catch (e) {
       setNotice({ kind: "error", text: errorMessage(e) });
     } finally {
       setBusy(false);
     }
+  };
+
+  /** APPROVE; a new version of an approved operation of the same author first asks whether it replaces it. */
+  const approve = async () => {
+    const parentId = node.parent_node_id;
+    if (parentId && (isNew || node.node_status === "CREATED")) {
+      let parent: PlynxNode | null = null;
+      try {
+        parent = await api.getNode(parentId);
+      } catch {
+        parent = null; // gone or not visible: nothing to replace
+      }
+      if (parent && parent.node_status === "READY" && !parent._readonly && (!node.author || parent.author === node.author)) {
+        setReplace(true);
+        setReplacing(parent);
+        return;
+      }
+    }
+    await act("APPROVE");
   };
 
   const newVersion = () => {
@@ -179,7 +206,7 @@ export function OperationEditor({ nodeId, kind }: { nodeId: string; kind: string
             <button onClick={() => void act("VALIDATE")} disabled={busy}>
               Validate
             </button>
-            <button className="primary" onClick={() => void act("APPROVE")} disabled={busy || readOnly}>
+            <button className="primary" onClick={() => void approve()} disabled={busy || readOnly}>
               Approve
             </button>
             {!isComposite && (
@@ -195,6 +222,32 @@ export function OperationEditor({ nodeId, kind }: { nodeId: string; kind: string
           </>
         )}
       </div>
+      {replacing && (
+        <div className="modal" role="dialog" aria-label="Approve a new version">
+          <div className="modal-body narrow-modal" data-testid="approve-dialog">
+            <h2>Approve a new version</h2>
+            <p>
+              This version comes from <Link to={`/nodes/${replacing._id}`}>{replacing.title}</Link> <small className="muted">(approved {ago(replacing.insertion_date)})</small>.
+            </p>
+            <label className="checkbox">
+              <input type="checkbox" checked={replace} onChange={(e) => setReplace(e.target.checked)} /> Replace the version it came from: it is deprecated with this one as
+              its successor, and Upgrade nodes moves workflows to this one
+            </label>
+            <div className="modal-actions">
+              <button
+                className="primary"
+                onClick={() => {
+                  setReplacing(null);
+                  void act("APPROVE", { make_successor: replace });
+                }}
+              >
+                Approve
+              </button>
+              <button onClick={() => setReplacing(null)}>Cancel</button>
+            </div>
+          </div>
+        </div>
+      )}
       {notice && (
         <div className={`message ${notice.kind}`} role={notice.kind === "error" ? "alert" : "status"} data-testid="op-notice">
           {notice.text}
