@@ -4,7 +4,8 @@
 
 Starts its own local stack on free ports (no persistence), stores the nodes with the project's own
 `save_node` / `save_graph` (in-process, against the stack's moto, so seeding is quick and the items are
-exactly what the API writes), then times typical searches over HTTP and prints median and p95.
+exactly what the API writes), plus 20 operations approved in 10 versions each, then times typical
+searches over HTTP and prints median and p95.
 """
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ WORDS = ("load", "clean", "split", "join", "train", "score", "plot", "export", "
          "sort", "filter", "resize", "parse", "count", "sample")
 THINGS = ("csv", "images", "model", "table", "logs", "text", "users", "events", "report", "features")
 AUTHORS = ("alice", "bob", "carol", "dave")
+LINEAGES, LINEAGE_DEPTH = 20, 10  # operations approved in 10 versions each
 
 
 def _node(rng: random.Random, i: int) -> tuple[dict, str, str]:
@@ -64,9 +66,22 @@ def seed(count: int, graph_count: int) -> None:
         raw["description"] = "needle" if i % 50 == 0 else "a pipeline"
         graphs.save_graph(graphs.clean_graph(raw, author), author)
 
+    def save_lineage(j: int) -> None:
+        """An operation approved in LINEAGE_DEPTH versions, each the successor of the one before (APPROVE's
+        make_successor): only the newest is READY, so a READY search numbers it by walking its ancestors."""
+        previous = None
+        for version in range(1, LINEAGE_DEPTH + 1):
+            node = nodes.clean_node(dict(operation("python", f"Lineage {j}", f"x = {version}\n"),
+                                         parent_node_id=previous["_id"] if previous else None), "default")
+            saved = library.save_node(node, "default", node_status="READY")
+            if previous:
+                library.replace_parent(saved, "default")
+            previous = saved
+
     with ThreadPoolExecutor(8) as pool:
         list(pool.map(save, entries))
         list(pool.map(save_graph, range(graph_count)))
+        list(pool.map(save_lineage, range(LINEAGES)))
 
 
 QUERIES: list[tuple[str, str, dict[str, Any]]] = [
@@ -79,6 +94,9 @@ QUERIES: list[tuple[str, str, dict[str, Any]]] = [
     ("author + text", "search_nodes", {"per_page": 20, "search": "author:default clean"}),
     ("status READY", "search_nodes", {"per_page": 20, "status": ["READY"]}),
     ("base_node_names file", "search_nodes", {"per_page": 20, "base_node_names": ["file"]}),
+    # version_number walks the same-author ancestors a page lacks: one BatchGet per generation
+    ("versions, all listed", "search_nodes", {"per_page": 100, "search": "lineage"}),
+    ("versions, newest only", "search_nodes", {"per_page": 20, "search": "lineage", "status": ["READY"]}),
     ("graphs first page", "search_graphs", {"per_page": 20}),
     ("graphs author+text", "search_graphs", {"per_page": 20, "search": "author:alice pipeline"}),
 ]

@@ -209,6 +209,10 @@ def search_nodes(query: dict, user: str) -> tuple[list[dict], int]:
 
 
 _MAX_LINEAGE = 50  # a lineage deeper than this is numbered from there (one BatchGet per generation)
+# (parent, author) of approved operations this process has read: an approved body never changes, so a
+# warm process walks a lineage without reading it again. Bounded; cleared whole when full.
+_APPROVED_LINKS: dict[str, tuple[str | None, str]] = {}
+_MAX_LINKS = 20_000
 
 
 def _with_lineage(found: list[dict]) -> list[dict]:
@@ -216,14 +220,20 @@ def _with_lineage(found: list[dict]) -> list[dict]:
     first) and name that first version (`first_version_id`), so lists fold older versions under the newest.
     Only same-author ancestors count: someone who may view a node may view its author's other nodes."""
     links = {node["_id"]: (node.get("parent_node_id"), node["author"]) for node in found}
-    wanted = {parent for parent, _ in links.values() if parent and parent not in links}
     for _ in range(_MAX_LINEAGE):
+        wanted = {parent for parent, _ in links.values() if parent and parent not in links}
         if not wanted:
             break
+        links.update({known: _APPROVED_LINKS[known] for known in wanted & _APPROVED_LINKS.keys()})
+        wanted -= links.keys()
+        if not wanted:
+            continue  # all remembered: their parents next
         fetched = list(NodeModel.batch_get(sorted(wanted)))  # pynamodb pages BatchGet by 100, DynamoDB's limit
         links.update({m.id: (m.body.get("parent_node_id"), m.author) for m in fetched})
         links.update({missing: (None, "") for missing in wanted - {m.id for m in fetched}})
-        wanted = {parent for parent, _ in links.values() if parent and parent not in links}
+        if len(_APPROVED_LINKS) > _MAX_LINKS:
+            _APPROVED_LINKS.clear()
+        _APPROVED_LINKS.update({m.id: links[m.id] for m in fetched if m.node_status != NodeStatus.CREATED})
     for node in found:
         first, number, seen = node["_id"], 1, {node["_id"]}
         parent, author = links[first]

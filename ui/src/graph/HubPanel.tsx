@@ -125,7 +125,7 @@ function Group({ item, depth, onAdd }: { item: { title: string; items: HubItem[]
   return (
     <div className="hub-group" style={{ marginLeft: depth ? 8 : 0 }}>
       <button className="group-title" onClick={() => setOpen(!open)} aria-expanded={open}>
-        {open ? "▾" : "▸"} {item.title} <small>{flatten(item.items).length}</small>
+        {open ? "▾" : "▸"} {item.title} <small>{foldVersions(flatten(item.items)).length}</small>
       </button>
       {open &&
         item.items.map((sub, i) => {
