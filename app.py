@@ -190,10 +190,12 @@ def post_graph() -> dict:
     return actions.post_graph(json_object(_raw()), user)
 
 
-# The seed's single-action endpoints: the action applied to the stored graph, no body needed.
+# The seed's single-action endpoints: the action applied to the stored graph, no body needed (approve takes
+# the run's `parameters`).
 @app.route(f"{API}/graphs/{{graph_id}}/approve", methods=["POST"], content_types=JSON_TYPES)
 def approve_graph(graph_id: str) -> dict:
-    return actions.graph_action(graph_id, "approve", _user())
+    user = _user()
+    return actions.graph_action(graph_id, "approve", user, json_object(_raw()))
 
 
 @app.route(f"{API}/graphs/{{graph_id}}/cancel", methods=["POST"], content_types=JSON_TYPES)
@@ -285,7 +287,8 @@ def change_graph_parameter(graph_id: str) -> dict:
 
 @app.route(f"{API}/graphs/{{graph_id}}/create_run", methods=["POST"], content_types=JSON_TYPES)
 def create_graph_run(graph_id: str) -> dict:
-    return actions.graph_action(graph_id, "create_run", _user())
+    user = _user()
+    return actions.graph_action(graph_id, "create_run", user, json_object(_raw()))
 
 
 # Runs you can look back on (chalicelib/api/runs.py).

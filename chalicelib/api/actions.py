@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import jinja2
 
-from chalicelib.domain import codegen, composite, layout, nodes, permissions, scripts, upgrade, validation
+from chalicelib.domain import codegen, composite, layout, nodes, permissions, run_parameters, scripts, upgrade, validation
 from chalicelib.domain.enums import (
     FILE_KIND,
     BaseNodeNames,
@@ -77,21 +77,26 @@ def validate_graph(graph: dict, user: str) -> tuple[dict | None, str]:
 
 
 def run_graph(graph: dict, user: str, files_checked: bool = False, how: str = runs.APPROVE,
-              retry_of: str | None = None) -> tuple[dict | None, str, str | None]:
+              retry_of: str | None = None, parameters: object = None) -> tuple[dict | None, str, str | None]:
     """APPROVE: validate, then start; the validation tree and its message when it may not run.
 
     The run acts for the graph's author (their outputs, their cache view), whoever approves it; the
     approver must be able to read every file it hands to operations (a save checked that already), and
-    the run counts against the approver's quotas. Returns the new run's id too (None when invalid).
+    the run counts against the approver's quotas. Who may run the graph may set its run `parameters`
+    (`{"<node_id>.<name>": value}`, a 400 before anything starts when one is not a run parameter or does not
+    fit its type); the graph is validated with them. Returns the new run's id too (None when invalid).
     """
     permissions.check_run(user, graph["author"], graph["_id"])
+    values = run_parameters.check(graph, parameters)
+    graph = run_parameters.apply(graph, values)
     error, message = validate_graph(graph, user)
     run_id = None
     if error is None:
         if not files_checked:
             resource_access.check_files(graph["nodes"], user, f"Graph `{graph['_id']}`")
         author = user if graph["author"] == str(user) else users.acting_for(graph["author"])
-        run_id = runs.start_run(graph, permissions.RunPrincipal.of(author), user, how=how, retry_of=retry_of)
+        run_id = runs.start_run(graph, permissions.RunPrincipal.of(author), user, how=how, retry_of=retry_of,
+                                parameters=values)
     return error, message, run_id
 
 
@@ -109,6 +114,12 @@ def post_graph(body: dict, user: str) -> dict:
     if "graph" not in body:
         raise BadRequestError("`graph` is required")
     graph = graphs.clean_graph(body["graph"], user)
+    parameters = body.get("parameters")
+    if parameters is not None:
+        if not {"APPROVE", "CREATE_RUN"} & set(actions):
+            raise BadRequestError("`parameters` are a run's: they go with APPROVE or CREATE_RUN")
+        if "APPROVE" in actions:  # refused before anything is saved
+            run_parameters.check(graph, parameters)
     extra: dict = {}
     saved = False  # the stored graph is this one (SAVE just wrote it): APPROVE need not write it again
     for action in actions:
@@ -122,13 +133,13 @@ def post_graph(body: dict, user: str) -> dict:
         elif action == "APPROVE":
             if not saved:
                 graph = graphs.save_graph(graph, user)
-            error, message, extra["run_id"] = run_graph(graph, user, files_checked=True)
+            error, message, extra["run_id"] = run_graph(graph, user, files_checked=True, parameters=parameters)
             if error:
                 return _response("graph", graph, message, error, **extra)
             graph = graphs.get_graph(graph["_id"], user)
         elif action == "CREATE_RUN":  # a run of the graph as stored (not as posted: SAVE it first to run that)
             graph = graphs.get_graph(graph["_id"], user)
-            error, message, extra["run_id"] = run_graph(graph, user, how=runs.CREATE_RUN)
+            error, message, extra["run_id"] = run_graph(graph, user, how=runs.CREATE_RUN, parameters=parameters)
             if error:
                 return _response("graph", graph, message, error, **extra)
             graph = graphs.get_graph(graph["_id"], user)
@@ -146,13 +157,20 @@ def post_graph(body: dict, user: str) -> dict:
     return _response("graph", graph, f"Actions completed with Graph(_id=`{graph['_id']}`)", **extra)
 
 
-def graph_action(graph_id: str, action: str, user: str) -> dict:
-    """The single-action endpoints `/graphs/{id}/{action}`: the action on the stored graph."""
+def graph_action(graph_id: str, action: str, user: str, body: dict | None = None) -> dict:
+    """The single-action endpoints `/graphs/{id}/{action}`: the action on the stored graph (approve takes the
+    run's `parameters` from the body)."""
+    body = body or {}
+    unknown = sorted(set(body) - ({"parameters"} if action in ("approve", "create_run") else set()))
+    if unknown:
+        raise BadRequestError(f"`{action}` takes no body fields {unknown}"
+                              + ("; only `parameters`" if action in ("approve", "create_run") else ""))
     graph = graphs.get_graph(graph_id, user)
     if action in ("rearrange", "upgrade_nodes"):  # these endpoints store their result
         permissions.check_write(user, permissions.GRAPH, graph["author"], graph_id)
     if action in ("approve", "create_run"):
-        error, message, run_id = run_graph(graph, user, how=runs.APPROVE if action == "approve" else runs.CREATE_RUN)
+        error, message, run_id = run_graph(graph, user, how=runs.APPROVE if action == "approve" else runs.CREATE_RUN,
+                                           parameters=body.get("parameters"))
         if error:
             return _response("graph", graph, message, error)
         return _response("graph", graphs.get_graph(graph_id, user), f"Graph(_id=`{graph_id}`) is running",

@@ -5,7 +5,7 @@ from typing import Any
 
 from pynamodb.exceptions import DoesNotExist
 
-from chalicelib.domain import permissions
+from chalicelib.domain import permissions, run_parameters
 from chalicelib.domain.enums import BaseNodeNames, GraphRunningStatus, NodeRunningStatus
 from chalicelib.domain.errors import BadRequestError, ConflictError
 from chalicelib.domain.graph import strip_results
@@ -99,7 +99,9 @@ def get_graph(graph_id: str, user: str) -> dict:
         if len(items) == int(model.node_count or 0) or model.nodes_key is None:
             break
     graph = _header(model, user)
-    graph["nodes"] = [node_from_item(item) for item in items]
+    # a run's own parameter values are that run's: the graph shows its saved ones
+    graph["nodes"] = [run_parameters.apply_to_node(node_from_item(item), item.saved_parameters or {})
+                      for item in items]
     for node in graph["nodes"]:
         node["_readonly"] = graph["_readonly"]
         if node["base_node_name"] == BaseNodeNames.GRAPH and graph["run_id"]:

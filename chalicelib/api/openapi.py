@@ -51,13 +51,22 @@ SCHEMAS: dict[str, dict] = {
     "Error": _obj(("Code", "Message"), Code=_STR, Message=_STR),
     "Run": _obj(("_id", "graph_id", "run_status"), _id=_STR, _type=_STR, graph_id=_STR, graph_version=_INT,
                 title=_STR, node_count=_INT, started_by=_STR, acting_for=_NULLABLE_STR, how=_STR,
-                parameters={"type": "object"}, start=_STR, end=_NULLABLE_STR, run_status=_STR,
+                parameters=_ref("RunParameters"), start=_STR, end=_NULLABLE_STR, run_status=_STR,
                 error=_NULLABLE_STR, latest=_BOOL, retry_of=_NULLABLE_STR, graph=_ref("Graph")),
     "SearchRequest": _obj((), search=_STR, status={"oneOf": [_STR, {"type": "array", "items": _STR}]},
                           per_page=_INT, offset=_INT, base_node_names={"type": "array", "items": _STR}),
     "SearchResponse": _obj(("items", "total_count"), status=_STR, items={"type": "array", "items": {}},
                            total_count=_INT, resources_dict={"type": "object"}),
-    "PostGraph": _obj(("graph", "actions"), graph=_ref("Graph"), actions=_ACTIONS),
+    "RunParameters": {"type": "object", "additionalProperties": {},
+                      "description": "This run's values of the graph's run parameters (publicable parameters of its "
+                                     "operations, not `_` system ones), keyed `<node_id>.<name>`, checked by the "
+                                     "parameter's type (an enum takes one of its values or an index, code its text); "
+                                     "a name that is not a run parameter or a value of the wrong type is a 400 and "
+                                     "nothing runs. The saved graph keeps its values; the run records these, a "
+                                     "retry reuses them"},
+    "RunRequest": _obj((), parameters=_ref("RunParameters")),
+    "PostGraph": _obj(("graph", "actions"), graph=_ref("Graph"), actions=_ACTIONS,
+                      parameters=_ref("RunParameters")),
     "PostNode": _obj(("node", "actions"), node=_ref("Node"), actions=_ACTIONS,
                      make_successor={"type": "boolean", "default": True,
                                      "description": "APPROVE of a new version deprecates the approved operation "
@@ -212,7 +221,8 @@ PATHS: dict[str, dict[str, dict]] = {
     "/search_graphs": {"post": _op("Search graphs", "SearchResponse", "SearchRequest")},
     "/graphs": {"post": _op("Graph actions in order: SAVE, APPROVE, VALIDATE, REARRANGE, UPGRADE_NODES, CANCEL, "
                             "GENERATE_CODE, CLONE, CREATE_RUN (a run of the graph as stored); APPROVE and "
-                            "CREATE_RUN answer the new run's `run_id`", "GraphResponse", "PostGraph")},
+                            "CREATE_RUN answer the new run's `run_id` and take the run's `parameters`",
+                            "GraphResponse", "PostGraph")},
     "/graphs/{graph_id}/runs": {"get": _op("The graph's kept runs, newest first, paged like the searches",
                                            _obj(("items", "total_count"), status=_STR,
                                                 items={"type": "array", "items": _ref("Run")}, total_count=_INT),
@@ -222,7 +232,8 @@ PATHS: dict[str, dict[str, dict]] = {
                                   "see)", _obj(("data",), status=_STR, data=_ref("Run")), params=("run_id",),
                                   tag="runs")},
     "/runs/{run_id}/retry": {"post": _op("Retry a failed or canceled run from its failure: a new run of the same "
-                                         "graph version, what succeeded restored (no runner), the rest run again",
+                                         "graph version and run parameters, what succeeded restored (no runner), "
+                                         "the rest run again",
                                          _obj(("data",), status=_STR, message=_STR, data=_ref("Run")),
                                          params=("run_id",), tag="runs")},
     "/runs/{run_id}/cancel": {"post": _op("Cancel the run while it runs (who may cancel the graph's run)",
@@ -250,6 +261,10 @@ for _action, _summary in (("approve", "Run the stored graph"), ("create_run", "R
                           ("generate_code", "Python code that recreates the graph"),
                           ("clone", "Copy the graph for the caller")):
     PATHS[f"/graphs/{{graph_id}}/{_action}"] = {"post": _op(_summary, "GraphResponse", params=_G)}
+for _action in ("approve", "create_run"):  # the run's parameters, optional
+    PATHS[f"/graphs/{{graph_id}}/{_action}"]["post"]["summary"] += " (with this run's `parameters`)"
+    PATHS[f"/graphs/{{graph_id}}/{_action}"]["post"]["requestBody"] = {
+        "required": False, "content": {"application/json": {"schema": _ref("RunRequest")}}}
 PATHS["/graphs/{graph_id}/as_operation"] = {"post": _op(
     "Save the graph as a composite operation: its files become inputs, outputs nobody reads its outputs",
     "NodeResponse", params=_G)}

@@ -98,7 +98,7 @@ def retry(run_id: str, user: str) -> dict:
     """`POST /runs/{run_id}/retry`: a new run of the same graph version in which what succeeded in this run
     is restored (no runner) and the failed and canceled operations, and what depends on them, run again.
 
-    Who may run the graph may retry its runs; only a failed or canceled run, of the graph's current version
+    The retry runs with the run's parameters. Who may run the graph may retry its runs; only a failed or canceled run, of the graph's current version
     (a graph changed since runs as changed: approve it)."""
     record, header = _visible(run_id, user)
     permissions.check_run(user, header.author, record.graph)
@@ -109,7 +109,8 @@ def retry(run_id: str, user: str) -> dict:
     if graph["_version"] != int(record.version or 0):
         raise ConflictError(f"Graph `{record.graph}` has changed since run `{run_id}` (version {record.version}, now "
                             f"{graph['_version']}): approve it to run the new version")
-    error, message, new_run = actions.run_graph(graph, user, how=runs.RETRY, retry_of=record.run_id)
+    error, message, new_run = actions.run_graph(graph, user, how=runs.RETRY, retry_of=record.run_id,
+                                                parameters=record.parameters or None)
     if error or new_run is None:
         raise BadRequestError(f"Run `{run_id}` cannot be retried: {message}")
     return get_run(new_run, user)

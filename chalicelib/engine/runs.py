@@ -11,6 +11,7 @@ from botocore.exceptions import ClientError
 from pynamodb.exceptions import UpdateError
 
 import stepfunctions
+from chalicelib.domain import run_parameters
 from chalicelib.domain.enums import BaseNodeNames, GraphRunningStatus, NodeRunningStatus
 from chalicelib.domain.errors import BadRequestError, ConflictError
 from chalicelib.domain.permissions import RunPrincipal
@@ -130,12 +131,14 @@ def _let_go(model: GraphModel, replaced: tuple[str, str] | None) -> None:
 def _queue(model: GraphModel, restored: dict[str, CacheModel], version: int | None = None,
            principal: RunPrincipal | None = None, run_id: str | None = None,
            quota_user: str | None = None, started_by: str | None = None,
-           how: str = API, retry_of: str | None = None) -> tuple[GraphModel, tuple[str, str] | None]:
+           how: str = API, retry_of: str | None = None,
+           parameters: dict[str, Any] | None = None) -> tuple[GraphModel, tuple[str, str] | None]:
     """Queue a run of the header's version (of `version`, if given: the one compiled) in a partition of its
     own, record it, then flip the header to it; returns the header as flipped and the partition and run id
     of the run it replaced.
 
-    Operations in `restored` are RESTORED right away with the cached outputs and logs.
+    Operations in `restored` are RESTORED right away with the cached outputs and logs; the run's `parameters`
+    (`<node_id>.<name>`: value, checked) are set in its nodes, not in the saved graph's.
     """
     graph_id = model.id
     if model.graph_running_status in GraphRunningStatus.ACTIVE:
@@ -144,14 +147,20 @@ def _queue(model: GraphModel, restored: dict[str, CacheModel], version: int | No
         raise ConflictError(_changed(graph_id))
     run_id = run_id or _run_id(graph_id)
     partition, stamp, composites = run_items(graph_id, run_id), now(), []
+    given = run_parameters.by_node(parameters or {})
     with GraphNodeModel.batch_write() as batch:  # BatchWriteItem's 25 items a request: pynamodb cuts them so
         for item in node_items(saved_items(model)):
             kind, entry = item.body["base_node_name"], restored.get(item.node_id)
             if kind == BaseNodeNames.GRAPH:
                 composites.append((dict(item.body, _id=item.node_id), entry is not None))
-            queued = GraphNodeModel(partition, item.node_id, body=item.body, run_id=run_id, update_date=stamp,
+            values = given.get(item.node_id, {})
+            queued = GraphNodeModel(partition, item.node_id, body=run_parameters.apply_to_node(item.body, values),
+                                    run_id=run_id, update_date=stamp,
                                     run_author=principal.author if principal else None,
                                     run_sees_others=principal.sees_others if principal else None)
+            if values:  # the graph's view shows the saved values, the run's view these
+                queued.saved_parameters = {p["name"]: p.get("value") for p in item.body.get("parameters", [])
+                                           if p.get("name") in values}
             if kind == BaseNodeNames.FILE:
                 queued.node_running_status = new_node(NodeRunningStatus.STATIC)
             elif entry is not None:
@@ -166,7 +175,7 @@ def _queue(model: GraphModel, restored: dict[str, CacheModel], version: int | No
     record = run_records.new_record(
         graph_id, run_id, version=int(model.version or 0), title=model.title, node_count=int(model.node_count or 0),
         started_by=str(started_by or (principal.author if principal else model.author)),
-        acting_for=principal.author if principal else model.author, how=how, parameters={}, start=stamp,
+        acting_for=principal.author if principal else model.author, how=how, parameters=dict(parameters or {}), start=stamp,
         retry_of=retry_of)
     new_run(record)
     # The run's nodes are whole before anyone sees them: this one write makes them the graph's run, unless
@@ -202,14 +211,16 @@ def carried_over(graph_id: str, run_id: str) -> dict[str, CacheModel]:
 
 
 def start_run(graph: dict, principal: RunPrincipal, approver: str, how: str = APPROVE,
-              retry_of: str | None = None) -> str:
+              retry_of: str | None = None, parameters: dict[str, Any] | None = None) -> str:
     """Restore what the cache holds for `principal`, queue the rest and start an execution named by the
     new run id.
 
     The run is of the stored version `graph` is (its `_version`): a save since is a 409, not a run of
     nodes other than the ones compiled. The approver's quotas first: the graph's size (400), then a
-    concurrent-runs slot (400 when none is free), held by the run until it ends.
+    concurrent-runs slot (400 when none is free), held by the run until it ends. `parameters` are the run's
+    values (run_parameters.check'ed): the cache plans, and the runner runs, the nodes with them.
     """
+    graph = run_parameters.apply(graph, parameters or {})
     quotas.check_size(graph, approver)
     restored = cache.plan_restores(graph, principal)
     if retry_of:  # a retry: what succeeded in that run is restored, the cache may restore more
@@ -220,7 +231,7 @@ def start_run(graph: dict, principal: RunPrincipal, approver: str, how: str = AP
     holder = quotas.acquire(approver, graph["_id"], run_id)
     try:
         model, replaced = _queue(load_model(graph["_id"]), restored, graph.get("_version"), principal, run_id, holder,
-                                 started_by=str(approver), how=how, retry_of=retry_of)
+                                 started_by=str(approver), how=how, retry_of=retry_of, parameters=parameters)
     except Exception:
         quotas.release(holder, graph["_id"], run_id)  # not queued (running, or changed): no slot taken
         raise

@@ -143,6 +143,9 @@ class GraphNodeModel(Model):
     started = UnicodeAttribute(null=True)
     ended = UnicodeAttribute(null=True)
     attempts = NumberAttribute(null=True)
+    # A run's node whose parameters the run set (domain/run_parameters.py): their saved values, which the
+    # graph's own view shows (the body holds the run's, which the runner and the run view see).
+    saved_parameters = JSONAttribute(null=True)
 
 
 class RunModel(Model):

@@ -216,9 +216,16 @@ class Client:
         return self.call("GET", f"graphs/{graph_id}")["data"]
 
     def run(self, graph: Graph, wait: bool = True, progress: bool = True, poll: float = 0.5,
-            raise_on_failure: bool = True, stream: IO[str] | None = None, timeout: float | None = None) -> Run:
-        """Save and approve the graph; wait for it with a progress line unless told not to."""
-        body = self.call("POST", "graphs", json={"graph": graph.to_dict(), "actions": ["SAVE", "APPROVE"]})
+            raise_on_failure: bool = True, stream: IO[str] | None = None, timeout: float | None = None,
+            parameters: dict[str, Any] | None = None) -> Run:
+        """Save and approve the graph; wait for it with a progress line unless told not to.
+
+        `parameters`: this run's values of the graph's run parameters, `{ref.param("name"): value}` (or
+        `"<node_id>.<name>"`); the saved graph keeps its own."""
+        request: dict[str, Any] = {"graph": graph.to_dict(), "actions": ["SAVE", "APPROVE"]}
+        if parameters:
+            request["parameters"] = parameters
+        body = self.call("POST", "graphs", json=request)
         graph.graph_id = body["graph"]["_id"]
         if body["status"] != "SUCCESS":
             raise PlynxError(f"Graph `{graph.title}` did not pass validation", body.get("validation_error"))
@@ -255,7 +262,8 @@ class Client:
     # --- runs (records kept by the server: `GET /graphs/{id}/runs`, `GET /runs/{run_id}`) -------------------
 
     def start(self, graph_id: str, parameters: dict[str, Any] | None = None) -> str:
-        """Run a saved graph (`POST /graphs/{id}/approve`, with run parameters when given); the new run's id."""
+        """Run a saved graph (`POST /graphs/{id}/approve`) with this run's values of its run parameters
+        (`{"<node_id>.<name>": value}`: publicable parameters, checked by type, a 400 otherwise); the run's id."""
         body = self.call("POST", f"graphs/{graph_id}/approve", json={"parameters": parameters} if parameters else {})
         if body["status"] != "SUCCESS":
             raise PlynxError(f"Graph `{graph_id}` did not pass validation: {body.get('message')}",

@@ -40,6 +40,13 @@ class NodeRef:
 
     __getitem__ = out
 
+    def param(self, name: str) -> str:
+        """The run parameter's name for `Client.run(..., parameters=...)` and `Client.start`: `<node_id>.<name>`."""
+        names = [p["name"] for p in self.node.get("parameters", [])]
+        if name not in names:
+            raise KeyError(f"`{self.node.get('title')}` has no parameter `{name}`; it has {names}")
+        return f"{self.id}.{name}"
+
     def __repr__(self) -> str:
         return f"NodeRef({self.node.get('title')!r}, {self.id!r})"
 

@@ -74,15 +74,6 @@ def _graph_from_file(api: Client, path: str) -> str:
     return saved["graph"]["_id"]
 
 
-def _check_parameters(api: Client, run_id: str, parameters: dict[str, Any]) -> None:
-    """Say so when the run did not record the parameters sent: a server that does not apply run parameters."""
-    recorded = (_get_run(api, run_id).record or {}).get("parameters") or {}
-    ignored = sorted(name for name in parameters if name not in recorded)
-    if ignored:
-        print(f"plynx: warning: run {run_id} did not record the parameters {ignored}: this server does not apply "
-              "run parameters; the run uses the graph's stored values", file=sys.stderr)
-
-
 def run(args: argparse.Namespace) -> int:
     """`plynx run GRAPH`: start a run; prints its id on stdout; --watch waits and exits with its status."""
     api = client(args)
@@ -90,9 +81,8 @@ def run(args: argparse.Namespace) -> int:
     parameters = dict(args.params)
     run_id = api.start(graph_id, parameters or None)
     print(run_id)
-    print(f"started run {run_id} of graph {graph_id}", file=sys.stderr)
-    if parameters:
-        _check_parameters(api, run_id, parameters)
+    print(f"started run {run_id} of graph {graph_id}" + (f" with {json.dumps(parameters)}" if parameters else ""),
+          file=sys.stderr)
     return _watch(api, run_id, args) if args.watch else exits.OK
 
 

@@ -119,20 +119,22 @@ def test_a_watched_run_canceled_from_another_shell_exits_3(venv, api) -> None:
         watcher.wait()
 
 
-def test_run_parameters_are_sent_and_what_the_server_did_is_said(venv, api) -> None:
-    writer = api.save_operation(operation("python", "Writer", WRITE, outputs=["out"], params={"word": "stored"}))
-    node = instance(writer)
+def test_run_parameters_are_used_recorded_and_refused(venv, api) -> None:
+    body = operation("python", "Writer", WRITE, outputs=["out"], params={"word": "stored"})
+    body["parameters"][-1]["publicable"] = True  # a run parameter
+    node = instance(api.save_operation(body))
     graph_id = _saved(api, "cli parameters", [node])
     done = _plynx(venv, api, "run", graph_id, "-p", f"{node['_id']}.word=given", "--watch", "-q", "--poll", "0.2")
     assert done.returncode == 0, done.stderr
     record = api.ok("get", f"runs/{done.stdout.strip()}")["data"]
-    written = api.resource(output_id(by_id(record, node["_id"]), "out"))
-    if record["parameters"]:  # a server that applies run parameters (issue 15, item 3) used and recorded it
-        assert record["parameters"] == {f"{node['_id']}.word": "given"} and written.endswith(b"given")
-        assert "warning" not in done.stderr
-    else:  # one that does not: the run used the stored value, and the command said the parameter was not applied
-        assert written.endswith(b"stored")
-        assert f"did not record the parameters ['{node['_id']}.word']" in done.stderr
+    assert record["parameters"] == {f"{node['_id']}.word": "given"}
+    assert api.resource(output_id(by_id(record, node["_id"]), "out")).endswith(b"given")  # the value was used
+    shown = _plynx(venv, api, "show", record["_id"])
+    assert f'parameters: {{"{node["_id"]}.word": "given"}}' in shown.stdout
+    # a parameter the graph does not have: the API's 400, exit 4, no run
+    refused = _plynx(venv, api, "run", graph_id, "-p", f"{node['_id']}.nope=1")
+    assert refused.returncode == 4 and f"`{node['_id']}.nope`: node `{node['_id']}` has no parameter" in refused.stderr
+    assert api.ok("get", f"graphs/{graph_id}/runs")["total_count"] == 1
 
 
 def by_id(record: dict, node_id: str) -> dict:

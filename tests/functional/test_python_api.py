@@ -97,6 +97,20 @@ def test_a_failing_function_fails_its_node_with_the_traceback(client) -> None:
     assert "RuntimeError: no good: 4" in run.log(bad, "stderr")
 
 
+def test_a_run_with_parameters_from_python(client, api) -> None:
+    graph = Graph(title="python api parameters")
+    make = graph.add(_make_int_op(), value=4)
+    scaled = graph.add(scale, n=make["out"], coef=2.0)
+    run = client.run(graph, progress=False, poll=0.1, timeout=120, parameters={scaled.param("coef"): 3.0})
+    assert run.output(scaled, "scaled") == 12.0 and run.output(scaled, "label") == "4 x 3.0"
+    run_id = api.ok("get", f"graphs/{graph.graph_id}")["data"]["latest_run_id"]
+    assert client.get_run(run_id).record["parameters"] == {f"{scaled.id}.coef": 3.0}
+    with pytest.raises(KeyError, match="no parameter `nope`"):
+        scaled.param("nope")
+    with pytest.raises(PlynxError, match="400"):
+        client.start(graph.graph_id, {scaled.param("coef"): "lots"})
+
+
 def _make_int_op():
     from plynx.demo.basic_functions import make_int
 

@@ -109,16 +109,24 @@ def test_a_watched_run_exits_with_its_status(monkeypatch, capsys, status, code) 
     assert recorder.calls[0] == ("POST", "graphs/g1/approve", {})
 
 
-@pytest.mark.parametrize("recorded", [{}, {"n1.word": "hi", "n1.times": 3}])
-def test_parameters_are_sent_with_the_approve(monkeypatch, capsys, recorded) -> None:
-    recorder = Recorder(parameters=recorded)
+def test_parameters_are_sent_with_the_approve(monkeypatch, capsys) -> None:
+    recorder = Recorder(parameters={"n1.word": "hi", "n1.times": 3})
     monkeypatch.setattr(Client, "call", recorder.call)
     assert main(["run", "g1", "-p", "n1.word=hi", "-p", "n1.times=3"]) == 0
-    assert recorder.calls[0] == ("POST", "graphs/g1/approve", {"parameters": {"n1.word": "hi", "n1.times": 3}})
+    assert recorder.calls == [("POST", "graphs/g1/approve", {"parameters": {"n1.word": "hi", "n1.times": 3}})]
     out = capsys.readouterr()
     assert out.out.strip() == "run-1"  # not watched: started, exit 0
-    # a server that did not record them (one that does not apply run parameters) is named as such
-    assert ("did not record the parameters ['n1.times', 'n1.word']" in out.err) == (not recorded)
+    assert 'with {"n1.word": "hi", "n1.times": 3}' in out.err
+
+
+def test_refused_parameters_are_the_apis_refusal(monkeypatch, capsys) -> None:
+    def refuse(api: Client, method: str, path: str, **kwargs: Any) -> dict:
+        raise PlynxError(f"{method} {path}: 400 Run parameters refused: `n1.times` (int): `x` is not an int",
+                         status_code=400)
+
+    monkeypatch.setattr(Client, "call", refuse)
+    assert main(["run", "g1", "-p", "n1.times=x"]) == 4
+    assert "`n1.times` (int): `x` is not an int" in capsys.readouterr().err
 
 
 def test_refusals_and_failures_have_their_own_exit_codes(monkeypatch, capsys) -> None:
