@@ -142,7 +142,7 @@ export function OperationEditor({ nodeId, kind }: { nodeId: string; kind: string
       let text = done[action] ?? `${action} done.`;
       if (response.replaced_node_id)
         text = "Approved: it replaces the version it came from (now deprecated, with this one as its successor); Upgrade nodes in a workflow moves its nodes here.";
-      else if (response.replace_skipped) text += ` ${response.replace_skipped}.`;
+      else if (response.replace_skipped && options.make_successor) text += ` ${response.replace_skipped}.`; // changed meanwhile
       setNotice({ kind: "success", text });
     } catch (e) {
       setNotice({ kind: "error", text: errorMessage(e) });
