@@ -205,7 +205,8 @@ def run_node(graph_id: str, node_id: str, run_id: str, context: Any = None, noti
     if not ok and attempt < retries(node):
         transitions.requeue_node(graph_id, node_id, run_id, logs)  # Step Functions retries it (the node asked)
         raise OperationFailed(f"Operation `{node.get('title')}` ({node_id}) failed, attempt {attempt + 1}")
-    transitions.finish_node(graph_id, node_id, run_id, status, outputs, logs)
+    transitions.finish_node(graph_id, node_id, run_id, status, outputs, logs,
+                            cache.source(entry) if entry is not None else None)
     logger.info("Operation finished", extra={"graph_id": graph_id, "node_id": node_id, "status": status})
     if not ok:
         transitions.mark_failed_waiting(graph_id, run_id)

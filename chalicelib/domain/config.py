@@ -45,32 +45,49 @@ limits:
   directory_max_ratio: 200
 plugins:
   resources:
-    - {kind: file, title: File, cls: chalicelib.resource_types.common.File, icon: feathericons.file, color: '#fff'}
-    - {kind: pdf, title: PDF file, cls: chalicelib.resource_types.common.PDF, icon: plynx.pdf, color: '#fff'}
-    - {kind: image, title: Image, cls: chalicelib.resource_types.common.Image, icon: plynx.image, color: '#fff'}
-    - {kind: csv, title: CSV file, cls: chalicelib.resource_types.common.CSV, icon: plynx.csv, color: '#fff'}
-    - {kind: tsv, title: TSV file, cls: chalicelib.resource_types.common.TSV, icon: plynx.tsv, color: '#fff'}
-    - {kind: json, title: JSON file, cls: chalicelib.resource_types.common.Json, icon: plynx.json, color: '#fff'}
+    - {kind: file, title: File, cls: chalicelib.resource_types.common.File, icon: feathericons.file, color: '#fff',
+       description: 'Any file, handed to operations as is: every input of type `file` takes it.'}
+    - {kind: pdf, title: PDF file, cls: chalicelib.resource_types.common.PDF, icon: plynx.pdf, color: '#fff',
+       description: 'A PDF document; previewed embedded.'}
+    - {kind: image, title: Image, cls: chalicelib.resource_types.common.Image, icon: plynx.image, color: '#fff',
+       description: 'A picture (PNG, JPEG, GIF...); previewed as a thumbnail.'}
+    - {kind: csv, title: CSV file, cls: chalicelib.resource_types.common.CSV, icon: plynx.csv, color: '#fff',
+       description: 'A comma-separated table; previewed as a table.'}
+    - {kind: tsv, title: TSV file, cls: chalicelib.resource_types.common.TSV, icon: plynx.tsv, color: '#fff',
+       description: 'A tab-separated table; previewed as a table.'}
+    - {kind: json, title: JSON file, cls: chalicelib.resource_types.common.Json, icon: plynx.json, color: '#fff',
+       description: 'A JSON document, for operations that read JSON; previewed pretty-printed.'}
     - {kind: executable, title: Executable, cls: chalicelib.resource_types.common.Executable,
-       icon: feathericons.play, color: '#fcff57'}
+       icon: feathericons.play, color: '#fcff57',
+       description: 'A program an operation runs; made executable when handed over.'}
     - {kind: directory, title: Directory, cls: chalicelib.resource_types.common.Directory,
-       icon: feathericons.folder, color: '#f44'}
-    - {kind: int, title: Integer, cls: chalicelib.resource_types.primitive.RawInt, icon: plynx.int, color: '#22a'}
+       icon: feathericons.folder, color: '#f44',
+       description: 'A folder, uploaded as a zip; unpacked for operations that take directories.'}
+    - {kind: int, title: Integer, cls: chalicelib.resource_types.primitive.RawInt, icon: plynx.int, color: '#22a',
+       description: 'A whole number, passed as a value, not a file.'}
     - {kind: float, title: Float, cls: chalicelib.resource_types.primitive.RawFloat, icon: plynx.float,
-       color: '#2a2'}
-    - {kind: str, title: String, cls: chalicelib.resource_types.primitive.RawStr, icon: plynx.str, color: '#a22'}
+       color: '#2a2',
+       description: 'A number, passed as a value, not a file.'}
+    - {kind: str, title: String, cls: chalicelib.resource_types.primitive.RawStr, icon: plynx.str, color: '#a22',
+       description: 'A text value, passed as a value, not a file.'}
     - {kind: bool, title: Boolean, cls: chalicelib.resource_types.primitive.RawBool, icon: plynx.bool,
-       color: '#aa2'}
+       color: '#aa2',
+       description: 'True or false, passed as a value, not a file.'}
     - {kind: color, title: Color, cls: chalicelib.resource_types.primitive.RawColor, icon: plynx.color,
-       color: '#a2a'}
+       color: '#a2a',
+       description: 'A colour value (#rrggbb), passed as a value.'}
     - {kind: dict, title: Dictionary, cls: chalicelib.resource_types.primitive.RawDict, icon: plynx.dict,
-       color: '#2aa'}
+       color: '#2aa',
+       description: 'A JSON object, passed as a value.'}
     - {kind: enum, title: Enum value, cls: chalicelib.resource_types.primitive.RawEnum, icon: plynx.enum,
-       color: '#a62'}
+       color: '#a62',
+       description: 'One value of a list of choices, passed as a value.'}
     - {kind: list_str, title: List of strings, cls: chalicelib.resource_types.primitive.RawListStr,
-       icon: plynx.list, color: '#26a'}
+       icon: plynx.list, color: '#26a',
+       description: 'A list of text values, passed as a value.'}
     - {kind: list_int, title: List of ints, cls: chalicelib.resource_types.primitive.RawListInt,
-       icon: plynx.list, color: '#62a'}
+       icon: plynx.list, color: '#62a',
+       description: 'A list of whole numbers, passed as a value.'}
   operations:
     - kind: python
       title: Python

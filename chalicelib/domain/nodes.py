@@ -165,6 +165,7 @@ NODE_FIELDS = frozenset({
     "_type", "_cached_node", "kind", "original_node_id", "template_node_id", "origin", "code_hash",
     "code_function_location", "auto_sync", "auto_run", "auto_run_enabled", "latest_run_id",
     "version_number", "first_version_id",  # search_nodes' lineage: read-only, ignored when posted back
+    "restored_from",  # a restored operation's source run: read-only, ignored when posted back
 })
 
 

@@ -14,6 +14,8 @@ def _resources_dict() -> dict[str, dict]:
         item["kind"]: {
             "kind": item["kind"],
             "title": item.get("title", item["kind"]),
+            # what the type is for, so a picker can say it (user configs may leave it out)
+            "description": str(item.get("description") or ""),
             "icon": item.get("icon", "feathericons.file"),
             "color": item.get("color", "#fff"),
             "is_array": False,

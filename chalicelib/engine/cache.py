@@ -42,6 +42,13 @@ def put(cache_key: str, node: dict, outputs: dict[str, str], logs: dict[str, str
                node_id=node["_id"], run_id=run_id, title=node.get("title") or "", author=author).save()
 
 
+def source(entry: CacheModel) -> dict[str, str] | None:
+    """Where a restored operation's results came from (the run that stored them), for the UI to say so."""
+    if not entry.run_id:
+        return None
+    return {"run_id": entry.run_id, "graph_id": entry.graph_id or "", "date": entry.insertion_date or ""}
+
+
 def _known_outputs(node: dict) -> dict[str, str] | None:
     """A file's outputs are known before any run."""
     if node["base_node_name"] != BaseNodeNames.FILE:

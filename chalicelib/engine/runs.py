@@ -166,6 +166,7 @@ def _queue(model: GraphModel, restored: dict[str, CacheModel], version: int | No
             elif entry is not None:
                 queued.node_running_status = new_node(NodeRunningStatus.RESTORED)
                 queued.outputs, queued.logs = dict(entry.outputs), dict(entry.logs)
+                queued.restored_from = cache.source(entry)
             else:
                 queued.node_running_status = new_node(NodeRunningStatus.IN_QUEUE)
             batch.save(queued)

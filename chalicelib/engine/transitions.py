@@ -247,9 +247,11 @@ def requeue_node(graph_id: str, node_id: str, run_id: str, logs: dict[str, str])
 
 
 def finish_node(graph_id: str, node_id: str, run_id: str, status: str,
-                outputs: dict[str, str], logs: dict[str, str]) -> None:
-    """Record a running operation's final status with its output and log resources (not if canceled)."""
-    move_node(graph_id, node_id, run_id, N.RUNNING, status, outputs=outputs, logs=logs)
+                outputs: dict[str, str], logs: dict[str, str], restored_from: dict[str, str] | None = None) -> None:
+    """Record a running operation's final status with its output and log resources (not if canceled), and
+    for a restore the run its results came from."""
+    extra = {"restored_from": restored_from} if restored_from else {}
+    move_node(graph_id, node_id, run_id, N.RUNNING, status, outputs=outputs, logs=logs, **extra)
 
 
 def end_nodes(graph_id: str, run_id: str, ends: dict[str, str]) -> list[str]:

@@ -32,6 +32,8 @@ def node_from_item(item: GraphNodeModel) -> dict:
         results = getattr(item, field) or {}
         node[field] = [dict(entry, resource_id=results.get(entry["name"], entry.get("resource_id")))
                        for entry in node.get(field, [])]
+    if item.restored_from:
+        node["restored_from"] = dict(item.restored_from)
     return node
 
 

@@ -146,6 +146,8 @@ class GraphNodeModel(Model):
     # A run's node whose parameters the run set (domain/run_parameters.py): their saved values, which the
     # graph's own view shows (the body holds the run's, which the runner and the run view see).
     saved_parameters = JSONAttribute(null=True)
+    # A RESTORED operation: the cache entry's run it came from ({"run_id", "graph_id", "date"}), for the UI to say so.
+    restored_from = JSONAttribute(null=True)
 
 
 class RunModel(Model):

@@ -53,11 +53,23 @@ def test_second_run_restores_without_invoking_a_runner(api, stack, tmp_path) -> 
         assert output_id(restored, "out") == output_id(original, "out")
         assert log_id(restored, "stdout") == log_id(original, "stdout")
     assert api.resource(output_id(by_title(run2, "double again"), "out")) == b"ab\nab\nab\nab\n"
+    # each restored operation names the run its results came from, and that run is readable
+    for title in ("double", "double again"):
+        source = by_title(run2, title)["restored_from"]
+        assert source["run_id"] == run1["run_id"] != run2["run_id"] and source["graph_id"] == graph_id
+        assert source["date"] >= run1["insertion_date"]  # stored by the first run, after its save
+    assert "restored_from" not in by_title(run1, "double")
+    assert api.ok("get", f"runs/{run1['run_id']}")["data"]["_id"] == run1["run_id"]
+    as_ran = api.ok("get", f"runs/{run2['run_id']}")["data"]["graph"]["nodes"]
+    assert next(n for n in as_ran if n["title"] == "double")["restored_from"]["run_id"] == run1["run_id"]
     # the execution history shows the skip: a Pass state naming the restored operations
     passes = [e for e in _history(stack, graph_id) if e["type"] == "PassStateExited"
               and e["stateExitedEventDetails"]["name"].startswith("Restored from cache")]
     restored_ids = json.loads(passes[0]["stateExitedEventDetails"]["output"])["restored"]["restored"]
     assert sorted(restored_ids) == sorted([first["_id"], second["_id"]])
+    # the graph as read (with restored_from) posts back as is: the field is accepted and not stored
+    saved = api.ok("post", "graphs", json={"graph": api.ok("get", f"graphs/{graph_id}")["data"], "actions": ["SAVE"]})
+    assert all("restored_from" not in n for n in saved["graph"]["nodes"])
 
 
 def test_cacheable_false_opts_out(api, stack, tmp_path) -> None:
@@ -89,6 +101,7 @@ def test_inputs_known_only_at_run_time_still_hit_the_cache(api, tmp_path) -> Non
     again = _approve(api, graph_id)
     assert by_title(again, "source")["node_running_status"] == "SUCCESS"
     assert by_title(again, "double")["node_running_status"] == "RESTORED"
+    assert by_title(again, "double")["restored_from"]["run_id"] != again["run_id"]  # the first run, found at run time
     assert api.resource(output_id(by_title(again, "double"), "out")) == b"samesame"
 
 

@@ -314,3 +314,25 @@ def test_the_python_api_aborts_an_upload_whose_part_keeps_failing(api, tmp_path,
     assert len(deleted) == 1 and deleted[0].startswith("uploads/")
     upload_id = deleted[0].split("/", 1)[1]
     assert api.post(f"uploads/{upload_id}/complete", json={"parts": [{"part_number": 1, "etag": "x"}]}).status_code == 404
+
+
+def test_the_type_picker_reads_what_each_type_is_for(api) -> None:
+    kinds = api.ok("get", "nodes/python")["resources_dict"]
+    assert "every input of type `file` takes it" in kinds["file"]["description"]
+    assert "JSON" in kinds["json"]["description"] and "value" in kinds["int"]["description"]
+
+
+def test_a_file_is_retyped_to_a_plain_file_by_approving_a_new_version(api) -> None:
+    """The UI's "use as plain file": POST /nodes APPROVE of the file with type `file`; same content, the
+    json version deprecated with the new one as its successor (the author's own file)."""
+    uploaded = api.upload(b'{"a": 1}', f"data-{secrets.token_hex(3)}", file_type="json")
+    retyped = dict(uploaded, outputs=[dict(uploaded["outputs"][0], file_type="file")])
+    body = api.ok("post", "nodes", json={"node": retyped, "actions": ["APPROVE"]})
+    plain = body["node"]
+    assert plain["_id"] != uploaded["_id"] and plain["parent_node_id"] == uploaded["_id"]
+    assert plain["node_status"] == "READY" and plain["outputs"][0]["file_type"] == "file"
+    assert plain["outputs"][0]["resource_id"] == uploaded["outputs"][0]["resource_id"]
+    assert body["replaced_node_id"] == uploaded["_id"]
+    old = api.ok("get", f"nodes/{uploaded['_id']}")["data"]
+    assert old["node_status"] == "DEPRECATED" and old["successor_node_id"] == plain["_id"]
+    assert api.resource(plain["outputs"][0]["resource_id"]) == b'{"a": 1}'

@@ -232,6 +232,20 @@ def test_others_graphs_are_not_edited_nor_their_runs_canceled(multi: Stack, peop
     assert canceled.status_code == 200 and canceled.json()["graph"]["graph_running_status"] == "CANCELED"
 
 
+def test_only_a_files_author_retypes_it(multi: Stack, people: dict[str, str]) -> None:
+    """The UI's "use as plain file" is APPROVE of a new version: bob may not do it to alice's file."""
+    alice, bob = people["alice"], people["bob"]
+    uploaded = multi.call("post", "upload_file", auth=alice, files={"data": ("d.json", b"{}")},
+                          data={"title": "alice's json", "file_type": "json"}).json()["node"]
+    retyped = dict(uploaded, outputs=[dict(uploaded["outputs"][0], file_type="file")])
+    refused = multi.call("post", "nodes", auth=bob, json={"node": retyped, "actions": ["APPROVE"]})
+    assert refused.status_code == 403, refused.text
+    kept = multi.call("get", f"nodes/{uploaded['_id']}", auth=alice).json()["data"]
+    assert kept["node_status"] == "READY" and kept["outputs"][0]["file_type"] == "json"
+    done = multi.call("post", "nodes", auth=alice, json={"node": retyped, "actions": ["APPROVE"]})
+    assert done.status_code == 200 and done.json()["node"]["outputs"][0]["file_type"] == "file", done.text
+
+
 def test_owner_records_of_older_data_are_backfilled(multi: Stack, people: dict[str, str]) -> None:
     """Data stored before resource owners were recorded reads as missing until `backfill-owners` runs."""
     import boto3
