@@ -132,6 +132,7 @@ function Routes({ path, query }: { path: string; query: URLSearchParams }) {
   if (path === "/users") return <Users />;
   if ((params = match("/graphs/:id", path))) return <GraphEditor key={params.id} graphId={params.id} />;
   if ((params = match("/runs/:id", path))) return <RunView key={params.id} runId={params.id} />;
+  if ((params = match("/files/:id", path))) return <OperationEditor key={params.id} nodeId={params.id} kind={null} />;
   if ((params = match("/nodes/:id", path)))
     return <OperationEditor key={params.id + (query.get("kind") ?? "")} nodeId={params.id} kind={query.get("kind")} />;
   return (

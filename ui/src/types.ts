@@ -153,6 +153,8 @@ export interface ResourceKind {
   title: string;
   icon: string;
   color: string;
+  /** What the type is for (the resource type's config), shown by the upload type picker. */
+  description?: string;
   is_array?: boolean;
 }
 

@@ -2,9 +2,10 @@
 // database's operations, static lists with groups) plus the uploaded files; search with the seed's
 // syntax. Items are dragged onto the canvas (or added with their + button). An operation shows once, as
 // its newest version (number, date, author, description), its older versions folded under it.
-import { useEffect, useState, type DragEvent, type ReactNode } from "react";
+import { useCallback, useEffect, useState, type DragEvent, type ReactNode } from "react";
 import { api, ApiError, errorMessage } from "../api";
 import { foldVersions, OlderToggle, VersionMeta, type Family } from "../components/Versions";
+import { UploadPanel } from "../files/UploadPanel";
 import { expandSearch } from "../pages/Lists";
 import type { PlynxNode } from "../types";
 
@@ -145,6 +146,8 @@ export function HubPanel({ onAdd, refreshKey }: { onAdd: (node: PlynxNode) => vo
   const [search, setSearch] = useState("");
   const [items, setItems] = useState<HubItem[]>([]);
   const [error, setError] = useState<string | null>(null);
+  const [uploads, setUploads] = useState(0); // files uploaded in the Files tab: its list is stale
+  const uploaded = useCallback(() => setUploads((k) => k + 1), []);
 
   useEffect(() => {
     loadHubs()
@@ -171,7 +174,7 @@ export function HubPanel({ onAdd, refreshKey }: { onAdd: (node: PlynxNode) => vo
       stale = true;
       window.clearTimeout(timer);
     };
-  }, [hub, search, refreshKey]);
+  }, [hub, search, refreshKey, uploads]);
 
   return (
     <aside className="hub" data-testid="hub">
@@ -190,6 +193,7 @@ export function HubPanel({ onAdd, refreshKey }: { onAdd: (node: PlynxNode) => vo
         onChange={(e) => setSearch(e.target.value)}
         aria-label="Search the hub"
       />
+      {hub?.kind === FILES.kind && <UploadPanel onUploaded={uploaded} compact />}
       {error && <div className="message error">{error}</div>}
       <div className="hub-items">
         {items.map((item, i) =>
@@ -197,7 +201,7 @@ export function HubPanel({ onAdd, refreshKey }: { onAdd: (node: PlynxNode) => vo
         )}
         {!items.length && !error && hub && (
           <p className="muted">
-            {hub.kind === FILES.kind ? "No files yet: upload one with the toolbar or drop it on the canvas." : "Nothing here yet: approve an operation under Operations."}
+            {hub.kind === FILES.kind ? "No files yet: upload one above, with the toolbar, or drop it on the canvas." : "Nothing here yet: approve an operation under Operations."}
           </p>
         )}
       </div>

@@ -3,8 +3,8 @@
 // the actions that do not fit go, last first, into a "More" menu at the row's end.
 // Memoized: the editor hands it stable actions, so a poll that changes nothing here leaves it alone.
 import { memo, useCallback, useEffect, useLayoutEffect, useRef, useState, type ReactNode } from "react";
-import { api } from "../api";
 import { StatusBadge } from "../components/StatusBadge";
+import { FileTypeSelect } from "../files/FileTypeSelect";
 import type { GraphRunningStatus } from "../types";
 import { RunClock } from "./RunClock";
 
@@ -83,7 +83,6 @@ export const Toolbar = memo(function Toolbar({
 }) {
   const fileInput = useRef<HTMLInputElement>(null);
   const bar = useRef<HTMLDivElement>(null);
-  const kinds = Object.keys(api.resourcesDict);
   const [menuOpen, setMenuOpen] = useState(false);
   const close = useCallback(() => setMenuOpen(false), []);
 
@@ -99,14 +98,7 @@ export const Toolbar = memo(function Toolbar({
       key: "upload",
       render: (inMenu, closeMenu) => (
         <span key="upload" className={inMenu ? "menu-group" : "group"}>
-          <select value={uploadType} onChange={(e) => onUploadType(e.target.value)} aria-label="Type of the uploaded file">
-            <option value="auto">type: by extension</option>
-            {kinds.map((kind) => (
-              <option key={kind} value={kind}>
-                {api.resourcesDict[kind].title}
-              </option>
-            ))}
-          </select>
+          <FileTypeSelect value={uploadType} onChange={onUploadType} />
           <button
             role={inMenu ? "menuitem" : undefined}
             onClick={() => {

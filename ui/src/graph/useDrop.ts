@@ -1,8 +1,9 @@
 // Drag and drop onto the canvas: hub items are placed where they drop; files from the desktop (or the
 // toolbar's Upload file) are uploaded, one at a time, and placed as file nodes.
 import { useReactFlow } from "@xyflow/react";
-import { useCallback, useRef, useState, type DragEvent } from "react";
+import { useCallback, useRef, type DragEvent } from "react";
 import { api, errorMessage } from "../api";
+import { useUploader } from "../files/useUploader";
 import type { PlynxNode } from "../types";
 import { DRAG_TYPE } from "./HubPanel";
 import { guessFileType, instanceOf, type FlowEdge, type FlowNode } from "./model";
@@ -25,55 +26,29 @@ export interface DropTargets {
   say: Say;
 }
 
-/** The upload under way: what, how far, since when (the progress bar's rate), and how to stop it. */
-export interface UploadState {
-  name: string;
-  sent: number;
-  total: number;
-  started: number;
-}
-
 export function useDrop({ refuseIfLocked, addNodes, addFromHub, freeSpot, perform, uploadType, onUploaded, say }: DropTargets) {
   const flow = useReactFlow<FlowNode, FlowEdge>();
-  const [upload, setUpload] = useState<UploadState | null>(null);
-  const controller = useRef<AbortController | null>(null);
-  const cancelUpload = useCallback(() => controller.current?.abort(), []);
+  // Where the files of the batch being uploaded go: dropped ones from the drop point on, 40 px apart.
+  const dropAt = useRef<Point | undefined>(undefined);
+  const placeUploaded = useCallback(
+    (node: PlynxNode, _file: File, _type: string, index: number) => {
+      const at = dropAt.current;
+      const where = at ? { x: at.x + 40 * index, y: at.y + 40 * index } : freeSpot(node);
+      addNodes([instanceOf(node, where.x, where.y)]);
+      onUploaded();
+    },
+    [freeSpot, addNodes, onUploaded],
+  );
+  const { uploadFiles: send, upload, cancelUpload } = useUploader({ perform, onUploaded: placeUploaded, say });
 
   const uploadFiles = useCallback(
     async (files: File[], at?: Point) => {
       if (refuseIfLocked()) return;
       const known = Object.keys(api.resourcesDict);
-      let offset = 0;
-      let cancelled = false;
-      for (const file of files) {
-        const fileType = uploadType === "auto" ? guessFileType(file.name, known) : uploadType;
-        await perform(`Uploading ${file.name}…`, async () => {
-          const stop = new AbortController();
-          controller.current = stop;
-          const started = performance.now();
-          setUpload({ name: file.name, sent: 0, total: file.size, started });
-          try {
-            // Straight to S3 in parts, whatever the size (POST /upload_file stops at 6 MB).
-            const body = await api.uploadDirect(file, file.name, fileType,
-              (sent, total) => setUpload({ name: file.name, sent, total, started }), stop.signal);
-            const where = at ? { x: at.x + offset, y: at.y + offset } : freeSpot(body.node);
-            addNodes([instanceOf(body.node, where.x, where.y)]);
-            offset += 40;
-            say("success", `Uploaded "${file.name}" as ${fileType}.`);
-            onUploaded();
-          } catch (e) {
-            cancelled = stop.signal.aborted;
-            if (cancelled) say("info", `Upload of "${file.name}" cancelled.`);
-            else say("error", `Upload of "${file.name}" failed: ${errorMessage(e)}`);
-          } finally {
-            controller.current = null;
-            setUpload(null);
-          }
-        });
-        if (cancelled) break; // Cancel stops the files still to come too
-      }
+      dropAt.current = at;
+      await send(files, (file) => (uploadType === "auto" ? guessFileType(file.name, known) : uploadType));
     },
-    [refuseIfLocked, uploadType, perform, freeSpot, addNodes, say, onUploaded],
+    [refuseIfLocked, uploadType, send],
   );
 
   const onDragOver = useCallback((event: DragEvent) => {

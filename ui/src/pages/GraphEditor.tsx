@@ -13,7 +13,7 @@ import { toGraph } from "../graph/model";
 import { Properties } from "../graph/Properties";
 import { Toolbar, type ToolbarActions } from "../graph/Toolbar";
 import { useCanvasEditing } from "../graph/useCanvasEditing";
-import { UploadProgress } from "../graph/UploadProgress";
+import { UploadProgress } from "../files/UploadProgress";
 import { useDrop } from "../graph/useDrop";
 import { useEditorKeys } from "../graph/useEditorKeys";
 import { useGraphActions } from "../graph/useGraphActions";

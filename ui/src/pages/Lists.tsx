@@ -1,10 +1,13 @@
 // Workflows, operations, files and runs: search (the seed's syntax, `author:me`), status filters,
 // paging, newest first; every row opens its editor. Operations show once per operation (the newest
 // version), the older versions folded under it.
-import { useEffect, useRef, useState, type ReactNode } from "react";
+import { useCallback, useEffect, useRef, useState, type ReactNode } from "react";
 import { api, errorMessage, type SearchQuery } from "../api";
 import { StatusBadge } from "../components/StatusBadge";
 import { foldVersions, OlderToggle } from "../components/Versions";
+import { useAcceptedTypes } from "../files/acceptance";
+import { FileTypeWarning } from "../files/FileTypeWarning";
+import { UploadPanel } from "../files/UploadPanel";
 import { ago } from "../format";
 import { Link, navigate } from "../router";
 import type { GraphHeader, PlynxNode } from "../types";
@@ -35,6 +38,8 @@ interface SearchListProps<T> {
   refreshMs?: number;
   /** Rows that are versions of one operation: the newest shown, the older ones folded under it. */
   fold?: (items: T[]) => { head: T; older: T[] }[];
+  /** Changed: read the page again now (a file was uploaded). */
+  refreshKey?: number;
 }
 
 function SearchList<T extends { _id: string }>(props: SearchListProps<T>) {
@@ -66,7 +71,7 @@ function SearchList<T extends { _id: string }>(props: SearchListProps<T>) {
     const timer = window.setTimeout(() => void load(), 250);
     return () => window.clearTimeout(timer);
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [search, statuses.join(","), offset]);
+  }, [search, statuses.join(","), offset, props.refreshKey]);
 
   useEffect(() => {
     if (!props.refreshMs) return;
@@ -251,22 +256,38 @@ export function OperationList() {
   );
 }
 
-const fileColumns: Column<PlynxNode>[] = [
-  { title: "Title", cell: (n) => <Link to={`/nodes/${n._id}`}>{n.title || "(untitled)"}</Link> },
-  { title: "Type", cell: (n) => n.outputs[0]?.file_type },
-  { title: "Author", cell: (n) => n.author },
-  { title: "Uploaded", cell: (n) => <span title={n.insertion_date ?? ""}>{ago(n.insertion_date)}</span> },
-];
+function fileColumns(accepted: Set<string> | null, onRetyped: () => void): Column<PlynxNode>[] {
+  return [
+    { title: "Title", cell: (n) => <Link to={`/files/${n._id}`}>{n.title || "(untitled)"}</Link> },
+    {
+      title: "Type",
+      cell: (n) => (
+        <>
+          {n.outputs[0]?.file_type}
+          <FileTypeWarning node={n} accepted={accepted} onRetyped={onRetyped} compact />
+        </>
+      ),
+    },
+    { title: "Status", cell: (n) => <StatusBadge status={n.node_status} /> },
+    { title: "Author", cell: (n) => n.author },
+    { title: "Uploaded", cell: (n) => <span title={n.insertion_date ?? ""}>{ago(n.insertion_date)}</span> },
+  ];
+}
 
 export function FileList() {
+  const [refreshKey, setRefreshKey] = useState(0);
+  const accepted = useAcceptedTypes(refreshKey);
+  const refresh = useCallback(() => setRefreshKey((k) => k + 1), []);
   return (
     <SearchList<PlynxNode>
       title="Files"
       testId="file-list"
       statuses={[]}
       fetch={(q) => api.searchNodes({ ...q, base_node_names: ["file"] })}
-      columns={fileColumns}
-      href={(n) => `/nodes/${n._id}`}
+      columns={fileColumns(accepted, refresh)}
+      href={(n) => `/files/${n._id}`}
+      refreshKey={refreshKey}
+      actions={<UploadPanel onUploaded={refresh} />}
     />
   );
 }

@@ -2,6 +2,8 @@
 // code, Preview command, Save / Validate / Approve, Deprecate with successor, new versions and history.
 import { CompositeInside } from "../components/CompositeInside";
 import { useEffect, useState } from "react";
+import { useAcceptedTypes } from "../files/acceptance";
+import { FileTypeWarning } from "../files/FileTypeWarning";
 import { api, ApiError, errorMessage } from "../api";
 import { CodeEditor } from "../components/CodeEditor";
 import { ParameterWidget } from "../components/ParameterWidget";
@@ -47,12 +49,18 @@ export function OperationEditor({ nodeId, kind }: { nodeId: string; kind: string
   const [replacing, setReplacing] = useState<PlynxNode | null>(null);
   const [replace, setReplace] = useState(true);
   const isNew = nodeId === "new";
+  const accepted = useAcceptedTypes();
 
   useEffect(() => {
     let stale = false;
     api
       .getNode(isNew ? kind || "python" : nodeId)
-      .then((n) => !stale && setNode(n))
+      .then((n) => {
+        if (stale) return;
+        setNode(n);
+        // A file lives under Files (the nav's tab): /nodes/<id> of a file becomes /files/<id>.
+        if (n.base_node_name === "file" && window.location.pathname.startsWith("/nodes/")) navigate(`/files/${n._id}`, true);
+      })
       .catch((e) => !stale && setError(e instanceof ApiError && e.status === 404 ? `There is no operation "${nodeId}". ${e.message}` : errorMessage(e)));
     return () => {
       stale = true;
@@ -276,6 +284,7 @@ export function OperationEditor({ nodeId, kind }: { nodeId: string; kind: string
           Description <textarea name="description" rows={2} value={node.description} disabled={readOnly} onChange={(e) => change({ description: e.target.value })} />
         </label>
       </div>
+      {isFile && <FileTypeWarning node={node} accepted={accepted} onRetyped={(plain) => navigate(`/files/${plain._id}`)} />}
       {isFile ? (
         node.outputs.map((output) => <ResourceView key={output.name} name={output.name} resourceId={output.resource_id} fileType={output.file_type} testId="file-resource" />)
       ) : (

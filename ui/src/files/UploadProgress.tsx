@@ -1,6 +1,6 @@
 // The upload under way: a bar, bytes sent of the total, the rate, and Cancel.
 import { memo } from "react";
-import type { UploadState } from "./useDrop";
+import type { UploadState } from "./useUploader";
 
 const MB = 1e6;
 
