@@ -290,17 +290,17 @@ def test_plynx_users_manages_accounts_through_the_api(multi: Stack, people: dict
         return subprocess.run([sys.executable, "-m", "plynx", "--api", multi.base, "-u", user, *args], cwd=REPO,
                               env=env, capture_output=True, text=True, timeout=60)
 
-    made = plynx("users", "create", "carol", "--password", "carol-password", "--admin")
+    made = plynx("users", "create", "dave", "--password", "dave-password", "--admin")
     assert made.returncode == 0, made.stderr
     assert "IS_ADMIN" in json.loads(made.stdout)["policies"]
     listed = plynx("users", "list")
-    assert listed.returncode == 0 and {"alice", "carol", "root"} <= {
+    assert listed.returncode == 0 and {"alice", "dave", "root"} <= {
         line.split()[0] for line in listed.stdout.splitlines()[1:]}
-    assert plynx("users", "deactivate", "carol").returncode == 0
-    assert multi.call("get", "user", auth=("carol", "carol-password")).status_code == 401
-    assert plynx("users", "activate", "carol").returncode == 0
-    assert plynx("users", "policies", "carol", "CAN_VIEW_WORKFLOWS").returncode == 0
-    me = plynx("whoami", user="carol:carol-password")
+    assert plynx("users", "deactivate", "dave").returncode == 0
+    assert multi.call("get", "user", auth=("dave", "dave-password")).status_code == 401
+    assert plynx("users", "activate", "dave").returncode == 0
+    assert plynx("users", "policies", "dave", "CAN_VIEW_WORKFLOWS").returncode == 0
+    me = plynx("whoami", user="dave:dave-password")
     assert me.returncode == 0 and json.loads(me.stdout)["policies"] == ["CAN_VIEW_WORKFLOWS"]
     refused = plynx("users", "list", user="alice:alice-password")  # not an admin
     assert refused.returncode == 4 and "403" in refused.stderr
