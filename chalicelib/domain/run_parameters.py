@@ -51,9 +51,11 @@ def _value(parameter: dict, value: Any) -> Any:
             if not 0 <= value < len(options):
                 raise ParameterValueError(f"index {value} is outside the {len(options)} values {options}")
             return {"values": options, "index": value}
-        if isinstance(value, dict):
+        if isinstance(value, dict):  # the stored form: a choice among the same values
             TYPES[kind].convert(value)
-            return {"values": list(value["values"]), "index": int(value.get("index") or 0)}
+            if list(value["values"]) != options:
+                raise ParameterValueError(f"a run chooses among the enum's values {options}, it does not change them")
+            return {"values": options, "index": int(value.get("index") or 0)}
         raise ParameterValueError(f"an enum takes one of {options} (or its index)")
     if kind == ParameterTypes.CODE:
         mode = saved.get("mode", "python") if isinstance(saved, dict) else "python"

@@ -31,6 +31,10 @@ def test_hello_world_from_the_demo_hub(page) -> None:
     wire(page, "Get name", "name", "Print message", "name")
     shot(page, "50-demo-hub")
     page.get_by_role("button", name="Run", exact=True).click()
+    # its parameters are publicable (the demo's): the run form asks, prefilled with the canvas's values
+    form = page.get_by_role("dialog", name="Run parameters")
+    expect(form.get_by_test_id("param-your_name").locator("input")).to_have_value("PLynx user")
+    form.get_by_role("button", name="Run", exact=True).click()
     expect(page.get_by_test_id("graph-status")).to_contain_text("SUCCESS", timeout=60_000)
     expect(node(page, "Print message")).to_have_attribute("data-status", "SUCCESS")
     properties = select_node(page, "Print message")

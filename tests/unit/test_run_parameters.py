@@ -31,13 +31,14 @@ def test_values_take_their_types_stored_form() -> None:
                       "n1.pick": {"values": ["a", "b"], "index": 1}, "n1.tags": ["t"], "n1.ids": [1, 2],
                       "n1.script": {"mode": "sh", "value": "ls"}}
     assert run_parameters.check(_graph(), {"n1.pick": 1})["n1.pick"]["index"] == 1
+    assert run_parameters.check(_graph(), {"n1.pick": {"values": ["a", "b"], "index": 1}})["n1.pick"]["index"] == 1
     assert run_parameters.check(_graph(), None) == {}
 
 
 @pytest.mark.parametrize(("given", "said"), [
     ({"n1.n": 1.5}, "is not a whole number"), ({"n1.n": True}, "a bool is not an int"),
     ({"n1.on": "true"}, "is not true or false"), ({"n1.pick": "c"}, "is not one of ['a', 'b']"),
-    ({"n1.pick": 2}, "index 2 is outside"), ({"n1.x": "nan"}, "not a finite float"),
+    ({"n1.pick": 2}, "index 2 is outside"), ({"n1.pick": {"values": ["z"], "index": 0}}, "does not change them"), ({"n1.x": "nan"}, "not a finite float"),
     ({"n1.tags": "t"}, "a list_str is a list of strings"), ({"n1.hidden": "x"}, "is not a run parameter"),
     ({"n1._timeout": 1}, "is not a run parameter"), ({"n1.none": 1}, "node `n1` has no parameter `none`"),
     ({"n2.word": 1}, "the graph has no node `n2`"), ({"f1.word": "x"}, "is not a run parameter"),

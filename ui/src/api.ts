@@ -292,8 +292,9 @@ class Client {
     return body.data as Graph;
   }
 
-  postGraph(graph: Graph, actions: string[]): Promise<PostResponse> {
-    return this.request("POST", "/graphs", { graph, actions }, `The ${actions.join("+")} action`);
+  /** `parameters`: a run's values of the workflow's run parameters (`<node_id>.<name>`), with APPROVE. */
+  postGraph(graph: Graph, actions: string[], parameters?: Record<string, unknown>): Promise<PostResponse> {
+    return this.request("POST", "/graphs", parameters ? { graph, actions, parameters } : { graph, actions }, `The ${actions.join("+")} action`);
   }
 
   graphAction(id: string, action: string): Promise<PostResponse> {

@@ -34,6 +34,17 @@ interface ActionSpec {
 }
 
 const problems = (count: number) => `${count} problem${count === 1 ? "" : "s"}`;
+const STARTING = "Starting the run…";
+
+/** APPROVE (saving first if need be), with the run's parameter values when the run form gave some. */
+async function approve(ctx: ActionContext, parameters?: Record<string, unknown>): Promise<void> {
+  const response = await api.postGraph(ctx.currentGraph(), ["APPROVE"], parameters);
+  const count = ctx.applyValidation(response.validation_error);
+  if (response.graph) ctx.mergeServerGraph(response.graph);
+  ctx.markSaved();
+  if (response.status === "VALIDATION_FAILED") ctx.say("error", `Not started: ${problems(count)}, shown on the nodes in red.`);
+  else ctx.say("info", "Running…");
+}
 
 const ACTIONS = {
   save: {
@@ -56,16 +67,9 @@ const ACTIONS = {
     },
   },
   approve: {
-    label: "Starting the run…",
+    label: STARTING,
     changes: true,
-    run: async (ctx) => {
-      const response = await api.postGraph(ctx.currentGraph(), ["APPROVE"]);
-      const count = ctx.applyValidation(response.validation_error);
-      if (response.graph) ctx.mergeServerGraph(response.graph);
-      ctx.markSaved();
-      if (response.status === "VALIDATION_FAILED") ctx.say("error", `Not started: ${problems(count)}, shown on the nodes in red.`);
-      else ctx.say("info", "Running…");
-    },
+    run: (ctx) => approve(ctx),
   },
   cancel: {
     label: "Canceling…",
@@ -150,5 +154,15 @@ export function useGraphActions(context: ActionContext) {
     return bound;
   }, [perform]);
 
-  return { busy, perform, actions };
+  /** Run with the run form's values. */
+  const startRun = useCallback(
+    (parameters: Record<string, unknown>) => {
+      const ctx = contextRef.current;
+      if (ctx.refuseIfLocked()) return;
+      void perform(STARTING, () => approve(ctx, parameters));
+    },
+    [perform],
+  );
+
+  return { busy, perform, actions, startRun };
 }

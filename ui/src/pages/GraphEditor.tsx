@@ -20,7 +20,9 @@ import { useGraphActions } from "../graph/useGraphActions";
 import { useGraphState } from "../graph/useGraphState";
 import { useNotice } from "../graph/useNotice";
 import { useRunPolling } from "../graph/useRunPolling";
+import { RunForm } from "../runs/RunForm";
 import { RunHistory } from "../runs/RunHistory";
+import { runParameters } from "../runs/runParameters";
 import type { Graph, PlynxNode } from "../types";
 
 export function GraphEditor({ graphId }: { graphId: string }) {
@@ -69,8 +71,9 @@ function Editor({ initial, isNew }: { initial: Graph; isNew: boolean }) {
   const [uploadType, setUploadType] = useState("auto");
   const [hubKey, setHubKey] = useState(0);
   const [history, setHistory] = useState(false);
+  const [runForm, setRunForm] = useState<Graph | null>(null);
 
-  const { busy, perform, actions } = useGraphActions({
+  const { busy, perform, actions, startRun } = useGraphActions({
     graphId: header._id,
     saved,
     dirty,
@@ -100,9 +103,16 @@ function Editor({ initial, isNew }: { initial: Graph; isNew: boolean }) {
   const { undo, redo } = graph;
   const { rearrange, addFromHub, updateNode } = editing;
   const { uploadFiles } = drop;
+  const { currentGraph, refuseIfLocked } = graph;
+  // Run: a workflow with run parameters asks for this run's values first; one without runs at once.
+  const approve = useCallback(() => {
+    const current = currentGraph();
+    if (!runParameters(current).length) return actions.approve();
+    if (!refuseIfLocked()) setRunForm(current);
+  }, [actions, currentGraph, refuseIfLocked]);
   const toolbarActions = useMemo<ToolbarActions>(
-    () => ({ ...actions, undo, redo, rearrange, upload: (files) => void uploadFiles(files), history: () => setHistory(true) }),
-    [actions, undo, redo, rearrange, uploadFiles],
+    () => ({ ...actions, approve, undo, redo, rearrange, upload: (files) => void uploadFiles(files), history: () => setHistory(true) }),
+    [actions, approve, undo, redo, rearrange, uploadFiles],
   );
   const addFromPanel = useCallback((node: PlynxNode) => addFromHub(node), [addFromHub]);
 
@@ -158,6 +168,16 @@ function Editor({ initial, isNew }: { initial: Graph; isNew: boolean }) {
       {drop.upload && <UploadProgress upload={drop.upload} onCancel={drop.cancelUpload} />}
       {code !== null && <CodeDialog code={code} onClose={() => setCode(null)} />}
       {history && <RunHistory graphId={header._id} onClose={() => setHistory(false)} />}
+      {runForm && (
+        <RunForm
+          graph={runForm}
+          onClose={() => setRunForm(null)}
+          onRun={(values) => {
+            setRunForm(null);
+            startRun(values);
+          }}
+        />
+      )}
     </div>
   );
 }

@@ -10,6 +10,7 @@ import { loadCanvas, type FlowEdge, type FlowNode } from "../graph/model";
 import PlynxNodeView from "../graph/PlynxNodeView";
 import { Link, navigate } from "../router";
 import { runDuration } from "../runs/RunHistory";
+import { shownValue } from "../runs/runParameters";
 import type { Run } from "../types";
 
 const nodeTypes = { plynx: PlynxNodeView };
@@ -116,6 +117,33 @@ export function RunView({ runId }: { runId: string }) {
         )}
       </p>
       {run.error && <pre className="message error">{run.error}</pre>}
+      {Object.keys(run.parameters ?? {}).length > 0 && (
+        <table className="list run-parameters" data-testid="run-parameters">
+          <caption>This run's parameters</caption>
+          <thead>
+            <tr>
+              <th>Operation</th>
+              <th>Parameter</th>
+              <th>Value</th>
+            </tr>
+          </thead>
+          <tbody>
+            {Object.entries(run.parameters).map(([key, value]) => {
+              const [nodeId, ...rest] = key.split(".");
+              const node = run.graph?.nodes.find((n) => n._id === nodeId);
+              return (
+                <tr key={key} data-parameter={key}>
+                  <td>{node?.title ?? nodeId}</td>
+                  <td>{rest.join(".")}</td>
+                  <td>
+                    <code>{shownValue(value)}</code>
+                  </td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      )}
       <div className="run-canvas" style={{ height: 360, border: "1px solid #dde1e7", background: "#fff" }}>
         <ReactFlowProvider>
           <ReactFlow<FlowNode, FlowEdge>
