@@ -3,7 +3,17 @@ from __future__ import annotations
 
 import jinja2
 
-from chalicelib.domain import codegen, composite, layout, nodes, permissions, run_parameters, scripts, upgrade, validation
+from chalicelib.domain import (
+    codegen,
+    composite,
+    layout,
+    nodes,
+    permissions,
+    run_parameters,
+    scripts,
+    upgrade,
+    validation,
+)
 from chalicelib.domain.enums import (
     FILE_KIND,
     BaseNodeNames,
@@ -118,7 +128,9 @@ def post_graph(body: dict, user: str) -> dict:
     if parameters is not None:
         if not {"APPROVE", "CREATE_RUN"} & set(actions):
             raise BadRequestError("`parameters` are a run's: they go with APPROVE or CREATE_RUN")
-        if "APPROVE" in actions:  # refused before anything is saved
+        order = {action: actions.index(action) for action in ("SAVE", "CREATE_RUN") if action in actions}
+        saved_first = len(order) == 2 and order["SAVE"] < order["CREATE_RUN"]
+        if "APPROVE" in actions or saved_first:  # refused before anything is saved (the run's graph is this one)
             run_parameters.check(graph, parameters)
     extra: dict = {}
     saved = False  # the stored graph is this one (SAVE just wrote it): APPROVE need not write it again

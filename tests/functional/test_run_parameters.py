@@ -60,7 +60,7 @@ def test_refused_parameters_are_a_400_and_nothing_runs(api, stack, shared_tmp) -
     assert api.post(f"graphs/{graph_id}/create_run", json={"parameters": {f"{node_id}.times": 1.5}}).status_code == 400
     # POST /graphs: refused before the SAVE is stored; parameters without a run are a mistake too
     changed = dict(stored, title="not saved")
-    for actions in (["SAVE", "APPROVE"], ["SAVE"]):
+    for actions in (["SAVE", "APPROVE"], ["SAVE", "CREATE_RUN"], ["SAVE"]):
         response = api.post("graphs", json={"graph": changed, "actions": actions,
                                             "parameters": {f"{node_id}.times": "many"}})
         assert response.status_code == 400, response.text
