@@ -15,7 +15,7 @@ $(STAMP): requirements.txt requirements-dev.txt
 install: $(STAMP)
 
 # The web UI: `npm ci` when the lock file changes, `vite build` when a source changes (stamp files).
-UI_SOURCES := $(shell find ui/src -type f) ui/index.html ui/package.json ui/tsconfig.json ui/vite.config.ts
+UI_SOURCES := $(shell find ui/src ui/public -type f) ui/index.html ui/package.json ui/tsconfig.json ui/vite.config.ts
 UI_BUILT := ui/dist/.built
 
 ui/node_modules/.installed: ui/package.json ui/package-lock.json

@@ -41,7 +41,9 @@ SCHEMAS: dict[str, dict] = {
                  x=_NUM, y=_NUM, author=_STR, _readonly=_BOOL,
                  version_number={"type": "integer", "description": "search results: the position among the "
                                  "versions of its author it descends from (1: the first)"},
-                 first_version_id={"type": "string", "description": "search results: that first version"}),
+                 first_version_id={"type": "string", "description": "search results: that first version"},
+                 restored_from={"type": "object", "description": "a RESTORED operation of a run (GET /graphs, "
+                                "GET /runs): the run its cached results came from, {run_id, graph_id, date}"}),
     "Graph": _obj((), _id=_STR, _version={"type": "integer", "nullable": True}, title=_STR, description=_STR,
                   graph_running_status=_STR, author=_STR, insertion_date=_NULLABLE_STR, update_date=_NULLABLE_STR,
                   nodes={"type": "array", "items": _ref("Node")}, _readonly=_BOOL, run_id=_NULLABLE_STR,

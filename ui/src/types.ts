@@ -88,6 +88,8 @@ export interface PlynxNode {
   outputs: NodeOutput[];
   parameters: Parameter[];
   logs: NodeOutput[];
+  /** A RESTORED operation: the run its results came from (the cache entry's), GET /graphs and GET /runs. */
+  restored_from?: RestoredFrom | null;
   node_running_status?: NodeRunningStatus;
   node_status?: NodeStatus;
   cache_url?: string;
@@ -192,3 +194,10 @@ export interface SearchResponse<T> {
 export const ACTIVE_GRAPH_STATUSES: GraphRunningStatus[] = ["READY", "RUNNING", "FAILED_WAITING"];
 export const FINISHED_GRAPH_STATUSES: GraphRunningStatus[] = ["SUCCESS", "FAILED", "CANCELED"];
 export const OPERATION_KINDS = ["python", "bash_jinja2"] as const;
+
+/** Where a restored operation's results came from: the run that stored them in the cache, and when. */
+export interface RestoredFrom {
+  run_id: string;
+  graph_id: string;
+  date: string;
+}

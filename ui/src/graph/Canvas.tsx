@@ -1,7 +1,7 @@
 // The canvas: React Flow with the workflow's nodes and wires, the notices above it and the type picker
 // (the minimap lives beside it, graph/Overview.tsx, so that it never covers a node). Memoized, and every prop stays the same object until it really changes, so the
 // run clock's tick and a poll that brings nothing new do not render it.
-import { Background, Controls, Panel, ReactFlow } from "@xyflow/react";
+import { Background, Controls, ReactFlow } from "@xyflow/react";
 import { memo, type DragEvent } from "react";
 import { ConnectionHint } from "./ConnectionHint";
 import type { FlowEdge, FlowNode } from "./model";
@@ -15,6 +15,7 @@ const nodeTypes = { plynx: PlynxNodeView };
 const FIT_VIEW_OPTIONS = { maxZoom: 1 }; // at load and with the fit-view button: never past 100 %
 const PRO_OPTIONS = { hideAttribution: true };
 const DELETE_KEYS = ["Backspace", "Delete"];
+const EMPTY_HINT = "Drag operations and files from the left onto the canvas, or drop a file from your computer here.";
 
 export const Canvas = memo(function Canvas({
   nodes,
@@ -69,12 +70,7 @@ export const Canvas = memo(function Canvas({
         <Background />
         <Controls fitViewOptions={FIT_VIEW_OPTIONS} />
         <ConnectionHint nodes={nodes} edges={edges} />
-        <Notices busy={busy} notice={notice} graphErrors={graphErrors} onDismiss={onDismiss} />
-        {nodes.length === 0 && (
-          <Panel position="top-left" className="hint">
-            Drag operations and files from the left onto the canvas, or drop a file from your computer here.
-          </Panel>
-        )}
+        <Notices busy={busy} notice={notice} graphErrors={graphErrors} onDismiss={onDismiss} hint={nodes.length === 0 ? EMPTY_HINT : null} />
       </ReactFlow>
       {picker && <TypePicker request={picker} onPick={handlers.pick} onClose={handlers.closePicker} onError={handlers.sayError} />}
     </div>

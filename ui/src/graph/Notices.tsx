@@ -1,4 +1,5 @@
-// Above the canvas: what the editor is busy with, the last notice, and the graph-wide validation messages.
+// Above the canvas, one stack (nothing overlaps): what the editor is busy with, the last notice (a new one
+// replaces it), the graph-wide validation messages, and an empty canvas's hint.
 import { Panel } from "@xyflow/react";
 import { memo } from "react";
 import type { Notice } from "./useNotice";
@@ -8,13 +9,15 @@ export const Notices = memo(function Notices({
   notice,
   graphErrors,
   onDismiss,
+  hint = null,
 }: {
   busy: string | null;
   notice: Notice;
   graphErrors: string[];
   onDismiss: () => void;
+  hint?: string | null;
 }) {
-  if (!notice && !busy && graphErrors.length === 0) return null;
+  if (!notice && !busy && graphErrors.length === 0 && !hint) return null;
   return (
     <Panel position="top-center" className="notices">
       {busy && <div className="notice info">{busy}</div>}
@@ -31,6 +34,7 @@ export const Notices = memo(function Notices({
           {text}
         </div>
       ))}
+      {hint && <div className="hint">{hint}</div>}
     </Panel>
   );
 });

@@ -5,6 +5,11 @@ import { memo } from "react";
 import { kindLabel } from "../format";
 import { IN, OUT, type FlowNode } from "./model";
 
+/** A restored node's badge says it was not run again, and which run's results it shows. */
+function restoredTitle(runId: string | undefined): string {
+  return runId ? `From the cache: the results of run ${runId}` : "From the cache: not run again";
+}
+
 function PlynxNodeView({ data, selected }: NodeProps<FlowNode>) {
   const node = data.node;
   const status = node.node_running_status ?? "CREATED";
@@ -19,7 +24,11 @@ function PlynxNodeView({ data, selected }: NodeProps<FlowNode>) {
       <div className="pnode-head">
         <span className="pnode-kind">{kindLabel(node.base_node_name, true)}</span>
         <span className="pnode-title">{node.title || "(untitled)"}</span>
-        {status !== "CREATED" && status !== "STATIC" && <span className={`badge status-${status}`}>{status}</span>}
+        {status !== "CREATED" && status !== "STATIC" && (
+          <span className={`badge status-${status}`} title={status === "RESTORED" ? restoredTitle(node.restored_from?.run_id) : undefined}>
+            {status}
+          </span>
+        )}
       </div>
       <div className="pnode-body">
         <div className="pnode-col">

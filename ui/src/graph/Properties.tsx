@@ -4,6 +4,7 @@ import { kindLabel } from "../format";
 import { CompositeInside } from "../components/CompositeInside";
 import { ParameterWidget } from "../components/ParameterWidget";
 import { ResourceView } from "../components/ResourceView";
+import { CachedFrom } from "../components/CachedFrom";
 import { StatusBadge } from "../components/StatusBadge";
 import { Link } from "../router";
 import type { PlynxNode } from "../types";
@@ -30,6 +31,7 @@ export function Properties({
         <span className={`pnode-kind kind-${node.base_node_name}`}>{kindLabel(node.base_node_name)}</span>
         <StatusBadge status={status} />
       </div>
+      {status === "RESTORED" && <CachedFrom source={node.restored_from} />}
       <label>
         Title
         <input value={node.title} disabled={readOnly} onChange={(e) => onChange({ title: e.target.value })} name="title" />

@@ -103,11 +103,12 @@ export function mergeRunState(current: FlowNode[], server: Graph): FlowNode[] {
       fresh.node_running_status === node.node_running_status &&
       JSON.stringify(fresh.outputs) === JSON.stringify(node.outputs) &&
       JSON.stringify(fresh.logs) === JSON.stringify(node.logs) &&
-      JSON.stringify(parameters) === JSON.stringify(node.parameters)
+      JSON.stringify(parameters) === JSON.stringify(node.parameters) &&
+      JSON.stringify(fresh.restored_from) === JSON.stringify(node.restored_from)
     )
       return n;
     changed = true;
-    return { ...n, data: { ...n.data, node: { ...node, node_running_status: fresh.node_running_status, outputs: fresh.outputs, logs: fresh.logs, parameters } } };
+    return { ...n, data: { ...n.data, node: { ...node, node_running_status: fresh.node_running_status, outputs: fresh.outputs, logs: fresh.logs, parameters, restored_from: fresh.restored_from } } };
   });
   return changed ? merged : current;
 }

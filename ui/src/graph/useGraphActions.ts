@@ -38,6 +38,10 @@ const STARTING = "Starting the run…";
 
 /** APPROVE (saving first if need be), with the run's parameter values when the run form gave some. */
 async function approve(ctx: ActionContext, parameters?: Record<string, unknown>): Promise<void> {
+  if (!ctx.currentGraph().nodes.length) {
+    ctx.say("info", "Nothing to run: the workflow is empty (nothing was saved). Add operations and files from the left first.");
+    return;
+  }
   const response = await api.postGraph(ctx.currentGraph(), ["APPROVE"], parameters);
   const count = ctx.applyValidation(response.validation_error);
   if (response.graph) ctx.mergeServerGraph(response.graph);

@@ -18,10 +18,22 @@ export interface RunWatch {
   reveal: (nodeId: string) => void;
 }
 
+/** What of a run came from the cache: all of it (and from which run), some of it, or nothing (""). */
+export function fromCache(server: Graph): string {
+  const operations = server.nodes.filter((n) => n.base_node_name !== "file");
+  const restored = operations.filter((n) => n.node_running_status === "RESTORED");
+  if (!restored.length) return "";
+  const runs = [...new Set(restored.map((n) => n.restored_from?.run_id).filter(Boolean))];
+  const source = runs.length === 1 ? ` (run ${runs[0]})` : "";
+  if (restored.length === operations.length)
+    return `: ${restored.length === 1 ? "its result" : "all its results"} came from the cache${source}, nothing ran again`;
+  return `; ${restored.length} of ${operations.length} operations came from the cache${source}`;
+}
+
 /** How a finished run is announced, and the failed node whose stderr to show first. */
 export function runOutcome(server: Graph): { kind: NoticeKind; text: string; failedNode?: string } {
   const failedNodes = server.nodes.filter((n) => n.node_running_status === "FAILED");
-  if (server.graph_running_status === "SUCCESS") return { kind: "success", text: "The run succeeded." };
+  if (server.graph_running_status === "SUCCESS") return { kind: "success", text: `The run succeeded${fromCache(server)}.` };
   if (failedNodes.length) {
     const failed = failedNodes.map((n) => `"${n.title}"`).join(", ");
     return { kind: "error", text: `The run ${server.graph_running_status}: ${failed} failed; its stderr is on the right.`, failedNode: failedNodes[0]._id };

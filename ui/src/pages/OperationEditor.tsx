@@ -1,7 +1,7 @@
 // The operation editor: inputs and outputs (file types, arrays, min count), parameters, the command or
 // code, Preview command, Save / Validate / Approve, Deprecate with successor, new versions and history.
 import { CompositeInside } from "../components/CompositeInside";
-import { useEffect, useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import { useAcceptedTypes } from "../files/acceptance";
 import { FileTypeWarning } from "../files/FileTypeWarning";
 import { api, ApiError, errorMessage } from "../api";
@@ -40,6 +40,7 @@ export function OperationEditor({ nodeId, kind }: { nodeId: string; kind: string
   const [notice, setNotice] = useState<{ kind: "error" | "success" | "info"; text: string } | null>(null);
   const [errors, setErrors] = useState<string[]>([]);
   const [preview, setPreview] = useState<string | null>(null);
+  const previewBox = useRef<HTMLDivElement>(null);
   const [successor, setSuccessor] = useState("");
   const [history, setHistory] = useState<PlynxNode[]>([]);
   const [busy, setBusy] = useState(false);
@@ -98,6 +99,11 @@ export function OperationEditor({ nodeId, kind }: { nodeId: string; kind: string
       stale = true;
     };
   }, [node?._id, node?.insertion_date]);
+
+  // Preview command renders below the code: bring it into view, or the button looks dead.
+  useEffect(() => {
+    if (preview !== null) previewBox.current?.scrollIntoView({ behavior: "smooth", block: "nearest" });
+  }, [preview]);
 
   if (error)
     return (
@@ -309,17 +315,7 @@ export function OperationEditor({ nodeId, kind }: { nodeId: string; kind: string
                         <input aria-label="Input name" value={input.name} disabled={readOnly} onChange={(e) => setInput(i, { name: e.target.value })} />
                       </td>
                       <td>
-                        <select
-                          aria-label="Input types"
-                          multiple
-                          value={input.file_types}
-                          disabled={readOnly}
-                          onChange={(e) => setInput(i, { file_types: Array.from(e.target.selectedOptions, (o) => o.value) })}
-                        >
-                          {kinds.map((k) => (
-                            <option key={k}>{k}</option>
-                          ))}
-                        </select>
+                        <TypeChecks kinds={kinds} value={input.file_types} disabled={readOnly} onChange={(file_types) => setInput(i, { file_types })} />
                       </td>
                       <td>
                         <input aria-label="Minimum count" className="narrow" type="number" min={0} value={input.min_count} disabled={readOnly} onChange={(e) => setInput(i, { min_count: Math.max(0, Number(e.target.value) || 0) })} />
@@ -439,7 +435,7 @@ export function OperationEditor({ nodeId, kind }: { nodeId: string; kind: string
             onChange={(text) => change({ parameters: node.parameters.map((p) => (p === cmd ? { ...p, value: { ...cmdValue, value: text } } : p)) })}
           />
           {preview !== null && (
-            <div className="preview" data-testid="cmd-preview">
+            <div className="preview" data-testid="cmd-preview" ref={previewBox}>
               <h3>
                 Preview of the command <button className="small" onClick={() => setPreview(null)}>Close</button>
               </h3>
@@ -480,5 +476,23 @@ export function OperationEditor({ nodeId, kind }: { nodeId: string; kind: string
         </button>
       </p>
     </div>
+  );
+}
+
+/** An input's accepted types as checkboxes (not a list box that needs Ctrl-click); none ticked means `file`. */
+function TypeChecks({ kinds, value, disabled, onChange }: { kinds: string[]; value: string[]; disabled: boolean; onChange: (types: string[]) => void }) {
+  return (
+    <fieldset className="type-checks" aria-label="Input types" disabled={disabled}>
+      {kinds.map((kind) => (
+        <label key={kind} className="type-check" title={api.resourcesDict[kind]?.description ?? kind}>
+          <input
+            type="checkbox"
+            checked={value.includes(kind)}
+            onChange={(e) => onChange(e.target.checked ? [...value, kind] : value.filter((t) => t !== kind))}
+          />
+          {kind}
+        </label>
+      ))}
+    </fieldset>
   );
 }

@@ -4,6 +4,7 @@ import { ReactFlow, ReactFlowProvider, Background, Controls } from "@xyflow/reac
 import { useEffect, useMemo, useState } from "react";
 import { api, ApiError, errorMessage } from "../api";
 import { ResourceView } from "../components/ResourceView";
+import { CachedFrom } from "../components/CachedFrom";
 import { StatusBadge } from "../components/StatusBadge";
 import { duration, parseDate } from "../format";
 import { loadCanvas, type FlowEdge, type FlowNode } from "../graph/model";
@@ -181,6 +182,7 @@ export function RunView({ runId }: { runId: string }) {
               <td>{node.title || "(untitled)"}</td>
               <td>
                 <StatusBadge status={node.node_running_status} />
+                {node.node_running_status === "RESTORED" && <CachedFrom source={node.restored_from} />}
               </td>
               <td>{node.started ?? ""}</td>
               <td>{took(node.started, node.ended)}</td>
