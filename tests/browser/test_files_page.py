@@ -89,3 +89,24 @@ def test_a_json_upload_is_warned_of_and_used_as_a_plain_file(page, api) -> None:
     wire(page, name, "out", reader["title"], "in")
     expect(page.locator(".react-flow__edge")).to_have_count(1)
     expect(node(page, reader["title"])).to_be_visible()
+
+
+def test_the_hubs_files_tab_uploads_and_a_files_page_warns(page) -> None:
+    name = f"hub-{secrets.token_hex(3)}.json"
+    new_graph(page, f"hub upload {name}")
+    page.get_by_role("tab", name="Files").click()
+    panel = page.get_by_test_id("hub").get_by_test_id("upload-panel")
+    with page.expect_file_chooser() as chooser:
+        panel.get_by_role("button", name="Upload files").click()
+    chooser.value.set_files(files=[{"name": name, "mimeType": "application/json", "buffer": b"[1, 2]"}])
+    expect(panel.get_by_test_id("upload-note")).to_contain_text(f'Uploaded "{name}" as json')
+    item = page.locator(f'[data-testid="hub-item"][data-title="{name}"]')
+    expect(item).to_be_visible()
+    page.goto("/files")
+    _row(page, name).get_by_role("link", name=name).click()
+    expect(page).to_have_url(re.compile(r"/files/[0-9a-f]{24}$"))
+    warning = page.get_by_test_id("file-type-warning")
+    expect(warning).to_contain_text("No approved operation takes JSON file (json) files")
+    warning.get_by_role("button", name="Use as plain file").click()
+    expect(page.get_by_test_id("file-type-warning")).to_have_count(0)
+    expect(page.get_by_test_id("operation-editor")).to_contain_text("READY")

@@ -100,5 +100,6 @@ def test_input_types_are_checkboxes_and_preview_command_comes_into_view(page) ->
     types.get_by_role("checkbox", name="csv").check()
     types.get_by_role("checkbox", name="file").uncheck()
     expect(types.get_by_role("checkbox", name="csv")).to_be_checked()
+    shot(page, "77-operation-editor-type-checkboxes")
     page.get_by_role("button", name="Preview command").click()
     expect(page.get_by_test_id("cmd-preview")).to_be_in_viewport()
