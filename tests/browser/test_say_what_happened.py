@@ -77,10 +77,14 @@ def test_an_empty_workflow_runs_nothing_saves_nothing_and_notices_never_overlap(
 def test_a_page_load_logs_no_404(page) -> None:
     missing: list[str] = []
     page.on("response", lambda response: missing.append(response.url) if response.status == 404 else None)
+    page.on("console", lambda message: missing.append(message.text) if "404" in message.text else None)
     for path in ("/", "/files", "/graphs/new", "/nodes"):
         page.goto(path)
         page.wait_for_load_state("networkidle")
     assert not missing, missing
+    # a browser with a window asks for the page's icon (headless Chromium does not): the one named is there
+    icon = page.locator('link[rel="icon"]').get_attribute("href")
+    assert icon and page.request.get(icon).status == 200, icon
 
 
 def test_a_files_page_lights_the_files_tab(page, api) -> None:
