@@ -43,7 +43,8 @@ SCHEMAS: dict[str, dict] = {
                                  "versions of its author it descends from (1: the first)"},
                  first_version_id={"type": "string", "description": "search results: that first version"},
                  restored_from={"type": "object", "description": "a RESTORED operation of a run (GET /graphs, "
-                                "GET /runs): the run its cached results came from, {run_id, graph_id, date}"}),
+                                "GET /runs): the run its results came from, "
+                                "{run_id, graph_id, date, kind: cache|retry}"}),
     "Graph": _obj((), _id=_STR, _version={"type": "integer", "nullable": True}, title=_STR, description=_STR,
                   graph_running_status=_STR, author=_STR, insertion_date=_NULLABLE_STR, update_date=_NULLABLE_STR,
                   nodes={"type": "array", "items": _ref("Node")}, _readonly=_BOOL, run_id=_NULLABLE_STR,

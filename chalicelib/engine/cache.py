@@ -22,6 +22,7 @@ from chalicelib.domain.util import now
 from chalicelib.store.models import CacheModel
 
 LISTING = "cache"
+RETRY_PREFIX = "retry:"  # the key of what a retry keeps of the run it restarts (runs.carried_over): no cache entry
 _BATCH = 100  # DynamoDB's BatchGetItem limit
 
 
@@ -43,10 +44,12 @@ def put(cache_key: str, node: dict, outputs: dict[str, str], logs: dict[str, str
 
 
 def source(entry: CacheModel) -> dict[str, str] | None:
-    """Where a restored operation's results came from (the run that stored them), for the UI to say so."""
+    """Where a restored operation's results came from (the run that stored them; `kind` "retry": kept from
+    the run a retry restarts, not the cache), for the UI to say so."""
     if not entry.run_id:
         return None
-    return {"run_id": entry.run_id, "graph_id": entry.graph_id or "", "date": entry.insertion_date or ""}
+    kind = "retry" if entry.key.startswith(RETRY_PREFIX) else "cache"
+    return {"run_id": entry.run_id, "graph_id": entry.graph_id or "", "date": entry.insertion_date or "", "kind": kind}
 
 
 def _known_outputs(node: dict) -> dict[str, str] | None:

@@ -206,7 +206,7 @@ def carried_over(graph_id: str, run_id: str) -> dict[str, CacheModel]:
     for item in node_items(run_items(graph_id, run_id)):
         if item.run_id == run_id and item.node_running_status in done \
                 and item.body.get("base_node_name") in BaseNodeNames.OPERATIONS | {BaseNodeNames.GRAPH}:
-            kept[item.node_id] = CacheModel(f"retry:{run_id}", outputs=dict(item.outputs or {}),
+            kept[item.node_id] = CacheModel(f"{cache.RETRY_PREFIX}{run_id}", outputs=dict(item.outputs or {}),
                                             logs=dict(item.logs or {}), graph_id=graph_id, run_id=run_id)
     return kept
 

@@ -57,6 +57,7 @@ def test_second_run_restores_without_invoking_a_runner(api, stack, tmp_path) -> 
     for title in ("double", "double again"):
         source = by_title(run2, title)["restored_from"]
         assert source["run_id"] == run1["run_id"] != run2["run_id"] and source["graph_id"] == graph_id
+        assert source["kind"] == "cache"
         assert source["date"] >= run1["insertion_date"]  # stored by the first run, after its save
     assert "restored_from" not in by_title(run1, "double")
     assert api.ok("get", f"runs/{run1['run_id']}")["data"]["_id"] == run1["run_id"]

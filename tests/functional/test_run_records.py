@@ -148,6 +148,8 @@ def test_retry_restores_what_succeeded_and_runs_the_failure_again(api, stack, sh
     assert data["graph_version"] == api.ok("get", f"runs/{failed}")["data"]["graph_version"]
     assert by_title(data["graph"], "make")["node_running_status"] == "RESTORED"
     assert output_id(by_title(data["graph"], "make"), "out") == made
+    assert by_title(data["graph"], "make")["restored_from"] == {"run_id": failed, "graph_id": graph_id, "date": "",
+                                                                "kind": "retry"}  # kept from it, not the cache
     assert api.resource(output_id(by_title(data["graph"], "use"), "out")) == b"made and used"
     assert api.ok("get", f"runs/{failed}")["data"]["run_status"] == "FAILED"  # the old run stays as it was
     assert api.post(f"runs/{retried}/retry").status_code == 409  # it succeeded: nothing to retry

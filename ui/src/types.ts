@@ -200,4 +200,6 @@ export interface RestoredFrom {
   run_id: string;
   graph_id: string;
   date: string;
+  /** "retry": kept from the run a retry restarted (not the cache). */
+  kind?: "cache" | "retry";
 }

@@ -12,7 +12,7 @@ export function when(date: string): string {
 export const CachedFrom = memo(function CachedFrom({ source }: { source: RestoredFrom | null | undefined }) {
   return (
     <p className="cached-from" data-testid="cached-from">
-      From the cache
+      {source?.kind === "retry" ? "Kept from the run retried" : "From the cache"}
       {source?.run_id ? (
         <>
           {" "}(run <Link to={`/runs/${source.run_id}`}>{source.run_id}</Link>

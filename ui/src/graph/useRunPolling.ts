@@ -21,7 +21,7 @@ export interface RunWatch {
 /** What of a run came from the cache: all of it (and from which run), some of it, or nothing (""). */
 export function fromCache(server: Graph): string {
   const operations = server.nodes.filter((n) => n.base_node_name !== "file");
-  const restored = operations.filter((n) => n.node_running_status === "RESTORED");
+  const restored = operations.filter((n) => n.node_running_status === "RESTORED" && n.restored_from?.kind !== "retry");
   if (!restored.length) return "";
   const runs = [...new Set(restored.map((n) => n.restored_from?.run_id).filter(Boolean))];
   const source = runs.length === 1 ? ` (run ${runs[0]})` : "";
