@@ -44,4 +44,7 @@ def test_the_run_clock_ticks_without_rendering_the_canvas(page, api) -> None:
     assert counts["clock"] >= 5, counts  # it ticks every 200 ms
     # a poll answered just before the count may render just after it started: one more than the polls
     assert counts["reactFlow"] <= counts["polls"] + 1, counts
-    assert counts["canvasCommits"] <= counts["polls"] + 1, counts
+    # A poll's answer reaches the canvas in one commit, or two on a loaded machine (seen at load 5-9 on two
+    # cores: 6 commits for 3 polls); a commit per tick of the clock would be 12 or more in this window.
+    assert counts["canvasCommits"] <= 2 * counts["polls"] + 1, counts
+    assert counts["canvasCommits"] < counts["clock"], counts
