@@ -44,7 +44,10 @@ SCHEMAS: dict[str, dict] = {
                  first_version_id={"type": "string", "description": "search results: that first version"},
                  restored_from={"type": "object", "description": "a RESTORED operation of a run (GET /graphs, "
                                 "GET /runs): the run its results came from, "
-                                "{run_id, graph_id, date, kind: cache|retry}"}),
+                                "{run_id, graph_id, date, kind: cache|retry}"},
+                 started=_NULLABLE_STR, ended=_NULLABLE_STR, attempts=_INT,
+                 duration_seconds={"type": "number", "description": "GET /runs: its recorded start to end"},
+                 placement={"type": "string", "description": "GET /runs: `lambda` or `fargate`, where it ran"}),
     "Graph": _obj((), _id=_STR, _version={"type": "integer", "nullable": True}, title=_STR, description=_STR,
                   graph_running_status=_STR, author=_STR, insertion_date=_NULLABLE_STR, update_date=_NULLABLE_STR,
                   nodes={"type": "array", "items": _ref("Node")}, _readonly=_BOOL, run_id=_NULLABLE_STR,
@@ -55,7 +58,15 @@ SCHEMAS: dict[str, dict] = {
     "Run": _obj(("_id", "graph_id", "run_status"), _id=_STR, _type=_STR, graph_id=_STR, graph_version=_INT,
                 title=_STR, node_count=_INT, started_by=_STR, acting_for=_NULLABLE_STR, how=_STR,
                 parameters=_ref("RunParameters"), start=_STR, end=_NULLABLE_STR, run_status=_STR,
-                error=_NULLABLE_STR, latest=_BOOL, retry_of=_NULLABLE_STR, graph=_ref("Graph")),
+                error=_NULLABLE_STR, latest=_BOOL, retry_of=_NULLABLE_STR, graph=_ref("Graph"),
+                cost=_ref("RunCost")),
+    "RunCost": _obj(("lambda_gb_seconds", "fargate_vcpu_seconds", "fargate_gb_seconds", "state_transitions",
+                     "estimated_usd"),
+                    lambda_gb_seconds=_NUM, lambda_requests=_INT, fargate_vcpu_seconds=_NUM, fargate_gb_seconds=_NUM,
+                    state_transitions={"type": "integer", "description": "estimated from the compiled state "
+                                       "machine's shape, not read from the execution history"},
+                    estimated_usd=_NUM,
+                    prices={"type": "object", "description": "the config's `costs` table the estimate used"}),
     "SearchRequest": _obj((), search=_STR, status={"oneOf": [_STR, {"type": "array", "items": _STR}]},
                           per_page=_INT, offset=_INT, base_node_names={"type": "array", "items": _STR}),
     "SearchResponse": _obj(("items", "total_count"), status=_STR, items={"type": "array", "items": {}},
@@ -231,8 +242,8 @@ PATHS: dict[str, dict[str, dict]] = {
                                                 items={"type": "array", "items": _ref("Run")}, total_count=_INT),
                                            params=_G, query=("offset", "per_page"), tag="runs")},
     "/runs/{run_id}": {"get": _op("A run as it ran: its record, and `graph` with that run's node statuses, "
-                                  "outputs, logs, start, end and attempts (404 for a run whose graph you may not "
-                                  "see)", _obj(("data",), status=_STR, data=_ref("Run")), params=("run_id",),
+                                  "outputs, logs, start, end, attempts, duration and placement, and its estimated `cost` (404 for a "
+                                  "run whose graph you may not see)", _obj(("data",), status=_STR, data=_ref("Run")), params=("run_id",),
                                   tag="runs")},
     "/runs/{run_id}/retry": {"post": _op("Retry a failed or canceled run from its failure: a new run of the same "
                                          "graph version and run parameters, what succeeded restored (no runner), "

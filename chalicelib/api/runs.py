@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.domain import permissions
-from chalicelib.domain.enums import BaseNodeNames, GraphRunningStatus
+import stepfunctions
+from chalicelib.domain import cost, permissions
+from chalicelib.domain.enums import BaseNodeNames, GraphRunningStatus, NodeRunningStatus
 from chalicelib.domain.errors import BadRequestError, ConflictError, NotFoundError
 from chalicelib.engine import composite_runs, runs
 from chalicelib.store import run_records, search
@@ -73,10 +74,14 @@ def get_run(run_id: str, user: str) -> dict:
     nodes = []
     for item in node_items(partition):
         node = node_from_item(item)
-        node.update(_readonly=True, started=item.started, ended=item.ended, attempts=int(item.attempts or 0))
+        node.update(_readonly=True, started=item.started, ended=item.ended, attempts=int(item.attempts or 0),
+                    duration_seconds=cost.seconds(item.started, item.ended))
+        if node["base_node_name"] in BaseNodeNames.OPERATIONS:
+            node["placement"] = item.placement or stepfunctions.placement(node)
         if node["base_node_name"] == BaseNodeNames.GRAPH:
             composite_runs.live_inner(partition, node)
         nodes.append(node)
+    run["cost"] = _cost(nodes, run["run_status"])
     run["graph"] = {
         "_id": record.graph, "_version": run["graph_version"], "_readonly": True, "title": record.title,
         "author": header.author, "graph_running_status": run["run_status"], "run_id": record.run_id,
@@ -84,6 +89,22 @@ def get_run(run_id: str, user: str) -> dict:
         "node_count": len(nodes), "nodes": nodes,
     }
     return run
+
+
+def _cost(nodes: list[dict], status: str) -> dict:
+    """The run's cost, computed when read from what the engine recorded (start, end, attempts, placement):
+    all of it is fixed once the node ended, so the engine's end of run pays no extra read of every node;
+    a changed price table re-prices old runs (the answer says which prices it used)."""
+    operations = [node for node in nodes if node["base_node_name"] in BaseNodeNames.OPERATIONS]
+    skipped = frozenset(node["_id"] for node in operations if not node.get("started")
+                        and node["node_running_status"] == NodeRunningStatus.RESTORED)
+    waited = set(stepfunctions.plan({"nodes": nodes}, skip=skipped).waits_for)
+    table = cost.prices()
+    estimate = cost.run_cost(
+        [{"_id": node["_id"], "status": node["node_running_status"], "started": node.get("started"),
+          "ended": node.get("ended"), "attempts": node.get("attempts"), "placement": node.get("placement")}
+         for node in operations], waited, status in RETRIED, table)
+    return dict(estimate, prices=dict(table.__dict__))
 
 
 def cancel(run_id: str, user: str) -> dict:

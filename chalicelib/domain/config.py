@@ -36,6 +36,17 @@ quotas:                        # per user, checked at APPROVE (a 400, or INVALID
   fargate_timeout_seconds: 14400  # ... on Fargate: 4 hours
   retries: 5                   # an operation's _retries
   exempt_admins: true          # IS_ADMIN users (the single-user mode's `default`) are not capped
+costs:                         # what GET /runs/{run_id} estimates a run cost with (its `cost`)
+  lambda_memory_mb: 1024       # the runner Lambda's MemorySize (infra/cloudformation/plynx.yaml: 1024, prod 2048)
+  fargate_vcpu: 1              # the runner task's size (plynx.yaml: Cpu 1024 = 1 vCPU, Memory 4096)
+  fargate_memory_gb: 4
+  # us-east-1 list prices (x86, Linux), as published Nov 2026: aws.amazon.com/lambda/pricing,
+  # aws.amazon.com/fargate/pricing, aws.amazon.com/step-functions/pricing (Standard workflows)
+  lambda_usd_per_gb_second: 0.0000166667
+  lambda_usd_per_request: 0.0000002          # $0.20 per million requests
+  fargate_usd_per_vcpu_hour: 0.04048
+  fargate_usd_per_gb_hour: 0.004445
+  stepfunctions_usd_per_1000_transitions: 0.025
 limits:
   preview_bytes: 65536
   preview_rows: 100

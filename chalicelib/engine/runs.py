@@ -131,8 +131,8 @@ def _let_go(model: GraphModel, replaced: tuple[str, str] | None) -> None:
 def _queue(model: GraphModel, restored: dict[str, CacheModel], version: int | None = None,
            principal: RunPrincipal | None = None, run_id: str | None = None,
            quota_user: str | None = None, started_by: str | None = None,
-           how: str = API, retry_of: str | None = None,
-           parameters: dict[str, Any] | None = None) -> tuple[GraphModel, tuple[str, str] | None]:
+           how: str = API, retry_of: str | None = None, parameters: dict[str, Any] | None = None,
+           on_fargate: frozenset[str] = frozenset()) -> tuple[GraphModel, tuple[str, str] | None]:
     """Queue a run of the header's version (of `version`, if given: the one compiled) in a partition of its
     own, record it, then flip the header to it; returns the header as flipped and the partition and run id
     of the run it replaced.
@@ -158,6 +158,8 @@ def _queue(model: GraphModel, restored: dict[str, CacheModel], version: int | No
                                     run_id=run_id, update_date=stamp,
                                     run_author=principal.author if principal else None,
                                     run_sees_others=principal.sees_others if principal else None)
+            if item.node_id in on_fargate:  # moved for its inputs' size: the run's cost counts it on Fargate
+                queued.placement = "fargate"
             if values:  # the graph's view shows the saved values, the run's view these
                 queued.saved_parameters = {p["name"]: p.get("value") for p in item.body.get("parameters", [])
                                            if p.get("name") in values}
@@ -232,7 +234,8 @@ def start_run(graph: dict, principal: RunPrincipal, approver: str, how: str = AP
     holder = quotas.acquire(approver, graph["_id"], run_id)
     try:
         model, replaced = _queue(load_model(graph["_id"]), restored, graph.get("_version"), principal, run_id, holder,
-                                 started_by=str(approver), how=how, retry_of=retry_of, parameters=parameters)
+                                 started_by=str(approver), how=how, retry_of=retry_of, parameters=parameters,
+                                 on_fargate=fargate_bound)
     except Exception:
         quotas.release(holder, graph["_id"], run_id)  # not queued (running, or changed): no slot taken
         raise

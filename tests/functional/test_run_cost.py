@@ -1,0 +1,56 @@
+"""What a run cost, through the REST API: compute seconds of what ran, none for what the cache restored."""
+from __future__ import annotations
+
+from tests.helpers import by_title, graph, instance, operation
+
+SAY = "import time\ntime.sleep(0.05)\nopen(outputs['out'], 'w').write(params['word'])\n"
+FAIL = "raise ValueError('no')\n"
+ONE = {"file_types": ["file"], "min_count": 1, "max_count": 1}
+
+
+def _run(api, body: dict, actions: list[str]) -> dict:
+    answer = api.ok("post", "graphs", json={"graph": body, "actions": actions})
+    assert answer["status"] == "SUCCESS", answer
+    api.wait(answer["graph"]["_id"] if "graph" in answer else body["_id"])
+    return api.ok("get", f"runs/{answer['run_id']}")["data"]
+
+
+def test_a_run_that_ran_costs_compute_and_a_fully_cached_one_none(api) -> None:
+    say = api.save_operation(operation("python", "say", SAY, outputs=["out"], params={"word": "hi"}))
+    first = _run(api, graph("cost", [instance(say)]), ["SAVE", "APPROVE"])
+    assert first["run_status"] == "SUCCESS"
+    node = by_title(first["graph"], "say")
+    assert node["placement"] == "lambda" and node["duration_seconds"] >= 0.05
+    cost = first["cost"]
+    prices = cost["prices"]
+    # one operation on the 1024 MB runner: its recorded duration in GB-seconds
+    assert cost["lambda_gb_seconds"] == round(node["duration_seconds"] * prices["lambda_memory_mb"] / 1024, 6)
+    assert cost["lambda_gb_seconds"] >= 0.05 and cost["fargate_vcpu_seconds"] == cost["fargate_gb_seconds"] == 0
+    # Mark running, the Parallel, Run say, Mark succeeded; runner invocations: those three Tasks
+    assert cost["state_transitions"] == 4 and cost["lambda_requests"] == 3
+    assert cost["estimated_usd"] > 0
+    expected = (cost["lambda_gb_seconds"] * prices["lambda_usd_per_gb_second"]
+                + 3 * prices["lambda_usd_per_request"] + 4 / 1000 * prices["stepfunctions_usd_per_1000_transitions"])
+    assert abs(cost["estimated_usd"] - expected) < 1e-7
+
+    cached = _run(api, {"_id": first["graph_id"]}, ["CREATE_RUN"])
+    assert by_title(cached["graph"], "say")["node_running_status"] == "RESTORED"
+    cost = cached["cost"]
+    assert cost["lambda_gb_seconds"] == cost["fargate_vcpu_seconds"] == cost["fargate_gb_seconds"] == 0
+    # no operation: Mark running, the restored Pass state, Mark succeeded
+    assert cost["state_transitions"] == 3 and cost["lambda_requests"] == 2
+    assert 0 < cost["estimated_usd"] < first["cost"]["estimated_usd"]
+
+
+def test_a_failed_run_pays_its_failure_path_and_what_ran_until_then(api) -> None:
+    fail = api.save_operation(operation("python", "fail", FAIL, outputs=["out"]))
+    say = api.save_operation(operation("python", "say", SAY, inputs=[{"name": "in", **ONE}], outputs=["out"], params={"word": "x"}))
+    first = instance(fail)
+    second = instance(say, **{"in": [(first, "out")]})
+    data = _run(api, graph("cost failed", [first, second]), ["SAVE", "APPROVE"])
+    assert data["run_status"] == "FAILED"
+    assert by_title(data["graph"], "say")["node_running_status"] == "CANCELED"
+    cost = data["cost"]
+    assert cost["lambda_gb_seconds"] > 0
+    # Mark running, the Parallel, Run fail, Settle failure, Mark failed, Failed
+    assert cost["state_transitions"] == 6 and cost["lambda_requests"] == 4
