@@ -137,6 +137,17 @@ export interface Run {
   latest: boolean;
   retry_of?: string | null;
   graph?: Omit<Graph, "nodes"> & { nodes: RunNode[] };
+  /** GET /runs/{id}: the estimate of what it cost (computed from what the engine recorded). */
+  cost?: RunCost;
+}
+
+export interface RunCost {
+  lambda_gb_seconds: number;
+  lambda_requests: number;
+  fargate_vcpu_seconds: number;
+  fargate_gb_seconds: number;
+  state_transitions: number;
+  estimated_usd: number;
 }
 
 /** A node as it ran: its first claim, its end and how many claims it took. */
@@ -144,6 +155,8 @@ export interface RunNode extends PlynxNode {
   started?: string | null;
   ended?: string | null;
   attempts?: number;
+  duration_seconds?: number;
+  placement?: "lambda" | "fargate";
 }
 
 export interface GraphHeader extends Omit<Graph, "nodes"> {

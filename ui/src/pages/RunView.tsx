@@ -12,6 +12,8 @@ import PlynxNodeView from "../graph/PlynxNodeView";
 import { Link, navigate } from "../router";
 import { runDuration } from "../runs/RunHistory";
 import { shownValue } from "../runs/runParameters";
+import { RunCostFacts } from "../runs/RunCost";
+import { RunTimeline } from "../runs/RunTimeline";
 import type { Run } from "../types";
 
 const nodeTypes = { plynx: PlynxNodeView };
@@ -118,6 +120,8 @@ export function RunView({ runId }: { runId: string }) {
         )}
       </p>
       {run.error && <pre className="message error">{run.error}</pre>}
+      {run.cost && <RunCostFacts cost={run.cost} />}
+      <RunTimeline run={run} now={Date.now()} />
       {Object.keys(run.parameters ?? {}).length > 0 && (
         <table className="list run-parameters" data-testid="run-parameters">
           <caption>This run's parameters</caption>
@@ -173,6 +177,7 @@ export function RunView({ runId }: { runId: string }) {
             <th>Started</th>
             <th>Took</th>
             <th>Attempts</th>
+            <th>Ran on</th>
             <th>Outputs and logs</th>
           </tr>
         </thead>
@@ -187,6 +192,7 @@ export function RunView({ runId }: { runId: string }) {
               <td>{node.started ?? ""}</td>
               <td>{took(node.started, node.ended)}</td>
               <td>{node.attempts ?? 0}</td>
+              <td>{node.started ? node.placement === "fargate" ? "Fargate" : "Lambda" : ""}</td>
               <td>
                 {[...node.outputs, ...(node.logs ?? [])]
                   .filter((o) => o.resource_id)
