@@ -16,6 +16,7 @@ from chalicelib.api import (
     openapi,
     origin,
     resources,
+    run_compare,
     runs,
     state,
     uploads,
@@ -303,6 +304,12 @@ def get_run(run_id: str) -> dict:
     user = _user()
     return {"status": PostStatus.SUCCESS, "data": runs.get_run(run_id, user),
             "resources_dict": resources.RESOURCES_DICT}
+
+
+@app.route(f"{API}/runs/{{run_id}}/compare/{{other_run_id}}", methods=["GET"])
+def compare_runs(run_id: str, other_run_id: str) -> dict:
+    user = _user()
+    return {"status": PostStatus.SUCCESS, "data": run_compare.compare(run_id, other_run_id, user)}
 
 
 @app.route(f"{API}/runs/{{run_id}}/cancel", methods=["POST"], content_types=JSON_TYPES)

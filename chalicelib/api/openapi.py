@@ -250,6 +250,17 @@ PATHS: dict[str, dict[str, dict]] = {
                                          "the rest run again",
                                          _obj(("data",), status=_STR, message=_STR, data=_ref("Run")),
                                          params=("run_id",), tag="runs")},
+    "/runs/{run_id}/compare/{other_run_id}": {"get": _op(
+        "Two runs of one graph side by side (who may see both): `left` and `right` records (with `cost`), "
+        "`parameters` [{name, left, right, same}], `nodes` [{node_id, title, left, right, same_status, "
+        "same_outputs}] where a side is {status, started, ended, duration_seconds, attempts, placement, "
+        "outputs: {name: resource id (the bytes' SHA-256)}, restored_from} or null when the operation is not "
+        "in that run; runs of different graphs are a 400",
+        _obj(("data",), status=_STR, data=_obj(("left", "right", "parameters", "nodes"), graph_id=_STR,
+                                               left=_ref("Run"), right=_ref("Run"),
+                                               parameters={"type": "array", "items": {"type": "object"}},
+                                               nodes={"type": "array", "items": {"type": "object"}})),
+        params=("run_id", "other_run_id"), tag="runs")},
     "/runs/{run_id}/cancel": {"post": _op("Cancel the run while it runs (who may cancel the graph's run)",
                                           _obj(("data",), status=_STR, message=_STR, data=_ref("Run")),
                                           params=("run_id",), tag="runs")},

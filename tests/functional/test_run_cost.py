@@ -1,6 +1,8 @@
 """What a run cost, through the REST API: compute seconds of what ran, none for what the cache restored."""
 from __future__ import annotations
 
+import secrets
+
 from tests.helpers import by_title, graph, instance, operation
 
 SAY = "import time\ntime.sleep(0.05)\nopen(outputs['out'], 'w').write(params['word'])\n"
@@ -16,7 +18,7 @@ def _run(api, body: dict, actions: list[str]) -> dict:
 
 
 def test_a_run_that_ran_costs_compute_and_a_fully_cached_one_none(api) -> None:
-    say = api.save_operation(operation("python", "say", SAY, outputs=["out"], params={"word": "hi"}))
+    say = api.save_operation(operation("python", "say", SAY, outputs=["out"], params={"word": secrets.token_hex(4)}))
     first = _run(api, graph("cost", [instance(say)]), ["SAVE", "APPROVE"])
     assert first["run_status"] == "SUCCESS"
     node = by_title(first["graph"], "say")
@@ -54,3 +56,37 @@ def test_a_failed_run_pays_its_failure_path_and_what_ran_until_then(api) -> None
     assert cost["lambda_gb_seconds"] > 0
     # Mark running, the Parallel, Run fail, Settle failure, Mark failed, Failed
     assert cost["state_transitions"] == 6 and cost["lambda_requests"] == 4
+
+
+def test_two_runs_of_one_graph_side_by_side(api) -> None:
+    word = secrets.token_hex(4)  # nothing in the cache yet: the first run runs
+    say = api.save_operation(operation("python", "say", SAY, outputs=["out"], params={"word": word}))
+    body = graph("compare", [instance(say)])
+    first = _run(api, body, ["SAVE", "APPROVE"])
+    graph_id, node_id = first["graph_id"], first["graph"]["nodes"][0]["_id"]
+    api.ok("post", f"graphs/{graph_id}/nodes/change_parameter",
+           json={"node_id": node_id, "parameter_name": "word", "parameter_value": word + "!"})
+    second = _run(api, {"_id": graph_id}, ["CREATE_RUN"])
+    third = _run(api, {"_id": graph_id}, ["CREATE_RUN"])  # the cache restores the second's output
+
+    data = api.ok("get", f"runs/{first['_id']}/compare/{second['_id']}")["data"]
+    assert data["graph_id"] == graph_id
+    assert data["left"]["_id"] == first["_id"] and data["right"]["_id"] == second["_id"]
+    assert data["left"]["graph_version"] + 1 == data["right"]["graph_version"]
+    assert "cost" in data["left"] and "graph" not in data["left"]
+    [row] = data["nodes"]
+    assert row["node_id"] == node_id and row["title"] == "say"
+    assert row["left"]["status"] == row["right"]["status"] == "SUCCESS" and row["same_status"]
+    assert row["left"]["duration_seconds"] >= 0.05 and row["left"]["placement"] == "lambda"
+    assert row["left"]["outputs"]["out"] != row["right"]["outputs"]["out"] and not row["same_outputs"]
+    assert api.resource(row["right"]["outputs"]["out"]) == f"{word}!".encode()
+
+    data = api.ok("get", f"runs/{second['_id']}/compare/{third['_id']}")["data"]
+    [row] = data["nodes"]
+    assert row["right"]["status"] == "RESTORED" and not row["same_status"]
+    assert row["same_outputs"] and row["right"]["duration_seconds"] == 0  # the same bytes, nothing ran
+
+    other = _run(api, graph("another", [instance(say)]), ["SAVE", "APPROVE"])
+    answer = api.get(f"runs/{first['_id']}/compare/{other['_id']}")
+    assert answer.status_code == 400 and "different graphs" in answer.text
+    assert api.get(f"runs/{first['_id']}/compare/no-such-run").status_code == 404
