@@ -8,6 +8,7 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import shot
 from tests.browser.ui import add_from_hub, new_graph, node, preview, select_node, wire
+from tests.helpers import operation
 
 pytestmark = pytest.mark.slow
 
@@ -39,3 +40,27 @@ def test_hello_world_from_the_demo_hub(page) -> None:
     expect(node(page, "Print message")).to_have_attribute("data-status", "SUCCESS")
     properties = select_node(page, "Print message")
     expect(preview(properties, "output-message")).to_contain_text("Hello, PLynx user!")
+
+
+def test_the_hub_says_loading_until_it_has_answered_and_what_a_search_missed(page, api) -> None:
+    """Until the hub's search answers it says so, never "Nothing here yet" (read as "the operation I just
+    approved is missing"); a search that matches nothing says so, not "approve an operation"."""
+    tag = secrets.token_hex(3)
+    api.save_operation(operation("python", f"Listed {tag}", "pass\n", outputs=["out"]))
+    held: list = []
+    page.route("**/search_in_hubs", lambda route: held.append(route) if not held else route.continue_())
+    new_graph(page, f"hub loading {tag}")
+    hub = page.get_by_test_id("hub")
+    expect(hub.get_by_test_id("hub-loading")).to_have_text("Loading…")
+    for _ in range(200):  # until the first search is held (the page dispatches routes while it waits)
+        if held:
+            break
+        page.wait_for_timeout(50)
+    assert held, "the hub searched"
+    expect(hub.get_by_test_id("hub-loading")).to_have_text("Loading…")  # still, while the answer is held
+    expect(hub.get_by_test_id("hub-empty")).to_have_count(0)
+    held[0].continue_()
+    expect(hub.locator(f'[data-testid="hub-item"][data-title="Listed {tag}"]')).to_be_visible()
+    expect(hub.get_by_test_id("hub-loading")).to_have_count(0)
+    hub.get_by_label("Search the hub").fill(f"no such thing {tag}")
+    expect(hub.get_by_test_id("hub-empty")).to_have_text(f'Nothing matches "no such thing {tag}".')

@@ -144,7 +144,7 @@ export function HubPanel({ onAdd, refreshKey }: { onAdd: (node: PlynxNode) => vo
   const [hubs, setHubs] = useState<Hub[]>([]);
   const [hub, setHub] = useState<Hub | null>(null);
   const [search, setSearch] = useState("");
-  const [items, setItems] = useState<HubItem[]>([]);
+  const [items, setItems] = useState<HubItem[] | null>(null); // null until the open tab's first answer
   const [error, setError] = useState<string | null>(null);
   const [uploads, setUploads] = useState(0); // files uploaded in the Files tab: its list is stale
   const uploaded = useCallback(() => setUploads((k) => k + 1), []);
@@ -180,7 +180,10 @@ export function HubPanel({ onAdd, refreshKey }: { onAdd: (node: PlynxNode) => vo
     <aside className="hub" data-testid="hub">
       <div className="tabs" role="tablist">
         {hubs.map((h) => (
-          <button key={h.kind} role="tab" aria-selected={h.kind === hub?.kind} className={h.kind === hub?.kind ? "on" : ""} onClick={() => setHub(h)} title={h.title}>
+          <button key={h.kind} role="tab" aria-selected={h.kind === hub?.kind} className={h.kind === hub?.kind ? "on" : ""} onClick={() => {
+              if (h.kind !== hub?.kind) setItems(null); // not the last tab's items, nor "nothing here", while it loads
+              setHub(h);
+            }} title={h.title}>
             {h.title}
           </button>
         ))}
@@ -196,12 +199,17 @@ export function HubPanel({ onAdd, refreshKey }: { onAdd: (node: PlynxNode) => vo
       {hub?.kind === FILES.kind && <UploadPanel onUploaded={uploaded} compact />}
       {error && <div className="message error">{error}</div>}
       <div className="hub-items">
-        {items.map((item, i) =>
+        {items === null && !error && <p className="muted" data-testid="hub-loading">Loading…</p>}
+        {items?.map((item, i) =>
           isGroup(item) ? <Group key={`g${i}-${item.title}`} item={item} depth={0} onAdd={onAdd} /> : <Group key={item._id} item={{ title: item.title, items: [item] }} depth={0} onAdd={onAdd} />,
         )}
-        {!items.length && !error && hub && (
-          <p className="muted">
-            {hub.kind === FILES.kind ? "No files yet: upload one above, with the toolbar, or drop it on the canvas." : "Nothing here yet: approve an operation under Operations."}
+        {items?.length === 0 && !error && hub && (
+          <p className="muted" data-testid="hub-empty">
+            {search.trim()
+              ? `Nothing matches "${search.trim()}".`
+              : hub.kind === FILES.kind
+                ? "No files yet: upload one above, with the toolbar, or drop it on the canvas."
+                : "Nothing here yet: approve an operation under Operations."}
           </p>
         )}
       </div>
