@@ -3,8 +3,9 @@
 Hooks on moto's backend methods (:func:`install`) note what a request touches: a DynamoDB item, an S3
 key or multipart upload, a Step Functions state machine or execution. When moto has answered, and
 before the answer leaves (infra/local/lambda_front.py), :meth:`Journal.finish_request` appends the
-touched objects' current images to the journal and syncs it (one fdatasync covers every request
-waiting at that moment). At start the snapshot is loaded and the journal replayed over it
+touched objects' current images to the journal: a kill of the process cannot lose it any more. When it
+reaches the disk is the FSYNC_MODES choice: before the answer ("always", one fdatasync covering every
+request waiting at that moment) or within SYNC_INTERVAL by a syncer thread ("interval", the default). At start the snapshot is loaded and the journal replayed over it
 (:func:`replay`); the snapshotter folds the journal into a new snapshot from time to time.
 
 Images, not requests: replaying a request would mint new ids (upload ids, execution ARNs) and run its
@@ -37,6 +38,10 @@ from typing import Any
 LOG = logging.getLogger(__name__)
 
 JOURNAL_DIR = "journal"
+# PLYNX_LOCAL_FSYNC: "always" syncs before each answer (a power cut loses nothing acknowledged); "interval"
+# (the default) syncs every SYNC_INTERVAL (a kill loses nothing, a power cut at most that much); "off" never.
+FSYNC_MODES = ("always", "interval", "off")
+SYNC_INTERVAL = 0.2
 _HEADER = struct.Struct("<II")  # payload length, crc32 of the payload
 _SEGMENT = re.compile(r"^(\d{8})\.log$")
 # Services whose state persists (snapshot.py's backends); a change to another one is not kept.
@@ -73,7 +78,9 @@ def touched(path: Path, at_once: bool = False) -> None:
 class Journal:
     """Append-only segments ``journal/NNNNNNNN.log`` of records ``[length][crc32][pickled images]``."""
 
-    def __init__(self, directory: str, seq: int, dumps: Callable[[Any], bytes], fsync: bool = True) -> None:
+    def __init__(self, directory: str, seq: int, dumps: Callable[[Any], bytes], fsync: str = "interval") -> None:
+        if fsync not in FSYNC_MODES:
+            raise ValueError(f"PLYNX_LOCAL_FSYNC must be one of {', '.join(FSYNC_MODES)}, not {fsync!r}")
         self.directory = directory
         self.fsync = fsync
         self._dumps = dumps
@@ -86,12 +93,14 @@ class Journal:
         self.segment_bytes = 0
         self.records = 0
         self.on_unjournaled: Callable[[str], None] | None = None
+        self._closing = threading.Event()
+        self._syncer: threading.Thread | None = None
         self.unjournaled: list[str] = []  # what needed a snapshot instead (tests and logs read it)
 
     def _open(self, seq: int) -> int:
         os.makedirs(self.directory, exist_ok=True)
         fd = os.open(segment_path(self.directory, seq), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-        if self.fsync:
+        if self.fsync != "off":
             sync_directory(self.directory)  # the new segment's name survives a power cut too
         return fd
 
@@ -113,9 +122,14 @@ class Journal:
             return self._written
 
     def sync(self, position: int) -> None:
-        """Make everything up to `position` durable; one fdatasync serves every request waiting for it."""
-        if not self.fsync:
+        """Make everything up to `position` durable before the answer ("always"; one fdatasync serves every
+        request waiting for it). Otherwise the record is in the operating system's hands already: a kill
+        cannot lose it; the syncer thread puts it on the disk within SYNC_INTERVAL ("interval")."""
+        if self.fsync != "always":
             return
+        self._sync_to(position)
+
+    def _sync_to(self, position: int) -> None:
         with self._sync_lock:
             if self._synced >= position:
                 return
@@ -141,7 +155,32 @@ class Journal:
             if number < seq:
                 os.unlink(path)
 
+    def start_syncer(self) -> None:
+        """ "interval": every SYNC_INTERVAL, the bodies written since, their directory, then the journal."""
+        if self.fsync != "interval" or self._syncer is not None:
+            return
+        self._syncer = threading.Thread(target=self._sync_loop, name="journal-sync", daemon=True)
+        self._syncer.start()
+
+    def _sync_loop(self) -> None:
+        from . import s3_bodies
+
+        while not self._closing.wait(SYNC_INTERVAL):
+            try:
+                with self._lock:
+                    position = self._written
+                s3_bodies.sync_pending()  # every body a record up to `position` names was written before it
+                self._sync_to(position)
+            except Exception:  # noqa: BLE001 - try again on the next pass
+                LOG.exception("syncing the journal failed")
+
     def close(self) -> None:
+        self._closing.set()
+        if self._syncer is not None:
+            self._syncer.join()
+        from . import s3_bodies
+
+        s3_bodies.sync_pending()
         with self._sync_lock, self._lock:
             if self._fd >= 0:
                 _datasync(self._fd)

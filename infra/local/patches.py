@@ -109,7 +109,7 @@ def patch(connect_host: str = "localhost") -> None:
         _patch_dynamodb_atomic_writes()
 
 
-def store_bodies_on_disk(body_directory: str, fsync: bool = True) -> None:
+def store_bodies_on_disk(body_directory: str, fsync: str = "always") -> None:
     """S3 object bodies as files under `body_directory` (infra/local/s3_bodies.py); undone by unpatch."""
     from . import s3_bodies
 

@@ -17,7 +17,11 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
-_STATE: dict[str, Any] = {"directory": None, "fsync": True}
+# fsync: "always" (each body before its key is acknowledged), "interval" (the journal's syncer, every
+# SYNC_INTERVAL: see journal.py), "off"
+_STATE: dict[str, Any] = {"directory": None, "fsync": "always"}
+_PENDING: set[str] = set()  # bodies written since the syncer's last pass ("interval")
+_PENDING_LOCK = threading.Lock()
 COPY_CHUNK = 8 * 1024 * 1024
 
 
@@ -72,14 +76,13 @@ class BodyFile:
             stream.seek(self._position)
             written = data.write_to(stream) if isinstance(data, FileValue) else stream.write(data)
             stream.flush()
-            if _STATE["fsync"]:
+            if _STATE["fsync"] == "always":
                 os.fsync(stream.fileno())
-        if not self._named and _STATE["fsync"]:
-            fd = os.open(os.path.dirname(self.path), os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
+        if _STATE["fsync"] == "interval":
+            with _PENDING_LOCK:
+                _PENDING.add(self.path)
+        elif not self._named and _STATE["fsync"] == "always":
+            _sync_directory(os.path.dirname(self.path))
             self._named = True
         self._position += written
         return written
@@ -148,6 +151,53 @@ def _file_value_of(keys: list[Any]) -> Any:
     return b"".join(key.value for key in keys)  # a key from before the stack installed the bodies
 
 
+def _sync_directory(path: str) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def sync_pending() -> int:
+    """fsync the bodies written since the last call, then their directory ("interval"); return how many."""
+    with _PENDING_LOCK:
+        paths = list(_PENDING)
+        _PENDING.clear()
+    for path in paths:
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except FileNotFoundError:  # collected already
+            continue
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    if paths and _STATE["directory"]:
+        _sync_directory(_STATE["directory"])
+    return len(paths)
+
+
+def drop_keys_without_bodies() -> list[str]:
+    """Keys whose body file is missing (a power cut between a journal sync and its bodies' sync, in the
+    "interval" mode): dropped, as if their write had not been acknowledged; return them (bucket/key)."""
+    from moto.s3.models import s3_backends
+
+    dropped = []
+    for _account, _region, backend in s3_backends.iter_backends():
+        for bucket in list(backend.buckets.values()):
+            for name, versions in list(dict.items(bucket.keys)):
+                kept = [key for key in versions if not isinstance(key.__dict__.get("_value_buffer"), BodyFile)
+                        or os.path.exists(key._value_buffer.path)]
+                if len(kept) != len(versions):
+                    dropped.append(f"{bucket.name}/{name}")
+                    if kept:
+                        dict.__setitem__(bucket.keys, name, kept)
+                    else:
+                        dict.pop(bucket.keys, name, None)
+    return dropped
+
+
 def directory() -> str | None:
     return _STATE["directory"]
 
@@ -156,9 +206,9 @@ def _new_body(max_size: int = 0, *args: Any, **kwargs: Any) -> BodyFile:
     return BodyFile(os.path.join(_STATE["directory"], uuid.uuid4().hex))
 
 
-def install(body_directory: str, set_attribute: Any, fsync: bool = True) -> None:
-    """New keys' values go to files under `body_directory` (undone with the other patches); `fsync`: each
-    file is on disk before its key is acknowledged."""
+def install(body_directory: str, set_attribute: Any, fsync: str = "always") -> None:
+    """New keys' values go to files under `body_directory` (undone with the other patches); `fsync`: when
+    a body reaches the disk ("always": before its key is acknowledged; "interval": sync_pending; "off")."""
     import tempfile
 
     import moto.s3.models as s3_models

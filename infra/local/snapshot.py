@@ -339,6 +339,7 @@ class Snapshotter:
         with self._lock:
             started, clock = time.time(), time.monotonic()
             journal_from = self.journal.rotate()
+            s3_bodies.sync_pending()  # the snapshot names them: on disk before it
             _size, body_names = save(self.path, journal_from)
             self.journal.discard_before(journal_from)
             s3_bodies.collect(body_names | s3_bodies.live_names(),

@@ -269,7 +269,7 @@ def _start(
     else:
         body_directory = tempfile.mkdtemp(prefix="plynx-s3-bodies-")
         stack._undo.append(lambda: shutil.rmtree(body_directory, ignore_errors=True))
-    fsync = stack.data_dir is not None and os.environ.get("PLYNX_LOCAL_FSYNC", "1").strip() != "0"
+    fsync = _fsync_mode() if stack.data_dir is not None else "off"
     patches.store_bodies_on_disk(body_directory, fsync)
 
     journal = None
@@ -284,11 +284,16 @@ def _start(
         replayed, next_segment = journal_module.replay(journal_directory, journal_from or 0)
         stack.restored = journal_from is not None or replayed > 0
         snapshot.abort_interrupted_executions()
+        dropped = s3_bodies.drop_keys_without_bodies()
+        if dropped:
+            LOG.warning("%d S3 object(s) lost their bytes to a power cut (PLYNX_LOCAL_FSYNC=%s) and were dropped: %s",
+                        len(dropped), fsync, ", ".join(dropped[:20]))
         s3_bodies.collect(s3_bodies.live_names())
         stack.restore_seconds, stack.replayed = time.monotonic() - restore_started, replayed
         journal = journal_module.Journal(journal_directory, next_segment, journal_module.dumps_with(snapshot.pickler),
                                          fsync=fsync)
         stack.journal = journal
+        journal.start_syncer()
         stack._undo.append(journal.close)
         patches.journal_writes(journal)
     else:
@@ -343,6 +348,17 @@ def _serve(stack: LocalStack, name: str, server: Any) -> None:
 
 
 # -- environment ----------------------------------------------------------------------------------
+
+
+def _fsync_mode() -> str:
+    """PLYNX_LOCAL_FSYNC: always (1), interval (the default), off (0): see infra/local/journal.py."""
+    from .journal import FSYNC_MODES
+
+    value = os.environ.get("PLYNX_LOCAL_FSYNC", "interval").strip().lower()
+    value = {"1": "always", "0": "off", "": "interval"}.get(value, value)
+    if value not in FSYNC_MODES:
+        raise RuntimeError(f"PLYNX_LOCAL_FSYNC must be one of {', '.join(FSYNC_MODES)} (or 1, 0), not {value!r}")
+    return value
 
 
 def _set_env(stack: LocalStack, values: dict[str, str], force: bool) -> None:
