@@ -8,6 +8,7 @@ import { GraphEditor } from "./pages/GraphEditor";
 import { OperationEditor } from "./pages/OperationEditor";
 import { Login } from "./pages/Login";
 import { RunView } from "./pages/RunView";
+import { RunCompare } from "./pages/RunCompare";
 import { Users } from "./pages/Users";
 
 type Boot = { phase: "loading" } | { phase: "ready" } | { phase: "failed"; message: string };
@@ -131,6 +132,8 @@ function Routes({ path, query }: { path: string; query: URLSearchParams }) {
   if (path === "/files") return <FileList />;
   if (path === "/users") return <Users />;
   if ((params = match("/graphs/:id", path))) return <GraphEditor key={params.id} graphId={params.id} />;
+  if ((params = match("/runs/:id/compare/:other", path)))
+    return <RunCompare key={path} runId={params.id} otherId={params.other} />;
   if ((params = match("/runs/:id", path))) return <RunView key={params.id} runId={params.id} />;
   if ((params = match("/files/:id", path))) return <OperationEditor key={params.id} nodeId={params.id} kind={null} />;
   if ((params = match("/nodes/:id", path)))

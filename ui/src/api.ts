@@ -8,6 +8,7 @@ import type {
   PostResponse,
   ResourcesDict,
   Run,
+  RunComparison,
   SearchResponse,
 } from "./types";
 
@@ -319,6 +320,11 @@ class Client {
 
   async retryRun(runId: string): Promise<Run> {
     return (await this.request("POST", `/runs/${encodeURIComponent(runId)}/retry`, undefined, "Retrying a run")).data as Run;
+  }
+
+  async compareRuns(runId: string, otherId: string): Promise<RunComparison> {
+    const path = `/runs/${encodeURIComponent(runId)}/compare/${encodeURIComponent(otherId)}`;
+    return (await this.request("GET", path)).data as RunComparison;
   }
 
   async cancelRun(runId: string): Promise<Run> {

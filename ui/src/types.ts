@@ -141,6 +141,26 @@ export interface Run {
   cost?: RunCost;
 }
 
+/** GET /runs/{id}/compare/{other}: two runs of one graph side by side. */
+export interface RunComparison {
+  graph_id: string;
+  left: Run;
+  right: Run;
+  parameters: { name: string; left: unknown; right: unknown; same: boolean }[];
+  nodes: { node_id: string; title: string; left: ComparedNode | null; right: ComparedNode | null; same_status: boolean; same_outputs: boolean }[];
+}
+
+export interface ComparedNode {
+  status: NodeRunningStatus;
+  started: string | null;
+  ended: string | null;
+  duration_seconds: number;
+  attempts: number;
+  placement: string | null;
+  restored_from?: RestoredFrom | null;
+  outputs: Record<string, string | null>;
+}
+
 export interface RunCost {
   lambda_gb_seconds: number;
   lambda_requests: number;

@@ -3,7 +3,7 @@ import { useEffect, useState } from "react";
 import { api, errorMessage } from "../api";
 import { StatusBadge } from "../components/StatusBadge";
 import { ago, duration, parseDate } from "../format";
-import { Link } from "../router";
+import { Link, navigate } from "../router";
 import type { Run } from "../types";
 
 const PER_PAGE = 10;
@@ -18,6 +18,15 @@ export function RunHistory({ graphId, onClose }: { graphId: string; onClose: () 
   const [offset, setOffset] = useState(0);
   const [page, setPage] = useState<{ items: Run[]; total_count: number } | null>(null);
   const [error, setError] = useState<string | null>(null);
+  // Two runs ticked (oldest first when compared): Compare opens them side by side.
+  const [chosen, setChosen] = useState<Run[]>([]);
+  const toggle = (run: Run) =>
+    setChosen((now) => (now.some((r) => r._id === run._id) ? now.filter((r) => r._id !== run._id) : [...now, run].slice(-2)));
+  const compare = () => {
+    const [a, b] = [...chosen].sort((x, y) => x.start.localeCompare(y.start));
+    onClose();
+    navigate(`/runs/${a._id}/compare/${b._id}`);
+  };
 
   useEffect(() => {
     let stale = false;
@@ -40,6 +49,9 @@ export function RunHistory({ graphId, onClose }: { graphId: string; onClose: () 
           <span className="muted" data-testid="run-count">
             {page ? `${page.total_count} kept` : ""}
           </span>
+          <button disabled={chosen.length !== 2} onClick={compare} title="Tick two runs to see them side by side">
+            Compare
+          </button>
           <button onClick={onClose}>Close</button>
         </div>
         {error && (
@@ -58,6 +70,7 @@ export function RunHistory({ graphId, onClose }: { graphId: string; onClose: () 
                 <th>Version</th>
                 <th>By</th>
                 <th>How</th>
+                <th>Compare</th>
               </tr>
             </thead>
             <tbody>
@@ -76,6 +89,14 @@ export function RunHistory({ graphId, onClose }: { graphId: string; onClose: () 
                   <td>{run.graph_version}</td>
                   <td>{run.started_by}</td>
                   <td>{run.how}</td>
+                  <td>
+                    <input
+                      type="checkbox"
+                      aria-label={`Compare the run of ${run.start}`}
+                      checked={chosen.some((r) => r._id === run._id)}
+                      onChange={() => toggle(run)}
+                    />
+                  </td>
                 </tr>
               ))}
             </tbody>
