@@ -9,6 +9,7 @@ from typing import Any
 
 import stepfunctions
 from chalicelib.domain import cost, permissions
+from chalicelib.domain.graph import sub_graph_id
 from chalicelib.domain.enums import BaseNodeNames, GraphRunningStatus, NodeRunningStatus
 from chalicelib.domain.errors import BadRequestError, ConflictError, NotFoundError
 from chalicelib.engine import composite_runs, runs
@@ -81,7 +82,7 @@ def get_run(run_id: str, user: str) -> dict:
         if node["base_node_name"] == BaseNodeNames.GRAPH:
             composite_runs.live_inner(partition, node)
         nodes.append(node)
-    run["cost"] = _cost(nodes, run["run_status"])
+    run["cost"] = _cost(partition, nodes, run["run_status"])
     run["graph"] = {
         "_id": record.graph, "_version": run["graph_version"], "_readonly": True, "title": record.title,
         "author": header.author, "graph_running_status": run["run_status"], "run_id": record.run_id,
@@ -91,19 +92,42 @@ def get_run(run_id: str, user: str) -> dict:
     return run
 
 
-def _cost(nodes: list[dict], status: str) -> dict:
-    """The run's cost, computed when read from what the engine recorded (start, end, attempts, placement):
-    all of it is fixed once the node ended, so the engine's end of run pays no extra read of every node;
-    a changed price table re-prices old runs (the answer says which prices it used)."""
+def _spent(partition: str, nodes: list[dict]) -> tuple[list[dict], set[str], int]:
+    """What a run's graph (or a composite's sub-graph, read from its own partition) ran: its operations as
+    run_cost takes them, those whose Wait state ran, and how many composites opened a nested execution."""
     operations = [node for node in nodes if node["base_node_name"] in BaseNodeNames.OPERATIONS]
     skipped = frozenset(node["_id"] for node in operations if not node.get("started")
                         and node["node_running_status"] == NodeRunningStatus.RESTORED)
-    waited = set(stepfunctions.plan({"nodes": nodes}, skip=skipped).waits_for)
+    waited = {f"{partition}/{node_id}" for node_id in stepfunctions.plan({"nodes": nodes}, skip=skipped).waits_for}
+    spent = [{"_id": f"{partition}/{node['_id']}", "status": node["node_running_status"], "started": node.get("started"),
+              "ended": node.get("ended"), "attempts": node.get("attempts"), "placement": node.get("placement")}
+             for node in operations]
+    opened = 0
+    for node in nodes:
+        if node["base_node_name"] == BaseNodeNames.GRAPH and node.get("started"):  # its nested execution ran
+            inner_partition = sub_graph_id(partition, node["_id"])
+            inner = []
+            for item in node_items(inner_partition):
+                body = node_from_item(item)
+                body.update(started=item.started, ended=item.ended, attempts=int(item.attempts or 0))
+                if body["base_node_name"] in BaseNodeNames.OPERATIONS:
+                    body["placement"] = item.placement or stepfunctions.placement(body)
+                inner.append(body)
+            more, more_waited, more_opened = _spent(inner_partition, inner)
+            spent += more
+            waited |= more_waited
+            opened += 1 + more_opened
+    return spent, waited, opened
+
+
+def _cost(partition: str, nodes: list[dict], status: str) -> dict:
+    """The run's cost, computed when read from what the engine recorded (start, end, attempts, placement):
+    all of it is fixed once the node ended, so the engine's end of run pays no extra read of every node;
+    a changed price table re-prices old runs (the answer says which prices it used). A composite's
+    operations count too (one more query per composite that ran)."""
+    operations, waited, opened = _spent(partition, nodes)
     table = cost.prices()
-    estimate = cost.run_cost(
-        [{"_id": node["_id"], "status": node["node_running_status"], "started": node.get("started"),
-          "ended": node.get("ended"), "attempts": node.get("attempts"), "placement": node.get("placement")}
-         for node in operations], waited, status in RETRIED, table)
+    estimate = cost.run_cost(operations, waited, status in RETRIED, table, nested=opened)
     return dict(estimate, prices=dict(table.__dict__))
 
 

@@ -21,6 +21,7 @@ from .enums import NodeRunningStatus
 # Mark failed and Failed); and the Parallel that runs the operations when any run (stepfunctions/compiler.py).
 FRAME_SUCCEEDED = 2
 FRAME_FAILED = 4
+NESTED_TRANSITIONS = 4
 RESTORED_PER_STATE = 100  # stepfunctions.compiler.RESTORED_PER_STATE: one Pass state lists this many restored
 FARGATE_MIN_SECONDS = 60  # Fargate bills at least one minute a task (aws.amazon.com/fargate/pricing)
 LAMBDA = "lambda"
@@ -76,9 +77,10 @@ def seconds(started: Any, ended: Any) -> float:
     return (end - start).total_seconds()
 
 
-def run_cost(operations: list[dict], waited: set[str], failed: bool, table: Prices) -> dict:
-    """The run's `cost`: operations are {_id, status, started, ended, attempts, placement}; `waited` the ids
-    whose Wait state ran (they join another chain); `failed` whether the run took the failure path."""
+def run_cost(operations: list[dict], waited: set[str], failed: bool, table: Prices, nested: int = 0) -> dict:
+    """The run's `cost`: operations are {_id, status, started, ended, attempts, placement} (a composite's
+    inner ones included); `waited` the ids whose Wait state ran (they join another chain); `failed` whether
+    the run took the failure path; `nested` how many composites ran a nested execution."""
     lambda_gb_s = fargate_vcpu_s = fargate_gb_s = 0.0
     requests = transitions = restored = 0
     for op in operations:
@@ -100,10 +102,14 @@ def run_cost(operations: list[dict], waited: set[str], failed: bool, table: Pric
         else:
             lambda_gb_s += duration * table.lambda_memory_mb / 1024
             requests += attempts
-    ran = transitions > 0
+    ran = transitions > 0 or nested > 0
     transitions += (FRAME_FAILED if failed else FRAME_SUCCEEDED) + (1 if ran else 0)
     transitions += math.ceil(restored / RESTORED_PER_STATE)
     requests += 3 if failed else 2  # Mark running, Mark succeeded (or Settle failure, Mark failed): the runner's
+    # a composite: its startExecution Task, and its nested execution's Open, Parallel and Close (Open and Close
+    # invoke the runner)
+    transitions += NESTED_TRANSITIONS * nested
+    requests += 2 * nested
     usd = (lambda_gb_s * table.lambda_usd_per_gb_second + requests * table.lambda_usd_per_request
            + fargate_vcpu_s / 3600 * table.fargate_usd_per_vcpu_hour + fargate_gb_s / 3600 * table.fargate_usd_per_gb_hour
            + transitions / 1000 * table.stepfunctions_usd_per_1000_transitions)

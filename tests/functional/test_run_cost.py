@@ -90,3 +90,19 @@ def test_two_runs_of_one_graph_side_by_side(api) -> None:
     answer = api.get(f"runs/{first['_id']}/compare/{other['_id']}")
     assert answer.status_code == 400 and "different graphs" in answer.text
     assert api.get(f"runs/{first['_id']}/compare/no-such-run").status_code == 404
+
+
+def test_a_composites_operations_count(api, shared_tmp) -> None:
+    from tests.functional.test_composite import _composite
+    from tests.helpers import shared_file
+
+    quadruple = _composite(api, shared_file(shared_tmp / f"journal-{secrets.token_hex(3)}"), sleep=0.1)["node"]
+    data = api.upload(b"7", "data")
+    run = _run(api, graph("cost composite", [data, instance(quadruple, data=[(data, "out")])]), ["SAVE", "APPROVE"])
+    assert run["run_status"] == "SUCCESS"
+    cost = run["cost"]
+    assert cost["lambda_gb_seconds"] >= 0.1  # the inner operations ran, one of them sleeping 0.1 s
+    # two inner Runs; Mark running, the Parallel, Mark succeeded; the composite's startExecution and its
+    # nested Open, Parallel and Close
+    assert cost["state_transitions"] == 2 + 3 + 4
+    assert cost["lambda_requests"] == 2 + 2 + 2
