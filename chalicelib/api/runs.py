@@ -10,6 +10,7 @@ from typing import Any
 import stepfunctions
 from chalicelib.domain import cost, permissions
 from chalicelib.domain.graph import sub_graph_id
+from chalicelib.domain.util import now
 from chalicelib.domain.enums import BaseNodeNames, GraphRunningStatus, NodeRunningStatus
 from chalicelib.domain.errors import BadRequestError, ConflictError, NotFoundError
 from chalicelib.engine import composite_runs, runs
@@ -99,8 +100,11 @@ def _spent(partition: str, nodes: list[dict]) -> tuple[list[dict], set[str], int
     skipped = frozenset(node["_id"] for node in operations if not node.get("started")
                         and node["node_running_status"] == NodeRunningStatus.RESTORED)
     waited = {f"{partition}/{node_id}" for node_id in stepfunctions.plan({"nodes": nodes}, skip=skipped).waits_for}
-    spent = [{"_id": f"{partition}/{node['_id']}", "status": node["node_running_status"], "started": node.get("started"),
-              "ended": node.get("ended"), "attempts": node.get("attempts"), "placement": node.get("placement")}
+    stamp = now()  # an operation still running has cost so far what it ran until now
+    spent = [{"_id": f"{partition}/{node['_id']}", "status": node["node_running_status"],
+              "started": node.get("started"), "attempts": node.get("attempts"), "placement": node.get("placement"),
+              "ended": node.get("ended") or (stamp if node["node_running_status"] == NodeRunningStatus.RUNNING
+                                             else None)}
              for node in operations]
     opened = 0
     for node in nodes:

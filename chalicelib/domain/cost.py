@@ -111,7 +111,8 @@ def run_cost(operations: list[dict], waited: set[str], failed: bool, table: Pric
     transitions += NESTED_TRANSITIONS * nested
     requests += 2 * nested
     usd = (lambda_gb_s * table.lambda_usd_per_gb_second + requests * table.lambda_usd_per_request
-           + fargate_vcpu_s / 3600 * table.fargate_usd_per_vcpu_hour + fargate_gb_s / 3600 * table.fargate_usd_per_gb_hour
+           + fargate_vcpu_s / 3600 * table.fargate_usd_per_vcpu_hour
+           + fargate_gb_s / 3600 * table.fargate_usd_per_gb_hour
            + transitions / 1000 * table.stepfunctions_usd_per_1000_transitions)
     return {"lambda_gb_seconds": round(lambda_gb_s, 6), "lambda_requests": requests,
             "fargate_vcpu_seconds": round(fargate_vcpu_s, 6), "fargate_gb_seconds": round(fargate_gb_s, 6),

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import secrets
+import time
 
 from tests.helpers import by_title, graph, instance, operation
 
@@ -46,7 +47,8 @@ def test_a_run_that_ran_costs_compute_and_a_fully_cached_one_none(api) -> None:
 
 def test_a_failed_run_pays_its_failure_path_and_what_ran_until_then(api) -> None:
     fail = api.save_operation(operation("python", "fail", FAIL, outputs=["out"]))
-    say = api.save_operation(operation("python", "say", SAY, inputs=[{"name": "in", **ONE}], outputs=["out"], params={"word": "x"}))
+    say = api.save_operation(operation("python", "say", SAY, inputs=[{"name": "in", **ONE}], outputs=["out"],
+                                       params={"word": "x"}))
     first = instance(fail)
     second = instance(say, **{"in": [(first, "out")]})
     data = _run(api, graph("cost failed", [first, second]), ["SAVE", "APPROVE"])
@@ -90,6 +92,24 @@ def test_two_runs_of_one_graph_side_by_side(api) -> None:
     answer = api.get(f"runs/{first['_id']}/compare/{other['_id']}")
     assert answer.status_code == 400 and "different graphs" in answer.text
     assert api.get(f"runs/{first['_id']}/compare/no-such-run").status_code == 404
+
+
+def test_a_running_operation_has_cost_until_now(api) -> None:
+    wait = api.save_operation(operation("python", "wait", f"import time\ntime.sleep(3)  # {secrets.token_hex(4)}\n"))
+    answer = api.ok("post", "graphs", json={"graph": graph("cost running", [instance(wait)]),
+                                            "actions": ["SAVE", "APPROVE"]})
+    run_id, graph_id = answer["run_id"], answer["graph"]["_id"]
+    for _ in range(100):  # until the runner has claimed it
+        data = api.ok("get", f"runs/{run_id}")["data"]
+        if by_title(data["graph"], "wait")["node_running_status"] == "RUNNING":
+            break
+        time.sleep(0.05)
+    time.sleep(0.3)
+    data = api.ok("get", f"runs/{run_id}")["data"]
+    node = by_title(data["graph"], "wait")
+    assert node["node_running_status"] == "RUNNING" and node["ended"] is None
+    assert data["cost"]["lambda_gb_seconds"] >= 0.3  # from its start to now
+    api.wait(graph_id)
 
 
 def test_a_composites_operations_count(api, shared_tmp) -> None:

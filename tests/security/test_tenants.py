@@ -285,6 +285,10 @@ def test_a_run_is_seen_by_who_may_see_its_graph_and_canceled_by_who_may_cancel_i
     assert seen["graph_id"] == graph_id and by_title(seen["graph"], "upper")["node_running_status"] == "SUCCESS"
     assert bob.ok("get", f"graphs/{graph_id}/runs")["total_count"] >= 1
     assert bob.call("post", f"runs/{run_id}/cancel").status_code == 403
+    # comparing runs: who may see both (bob), a 404 worded as for no run for who may not (mallory)
+    assert bob.ok("get", f"runs/{run_id}/compare/{run_id}")["data"]["graph_id"] == graph_id
+    refused = mallory.call("get", f"runs/{run_id}/compare/{run_id}")
+    assert refused.status_code == 404 and "cost" not in refused.text, refused.text
 
 
 def test_approving_a_version_of_someone_elses_operation_leaves_theirs_alone(people: dict[str, User]) -> None:
