@@ -80,6 +80,7 @@ def test_a_newcomers_first_hour(page, api, tmp_path) -> None:
     for name in (one.name, two.name):
         expect(files.locator("tbody tr").filter(has_text=name).filter(
             has=page.get_by_text("READY", exact=True))).to_have_count(1, timeout=30_000)
+    expect(page.get_by_test_id("upload-note")).to_have_text(f'Uploaded "{one.name}" as file, "{two.name}" as file.')
     shot(page, "newcomer-03-files-uploaded")
 
     # 3. a new workflow: the two files and Sum from the hub, both files wired to Sum's input

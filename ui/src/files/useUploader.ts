@@ -34,6 +34,7 @@ export function useUploader({ perform = justRun, onUploaded, say }: UploaderOpti
   const uploadFiles = useCallback(
     async (files: File[], typeOf: (file: File) => string) => {
       let cancelled = false;
+      const done: string[] = []; // the note names every file of the batch, not only the last
       for (const [index, file] of files.entries()) {
         const fileType = typeOf(file);
         await perform(`Uploading ${file.name}…`, async () => {
@@ -46,7 +47,8 @@ export function useUploader({ perform = justRun, onUploaded, say }: UploaderOpti
             const body = await api.uploadDirect(file, file.name, fileType,
               (sent, total) => setUpload({ name: file.name, sent, total, started }), stop.signal);
             onUploaded(body.node, file, fileType, index);
-            say("success", `Uploaded "${file.name}" as ${fileType}.`);
+            done.push(`"${file.name}" as ${fileType}`);
+            say("success", `Uploaded ${done.join(", ")}.`);
           } catch (e) {
             cancelled = stop.signal.aborted;
             if (cancelled) say("info", `Upload of "${file.name}" cancelled.`);
