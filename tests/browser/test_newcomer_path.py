@@ -39,6 +39,11 @@ def _toolbar(page, name: str) -> None:
     page.get_by_role("menuitem", name=name).click()
 
 
+UNCOVERED = """title => { const node = document.querySelector(`[data-testid="pnode"][data-title="${title}"]`);
+    const panel = document.querySelector('[data-testid="properties"]');
+    return node && panel && node.getBoundingClientRect().right <= panel.getBoundingClientRect().left; }"""
+
+
 def test_a_newcomers_first_hour(page, api, tmp_path) -> None:
     tag = secrets.token_hex(3)
 
@@ -146,6 +151,7 @@ def test_a_newcomers_first_hour(page, api, tmp_path) -> None:
     expect(notice).to_contain_text("1 node(s) upgraded")
     properties = select_node(page, "Sum")
     expect(properties.get_by_role("link", name=v2)).to_be_visible()
+    page.wait_for_function(UNCOVERED, arg="Sum")  # the panel opened by selecting it does not cover it
     expect(page.locator(".react-flow__edge")).to_have_count(2)  # the upgraded node keeps its wires
     shot(page, "newcomer-09-upgraded")
     page.get_by_role("button", name="Run", exact=True).click()

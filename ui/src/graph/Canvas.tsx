@@ -4,6 +4,7 @@
 import { Background, Controls, ReactFlow } from "@xyflow/react";
 import { memo, type DragEvent } from "react";
 import { ConnectionHint } from "./ConnectionHint";
+import { KeepInView } from "./KeepInView";
 import type { FlowEdge, FlowNode } from "./model";
 import { Notices } from "./Notices";
 import PlynxNodeView from "./PlynxNodeView";
@@ -22,6 +23,7 @@ export const Canvas = memo(function Canvas({
   edges,
   locked,
   fitView,
+  selectedId,
   handlers,
   onDragOver,
   onDrop,
@@ -36,6 +38,8 @@ export const Canvas = memo(function Canvas({
   locked: boolean;
   /** Fit the view at load; an empty canvas keeps its viewport, so drops land where they are dropped. */
   fitView: boolean;
+  /** The node the properties panel shows (it opens with the selection): kept in view. */
+  selectedId: string | null;
   handlers: CanvasHandlers;
   onDragOver: (event: DragEvent) => void;
   onDrop: (event: DragEvent) => void;
@@ -70,6 +74,7 @@ export const Canvas = memo(function Canvas({
         <Background />
         <Controls fitViewOptions={FIT_VIEW_OPTIONS} />
         <ConnectionHint nodes={nodes} edges={edges} />
+        <KeepInView selectedId={selectedId} />
         <Notices busy={busy} notice={notice} graphErrors={graphErrors} onDismiss={onDismiss} hint={nodes.length === 0 ? EMPTY_HINT : null} />
       </ReactFlow>
       {picker && <TypePicker request={picker} onPick={handlers.pick} onClose={handlers.closePicker} onError={handlers.sayError} />}

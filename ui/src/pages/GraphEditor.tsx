@@ -145,6 +145,7 @@ function Editor({ initial, isNew }: { initial: Graph; isNew: boolean }) {
           edges={edges}
           locked={locked}
           fitView={graph.start.nodes.length > 0}
+          selectedId={selectedNode ? selectedNode._id : null}
           handlers={editing.handlers}
           onDragOver={drop.onDragOver}
           onDrop={drop.onDrop}
