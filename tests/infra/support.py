@@ -6,8 +6,11 @@ import glob
 import json
 import os
 import re
+import socket
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
 from typing import Any
 
 from infra import deploy
@@ -135,3 +138,34 @@ def api_gateway_delivers(answer: dict, accept: str | None, binary_media_types: l
     if any(t == "*/*" or t.lower() == first for t in binary_media_types):
         return raw
     return answer["body_b64"].encode("ascii")
+
+
+def moto_server(module: str = "moto.server") -> Iterator[str]:
+    """A moto server in its own process on a free port (`module`: moto's, or infra/moto_server.py's with the
+    API Gateway fixes `chalice deploy` needs); yields its URL, stops it after."""
+    from infra.local.stack import free_port
+
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", module, "-H", "127.0.0.1", "-p", str(port)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=REPO)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                break
+            except OSError:
+                assert server.poll() is None and time.monotonic() < deadline, "moto server did not start"
+                time.sleep(0.1)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+def aws_client(moto_url: str, service: str) -> Any:
+    """A client of the moto server with made-up keys (it checks none)."""
+    import boto3
+
+    return boto3.client(service, region_name="us-east-1", endpoint_url=moto_url,
+                        aws_access_key_id="testing", aws_secret_access_key="testing")

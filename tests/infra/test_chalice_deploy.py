@@ -17,7 +17,6 @@ import base64
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -29,7 +28,6 @@ import boto3
 import pytest
 
 from infra import chalice_config, deploy
-from infra.local.stack import free_port
 from tests.conftest import REPO
 from tests.infra import support
 
@@ -49,28 +47,11 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def moto_url() -> Iterator[str]:
-    """infra/moto_server.py (moto's server with the API Gateway fixes `chalice deploy` needs), its own process."""
-    port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "infra.moto_server", "-H", "127.0.0.1", "-p", str(port)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=REPO)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                break
-            except OSError:
-                assert server.poll() is None and time.monotonic() < deadline, "moto server did not start"
-                time.sleep(0.1)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.terminate()
-        server.wait(10)
+    yield from support.moto_server("infra.moto_server")
 
 
 def _client(moto_url: str, service: str) -> Any:
-    return boto3.client(service, region_name="us-east-1", endpoint_url=moto_url,
-                        aws_access_key_id="testing", aws_secret_access_key="testing")
+    return support.aws_client(moto_url, service)
 
 
 def _context(moto_url: str) -> deploy.Context:

@@ -11,9 +11,7 @@ import base64
 import json
 import os
 import shutil
-import socket
 import subprocess
-import sys
 import time
 import venv
 import zipfile
@@ -24,7 +22,6 @@ import boto3
 import pytest
 
 from infra import deploy
-from infra.local.stack import free_port
 from tests.conftest import REPO
 from tests.infra import support
 
@@ -181,27 +178,11 @@ def test_packaged_api_imports_in_a_fresh_virtualenv_and_answers(fresh_python: di
 
 @pytest.fixture(scope="module")
 def moto_url() -> Iterator[str]:
-    port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                break
-            except OSError:
-                assert server.poll() is None and time.monotonic() < deadline, "moto server did not start"
-                time.sleep(0.1)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.terminate()
-        server.wait(10)
+    yield from support.moto_server("moto.server")
 
 
 def _client(moto_url: str, service: str) -> Any:
-    return boto3.client(service, region_name="us-east-1", endpoint_url=moto_url,
-                        aws_access_key_id="testing", aws_secret_access_key="testing")
+    return support.aws_client(moto_url, service)
 
 
 @pytest.fixture(scope="module")
