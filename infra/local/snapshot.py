@@ -348,10 +348,6 @@ class Snapshotter:
             self._last_save = time.monotonic()
             self.last_seconds = self._last_save - clock
 
-    def request_save(self) -> None:
-        """A change the journal does not hold: on disk before its answer leaves."""
-        self.save_now()
-
     def _loop(self) -> None:
         while not self._stop.wait(min(self._interval, 1.0)):
             try:

@@ -325,7 +325,7 @@ def _start(
         stack._snapshotter = snapshotter
         if journal.unjournaled or not os.path.exists(stack.snapshot_path):
             snapshotter.save_now()
-        journal.on_unjournaled = lambda operation: snapshotter.request_save()
+        journal.on_unjournaled = lambda operation: snapshotter.save_now()  # on disk before its answer
         snapshotter.start()
 
     # 4. The API.

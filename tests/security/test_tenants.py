@@ -266,7 +266,7 @@ def test_an_upload_is_its_creators_alone(people: dict[str, User]) -> None:
     assert people["mallory"].call("get", f"resources/{done['resource_id']}").status_code == 404
 
 
-def test_a_run_is_seen_by_who_may_see_its_graph_and_canceled_by_who_may_cancel_it(
+def test_a_run_is_seen_by_who_may_see_its_graph_and_canceled_or_retried_by_who_may_run_it(
         people: dict[str, User], alices: dict) -> None:
     """mallory (own objects only) gets a 404 for alice's run, as for a run id nobody has; bob (views others')
     reads it but may not cancel it; the run list of alice's graph answers mallory as the graph does."""
@@ -275,7 +275,8 @@ def test_a_run_is_seen_by_who_may_see_its_graph_and_canceled_by_who_may_cancel_i
     run_id = alice.ok("get", f"graphs/{graph_id}")["data"]["latest_run_id"]
     assert run_id and alice.ok("get", f"runs/{run_id}")["data"]["run_status"] == "SUCCESS"
     absent = mallory.call("get", "runs/no-such-run-of-anyone")
-    for method, path in (("get", f"runs/{run_id}"), ("post", f"runs/{run_id}/cancel")):
+    for method, path in (("get", f"runs/{run_id}"), ("post", f"runs/{run_id}/cancel"),
+                         ("post", f"runs/{run_id}/retry")):
         refused = mallory.call(method, path)
         assert refused.status_code == absent.status_code == 404, refused.text
         assert run_id not in refused.text.replace(f"Run `{run_id}` not found", "")  # nothing but the id echoed
@@ -285,6 +286,8 @@ def test_a_run_is_seen_by_who_may_see_its_graph_and_canceled_by_who_may_cancel_i
     assert seen["graph_id"] == graph_id and by_title(seen["graph"], "upper")["node_running_status"] == "SUCCESS"
     assert bob.ok("get", f"graphs/{graph_id}/runs")["total_count"] >= 1
     assert bob.call("post", f"runs/{run_id}/cancel").status_code == 403
+    assert bob.call("post", f"runs/{run_id}/retry").status_code == 403  # before "it succeeded": a 409 for alice
+    assert alice.call("post", f"runs/{run_id}/retry").status_code == 409
     # comparing runs: who may see both (bob), a 404 worded as for no run for who may not (mallory)
     assert bob.ok("get", f"runs/{run_id}/compare/{run_id}")["data"]["graph_id"] == graph_id
     refused = mallory.call("get", f"runs/{run_id}/compare/{run_id}")

@@ -5,6 +5,7 @@ import { guessFileType } from "../graph/model";
 import type { PlynxNode } from "../types";
 import { AUTO, FileTypeSelect } from "./FileTypeSelect";
 import { useResourceKinds } from "./acceptance";
+import { FilesInput } from "./FilesInput";
 import { UploadProgress } from "./UploadProgress";
 import { useUploader, type UploadNote } from "./useUploader";
 
@@ -56,18 +57,7 @@ export function UploadPanel({ onUploaded, compact = false }: { onUploaded: (node
         </div>
       )}
       {upload && <UploadProgress upload={upload} onCancel={cancelUpload} />}
-      <input
-        ref={input}
-        type="file"
-        multiple
-        hidden
-        data-testid="files-upload-input"
-        onChange={(e) => {
-          const files = Array.from(e.target.files ?? []);
-          e.target.value = "";
-          send(files);
-        }}
-      />
+      <FilesInput inputRef={input} testId="files-upload-input" onFiles={send} />
     </div>
   );
 }

@@ -5,6 +5,7 @@
 import { memo, useCallback, useEffect, useLayoutEffect, useRef, useState, type ReactNode } from "react";
 import { StatusBadge } from "../components/StatusBadge";
 import { FileTypeSelect } from "../files/FileTypeSelect";
+import { FilesInput } from "../files/FilesInput";
 import type { GraphRunningStatus } from "../types";
 import { RunClock } from "./RunClock";
 
@@ -188,18 +189,7 @@ export const Toolbar = memo(function Toolbar({
           )}
         </span>
       )}
-      <input
-        ref={fileInput}
-        type="file"
-        multiple
-        hidden
-        data-testid="upload-input"
-        onChange={(e) => {
-          const files = Array.from(e.target.files ?? []);
-          e.target.value = "";
-          if (files.length) actions.upload(files);
-        }}
-      />
+      <FilesInput inputRef={fileInput} testId="upload-input" onFiles={actions.upload} />
     </div>
   );
 });

@@ -6,6 +6,7 @@ import { useAcceptedTypes } from "../files/acceptance";
 import { FileTypeWarning } from "../files/FileTypeWarning";
 import { api, ApiError, errorMessage } from "../api";
 import { CodeEditor } from "../components/CodeEditor";
+import { PageError } from "../components/PageError";
 import { ParameterWidget } from "../components/ParameterWidget";
 import { ResourceView } from "../components/ResourceView";
 import { StatusBadge } from "../components/StatusBadge";
@@ -105,14 +106,7 @@ export function OperationEditor({ nodeId, kind }: { nodeId: string; kind: string
     if (preview !== null) previewBox.current?.scrollIntoView({ behavior: "smooth", block: "nearest" });
   }, [preview]);
 
-  if (error)
-    return (
-      <div className="page">
-        <div className="message error" role="alert">
-          {error}
-        </div>
-      </div>
-    );
+  if (error) return <PageError error={error} />;
   if (!node) return <div className="page">Loading&hellip;</div>;
 
   const isFile = node.base_node_name === "file";

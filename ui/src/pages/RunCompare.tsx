@@ -3,6 +3,7 @@
 import { useEffect, useState } from "react";
 import { api, ApiError, errorMessage } from "../api";
 import { StatusBadge } from "../components/StatusBadge";
+import { PageError } from "../components/PageError";
 import { duration } from "../format";
 import { Link } from "../router";
 import { runDuration } from "../runs/RunHistory";
@@ -51,14 +52,7 @@ export function RunCompare({ runId, otherId }: { runId: string; otherId: string 
     };
   }, [runId, otherId]);
 
-  if (error)
-    return (
-      <div className="page">
-        <div className="message error" role="alert">
-          {error}
-        </div>
-      </div>
-    );
+  if (error) return <PageError error={error} />;
   if (!found) return <div className="page">Loading the runs&hellip;</div>;
   const { left, right } = found;
 

@@ -5,6 +5,7 @@ import { useEffect, useMemo, useState } from "react";
 import { api, ApiError, errorMessage } from "../api";
 import { ResourceView } from "../components/ResourceView";
 import { CachedFrom } from "../components/CachedFrom";
+import { PageError } from "../components/PageError";
 import { StatusBadge } from "../components/StatusBadge";
 import { duration, parseDate } from "../format";
 import { loadCanvas, type FlowEdge, type FlowNode } from "../graph/model";
@@ -56,14 +57,7 @@ export function RunView({ runId }: { runId: string }) {
 
   const canvas = useMemo(() => (run?.graph ? loadCanvas(run.graph) : { nodes: [], edges: [] }), [run]);
 
-  if (error)
-    return (
-      <div className="page">
-        <div className="message error" role="alert">
-          {error}
-        </div>
-      </div>
-    );
+  if (error) return <PageError error={error} />;
   if (!run || !run.graph) return <div className="page">Loading the run&hellip;</div>;
 
   const cancel = async () => {
