@@ -19,6 +19,7 @@ from chalicelib.api import (
     run_compare,
     runs,
     state,
+    trials,
     uploads,
     users,
 )
@@ -168,6 +169,26 @@ def node_versions(node_id: str) -> dict:
 def post_node() -> dict:
     user = _user()
     return actions.post_node(json_object(_raw()), user)
+
+
+# Try an operation's draft before approving it (chalicelib/api/trials.py).
+@app.route(f"{API}/nodes/try", methods=["POST"], content_types=JSON_TYPES)
+def try_node() -> dict:
+    user = _user()
+    return trials.try_node(json_object(_raw()), user)
+
+
+@app.route(f"{API}/trials", methods=["GET"])
+def list_trials() -> dict:
+    user = _user()
+    return {"status": PostStatus.SUCCESS, **trials.list_trials(app.current_request.query_params, user)}
+
+
+@app.route(f"{API}/trials/{{trial_id}}", methods=["GET"])
+def get_trial(trial_id: str) -> dict:
+    user = _user()
+    return {"status": PostStatus.SUCCESS, "data": trials.get_trial(trial_id, user),
+            "resources_dict": resources.RESOURCES_DICT}
 
 
 @app.route(f"{API}/search_nodes", methods=["POST"], content_types=JSON_TYPES)

@@ -5,9 +5,9 @@ from typing import Any
 
 from pynamodb.exceptions import DoesNotExist
 
-from chalicelib.domain import permissions, run_parameters
+from chalicelib.domain import permissions, run_parameters, trials
 from chalicelib.domain.enums import BaseNodeNames, GraphRunningStatus, NodeRunningStatus
-from chalicelib.domain.errors import BadRequestError, ConflictError
+from chalicelib.domain.errors import BadRequestError, ConflictError, NotFoundError
 from chalicelib.domain.graph import strip_results
 from chalicelib.domain.nodes import check_title, clean_node, clean_version, reject_unknown
 from chalicelib.domain.util import check_id, new_id, now
@@ -92,6 +92,8 @@ def get_graph(graph_id: str, user: str) -> dict:
     """The stored graph with live node statuses (403 if the caller may not see it)."""
     for _ in range(READS):
         model = load_model(graph_id)
+        if trials.hidden(model.listing, model.author, user):  # someone else's trial: no such graph
+            raise NotFoundError(f"Graph `{graph_id}` not found")
         permissions.check_view(user, permissions.GRAPH, model.author, graph_id)
         partition = shown_items(model)
         items = list(node_items(partition))
@@ -118,6 +120,8 @@ def _check(graph: dict, user: str) -> GraphModel | None:
     if existing is None:
         permissions.check_write(user, permissions.GRAPH, str(user), graph["_id"])
         return None
+    if trials.hidden(existing.listing, existing.author, user):
+        raise NotFoundError(f"Graph `{graph['_id']}` not found")
     permissions.check_write(user, permissions.GRAPH, existing.author, graph["_id"])
     if existing.graph_running_status in GraphRunningStatus.ACTIVE:
         raise ConflictError(
@@ -148,15 +152,16 @@ def _write_nodes(partition: str, nodes: list[dict], stamp: str) -> None:
                                       update_date=stamp))
 
 
-def save_graph(graph: dict, user: str) -> dict:
-    """Create or replace a graph that is not running; node results of an earlier run are dropped."""
+def save_graph(graph: dict, user: str, listing: str = LISTING) -> dict:
+    """Create or replace a graph that is not running; node results of an earlier run are dropped. `listing`:
+    `trial` for a trial's graph (domain/trials.py), which no search or list shows."""
     existing = _check(graph, user)
     resource_access.check_files(graph["nodes"], user, f"Graph `{graph['_id']}`")
     resource_access.hold_files(graph["nodes"], permissions.GRAPH, existing.author if existing else str(user))
     version = int(existing.version or 0) + 1 if existing else 1
     partition, stamp = version_items(graph["_id"], version), now()
     _write_nodes(partition, graph["nodes"], stamp)
-    fields = [GraphModel.listing.set(LISTING), GraphModel.title.set(graph["title"]),
+    fields = [GraphModel.listing.set(listing), GraphModel.title.set(graph["title"]),
               GraphModel.description.set(graph["description"]), GraphModel.node_count.set(len(graph["nodes"])),
               GraphModel.version.set(version), GraphModel.nodes_key.set(partition)]
     ours = lambda now_is: now_is.nodes_key == partition  # the write was resent after it landed

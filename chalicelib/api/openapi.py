@@ -294,6 +294,39 @@ PATHS["/graphs/{graph_id}/as_operation"] = {"post": _op(
     "Save the graph as a composite operation: its files become inputs, outputs nobody reads its outputs",
     "NodeResponse", params=_G)}
 
+# Trials (chalicelib/api/trials.py): try an operation's draft once before approving it.
+SCHEMAS["Run"]["properties"]["kind"] = {"type": "string", "enum": ["run", "trial"],
+                                        "description": "`trial`: a run of POST /nodes/try (its author's only)"}
+SCHEMAS["TrialRequest"] = _obj(
+    ("node",), node=_ref("Node"),
+    inputs={"type": "object", "description": "per input name: a resource id the caller may read (an upload, an "
+            "output of a run they may see), {resource_id, file_type}, or a list of those (an array input)",
+            "additionalProperties": {}},
+    parameters={"type": "object", "additionalProperties": {},
+                "description": "values by parameter name, checked by type (system `_` parameters are the node's)"})
+SCHEMAS["Trial"] = {**SCHEMAS["Run"], "properties": {
+    **SCHEMAS["Run"]["properties"], "operation": _ref("Node"),
+    "node_id": {"type": "string", "description": "the id of the draft tried"}}}
+PATHS.update({
+    "/nodes/try": {"post": _op(
+        "Try an operation's draft (saved or not, never approved) once on inputs and parameter values: a one-node "
+        "run recorded as a trial (not cached, not in the library, seen by its author only), counted against the "
+        "run quotas; answers its `trial_id` (a run id). An input the caller may not read is a 404, bad input a 400; "
+        "an operation that does not validate answers VALIDATION_FAILED and runs nothing",
+        _obj(("status",), status=_STR, message=_STR, trial_id=_STR, run_id=_STR, graph_id=_STR, node_id=_STR,
+             url=_STR, node=_ref("Node"), validation_error=_ref("ValidationError")),
+        "TrialRequest", tag="trials")},
+    "/trials": {"get": _op(
+        "The caller's newest trials (of one draft with `node_id`), newest first",
+        _obj(("items", "total_count"), status=_STR, items={"type": "array", "items": _obj(
+            ("trial_id",), trial_id=_STR, graph_id=_STR, node_id=_STR, title=_STR, run_status=_STR, start=_STR,
+            update_date=_STR)}, total_count=_INT), query=("node_id",), tag="trials")},
+    "/trials/{trial_id}": {"get": _op(
+        "A trial as it ran (its author's, or an admin's; 404 for anyone else): the run, its `operation` with status, "
+        "outputs and logs (live while it runs), and the draft's `node_id`",
+        _obj(("data",), status=_STR, data=_ref("Trial")), params=("trial_id",), tag="trials")},
+})
+
 
 def document(server_url: str = API) -> dict:
     """The whole OpenAPI 3 document; `server_url` is where the API is mounted."""

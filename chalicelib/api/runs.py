@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import stepfunctions
-from chalicelib.domain import cost, permissions
+from chalicelib.domain import cost, permissions, trials
 from chalicelib.domain.graph import sub_graph_id
 from chalicelib.domain.util import now
 from chalicelib.domain.enums import BaseNodeNames, GraphRunningStatus, NodeRunningStatus
@@ -44,6 +44,7 @@ def _run(record: RunModel, header: GraphModel) -> dict:
         "error": header.error if current else record.error,
         "latest": (header.latest_run or header.run_id) == record.run_id,
         "retry_of": record.retry_of,
+        "kind": "trial" if header.listing == trials.LISTING else "run",
     }
 
 
@@ -53,7 +54,8 @@ def _visible(record_or_id: RunModel | str, user: str) -> tuple[RunModel, GraphMo
         header = load_model(record.graph)
     except NotFoundError as exc:
         raise NotFoundError(f"Run `{record.run_id}` not found") from exc
-    if not permissions.may_view(user, permissions.GRAPH, header.author):
+    if not permissions.may_view(user, permissions.GRAPH, header.author) \
+            or trials.hidden(header.listing, header.author, user):
         raise NotFoundError(f"Run `{record.run_id}` not found")
     return record, header
 
@@ -61,6 +63,8 @@ def _visible(record_or_id: RunModel | str, user: str) -> tuple[RunModel, GraphMo
 def list_runs(graph_id: str, query: dict[str, Any] | None, user: str) -> dict:
     """`GET /graphs/{graph_id}/runs`: the graph's kept runs, newest first, paged like the searches."""
     header = load_model(graph_id)
+    if trials.hidden(header.listing, header.author, user):
+        raise NotFoundError(f"Graph `{graph_id}` not found")
     permissions.check_view(user, permissions.GRAPH, header.author, graph_id)
     request = search.parse_request({name: value for name, value in (query or {}).items()
                                     if name in ("offset", "per_page")})

@@ -66,6 +66,11 @@ def _value(parameter: dict, value: Any) -> Any:
     return TYPES[kind].convert(value)
 
 
+def typed_value(parameter: dict, value: Any) -> Any:
+    """A value for `parameter` in its type's stored form (a trial's values too), or ParameterValueError."""
+    return _value(parameter, value)
+
+
 def check(graph: dict, given: Any) -> dict[str, Any]:
     """The run's values by `<node_id>.<name>`, each in its type's stored form; a 400 naming every name that is
     not a run parameter of this graph and every value that does not fit its type."""

@@ -1,0 +1,143 @@
+"""Try an operation before approving it (POST /nodes/try): a one-node run through the real engine that leaves
+no library version and no cache entry, whose outputs and logs are read as a run's; bad input is a 400.
+
+The second user's side (a trial is its author's only; inputs must be readable) is in tests/security/test_tenants.py.
+"""
+from __future__ import annotations
+
+import secrets
+import time
+
+from tests.helpers import log_id, operation, output_id
+
+UPPER = ("import sys\n"
+         "text = open(inputs['in']).read()\n"
+         "open(outputs['out'], 'w').write(text.upper() * int(params['times']))\n"
+         "print('tried with', params['word'])\n"
+         "print('to stderr', file=sys.stderr)\n")
+ONE = {"name": "in", "file_types": ["file"], "min_count": 1, "max_count": 1}
+
+
+def _draft(title: str) -> dict:
+    """An operation's draft as the editor holds it: never saved, so in no table at all."""
+    node = operation("python", title, UPPER, inputs=[dict(ONE)], outputs=["out"], params={"times": 1, "word": "x"})
+    node["_id"] = secrets.token_hex(12)
+    return node
+
+
+def _wait(api, trial_id: str, timeout: float = 60.0) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        trial = api.ok("get", f"trials/{trial_id}")["data"]
+        if trial["run_status"] in ("SUCCESS", "FAILED", "CANCELED"):
+            return trial
+        assert time.monotonic() < deadline, trial
+        time.sleep(0.1)
+
+
+def test_try_runs_the_draft_and_leaves_no_library_version_and_no_cache_entry(api) -> None:
+    from chalicelib.store.models import CacheModel, GraphModel, NodeModel
+
+    tag = f"trial{secrets.token_hex(4)}"
+    data = api.upload(b"abc\n", f"{tag} input")
+    draft = _draft(f"{tag} upper")
+    cache_before = {entry.key for entry in CacheModel.scan()}
+    nodes_before = NodeModel.count()
+    graphs_before = api.ok("post", "search_graphs", json={"search": tag})["total_count"]
+    body = api.ok("post", "nodes/try", json={"node": draft, "inputs": {"in": output_id(data, "out")},
+                                             "parameters": {"times": 2, "word": "hello"}})
+    assert body["status"] == "SUCCESS" and body["node_id"] == draft["_id"], body
+    trial = _wait(api, body["trial_id"])
+    assert trial["run_status"] == "SUCCESS" and trial["kind"] == "trial" and trial["how"] == "TRIAL", trial
+    assert trial["node_id"] == draft["_id"]
+    ran = trial["operation"]
+    assert ran["node_running_status"] == "SUCCESS" and ran["title"] == f"{tag} upper"
+    assert api.resource(output_id(ran, "out")) == b"ABC\nABC\n"  # the parameter value given, not the draft's 1
+    assert api.resource(log_id(ran, "stdout")) == b"tried with hello\n"
+    assert api.resource(log_id(ran, "stderr")) == b"to stderr\n"
+    preview = api.get(f"resources/{output_id(ran, 'out')}", params={"preview": "true"})
+    assert preview.status_code == 200 and "ABC" in preview.text
+    # the run routes read it too, as a run of kind `trial`
+    assert api.ok("get", f"runs/{body['trial_id']}")["data"]["kind"] == "trial"
+    listed = api.ok("get", f"graphs/{body['graph_id']}/runs")["items"]
+    assert [run["_id"] for run in listed] == [body["trial_id"]] and listed[0]["kind"] == "trial"
+    mine = api.ok("get", "trials", params={"node_id": draft["_id"]})["items"]
+    assert body["trial_id"] in [t["trial_id"] for t in mine]
+    assert api.ok("get", "trials", params={"node_id": "no-such-draft"})["items"] == []
+    # no library version, nothing searchable, no cache entry
+    assert NodeModel.count() == nodes_before
+    assert api.get(f"nodes/{draft['_id']}").status_code == 404
+    assert api.ok("post", "search_nodes", json={"search": f"{tag} upper"})["total_count"] == 0
+    assert api.ok("post", "search_graphs", json={"search": tag})["total_count"] == graphs_before == 0
+    assert GraphModel.get(body["graph_id"]).listing == "trial"
+    assert {entry.key for entry in CacheModel.scan()} == cache_before
+
+    # a second trial of the same draft runs again (no cache hit used), and still writes no entry
+    again = api.ok("post", "nodes/try", json={"node": draft, "inputs": {"in": output_id(data, "out")},
+                                              "parameters": {"times": 2, "word": "hello"}})
+    second = _wait(api, again["trial_id"])
+    assert second["operation"]["node_running_status"] == "SUCCESS" and not second["operation"].get("restored_from")
+    assert second["operation"]["started"] and second["_id"] != trial["_id"]
+    assert {entry.key for entry in CacheModel.scan()} == cache_before
+
+
+def test_trials_expire_with_their_records_and_state_machines(api, stack) -> None:
+    import boto3
+
+    from chalicelib.api import trials
+    from chalicelib.store.models import GraphModel
+
+    data = api.upload(b"z\n", "expiring input")
+    draft = _draft("expiring")
+    ids = []
+    for _ in range(2):
+        body = api.ok("post", "nodes/try", json={"node": draft, "inputs": {"in": output_id(data, "out")}})
+        _wait(api, body["trial_id"])
+        ids.append(body)
+    sfn = boto3.client("stepfunctions", endpoint_url=stack.moto_url, region_name="us-east-1")
+    machine = GraphModel.get(ids[0]["graph_id"]).state_machine_arn
+    assert sfn.describe_state_machine(stateMachineArn=machine)["stateMachineArn"] == machine
+    assert trials.expire("default", keep=1) >= 1  # the newest one stays
+    assert api.get(f"trials/{ids[0]['trial_id']}").status_code == 404
+    assert api.get(f"runs/{ids[0]['trial_id']}").status_code == 404
+    assert api.get(f"graphs/{ids[0]['graph_id']}").status_code == 404
+    assert machine not in [m["stateMachineArn"] for m in sfn.list_state_machines()["stateMachines"]]
+    assert _wait(api, ids[1]["trial_id"])["run_status"] == "SUCCESS"
+
+
+def test_bad_trials_are_refused_and_nothing_runs(api) -> None:
+    from chalicelib.store.models import GraphModel
+
+    data = output_id(api.upload(b"q\n", "bad trial input"), "out")
+    draft = _draft("bad trial")
+    trials_before = sum(1 for model in GraphModel.scan() if model.listing == "trial")
+    cases = [
+        ({"inputs": {"in": data}}, "`node` is required"),
+        ({"node": draft, "inputs": {"nope": data}}, "has no input ['nope']"),
+        ({"node": draft, "inputs": {}}, "Input `in` needs 1 value; 0 given"),
+        ({"node": draft, "inputs": {"in": [data, data]}}, "takes at most 1 value"),
+        ({"node": draft, "inputs": {"in": "../../etc/passwd"}}, "is not a resource id"),
+        ({"node": draft, "inputs": {"in": 7}}, "must be a resource id"),
+        ({"node": draft, "inputs": {"in": {"resource_id": data, "file_type": "nope"}}}, "unknown file_type `nope`"),
+        ({"node": draft, "inputs": {"in": data}, "parameters": {"times": "many"}}, "`times` (int)"),
+        ({"node": draft, "inputs": {"in": data}, "parameters": {"nope": 1}}, "no parameter `nope`"),
+        ({"node": draft, "inputs": {"in": data}, "parameters": {"_cacheable": True}}, "system parameter"),
+        ({"node": draft, "inputs": {"in": data}, "parameters": [1]}, "`parameters` must be an object"),
+        ({"node": draft, "inputs": ["x"]}, "`inputs` must be an object"),
+        ({"node": dict(draft, base_node_name="file")}, "Only an operation"),
+        ({"node": draft, "inputs": {"in": data}, "graph": {}}, "takes no fields ['graph']"),
+    ]
+    for body, message in cases:
+        response = api.post("nodes/try", json=body)
+        assert response.status_code == 400, (body, response.text)
+        assert message in response.json()["Message"], (message, response.text)
+    # an id nobody stored: a 404, as for an id someone else stored (tests/security/test_tenants.py)
+    missing = api.post("nodes/try", json={"node": draft, "inputs": {"in": "ab" * 32}})
+    assert missing.status_code == 404 and "not found" in missing.json()["Message"], missing.text
+    # an operation that does not validate: the seed's VALIDATION_FAILED, and nothing stored
+    empty = {"mode": "python", "value": ""}
+    broken = dict(draft, parameters=[{"name": "_cmd", "parameter_type": "code", "value": empty}])
+    answer = api.ok("post", "nodes/try", json={"node": broken, "inputs": {"in": data}})
+    assert answer["status"] == "VALIDATION_FAILED" and answer["validation_error"], answer
+    assert sum(1 for model in GraphModel.scan() if model.listing == "trial") == trials_before
+    assert api.get("trials/no-such-trial").status_code == 404
