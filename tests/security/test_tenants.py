@@ -316,3 +316,47 @@ def test_approving_a_version_of_someone_elses_operation_leaves_theirs_alone(peop
     stored = alice.ok("get", f"nodes/{hers['_id']}")["data"]
     assert stored["node_status"] == "READY" and stored["successor_node_id"] is None
     assert bob.ok("post", f"graphs/{on_hers['_id']}/upgrade_nodes")["upgraded_nodes_count"] == 0
+
+
+def test_a_trial_is_its_authors_only_and_takes_only_inputs_they_may_read(people: dict[str, User],
+                                                                         alices: dict) -> None:
+    """alice tries a draft on her secret: bob (who may view her workflows) and mallory get 404s for the trial,
+    its run and its graph, as for ids nobody has, and neither lists it; mallory may not try on alice's output
+    (a 404 worded as for a missing id); root (admin) reads it."""
+    alice, bob, mallory, root = people["alice"], people["bob"], people["mallory"], people["root"]
+    draft = operation("python", "tried upper", UPPER, inputs=[ONE], outputs=["out"], params={"tag": "trial"})
+    draft["_id"] = secrets.token_hex(12)
+    started = alice.ok("post", "nodes/try", json={"node": draft, "inputs": {"in": alices["file_id"]},
+                                                  "parameters": {"tag": "tried"}})
+    trial_id, graph_id = started["trial_id"], started["graph_id"]
+    deadline = time.monotonic() + 90
+    while (trial := alice.ok("get", f"trials/{trial_id}")["data"])["run_status"] not in ("SUCCESS", "FAILED"):
+        assert time.monotonic() < deadline, trial
+        time.sleep(0.2)
+    assert trial["run_status"] == "SUCCESS", trial
+    assert alice.call("get", f"resources/{output_id(trial['operation'], 'out')}").content == alices["secret"].upper()
+    for other in (bob, mallory):
+        for path in (f"trials/{trial_id}", f"runs/{trial_id}", f"graphs/{graph_id}", f"graphs/{graph_id}/runs",
+                     f"runs/{trial_id}/compare/{trial_id}"):
+            refused = other.call("get", path)
+            assert refused.status_code == 404 and "not found" in refused.json()["Message"], (other.name, path,
+                                                                                            refused.text)
+        for method, path in (("post", f"runs/{trial_id}/cancel"), ("post", f"runs/{trial_id}/retry"),
+                             ("post", f"graphs/{graph_id}/approve")):
+            assert other.call(method, path).status_code == 404, (other.name, path)
+        assert trial_id not in [t["trial_id"] for t in other.ok("get", "trials")["items"]]
+        hijack = other.call("post", "graphs", json={"graph": dict(graph("mine now", []), _id=graph_id),
+                                                    "actions": ["SAVE"]})
+        assert hijack.status_code == 404, hijack.text  # not 403 "belongs to alice": no oracle
+    assert trial_id in [t["trial_id"] for t in alice.ok("get", "trials")["items"]]
+    assert root.ok("get", f"trials/{trial_id}")["data"]["run_status"] == "SUCCESS"
+    # mallory's own draft on alice's output: refused as for an id nobody stored, and nothing runs
+    missing = hashlib.sha256(secrets.token_bytes(16)).hexdigest()
+    for resource_id in (alices["output_id"], missing):
+        refused = mallory.call("post", "nodes/try", json={"node": draft, "inputs": {"in": resource_id}})
+        assert refused.status_code == 404, refused.text
+        assert refused.json()["Message"] == f"Resource `{resource_id}` not found"
+    assert mallory.ok("get", "trials")["items"] == []
+    # bob may view alice's workflows, so her output is his to try on; his trial is his, not hers
+    his = bob.ok("post", "nodes/try", json={"node": draft, "inputs": {"in": alices["output_id"]}})
+    assert alice.call("get", f"trials/{his['trial_id']}").status_code == 404
