@@ -295,3 +295,22 @@ def test_a_slot_left_by_a_run_that_ended_unseen_is_reclaimed(api) -> None:
     assert quotas.acquire(ivan, graph_id, run_id) == str(ivan)
     assert QuotaModel.get(str(ivan), consistent_read=True).runs == {f"{graph_id}/{run_id}"}
     quotas.release(str(ivan), graph_id, run_id)
+
+
+def test_trials_count_against_the_same_quotas_as_runs(mallory) -> None:
+    """Try is no way around the quotas: two trials take both concurrent-run slots (a third trial and an APPROVE
+    are refused, nothing stored), and a draft's `_timeout` over the cap does not run."""
+    draft = operation("python", "Trial nap", NAP, params={"nap": 60})
+    trials = [mallory.ok("post", "nodes/try", json={"node": draft})["trial_id"] for _ in range(2)]
+    refused = mallory.call("post", "nodes/try", json={"node": draft})
+    assert refused.status_code == 400 and "`concurrent_runs` (2)" in refused.json()["Message"], refused.text
+    assert sorted(t["trial_id"] for t in mallory.ok("get", "trials")["items"]) == sorted(trials)  # none stored
+    waiting = mallory.saved("after trials", [instance(mallory.operation("Nap behind trials", nap=0))])
+    assert mallory.approve(waiting).status_code == 400 and mallory.status(waiting) == "CREATED"
+    for trial_id in trials:
+        mallory.ok("post", f"runs/{trial_id}/cancel")
+    assert mallory.approve(waiting).status_code == 200  # the trials' slots are free again
+    assert mallory.wait(waiting) == "SUCCESS"
+    long = operation("python", "Trial too long", NAP, params={"nap": 0, "_timeout": 800})
+    answer = mallory.ok("post", "nodes/try", json={"node": long})
+    assert answer["status"] == "VALIDATION_FAILED" and "`lambda_timeout_seconds` (700 s" in answer["message"], answer
