@@ -109,6 +109,11 @@ def execute(args: argparse.Namespace) -> int:
     run_id = api.start(graph_id)
     print(f"running `{node.get('title')}`: graph {graph_id}, run {run_id}", file=sys.stderr)
     run = api.wait_run(run_id, progress=not args.quiet, poll=args.poll, timeout=args.timeout)
+    return finish(api, run, node_id, node.get("title"), run_id, args.download)
+
+
+def finish(api: Client, run: Any, node_id: str, title: str | None, run_id: str, download: str) -> int:
+    """Print the operation's output streams, write its outputs to `download`; the exit code of its status."""
     done = run.node(node_id)
     for name, stream in (("stdout", sys.stdout), ("stderr", sys.stderr)):
         stream.write(run.log(node_id, name) if any(log["name"] == name for log in done.get("logs") or []) else "")
@@ -116,13 +121,13 @@ def execute(args: argparse.Namespace) -> int:
     if run.status != "SUCCESS":
         worker = run.log(node_id, "worker") if any(log["name"] == "worker" for log in done.get("logs") or []) else ""
         sys.stderr.write(worker)
-        print(f"`{node.get('title')}` ended {done['node_running_status']} (run {run_id})", file=sys.stderr)
+        print(f"`{title}` ended {done['node_running_status']} (run {run_id})", file=sys.stderr)
         return exits.for_status(run.status)
-    os.makedirs(args.download, exist_ok=True)
+    os.makedirs(download, exist_ok=True)
     for output in done.get("outputs") or []:
         if not output.get("resource_id"):
             continue
-        target = os.path.join(args.download, commands.file_name(output))
+        target = os.path.join(download, commands.file_name(output))
         try:
             data = api.resource(output["resource_id"])
         except PlynxError as exc:

@@ -7,7 +7,7 @@ from typing import Any
 
 import plynx
 
-from . import admin, commands, execute, exits
+from . import admin, commands, execute, exits, trial
 
 
 def parse_assignment(text: str) -> tuple[str, Any]:
@@ -134,6 +134,22 @@ def build_parser() -> argparse.ArgumentParser:
     run_one.add_argument("--timeout", type=_positive, metavar="SECONDS", help="stop watching after this long")
     run_one.add_argument("--poll", type=_positive, default=1.0, metavar="SECONDS", help="seconds between polls")
     run_one.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+
+    tried = command("try", "try an operation's draft once before approving it (a trial: not cached, not in the "
+                           "library)", trial.try_operation)
+    tried.add_argument("file", metavar="FILE", help="the operation, as for `plynx execute`")
+    tried.add_argument("-i", "--input", dest="inputs", action="append", type=parse_assignment, default=[],
+                       metavar="NAME=PATH|RESOURCE_ID", help="a local file (uploaded) or a resource id you may read, "
+                                                            "for an input (repeatable; several for an array)")
+    tried.add_argument("-p", "--param", dest="params", action="append", type=parse_assignment, default=[],
+                       metavar="NAME=VALUE", help="set a parameter of the operation (repeatable)")
+    tried.add_argument("--download", metavar="DIR", default=".",
+                       help="where its outputs are written (default: the current directory)")
+    tried.add_argument("--no-wait", action="store_true", help="print the trial id and exit; read it with `plynx "
+                                                               "show`, `plynx logs`, `plynx outputs`")
+    tried.add_argument("--timeout", type=_positive, metavar="SECONDS", help="stop watching after this long")
+    tried.add_argument("--poll", type=_positive, default=1.0, metavar="SECONDS", help="seconds between polls")
+    tried.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
     command("whoami", "the signed-in user (GET /user)", admin.whoami)
     return parser

@@ -190,6 +190,39 @@ def test_execute_runs_one_operation_with_local_inputs(venv, api, tmp_path) -> No
     assert failed.returncode == 1 and "going down" in failed.stderr and "ended FAILED" in failed.stderr
 
 
+def test_try_runs_a_draft_as_a_trial_on_local_files_or_resource_ids(venv, api, tmp_path) -> None:
+    from chalicelib.store.models import CacheModel, NodeModel
+
+    (tmp_path / "words.txt").write_bytes(b"alpha\nbeta\n")
+    count = operation("python", "Count for a trial",
+                      "n = len(open(inputs['text']).read().splitlines())\nprint('counted', n)\n"
+                      "open(outputs['lines'], 'w').write(str(n * params['times']) + '\\n' * n)\n",
+                      inputs=[{"name": "text", "file_types": ["file"], "min_count": 1, "max_count": 1}],
+                      outputs=["lines"], params={"times": 1})
+    spec = tmp_path / "draft.json"
+    spec.write_text(json.dumps(count))
+    nodes, cache = NodeModel.count(), {entry.key for entry in CacheModel.scan()}
+    out = tmp_path / "out"
+    done = _plynx(venv, api, "try", str(spec), "-i", "text=words.txt", "-p", "times=3", "--download", str(out),
+                  "-q", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "counted 2\n" and (out / "lines").read_text() == "6\n\n"
+    trial_id = re.search(r"trial (\S+)", done.stderr).group(1)
+    assert api.ok("get", f"trials/{trial_id}")["data"]["kind"] == "trial"
+    assert NodeModel.count() == nodes + 1  # the upload's file node; no operation version
+    assert {entry.key for entry in CacheModel.scan()} == cache
+    # an output of that trial, by its resource id, is the next trial's input
+    made = output_id(api.ok("get", f"trials/{trial_id}")["data"]["operation"], "lines")
+    again = _plynx(venv, api, "try", str(spec), "-i", f"text={made}", "--download", str(out), "-q", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout == "counted 2\n" and (out / "lines").read_text() == "2\n\n"
+    assert NodeModel.count() == nodes + 1
+    # refused: an input it does not have (usage, 2), a parameter of the wrong type (the API's 400, 4)
+    assert _plynx(venv, api, "try", str(spec), "-i", "nope=words.txt", cwd=tmp_path).returncode == 2
+    refused = _plynx(venv, api, "try", str(spec), "-i", f"text={made}", "-p", "times=many", cwd=tmp_path)
+    assert refused.returncode == 4 and "`times` (int)" in refused.stderr, refused.stderr
+
+
 def test_the_readme_python_api_example_runs_from_anywhere(venv, api, tmp_path) -> None:
     with open(os.path.join(REPO, "README.md"), encoding="utf-8") as handle:
         readme = handle.read()
