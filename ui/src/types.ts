@@ -136,6 +136,8 @@ export interface Run {
   error: string | null;
   latest: boolean;
   retry_of?: string | null;
+  /** `trial`: a run of POST /nodes/try (its author's only). */
+  kind?: "run" | "trial";
   graph?: Omit<Graph, "nodes"> & { nodes: RunNode[] };
   /** GET /runs/{id}: the estimate of what it cost (computed from what the engine recorded). */
   cost?: RunCost;

@@ -11,6 +11,7 @@ import { ParameterWidget } from "../components/ParameterWidget";
 import { ResourceView } from "../components/ResourceView";
 import { StatusBadge } from "../components/StatusBadge";
 import { ago, kindLabel } from "../format";
+import { TryPanel } from "../trials/TryPanel";
 import { newId } from "../graph/model";
 import { Link, navigate } from "../router";
 import type { CodeValue, NodeInput, NodeOutput, Parameter, ParameterType, PlynxNode, ValidationError } from "../types";
@@ -50,6 +51,7 @@ export function OperationEditor({ nodeId, kind }: { nodeId: string; kind: string
   // whether this one replaces it (default yes: APPROVE's make_successor).
   const [replacing, setReplacing] = useState<PlynxNode | null>(null);
   const [replace, setReplace] = useState(true);
+  const [trying, setTrying] = useState(false);
   const isNew = nodeId === "new";
   const accepted = useAcceptedTypes();
 
@@ -222,6 +224,11 @@ export function OperationEditor({ nodeId, kind }: { nodeId: string; kind: string
                 Preview command
               </button>
             )}
+            {!isComposite && (
+              <button onClick={() => setTrying(!trying)} disabled={busy} aria-pressed={trying} title="Run this draft once on inputs you pick, before approving it">
+                Try
+              </button>
+            )}
             {readOnly && !node._readonly && (
               <button onClick={newVersion} disabled={busy}>
                 New version
@@ -270,6 +277,7 @@ export function OperationEditor({ nodeId, kind }: { nodeId: string; kind: string
           </ul>
         </div>
       )}
+      {trying && !isFile && !isComposite && <TryPanel node={node} onClose={() => setTrying(false)} />}
       {readOnly && !isFile && (
         <p className="muted">
           {node._readonly ? "This operation belongs to someone else." : `This operation is ${node.node_status}: approved operations never change.`} Use New version to

@@ -87,7 +87,13 @@ export function RunView({ runId }: { runId: string }) {
     <div className="page" data-testid="run-view" data-run={run._id}>
       <div className="page-head">
         <h2>
-          Run of <Link to={`/graphs/${run.graph_id}`}>{run.title || "(untitled)"}</Link>
+          {run.kind === "trial" ? (
+            <>{run.title || "Trial"}</>
+          ) : (
+            <>
+              Run of <Link to={`/graphs/${run.graph_id}`}>{run.title || "(untitled)"}</Link>
+            </>
+          )}
         </h2>
         <span data-testid="run-status">
           <StatusBadge status={run.run_status} />
