@@ -13,6 +13,7 @@ from chalicelib.api import (
     graph_edit,
     graphs,
     library,
+    lifecycle,
     openapi,
     origin,
     resources,
@@ -191,6 +192,28 @@ def get_trial(trial_id: str) -> dict:
             "resources_dict": resources.RESOURCES_DICT}
 
 
+# Archive, restore, delete (chalicelib/api/lifecycle.py): the ARCHIVE, RESTORE, DELETE actions of POST /nodes by id.
+@app.route(f"{API}/nodes/{{node_id}}/archive", methods=["POST"], content_types=JSON_TYPES)
+def archive_node(node_id: str) -> dict:
+    return actions.post_node({"node": {"_id": node_id}, "actions": ["ARCHIVE"]}, _user())
+
+
+@app.route(f"{API}/nodes/{{node_id}}/restore", methods=["POST"], content_types=JSON_TYPES)
+def restore_node(node_id: str) -> dict:
+    return actions.post_node({"node": {"_id": node_id}, "actions": ["RESTORE"]}, _user())
+
+
+@app.route(f"{API}/nodes/{{node_id}}/delete", methods=["POST"], content_types=JSON_TYPES)
+def delete_node(node_id: str) -> dict:
+    return actions.post_node({"node": {"_id": node_id}, "actions": ["DELETE"]}, _user())
+
+
+@app.route(f"{API}/gc", methods=["POST"], content_types=JSON_TYPES)
+def collect_garbage() -> dict:
+    user = _user()
+    return {"status": PostStatus.SUCCESS, "data": lifecycle.collect(json_body(_raw()), user)}
+
+
 @app.route(f"{API}/search_nodes", methods=["POST"], content_types=JSON_TYPES)
 def search_nodes() -> dict:
     user = _user()
@@ -262,6 +285,21 @@ def list_hubs() -> dict:
 @app.route(f"{API}/graphs/{{graph_id}}/clone", methods=["POST"], content_types=JSON_TYPES)
 def clone_graph(graph_id: str) -> dict:
     return actions.graph_action(graph_id, "clone", _user())
+
+
+@app.route(f"{API}/graphs/{{graph_id}}/archive", methods=["POST"], content_types=JSON_TYPES)
+def archive_graph(graph_id: str) -> dict:
+    return actions.graph_action(graph_id, "archive", _user())
+
+
+@app.route(f"{API}/graphs/{{graph_id}}/restore", methods=["POST"], content_types=JSON_TYPES)
+def restore_graph(graph_id: str) -> dict:
+    return actions.graph_action(graph_id, "restore", _user())
+
+
+@app.route(f"{API}/graphs/{{graph_id}}/delete", methods=["POST"], content_types=JSON_TYPES)
+def delete_graph(graph_id: str) -> dict:
+    return actions.graph_action(graph_id, "delete", _user())
 
 
 @app.route(f"{API}/graphs/{{graph_id}}/as_operation", methods=["POST"], content_types=JSON_TYPES)

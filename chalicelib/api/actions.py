@@ -28,11 +28,12 @@ from chalicelib.engine import quotas, runs
 from chalicelib.store import storage
 from chalicelib.store.settings import SETTINGS
 
-from . import graph_edit, graphs, library, resource_access, users
+from . import graph_edit, graphs, library, lifecycle, resource_access, users
 
 GRAPH_ACTIONS = ("SAVE", "APPROVE", "VALIDATE", "REARRANGE", "UPGRADE_NODES", "CLONE", "CANCEL", "GENERATE_CODE",
-                 "CREATE_RUN")
-NODE_ACTIONS = ("SAVE", "APPROVE", "VALIDATE", "DEPRECATE", "MANDATORY_DEPRECATE", "PREVIEW_CMD", "CLONE")
+                 "CREATE_RUN", *lifecycle.ACTIONS)
+NODE_ACTIONS = ("SAVE", "APPROVE", "VALIDATE", "DEPRECATE", "MANDATORY_DEPRECATE", "PREVIEW_CMD", "CLONE",
+                *lifecycle.ACTIONS)
 # Actions the seed documents that arrive with later issues: named, so the error is precise.
 LATER_ACTIONS = ("CREATE_RUN_FROM_SCRATCH",)
 
@@ -118,11 +119,36 @@ def _cancel(graph_id: str, user: str) -> dict:
     return graphs.get_graph(graph_id, user)
 
 
+def _lifecycle_only(raw: object, kind: str, actions: list[str], user: str) -> dict | None:
+    """ARCHIVE, RESTORE, DELETE act on the stored object named by `<kind>._id` (nothing else of the posted
+    object is read); DELETE comes last, as nothing is left to act on after it. None: other actions too."""
+    chosen = [a for a in actions if a in lifecycle.ACTIONS]
+    if not chosen:
+        return None
+    if "DELETE" in actions and actions.index("DELETE") != len(actions) - 1:
+        raise BadRequestError("`DELETE` must be the last action")
+    if len(chosen) != len(actions):
+        raise BadRequestError(f"{chosen} act on the stored {kind}; post them without other actions")
+    if not isinstance(raw, dict) or not raw.get("_id"):
+        raise BadRequestError(f"`{kind}._id` is required")
+    act = lifecycle.graph_action if kind == "graph" else lifecycle.node_action
+    result: dict = {}
+    for action in actions:
+        result = act(raw["_id"], action, user)
+    if result.get("deleted"):
+        return {"status": PostStatus.SUCCESS, "message": f"{kind.capitalize()}(_id=`{raw['_id']}`) deleted",
+                "deleted": result}
+    return _response(kind, result, f"Actions completed with {kind.capitalize()}(_id=`{raw['_id']}`)")
+
+
 def post_graph(body: dict, user: str) -> dict:
     """Apply the seed's graph actions in order, stopping at the first validation failure."""
     actions = _action_list(body, GRAPH_ACTIONS)
     if "graph" not in body:
         raise BadRequestError("`graph` is required")
+    done = _lifecycle_only(body["graph"], "graph", actions, user)
+    if done is not None:
+        return done
     graph = graphs.clean_graph(body["graph"], user)
     parameters = body.get("parameters")
     if parameters is not None:
@@ -177,6 +203,8 @@ def graph_action(graph_id: str, action: str, user: str, body: dict | None = None
     if unknown:
         raise BadRequestError(f"`{action}` takes no body fields {unknown}"
                               + ("; only `parameters`" if action in ("approve", "create_run") else ""))
+    if action in ("archive", "restore", "delete"):  # a deleted graph is not read back
+        return _lifecycle_only({"_id": graph_id}, "graph", [action.upper()], user)  # type: ignore[return-value]
     graph = graphs.get_graph(graph_id, user)
     if action in ("rearrange", "upgrade_nodes"):  # these endpoints store their result
         permissions.check_write(user, permissions.GRAPH, graph["author"], graph_id)
@@ -216,6 +244,9 @@ def post_node(body: dict, user: str) -> dict:
     actions = _action_list(body, NODE_ACTIONS)
     if "node" not in body:
         raise BadRequestError("`node` is required")
+    done = _lifecycle_only(body["node"], "node", actions, user)
+    if done is not None:
+        return done
     node = nodes.clean_node(body["node"], user)
     make_successor = body.get("make_successor", True)
     if not isinstance(make_successor, bool):

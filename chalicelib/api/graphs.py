@@ -26,7 +26,7 @@ _RUN_FIELDS_REMOVED = (GraphModel.run_id.remove(), GraphModel.execution_arn.remo
 # What `GET /graphs/{id}` returns (and a client may post back) plus the seed's `_type`.
 GRAPH_FIELDS = frozenset({"_id", "_version", "_readonly", "_type", "title", "description", "author", "nodes",
                           "graph_running_status", "insertion_date", "update_date", "run_id", "node_count",
-                          "latest_run_id"})
+                          "latest_run_id", "archived"})
 
 
 def new_graph(user: str) -> dict:
@@ -82,6 +82,7 @@ def _header(model: GraphModel, user: str) -> dict:
         "node_count": int(model.node_count or 0),
         "_readonly": not permissions.may_write(user, permissions.GRAPH, model.author),
         "_version": int(model.version or 0),
+        "archived": model.archived,  # when it was archived (chalicelib/api/lifecycle.py), or None
     }
 
 

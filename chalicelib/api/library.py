@@ -32,6 +32,7 @@ def _to_dict(model: NodeModel, user: str) -> dict:
             "update_date": model.update_date,
             "_readonly": not permissions.may_write(user, permissions.NODE, model.author),
             "_version": int(model.version or 0),
+            "archived": model.archived,
         }
     )
     return node
@@ -55,7 +56,7 @@ def get_node(node_id: str, user: str) -> dict:
 
 
 _STORED_ONLY = ("_id", "author", "node_status", "insertion_date", "update_date", "_readonly", "_version",
-                "version_number", "first_version_id")
+                "version_number", "first_version_id", "archived")
 
 
 def _body(node: dict) -> dict:
@@ -112,6 +113,7 @@ def save_node(node: dict, user: str, node_status: str | None = None) -> dict:
         update_date=stamp,
         body=_body(node),
         version=int(existing.version or 0) + 1 if existing else 1,
+        archived=existing.archived if existing else None,  # a save is no restore
     )
     resource_access.hold_files([node], permissions.NODE, model.author)  # before a reader sees the ids
     _put(model, int(existing.version or 0) if existing else None)

@@ -47,11 +47,16 @@ SCHEMAS: dict[str, dict] = {
                                 "{run_id, graph_id, date, kind: cache|retry}"},
                  started=_NULLABLE_STR, ended=_NULLABLE_STR, attempts=_INT,
                  duration_seconds={"type": "number", "description": "GET /runs: its recorded start to end"},
-                 placement={"type": "string", "description": "GET /runs: `lambda` or `fargate`, where it ran"}),
+                 placement={"type": "string", "description": "GET /runs: `lambda` or `fargate`, where it ran"},
+                 archived={"type": "string", "nullable": True,
+                           "description": "a stored operation or file: when it was archived (hidden from searches "
+                                          "and hubs), or null"}),
     "Graph": _obj((), _id=_STR, _version={"type": "integer", "nullable": True}, title=_STR, description=_STR,
                   graph_running_status=_STR, author=_STR, insertion_date=_NULLABLE_STR, update_date=_NULLABLE_STR,
                   nodes={"type": "array", "items": _ref("Node")}, _readonly=_BOOL, run_id=_NULLABLE_STR,
-                  latest_run_id=_NULLABLE_STR, node_count=_INT),
+                  latest_run_id=_NULLABLE_STR, node_count=_INT,
+                  archived={"type": "string", "nullable": True,
+                            "description": "when it was archived (hidden from searches), or null"}),
     "ValidationError": _obj(("target", "object_id", "validation_code"), target=_STR, object_id=_STR,
                             validation_code=_STR, children={"type": "array", "items": _ref("ValidationError")}),
     "Error": _obj(("Code", "Message"), Code=_STR, Message=_STR),
@@ -68,7 +73,9 @@ SCHEMAS: dict[str, dict] = {
                     estimated_usd=_NUM,
                     prices={"type": "object", "description": "the config's `costs` table the estimate used"}),
     "SearchRequest": _obj((), search=_STR, status={"oneOf": [_STR, {"type": "array", "items": _STR}]},
-                          per_page=_INT, offset=_INT, base_node_names={"type": "array", "items": _STR}),
+                          per_page=_INT, offset=_INT, base_node_names={"type": "array", "items": _STR},
+                          archived={"type": "boolean", "default": False,
+                                    "description": "true: only archived items; false: only the others"}),
     "SearchResponse": _obj(("items", "total_count"), status=_STR, items={"type": "array", "items": {}},
                            total_count=_INT, resources_dict={"type": "object"}),
     "RunParameters": {"type": "object", "additionalProperties": {},
@@ -101,6 +108,14 @@ SCHEMAS: dict[str, dict] = {
                     email=_STR, display_name=_STR),
     "Link": _obj(("from", "to"), **{"from": _obj(("node_id", "resource"), node_id=_STR, resource=_STR),
                                     "to": _obj(("node_id", "resource"), node_id=_STR, resource=_STR)}),
+    "Deleted": _obj(("status", "deleted"), status=_STR, message=_STR,
+                    deleted=_obj(("_id", "deleted"), _id=_STR, deleted=_BOOL, run_records=_INT,
+                                 state_machines={"type": "array", "items": _STR})),
+    "GcReport": _obj(("dry_run",), dry_run=_BOOL, grace_hours=_NUM,
+                     resources={"type": "array", "items": _STR}, resource_count=_INT, resource_bytes=_INT,
+                     run_records={"type": "array", "items": _STR}, run_record_count=_INT,
+                     partitions={"type": "array", "items": _STR}, partition_count=_INT,
+                     state_machines={"type": "array", "items": _STR}, state_machine_count=_INT),
     "State": _obj((), status=_STR, active_runs={"type": "array", "items": {"type": "object"}},
                   recent_runs={"type": "array", "items": {"type": "object"}}, active_count=_INT),
 }
@@ -191,7 +206,21 @@ PATHS: dict[str, dict[str, dict]] = {
     "/user/{username}": {"get": _op("A user's public profile", _obj(("user",), user=_ref("User")), tag="users",
                                     params=("username",))},
     "/nodes": {"post": _op("Node actions: SAVE, APPROVE, VALIDATE, DEPRECATE, MANDATORY_DEPRECATE, PREVIEW_CMD, "
-                           "CLONE", "NodeResponse", "PostNode", tag="nodes")},
+                           "CLONE; ARCHIVE, RESTORE, DELETE (alone, on the stored node `node._id`; DELETE answers "
+                           "`deleted` instead of `node`)", {"oneOf": [_ref("NodeResponse"), _ref("Deleted")]},
+                           "PostNode", tag="nodes")},
+    "/nodes/{node_id}/archive": {"post": _op("Archive an operation or file (who may change it): hidden from "
+                                             "searches and hubs, still read and used by id", "NodeResponse",
+                                             tag="nodes", params=("node_id",))},
+    "/nodes/{node_id}/restore": {"post": _op("Restore an archived operation or file", "NodeResponse", tag="nodes",
+                                             params=("node_id",))},
+    "/nodes/{node_id}/delete": {"post": _op("Delete an operation or file (its author or an admin); 409 naming the "
+                                            "non-archived graphs that use it", "Deleted", tag="nodes",
+                                            params=("node_id",))},
+    "/gc": {"post": _op("Admins: a garbage collection pass (unreferenced S3 content, run records past retention, "
+                        "leftover partitions, unused state machines), or with `dry_run` what it would remove",
+                        _obj(("data",), status=_STR, data=_ref("GcReport")),
+                        _obj((), dry_run={"type": "boolean", "default": False}), tag="system")},
     "/nodes/{node_id}": {"get": _op("A node, or the default node of python|bash_jinja2|file|graph",
                                     _obj(("data",), data=_ref("Node")), tag="nodes", params=("node_id",))},
     "/nodes/{node_id}/versions": {"get": _op("The operation and its ancestors, newest first",
@@ -235,8 +264,9 @@ PATHS: dict[str, dict[str, dict]] = {
     "/search_graphs": {"post": _op("Search graphs", "SearchResponse", "SearchRequest")},
     "/graphs": {"post": _op("Graph actions in order: SAVE, APPROVE, VALIDATE, REARRANGE, UPGRADE_NODES, CANCEL, "
                             "GENERATE_CODE, CLONE, CREATE_RUN (a run of the graph as stored); APPROVE and "
-                            "CREATE_RUN answer the new run's `run_id` and take the run's `parameters`",
-                            "GraphResponse", "PostGraph")},
+                            "CREATE_RUN answer the new run's `run_id` and take the run's `parameters`; ARCHIVE, "
+                            "RESTORE, DELETE (alone, on the stored graph `graph._id`; DELETE answers `deleted`)",
+                            {"oneOf": [_ref("GraphResponse"), _ref("Deleted")]}, "PostGraph")},
     "/graphs/{graph_id}/runs": {"get": _op("The graph's kept runs, newest first, paged like the searches",
                                            _obj(("items", "total_count"), status=_STR,
                                                 items={"type": "array", "items": _ref("Run")}, total_count=_INT),
@@ -284,12 +314,18 @@ for _action, _summary in (("approve", "Run the stored graph"), ("create_run", "R
                           ("upgrade_nodes", "Replace deprecated nodes by their successors"),
                           ("cancel", "Cancel the graph's run"),
                           ("generate_code", "Python code that recreates the graph"),
-                          ("clone", "Copy the graph for the caller")):
+                          ("clone", "Copy the graph for the caller"),
+                          ("archive", "Archive the graph (who may change it): hidden from searches, still read "
+                                      "and run by id"),
+                          ("restore", "Restore an archived graph")):
     PATHS[f"/graphs/{{graph_id}}/{_action}"] = {"post": _op(_summary, "GraphResponse", params=_G)}
 for _action in ("approve", "create_run"):  # the run's parameters, optional
     PATHS[f"/graphs/{{graph_id}}/{_action}"]["post"]["summary"] += " (with this run's `parameters`)"
     PATHS[f"/graphs/{{graph_id}}/{_action}"]["post"]["requestBody"] = {
         "required": False, "content": {"application/json": {"schema": _ref("RunRequest")}}}
+PATHS["/graphs/{graph_id}/delete"] = {"post": _op(
+    "Delete the graph (its author or an admin; not while it runs): its runs, versions and state machines go, then "
+    "a garbage collection pass", "Deleted", params=_G)}
 PATHS["/graphs/{graph_id}/as_operation"] = {"post": _op(
     "Save the graph as a composite operation: its files become inputs, outputs nobody reads its outputs",
     "NodeResponse", params=_G)}

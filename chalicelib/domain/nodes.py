@@ -164,6 +164,7 @@ NODE_FIELDS = frozenset({
     "node_status", "cache_url", "x", "y", "author", "starred", "insertion_date", "update_date",
     "_type", "_cached_node", "kind", "original_node_id", "template_node_id", "origin", "code_hash",
     "code_function_location", "auto_sync", "auto_run", "auto_run_enabled", "latest_run_id",
+    "archived",  # when it was archived (chalicelib/api/lifecycle.py): read-only, ignored when posted back
     "version_number", "first_version_id",  # search_nodes' lineage: read-only, ignored when posted back
     "restored_from",  # a restored operation's source run: read-only, ignored when posted back
 })

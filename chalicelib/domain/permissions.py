@@ -88,6 +88,15 @@ def check_write(user: str, kind: str, author: str, object_id: str) -> None:
         raise ForbiddenError(f"{kind.capitalize()} `{object_id}` belongs to `{author}` and is read only for `{user}`")
 
 
+def check_delete(user: str, kind: str, author: str, object_id: str) -> None:
+    """Deleting is for the author (with the create policy) or an admin; CAN_MODIFY_OTHERS_WORKFLOWS is not enough."""
+    if not has(user, _CREATE[kind]):
+        raise _deny(user, f"delete {kind}s", _CREATE[kind])
+    if author != str(user) and not has(user, IAMPolicies.IS_ADMIN):
+        raise ForbiddenError(f"{kind.capitalize()} `{object_id}` belongs to `{author}`: only they or an admin "
+                             "may delete it")
+
+
 def check_run(user: str, author: str, graph_id: str) -> None:
     """Running or cancelling a graph needs CAN_RUN_WORKFLOWS and the right to change it."""
     if not has(user, IAMPolicies.CAN_RUN_WORKFLOWS):

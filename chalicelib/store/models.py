@@ -44,7 +44,7 @@ class NodeSearchIndex(GlobalSecondaryIndex):
     class Meta:
         index_name = "search-index"
         projection = IncludeProjection(
-            ["author", "title", "description", "insertion_date", "node_status", "base_node_name"])
+            ["author", "title", "description", "insertion_date", "node_status", "base_node_name", "archived"])
 
     listing = UnicodeAttribute(hash_key=True)
     update_date = UnicodeAttribute(range_key=True)
@@ -56,7 +56,7 @@ class GraphSearchIndex(GlobalSecondaryIndex):
     class Meta:
         index_name = "search-index"
         projection = IncludeProjection(
-            ["author", "title", "description", "insertion_date", "graph_running_status"])
+            ["author", "title", "description", "insertion_date", "graph_running_status", "archived"])
 
     listing = UnicodeAttribute(hash_key=True)
     update_date = UnicodeAttribute(range_key=True)
@@ -80,6 +80,8 @@ class NodeModel(Model):
     body = JSONAttribute()
     # Bumped by every edit (not by run statuses); a save from a stale `_version` is a 409.
     version = NumberAttribute(default=0)
+    # When it was archived (chalicelib/api/lifecycle.py): hidden from searches and hubs, still read by id.
+    archived = UnicodeAttribute(null=True)
 
     by_author = ByAuthorIndex()
     by_listing = ByListingIndex()
@@ -113,6 +115,8 @@ class GraphModel(Model):
     version = NumberAttribute(default=0)
     # The graph-nodes partition of this version's nodes; none: the graph id (saved before versions had one)
     nodes_key = UnicodeAttribute(null=True, attr_name="nodes")
+    # When it was archived (chalicelib/api/lifecycle.py): hidden from searches, still read and run by id.
+    archived = UnicodeAttribute(null=True)
 
     by_author = ByAuthorIndex()
     by_listing = ByListingIndex()
@@ -254,6 +258,8 @@ class OwnerModel(Model):
 
     resource_id = UnicodeAttribute(hash_key=True)
     holder = UnicodeAttribute(range_key=True)
+    # When a holder last recorded it: the garbage collector leaves content someone holds anew (chalicelib/engine/gc.py).
+    recorded = UnicodeAttribute(null=True)
 
 
 class WaitModel(Model):

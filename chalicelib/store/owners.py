@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from chalicelib.domain.util import now
+
 from .models import OwnerModel
 
 _BATCH_GET = 100  # DynamoDB's BatchGetItem limit (pynamodb pages larger lists itself)
@@ -15,12 +17,13 @@ _BATCH_GET = 100  # DynamoDB's BatchGetItem limit (pynamodb pages larger lists i
 def record(resource_ids: Iterable[str | None], holder: str) -> None:
     """`holder` holds each of these contents (BatchWriteItem puts: one request per 25 items)."""
     ids = sorted({resource_id for resource_id in resource_ids if resource_id})
+    stamp = now()  # a fresh holding: the garbage collector leaves this content alone for its grace period
     if len(ids) == 1:
-        OwnerModel(ids[0], holder).save()
+        OwnerModel(ids[0], holder, recorded=stamp).save()
         return
     with OwnerModel.batch_write() as batch:
         for resource_id in ids:
-            batch.save(OwnerModel(resource_id, holder))
+            batch.save(OwnerModel(resource_id, holder, recorded=stamp))
 
 
 def held(resource_ids: Iterable[str], holders: Iterable[str]) -> set[str]:

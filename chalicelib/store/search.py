@@ -52,7 +52,7 @@ DELTA_PAGE_SIZE = 10
 # After reading this many index items (in one refresh or several), a process stores a snapshot for
 # the next cold process (S3): 10,000 nodes make some 300 KB of gzip'd JSON, one PUT.
 SNAPSHOT_AFTER = 100
-SNAPSHOT_FORMAT = 1
+SNAPSHOT_FORMAT = 2  # 2: entries say whether the item is archived
 LOG = logging.getLogger(__name__)
 
 
@@ -64,6 +64,7 @@ class SearchRequest:
     per_page: int = 20
     offset: int = 0
     lists: dict[str, list[str]] = field(default_factory=dict)
+    archived: bool = False  # True: only archived items; False: only the others (lists, hubs)
 
 
 def _int(body: dict, name: str, default: int, low: int, high: int) -> int:
@@ -97,7 +98,11 @@ def parse_request(body: Any, extra_lists: Iterable[str] = ()) -> SearchRequest:
         tokens = shlex.split(raw)
     except ValueError as exc:
         raise BadRequestError(f"`search` is not a valid search string: {exc}") from exc
+    archived = body.get("archived", False)
+    if not isinstance(archived, bool):
+        raise BadRequestError("`archived` must be true (only archived items) or false")
     request = SearchRequest(
+        archived=archived,
         statuses=_str_list(body, "status"),
         per_page=_int(body, "per_page", 20, 1, MAX_PER_PAGE),
         offset=_int(body, "offset", 0, 0, 10**9),
@@ -138,6 +143,7 @@ class Entry:
     status: str
     kind: str
     text: str  # title and description, lower case, as matches_text joins them
+    archived: bool = False
 
 
 class Mirror:
@@ -167,6 +173,7 @@ class Mirror:
             status=getattr(item, self.status_field) or "",
             kind=(getattr(item, self.kind_field) or "") if self.kind_field else "",
             text=" ".join((item.title or "", item.description or "")).lower(),
+            archived=bool(getattr(item, "archived", None)),
         )
 
     def refresh(self) -> None:
@@ -232,7 +239,7 @@ class Mirror:
 
     def _save_snapshot(self) -> None:
         """Store entries and watermark: the next cold process reads one object and the changes since."""
-        rows = [[e.id, e.insertion_date, e.update_date, e.author, e.status, e.kind, e.text]
+        rows = [[e.id, e.insertion_date, e.update_date, e.author, e.status, e.kind, e.text, e.archived]
                 for e in self._entries.values()]
         text = json.dumps({"format": SNAPSHOT_FORMAT, "watermark": self._watermark, "entries": rows},
                           separators=(",", ":"))
@@ -305,7 +312,8 @@ def find(source: Mirror, request: SearchRequest, statuses: set[str], kinds: set[
         for _ in range(3):
             matched = [
                 e for e in source.entries()
-                if (request.author is None or e.author == request.author)
+                if e.archived == request.archived
+                and (request.author is None or e.author == request.author)
                 and (not statuses or e.status in statuses)
                 and (not kinds or e.kind in kinds)
                 and all(word in e.text for word in request.text)
