@@ -35,14 +35,19 @@ def create_tables() -> None:
 
 
 def _add_missing_indexes(model: Any) -> None:
-    """Indexes added to a model since its table was made (a local stack's saved data) are created."""
+    """Indexes added to a model since its table was made (a local stack's saved data) are created; one whose
+    projected attributes changed since (the search index gained `archived`) is made again."""
     from chalicelib.store import aws
 
-    have = {index["IndexName"] for index in model.describe_table().get("GlobalSecondaryIndexes", [])}
+    have = {index["IndexName"]: index for index in model.describe_table().get("GlobalSecondaryIndexes", [])}
     schema = model._get_schema()
     for index in schema.get("global_secondary_indexes", []):
         if index["index_name"] in have:
-            continue
+            projected = set(have[index["index_name"]].get("Projection", {}).get("NonKeyAttributes", []))
+            if projected == set(index["projection"].get("NonKeyAttributes", [])):
+                continue
+            aws.client("dynamodb").update_table(TableName=model.Meta.table_name, GlobalSecondaryIndexUpdates=[
+                {"Delete": {"IndexName": index["index_name"]}}])
         keys = {key["AttributeName"] for key in index["key_schema"]}
         aws.client("dynamodb").update_table(
             TableName=model.Meta.table_name,

@@ -326,3 +326,53 @@ def test_single_user_mode_keeps_default_open(api) -> None:
         assert response.status_code == 400 and "Single-user" in response.json()["Message"], change
     assert api.ok("post", "user", json={"user": {"display_name": "Me"}})["user"]["display_name"] == "Me"
     assert api.ok("get", "graphs/new")["status"] == "SUCCESS"
+
+
+def test_archive_delete_and_gc_rights(multi: Stack, people: dict[str, str]) -> None:
+    """Archive and restore: who may change the object; delete: its author or an admin; a refusal names only the
+    graphs the caller may see; the garbage collection route: admins only."""
+    alice, bob, root = people["alice"], people["bob"], people["root"]
+    made = _graph(multi, alice, "alice's, to archive")
+    graph_id, node_id = made["graph"]["_id"], made["node"]["_id"]
+    for path in (f"graphs/{graph_id}/archive", f"graphs/{graph_id}/restore", f"graphs/{graph_id}/delete",
+                 f"nodes/{node_id}/archive", f"nodes/{node_id}/delete"):
+        response = multi.call("post", path, auth=bob)
+        assert response.status_code == 403, (path, response.text)
+    refused = multi.call("post", "nodes", auth=bob, json={"node": {"_id": node_id}, "actions": ["DELETE"]})
+    assert refused.status_code == 403 and "only they or an admin" in refused.json()["Message"]
+    for body in ({"dry_run": True}, {}):
+        assert multi.call("post", "gc", auth=bob, json=body).status_code == 403
+    assert multi.call("post", "gc", auth=root, json={"dry_run": True}).json()["data"]["dry_run"] is True
+
+    # archived: hidden from bob's lists, found by bob's "Archived" filter, still readable by id
+    assert multi.call("post", f"graphs/{graph_id}/archive", auth=alice).status_code == 200
+    listed = multi.call("post", "search_graphs", auth=bob, json={"search": "author:alice archive"}).json()
+    assert graph_id not in [g["_id"] for g in listed["items"]]
+    archived = multi.call("post", "search_graphs", auth=bob, json={"search": "author:alice", "archived": True})
+    assert graph_id in [g["_id"] for g in archived.json()["items"]]
+    assert multi.call("get", f"graphs/{graph_id}", auth=bob).json()["data"]["archived"]
+    assert multi.call("post", f"graphs/{graph_id}/restore", auth=alice).json()["graph"]["archived"] is None
+
+    # a tenant who may not see others' workflows: their operation in alice's graph is refused, unnamed
+    multi.call("post", "register", json={"username": "dave", "password": "dave-password"})
+    assert multi.cli("policies", "dave", "CAN_VIEW_OPERATIONS", "CAN_VIEW_WORKFLOWS", "CAN_CREATE_OPERATIONS",
+                     "CAN_CREATE_WORKFLOWS").returncode == 0
+    dave = multi.call("get", "token", auth=("dave", "dave-password")).json()["access_token"]
+    daves = multi.call("post", "nodes", auth=dave, json={"node": operation("python", "dave's op", "pass\n"),
+                                                         "actions": ["SAVE", "APPROVE"]}).json()["node"]
+    bobs = multi.call("post", "nodes", auth=bob, json={"node": operation("python", "bob's op", "pass\n"),
+                                                       "actions": ["SAVE", "APPROVE"]}).json()["node"]
+    using = multi.call("post", "graphs", auth=alice, json={
+        "graph": graph("alice's secret title", [instance(daves), instance(bobs)]), "actions": ["SAVE"]})
+    assert using.status_code == 200, using.text
+    unseen = multi.call("post", f"nodes/{daves['_id']}/delete", auth=dave)
+    assert unseen.status_code == 409 and "1 graph(s) you may not see" in unseen.json()["Message"]
+    assert "secret" not in unseen.json()["Message"] and using.json()["graph"]["_id"] not in unseen.json()["Message"]
+    seen = multi.call("post", f"nodes/{bobs['_id']}/delete", auth=bob)
+    assert seen.status_code == 409 and "`alice's secret title`" in seen.json()["Message"]
+
+    # the admin may delete alice's graph; then alice's operation is free to go, by her
+    deleted = multi.call("post", f"graphs/{graph_id}/delete", auth=root)
+    assert deleted.status_code == 200 and deleted.json()["deleted"]["_id"] == graph_id
+    assert multi.call("get", f"graphs/{graph_id}", auth=alice).status_code == 404
+    assert multi.call("post", f"nodes/{node_id}/delete", auth=alice).status_code == 200
