@@ -7,7 +7,7 @@ from typing import Any
 
 import plynx
 
-from . import admin, commands, execute, exits, trial
+from . import admin, commands, execute, exits, lifecycle, trial
 
 
 def parse_assignment(text: str) -> tuple[str, Any]:
@@ -152,4 +152,5 @@ def build_parser() -> argparse.ArgumentParser:
     tried.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
     command("whoami", "the signed-in user (GET /user)", admin.whoami)
+    lifecycle.add_commands(command)
     return parser

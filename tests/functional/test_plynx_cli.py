@@ -233,3 +233,20 @@ def test_the_readme_python_api_example_runs_from_anywhere(venv, api, tmp_path) -
                           timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "8.0"
+
+
+def test_archive_restore_delete_and_gc_dry_run(venv, api) -> None:
+    stored = api.ok("post", "graphs", json={"graph": graph("cli archive", []), "actions": ["SAVE"]})["graph"]
+    archived = _plynx(venv, api, "archive", "graph", stored["_id"])
+    assert archived.returncode == 0, archived.stderr
+    assert api.ok("get", f"graphs/{stored['_id']}")["data"]["archived"]
+    assert _plynx(venv, api, "restore", "graph", stored["_id"]).returncode == 0
+    assert api.ok("get", f"graphs/{stored['_id']}")["data"]["archived"] is None
+    dry = _plynx(venv, api, "gc", "--dry-run")
+    assert dry.returncode == 0 and "Garbage collection would remove (grace period 24 h)" in dry.stdout, dry
+    report = json.loads(_plynx(venv, api, "gc", "--dry-run", "--json").stdout)
+    assert report["dry_run"] is True and {"resource_count", "state_machine_count"} <= set(report)
+    deleted = _plynx(venv, api, "delete", "graph", stored["_id"])
+    assert deleted.returncode == 0 and "deleted" in deleted.stdout, deleted
+    assert api.get(f"graphs/{stored['_id']}").status_code == 404
+    assert _plynx(venv, api, "delete", "graph", stored["_id"]).returncode == 5  # NOT_FOUND
