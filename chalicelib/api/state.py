@@ -20,9 +20,10 @@ def snapshot(user: str) -> dict:
     others = permissions.may_view_others(user, permissions.GRAPH)
     query = (GraphModel.by_listing.query if others else GraphModel.by_author.query)
     key = graph_items.LISTING if others else str(user)
-    active = [_run(m) for m in query(key, scan_index_forward=False,
-                                     filter_condition=GraphModel.graph_running_status.is_in(*GraphRunningStatus.ACTIVE))]
-    recent = [_run(m) for m in query(key, scan_index_forward=False, limit=RECENT,
-                                     filter_condition=GraphModel.graph_running_status != GraphRunningStatus.CREATED)]
+    graphs_only = GraphModel.listing == graph_items.LISTING  # the author index holds their trials too
+    active = [_run(m) for m in query(key, scan_index_forward=False, filter_condition=graphs_only
+                                     & GraphModel.graph_running_status.is_in(*GraphRunningStatus.ACTIVE))]
+    recent = [_run(m) for m in query(key, scan_index_forward=False, limit=RECENT, filter_condition=graphs_only
+                                     & (GraphModel.graph_running_status != GraphRunningStatus.CREATED))]
     recent.sort(key=lambda run: run["update_date"] or "", reverse=True)
     return {"active_runs": active, "recent_runs": recent, "active_count": len(active)}

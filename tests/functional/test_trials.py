@@ -141,3 +141,27 @@ def test_bad_trials_are_refused_and_nothing_runs(api) -> None:
     assert answer["status"] == "VALIDATION_FAILED" and answer["validation_error"], answer
     assert sum(1 for model in GraphModel.scan() if model.listing == "trial") == trials_before
     assert api.get("trials/no-such-trial").status_code == 404
+
+
+def test_a_trial_runs_where_its_placement_says(api, stack) -> None:
+    """The same compiled path and runner as a run: a draft placed on Fargate is tried on Fargate (ecs runTask
+    in its state machine; locally the stack runs the Fargate entry point), one on Lambda on Lambda."""
+    import json
+
+    import boto3
+
+    from chalicelib.store.models import GraphModel
+
+    data = output_id(api.upload(b"far\n", "placed input"), "out")
+    sfn = boto3.client("stepfunctions", endpoint_url=stack.moto_url, region_name="us-east-1")
+    for placement, on_ecs in (("fargate", True), ("lambda", False)):
+        draft = _draft(f"placed on {placement}")
+        draft["parameters"].append({"name": "_placement", "parameter_type": "str", "value": placement})
+        body = api.ok("post", "nodes/try", json={"node": draft, "inputs": {"in": data}})
+        trial = _wait(api, body["trial_id"], timeout=120)
+        assert trial["run_status"] == "SUCCESS", trial.get("error")
+        assert trial["operation"]["placement"] == placement
+        assert api.resource(output_id(trial["operation"], "out")) == b"FAR\n"
+        arn = GraphModel.get(body["graph_id"]).state_machine_arn
+        definition = json.dumps(json.loads(sfn.describe_state_machine(stateMachineArn=arn)["definition"]))
+        assert ("arn:aws:states:::ecs:runTask.sync" in definition) is on_ecs, definition[:2000]

@@ -357,6 +357,12 @@ def test_a_trial_is_its_authors_only_and_takes_only_inputs_they_may_read(people:
         assert refused.status_code == 404, refused.text
         assert refused.json()["Message"] == f"Resource `{resource_id}` not found"
     assert mallory.ok("get", "trials")["items"] == []
+    # her own trial, on her own upload: hers to read, and no workflow in her /state (her author index holds it)
+    own = mallory.upload(b"mallory's own", "own")["outputs"][0]["resource_id"]
+    mine = mallory.ok("post", "nodes/try", json={"node": draft, "inputs": {"in": own}})
+    state = mallory.ok("get", "state")
+    assert mine["graph_id"] not in [run["graph_id"] for run in state["active_runs"] + state["recent_runs"]]
+    assert [t["trial_id"] for t in mallory.ok("get", "trials")["items"]] == [mine["trial_id"]]
     # bob may view alice's workflows, so her output is his to try on; his trial is his, not hers
     his = bob.ok("post", "nodes/try", json={"node": draft, "inputs": {"in": alices["output_id"]}})
     assert alice.call("get", f"trials/{his['trial_id']}").status_code == 404
