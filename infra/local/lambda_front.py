@@ -29,7 +29,7 @@ from xml.sax.saxutils import escape
 from botocore.response import StreamingBody
 from werkzeug.datastructures import EnvironHeaders
 
-from . import auth
+from . import auth, breakdown
 
 LOG = logging.getLogger(__name__)
 
@@ -139,8 +139,22 @@ class LambdaFront:
         self.changes = 0
         # The stack's write-ahead journal (journal.py), when its state persists.
         self.journal: Any = None
+        # Where a run's time goes (breakdown.py), when asked for: moto's requests, invocations, the runner's.
+        self.tally: breakdown.Tally | None = breakdown.Tally() if breakdown.enabled() else None
+        if self.tally is not None and warm_runner is not None:
+            warm_runner.tally = self.tally
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        if self.tally is None:
+            return self._serve(environ, start_response)
+        start = time.perf_counter()
+        try:
+            return self._serve(environ, start_response)
+        finally:
+            if not _INVOKE_PATH.match(environ.get("PATH_INFO", "")):  # invocations: timed by action in _run
+                self.tally.add(f"moto {breakdown.request_kind(environ)}", time.perf_counter() - start)
+
+    def _serve(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         match = _INVOKE_PATH.match(path)
         if self.authenticate:
@@ -231,6 +245,16 @@ class LambdaFront:
         return _respond(start_response, "200 OK", payload, headers)
 
     def _run(self, event: Any, context: LambdaContext) -> tuple[bool, Any]:
+        if self.tally is None:
+            return self._run_handler(event, context)
+        start = time.perf_counter()
+        try:
+            return self._run_handler(event, context)
+        finally:
+            action = str(event.get("action")) if isinstance(event, dict) else "?"
+            self.tally.add(f"invoke {action}", time.perf_counter() - start)
+
+    def _run_handler(self, event: Any, context: LambdaContext) -> tuple[bool, Any]:
         if self._warm_runner is not None:
             self.invocations[str(event.get("action")) if isinstance(event, dict) else "?"] += 1
             return self._warm_runner.invoke(event, context.function_name, context.invoked_function_arn,

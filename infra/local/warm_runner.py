@@ -32,6 +32,8 @@ import time
 from multiprocessing.connection import Connection
 from typing import Any
 
+from . import breakdown
+
 RUNNER_MODULE = "runners.handler"
 RUNNER_PACKAGES = ("runners", "chalicelib", "stepfunctions")  # what the runner imports from the project
 _REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -56,6 +58,7 @@ class WarmRunner:
         self._templates: list[subprocess.Popen] = []
         self._checked = 0.0
         self._stamp = _code_stamp(packages)
+        self.tally: breakdown.Tally | None = None  # what invocations spent, when asked for (breakdown.py)
         self._start_template()
 
     def _start_template(self) -> None:
@@ -116,6 +119,9 @@ class WarmRunner:
                 worker.close()
                 return False, {"errorMessage": f"The runner process exited without a reply ({exc!r})",
                                "errorType": "Runtime.ExitError", "stackTrace": []}
+            spent = reply.get("breakdown")
+            if spent and self.tally is not None:
+                self.tally.merge(spent, prefix="runner ")
             with self._lock:
                 if generation == self._generation:
                     self._idle.append((generation, worker))
@@ -179,7 +185,17 @@ def _warm_up() -> None:
 
 
 def _answer(request: dict, handler: Any) -> bytes:
-    """Run the handler on one request; the reply, with the error as Lambda reports it."""
+    """Run the handler on one request; the reply, with the error as Lambda reports it (and, when asked for,
+    what the invocation spent: infra/local/breakdown.py)."""
+    if not breakdown.enabled():
+        return _reply(request, handler)
+    event = request["event"]
+    action = str(event.get("action")) if isinstance(event, dict) else "?"
+    reply, spent = breakdown.timed_invocation(action, lambda: _reply(request, handler))
+    return reply[:-1] + b', "breakdown": ' + json.dumps(spent).encode() + b"}"
+
+
+def _reply(request: dict, handler: Any) -> bytes:
     from .lambda_front import LambdaContext, error_payload
 
     context = LambdaContext(request["function_name"], request["function_arn"], int(request["timeout"]))
@@ -217,6 +233,8 @@ def serve(listener: socket.socket, module: str) -> None:
         # apart by their uids, which only a root runner gives them: otherwise each worker has its own
         executors.prestart(shared=os.geteuid() == 0)
         _warm_up()
+        if breakdown.enabled():
+            breakdown.instrument_runner()
     gc.freeze()  # what the workers share stays shared: no collection touches (and so copies) its pages
     parent = os.getppid()
     while True:

@@ -81,3 +81,27 @@ def test_a_changed_handler_source_starts_fresh_workers(runner: WarmRunner) -> No
     finally:
         os.utime(source, (stat.st_atime, stat.st_mtime))
     assert ok and after["pid"] != before["pid"] and after["calls"] == [2]
+
+
+def test_a_breakdown_comes_back_with_each_answer_when_asked_for(monkeypatch: pytest.MonkeyPatch) -> None:
+    from infra.local import breakdown
+
+    monkeypatch.setenv(breakdown.VARIABLE, "1")  # the template inherits it
+    warm = WarmRunner(2, module=HANDLER, packages=("tests/local",))
+    warm.tally = breakdown.Tally()
+    try:
+        assert invoke(warm, action="run", n=1)[0]
+        assert not invoke(warm, action="run", n=2, fail=True)[0]  # a failed invocation is counted too
+    finally:
+        warm.stop()
+    spent = warm.tally.export()
+    assert spent["runner run invocation"][0] == 2 and spent["runner run invocation"][1] > 0
+    assert "runner run invocation cpu" in spent
+
+
+def test_requests_to_moto_are_told_apart_by_service_and_operation() -> None:
+    from infra.local.breakdown import request_kind
+
+    assert request_kind({"HTTP_X_AMZ_TARGET": "DynamoDB_20120810.UpdateItem"}) == "dynamodb UpdateItem"
+    assert request_kind({"HTTP_X_AMZ_TARGET": "AWSStepFunctions.SendTaskSuccess"}) == "stepfunctions SendTaskSuccess"
+    assert request_kind({"REQUEST_METHOD": "PUT", "PATH_INFO": "/bucket/resources/x"}) == "s3 PUT"
