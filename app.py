@@ -19,6 +19,7 @@ from chalicelib.api import (
     resources,
     run_compare,
     runs,
+    schedules,
     state,
     trials,
     uploads,
@@ -384,6 +385,33 @@ def retry_run(run_id: str) -> dict:
     return {"status": PostStatus.SUCCESS, "message": f"Run `{run_id}` retried as `{data['_id']}`", "data": data}
 
 
+# A graph's schedules (chalicelib/api/schedules.py); each fire is schedule_fired below.
+@app.route(f"{API}/graphs/{{graph_id}}/schedules", methods=["GET"])
+def list_graph_schedules(graph_id: str) -> dict:
+    return {"status": PostStatus.SUCCESS, **schedules.list_schedules(graph_id, _user())}
+
+
+@app.route(f"{API}/graphs/{{graph_id}}/schedules", methods=["POST"], content_types=JSON_TYPES)
+def create_graph_schedule(graph_id: str) -> dict:
+    user = _user()
+    data = schedules.create(graph_id, json_object(_raw()), user)
+    return {"status": PostStatus.SUCCESS, "message": f"Schedule `{data['_id']}` added", "data": data}
+
+
+@app.route(f"{API}/schedules/{{schedule_id}}", methods=["PATCH"], content_types=JSON_TYPES)
+def update_schedule(schedule_id: str) -> dict:
+    user = _user()
+    data = schedules.update(schedule_id, json_object(_raw()), user)
+    return {"status": PostStatus.SUCCESS, "message": f"Schedule `{schedule_id}` updated", "data": data}
+
+
+@app.route(f"{API}/schedules/{{schedule_id}}", methods=["DELETE"])
+def delete_schedule(schedule_id: str) -> dict:
+    user = _user()
+    return {"status": PostStatus.SUCCESS, "message": f"Schedule `{schedule_id}` deleted",
+            "data": schedules.delete(schedule_id, user)}
+
+
 @app.route(f"{API}/search_graphs", methods=["POST"], content_types=JSON_TYPES)
 def search_graphs() -> dict:
     user = _user()
@@ -446,3 +474,9 @@ def get_resource(resource_id: str) -> Response:
 def execution_ended(event: CloudWatchEvent) -> dict:
     """Close the graph of an execution that failed, timed out or was aborted."""
     return {"graph_id": events.execution_ended(event.detail)}
+
+
+@app.lambda_function(name="schedule_fired")
+def schedule_fired(event: dict, context: Any) -> dict:
+    """EventBridge Scheduler's target: a schedule is due (its input names it); start its graph's run."""
+    return schedules.fire(event)

@@ -64,7 +64,24 @@ SCHEMAS: dict[str, dict] = {
                 title=_STR, node_count=_INT, started_by=_STR, acting_for=_NULLABLE_STR, how=_STR,
                 parameters=_ref("RunParameters"), start=_STR, end=_NULLABLE_STR, run_status=_STR,
                 error=_NULLABLE_STR, latest=_BOOL, retry_of=_NULLABLE_STR, graph=_ref("Graph"),
-                cost=_ref("RunCost")),
+                cost=_ref("RunCost"),
+                schedule_id={"type": "string", "nullable": True,
+                             "description": "the schedule that started it (`how`: SCHEDULE)"}),
+    "Schedule": _obj(("_id", "graph_id", "expression", "timezone", "enabled", "next_fire_times"),
+                     _id=_STR, _type=_STR, graph_id=_STR,
+                     expression={"type": "string", "description": "EventBridge Scheduler's syntax: `rate(5 minutes)` "
+                                 "(at least 1 minute), `cron(0 8 ? * MON-FRI *)` (minutes hours day-of-month month "
+                                 "day-of-week year), `at(2027-01-01T08:00:00)`"},
+                     timezone={"type": "string", "description": "IANA name; default UTC"},
+                     parameters=_ref("RunParameters"), enabled={"type": "boolean", "description": "false: paused"},
+                     author={"type": "string", "description": "who made it: each fire runs on their behalf and "
+                             "is refused if they may no longer run the graph"},
+                     updated_by=_NULLABLE_STR, created=_STR, updated=_STR, fires=_INT, _readonly=_BOOL,
+                     last_fire={"type": "object", "nullable": True, "description": "{scheduled, fired, outcome: "
+                                "STARTED|REFUSED|INVALID|FAILED, run_id, message}"},
+                     next_fire_times={"type": "array", "items": _STR,
+                                      "description": "the next 5, ISO 8601 in the schedule's zone; none while paused"}),
+    "ScheduleBody": _obj((), expression=_STR, timezone=_STR, parameters=_ref("RunParameters"), enabled=_BOOL),
     "RunCost": _obj(("lambda_gb_seconds", "fargate_vcpu_seconds", "fargate_gb_seconds", "state_transitions",
                      "estimated_usd"),
                     lambda_gb_seconds=_NUM, lambda_requests=_INT, fargate_vcpu_seconds=_NUM, fargate_gb_seconds=_NUM,
@@ -271,6 +288,21 @@ PATHS: dict[str, dict[str, dict]] = {
                                            _obj(("items", "total_count"), status=_STR,
                                                 items={"type": "array", "items": _ref("Run")}, total_count=_INT),
                                            params=_G, query=("offset", "per_page"), tag="runs")},
+    "/graphs/{graph_id}/schedules": {
+        "get": _op("The graph's schedules with their next fire times (who may see the graph)",
+                   _obj(("items", "total_count"), status=_STR, items={"type": "array", "items": _ref("Schedule")},
+                        total_count=_INT, max_schedules=_INT), params=_G, tag="schedules"),
+        "post": _op("Add a schedule (who may run the graph; at most 10 a graph): an EventBridge Scheduler schedule "
+                    "that starts a run of the graph as stored when it fires (`how`: SCHEDULE) with `parameters`",
+                    _obj(("data",), status=_STR, message=_STR, data=_ref("Schedule")),
+                    {"allOf": [_ref("ScheduleBody"), {"required": ["expression"]}]}, params=_G, tag="schedules")},
+    "/schedules/{schedule_id}": {
+        "patch": _op("Change a schedule; `enabled: false` pauses it, `true` resumes it (who may run its graph)",
+                     _obj(("data",), status=_STR, message=_STR, data=_ref("Schedule")), "ScheduleBody",
+                     params=("schedule_id",), tag="schedules"),
+        "delete": _op("Delete a schedule and its EventBridge schedule (who may run its graph)",
+                      _obj(("data",), status=_STR, message=_STR, data=_obj((), _id=_STR, graph_id=_STR)),
+                      params=("schedule_id",), tag="schedules")},
     "/runs/{run_id}": {"get": _op("A run as it ran: its record, and `graph` with that run's node statuses, "
                                   "outputs, logs, start, end, attempts, duration and placement, and its estimated `cost` (404 for a "
                                   "run whose graph you may not see)", _obj(("data",), status=_STR, data=_ref("Run")), params=("run_id",),

@@ -28,7 +28,7 @@ from .settle import finalize, stop_executions
 from .transitions import IDLE, Moved, end_nodes, move_graph, new_node, new_run
 
 # How a run was started, as its record says.
-APPROVE, CREATE_RUN, RETRY, API = "APPROVE", "CREATE_RUN", "RETRY", "API"
+APPROVE, CREATE_RUN, RETRY, SCHEDULE, API = "APPROVE", "CREATE_RUN", "RETRY", "SCHEDULE", "API"
 
 # Per-execution budget; tests lower it to exercise child executions on small graphs.
 LIMITS = stepfunctions.Limits()
@@ -132,7 +132,8 @@ def _queue(model: GraphModel, restored: dict[str, CacheModel], version: int | No
            principal: RunPrincipal | None = None, run_id: str | None = None,
            quota_user: str | None = None, started_by: str | None = None,
            how: str = API, retry_of: str | None = None, parameters: dict[str, Any] | None = None,
-           on_fargate: frozenset[str] = frozenset()) -> tuple[GraphModel, tuple[str, str] | None]:
+           on_fargate: frozenset[str] = frozenset(), schedule_id: str | None = None
+           ) -> tuple[GraphModel, tuple[str, str] | None]:
     """Queue a run of the header's version (of `version`, if given: the one compiled) in a partition of its
     own, record it, then flip the header to it; returns the header as flipped and the partition and run id
     of the run it replaced.
@@ -179,7 +180,7 @@ def _queue(model: GraphModel, restored: dict[str, CacheModel], version: int | No
         graph_id, run_id, version=int(model.version or 0), title=model.title, node_count=int(model.node_count or 0),
         started_by=str(started_by or (principal.author if principal else model.author)),
         acting_for=principal.author if principal else model.author, how=how, parameters=dict(parameters or {}), start=stamp,
-        retry_of=retry_of)
+        retry_of=retry_of, schedule_id=schedule_id)
     new_run(record)
     # The run's nodes are whole before anyone sees them: this one write makes them the graph's run, unless
     # a save (version) or another run (run_id, status) came between our read and now: then a 409.
@@ -214,7 +215,8 @@ def carried_over(graph_id: str, run_id: str) -> dict[str, CacheModel]:
 
 
 def start_run(graph: dict, principal: RunPrincipal, approver: str, how: str = APPROVE,
-              retry_of: str | None = None, parameters: dict[str, Any] | None = None) -> str:
+              retry_of: str | None = None, parameters: dict[str, Any] | None = None,
+              schedule_id: str | None = None) -> str:
     """Restore what the cache holds for `principal`, queue the rest and start an execution named by the
     new run id.
 
@@ -235,7 +237,7 @@ def start_run(graph: dict, principal: RunPrincipal, approver: str, how: str = AP
     try:
         model, replaced = _queue(load_model(graph["_id"]), restored, graph.get("_version"), principal, run_id, holder,
                                  started_by=str(approver), how=how, retry_of=retry_of, parameters=parameters,
-                                 on_fargate=fargate_bound)
+                                 on_fargate=fargate_bound, schedule_id=schedule_id)
     except Exception:
         quotas.release(holder, graph["_id"], run_id)  # not queued (running, or changed): no slot taken
         raise

@@ -98,6 +98,7 @@ class LocalStack:
         self.replayed = 0  # journal records replayed at start
         self.startup_seconds = 0.0
         self.lambda_front: Any = None
+        self.scheduler: Any = None  # infra/local/scheduler.py: fires the schedules EventBridge would
         self._servers: list[_ServerThread] = []
         self._snapshotter: Any = None
         self._undo: list[Callable[[], None]] = []
@@ -117,6 +118,8 @@ class LocalStack:
                 return
             self._stopped = True
         errors: list[BaseException] = []
+        if self.scheduler is not None:
+            self.scheduler.stop()  # before moto and the API it calls go
         for server in reversed(self._servers):
             try:
                 server.stop()
@@ -328,9 +331,12 @@ def _start(
         journal.on_unjournaled = lambda operation: snapshotter.save_now()  # on disk before its answer
         snapshotter.start()
 
-    # 4. The API.
+    # 4. The API, and the schedules' firer (app.py's schedule_fired, as EventBridge Scheduler invokes it).
     if app is None:
-        app = importlib.import_module("app").app
+        module = importlib.import_module("app")
+        app = module.app
+        if bootstrap:
+            _fire_schedules(stack, module.schedule_fired)
     _serve(stack, "api", _make_api_server(app, host, stack.api_port, quiet))
 
     # 5. The UI.
@@ -339,6 +345,17 @@ def _start(
     stack.ui_dir = ui_directory(REPO_ROOT)
     api_url_for_browser = f"http://localhost:{stack.api_port}{API_PREFIX}"
     _serve(stack, "ui", make_ui_server(host, stack.ui_port, stack.ui_dir, api_url_for_browser, quiet=quiet))
+
+
+def _fire_schedules(stack: LocalStack, handler: Callable[[Any, Any], Any]) -> None:
+    from chalicelib.store import aws
+    from chalicelib.store.settings import SETTINGS
+
+    from .scheduler import LocalScheduler
+
+    stack.scheduler = LocalScheduler(handler, aws.client("scheduler"), SETTINGS.schedule_group)
+    stack.scheduler.start()
+    stack._undo.append(stack.scheduler.stop)
 
 
 def _serve(stack: LocalStack, name: str, server: Any) -> None:
