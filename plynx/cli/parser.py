@@ -7,7 +7,7 @@ from typing import Any
 
 import plynx
 
-from . import admin, commands, execute, exits, lifecycle, trial
+from . import admin, commands, execute, exits, lifecycle, schedules, trial
 
 
 def parse_assignment(text: str) -> tuple[str, Any]:
@@ -113,6 +113,9 @@ def build_parser() -> argparse.ArgumentParser:
     target = cancel.add_mutually_exclusive_group(required=True)
     target.add_argument("run", metavar="RUN", nargs="?", help="the run's id")
     target.add_argument("--graph", metavar="GRAPH", help="cancel this graph's current run instead")
+
+    schedule = command("schedule", "a graph's schedules: list, add, pause, resume, delete", None)
+    schedules.add_schedule_commands(schedule, common, run_parameter)
 
     users = command("users", "accounts (admins): list, create, approve, activate, deactivate, policies", None)
     admin.add_users_commands(users, common)

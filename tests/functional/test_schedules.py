@@ -246,3 +246,32 @@ def test_the_stacks_own_firer_starts_an_at_schedule_in_real_time(api, word_graph
         api.wait(graph_id)
     finally:
         _ok(api, "delete", f"schedules/{made['_id']}")
+
+
+def test_plynx_schedule_adds_lists_pauses_resumes_and_deletes(api, word_graph, scheduler, capsys) -> None:
+    from plynx.cli import main
+
+    graph_id, node_id = word_graph["_id"], word_graph["nodes"][0]["_id"]
+    connection = ["--api", api.base, "-u", "default:"]
+    assert main(["schedule", "add", graph_id, "cron(30 6 ? * 2#1 *)", "-z", "America/New_York",
+                 "-p", f"{node_id}.word=monthly", *connection]) == 0
+    out, err = capsys.readouterr()
+    schedule_id = out.strip()
+    assert "cron(30 6 ? * 2#1 *) (America/New_York), enabled; next: " in err
+    assert _remote(scheduler, schedule_id)["ScheduleExpressionTimezone"] == "America/New_York"
+    assert main(["schedule", "list", graph_id, "--json", *connection]) == 0
+    [listed] = [item for item in json.loads(capsys.readouterr().out)["items"] if item["_id"] == schedule_id]
+    assert listed["parameters"] == {f"{node_id}.word": "monthly"}
+    assert dt.datetime.fromisoformat(listed["next_fire_times"][0]).weekday() == 0  # the first Monday
+    assert main(["schedule", "pause", schedule_id, *connection]) == 0
+    assert "paused" in capsys.readouterr().err and _remote(scheduler, schedule_id)["State"] == "DISABLED"
+    assert main(["schedule", "resume", schedule_id, *connection]) == 0
+    assert "enabled" in capsys.readouterr().err and _remote(scheduler, schedule_id)["State"] == "ENABLED"
+    assert main(["schedule", "list", graph_id, *connection]) == 0
+    assert schedule_id in capsys.readouterr().out
+    assert main(["schedule", "add", graph_id, "cron(0 8 * * * *)", *connection]) != 0
+    assert "must be `?`" in capsys.readouterr().err
+    assert main(["schedule", "delete", schedule_id, *connection]) == 0
+    capsys.readouterr()
+    assert main(["schedule", "delete", schedule_id, *connection]) == 5  # gone: the CLI's not-found code
+    assert "404" in capsys.readouterr().err
