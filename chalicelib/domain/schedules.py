@@ -56,7 +56,7 @@ class Expression:
         for _ in range(count):
             try:
                 times.append(iterator.get_next(_dt.datetime))
-            except (StopIteration, ValueError, OverflowError):  # e.g. a year range that has ended
+            except (StopIteration, ValueError, OverflowError, IndexError):  # e.g. a year range that has ended
                 break
         return times
 
@@ -165,7 +165,7 @@ def parse(text: object) -> Expression:
     if cron:
         try:
             return Expression(text, "cron", cron=_cron(cron.group(1)))
-        except (ValueError, KeyError, TypeError) as exc:
+        except (ValueError, KeyError, TypeError, IndexError, OverflowError) as exc:  # croniter's errors are ValueErrors
             raise BadRequestError(f"`{text}` is not a cron expression EventBridge Scheduler takes: {exc}") from exc
     at = _AT.match(text)
     if at:
