@@ -171,15 +171,6 @@ def delete(schedule_id: str, user: str) -> dict:
     return {"_id": schedule_id, "graph_id": record.graph}
 
 
-def delete_of_graph(graph_id: str) -> int:
-    """Every schedule of a graph, remote and record (for whoever deletes the graph itself)."""
-    records = store.of_graph(graph_id)
-    for record in records:
-        store.delete_remote(record.schedule_id)
-        store.delete(record)
-    return len(records)
-
-
 # --- fires ----------------------------------------------------------------------------------------------------
 
 

@@ -7,10 +7,12 @@ what fires, and carries the same expression, zone and state.
 """
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any
 
 from botocore.exceptions import ClientError
+from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 from pynamodb.transactions import TransactWrite
 
@@ -19,7 +21,6 @@ from chalicelib.domain.errors import ConflictError, NotFoundError
 from . import aws
 from .conditions import condition_failed
 from .models import RunPointerModel, ScheduleModel
-from .run_records import _connection
 from .settings import SETTINGS
 
 # `~` is never in a graph id (domain.util.check_id): neither partition is a graph's, a version's or a run's.
@@ -31,6 +32,11 @@ NAME_PREFIX = "plynx-"  # EventBridge schedule names: 1-64 of [0-9a-zA-Z-_.]; ou
 SCHEDULED_TIME = "<aws.scheduler.scheduled-time>"
 EXECUTION_ID = "<aws.scheduler.execution-id>"
 SCHEDULE_ARN = "<aws.scheduler.schedule-arn>"
+
+
+@functools.cache
+def _connection() -> Connection:
+    return Connection(region=SETTINGS.region, host=SETTINGS.endpoint_url)
 
 
 def partition(graph_id: str) -> str:
@@ -92,6 +98,15 @@ def delete(record: ScheduleModel) -> None:
     with TransactWrite(connection=_connection()) as transaction:
         transaction.delete(RunPointerModel(f"{POINTER_PREFIX}{record.schedule_id}", POINTER_KEY))
         transaction.delete(record)
+
+
+def delete_of_graph(graph_id: str) -> int:
+    """Every schedule of a graph, its EventBridge schedule first (a deleted graph's, and the GC's)."""
+    records = of_graph(graph_id)
+    for record in records:
+        delete_remote(record.schedule_id)
+        delete(record)
+    return len(records)
 
 
 # --- EventBridge Scheduler ------------------------------------------------------------------------------------

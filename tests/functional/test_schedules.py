@@ -275,3 +275,19 @@ def test_plynx_schedule_adds_lists_pauses_resumes_and_deletes(api, word_graph, s
     capsys.readouterr()
     assert main(["schedule", "delete", schedule_id, *connection]) == 5  # gone: the CLI's not-found code
     assert "404" in capsys.readouterr().err
+
+
+def test_a_gc_pass_keeps_a_live_graphs_schedules_and_deleting_the_graph_deletes_them(api, scheduler) -> None:
+    node = api.save_operation(operation("python", "noop", "print('x')\n"))
+    saved = api.ok("post", "graphs", json={"graph": graph("deleted with its schedules", [instance(node)]),
+                                           "actions": ["SAVE"]})["graph"]
+    made = _add(api, saved["_id"], expression="rate(1 day)")
+    assert api.ok("post", "gc", json={})["status"] == "SUCCESS"
+    assert _remote(scheduler, made["_id"])["State"] == "ENABLED"
+    assert [item["_id"] for item in api.ok("get", f"graphs/{saved['_id']}/schedules")["items"]] == [made["_id"]]
+    assert api.session.patch(api.url(f"schedules/{made['_id']}"), json={"enabled": False}).status_code == 200
+
+    assert api.ok("post", f"graphs/{saved['_id']}/delete", json={})["status"] == "SUCCESS"
+    with pytest.raises(scheduler.exceptions.ResourceNotFoundException):
+        _remote(scheduler, made["_id"])
+    assert api.session.delete(api.url(f"schedules/{made['_id']}")).status_code == 404
