@@ -3,6 +3,7 @@
 One pass (`collect`): it reads every graph header, the graph-nodes table, the library and the cache, and
 decides what goes:
 
+- trials past their retention (engine/trials.py: every user's, records, nodes, header and machine), first;
 - run records past retention (run_records.expired: the newest `runs_keep`, younger than `runs_keep_days`;
   a graph's current run always stays), with their pointers and their nodes;
 - partitions of the graph-nodes table nobody points to, older than the grace period: what a deleted graph
@@ -42,6 +43,8 @@ from chalicelib.store.graph_items import RUN_PREFIX, run_items, saved_items
 from chalicelib.store.models import CacheModel, GraphModel, GraphNodeModel, NodeModel, OwnerModel, RunModel
 from chalicelib.store.settings import SETTINGS
 from chalicelib.store.storage import PREFIX
+
+from . import trials
 
 LOG = logging.getLogger(__name__)
 _HEX64 = re.compile(r"[0-9a-f]{64}")
@@ -408,6 +411,8 @@ def collect(dry_run: bool = False, grace: float | None = None) -> Report:
     grace = grace_seconds() if grace is None else grace
     before = now(grace)
     report = Report(dry_run=dry_run, grace_seconds=grace)
+    if not dry_run:  # trials past retention go first (records, nodes, header, machine); their outputs below
+        trials.expire()
     headers = _headers()
     plan = _plan_partitions(_read_partitions(), headers, before)
     report.run_records = sorted(r.run_id for r in plan.expired)

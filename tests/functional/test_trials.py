@@ -81,10 +81,10 @@ def test_try_runs_the_draft_and_leaves_no_library_version_and_no_cache_entry(api
     assert {entry.key for entry in CacheModel.scan()} == cache_before
 
 
-def test_trials_expire_with_their_records_and_state_machines(api, stack) -> None:
+def test_trials_expire_with_their_records_and_state_machines(api, stack, monkeypatch) -> None:
     import boto3
 
-    from chalicelib.api import trials
+    from chalicelib.engine import gc, trials
     from chalicelib.store.models import GraphModel
 
     data = api.upload(b"z\n", "expiring input")
@@ -103,6 +103,13 @@ def test_trials_expire_with_their_records_and_state_machines(api, stack) -> None
     assert api.get(f"graphs/{ids[0]['graph_id']}").status_code == 404
     assert machine not in [m["stateMachineArn"] for m in sfn.list_state_machines()["stateMachines"]]
     assert _wait(api, ids[1]["trial_id"])["run_status"] == "SUCCESS"
+    # a garbage collection pass expires trials too (of every user: one who never tries again as well)
+    newer = api.ok("post", "nodes/try", json={"node": draft, "inputs": {"in": output_id(data, "out")}})
+    _wait(api, newer["trial_id"])
+    monkeypatch.setenv("PLYNX_TRIALS_KEEP", "1")
+    gc.collect()
+    assert api.get(f"trials/{ids[1]['trial_id']}").status_code == 404
+    assert _wait(api, newer["trial_id"])["run_status"] == "SUCCESS"
 
 
 def test_bad_trials_are_refused_and_nothing_runs(api) -> None:
