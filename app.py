@@ -14,6 +14,7 @@ from chalicelib.api import (
     graphs,
     library,
     lifecycle,
+    notifications,
     openapi,
     origin,
     resources,
@@ -22,6 +23,7 @@ from chalicelib.api import (
     schedules,
     state,
     trials,
+    triggers,
     uploads,
     users,
 )
@@ -170,7 +172,7 @@ def node_versions(node_id: str) -> dict:
 @app.route(f"{API}/nodes", methods=["POST"], content_types=JSON_TYPES)
 def post_node() -> dict:
     user = _user()
-    return actions.post_node(json_object(_raw()), user)
+    return triggers.after_save(actions.post_node(json_object(_raw()), user))
 
 
 # Try an operation's draft before approving it (chalicelib/api/trials.py).
@@ -412,6 +414,66 @@ def delete_schedule(schedule_id: str) -> dict:
             "data": schedules.delete(schedule_id, user)}
 
 
+# Triggers (chalicelib/api/triggers.py) and notification settings (chalicelib/api/notifications.py).
+@app.route(f"{API}/graphs/{{graph_id}}/triggers", methods=["GET"])
+def get_triggers(graph_id: str) -> dict:
+    return {"status": PostStatus.SUCCESS, "data": triggers.show(graph_id, _user())}
+
+
+@app.route(f"{API}/graphs/{{graph_id}}/triggers/webhook", methods=["POST"], content_types=JSON_TYPES)
+def create_webhook_trigger(graph_id: str) -> dict:
+    return {"status": PostStatus.SUCCESS, "message": "Webhook trigger created; its URL is shown this once",
+            "data": triggers.create_webhook(graph_id, _user(), rotate=False)}
+
+
+@app.route(f"{API}/graphs/{{graph_id}}/triggers/webhook/rotate", methods=["POST"], content_types=JSON_TYPES)
+def rotate_webhook_trigger(graph_id: str) -> dict:
+    return {"status": PostStatus.SUCCESS, "message": "Webhook trigger rotated; the old URL is a 404 now",
+            "data": triggers.create_webhook(graph_id, _user(), rotate=True)}
+
+
+@app.route(f"{API}/graphs/{{graph_id}}/triggers/webhook", methods=["DELETE"])
+def revoke_webhook_trigger(graph_id: str) -> dict:
+    triggers.revoke_webhook(graph_id, _user())
+    return {"status": PostStatus.SUCCESS, "message": "Webhook trigger revoked"}
+
+
+@app.route(f"{API}/graphs/{{graph_id}}/triggers/files", methods=["POST"], content_types=JSON_TYPES)
+def add_file_trigger(graph_id: str) -> dict:
+    return {"status": PostStatus.SUCCESS, "data": triggers.add_file_trigger(graph_id, json_object(_raw()), _user())}
+
+
+@app.route(f"{API}/graphs/{{graph_id}}/triggers/files/{{file_id}}", methods=["DELETE"])
+def remove_file_trigger(graph_id: str, file_id: str) -> dict:
+    triggers.remove_file_trigger(graph_id, file_id, _user())
+    return {"status": PostStatus.SUCCESS, "message": "File trigger removed"}
+
+
+@app.route(f"{API}/triggers/{{token}}", methods=["POST"], content_types=JSON_TYPES)
+def fire_trigger(token: str) -> dict:
+    # No credentials: the token is the secret (throttled per client address; unknown and revoked alike 404).
+    origin.check(app.current_request.headers.get("origin"))
+    return {"status": PostStatus.SUCCESS, "message": "Run started",
+            **triggers.fire_webhook(token, json_object(_raw()), _address())}
+
+
+@app.route(f"{API}/graphs/{{graph_id}}/notifications", methods=["GET"])
+def get_notifications(graph_id: str) -> dict:
+    return {"status": PostStatus.SUCCESS, "data": notifications.get(graph_id, _user())}
+
+
+@app.route(f"{API}/graphs/{{graph_id}}/notifications", methods=["PUT"], content_types=JSON_TYPES)
+def put_notifications(graph_id: str) -> dict:
+    user = _user()
+    return {"status": PostStatus.SUCCESS, "data": notifications.put(graph_id, json_object(_raw()), user)}
+
+
+@app.route(f"{API}/graphs/{{graph_id}}/notifications", methods=["DELETE"])
+def delete_notifications(graph_id: str) -> dict:
+    notifications.delete(graph_id, _user())
+    return {"status": PostStatus.SUCCESS, "message": "Notifications off"}
+
+
 @app.route(f"{API}/search_graphs", methods=["POST"], content_types=JSON_TYPES)
 def search_graphs() -> dict:
     user = _user()
@@ -424,7 +486,7 @@ def upload_file() -> dict:
     user = _user()
     request = app.current_request
     fields, files = form_data(request.raw_body, request.headers.get("content-type"))
-    return actions.upload_file(fields, files, user)
+    return triggers.after_save(actions.upload_file(fields, files, user))
 
 
 # Uploads of any size: the bytes go to S3 by presigned part URLs, never through the API.
@@ -440,7 +502,7 @@ def upload_part_urls(upload_id: str) -> dict:
 
 @app.route(f"{API}/uploads/{{upload_id}}/complete", methods=["POST"], content_types=JSON_TYPES)
 def complete_upload(upload_id: str) -> dict:
-    return uploads.complete(upload_id, json_object(_raw()), _user())
+    return triggers.after_save(uploads.complete(upload_id, json_object(_raw()), _user()))
 
 
 @app.route(f"{API}/uploads/{{upload_id}}", methods=["DELETE"])

@@ -332,5 +332,16 @@ def file_node(resource_id: str, file_type: str, fields: dict[str, str], user: st
     node["title"] = fields.get("title") or "File"
     node["description"] = fields.get("description") or ""
     node["outputs"][0].update(file_type=file_type, resource_id=resource_id)
+    replaces = fields.get("replaces")
+    if replaces:  # a new version of an uploaded file: it replaces that one as an APPROVE of a new version does
+        previous = library.get_node(replaces, user)
+        if previous.get("base_node_name") != BaseNodeNames.FILE:
+            raise BadRequestError(f"`replaces`: node `{replaces}` is not a file")
+        permissions.check_write(user, permissions.NODE, previous["author"], replaces)
+        node["parent_node_id"] = replaces
     node = library.save_node(node, user, node_status=NodeStatus.READY)
-    return {"status": PostStatus.SUCCESS, "message": "File uploaded", "resource_id": resource_id, "node": node}
+    extra: dict = {}
+    if replaces:
+        _succession(node, user, extra)
+    return {"status": PostStatus.SUCCESS, "message": "File uploaded", "resource_id": resource_id, "node": node,
+            **extra}

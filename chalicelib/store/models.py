@@ -315,7 +315,25 @@ class QuotaModel(Model):
     runs = UnicodeSetAttribute(null=True)
 
 
+class AutomationModel(Model):
+    """Triggers and notification settings (chalicelib/store/automation.py), items by kind of key:
+    `webhook#<token SHA-256>`/`trigger` (a webhook trigger, found by its token's hash), `graph#<id>`/`webhook`
+    and `graph#<id>`/`file#<node id>` (a graph's triggers), `file#<node id>`/<graph id> (who watches a file),
+    `notify#<graph id>`/<username> (a user's notification settings for a graph, with its signing secret)."""
+
+    class Meta(_Meta):
+        table_name = f"{SETTINGS.table_prefix}-automation"
+
+    key = UnicodeAttribute(hash_key=True)
+    item = UnicodeAttribute(range_key=True)
+    graph_id = UnicodeAttribute(null=True)
+    username = UnicodeAttribute(null=True)  # the trigger's creator, or the settings' user
+    token_hash = UnicodeAttribute(null=True)
+    data = JSONAttribute(null=True)  # settings; a trigger's last firing
+    created = UnicodeAttribute(null=True)
+
+
 ALL_MODELS = (NodeModel, GraphModel, GraphNodeModel, UserModel, CacheModel, WaitModel, SignInFailureModel,
-              OwnerModel, QuotaModel)
+              OwnerModel, QuotaModel, AutomationModel)
 
 

@@ -227,6 +227,9 @@ def _start(
             "PLYNX_FARGATE_CLUSTER": patches.local_cluster_arn(
                 os.environ.get("AWS_DEFAULT_REGION") or "us-east-1", os.environ.get("PLYNX_ACCOUNT_ID", "123456789012")),
             "PLYNX_FARGATE_TASK_DEFINITION": patches.LOCAL_TASK_DEFINITION,
+            # Notification webhooks may reach this machine's receivers (tests, a developer's listener); the
+            # cloud's sender refuses loopback like every other non-public address.
+            "PLYNX_NOTIFY_ALLOW_LOOPBACK": "true",
         },
         force=True,
     )
@@ -310,6 +313,7 @@ def _start(
     stack.lambda_front = front
     if patches.FAST:
         patches.serve_lambda_directly(front)
+    _notifier(stack, front)
     _serve(stack, "moto", _make_moto_server(host, moto_port, front, quiet))
 
     # 3. Tables, bucket, role, default user; the bucket's artifacts are write-once, as on AWS.
@@ -434,6 +438,22 @@ def _make_lambda_front(stack: LocalStack, lambda_handler: Callable[[Any, Any], A
     warm = WarmRunner(DEFAULT_CONCURRENCY)
     stack._undo.append(warm.stop)
     return LambdaFront(moto_app, None, warm_runner=warm, authenticate=True)
+
+
+def _notifier(stack: LocalStack, front: Any) -> None:
+    """Runs' ends go to the notifier function as EventBridge would send them (infra/local/execution_events.py)."""
+    from . import execution_events
+
+    name = os.environ.get("PLYNX_NOTIFY_FUNCTION", "plynx-notify")
+
+    def handler() -> Callable[[Any, Any], Any]:
+        from runners import notifier
+
+        return notifier.lambda_handler
+
+    front.functions[name] = handler
+    execution_events.install(lambda event: front.deliver(name, event))
+    stack._undo.append(execution_events.uninstall)
 
 
 def _make_moto_server(host: str, port: int, wsgi_app: Any, quiet: bool) -> Any:
