@@ -395,6 +395,55 @@ PATHS.update({
         _obj(("data",), status=_STR, data=_ref("Trial")), params=("trial_id",), tag="trials")},
 })
 
+# Triggers and notifications (chalicelib/api/triggers.py, chalicelib/api/notifications.py).
+_WEBHOOK = _obj((), created=_STR, created_by=_STR, last={"type": "object", "nullable": True},
+                token={"type": "string", "description": "only in the answer that made or rotated it"},
+                url={"type": "string", "description": "`/plynx/api/v0/triggers/<token>`, only with `token`"})
+_FILE_TRIGGER = _obj(("file_id",), file_id=_STR, created=_STR, created_by=_STR, last={"type": "object", "nullable": True})
+_NOTIFY = _obj(("on",), on={"type": "string", "enum": ["success", "failure", "both", "never"]},
+               webhook_url=_NULLABLE_STR, email=_NULLABLE_STR)
+_DONE = _obj((), status=_STR, message=_STR)
+PATHS.update({
+    "/graphs/{graph_id}/triggers": {"get": _op(
+        "The graph's triggers (who may see the graph): its webhook trigger (never its token) and file triggers",
+        _obj(("data",), status=_STR, data=_obj((), webhook={**_WEBHOOK, "nullable": True},
+                                               files={"type": "array", "items": _FILE_TRIGGER})),
+        params=_G, tag="triggers")},
+    "/graphs/{graph_id}/triggers/webhook": {
+        "post": _op("Make the graph's webhook trigger (who may run the graph; 409 if it has one): its `token` and "
+                    "`url` are shown in this answer only", _obj(("data",), status=_STR, message=_STR, data=_WEBHOOK),
+                    params=_G, tag="triggers"),
+        "delete": _op("Revoke the webhook trigger: its URL is a 404 from now on", _DONE, params=_G, tag="triggers")},
+    "/graphs/{graph_id}/triggers/webhook/rotate": {"post": _op(
+        "A new token for the webhook trigger (the old URL is a 404 at once); shown in this answer only",
+        _obj(("data",), status=_STR, message=_STR, data=_WEBHOOK), params=_G, tag="triggers")},
+    "/graphs/{graph_id}/triggers/files": {"post": _op(
+        "Watch a file (an approved file node you may see): each new version of it (an upload with `replaces`, or "
+        "an APPROVE of a new version) moves the graph's nodes of that file to the new version and runs the graph",
+        _obj(("data",), status=_STR, data=_FILE_TRIGGER), _obj(("file_id",), file_id=_STR), params=_G,
+        tag="triggers")},
+    "/graphs/{graph_id}/triggers/files/{file_id}": {"delete": _op(
+        "Stop watching the file", _DONE, params=("graph_id", "file_id"), tag="triggers")},
+    "/triggers/{token}": {"post": {**_op(
+        "Start a run of the graph whose webhook trigger has this token, on behalf of the trigger's creator (its "
+        "record's `how` is WEBHOOK); no credentials. Unknown and revoked tokens are the same 404; 429 after "
+        "5 unknown tokens a minute from one address", _obj(("graph_id", "run_id"), status=_STR, message=_STR,
+                                                          graph_id=_STR, run_id=_STR),
+        "RunRequest", params=("token",), tag="triggers"), "security": []}},  # the token is the credential
+    "/graphs/{graph_id}/notifications": {
+        "get": _op("Your own notification settings for the graph (who may see it), with your signing `secret`",
+                   _obj(("data",), status=_STR, data={**_NOTIFY, "properties": {
+                       **_NOTIFY["properties"], "secret": _NULLABLE_STR, "signature_header": _STR,
+                       "timestamp_header": _STR}}), params=_G, tag="notifications"),
+        "put": _op("Set your notification settings for the graph: `on` (success, failure, both, never), a "
+                   "`webhook_url` (public addresses only) and/or an `email` address; `rotate_secret`: a new "
+                   "signing secret", _obj(("data",), status=_STR, data=_NOTIFY),
+                   {**_NOTIFY, "properties": {**_NOTIFY["properties"], "rotate_secret": _BOOL}}, params=_G,
+                   tag="notifications"),
+        "delete": _op("Turn your notifications of the graph off", _DONE, params=_G, tag="notifications")},
+})
+PATHS["/triggers/{token}"]["post"]["requestBody"]["required"] = False  # no body: the run's saved values
+
 
 def document(server_url: str = API) -> dict:
     """The whole OpenAPI 3 document; `server_url` is where the API is mounted."""
