@@ -2,6 +2,8 @@
 with its parameters; rotated and revoked tokens are 404s; a new version of a watched file starts a run on it."""
 from __future__ import annotations
 
+import json
+
 import requests
 
 from tests.helpers import by_title, graph, instance, operation, output_id
@@ -114,3 +116,28 @@ def test_a_new_version_of_a_watched_file_starts_a_run_on_it(api) -> None:
                                      data={"title": "other", "file_type": "file"})
     api.session.delete(api.url(f"graphs/{graph_id}/triggers/files/{body['node']['_id']}"), timeout=30).raise_for_status()
     assert api.ok("get", f"graphs/{graph_id}/triggers")["data"]["files"] == []
+
+
+def test_the_plynx_command_makes_fires_and_revokes_a_trigger_and_sets_notifications(api, capsys) -> None:
+    from plynx.cli import main
+
+    stored = _echo_graph(api, "triggered from the command line")
+    graph_id, node_id = stored["_id"], stored["nodes"][0]["_id"]
+    base = ["--api", api.base, "-u", "default:"]
+    assert main([*base[:2], "trigger", "create", graph_id, *base[2:]]) == 0
+    url = capsys.readouterr().out.strip()
+    assert url.startswith(api.base + "/triggers/")
+    assert main(["trigger", "fire", url, "-p", f"{node_id}.word=cli"]) == 0  # no credentials given
+    run_id = capsys.readouterr().out.strip()
+    api.wait(graph_id)
+    assert api.ok("get", f"runs/{run_id}")["data"]["parameters"] == {f"{node_id}.word": "cli"}
+    assert main(["trigger", "show", graph_id, *base]) == 0
+    assert json.loads(capsys.readouterr().out)["webhook"]["last"]["run_id"] == run_id
+    assert main(["trigger", "revoke", graph_id, *base]) == 0
+    assert main(["trigger", "fire", url]) == 5  # NOT_FOUND
+    assert main(["notify", "set", graph_id, "--on", "failure", "--email", "ci@example.com", *base]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["on"] == "failure" and shown["email"] == "ci@example.com" and shown["secret"].startswith("whsec_")
+    assert main(["notify", "off", graph_id, *base]) == 0
+    assert api.ok("get", f"graphs/{graph_id}/notifications")["data"]["on"] == "never"
+    _forget()
