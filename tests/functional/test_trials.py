@@ -148,6 +148,12 @@ def test_bad_trials_are_refused_and_nothing_runs(api) -> None:
     assert answer["status"] == "VALIDATION_FAILED" and answer["validation_error"], answer
     assert sum(1 for model in GraphModel.scan() if model.listing == "trial") == trials_before
     assert api.get("trials/no-such-trial").status_code == 404
+    # a run that is not a trial is no trial
+    placed = dict(api.upload(b"r\n", "not a trial"), _id=secrets.token_hex(12))
+    run_id = api.ok("post", "graphs", json={"graph": {"title": "not a trial", "nodes": [placed]},
+                                            "actions": ["SAVE", "APPROVE"]})["run_id"]
+    assert api.ok("get", f"runs/{run_id}")["data"]["kind"] == "run"
+    assert api.get(f"trials/{run_id}").status_code == 404
 
 
 def test_a_trial_runs_where_its_placement_says(api, stack) -> None:
@@ -172,3 +178,26 @@ def test_a_trial_runs_where_its_placement_says(api, stack) -> None:
         arn = GraphModel.get(body["graph_id"]).state_machine_arn
         definition = json.dumps(json.loads(sfn.describe_state_machine(stateMachineArn=arn)["definition"]))
         assert ("arn:aws:states:::ecs:runTask.sync" in definition) is on_ecs, definition[:2000]
+
+
+def test_a_trials_logs_are_read_while_it_runs(api, shared_tmp) -> None:
+    """Live logs as in a run: GET /trials/{id} shows what the operation printed while it is still RUNNING."""
+    flag = str(shared_tmp / "trial seen")  # where the operation (its own uid) can see it
+    cmd = ("import os, time\nprint('started', flush=True)\n"
+           f"for _ in range(600):\n    if os.path.exists({flag!r}):\n        break\n    time.sleep(0.1)\n"
+           "print('done')\n")
+    draft = operation("python", "Slow trial", cmd)
+    trial_id = api.ok("post", "nodes/try", json={"node": draft})["trial_id"]
+    try:
+        while True:  # the test's own timeout bounds it
+            trial = api.ok("get", f"trials/{trial_id}")["data"]
+            assert trial["run_status"] in ("READY", "RUNNING"), trial
+            ran = trial["operation"]
+            stdout = log_id(ran, "stdout")
+            if ran["node_running_status"] == "RUNNING" and stdout and api.resource(stdout) == b"started\n":
+                break
+            time.sleep(0.1)
+    finally:
+        open(flag, "w").close()
+    done = _wait(api, trial_id)
+    assert done["run_status"] == "SUCCESS" and api.resource(log_id(done["operation"], "stdout")) == b"started\ndone\n"
