@@ -201,3 +201,19 @@ def test_a_trials_logs_are_read_while_it_runs(api, shared_tmp) -> None:
         open(flag, "w").close()
     done = _wait(api, trial_id)
     assert done["run_status"] == "SUCCESS" and api.resource(log_id(done["operation"], "stdout")) == b"started\ndone\n"
+
+
+def test_a_bash_draft_is_tried_on_an_array_input(api) -> None:
+    """Several values for an array input, in order, each a file node of the trial's graph; a bash_jinja2 draft."""
+    ids = [output_id(api.upload(text, f"part {i}"), "out") for i, text in enumerate((b"one\n", b"two\n", b"three\n"))]
+    draft = operation("bash_jinja2", "Concatenate", "cat {{ inputs.parts | join(' ') }} > {{ outputs.out }}\n",
+                      inputs=[{"name": "parts", "file_types": ["file"], "min_count": 2, "max_count": -1}],
+                      outputs=["out"])
+    body = api.ok("post", "nodes/try", json={"node": draft, "inputs": {"parts": [ids[2], {"resource_id": ids[0]},
+                                                                                  ids[1]]}})
+    trial = _wait(api, body["trial_id"])
+    assert trial["run_status"] == "SUCCESS", trial.get("error")
+    assert api.resource(output_id(trial["operation"], "out")) == b"three\none\ntwo\n"
+    assert [n["base_node_name"] for n in trial["graph"]["nodes"]].count("file") == 3
+    refused = api.post("nodes/try", json={"node": draft, "inputs": {"parts": [ids[0]]}})
+    assert refused.status_code == 400 and "needs at least 2 values; 1 given" in refused.json()["Message"]
