@@ -15,6 +15,7 @@ from chalicelib.api import (
     library,
     lifecycle,
     notifications,
+    observe,
     openapi,
     origin,
     resources,
@@ -54,6 +55,18 @@ def _address() -> str | None:
 def _user() -> users.Caller:
     origin.check(app.current_request.headers.get("origin"))
     return users.authenticate(app.current_request.headers.get("authorization"), _address())
+
+
+@app.middleware("http")
+def observe_request(event: Request, get_response: Any) -> Response:
+    """The path's graph/run/node ids on every line of the request, a line for the request, one EMF blob."""
+    return observe.request(event, get_response)
+
+
+@app.middleware("cloudwatch")
+def observe_event(event: CloudWatchEvent, get_response: Any) -> Any:
+    """An execution's end: its graph and run ids on every line, its metrics flushed."""
+    return observe.execution_event(event, get_response)
 
 
 @app.middleware("http")

@@ -16,7 +16,7 @@ from chalicelib.domain.enums import BaseNodeNames, GraphRunningStatus, NodeRunni
 from chalicelib.domain.errors import BadRequestError, ConflictError
 from chalicelib.domain.permissions import RunPrincipal
 from chalicelib.domain.util import now
-from chalicelib.store import aws, run_records
+from chalicelib.store import aws, run_records, telemetry
 from chalicelib.store.conditions import condition_failed
 from chalicelib.store.graph_items import drop, load_model, node_items, run_items, saved_items, unchanged
 from chalicelib.store.models import CacheModel, GraphModel, GraphNodeModel
@@ -84,12 +84,22 @@ def compile_program(graph: dict, restored: frozenset[str] = frozenset(),
         raise BadRequestError(f"Graph `{graph['_id']}` cannot run: {exc}") from exc
 
 
+# X-Ray traces of every execution (the template lets the state machine role write them), with the runner's.
+TRACING = {"enabled": True}
+
+
 def _create(sfn: Any, graph_id: str, definition: dict) -> str:
     text = _definition_text(definition)
-    return sfn.create_state_machine(
-        name=state_machine_name(graph_id, text), definition=text, roleArn=SETTINGS.state_machine_role_arn,
-        type="STANDARD",
-    )["stateMachineArn"]
+    name = state_machine_name(graph_id, text)
+    try:
+        return sfn.create_state_machine(name=name, definition=text, roleArn=SETTINGS.state_machine_role_arn,
+                                        type="STANDARD", tracingConfiguration=TRACING)["stateMachineArn"]
+    except sfn.exceptions.StateMachineAlreadyExists:
+        # Made before executions were traced: CreateStateMachine's idempotency counts the tracing too. Only the
+        # tracing changes (the definition is the one the name hashes), so no execution can run an old one.
+        arn = _state_machine_arn(name)
+        sfn.update_state_machine(stateMachineArn=arn, tracingConfiguration=TRACING)
+        return arn
 
 
 def _deploy(graph: dict, program: stepfunctions.Program, model: GraphModel) -> str:
@@ -173,6 +183,9 @@ def _queue(model: GraphModel, restored: dict[str, CacheModel], version: int | No
             else:
                 queued.node_running_status = new_node(NodeRunningStatus.IN_QUEUE)
             batch.save(queued)
+    hits = sum(1 for entry in restored.values() if not entry.key.startswith(cache.RETRY_PREFIX))
+    if hits:  # cache hits known at APPROVE: restored without a runner (the runner counts the others)
+        telemetry.metric(telemetry.OPERATIONS_ENDED["RESTORED"], "Count", hits, graph_id=graph_id, run_id=run_id)
     for node, was_restored in composites:
         composite_runs.queue_inner(graph_id, node, run_id, stamp, restored=was_restored, principal=principal)
     # Its record once its nodes are whole: a listed run is always readable.

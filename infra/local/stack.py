@@ -34,6 +34,7 @@ API_PREFIX = "/plynx/api/v0"
 _RUNNING_LOCK = threading.Lock()
 _RUNNING: "LocalStack | None" = None
 BODY_DIR = "s3-bodies"  # in the data dir: one file per S3 object version and upload part
+METRICS_FILE = "metrics.jsonl"  # in the data dir: the EMF blobs the API and runner write (README)
 
 
 def free_port() -> int:
@@ -233,6 +234,10 @@ def _start(
         },
         force=True,
     )
+    # The operator's logs as readable lines on the console (PLYNX_LOG_FORMAT=json for Lambda's JSON lines);
+    # the metrics' EMF blobs into a file of the data dir, not onto the console (chalicelib/store/telemetry.py).
+    metrics_file = os.path.join(os.path.abspath(stack.data_dir), METRICS_FILE) if stack.data_dir else os.devnull
+    _set_env(stack, {"PLYNX_LOG_FORMAT": "text", "PLYNX_METRICS_FILE": metrics_file}, force=False)
     if not os.environ.get("PLYNX_SECRET_KEY"):
         # No key: the laptop's single-user mode, asked for explicitly (the API refuses to run keyless otherwise).
         _set_env(stack, {"PLYNX_SINGLE_USER": "true"}, force=False)
@@ -512,6 +517,9 @@ def _make_api_server(app: Any, host: str, port: int, quiet: bool) -> Any:
         # Headers and body are separate writes: with Nagle's algorithm on, a keep-alive client's
         # delayed ACK held every response for 40 ms.
         disable_nagle_algorithm = True
+
+        def log_request(self, code: Any = "-", size: Any = "-") -> None:
+            pass  # the API logs each request itself, with its ids (chalicelib/api/observe.py)
 
         def handle_one_request(self) -> None:
             # chalice local writes 127.0.0.1 as every request's `requestContext.identity.sourceIp`; API
