@@ -19,6 +19,7 @@ import contextlib
 import json
 import logging
 import os
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -63,7 +64,7 @@ def stage() -> str:
 # Keys a readable line leaves out (Lambda's context, the stack trace again, what every line says).
 _TEXT_SKIPS = frozenset({"timestamp", "level", "service", "message", "location", "sampling_rate", "stage",
                          "exception", "exception_name", "stack_trace", "xray_trace_id", "cold_start",
-                         "function_name", "function_memory_size", "function_arn", "function_request_id",
+                         "function_name", "function_memory_size", "function_arn", "function_request_id", "request_id",
                          *IDS})
 
 
@@ -124,9 +125,7 @@ def metric(name: str, unit: str, value: float, **properties: Any) -> None:
     with _LOCK:
         provider = _metrics()
         provider.add_metric(name=name, unit=unit, value=value)
-        for key, item in properties.items():
-            if item is not None:
-                provider.add_metadata(key=key, value=item)
+        provider.metadata_set.update((key, item) for key, item in properties.items() if item is not None)
 
 
 def flush() -> None:
@@ -138,21 +137,27 @@ def flush() -> None:
         blob = None if is_metrics_disabled() else provider.serialize_metric_set()
         provider.clear_metrics()
     if blob is not None:
-        _write_metrics(json.dumps(blob, separators=(",", ":")))
+        _write_metrics(json.dumps(blob, separators=(",", ":")) + "\n")
 
 
 def _write_metrics(line: str) -> None:
     path = os.environ.get(METRICS_FILE_VARIABLE, "").strip()
     if not path:
-        print(line, flush=True)  # Lambda sends stdout to CloudWatch Logs, which extracts the metrics
+        sys.stdout.write(line)  # Lambda sends stdout to CloudWatch Logs, which extracts the metrics
+        sys.stdout.flush()
         return
+    # One write(2) of one line with O_APPEND: lines from the stack's processes interleave whole.
+    descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:
-        if os.path.getsize(path) > METRICS_FILE_BYTES:
+        os.write(descriptor, line.encode())
+        full = os.fstat(descriptor).st_size > METRICS_FILE_BYTES
+    finally:
+        os.close(descriptor)
+    if full:
+        try:
             os.replace(path, path + ".1")
-    except OSError:
-        pass
-    with open(path, "a", encoding="utf-8") as stream:  # one write of one line: appends from processes interleave whole
-        stream.write(line + "\n")
+        except OSError:
+            pass  # another process moved it first
 
 
 def operation_ended(status: str, seconds: float | None, **ids: Any) -> None:
