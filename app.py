@@ -69,6 +69,12 @@ def observe_event(event: CloudWatchEvent, get_response: Any) -> Any:
     return observe.execution_event(event, get_response)
 
 
+@app.middleware("pure_lambda")
+def observe_lambda(event: Any, get_response: Any) -> Any:
+    """A schedule's fire: its graph id on every line, its metrics (the run it started) flushed."""
+    return observe.lambda_event(event, get_response)
+
+
 @app.middleware("http")
 def retry_after(event: Any, get_response: Any) -> Response:
     """A throttled sign-in: 429 with `Retry-After` (chalice's view errors carry no headers)."""

@@ -26,3 +26,11 @@ def execution_event(event: Any, get_response: Callable[[Any], Any]) -> Any:
     with telemetry.invocation(log, SERVICE, "execution_ended", graph_id=run.graph_id if run else None,
                               run_id=run.run_id if run else None):
         return get_response(event)
+
+
+def lambda_event(event: Any, get_response: Callable[[Any], Any]) -> Any:
+    """Chalice's pure_lambda middleware (schedule_fired): the schedule's graph id on every line, metrics flushed."""
+    payload = getattr(event, "event", None)
+    graph_id = payload.get("graph_id") if isinstance(payload, dict) else None
+    with telemetry.invocation(log, SERVICE, "schedule_fired", graph_id=graph_id if isinstance(graph_id, str) else None):
+        return get_response(event)
