@@ -55,12 +55,14 @@ def delete(graph_id: str, user: str) -> None:
 
 
 def _subscribe(username: str, address: str) -> None:
-    """In the cloud: subscribe the address to the stage's topic, filtered to this user's messages (SNS mails
-    it a confirmation first). Locally there is no topic: emails go to the stack's log."""
+    """In the cloud: subscribe the address to the stage's topic, filtered to this user's messages to this address
+    (SNS mails it a confirmation first). Locally there is no topic: emails go to the stack's log."""
     topic = os.environ.get("PLYNX_NOTIFY_TOPIC_ARN")
     if not topic:
         return
     import json
 
     aws.client("sns").subscribe(TopicArn=topic, Protocol="email", Endpoint=address,
-                                Attributes={"FilterPolicy": json.dumps({"user": [username]})})
+                                # by user and address: a subscription of an address the user has since changed
+                                # or dropped matches nothing they are sent any more
+                                Attributes={"FilterPolicy": json.dumps({"user": [username], "email": [address]})})

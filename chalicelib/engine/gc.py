@@ -38,6 +38,7 @@ from botocore.exceptions import ClientError
 from chalicelib.domain.enums import GraphRunningStatus
 from chalicelib.domain.util import now
 from chalicelib.store import aws, run_records
+from chalicelib.store import automation as automation_records
 from chalicelib.store import schedules as schedule_records
 from chalicelib.store.graph_items import RUN_PREFIX, run_items, saved_items
 from chalicelib.store.models import CacheModel, GraphModel, GraphNodeModel, NodeModel, OwnerModel, RunModel
@@ -494,5 +495,6 @@ def delete_graph(model: GraphModel) -> dict:
         drop(run_items(graph_id, model.run_id))
     drop(saved_items(model))
     schedule_records.delete_of_graph(graph_id)  # nothing fires for it once the answer is given
+    automation_records.delete_of_graph(graph_id)  # nor its triggers; nobody is told of it any more
     machines = drop_machines(graph_id)
     return {"run_records": dropped, "state_machines": machines}

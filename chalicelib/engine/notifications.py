@@ -10,6 +10,7 @@ backoff, at most ATTEMPTS times; a 4xx other than 429 is final.
 """
 from __future__ import annotations
 
+import concurrent.futures
 import http.client
 import json
 import logging
@@ -20,6 +21,7 @@ import time
 from typing import Any
 from urllib.parse import urlsplit
 
+from botocore.exceptions import ClientError
 from pynamodb.exceptions import DoesNotExist
 
 from chalicelib.domain import automation, permissions
@@ -33,6 +35,7 @@ from stepfunctions.contract import ExecutionInput
 
 LOG = logging.getLogger("plynx.notify")
 ATTEMPTS = 4
+PARALLEL = 16  # receivers told at once
 TIMEOUT_SECONDS = 5.0
 ENDED = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
 # The rule's pattern (infra/cloudformation: RunEndedRule): every end of a PLynx execution.
@@ -144,8 +147,13 @@ def send_email(username: str, address: str, subject: str, text: str) -> dict:
     if not topic:
         LOG.warning("email to %s <%s>: %s\n%s", username, address, subject, text)
         return {"email": address, "logged": True}
-    aws.client("sns").publish(TopicArn=topic, Subject=subject[:100], Message=text,  # SNS: subject < 100 chars
-                              MessageAttributes={"user": {"DataType": "String", "StringValue": username}})
+    try:
+        aws.client("sns").publish(TopicArn=topic, Subject=subject[:100], Message=text,  # SNS: subject < 100 chars
+                                  MessageAttributes={"user": {"DataType": "String", "StringValue": username},
+                                                     "email": {"DataType": "String", "StringValue": address}})
+    except ClientError as exc:  # the others are still told
+        LOG.warning("email to %s not published: %s", address, exc)
+        return {"email": address, "published": False, "error": str(exc)}
     return {"email": address, "published": True}
 
 
@@ -200,7 +208,7 @@ def run_ended(detail: dict[str, Any]) -> list[dict]:
     if status in GraphRunningStatus.ACTIVE:  # the execution ended before anything closed the run
         status = _BY_EXECUTION.get(detail["status"], GraphRunningStatus.FAILED)
     body = payload(record, header, status)
-    sent = []
+    sends: list[tuple[str, Any, tuple]] = []
     for setting in settings:
         data = dict(setting.data or {})
         if not automation.wanted(data.get("on", "never"), status):
@@ -209,9 +217,14 @@ def run_ended(detail: dict[str, Any]) -> list[dict]:
             LOG.info("%s may no longer see graph %s: not told of run %s", setting.item, graph_id, run_id)
             continue
         if data.get("webhook_url"):
-            sent.append({"user": setting.item, **deliver(data["webhook_url"], data.get("secret", ""), body)})
+            sends.append((setting.item, deliver, (data["webhook_url"], data.get("secret", ""), body)))
         if data.get("email"):
             subject = f"PLynx: {header.title or graph_id} {status}"
             text = json.dumps(body, indent=2, sort_keys=True)
-            sent.append({"user": setting.item, **send_email(setting.item, data["email"], subject, text)})
-    return sent
+            sends.append((setting.item, send_email, (setting.item, data["email"], subject, text)))
+    if not sends:
+        return []
+    # At once: one slow receiver's retries do not hold the others past the function's timeout.
+    with concurrent.futures.ThreadPoolExecutor(min(len(sends), PARALLEL)) as pool:
+        futures = [(user, pool.submit(send, *args)) for user, send, args in sends]
+    return [{"user": user, **future.result()} for user, future in futures]

@@ -152,3 +152,19 @@ def put_settings(graph_id: str, username: str, settings: dict, secret: str) -> A
 
 def delete_settings(graph_id: str, username: str) -> None:
     AutomationModel(f"notify#{graph_id}", username).delete()
+
+
+def delete_of_graph(graph_id: str) -> int:
+    """A deleted graph's triggers (and their lookups: its token is a 404 at once) and everyone's settings."""
+    gone = 0
+    for record in AutomationModel.query(_graph_key(graph_id), consistent_read=True):
+        if record.item == WEBHOOK and record.token_hash:
+            AutomationModel(f"webhook#{record.token_hash}", TRIGGER).delete()
+        elif record.item.startswith("file#"):
+            AutomationModel(record.item, graph_id).delete()
+        record.delete()
+        gone += 1
+    for record in AutomationModel.query(f"notify#{graph_id}", consistent_read=True):
+        record.delete()
+        gone += 1
+    return gone

@@ -140,3 +140,34 @@ def test_loopback_is_refused_where_the_stack_does_not_allow_it(api, monkeypatch)
     assert _put(api, graph_id, {"on": "sometimes"}).status_code == 400
     assert _put(api, graph_id, {"on": "both", "email": "not an address"}).status_code == 400
     assert _put(api, graph_id, {"on": "both", "cc": "x"}).status_code == 400
+
+
+def test_in_the_cloud_an_address_is_subscribed_to_the_topic_and_the_mail_published_to_it(api, monkeypatch) -> None:
+    """The cloud's path on moto's SNS: the PUT subscribes the address (filtered to this user and address), the
+    run's end publishes with those attributes."""
+    from moto.sns.models import sns_backends
+
+    from chalicelib.store import aws
+
+    sns = aws.client("sns")
+    topic = sns.create_topic(Name="plynx-test-notifications")["TopicArn"]
+    monkeypatch.setenv("PLYNX_NOTIFY_TOPIC_ARN", topic)
+    graph_id = _graph(api, "mailed")
+    assert _put(api, graph_id, {"on": "success", "email": "ops@example.com"}).status_code == 200
+    [subscription] = sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]
+    assert subscription["Protocol"] == "email" and subscription["Endpoint"] == "ops@example.com"
+    policy = sns.get_subscription_attributes(SubscriptionArn=subscription["SubscriptionArn"])["Attributes"]
+    assert json.loads(policy["FilterPolicy"]) == {"user": ["default"], "email": ["ops@example.com"]}
+
+    run_id = api.ok("post", f"graphs/{graph_id}/approve")["run_id"]
+    api.wait(graph_id)
+    sent = sns_backends["123456789012"]["us-east-1"].topics[topic].sent_notifications
+    deadline = time.monotonic() + 10
+    while not any(run_id in n[1] for n in sent):
+        assert time.monotonic() < deadline, sent
+        time.sleep(0.05)
+    message_id, message, subject, attributes, *_ = next(n for n in sent if run_id in n[1])
+    assert subject == "PLynx: mailed SUCCESS" and json.loads(message)["run_id"] == run_id
+    values = {name: value.get("StringValue", value.get("Value")) for name, value in attributes.items()}
+    assert values == {"user": "default", "email": "ops@example.com"}, attributes
+    api.session.delete(api.url(f"graphs/{graph_id}/notifications"), timeout=30).raise_for_status()

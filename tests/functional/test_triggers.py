@@ -141,3 +141,25 @@ def test_the_plynx_command_makes_fires_and_revokes_a_trigger_and_sets_notificati
     assert main(["notify", "off", graph_id, *base]) == 0
     assert api.ok("get", f"graphs/{graph_id}/notifications")["data"]["on"] == "never"
     _forget()
+
+
+def test_deleting_a_graph_deletes_its_triggers_and_everyones_settings(api) -> None:
+    from chalicelib.store.models import AutomationModel
+
+    stored = _echo_graph(api, "deleted with its triggers")
+    graph_id = stored["_id"]
+    watched = api.upload(b"watched", "watched by a deleted graph")
+    token = api.ok("post", f"graphs/{graph_id}/triggers/webhook")["data"]["token"]
+    api.ok("post", f"graphs/{graph_id}/triggers/files", json={"file_id": watched["_id"]})
+    api.session.put(api.url(f"graphs/{graph_id}/notifications"), json={"on": "both"}, timeout=30).raise_for_status()
+    keys = (f"graph#{graph_id}", f"notify#{graph_id}", f"file#{watched['_id']}")
+    assert all(list(AutomationModel.query(key)) for key in keys)
+
+    api.ok("post", f"graphs/{graph_id}/delete")
+    assert _fire(api.url(f"triggers/{token}")).status_code == 404
+    assert not any(list(AutomationModel.query(key, consistent_read=True)) for key in keys)
+    # a new version of the file it watched fires nothing
+    body = api.ok("post", "upload_file", files={"data": ("w.txt", b"v2")},
+                  data={"title": "watched", "file_type": "file", "replaces": watched["_id"]})
+    assert body["replaced_node_id"] == watched["_id"] and "triggered" not in body
+    _forget()

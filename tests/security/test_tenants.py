@@ -389,6 +389,13 @@ def test_triggers_are_made_by_who_may_run_the_graph_and_fire_only_while_their_ma
     for method, path in (("post", "triggers/webhook"), ("post", "triggers/files")):
         assert bob.call(method, f"graphs/{graph_id}/{path}", json={"file_id": alices["data"]["_id"]}
                         ).status_code == 403, path
+    # no credentials: every route of triggers and notifications is a 401, but the trigger URL itself
+    for method, path in (("get", "triggers"), ("post", "triggers/webhook"), ("post", "triggers/webhook/rotate"),
+                         ("delete", "triggers/webhook"), ("post", "triggers/files"),
+                         ("delete", f"triggers/files/{alices['data']['_id']}"), ("get", "notifications"),
+                         ("put", "notifications"), ("delete", "notifications")):
+        anonymous = requests.request(method, f"{alice.base}/graphs/{graph_id}/{path}", json={}, timeout=30)
+        assert anonymous.status_code == 401, (method, path, anonymous.text)
     made = alice.ok("post", f"graphs/{graph_id}/triggers/webhook")["data"]
     url = f"{alice.base}/triggers/{made['token']}"
     shown = bob.ok("get", f"graphs/{graph_id}/triggers")["data"]["webhook"]
