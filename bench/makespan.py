@@ -79,37 +79,55 @@ def levels_makespan(graph: dict, duration: dict[str, float], overhead: float) ->
     return sum(max(duration[n] for n in level) + overhead for level in operation_levels(graph))
 
 
-def _branch_sequences(definition: dict) -> list[list[tuple[str, str]]]:
-    """Each branch of "Run operations" as (kind, node id or child arn) steps."""
+def _branch_sequences(definition: dict) -> list[tuple[str | None, list[tuple[str, str]]]]:
+    """Each branch of "Run operations", and of the forks nested in them, as (the operation it is forked
+    after, or None: it starts with the run; its (kind, node id or child arn) steps)."""
     runner = definition["States"].get("Run operations")
-    if runner is None:
-        return []
-    sequences = []
-    for branch in runner["Branches"]:
-        steps, name = [], branch["StartAt"]
-        while name is not None:
-            state = branch["States"][name]
-            if state["Resource"].startswith("arn:aws:states:::states:startExecution"):
-                steps.append(("child", state["Parameters"]["StateMachineArn"]))
-            else:
-                payload = state["Parameters"]["Payload"]
-                steps.append((payload["action"], payload["node_id"]))
-            name = state.get("Next")
-        sequences.append(steps)
+    sequences: list[tuple[str | None, list[tuple[str, str]]]] = []
+    for branch in runner["Branches"] if runner is not None else []:
+        _sequence(branch["States"], branch["StartAt"], None, sequences)
     return sequences
+
+
+def _sequence(states: dict, name: str | None, host: str | None,
+              sequences: list[tuple[str | None, list[tuple[str, str]]]]) -> None:
+    steps: list[tuple[str, str]] = []
+    while name is not None:
+        state = states[name]
+        if state["Type"] == "Parallel":  # a fork: its branches start when the operation before it ends
+            for branch in state["Branches"]:
+                _sequence(branch["States"], branch["StartAt"], steps[-1][1], sequences)
+            break
+        if state["Type"] == "Choice":  # a Fargate task's Check: on success
+            name = state["Choices"][0]["Next"]
+            continue
+        if state["Type"] != "Task":
+            break
+        if state["Resource"].startswith("arn:aws:states:::states:startExecution"):
+            steps.append(("child", state["Parameters"]["StateMachineArn"]))
+        elif state["Resource"].startswith("arn:aws:states:::ecs:"):
+            environment = {e["Name"]: e.get("Value") for e in
+                           state["Parameters"]["Overrides"]["ContainerOverrides"][0]["Environment"]}
+            steps.append(("run", environment["PLYNX_NODE_ID"]))
+        else:
+            payload = state["Parameters"]["Payload"]
+            steps.append((payload["action"], payload["node_id"]))
+        name = state.get("Next")
+    sequences.append((host, steps))
 
 
 def asl_makespan(graph: dict, program, children: dict[str, dict], duration: dict[str, float],
                  task_overhead: float, callback_overhead: float) -> float:
     """The makespan the compiled definitions allow (see the module docstring)."""
     nodes = {n["_id"]: n for n in graph["nodes"]}
-    branches: list[tuple[float, list[tuple[str, str]]]] = []  # (branch start offset, steps)
-    for steps in _branch_sequences(program.main):
+    branches: list[tuple[float | str, list[tuple[str, str]]]] = []  # (start offset, or the fork's host; steps)
+    for host, steps in _branch_sequences(program.main):
         if steps and steps[0][0] == "child":
-            for child_steps in _branch_sequences(children[steps[0][1]]):
-                branches.append((task_overhead, child_steps))  # starting a child costs one Task
+            for child_host, child_steps in _branch_sequences(children[steps[0][1]]):
+                # starting a child costs one Task
+                branches.append((task_overhead if child_host is None else child_host, child_steps))
         else:
-            branches.append((0.0, steps))
+            branches.append((0.0 if host is None else host, steps))
     notified_by: dict[str, list[str]] = defaultdict(list)
     position: dict[str, tuple[int, int]] = {}
     for b, (_, steps) in enumerate(branches):
@@ -122,13 +140,15 @@ def asl_makespan(graph: dict, program, children: dict[str, dict], duration: dict
             for dependent in payload.get("notify", []):
                 notified_by[dependent].append(payload["node_id"])
     end: dict[str, float] = {}
-    branch_clock = [start for start, _ in branches]
+    branch_clock: list[float | str] = [start for start, _ in branches]
     next_step = [0] * len(branches)
     for node_id in topological_order(nodes):
         if node_id not in position:
             continue
         b, i = position[node_id]
         clock = branch_clock[b]
+        if isinstance(clock, str):  # forked after that operation: starts when it ends
+            clock = end[clock]
         steps = branches[b][1]
         while next_step[b] <= i:
             kind, step_node = steps[next_step[b]]

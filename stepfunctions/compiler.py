@@ -4,7 +4,11 @@ Parallel states are fork-join, so an arbitrary DAG cannot be nested into them wi
 parallelism. Instead the operations are cut into chains (dag.plan): one Parallel branch per chain,
 each operation a runner Task, and an operation whose inputs come from another chain first waits in a
 `lambda:invoke.waitForTaskToken` Task until the runner of each such input has released it (the
-race-free counter protocol of chalicelib/engine/waits.py). The makespan then follows the critical path.
+race-free counter protocol of chalicelib/engine/waits.py). An operation that continues no chain starts
+one forked after its deepest input: a Parallel state right after that input's Task runs the rest of its
+chain next to the forked chains (a fan-out: no wait, no invocation, no release requests; on AWS a nested
+Parallel, whose failing branch fails it and so the run's own Parallel, which the failure path catches).
+The makespan then follows the critical path.
 
 A graph too big for one execution (1 MB definition, 25,000 history events) is split: groups of
 chains become child state machines started with `states:startExecution.sync:2`; waits work across
@@ -242,22 +246,42 @@ class _Builder:
 
     # -- chains, executions ----------------------------------------------------------------------
 
-    def chain_states(self, node_ids: list[str]) -> tuple[str, dict[str, dict], int]:
-        """One branch: each operation, preceded by its wait when it joins other chains. Returns start, states, events."""
+    def chain_states(self, index: int) -> tuple[str, dict[str, dict], int]:
+        """One branch: a chain's operations, each preceded by its wait when it joins other chains, and the
+        chains forked after it. Returns start, states, events."""
+        return self._steps(self.dag.chains[index].node_ids)
+
+    def _steps(self, node_ids: list[str]) -> tuple[str, dict[str, dict], int]:
+        """Operations run one after another until one that forks others: then a Parallel runs the rest of
+        the chain next to the forked chains (nested: each fork is one level deeper)."""
         states: dict[str, dict] = {}
         events = 0
         names = []
+        host = None
         for node_id in node_ids:
             if node_id in self.dag.waits_for:
                 names.append((_state_name("Wait", node_id), "wait", node_id))
             names.append((_state_name("Run", node_id), "run", node_id))
+            if node_id in self.dag.forks:
+                host = node_id
+                break
+        fork = _state_name("Fork", host) if host is not None else None
         for i, (name, kind, node_id) in enumerate(names):
-            next_state = names[i + 1][0] if i + 1 < len(names) else None
+            next_state = names[i + 1][0] if i + 1 < len(names) else fork
             states[name] = self.wait_state(node_id, next_state) if kind == "wait" else self.run_state(node_id, next_state)
             if states[name]["Resource"] == "arn:aws:states:::ecs:runTask.sync":
                 states.update(self.fargate_check(node_id, next_state))
                 events += EVENTS["pass"]
             events += EVENTS["child"] if states[name]["Resource"].startswith("arn:aws:states:::states:") else EVENTS[kind]
+        if host is not None:
+            branches = []
+            rest = node_ids[node_ids.index(host) + 1:]
+            for start, branch_states, branch_events in ([self._steps(rest)] if rest else []) + [
+                    self.chain_states(index) for index in self.dag.forks[host]]:
+                branches.append((start, branch_states))
+                events += branch_events + 2
+            states.update(self.fan_out(fork, branches, None))
+            events += EVENTS["parallel"]
         return names[0][0], states, events
 
     @staticmethod
@@ -326,8 +350,10 @@ def compile_program(graph: dict, runner_function: str, *, restored: frozenset[st
 
     builder = _Builder(graph, runner_function, dag, fargate, nested, on_fargate)
     chains = []
-    for chain in dag.chains:
-        start, states, events = builder.chain_states(chain.node_ids)
+    for index, chain in enumerate(dag.chains):
+        if chain.forked_at is not None:
+            continue  # built inside the chain it forks from
+        start, states, events = builder.chain_states(index)
         chains.append((start, states, events, len(_compact(states))))
     groups = _pack(chains, limits) if chains else []
     run_states: dict[str, dict]
@@ -418,7 +444,7 @@ def _check_quotas(main: dict, dag: Plan, restored: int, children: list[dict]) ->
         events = EVENTS_FIXED + EVENTS["child"] * len(children)
     else:
         events = EVENTS_FIXED + sum(EVENTS["run"] * len(c.node_ids) + 2 for c in dag.chains) + EVENTS["wait"] * len(
-            dag.waits_for)
+            dag.waits_for) + EVENTS["parallel"] * len(dag.forks)
     events += EVENTS["pass"] * -(-restored // RESTORED_PER_STATE)
     if events > MAX_HISTORY_EVENTS:
         raise CompileError(f"one execution would write about {events} history events, over {MAX_HISTORY_EVENTS}")

@@ -39,11 +39,24 @@ def operation_levels(graph: dict) -> list[list[str]]:
     return [sorted(by_level[key]) for key in sorted(by_level)]
 
 
+# Forks nest Parallel states: bounded, so that a definition stays shallow (parsers recurse on it) and one
+# top-level chain with its forks stays well within an execution's budget (900 KB, 20,000 events: compiler.Limits),
+# also with long node ids; past these, a dependent starts a chain of its own and waits.
+MAX_FORK_ANCESTRY = 4  # a chain forked from a chain forked from ... at most this many times
+MAX_FORK_HOSTS = 4  # operations of one chain that fork others (each nests the rest of the chain one level)
+MAX_FORKED_OPERATIONS = 200  # operations under one top-level chain, when another fork is added to it
+
+
 @dataclass
 class Chain:
-    """Operations that run one after another in one branch; each may first wait for other chains."""
+    """Operations that run one after another in one branch; each may first wait for other chains.
+
+    `forked_at`: the chain starts when that operation (of another chain) has finished, in a Parallel state
+    right after it, so it needs no dependency wait for it; None: it starts with the run.
+    """
 
     node_ids: list[str] = field(default_factory=list)
+    forked_at: str | None = None
 
 
 @dataclass
@@ -53,11 +66,15 @@ class Plan:
     chains: list[Chain]
     waits_for: dict[str, list[str]]  # node id -> dependencies in other chains (it waits for them)
     notifies: dict[str, list[str]]  # node id -> dependents in other chains (it releases them)
+    forks: dict[str, list[int]] = field(default_factory=dict)  # node id -> chains started right after it
 
 
 def plan(graph: dict, skip: frozenset[str] = frozenset(), max_chain: int = 1000) -> Plan:
     """Cut the operations into chains: a node continues the chain of its deepest dependency still at a
-    chain's end ("path merging"), so only joins across chains need a dependency wait.
+    chain's end ("path merging"), so only joins across chains need a dependency wait. A node that cannot
+    continue a chain but has a dependency starts a chain forked right after its deepest one: a fan-out's
+    branches start when their source has finished, with no wait (a Lambda invocation, three requests to
+    release it) on the source's critical path.
 
     `skip` holds operations that will not run (restored from the cache): like files, they are done.
     """
@@ -66,9 +83,31 @@ def plan(graph: dict, skip: frozenset[str] = frozenset(), max_chain: int = 1000)
     runs = {node_id for node_id in order if nodes[node_id]["base_node_name"] not in NOT_RUN and node_id not in skip}
     depth: dict[str, int] = {}
     chain_of: dict[str, int] = {}
+    position: dict[str, int] = {}
     chains: list[Chain] = []
+    top: list[int] = []  # each chain's top-level chain
+    size: dict[int, int] = {}  # operations under each top-level chain, its forks' included
+    ancestry: list[int] = []  # how many forks lead to each chain
+    hosts: dict[int, set[str]] = {}  # each chain's operations that fork others
     waits_for: dict[str, list[str]] = {}
     notifies: dict[str, list[str]] = {}
+    forks: dict[str, list[int]] = {}
+
+    def settled(dep: str, chain: int, at: int) -> bool:
+        """`dep` has finished when `chain` reaches position `at`: earlier in it, or before the fork it came from."""
+        while True:
+            if chain_of[dep] == chain and position[dep] < at:
+                return True
+            host = chains[chain].forked_at
+            if host is None:
+                return False
+            chain, at = chain_of[host], position[host] + 1
+
+    def may_fork(host: str) -> bool:
+        chain = chain_of[host]
+        return (size[top[chain]] < min(max_chain, MAX_FORKED_OPERATIONS) and ancestry[chain] < MAX_FORK_ANCESTRY
+                and (host in hosts.get(chain, ()) or len(hosts.get(chain, ())) < MAX_FORK_HOSTS))
+
     for node_id in order:
         if node_id not in runs:
             continue
@@ -77,20 +116,35 @@ def plan(graph: dict, skip: frozenset[str] = frozenset(), max_chain: int = 1000)
         # continue the chain of the dependency expected to finish last, if it still ends there
         candidates = [
             dep for dep in deps
-            if chains[chain_of[dep]].node_ids[-1] == dep and len(chains[chain_of[dep]].node_ids) < max_chain
+            if chains[chain_of[dep]].node_ids[-1] == dep and size[top[chain_of[dep]]] < max_chain
         ]
         if candidates:
             chosen = max(candidates, key=lambda dep: depth[dep])
             chain_of[node_id] = chain_of[chosen]
         else:
-            chosen = None
             chain_of[node_id] = len(chains)
-            chains.append(Chain())
-        chains[chain_of[node_id]].node_ids.append(node_id)
-        # an earlier node of the same chain has finished before the chain reached this one
-        external = [dep for dep in deps if chain_of[dep] != chain_of[node_id]]
+            forkable = [dep for dep in deps if may_fork(dep)]
+            if forkable:  # start right after the dependency expected to finish last
+                host = max(forkable, key=lambda dep: depth[dep])
+                parent = chain_of[host]
+                chains.append(Chain(forked_at=host))
+                top.append(top[parent])
+                ancestry.append(ancestry[parent] + 1)
+                hosts.setdefault(parent, set()).add(host)
+                forks.setdefault(host, []).append(chain_of[node_id])
+            else:
+                chains.append(Chain())
+                top.append(chain_of[node_id])
+                ancestry.append(0)
+                size[chain_of[node_id]] = 0
+        chain = chain_of[node_id]
+        position[node_id] = len(chains[chain].node_ids)
+        chains[chain].node_ids.append(node_id)
+        size[top[chain]] += 1
+        # what has not surely finished by the time the chain reaches this node is waited for
+        external = [dep for dep in deps if not settled(dep, chain, position[node_id])]
         if external:
             waits_for[node_id] = external
             for dep in external:
                 notifies.setdefault(dep, []).append(node_id)
-    return Plan(chains, waits_for, notifies)
+    return Plan(chains, waits_for, notifies, forks)

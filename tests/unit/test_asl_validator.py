@@ -34,6 +34,9 @@ def _graphs() -> dict[str, tuple[dict, dict]]:
         "fargate": ({"_id": "g-fargate", "nodes": [_node("long", _timeout=7200), _node("after", "long")]},
                     {"fargate": FARGATE}),
         "split into children": ({"_id": "g-split", "nodes": layered}, {"limits_events": 1500}),
+        "fan-out, join, nested forks": ({"_id": "g-fan", "nodes": [
+            _node("s"), *(_node(f"m{i}", "s") for i in range(5)), _node("j", *(f"m{i}" for i in range(5))),
+            _node("t", "m0"), _node("u", "m0"), _node("v", "t", _timeout=7200)]}, {"fargate": FARGATE}),
         "composite in a composite": ({"_id": "g-composite", "nodes": [
             _node("a"), _composite("c", "a", inner=[_node("x"), _composite("d", inner=[_node("y")]), _node("z", "x")]),
             _node("b", "c")]}, {}),

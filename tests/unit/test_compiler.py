@@ -63,16 +63,94 @@ def test_a_chain_is_one_branch_without_waits() -> None:
 
 
 def test_diamond_waits_only_where_chains_join() -> None:
-    # a -> b -> d, a -> c -> d: c waits for a, d waits for the chain it does not continue
+    # a -> b -> d, a -> c -> d: c is forked after a (no wait), d waits for the chain it does not continue
     definition = compile_graph(_graph(_node("a"), _node("b", "a"), _node("c", "a"), _node("d", "b", "c")), RUNNER)
     waits = _tasks(definition, "wait")
     runs = _tasks(definition, "run")
-    assert set(waits) == {"c", "d"}
+    assert set(waits) == {"d"}
     assert waits["d"]["Parameters"]["Payload"]["needs"] == 1
     assert waits["d"]["Resource"] == "arn:aws:states:::lambda:invoke.waitForTaskToken"
     assert waits["d"]["Parameters"]["Payload"]["token.$"] == "$$.Task.Token"
     notified = {node_id: state["Parameters"]["Payload"].get("notify", []) for node_id, state in runs.items()}
-    assert notified["a"] == ["c"] and sorted(notified["b"] + notified["c"]) == ["d"]
+    assert "notify" not in runs["a"]["Parameters"]["Payload"] and sorted(notified["b"] + notified["c"]) == ["d"]
+    assert runs["a"]["Next"] == "Fork a"
+
+
+def _before(states: dict, start: str, done: frozenset[str] = frozenset()) -> dict[str, frozenset[str]]:
+    """For each operation's Run state, the operations whose Run states surely ended before it starts."""
+    seen: dict[str, frozenset[str]] = {}
+    name: str | None = start
+    while name is not None:
+        state = states[name]
+        payload = state.get("Parameters", {}).get("Payload", {})
+        if state["Type"] == "Task" and payload.get("action") == "run":
+            seen[payload["node_id"]] = done
+            done = done | {payload["node_id"]}
+        for branch in state.get("Branches", []):
+            seen.update(_before(branch["States"], branch["StartAt"], done))
+        name = state.get("Next")
+    return seen
+
+
+def _assert_every_input_is_ready(graph: dict, definition: dict) -> None:
+    waits = _tasks(definition, "wait")
+    notified: dict[str, set[str]] = {}
+    for node_id, state in _tasks(definition, "run").items():
+        for dependent in state["Parameters"]["Payload"].get("notify", []):
+            notified.setdefault(dependent, set()).add(node_id)
+    before: dict[str, frozenset[str]] = {}
+    for branch in definition["States"]["Run operations"]["Branches"]:
+        before.update(_before(branch["States"], branch["StartAt"]))
+    nodes = {node["_id"]: node for node in graph["nodes"]}
+    assert set(before) == set(nodes)
+    for node_id, node in nodes.items():
+        deps = {value["node_id"] for node_input in node["inputs"] for value in node_input["values"]}
+        waited = notified.get(node_id, set())
+        assert deps <= before[node_id] | waited, node_id  # each input ran before, or released its wait
+        assert (node_id in waits) == bool(waited)
+        assert not waited & before[node_id]  # no wait for what surely ran already
+        if waited:
+            assert waits[node_id]["Parameters"]["Payload"]["needs"] == len(waited)
+
+
+def test_a_fan_out_is_forked_after_its_source_and_only_the_join_waits() -> None:
+    middles = [_node(f"m{i:02d}", "s") for i in range(20)]
+    graph = _graph(_node("s"), *middles, _node("j", *(m["_id"] for m in middles)))
+    definition = compile_graph(graph, RUNNER)
+    assert set(_tasks(definition, "wait")) == {"j"}
+    top = definition["States"]["Run operations"]["Branches"]
+    assert len(top) == 1 and top[0]["StartAt"] == "Run s" and top[0]["States"]["Run s"]["Next"] == "Fork s"
+    fork = top[0]["States"]["Fork s"]
+    assert fork["Type"] == "Parallel" and len(fork["Branches"]) == 20 and fork["End"] is True
+    assert "Catch" not in fork  # the run's own Parallel catches for every branch
+    _assert_every_input_is_ready(graph, definition)
+
+
+def test_random_graphs_run_every_operation_once_with_its_inputs_ready() -> None:
+    import random
+
+    for seed in range(40):
+        rng = random.Random(seed)
+        count = rng.randint(2, 60)
+        nodes = [_node(f"n{i:02d}", *sorted({f"n{rng.randrange(i):02d}" for _ in range(rng.randint(0, 3))} if i else ()))
+                 for i in range(count)]
+        graph = _graph(*nodes)
+        _assert_every_input_is_ready(graph, compile_graph(graph, RUNNER))
+
+
+def test_forks_nest_only_so_deep() -> None:
+    # every node of a long chain also feeds a side operation: forks stop nesting after a few, waits take over
+    nodes = [_node("c000")]
+    for i in range(1, 40):
+        nodes += [_node(f"c{i:03d}", f"c{i - 1:03d}"), _node(f"s{i:03d}", f"c{i - 1:03d}")]
+    definition = compile_graph(_graph(*nodes), RUNNER)
+
+    def depth(states: dict) -> int:
+        return max((1 + max(depth(b["States"]) for b in s["Branches"]) for s in states.values() if "Branches" in s),
+                   default=0)
+
+    assert depth(definition["States"]) <= 1 + 4 * 4  # the run's own Parallel, then MAX_FORK_HOSTS per chain
+    _assert_every_input_is_ready(_graph(*nodes), definition)
 
 
 def test_plan_is_exact_on_a_non_series_parallel_graph() -> None:
@@ -148,12 +226,13 @@ def test_long_or_chosen_operations_run_on_fargate() -> None:
     environment = {e["Name"]: e for e in params["Overrides"]["ContainerOverrides"][0]["Environment"]}
     assert environment["PLYNX_RUN_ID"] == {"Name": "PLYNX_RUN_ID", "Value.$": "$.run_id"}
     assert environment["PLYNX_NODE_ID"]["Value"] == "slow"
-    assert set(environment["PLYNX_NOTIFY"]["Value"].split(",")) <= {"chosen", "quick"}
+    assert {n for n in environment["PLYNX_NOTIFY"]["Value"].split(",") if n} <= {"chosen", "quick"}
     assert any(e.startswith("ECS.") for r in state["Retry"] for e in r["ErrorEquals"])
     # .sync ends at STOPPED whatever the exit code: a Choice turns a non-zero exit into the branch's failure
     assert state["ResultSelector"] == {"exited_0.$": "States.ArrayContains($.Containers[*].ExitCode, 0)"}
     check = next(s for n, s in _walk(definition["States"]) if n == state["Next"])
     assert check["Type"] == "Choice" and check["Choices"][0]["Variable"] == "$.fargate.exited_0"
+    assert check["Choices"][0]["Next"] == "Fork slow"  # what it feeds runs forked after it
     failed = next(s for n, s in _walk(definition["States"]) if n == check["Default"])
     assert failed == {"Type": "Fail", "Error": "OperationFailed", "Cause": failed["Cause"]}
     assert tasks["Run quick"]["Resource"] == "arn:aws:states:::lambda:invoke"
@@ -225,7 +304,7 @@ def test_big_graphs_split_into_child_executions_under_quotas() -> None:
 
 def test_a_node_feeding_too_many_operations_is_refused_up_front() -> None:
     hub = "h" * 60
-    nodes = [_node(hub)] + [_node(f"{i:060d}", hub) for i in range(4500)]
+    nodes = [_node(hub)] + [_node(f"{i:060d}", hub) for i in range(4700)]  # 200 forked, 4,500 waiting
     with pytest.raises(CompileError, match="256 KB"):
         compile_program(_graph(*nodes), RUNNER, child_arn=lambda d: "arn:child")
 
@@ -239,7 +318,9 @@ def _composite(node_id: str, *deps: str, inner: list[dict]) -> dict:
 def test_a_composite_runs_as_a_nested_execution_of_its_own_state_machine() -> None:
     inner = [_node("_in", base="_input"), _node("x", "_in"), _node("y", "_in"), _node("z", "x", "y"),
              _node("_out", "z", base="_output")]
-    graph = _graph(_node("a"), _composite("c", "a", inner=inner), _node("d", "c"), _node("e", "c"))
+    # x continues the deeper chain b0-b1-b2 and waits for c; d continues c's branch, e is forked after c
+    graph = _graph(_node("a"), _composite("c", "a", inner=inner), _node("d", "c"), _node("e", "c"),
+                   _node("b0"), _node("b1", "b0"), _node("b2", "b1"), _node("x", "c", "b2"))
     names: list[dict] = []
     program = compile_program(graph, RUNNER, child_arn=lambda d: names.append(d) or f"arn:child:{len(names)}")
     (nested,) = program.children
@@ -252,7 +333,8 @@ def test_a_composite_runs_as_a_nested_execution_of_its_own_state_machine() -> No
     assert states["Mark running"]["Parameters"]["Payload"]["action"] == "open"
     close = states["Mark succeeded"]["Parameters"]["Payload"]
     assert (close["action"], close["parent_graph_id"], close["node_id"]) == ("close", "g1", "c")
-    assert len(close["notify"]) == 1 and close["notify"][0] in ("d", "e")  # the other continues c's branch
+    assert close["notify"] == ["x"]
+    assert task["Next"] == "Fork c" and set(_tasks(program.main, "wait")) == {"x"}
     assert states["Mark failed"]["Parameters"]["Payload"]["status"] == "FAILED"
     # inside: only the operations run (not the special nodes); waits are keyed by the sub-graph
     payloads = [s["Parameters"]["Payload"] for _, s in _walk(states) if s.get("Type") == "Task"]
