@@ -7,9 +7,8 @@ import os
 import shutil
 import sys
 import tempfile
+import time
 from typing import Any
-
-from aws_lambda_powertools import Logger
 
 from chalicelib.domain import permissions
 from chalicelib.domain.cache_key import key
@@ -19,9 +18,9 @@ from chalicelib.engine import cache, composite_runs, inputs, live_logs, placemen
 from chalicelib.store import graph_items, owners, storage
 from stepfunctions.contract import Action, OperationFailed, RunnerEvent, event_from_environment
 
-from . import executors
+from . import executors, observe
 
-logger = Logger(service="plynx-runner")
+logger = observe.log
 
 
 def _timeout(node: dict, context: Any) -> float:
@@ -162,6 +161,7 @@ def _hold(resource_ids: list[str], holder: str) -> None:
 def run_node(graph_id: str, node_id: str, run_id: str, context: Any = None, notify: list[str] | None = None,
              attempt: int = 0) -> dict:
     """Run one operation of a graph run (or restore it from the cache), record it, release its dependents."""
+    started = time.monotonic()
     executors.seal()  # before any user content is in reach: this process holds the role
     executors.prestart()  # the operation's zygote starts while the node is claimed and its inputs fetched
     node, principal = transitions.claim(graph_id, node_id, run_id)
@@ -202,12 +202,12 @@ def run_node(graph_id: str, node_id: str, run_id: str, context: Any = None, noti
         ok, status, outputs, logs = True, NodeRunningStatus.RESTORED, dict(entry.outputs), dict(entry.logs)
     else:
         status = NodeRunningStatus.SUCCESS if ok else NodeRunningStatus.FAILED
+    observe.operation_ended(status, started, graph_id, run_id, node_id, attempt)
     if not ok and attempt < retries(node):
         transitions.requeue_node(graph_id, node_id, run_id, logs)  # Step Functions retries it (the node asked)
         raise OperationFailed(f"Operation `{node.get('title')}` ({node_id}) failed, attempt {attempt + 1}")
     transitions.finish_node(graph_id, node_id, run_id, status, outputs, logs,
                             cache.source(entry) if entry is not None else None)
-    logger.info("Operation finished", extra={"graph_id": graph_id, "node_id": node_id, "status": status})
     if not ok:
         transitions.mark_failed_waiting(graph_id, run_id)
         raise OperationFailed(f"Operation `{node.get('title')}` ({node_id}) failed")
@@ -217,6 +217,7 @@ def run_node(graph_id: str, node_id: str, run_id: str, context: Any = None, noti
     return {"node_id": node_id, "status": status}
 
 
+@observe.invocation
 def handle(payload: dict, context: Any = None) -> dict:
     """Dispatch one Step Functions payload (stepfunctions/contract.py says what each action carries)."""
     event = RunnerEvent.from_payload(payload)

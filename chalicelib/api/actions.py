@@ -88,7 +88,8 @@ def validate_graph(graph: dict, user: str) -> tuple[dict | None, str]:
 
 
 def run_graph(graph: dict, user: str, files_checked: bool = False, how: str = runs.APPROVE,
-              retry_of: str | None = None, parameters: object = None) -> tuple[dict | None, str, str | None]:
+              retry_of: str | None = None, parameters: object = None,
+              schedule_id: str | None = None) -> tuple[dict | None, str, str | None]:
     """APPROVE: validate, then start; the validation tree and its message when it may not run.
 
     The run acts for the graph's author (their outputs, their cache view), whoever approves it; the
@@ -107,7 +108,7 @@ def run_graph(graph: dict, user: str, files_checked: bool = False, how: str = ru
             resource_access.check_files(graph["nodes"], user, f"Graph `{graph['_id']}`")
         author = user if graph["author"] == str(user) else users.acting_for(graph["author"])
         run_id = runs.start_run(graph, permissions.RunPrincipal.of(author), user, how=how, retry_of=retry_of,
-                                parameters=values)
+                                parameters=values, schedule_id=schedule_id)
     return error, message, run_id
 
 
@@ -331,5 +332,16 @@ def file_node(resource_id: str, file_type: str, fields: dict[str, str], user: st
     node["title"] = fields.get("title") or "File"
     node["description"] = fields.get("description") or ""
     node["outputs"][0].update(file_type=file_type, resource_id=resource_id)
+    replaces = fields.get("replaces")
+    if replaces:  # a new version of an uploaded file: it replaces that one as an APPROVE of a new version does
+        previous = library.get_node(replaces, user)
+        if previous.get("base_node_name") != BaseNodeNames.FILE:
+            raise BadRequestError(f"`replaces`: node `{replaces}` is not a file")
+        permissions.check_write(user, permissions.NODE, previous["author"], replaces)
+        node["parent_node_id"] = replaces
     node = library.save_node(node, user, node_status=NodeStatus.READY)
-    return {"status": PostStatus.SUCCESS, "message": "File uploaded", "resource_id": resource_id, "node": node}
+    extra: dict = {}
+    if replaces:
+        _succession(node, user, extra)
+    return {"status": PostStatus.SUCCESS, "message": "File uploaded", "resource_id": resource_id, "node": node,
+            **extra}

@@ -64,7 +64,24 @@ SCHEMAS: dict[str, dict] = {
                 title=_STR, node_count=_INT, started_by=_STR, acting_for=_NULLABLE_STR, how=_STR,
                 parameters=_ref("RunParameters"), start=_STR, end=_NULLABLE_STR, run_status=_STR,
                 error=_NULLABLE_STR, latest=_BOOL, retry_of=_NULLABLE_STR, graph=_ref("Graph"),
-                cost=_ref("RunCost")),
+                cost=_ref("RunCost"),
+                schedule_id={"type": "string", "nullable": True,
+                             "description": "the schedule that started it (`how`: SCHEDULE)"}),
+    "Schedule": _obj(("_id", "graph_id", "expression", "timezone", "enabled", "next_fire_times"),
+                     _id=_STR, _type=_STR, graph_id=_STR,
+                     expression={"type": "string", "description": "EventBridge Scheduler's syntax: `rate(5 minutes)` "
+                                 "(at least 1 minute), `cron(0 8 ? * MON-FRI *)` (minutes hours day-of-month month "
+                                 "day-of-week year), `at(2027-01-01T08:00:00)`"},
+                     timezone={"type": "string", "description": "IANA name; default UTC"},
+                     parameters=_ref("RunParameters"), enabled={"type": "boolean", "description": "false: paused"},
+                     author={"type": "string", "description": "who made it: each fire runs on their behalf and "
+                             "is refused if they may no longer run the graph"},
+                     updated_by=_NULLABLE_STR, created=_STR, updated=_STR, fires=_INT, _readonly=_BOOL,
+                     last_fire={"type": "object", "nullable": True, "description": "{scheduled, fired, outcome: "
+                                "STARTED|REFUSED|INVALID|FAILED, run_id, message}"},
+                     next_fire_times={"type": "array", "items": _STR,
+                                      "description": "the next 5, ISO 8601 in the schedule's zone; none while paused"}),
+    "ScheduleBody": _obj((), expression=_STR, timezone=_STR, parameters=_ref("RunParameters"), enabled=_BOOL),
     "RunCost": _obj(("lambda_gb_seconds", "fargate_vcpu_seconds", "fargate_gb_seconds", "state_transitions",
                      "estimated_usd"),
                     lambda_gb_seconds=_NUM, lambda_requests=_INT, fargate_vcpu_seconds=_NUM, fargate_gb_seconds=_NUM,
@@ -271,6 +288,21 @@ PATHS: dict[str, dict[str, dict]] = {
                                            _obj(("items", "total_count"), status=_STR,
                                                 items={"type": "array", "items": _ref("Run")}, total_count=_INT),
                                            params=_G, query=("offset", "per_page"), tag="runs")},
+    "/graphs/{graph_id}/schedules": {
+        "get": _op("The graph's schedules with their next fire times (who may see the graph)",
+                   _obj(("items", "total_count"), status=_STR, items={"type": "array", "items": _ref("Schedule")},
+                        total_count=_INT, max_schedules=_INT), params=_G, tag="schedules"),
+        "post": _op("Add a schedule (who may run the graph; at most 10 a graph): an EventBridge Scheduler schedule "
+                    "that starts a run of the graph as stored when it fires (`how`: SCHEDULE) with `parameters`",
+                    _obj(("data",), status=_STR, message=_STR, data=_ref("Schedule")),
+                    {"allOf": [_ref("ScheduleBody"), {"required": ["expression"]}]}, params=_G, tag="schedules")},
+    "/schedules/{schedule_id}": {
+        "patch": _op("Change a schedule; `enabled: false` pauses it, `true` resumes it (who may run its graph)",
+                     _obj(("data",), status=_STR, message=_STR, data=_ref("Schedule")), "ScheduleBody",
+                     params=("schedule_id",), tag="schedules"),
+        "delete": _op("Delete a schedule and its EventBridge schedule (who may run its graph)",
+                      _obj(("data",), status=_STR, message=_STR, data=_obj((), _id=_STR, graph_id=_STR)),
+                      params=("schedule_id",), tag="schedules")},
     "/runs/{run_id}": {"get": _op("A run as it ran: its record, and `graph` with that run's node statuses, "
                                   "outputs, logs, start, end, attempts, duration and placement, and its estimated `cost` (404 for a "
                                   "run whose graph you may not see)", _obj(("data",), status=_STR, data=_ref("Run")), params=("run_id",),
@@ -362,6 +394,55 @@ PATHS.update({
         "outputs and logs (live while it runs), and the draft's `node_id`",
         _obj(("data",), status=_STR, data=_ref("Trial")), params=("trial_id",), tag="trials")},
 })
+
+# Triggers and notifications (chalicelib/api/triggers.py, chalicelib/api/notifications.py).
+_WEBHOOK = _obj((), created=_STR, created_by=_STR, last={"type": "object", "nullable": True},
+                token={"type": "string", "description": "only in the answer that made or rotated it"},
+                url={"type": "string", "description": "`/plynx/api/v0/triggers/<token>`, only with `token`"})
+_FILE_TRIGGER = _obj(("file_id",), file_id=_STR, created=_STR, created_by=_STR, last={"type": "object", "nullable": True})
+_NOTIFY = _obj(("on",), on={"type": "string", "enum": ["success", "failure", "both", "never"]},
+               webhook_url=_NULLABLE_STR, email=_NULLABLE_STR)
+_DONE = _obj((), status=_STR, message=_STR)
+PATHS.update({
+    "/graphs/{graph_id}/triggers": {"get": _op(
+        "The graph's triggers (who may see the graph): its webhook trigger (never its token) and file triggers",
+        _obj(("data",), status=_STR, data=_obj((), webhook={**_WEBHOOK, "nullable": True},
+                                               files={"type": "array", "items": _FILE_TRIGGER})),
+        params=_G, tag="triggers")},
+    "/graphs/{graph_id}/triggers/webhook": {
+        "post": _op("Make the graph's webhook trigger (who may run the graph; 409 if it has one): its `token` and "
+                    "`url` are shown in this answer only", _obj(("data",), status=_STR, message=_STR, data=_WEBHOOK),
+                    params=_G, tag="triggers"),
+        "delete": _op("Revoke the webhook trigger: its URL is a 404 from now on", _DONE, params=_G, tag="triggers")},
+    "/graphs/{graph_id}/triggers/webhook/rotate": {"post": _op(
+        "A new token for the webhook trigger (the old URL is a 404 at once); shown in this answer only",
+        _obj(("data",), status=_STR, message=_STR, data=_WEBHOOK), params=_G, tag="triggers")},
+    "/graphs/{graph_id}/triggers/files": {"post": _op(
+        "Watch a file (an approved file node you may see): each new version of it (an upload with `replaces`, or "
+        "an APPROVE of a new version) moves the graph's nodes of that file to the new version and runs the graph",
+        _obj(("data",), status=_STR, data=_FILE_TRIGGER), _obj(("file_id",), file_id=_STR), params=_G,
+        tag="triggers")},
+    "/graphs/{graph_id}/triggers/files/{file_id}": {"delete": _op(
+        "Stop watching the file", _DONE, params=("graph_id", "file_id"), tag="triggers")},
+    "/triggers/{token}": {"post": {**_op(
+        "Start a run of the graph whose webhook trigger has this token, on behalf of the trigger's creator (its "
+        "record's `how` is WEBHOOK); no credentials. Unknown and revoked tokens are the same 404; 429 after "
+        "5 unknown tokens a minute from one address", _obj(("graph_id", "run_id"), status=_STR, message=_STR,
+                                                          graph_id=_STR, run_id=_STR),
+        "RunRequest", params=("token",), tag="triggers"), "security": []}},  # the token is the credential
+    "/graphs/{graph_id}/notifications": {
+        "get": _op("Your own notification settings for the graph (who may see it), with your signing `secret`",
+                   _obj(("data",), status=_STR, data={**_NOTIFY, "properties": {
+                       **_NOTIFY["properties"], "secret": _NULLABLE_STR, "signature_header": _STR,
+                       "timestamp_header": _STR}}), params=_G, tag="notifications"),
+        "put": _op("Set your notification settings for the graph: `on` (success, failure, both, never), a "
+                   "`webhook_url` (public addresses only) and/or an `email` address; `rotate_secret`: a new "
+                   "signing secret", _obj(("data",), status=_STR, data=_NOTIFY),
+                   {**_NOTIFY, "properties": {**_NOTIFY["properties"], "rotate_secret": _BOOL}}, params=_G,
+                   tag="notifications"),
+        "delete": _op("Turn your notifications of the graph off", _DONE, params=_G, tag="notifications")},
+})
+PATHS["/triggers/{token}"]["post"]["requestBody"]["required"] = False  # no body: the run's saved values
 
 
 def document(server_url: str = API) -> dict:

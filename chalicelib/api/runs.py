@@ -45,6 +45,7 @@ def _run(record: RunModel, header: GraphModel) -> dict:
         "latest": (header.latest_run or header.run_id) == record.run_id,
         "retry_of": record.retry_of,
         "kind": "trial" if header.listing == trials.LISTING else "run",
+        "schedule_id": record.schedule_id,
     }
 
 

@@ -3,42 +3,26 @@
 A trial runs the draft as posted (saved or not) once, as a one-node graph of its own (domain/trials.py)
 started by actions.run_graph, the path APPROVE takes: same compiler, same runner, same quotas. Who may try:
 whoever may run workflows, on inputs they may read (others' ids are answered as ids that do not exist).
-Who may see a trial: its author (and admins); everyone else gets a 404. Trials expire: a user keeps their
-newest PLYNX_TRIALS_KEEP (20), none older than PLYNX_TRIALS_KEEP_DAYS (7); an expired trial's record, nodes,
-header and state machine go, and its outputs are then referenced by nothing (garbage for the GC).
+Who may see a trial: its author (and admins); everyone else gets a 404. Trials expire (engine/trials.py).
 """
 from __future__ import annotations
 
-import os
 from typing import Any
 
-from botocore.exceptions import ClientError
-from pynamodb.exceptions import DeleteError
-
 from chalicelib.domain import nodes, permissions, trials, validation
-from chalicelib.domain.enums import BaseNodeNames, GraphRunningStatus, PostStatus
+from chalicelib.domain.enums import BaseNodeNames, PostStatus
 from chalicelib.domain.errors import BadRequestError, NotFoundError
 from chalicelib.domain.resource_kinds import RESOURCES_DICT
-from chalicelib.domain.util import now
-from chalicelib.store import aws, run_records, storage
-from chalicelib.store.graph_items import drop, load_model, saved_items
-from chalicelib.store.models import GraphModel, RunModel
+from chalicelib.engine import trials as trial_store
+from chalicelib.store import storage
+from chalicelib.store.graph_items import load_model
+from chalicelib.store.models import GraphModel
 from chalicelib.store.settings import SETTINGS
 
 from . import actions, graphs, resource_access, runs
 
 BODY_FIELDS = frozenset({"node", "inputs", "parameters"})
 LISTED = 20  # GET /trials answers a user's newest trials, this many
-
-
-def _keep() -> tuple[int, float]:
-    """How many trials a user keeps, and for how many days (0: no age limit)."""
-    try:
-        keep = int(os.environ.get("PLYNX_TRIALS_KEEP") or 20)
-        days = float(os.environ.get("PLYNX_TRIALS_KEEP_DAYS") or 7)
-    except ValueError as exc:
-        raise BadRequestError(f"PLYNX_TRIALS_KEEP / PLYNX_TRIALS_KEEP_DAYS must be numbers: {exc}") from exc
-    return max(keep, 1), max(days, 0.0)
 
 
 def _check_inputs(inputs: dict[str, list[tuple[str, str]]], user: str) -> None:
@@ -87,12 +71,12 @@ def try_node(body: dict, user: str) -> dict:
     try:
         error, message, run_id = actions.run_graph(saved, user, files_checked=True, how=trials.TRIAL)
     except Exception:
-        _forget(load_model(saved["_id"]))  # never started (a quota, a compile error): nothing to keep
+        trial_store.forget(load_model(saved["_id"]))  # never started (a quota, a compile error): nothing to keep
         raise
     if error or run_id is None:
-        _forget(load_model(saved["_id"]))
+        trial_store.forget(load_model(saved["_id"]))
         return _refused(node, message, error)
-    expire(str(user))
+    trial_store.expire(str(user))
     return {"status": PostStatus.SUCCESS, "message": f"Trial of `{node['title']}` started", "trial_id": run_id,
             "run_id": run_id, "graph_id": saved["_id"], "node_id": node["_id"],
             "url": f"{SETTINGS.ui_url}/runs/{run_id}"}
@@ -118,59 +102,11 @@ def _summary(model: GraphModel) -> dict | None:
             "update_date": model.update_date}
 
 
-def _mine(author: str) -> list[GraphModel]:
-    """The author's trial headers, newest first (the author index, filtered to trials)."""
-    return list(GraphModel.by_author.query(author, scan_index_forward=False,
-                                           filter_condition=GraphModel.listing == trials.LISTING))
-
-
 def list_trials(query: dict[str, Any] | None, user: str) -> dict:
     """`GET /trials[?node_id=...]`: the caller's newest trials (of one operation's draft, if given)."""
     permissions.check_view(user, permissions.GRAPH, str(user), "trials")
     node_id = (query or {}).get("node_id")
-    found = [_summary(model) for model in _mine(str(user)) if node_id is None or model.description == node_id]
+    found = [_summary(model) for model in trial_store.mine(str(user))
+             if node_id is None or model.description == node_id]
     items = [item for item in found if item is not None]
     return {"items": items[:LISTED], "total_count": len(items)}
-
-
-def _forget(model: GraphModel) -> bool:
-    """Delete a trial that is not running: its run records and nodes, its saved nodes, its state machine, its
-    header (last, conditional on its status: a trial started meanwhile stays). False when it is running."""
-    if model.graph_running_status in GraphRunningStatus.ACTIVE:
-        return False
-    run_records.delete(list(RunModel.query(run_records.runs_partition(model.id), consistent_read=True)))
-    partition = saved_items(model)
-    if partition:
-        drop(partition)
-    if model.state_machine_arn:
-        try:
-            aws.client("stepfunctions").delete_state_machine(stateMachineArn=model.state_machine_arn)
-        except ClientError:
-            pass  # already gone; its executions have ended (AWS deletes it once they have)
-    try:
-        model.delete(condition=GraphModel.graph_running_status.is_in(
-            *(set(GraphRunningStatus.ALL) - set(GraphRunningStatus.ACTIVE))) & (GraphModel.listing == trials.LISTING))
-    except DeleteError:
-        return False
-    return True
-
-
-def expire(author: str | None = None, keep: int | None = None, days: float | None = None) -> int:
-    """Forget the trials retention lets go (of one author, or of everyone); returns how many went."""
-    default_keep, default_days = _keep()
-    keep = default_keep if keep is None else keep
-    days = default_days if days is None else days
-    before = now(days * 86400) if days else None
-    if author is not None:
-        groups = [_mine(author)]
-    else:
-        by_author: dict[str, list[GraphModel]] = {}
-        for model in GraphModel.by_listing.query(trials.LISTING, scan_index_forward=False):
-            by_author.setdefault(model.author, []).append(model)
-        groups = list(by_author.values())
-    count = 0
-    for models in groups:
-        for index, model in enumerate(models):
-            if index >= keep or (before is not None and (model.insertion_date or "") < before):
-                count += _forget(model)
-    return count

@@ -82,6 +82,8 @@ def create(body: dict, user: str) -> dict:
         raise BadRequestError(f"Unknown file_type `{file_type}`; known: {sorted(RESOURCES_DICT)}")
     size = _size(body)
     fields = {"title": _text(body, "title") or "File", "description": _text(body, "description")}
+    if body.get("replaces"):  # a new version of this file (chalicelib/api/actions.file_node checks it at the end)
+        fields["replaces"] = _text(body, "replaces")
     check_staged(file_type, size, lambda: b"", _never_opened, MAX_UPLOAD_BYTES, declared_only=True)
     key = uploads.new_key(user)
     _put_description(key, {**fields, "file_type": file_type, "size": size})

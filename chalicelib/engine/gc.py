@@ -3,6 +3,7 @@
 One pass (`collect`): it reads every graph header, the graph-nodes table, the library and the cache, and
 decides what goes:
 
+- trials past their retention (engine/trials.py: every user's, records, nodes, header and machine), first;
 - run records past retention (run_records.expired: the newest `runs_keep`, younger than `runs_keep_days`;
   a graph's current run always stays), with their pointers and their nodes;
 - partitions of the graph-nodes table nobody points to, older than the grace period: what a deleted graph
@@ -37,10 +38,14 @@ from botocore.exceptions import ClientError
 from chalicelib.domain.enums import GraphRunningStatus
 from chalicelib.domain.util import now
 from chalicelib.store import aws, run_records
+from chalicelib.store import automation as automation_records
+from chalicelib.store import schedules as schedule_records
 from chalicelib.store.graph_items import RUN_PREFIX, run_items, saved_items
 from chalicelib.store.models import CacheModel, GraphModel, GraphNodeModel, NodeModel, OwnerModel, RunModel
 from chalicelib.store.settings import SETTINGS
 from chalicelib.store.storage import PREFIX
+
+from . import trials
 
 LOG = logging.getLogger(__name__)
 _HEX64 = re.compile(r"[0-9a-f]{64}")
@@ -160,6 +165,10 @@ def _read_partitions() -> _Partitions:
             found.records[graph_id].append(RunModel.from_raw_data(item))
         elif partition.startswith(RUN_PREFIX):
             pending_runs[partition.split(".", 1)[0][len(RUN_PREFIX):]].append((partition, item))
+        elif partition.startswith(schedule_records.PARTITION_PREFIX):  # a graph's schedules
+            found.graph_of[partition] = partition[len(schedule_records.PARTITION_PREFIX):]
+        elif partition.startswith(schedule_records.POINTER_PREFIX):
+            found.graph_of[partition] = _text(item, "graph")
         else:
             found.graph_of[partition] = partition.split("~", 1)[0].split(".", 1)[0]
     for run_id, partitions in pending_runs.items():
@@ -220,6 +229,8 @@ def _kept(partition: str, graph_id: str, header: dict, kept_runs: set[str], expi
     current = _text(header, "run_id")
     if partition.startswith(run_records.RUNS_PREFIX):
         return True  # its records: expired ones go one by one
+    if partition.startswith((schedule_records.PARTITION_PREFIX, schedule_records.POINTER_PREFIX)):
+        return True  # a live graph's schedules go only when deleted (DELETE /schedules/{id})
     if partition.startswith(run_records.POINTER_PREFIX):
         # A pointer is written with its record (one transaction) but the Scan may meet it first: it goes only
         # when its run expired (with the record) or its record is really gone (a delete that stopped half way).
@@ -401,6 +412,8 @@ def collect(dry_run: bool = False, grace: float | None = None) -> Report:
     grace = grace_seconds() if grace is None else grace
     before = now(grace)
     report = Report(dry_run=dry_run, grace_seconds=grace)
+    if not dry_run:  # trials past retention go first (records, nodes, header, machine); their outputs below
+        trials.expire()
     headers = _headers()
     plan = _plan_partitions(_read_partitions(), headers, before)
     report.run_records = sorted(r.run_id for r in plan.expired)
@@ -417,6 +430,8 @@ def collect(dry_run: bool = False, grace: float | None = None) -> Report:
         return report
     run_records.delete(plan.expired)  # record and pointer first, then its nodes
     for partition in plan.doomed:
+        if partition.startswith(schedule_records.PARTITION_PREFIX):  # a deleted graph's: EventBridge's go first
+            schedule_records.delete_of_graph(partition[len(schedule_records.PARTITION_PREFIX):])
         _drop_partition(partition)
     _delete_resources(report.resources)
     _delete_machines(machines, report, headers)
@@ -479,5 +494,7 @@ def delete_graph(model: GraphModel) -> dict:
     if model.run_id and model.run_id not in {r.run_id for r in records}:
         drop(run_items(graph_id, model.run_id))
     drop(saved_items(model))
+    schedule_records.delete_of_graph(graph_id)  # nothing fires for it once the answer is given
+    automation_records.delete_of_graph(graph_id)  # nor its triggers; nobody is told of it any more
     machines = drop_machines(graph_id)
     return {"run_records": dropped, "state_machines": machines}

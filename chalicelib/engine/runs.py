@@ -16,7 +16,7 @@ from chalicelib.domain.enums import BaseNodeNames, GraphRunningStatus, NodeRunni
 from chalicelib.domain.errors import BadRequestError, ConflictError
 from chalicelib.domain.permissions import RunPrincipal
 from chalicelib.domain.util import now
-from chalicelib.store import aws, run_records
+from chalicelib.store import aws, run_records, telemetry
 from chalicelib.store.conditions import condition_failed
 from chalicelib.store.graph_items import drop, load_model, node_items, run_items, saved_items, unchanged
 from chalicelib.store.models import CacheModel, GraphModel, GraphNodeModel
@@ -28,7 +28,7 @@ from .settle import finalize, stop_executions
 from .transitions import IDLE, Moved, end_nodes, move_graph, new_node, new_run
 
 # How a run was started, as its record says.
-APPROVE, CREATE_RUN, RETRY, API = "APPROVE", "CREATE_RUN", "RETRY", "API"
+APPROVE, CREATE_RUN, RETRY, SCHEDULE, API = "APPROVE", "CREATE_RUN", "RETRY", "SCHEDULE", "API"
 
 # Per-execution budget; tests lower it to exercise child executions on small graphs.
 LIMITS = stepfunctions.Limits()
@@ -84,12 +84,22 @@ def compile_program(graph: dict, restored: frozenset[str] = frozenset(),
         raise BadRequestError(f"Graph `{graph['_id']}` cannot run: {exc}") from exc
 
 
+# X-Ray traces of every execution (the template lets the state machine role write them), with the runner's.
+TRACING = {"enabled": True}
+
+
 def _create(sfn: Any, graph_id: str, definition: dict) -> str:
     text = _definition_text(definition)
-    return sfn.create_state_machine(
-        name=state_machine_name(graph_id, text), definition=text, roleArn=SETTINGS.state_machine_role_arn,
-        type="STANDARD",
-    )["stateMachineArn"]
+    name = state_machine_name(graph_id, text)
+    try:
+        return sfn.create_state_machine(name=name, definition=text, roleArn=SETTINGS.state_machine_role_arn,
+                                        type="STANDARD", tracingConfiguration=TRACING)["stateMachineArn"]
+    except sfn.exceptions.StateMachineAlreadyExists:
+        # Made before executions were traced: CreateStateMachine's idempotency counts the tracing too. Only the
+        # tracing changes (the definition is the one the name hashes), so no execution can run an old one.
+        arn = _state_machine_arn(name)
+        sfn.update_state_machine(stateMachineArn=arn, tracingConfiguration=TRACING)
+        return arn
 
 
 def _deploy(graph: dict, program: stepfunctions.Program, model: GraphModel) -> str:
@@ -132,7 +142,8 @@ def _queue(model: GraphModel, restored: dict[str, CacheModel], version: int | No
            principal: RunPrincipal | None = None, run_id: str | None = None,
            quota_user: str | None = None, started_by: str | None = None,
            how: str = API, retry_of: str | None = None, parameters: dict[str, Any] | None = None,
-           on_fargate: frozenset[str] = frozenset()) -> tuple[GraphModel, tuple[str, str] | None]:
+           on_fargate: frozenset[str] = frozenset(), schedule_id: str | None = None
+           ) -> tuple[GraphModel, tuple[str, str] | None]:
     """Queue a run of the header's version (of `version`, if given: the one compiled) in a partition of its
     own, record it, then flip the header to it; returns the header as flipped and the partition and run id
     of the run it replaced.
@@ -172,6 +183,9 @@ def _queue(model: GraphModel, restored: dict[str, CacheModel], version: int | No
             else:
                 queued.node_running_status = new_node(NodeRunningStatus.IN_QUEUE)
             batch.save(queued)
+    hits = sum(1 for entry in restored.values() if not entry.key.startswith(cache.RETRY_PREFIX))
+    if hits:  # cache hits known at APPROVE: restored without a runner (the runner counts the others)
+        telemetry.metric(telemetry.OPERATIONS_ENDED["RESTORED"], "Count", hits, graph_id=graph_id, run_id=run_id)
     for node, was_restored in composites:
         composite_runs.queue_inner(graph_id, node, run_id, stamp, restored=was_restored, principal=principal)
     # Its record once its nodes are whole: a listed run is always readable.
@@ -179,7 +193,7 @@ def _queue(model: GraphModel, restored: dict[str, CacheModel], version: int | No
         graph_id, run_id, version=int(model.version or 0), title=model.title, node_count=int(model.node_count or 0),
         started_by=str(started_by or (principal.author if principal else model.author)),
         acting_for=principal.author if principal else model.author, how=how, parameters=dict(parameters or {}), start=stamp,
-        retry_of=retry_of)
+        retry_of=retry_of, schedule_id=schedule_id)
     new_run(record)
     # The run's nodes are whole before anyone sees them: this one write makes them the graph's run, unless
     # a save (version) or another run (run_id, status) came between our read and now: then a 409.
@@ -214,7 +228,8 @@ def carried_over(graph_id: str, run_id: str) -> dict[str, CacheModel]:
 
 
 def start_run(graph: dict, principal: RunPrincipal, approver: str, how: str = APPROVE,
-              retry_of: str | None = None, parameters: dict[str, Any] | None = None) -> str:
+              retry_of: str | None = None, parameters: dict[str, Any] | None = None,
+              schedule_id: str | None = None) -> str:
     """Restore what the cache holds for `principal`, queue the rest and start an execution named by the
     new run id.
 
@@ -235,7 +250,7 @@ def start_run(graph: dict, principal: RunPrincipal, approver: str, how: str = AP
     try:
         model, replaced = _queue(load_model(graph["_id"]), restored, graph.get("_version"), principal, run_id, holder,
                                  started_by=str(approver), how=how, retry_of=retry_of, parameters=parameters,
-                                 on_fargate=fargate_bound)
+                                 on_fargate=fargate_bound, schedule_id=schedule_id)
     except Exception:
         quotas.release(holder, graph["_id"], run_id)  # not queued (running, or changed): no slot taken
         raise

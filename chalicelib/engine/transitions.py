@@ -20,7 +20,7 @@ from chalicelib.domain.graph import sub_graph_id, top_graph_id
 from chalicelib.domain.permissions import RunPrincipal
 from chalicelib.domain.util import now
 from chalicelib.store.conditions import condition_failed
-from chalicelib.store import run_records
+from chalicelib.store import run_records, telemetry
 from chalicelib.store.graph_items import node_from_item, node_items, run_items
 from chalicelib.store.models import GraphModel, GraphNodeModel, RunModel
 
@@ -142,6 +142,7 @@ def new_run(record: RunModel) -> None:
     check(GRAPH_MOVES, IDLE, G.READY)
     record.run_status = G.READY
     run_records.put(record)
+    telemetry.run_started(graph_id=record.graph, run_id=record.run_id)
 
 
 def _move_record(graph_id: str, run_id: str, to: str, at: str, error: str | None) -> None:
@@ -154,12 +155,15 @@ def _move_record(graph_id: str, run_id: str, to: str, at: str, error: str | None
     if error is not None:
         actions.append(RunModel.error.set(error))
     within_run = sorted(status for status in sources(GRAPH_MOVES, to) if status in G.ACTIVE)
+    record = RunModel(run_records.runs_partition(graph_id), run_id)
     try:
-        RunModel(run_records.runs_partition(graph_id), run_id).update(
-            actions=actions, condition=RunModel.run_status.is_in(*within_run))
+        record.update(actions=actions, condition=RunModel.run_status.is_in(*within_run))
     except UpdateError as exc:
         if not condition_failed(exc):
             raise
+        return
+    if to not in G.ACTIVE:  # the run's end, counted once: the write that ended its record
+        telemetry.run_ended(to, record.start, at, graph_id=graph_id, run_id=run_id)
 
 
 def move_graph(graph_id: str, frm: str | None | Iterable[str | None], to: str, *, run_id: str | None = None,

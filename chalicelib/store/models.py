@@ -173,7 +173,8 @@ class RunModel(Model):
     node_count = NumberAttribute(default=0)
     started_by = UnicodeAttribute()  # who approved or created the run
     acting_for = UnicodeAttribute(null=True)  # whom the run acts for (the graph's author)
-    how = UnicodeAttribute()  # APPROVE, CREATE_RUN, RETRY, API
+    how = UnicodeAttribute()  # APPROVE, CREATE_RUN, RETRY, SCHEDULE, API
+    schedule_id = UnicodeAttribute(null=True)  # the schedule a SCHEDULE run was fired by
     retry_of = UnicodeAttribute(null=True)  # the run a RETRY restarted from its failure
     parameters = JSONAttribute(null=True)
     run_status = UnicodeAttribute()  # moved with the graph's header, only by chalicelib/engine/transitions.py
@@ -191,6 +192,28 @@ class RunPointerModel(Model):
     partition = UnicodeAttribute(hash_key=True, attr_name="graph_id")
     key = UnicodeAttribute(range_key=True, attr_name="node_id")
     graph = UnicodeAttribute()
+
+
+class ScheduleModel(Model):
+    """A graph's schedule (chalicelib/store/schedules.py): an item of the graph-nodes table in the graph's
+    partition of schedules, keyed by schedule id; its EventBridge Scheduler schedule is named by that id."""
+
+    class Meta(_Meta):
+        table_name = SETTINGS.graph_nodes_table
+
+    partition = UnicodeAttribute(hash_key=True, attr_name="graph_id")
+    schedule_id = UnicodeAttribute(range_key=True, attr_name="node_id")
+    graph = UnicodeAttribute()
+    expression = UnicodeAttribute()
+    timezone = UnicodeAttribute()
+    parameters = JSONAttribute(null=True)
+    enabled = BooleanAttribute(default=True)
+    author = UnicodeAttribute()  # who made it: each fire runs on their behalf
+    updated_by = UnicodeAttribute(null=True)
+    created = UnicodeAttribute()
+    updated = UnicodeAttribute()
+    last_fire = JSONAttribute(null=True)  # {scheduled, fired, outcome, run_id, message}
+    fires = NumberAttribute(default=0)
 
 
 class UserModel(Model):
@@ -292,7 +315,25 @@ class QuotaModel(Model):
     runs = UnicodeSetAttribute(null=True)
 
 
+class AutomationModel(Model):
+    """Triggers and notification settings (chalicelib/store/automation.py), items by kind of key:
+    `webhook#<token SHA-256>`/`trigger` (a webhook trigger, found by its token's hash), `graph#<id>`/`webhook`
+    and `graph#<id>`/`file#<node id>` (a graph's triggers), `file#<node id>`/<graph id> (who watches a file),
+    `notify#<graph id>`/<username> (a user's notification settings for a graph, with its signing secret)."""
+
+    class Meta(_Meta):
+        table_name = f"{SETTINGS.table_prefix}-automation"
+
+    key = UnicodeAttribute(hash_key=True)
+    item = UnicodeAttribute(range_key=True)
+    graph_id = UnicodeAttribute(null=True)
+    username = UnicodeAttribute(null=True)  # the trigger's creator, or the settings' user
+    token_hash = UnicodeAttribute(null=True)
+    data = JSONAttribute(null=True)  # settings; a trigger's last firing
+    created = UnicodeAttribute(null=True)
+
+
 ALL_MODELS = (NodeModel, GraphModel, GraphNodeModel, UserModel, CacheModel, WaitModel, SignInFailureModel,
-              OwnerModel, QuotaModel)
+              OwnerModel, QuotaModel, AutomationModel)
 
 

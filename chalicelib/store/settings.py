@@ -26,6 +26,11 @@ class Settings:
     # the ones younger than `runs_keep_days` (0: no age limit); the graph's current run is always kept.
     runs_keep: int = 100
     runs_keep_days: float = 0.0
+    # Schedules (chalicelib/store/schedules.py): the stage's EventBridge Scheduler group, the role it assumes and
+    # the function it invokes (app.py's schedule_fired), all from the stack's template.
+    schedule_group: str = "plynx"
+    scheduler_role_arn: str = "arn:aws:iam::123456789012:role/plynx-scheduler"
+    schedule_function: str = "arn:aws:lambda:us-east-1:123456789012:function:plynx-schedule_fired"
 
     @property
     def nodes_table(self) -> str:
@@ -139,6 +144,11 @@ def load() -> Settings:
         default_policies=_default_policies(),
         runs_keep=int(_retention("keep", "PLYNX_RUNS_KEEP", 100)),
         runs_keep_days=_retention("keep_days", "PLYNX_RUNS_KEEP_DAYS", 0.0),
+        schedule_group=os.environ.get("PLYNX_SCHEDULE_GROUP") or os.environ.get("PLYNX_TABLE_PREFIX", "plynx"),
+        scheduler_role_arn=os.environ.get("PLYNX_SCHEDULER_ROLE_ARN",
+                                          f"arn:aws:iam::{account}:role/plynx-scheduler"),
+        schedule_function=os.environ.get("PLYNX_SCHEDULE_FUNCTION",
+                                         f"arn:aws:lambda:{region}:{account}:function:plynx-schedule_fired"),
     )
 
 

@@ -68,6 +68,8 @@ def main() -> int:
                    "stack.credentials, not persisted)"),
                 f"  data:  {stack.data_dir or 'not persisted (PLYNX_DATA_DIR is empty)'}"
                 + (" (snapshot, journal of every acknowledged write, S3 bodies as files)" if stack.data_dir else ""),
+                "  logs:  below, one line a record (PLYNX_LOG_FORMAT=json: JSON lines, as in CloudWatch)"
+                + (f"; metrics: {os.environ['PLYNX_METRICS_FILE']} (EMF)" if stack.data_dir else ""),
                 "Ctrl-C to stop.",
             ]
         ),

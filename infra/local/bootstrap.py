@@ -105,6 +105,9 @@ def bootstrap(moto_endpoint: str) -> None:
     upgrading = GraphModel.exists() and not OwnerModel.exists()
     create_tables()
     create_bucket()
+    from chalicelib.store import schedules
+
+    schedules.ensure_group()  # the template's ScheduleGroup
     role_name = SETTINGS.state_machine_role_arn.rsplit("/", 1)[-1]
     iam = boto3.session.Session().client("iam", region_name=SETTINGS.region, endpoint_url=moto_endpoint)
     try:

@@ -143,6 +143,8 @@ class LambdaFront:
         self.tally: breakdown.Tally | None = breakdown.Tally() if breakdown.enabled() else None
         if self.tally is not None and warm_runner is not None:
             warm_runner.tally = self.tally
+        # Functions other than the runner, by name, served on threads of this process (the notifier).
+        self.functions: dict[str, Callable[[], Handler]] = {}
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         if self.tally is None:
@@ -255,14 +257,27 @@ class LambdaFront:
             self.tally.add(f"invoke {action}", time.perf_counter() - start)
 
     def _run_handler(self, event: Any, context: LambdaContext) -> tuple[bool, Any]:
+        if context.function_name in self.functions:
+            # on the caller's thread: a notifier waiting out a receiver's backoff holds no runner worker
+            return self._run_here(self.functions[context.function_name], event, context, pooled=False)
         if self._warm_runner is not None:
             self.invocations[str(event.get("action")) if isinstance(event, dict) else "?"] += 1
             return self._warm_runner.invoke(event, context.function_name, context.invoked_function_arn,
                                             self.timeout_seconds)
+        return self._run_here(self._handler_getter, event, context)
+
+    def deliver(self, function_name: str, event: Any) -> None:
+        """An asynchronous invocation (InvocationType=Event, as EventBridge's targets get): on its own thread."""
+        context = LambdaContext(*parse_function_name(function_name), self.timeout_seconds)
+        threading.Thread(target=self._run, args=(event, context), name=f"lambda-event-{function_name}",
+                         daemon=True).start()
+
+    def _run_here(self, handler_getter: Any, event: Any, context: LambdaContext,
+                  pooled: bool = True) -> tuple[bool, Any]:
         try:
-            handler = self._handler_getter()
+            handler = handler_getter()
             self.invocations[str(event.get("action")) if isinstance(event, dict) else "?"] += 1
-            result = self._workers.submit(handler, event, context).result()
+            result = self._workers.submit(handler, event, context).result() if pooled else handler(event, context)
         except Exception as exc:  # noqa: BLE001 - every runner error becomes a Lambda function error
             LOG.info("%s raised %s: %s", context.function_name, type(exc).__name__, exc)
             return False, error_payload(exc)

@@ -34,6 +34,7 @@ API_PREFIX = "/plynx/api/v0"
 _RUNNING_LOCK = threading.Lock()
 _RUNNING: "LocalStack | None" = None
 BODY_DIR = "s3-bodies"  # in the data dir: one file per S3 object version and upload part
+METRICS_FILE = "metrics.jsonl"  # in the data dir: the EMF blobs the API and runner write (README)
 
 
 def free_port() -> int:
@@ -98,6 +99,7 @@ class LocalStack:
         self.replayed = 0  # journal records replayed at start
         self.startup_seconds = 0.0
         self.lambda_front: Any = None
+        self.scheduler: Any = None  # infra/local/scheduler.py: fires the schedules EventBridge would
         self._servers: list[_ServerThread] = []
         self._snapshotter: Any = None
         self._undo: list[Callable[[], None]] = []
@@ -117,6 +119,8 @@ class LocalStack:
                 return
             self._stopped = True
         errors: list[BaseException] = []
+        if self.scheduler is not None:
+            self.scheduler.stop()  # before moto and the API it calls go
         for server in reversed(self._servers):
             try:
                 server.stop()
@@ -224,9 +228,16 @@ def _start(
             "PLYNX_FARGATE_CLUSTER": patches.local_cluster_arn(
                 os.environ.get("AWS_DEFAULT_REGION") or "us-east-1", os.environ.get("PLYNX_ACCOUNT_ID", "123456789012")),
             "PLYNX_FARGATE_TASK_DEFINITION": patches.LOCAL_TASK_DEFINITION,
+            # Notification webhooks may reach this machine's receivers (tests, a developer's listener); the
+            # cloud's sender refuses loopback like every other non-public address.
+            "PLYNX_NOTIFY_ALLOW_LOOPBACK": "true",
         },
         force=True,
     )
+    # The operator's logs as readable lines on the console (PLYNX_LOG_FORMAT=json for Lambda's JSON lines);
+    # the metrics' EMF blobs into a file of the data dir, not onto the console (chalicelib/store/telemetry.py).
+    metrics_file = os.path.join(os.path.abspath(stack.data_dir), METRICS_FILE) if stack.data_dir else os.devnull
+    _set_env(stack, {"PLYNX_LOG_FORMAT": "text", "PLYNX_METRICS_FILE": metrics_file}, force=False)
     if not os.environ.get("PLYNX_SECRET_KEY"):
         # No key: the laptop's single-user mode, asked for explicitly (the API refuses to run keyless otherwise).
         _set_env(stack, {"PLYNX_SINGLE_USER": "true"}, force=False)
@@ -307,6 +318,7 @@ def _start(
     stack.lambda_front = front
     if patches.FAST:
         patches.serve_lambda_directly(front)
+    _notifier(stack, front)
     _serve(stack, "moto", _make_moto_server(host, moto_port, front, quiet))
 
     # 3. Tables, bucket, role, default user; the bucket's artifacts are write-once, as on AWS.
@@ -328,9 +340,12 @@ def _start(
         journal.on_unjournaled = lambda operation: snapshotter.save_now()  # on disk before its answer
         snapshotter.start()
 
-    # 4. The API.
+    # 4. The API, and the schedules' firer (app.py's schedule_fired, as EventBridge Scheduler invokes it).
     if app is None:
-        app = importlib.import_module("app").app
+        module = importlib.import_module("app")
+        app = module.app
+        if bootstrap:
+            _fire_schedules(stack, module.schedule_fired)
     _serve(stack, "api", _make_api_server(app, host, stack.api_port, quiet))
 
     # 5. The UI.
@@ -339,6 +354,17 @@ def _start(
     stack.ui_dir = ui_directory(REPO_ROOT)
     api_url_for_browser = f"http://localhost:{stack.api_port}{API_PREFIX}"
     _serve(stack, "ui", make_ui_server(host, stack.ui_port, stack.ui_dir, api_url_for_browser, quiet=quiet))
+
+
+def _fire_schedules(stack: LocalStack, handler: Callable[[Any, Any], Any]) -> None:
+    from chalicelib.store import aws
+    from chalicelib.store.settings import SETTINGS
+
+    from .scheduler import LocalScheduler
+
+    stack.scheduler = LocalScheduler(handler, aws.client("scheduler"), SETTINGS.schedule_group)
+    stack.scheduler.start()
+    stack._undo.append(stack.scheduler.stop)
 
 
 def _serve(stack: LocalStack, name: str, server: Any) -> None:
@@ -419,6 +445,22 @@ def _make_lambda_front(stack: LocalStack, lambda_handler: Callable[[Any, Any], A
     return LambdaFront(moto_app, None, warm_runner=warm, authenticate=True)
 
 
+def _notifier(stack: LocalStack, front: Any) -> None:
+    """Runs' ends go to the notifier function as EventBridge would send them (infra/local/execution_events.py)."""
+    from . import execution_events
+
+    name = os.environ.get("PLYNX_NOTIFY_FUNCTION", "plynx-notify")
+
+    def handler() -> Callable[[Any, Any], Any]:
+        from runners import notifier
+
+        return notifier.lambda_handler
+
+    front.functions[name] = handler
+    execution_events.install(lambda event: front.deliver(name, event))
+    stack._undo.append(execution_events.uninstall)
+
+
 def _make_moto_server(host: str, port: int, wsgi_app: Any, quiet: bool) -> Any:
     from moto.moto_server.werkzeug_app import MotoRequestHandler
     from werkzeug.serving import make_server
@@ -475,6 +517,9 @@ def _make_api_server(app: Any, host: str, port: int, quiet: bool) -> Any:
         # Headers and body are separate writes: with Nagle's algorithm on, a keep-alive client's
         # delayed ACK held every response for 40 ms.
         disable_nagle_algorithm = True
+
+        def log_request(self, code: Any = "-", size: Any = "-") -> None:
+            pass  # the API logs each request itself, with its ids (chalicelib/api/observe.py)
 
         def handle_one_request(self) -> None:
             # chalice local writes 127.0.0.1 as every request's `requestContext.identity.sourceIp`; API

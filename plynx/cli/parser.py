@@ -7,7 +7,7 @@ from typing import Any
 
 import plynx
 
-from . import admin, commands, execute, exits, lifecycle, trial
+from . import admin, automation, commands, execute, exits, lifecycle, schedules, trial
 
 
 def parse_assignment(text: str) -> tuple[str, Any]:
@@ -114,8 +114,16 @@ def build_parser() -> argparse.ArgumentParser:
     target.add_argument("run", metavar="RUN", nargs="?", help="the run's id")
     target.add_argument("--graph", metavar="GRAPH", help="cancel this graph's current run instead")
 
+    schedule = command("schedule", "a graph's schedules: list, add, pause, resume, delete", None)
+    schedules.add_schedule_commands(schedule, common, run_parameter)
+
     users = command("users", "accounts (admins): list, create, approve, activate, deactivate, policies", None)
     admin.add_users_commands(users, common)
+
+    trigger = command("trigger", "a graph's webhook trigger (create, rotate, revoke, fire) and file triggers", None)
+    automation.add_trigger_commands(trigger, common, run_parameter)
+    notify = command("notify", "your notifications of a graph's runs' ends (show, set, off)", None)
+    automation.add_notify_commands(notify, common)
 
     cache = command("cache", "the operation cache: an operator command (see --help)", admin.cache)
     cache.add_argument("mode", choices=["list", "clean"], help="list or clean cache entries")

@@ -53,8 +53,18 @@ def test_try_runs_the_draft_on_a_picked_file_and_shows_its_output_and_log(page, 
     assert api.ok("post", "search_nodes", json={"search": f"Shout {tag}"})["total_count"] == 0
     trial_id = result.get_by_role("link").first.inner_text()
     assert api.ok("get", f"trials/{trial_id}")["data"]["kind"] == "trial"
-    # no file for the input: the API's 400 is shown, nothing runs
+    # the trial's output is offered as the next trial's input (outputs of recent trials and runs)
     panel.get_by_role("button", name=f"Remove try input {tag}").click()
+    choose = panel.get_by_label("File for in")
+    made = choose.locator("option", has_text="out of the trial of")
+    expect(made.first).to_be_attached()
+    choose.select_option(value=made.first.get_attribute("value"))
+    panel.get_by_role("button", name="Run the trial").click()
+    expect(result.get_by_role("link").first).not_to_have_text(trial_id)
+    expect(result).to_have_attribute("data-status", "SUCCESS", timeout=60_000)
+    expect(preview(result, "try-resource-out")).to_contain_text("HELLO\nHELLO\nHELLO\nHELLO")
+    # no file for the input: the API's 400 is shown, nothing runs
+    panel.get_by_test_id("try-pick").get_by_role("button").click()
     panel.get_by_role("button", name="Run the trial").click()
     expect(panel.get_by_test_id("try-error")).to_contain_text("Input `in` needs 1 value; 0 given")
     assert len(api.ok("get", "trials")["items"]) >= 1

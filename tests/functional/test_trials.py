@@ -81,10 +81,10 @@ def test_try_runs_the_draft_and_leaves_no_library_version_and_no_cache_entry(api
     assert {entry.key for entry in CacheModel.scan()} == cache_before
 
 
-def test_trials_expire_with_their_records_and_state_machines(api, stack) -> None:
+def test_trials_expire_with_their_records_and_state_machines(api, stack, monkeypatch) -> None:
     import boto3
 
-    from chalicelib.api import trials
+    from chalicelib.engine import gc, trials
     from chalicelib.store.models import GraphModel
 
     data = api.upload(b"z\n", "expiring input")
@@ -103,6 +103,13 @@ def test_trials_expire_with_their_records_and_state_machines(api, stack) -> None
     assert api.get(f"graphs/{ids[0]['graph_id']}").status_code == 404
     assert machine not in [m["stateMachineArn"] for m in sfn.list_state_machines()["stateMachines"]]
     assert _wait(api, ids[1]["trial_id"])["run_status"] == "SUCCESS"
+    # a garbage collection pass expires trials too (of every user: one who never tries again as well)
+    newer = api.ok("post", "nodes/try", json={"node": draft, "inputs": {"in": output_id(data, "out")}})
+    _wait(api, newer["trial_id"])
+    monkeypatch.setenv("PLYNX_TRIALS_KEEP", "1")
+    gc.collect()
+    assert api.get(f"trials/{ids[1]['trial_id']}").status_code == 404
+    assert _wait(api, newer["trial_id"])["run_status"] == "SUCCESS"
 
 
 def test_bad_trials_are_refused_and_nothing_runs(api) -> None:
@@ -141,6 +148,12 @@ def test_bad_trials_are_refused_and_nothing_runs(api) -> None:
     assert answer["status"] == "VALIDATION_FAILED" and answer["validation_error"], answer
     assert sum(1 for model in GraphModel.scan() if model.listing == "trial") == trials_before
     assert api.get("trials/no-such-trial").status_code == 404
+    # a run that is not a trial is no trial
+    placed = dict(api.upload(b"r\n", "not a trial"), _id=secrets.token_hex(12))
+    run_id = api.ok("post", "graphs", json={"graph": {"title": "not a trial", "nodes": [placed]},
+                                            "actions": ["SAVE", "APPROVE"]})["run_id"]
+    assert api.ok("get", f"runs/{run_id}")["data"]["kind"] == "run"
+    assert api.get(f"trials/{run_id}").status_code == 404
 
 
 def test_a_trial_runs_where_its_placement_says(api, stack) -> None:
@@ -165,3 +178,42 @@ def test_a_trial_runs_where_its_placement_says(api, stack) -> None:
         arn = GraphModel.get(body["graph_id"]).state_machine_arn
         definition = json.dumps(json.loads(sfn.describe_state_machine(stateMachineArn=arn)["definition"]))
         assert ("arn:aws:states:::ecs:runTask.sync" in definition) is on_ecs, definition[:2000]
+
+
+def test_a_trials_logs_are_read_while_it_runs(api, shared_tmp) -> None:
+    """Live logs as in a run: GET /trials/{id} shows what the operation printed while it is still RUNNING."""
+    flag = str(shared_tmp / "trial seen")  # where the operation (its own uid) can see it
+    cmd = ("import os, time\nprint('started', flush=True)\n"
+           f"for _ in range(600):\n    if os.path.exists({flag!r}):\n        break\n    time.sleep(0.1)\n"
+           "print('done')\n")
+    draft = operation("python", "Slow trial", cmd)
+    trial_id = api.ok("post", "nodes/try", json={"node": draft})["trial_id"]
+    try:
+        while True:  # the test's own timeout bounds it
+            trial = api.ok("get", f"trials/{trial_id}")["data"]
+            assert trial["run_status"] in ("READY", "RUNNING"), trial
+            ran = trial["operation"]
+            stdout = log_id(ran, "stdout")
+            if ran["node_running_status"] == "RUNNING" and stdout and api.resource(stdout) == b"started\n":
+                break
+            time.sleep(0.1)
+    finally:
+        open(flag, "w").close()
+    done = _wait(api, trial_id)
+    assert done["run_status"] == "SUCCESS" and api.resource(log_id(done["operation"], "stdout")) == b"started\ndone\n"
+
+
+def test_a_bash_draft_is_tried_on_an_array_input(api) -> None:
+    """Several values for an array input, in order, each a file node of the trial's graph; a bash_jinja2 draft."""
+    ids = [output_id(api.upload(text, f"part {i}"), "out") for i, text in enumerate((b"one\n", b"two\n", b"three\n"))]
+    draft = operation("bash_jinja2", "Concatenate", "cat {{ inputs.parts | join(' ') }} > {{ outputs.out }}\n",
+                      inputs=[{"name": "parts", "file_types": ["file"], "min_count": 2, "max_count": -1}],
+                      outputs=["out"])
+    body = api.ok("post", "nodes/try", json={"node": draft, "inputs": {"parts": [ids[2], {"resource_id": ids[0]},
+                                                                                  ids[1]]}})
+    trial = _wait(api, body["trial_id"])
+    assert trial["run_status"] == "SUCCESS", trial.get("error")
+    assert api.resource(output_id(trial["operation"], "out")) == b"three\none\ntwo\n"
+    assert [n["base_node_name"] for n in trial["graph"]["nodes"]].count("file") == 3
+    refused = api.post("nodes/try", json={"node": draft, "inputs": {"parts": [ids[0]]}})
+    assert refused.status_code == 400 and "needs at least 2 values; 1 given" in refused.json()["Message"]

@@ -57,6 +57,8 @@ class Template:
             return f"arn:{PARTITION}:lambda:{REGION}:{ACCOUNT}:function:{name}"
         if kind == "AWS::IAM::Role":
             return f"arn:{PARTITION}:iam::{ACCOUNT}:role/{name}"
+        if kind == "AWS::SNS::Topic":
+            return f"arn:{PARTITION}:sns:{REGION}:{ACCOUNT}:{self.resolve(self.resources[logical_id]['Properties']['TopicName'])}"
         return f"arn:{PARTITION}:cloudformation-only:{REGION}:{ACCOUNT}:{logical_id}"
 
     def resolve(self, value: Any) -> Any:
@@ -82,6 +84,8 @@ class Template:
             return fixed[name]
         if name.endswith(".Arn"):
             return self.arn(name[:-4])
+        if self.resources.get(name, {}).get("Type") == "AWS::SNS::Topic":  # a topic's Ref is its ARN
+            return self.arn(name)
         return self.name(name)
 
     def role_statements(self, logical_id: str) -> list[dict]:

@@ -211,7 +211,8 @@ def stack(moto_url: str, package: tuple[str, str]) -> dict[str, Any]:
     resources = cf.describe_stack_resources(StackName=deploy.stack_name(STAGE))["StackResources"]
     return {"outputs": {o["OutputKey"]: o["OutputValue"] for o in described["Outputs"]},
             # (moto also lists the resources whose Condition is false, with no ids: ApiByChalice's log groups)
-        "physical": {r["LogicalResourceId"]: r["PhysicalResourceId"] for r in resources if "LogicalResourceId" in r},
+        "physical": {r["LogicalResourceId"]: r["PhysicalResourceId"] for r in resources  # (and a Lambda::Permission)
+                         if "LogicalResourceId" in r and "PhysicalResourceId" in r},
             "parameters": parameters, "template": template}
 
 

@@ -15,7 +15,12 @@ from tests.infra import support
 
 # Actions IAM only accepts with Resource "*" (they take no resource ARN).
 STAR_ONLY_ACTIONS = {"states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat",
-                     "ecr:GetAuthorizationToken"}
+                     "ecr:GetAuthorizationToken", "xray:PutTraceSegments", "xray:PutTelemetryRecords",
+                     "xray:GetSamplingRules", "xray:GetSamplingTargets"}
+# What a traced Lambda function's role needs (Lambda refuses active tracing without it), and a traced state
+# machine's (Step Functions docs, "X-Ray and Step Functions").
+TRACE_WRITES = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
+TRACED_EXECUTIONS = TRACE_WRITES | {"xray:GetSamplingRules", "xray:GetSamplingTargets"}
 # Every name the API and the runner read from the environment (chalicelib/store/settings.py, chalicelib/engine/runs.py).
 API_ENVIRONMENT = {"PLYNX_TABLE_PREFIX", "PLYNX_BUCKET", "PLYNX_RUNNER_FUNCTION", "PLYNX_STATE_MACHINE_ROLE_ARN",
                    "PLYNX_UI_URL", "PLYNX_FARGATE_CLUSTER", "PLYNX_FARGATE_TASK_DEFINITION",
@@ -233,6 +238,31 @@ def test_state_machine_role_grants_every_integration_the_compiler_emits() -> Non
     for integration in emitted:
         assert INTEGRATION_ACTIONS[integration] <= granted, f"{integration} needs " \
             f"{sorted(INTEGRATION_ACTIONS[integration] - granted)}"
+
+
+def _granted(document: dict) -> set[str]:
+    return {action for statement in document["Statement"] if statement["Effect"] == "Allow"
+            for action in _listed(statement["Action"])}
+
+
+def test_functions_and_executions_are_traced() -> None:
+    """Active X-Ray tracing: the runner, the API's functions (both deploy paths), every graph's state machine."""
+    template = support.template()
+    resources = template["Resources"]
+    assert resources["RunnerFunction"]["Properties"]["TracingConfig"] == {"Mode": "Active"}
+    assert TRACE_WRITES <= _granted(resources["RunnerRole"]["Properties"]["Policies"][0]["PolicyDocument"])
+    # the API's functions: SAM's Globals in the one-stack path, Chalice's own setting with `chalice deploy`
+    assert template["Globals"]["Function"]["Tracing"] == "Active"
+    assert support.chalice_config()["xray"] is True
+    for stage in support.STAGES:
+        with open(os.path.join(REPO, ".chalice", f"policy-{stage}.json"), encoding="utf-8") as stream:
+            assert TRACE_WRITES <= _granted(json.load(stream)), f"policy-{stage}.json cannot write traces"
+    # the state machines the engine creates are traced, and their role may write the traces
+    from chalicelib.engine import runs
+
+    assert runs.TRACING == {"enabled": True}
+    role = resources["StateMachineRole"]["Properties"]["Policies"]
+    assert TRACED_EXECUTIONS <= set().union(*(_granted(policy["PolicyDocument"]) for policy in role))
 
 
 def test_runner_image_runs_the_lambda_package_on_the_lambda_python() -> None:

@@ -10,6 +10,7 @@ the seed's defaults (who may view others' objects), `alice` is the victim, `root
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 import subprocess
 import sys
@@ -366,3 +367,96 @@ def test_a_trial_is_its_authors_only_and_takes_only_inputs_they_may_read(people:
     # bob may view alice's workflows, so her output is his to try on; his trial is his, not hers
     his = bob.ok("post", "nodes/try", json={"node": draft, "inputs": {"in": alices["output_id"]}})
     assert alice.call("get", f"trials/{his['trial_id']}").status_code == 404
+
+
+DEFAULT_POLICIES = ["CAN_VIEW_OTHERS_OPERATIONS", "CAN_VIEW_OTHERS_WORKFLOWS", "CAN_VIEW_OPERATIONS",
+                    "CAN_VIEW_WORKFLOWS", "CAN_CREATE_OPERATIONS", "CAN_CREATE_WORKFLOWS", "CAN_RUN_WORKFLOWS"]
+
+
+def _policies(root: User, name: str, policies: list[str]) -> None:
+    root.ok("post", "user", json={"user": {"username": name, "policies": policies}})
+
+
+def test_triggers_are_made_by_who_may_run_the_graph_and_fire_only_while_their_maker_may(
+        people: dict[str, User], alices: dict) -> None:
+    alice, bob, mallory, root = people["alice"], people["bob"], people["mallory"], people["root"]
+    graph_id = alices["graph"]["_id"]
+    # mallory may not see alice's graph: not its triggers either; bob may see them but not change them
+    for method, path in (("get", "triggers"), ("post", "triggers/webhook"), ("post", "triggers/webhook/rotate"),
+                         ("delete", "triggers/webhook"), ("post", "triggers/files")):
+        assert mallory.call(method, f"graphs/{graph_id}/{path}", json={"file_id": alices["data"]["_id"]}
+                            ).status_code == 403, path
+    for method, path in (("post", "triggers/webhook"), ("post", "triggers/files")):
+        assert bob.call(method, f"graphs/{graph_id}/{path}", json={"file_id": alices["data"]["_id"]}
+                        ).status_code == 403, path
+    # no credentials: every route of triggers and notifications is a 401, but the trigger URL itself
+    for method, path in (("get", "triggers"), ("post", "triggers/webhook"), ("post", "triggers/webhook/rotate"),
+                         ("delete", "triggers/webhook"), ("post", "triggers/files"),
+                         ("delete", f"triggers/files/{alices['data']['_id']}"), ("get", "notifications"),
+                         ("put", "notifications"), ("delete", "notifications")):
+        anonymous = requests.request(method, f"{alice.base}/graphs/{graph_id}/{path}", json={}, timeout=30)
+        assert anonymous.status_code == 401, (method, path, anonymous.text)
+    made = alice.ok("post", f"graphs/{graph_id}/triggers/webhook")["data"]
+    url = f"{alice.base}/triggers/{made['token']}"
+    shown = bob.ok("get", f"graphs/{graph_id}/triggers")["data"]["webhook"]
+    assert shown["created_by"] == "alice" and "token" not in shown
+    for method, path in (("post", "triggers/webhook/rotate"), ("delete", "triggers/webhook")):
+        assert bob.call(method, f"graphs/{graph_id}/{path}").status_code == 403, path
+    # mallory's file trigger on her own graph may not watch alice's file (she may not see it)
+    own = mallory.ok("post", "graphs", json={"graph": graph("mine to trigger", []), "actions": ["SAVE"]})["graph"]
+    assert mallory.call("post", f"graphs/{own['_id']}/triggers/files",
+                        json={"file_id": alices["data"]["_id"]}).status_code == 403
+    # nor upload a "new version" of it
+    assert mallory.call("post", "upload_file", files={"data": ("x.txt", b"x")},
+                        data={"title": "x", "file_type": "file", "replaces": alices["data"]["_id"]}).status_code == 403
+
+    # alice loses the right to run workflows: her trigger is refused; given back, it runs for her again
+    _policies(root, "alice", [p for p in DEFAULT_POLICIES if p != "CAN_RUN_WORKFLOWS"])
+    try:
+        refused = requests.post(url, timeout=30)
+        assert refused.status_code == 403 and "CAN_RUN_WORKFLOWS" in refused.text, refused.text
+    finally:
+        _policies(root, "alice", DEFAULT_POLICIES)
+    started = requests.post(url, timeout=30)
+    assert started.status_code == 200, started.text
+    alice.wait(graph_id)
+    run = alice.ok("get", f"runs/{started.json()['run_id']}")["data"]
+    assert run["how"] == "WEBHOOK" and run["started_by"] == "alice" and run["acting_for"] == "alice"
+    alice.ok("delete", f"graphs/{graph_id}/triggers/webhook")
+    assert requests.post(url, timeout=30).status_code == 404
+
+
+def test_each_user_sets_their_own_notifications_and_is_told_only_while_they_may_see_the_graph(
+        people: dict[str, User], alices: dict) -> None:
+    from tests.functional.test_notifications import Receiver
+
+    alice, bob, mallory, root = people["alice"], people["bob"], people["mallory"], people["root"]
+    graph_id = alices["graph"]["_id"]
+    for method in ("get", "put", "delete"):  # mallory may not see the graph
+        assert mallory.call(method, f"graphs/{graph_id}/notifications", json={"on": "both"}).status_code == 403
+    receiver = Receiver([])
+    try:
+        mine = bob.ok("put", f"graphs/{graph_id}/notifications", json={"on": "both", "webhook_url": receiver.url})
+        hers = alice.ok("put", f"graphs/{graph_id}/notifications", json={"on": "never"})["data"]
+        assert mine["data"]["secret"] != hers["secret"]
+        # each reads their own: alice never sees bob's URL or secret, an admin neither
+        assert alice.ok("get", f"graphs/{graph_id}/notifications")["data"]["webhook_url"] is None
+        assert root.ok("get", f"graphs/{graph_id}/notifications")["data"]["secret"] is None
+
+        alice.ok("post", f"graphs/{graph_id}/approve")
+        alice.wait(graph_id)
+        [told] = receiver.wait_for(1)
+        assert json.loads(told["body"])["graph_id"] == graph_id
+
+        _policies(root, "bob", [p for p in DEFAULT_POLICIES if p != "CAN_VIEW_OTHERS_WORKFLOWS"])
+        try:
+            assert bob.call("get", f"graphs/{graph_id}/notifications").status_code == 403
+            alice.ok("post", f"graphs/{graph_id}/approve")
+            alice.wait(graph_id)
+            time.sleep(1.0)  # the notifier had its chance
+            assert len(receiver.received) == 1  # bob may no longer see the graph: not told
+        finally:
+            _policies(root, "bob", DEFAULT_POLICIES)
+        bob.ok("delete", f"graphs/{graph_id}/notifications")
+    finally:
+        receiver.close()

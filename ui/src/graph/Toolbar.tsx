@@ -23,6 +23,7 @@ export interface ToolbarActions {
   asOperation: () => void;
   upload: (files: File[]) => void;
   history: () => void;
+  automation?: () => void;
 }
 
 /** An action that may move into the "More" menu: drawn inline, or as a menu entry. */
@@ -175,6 +176,11 @@ export const Toolbar = memo(function Toolbar({
       <button onClick={actions.history} disabled={busy} title="This workflow's runs, newest first">
         Runs
       </button>
+      {actions.automation && (
+        <button onClick={actions.automation} disabled={busy} title="Notifications of this workflow's runs, and what starts them from outside">
+          Automation
+        </button>
+      )}
       <span className="sep" />
       {overflowing.slice(0, shown).map((item) => item.render(false, close))}
       {hidden.length > 0 && (

@@ -7,6 +7,7 @@ import { useCallback, useEffect, useMemo, useState } from "react";
 import { api, ApiError, errorMessage } from "../api";
 import { Canvas } from "../graph/Canvas";
 import { CodeDialog } from "../graph/CodeDialog";
+import { Automation } from "../runs/Automation";
 import { HubPanel } from "../graph/HubPanel";
 import { Overview } from "../graph/Overview";
 import { toGraph } from "../graph/model";
@@ -71,6 +72,7 @@ function Editor({ initial, isNew }: { initial: Graph; isNew: boolean }) {
   const [uploadType, setUploadType] = useState("auto");
   const [hubKey, setHubKey] = useState(0);
   const [history, setHistory] = useState(false);
+  const [automation, setAutomation] = useState(false);
   const [runForm, setRunForm] = useState<Graph | null>(null);
 
   const { busy, perform, actions, startRun } = useGraphActions({
@@ -111,8 +113,9 @@ function Editor({ initial, isNew }: { initial: Graph; isNew: boolean }) {
     if (!refuseIfLocked()) setRunForm(current);
   }, [actions, currentGraph, refuseIfLocked]);
   const toolbarActions = useMemo<ToolbarActions>(
-    () => ({ ...actions, approve, undo, redo, rearrange, upload: (files) => void uploadFiles(files), history: () => setHistory(true) }),
-    [actions, approve, undo, redo, rearrange, uploadFiles],
+    () => ({ ...actions, approve, undo, redo, rearrange, upload: (files) => void uploadFiles(files), history: () => setHistory(true),
+      automation: saved ? () => setAutomation(true) : undefined }),
+    [actions, approve, undo, redo, rearrange, uploadFiles, saved],
   );
   const addFromPanel = useCallback((node: PlynxNode) => addFromHub(node), [addFromHub]);
 
@@ -169,6 +172,7 @@ function Editor({ initial, isNew }: { initial: Graph; isNew: boolean }) {
       {drop.upload && <UploadProgress upload={drop.upload} onCancel={drop.cancelUpload} />}
       {code !== null && <CodeDialog code={code} onClose={() => setCode(null)} />}
       {history && <RunHistory graphId={header._id} onClose={() => setHistory(false)} />}
+      {automation && <Automation graphId={header._id} onClose={() => setAutomation(false)} />}
       {runForm && (
         <RunForm
           graph={runForm}

@@ -38,8 +38,53 @@ function problems(tree: ValidationError | undefined): string[] {
   return flat;
 }
 
+interface Made {
+  resourceId: string;
+  label: string;
+  fileType: string;
+}
+
+const RECENT = 5; // runs and trials read for their outputs when the panel opens (one GET each)
+
+/** Outputs the caller may read from their newest trials of this draft and the latest runs they may see. */
+function useRecentOutputs(nodeId: string, refresh: unknown): Made[] {
+  const [made, setMade] = useState<Made[]>([]);
+  useEffect(() => {
+    let stale = false;
+    (async () => {
+      const found: Made[] = [];
+      const take = (run: Trial, where: string) => {
+        for (const node of run.graph?.nodes ?? []) {
+          if (node.base_node_name === "file") continue;
+          for (const output of node.outputs) {
+            if (output.resource_id) found.push({ resourceId: output.resource_id, fileType: output.file_type, label: `${output.name} of ${where}` });
+          }
+        }
+      };
+      try {
+        const trials = (await api.request("GET", `/trials?node_id=${encodeURIComponent(nodeId)}`)).items as TrialSummary[];
+        for (const item of trials.filter((t) => t.run_status === "SUCCESS").slice(0, RECENT)) {
+          take((await api.request("GET", `/trials/${encodeURIComponent(item.trial_id)}`)).data as Trial, `the trial of ${item.start}`);
+        }
+        const state = await api.request("GET", "/state");
+        const runs = (state.recent_runs as { run_id: string | null; title: string; graph_running_status: string }[])
+          .filter((r) => r.run_id && r.graph_running_status === "SUCCESS")
+          .slice(0, RECENT);
+        for (const run of runs) take(await api.getRun(run.run_id as string), `run of "${run.title}"`);
+      } catch {
+        // what was read so far is offered; the resource id field takes any other
+      }
+      if (!stale) setMade(found);
+    })();
+    return () => {
+      stale = true;
+    };
+  }, [nodeId, refresh]);
+  return made;
+}
+
 /** One input's picks: a file (yours or others' you may see), an upload, or a resource id (an earlier output). */
-function InputPicker({ input, files, picks, onChange }: { input: NodeInput; files: PlynxNode[]; picks: Pick[]; onChange: (picks: Pick[]) => void }) {
+function InputPicker({ input, files, made, picks, onChange }: { input: NodeInput; files: PlynxNode[]; made: Made[]; picks: Pick[]; onChange: (picks: Pick[]) => void }) {
   const [typed, setTyped] = useState("");
   const [note, setNote] = useState<string | null>(null);
   const picker = useRef<HTMLInputElement>(null);
@@ -80,17 +125,34 @@ function InputPicker({ input, files, picks, onChange }: { input: NodeInput; file
           aria-label={`File for ${input.name}`}
           value=""
           onChange={(e) => {
-            const file = files.find((f) => f._id === e.target.value);
-            const output = file?.outputs[0];
-            if (file && output?.resource_id) add({ resourceId: output.resource_id, label: file.title, fileType: output.file_type });
+            const [source, key] = [e.target.value.slice(0, 5), e.target.value.slice(5)];
+            if (source === "file:") {
+              const file = files.find((f) => f._id === key);
+              const output = file?.outputs[0];
+              if (file && output?.resource_id) add({ resourceId: output.resource_id, label: file.title, fileType: output.file_type });
+            } else if (source === "made:") {
+              const output = made[Number(key)];
+              if (output) add({ resourceId: output.resourceId, label: output.label, fileType: output.fileType });
+            }
           }}
         >
           <option value="">{many || !picks.length ? "Choose a file…" : "Choose another file…"}</option>
-          {files.map((file) => (
-            <option key={file._id} value={file._id}>
-              {file.title} ({file.outputs[0]?.file_type}){file._readonly ? ` · ${file.author}` : ""}
-            </option>
-          ))}
+          <optgroup label="Files">
+            {files.map((file) => (
+              <option key={file._id} value={`file:${file._id}`}>
+                {file.title} ({file.outputs[0]?.file_type}){file._readonly ? ` · ${file.author}` : ""}
+              </option>
+            ))}
+          </optgroup>
+          {made.length > 0 && (
+            <optgroup label="Outputs of recent trials and runs">
+              {made.map((output, i) => (
+                <option key={`${output.resourceId}-${i}`} value={`made:${i}`}>
+                  {output.label} ({output.fileType})
+                </option>
+              ))}
+            </optgroup>
+          )}
         </select>{" "}
         <button className="small" onClick={() => picker.current?.click()}>
           Upload…
@@ -130,6 +192,8 @@ export function TryPanel({ node, onClose }: { node: PlynxNode; onClose: () => vo
   const [trial, setTrial] = useState<Trial | null>(null);
   const [earlier, setEarlier] = useState<TrialSummary[]>([]);
   const [tick, setTick] = useState(0);
+  const ended = trial && !ACTIVE.includes(trial.run_status) ? trial._id : null;
+  const made = useRecentOutputs(node._id, ended);
 
   useEffect(() => {
     api
@@ -203,7 +267,7 @@ export function TryPanel({ node, onClose }: { node: PlynxNode; onClose: () => vo
         <table className="grid" data-testid="try-inputs">
           <tbody>
             {node.inputs.map((input) => (
-              <InputPicker key={input.name} input={input} files={files} picks={picks[input.name] ?? []} onChange={(chosen) => setPicks({ ...picks, [input.name]: chosen })} />
+              <InputPicker key={input.name} input={input} files={files} made={made} picks={picks[input.name] ?? []} onChange={(chosen) => setPicks({ ...picks, [input.name]: chosen })} />
             ))}
           </tbody>
         </table>

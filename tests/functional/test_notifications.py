@@ -1,0 +1,173 @@
+"""Notifications of a run's end through the REST API and the local stack's notifier: a real HTTP receiver gets
+the webhook signed (verified here with the secret the settings showed), after failing once (retried with
+backoff); the email lands in the stack's log; addresses a webhook may not reach are refused."""
+from __future__ import annotations
+
+import http.server
+import json
+import logging
+import threading
+import time
+from typing import Any, Iterator
+
+import pytest
+
+from chalicelib.domain import automation
+from tests.helpers import graph, instance, operation
+
+ECHO = "open(outputs['out'], 'w').write('hi')\n"
+
+
+class Receiver:
+    """An HTTP server on this machine that answers with `statuses` in turn (then 200) and keeps what came."""
+
+    def __init__(self, statuses: list[int], headers: dict[str, str] | None = None) -> None:
+        self.received: list[dict[str, Any]] = []
+        self.statuses, self.extra = list(statuses), headers or {}
+        receiver = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - the stdlib's name
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                receiver.received.append({"headers": dict(self.headers), "body": body, "path": self.path})
+                status = receiver.statuses.pop(0) if receiver.statuses else 200
+                self.send_response(status)
+                for name, value in receiver.extra.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook?x=1"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def wait_for(self, count: int, timeout: float = 30.0) -> list[dict[str, Any]]:
+        deadline = time.monotonic() + timeout
+        while len(self.received) < count:
+            assert time.monotonic() < deadline, f"{len(self.received)} of {count} requests came"
+            time.sleep(0.05)
+        return self.received
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture()
+def receiver() -> Iterator[Receiver]:
+    made = Receiver([500])  # fails once
+    yield made
+    made.close()
+
+
+@pytest.fixture()
+def quick_backoff(monkeypatch) -> None:
+    monkeypatch.setenv("PLYNX_NOTIFY_BACKOFF_SECONDS", "0.05")
+
+
+def _graph(api, title: str) -> str:
+    node = api.save_operation(operation("python", "hello", ECHO, outputs=["out"]))
+    body = api.ok("post", "graphs", json={"graph": graph(title, [instance(node)]), "actions": ["SAVE"]})
+    return body["graph"]["_id"]
+
+
+def _put(api, graph_id: str, settings: dict) -> Any:
+    return api.session.put(api.url(f"graphs/{graph_id}/notifications"), json=settings, timeout=30)
+
+
+def test_a_run_end_is_posted_signed_retried_once_and_mailed_to_the_log(api, receiver, quick_backoff, caplog) -> None:
+    caplog.set_level(logging.WARNING, logger="plynx.notify")
+    graph_id = _graph(api, "notified")
+    assert api.ok("get", f"graphs/{graph_id}/notifications")["data"]["on"] == "never"
+    answer = _put(api, graph_id, {"on": "both", "webhook_url": receiver.url, "email": "me@example.com"})
+    assert answer.status_code == 200, answer.text
+    secret = answer.json()["data"]["secret"]
+    assert secret.startswith("whsec_")
+    assert api.ok("get", f"graphs/{graph_id}/notifications")["data"]["secret"] == secret  # kept, to its owner
+
+    run_id = api.ok("post", f"graphs/{graph_id}/approve")["run_id"]
+    api.wait(graph_id)
+    first, second = receiver.wait_for(2)
+    assert first["body"] == second["body"] and second["path"] == "/hook?x=1"
+    header = second["headers"][automation.SIGNATURE_HEADER]
+    assert automation.verify(secret, header, second["body"], time.time())
+    assert not automation.verify("whsec_wrong", header, second["body"], time.time())
+    assert not automation.verify(secret, header, second["body"] + b" ", time.time())
+    # the receiver's recipe in the README: HMAC-SHA256 of "<t>.<body>" with the secret, hex
+    import hashlib
+    import hmac
+
+    stamp = second["headers"][automation.TIMESTAMP_HEADER]
+    assert header == f"t={stamp},v1=" + hmac.new(secret.encode(), f"{stamp}.".encode() + second["body"],
+                                                  hashlib.sha256).hexdigest()
+    sent = json.loads(second["body"])
+    assert sent["run_id"] == run_id and sent["graph_id"] == graph_id and sent["status"] == "SUCCESS"
+    assert sent["graph_title"] == "notified" and sent["start"] and sent["end"] and sent["link"].endswith(f"/runs/{run_id}")
+    deadline = time.monotonic() + 10
+    while not any("me@example.com" in r.getMessage() for r in caplog.records):
+        assert time.monotonic() < deadline, [r.getMessage() for r in caplog.records]
+        time.sleep(0.05)
+    mail = next(r.getMessage() for r in caplog.records if "me@example.com" in r.getMessage())
+    assert "notified SUCCESS" in mail and run_id in mail
+
+    # `failure` only: a success is not told
+    assert _put(api, graph_id, {"on": "failure", "webhook_url": receiver.url}).json()["data"]["secret"] == secret
+    api.ok("post", f"graphs/{graph_id}/approve")
+    api.wait(graph_id)
+    time.sleep(0.5)  # the notifier had its chance: nothing more came
+    assert len(receiver.received) == 2
+    api.session.delete(api.url(f"graphs/{graph_id}/notifications"), timeout=30).raise_for_status()
+
+
+@pytest.mark.parametrize("url", ["http://169.254.169.254/latest/meta-data/", "http://10.1.2.3/", "http://[fd00:ec2::254]/",
+                                 "http://192.168.0.1:8080/x", "http://0.0.0.0/", "ftp://example.com/",
+                                 "http://user:pw@example.com/"])
+def test_webhook_urls_to_addresses_a_webhook_may_not_reach_are_refused(api, url) -> None:
+    graph_id = _graph(api, "refused hooks")
+    answer = _put(api, graph_id, {"on": "both", "webhook_url": url})
+    assert answer.status_code == 400, answer.text
+    assert api.ok("get", f"graphs/{graph_id}/notifications")["data"]["webhook_url"] is None  # nothing stored
+
+
+def test_loopback_is_refused_where_the_stack_does_not_allow_it(api, monkeypatch) -> None:
+    graph_id = _graph(api, "loopback hook")
+    monkeypatch.setenv("PLYNX_NOTIFY_ALLOW_LOOPBACK", "false")  # the cloud's setting
+    answer = _put(api, graph_id, {"on": "both", "webhook_url": "http://localhost:9/"})
+    assert answer.status_code == 400 and "loopback" in answer.json()["Message"], answer.text
+    assert _put(api, graph_id, {"on": "sometimes"}).status_code == 400
+    assert _put(api, graph_id, {"on": "both", "email": "not an address"}).status_code == 400
+    assert _put(api, graph_id, {"on": "both", "cc": "x"}).status_code == 400
+
+
+def test_in_the_cloud_an_address_is_subscribed_to_the_topic_and_the_mail_published_to_it(api, monkeypatch) -> None:
+    """The cloud's path on moto's SNS: the PUT subscribes the address (filtered to this user and address), the
+    run's end publishes with those attributes."""
+    from moto.sns.models import sns_backends
+
+    from chalicelib.store import aws
+
+    sns = aws.client("sns")
+    topic = sns.create_topic(Name="plynx-test-notifications")["TopicArn"]
+    monkeypatch.setenv("PLYNX_NOTIFY_TOPIC_ARN", topic)
+    graph_id = _graph(api, "mailed")
+    assert _put(api, graph_id, {"on": "success", "email": "ops@example.com"}).status_code == 200
+    [subscription] = sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]
+    assert subscription["Protocol"] == "email" and subscription["Endpoint"] == "ops@example.com"
+    policy = sns.get_subscription_attributes(SubscriptionArn=subscription["SubscriptionArn"])["Attributes"]
+    assert json.loads(policy["FilterPolicy"]) == {"user": ["default"], "email": ["ops@example.com"]}
+
+    run_id = api.ok("post", f"graphs/{graph_id}/approve")["run_id"]
+    api.wait(graph_id)
+    sent = sns_backends["123456789012"]["us-east-1"].topics[topic].sent_notifications
+    deadline = time.monotonic() + 10
+    while not any(run_id in n[1] for n in sent):
+        assert time.monotonic() < deadline, sent
+        time.sleep(0.05)
+    message_id, message, subject, attributes, *_ = next(n for n in sent if run_id in n[1])
+    assert subject == "PLynx: mailed SUCCESS" and json.loads(message)["run_id"] == run_id
+    values = {name: value.get("StringValue", value.get("Value")) for name, value in attributes.items()}
+    assert values == {"user": "default", "email": "ops@example.com"}, attributes
+    api.session.delete(api.url(f"graphs/{graph_id}/notifications"), timeout=30).raise_for_status()
