@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from chalice import Chalice, CORSConfig, Response
-from chalice.app import CaseInsensitiveMapping, CloudWatchEvent, Request
+from chalice.app import CaseInsensitiveMapping, CloudWatchEvent, Rate, Request
 
 from chalicelib import hubs
 from chalicelib.api import (
@@ -31,7 +31,7 @@ from chalicelib.api import (
 from chalicelib.api.bodies import form_data, json_body, json_object
 from chalicelib.domain.enums import PostStatus
 from chalicelib.domain.errors import TooManyAttemptsError
-from chalicelib.engine import events
+from chalicelib.engine import events, gc
 
 app = Chalice(app_name="plynx")
 # Browsers may read answers only from the stage's UI (chalicelib/api/origin.py); API Gateway's preflight
@@ -231,7 +231,7 @@ def delete_node(node_id: str) -> dict:
 
 
 @app.route(f"{API}/gc", methods=["POST"], content_types=JSON_TYPES)
-def collect_garbage() -> dict:
+def gc_pass() -> dict:
     user = _user()
     return {"status": PostStatus.SUCCESS, "data": lifecycle.collect(json_body(_raw()), user)}
 
@@ -561,3 +561,10 @@ def execution_ended(event: CloudWatchEvent) -> dict:
 def schedule_fired(event: dict, context: Any) -> dict:
     """EventBridge Scheduler's target: a schedule is due (its input names it); start its graph's run."""
     return schedules.fire(event)
+
+
+@app.schedule(Rate(1, unit=Rate.DAYS), name="collect_garbage")
+def collect_garbage(event: CloudWatchEvent) -> dict:
+    """A garbage collection pass: daily (EventBridge), and after a delete (the API invokes it asynchronously)."""
+    report = gc.collect().as_dict()
+    return {key: value for key, value in report.items() if key.endswith(("count", "bytes")) or key == "dry_run"}

@@ -38,9 +38,9 @@ SECRET_KEY_PARAMETER_VARIABLE = "PLYNX_SECRET_KEY_PARAMETER"
 SECRET_KEY_STATEMENT = "SecretKeyParameter"
 LOGS_STATEMENT = "Logs"
 # The one-stack path's API log group, and the groups Chalice's functions write to instead (the template's
-# ChaliceApiLogGroup and ChaliceEventsLogGroup: /aws/lambda/<app>-<stage>[-<handler>]).
+# ChaliceApiLogGroup, ChaliceEventsLogGroup and ChaliceGcLogGroup: /aws/lambda/<app>-<stage>[-<handler>]).
 API_LOG_GROUP = "ApiLogGroup"
-CHALICE_LOG_GROUPS = ("ChaliceApiLogGroup", "ChaliceEventsLogGroup")
+CHALICE_LOG_GROUPS = ("ChaliceApiLogGroup", "ChaliceEventsLogGroup", "ChaliceGcLogGroup")
 # Packages the API imports that Chalice does not package on its own (it takes app.py, chalicelib/ and
 # vendor/): `make infra` links them into vendor/, `make package` adds them to its zip (infra/deploy.py).
 VENDORED = ("runners", "stepfunctions", "plynx")

@@ -29,7 +29,7 @@ import os
 import re
 import threading
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -454,6 +454,18 @@ def request_pass() -> None:
 
 
 _PASS_LOCK = threading.Lock()
+
+
+def every(interval: float) -> Callable[[], None]:
+    """A pass every `interval` seconds in a daemon thread (the local stack's daily rule); returns its stop."""
+    stop = threading.Event()
+
+    def loop() -> None:
+        while not stop.wait(interval):
+            _pass_quietly()
+
+    threading.Thread(target=loop, name="plynx-gc-daily", daemon=True).start()
+    return stop.set
 
 
 def _pass_quietly() -> None:

@@ -67,6 +67,9 @@ class _ServerThread:
         self.server.server_close()
 
 
+GC_INTERVAL_SECONDS = 86400.0  # the cloud's rate(1 day)
+
+
 class LocalStack:
     """A running local stack. ``stop()`` (or leaving the ``with`` block) shuts it down and saves."""
 
@@ -339,6 +342,12 @@ def _start(
             snapshotter.save_now()
         journal.on_unjournaled = lambda operation: snapshotter.save_now()  # on disk before its answer
         snapshotter.start()
+
+    # The daily EventBridge rule's stand-in (app.py's collect_garbage): the same pass, each day the stack runs.
+    if bootstrap:
+        from chalicelib.engine import gc
+
+        stack._undo.append(gc.every(GC_INTERVAL_SECONDS))
 
     # 4. The API, and the schedules' firer (app.py's schedule_fired, as EventBridge Scheduler invokes it).
     if app is None:

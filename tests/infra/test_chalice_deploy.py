@@ -202,7 +202,8 @@ def test_make_infra_creates_the_stack_without_the_api_and_writes_chalice_config(
     assert not {"AWS::Serverless::Function", "AWS::ApiGateway::RestApi"} & kinds
     assert set(_functions(moto_url)) == {f"plynx-{STAGE}-runner"}  # no API before `chalice deploy`
     groups = {g["logGroupName"] for g in _client(moto_url, "logs").describe_log_groups()["logGroups"]}
-    assert {f"/aws/lambda/plynx-{STAGE}", f"/aws/lambda/plynx-{STAGE}-execution_ended"} <= groups
+    assert {f"/aws/lambda/plynx-{STAGE}", f"/aws/lambda/plynx-{STAGE}-execution_ended",
+            f"/aws/lambda/plynx-{STAGE}-collect_garbage"} <= groups
 
     config = chalice_config.load_config(os.path.join(project, ".chalice"))
     settings = config["stages"][STAGE]
@@ -244,6 +245,16 @@ def test_chalice_deploy_creates_the_api_the_functions_and_the_rule(moto_url: str
     for function in (api, handler):
         concurrency = lam.get_function_concurrency(FunctionName=function["FunctionName"])
         assert concurrency["ReservedConcurrentExecutions"] == 20
+    # the garbage collection: daily, one pass at a time, its own role with the API's policy
+    collector = functions[f"plynx-{STAGE}-collect_garbage"]
+    assert (collector["Handler"], collector["MemorySize"], collector["Timeout"]) == ("app.collect_garbage", 1024, 900)
+    assert lam.get_function_concurrency(FunctionName=collector["FunctionName"])["ReservedConcurrentExecutions"] == 1
+    assert _granted(moto_url, f"plynx-{STAGE}-collect_garbage") == written
+    [daily] = [r for r in _client(moto_url, "events").list_rules()["Rules"]
+               if r["Name"] == f"plynx-{STAGE}-collect_garbage-event"]
+    assert daily["ScheduleExpression"] == "rate(1 day)"
+    [target] = _client(moto_url, "events").list_targets_by_rule(Rule=daily["Name"])["Targets"]
+    assert target["Arn"] == collector["FunctionArn"]
 
     rest_api = deployed["resources"]["rest_api"]
     apigw = _client(moto_url, "apigateway")
@@ -358,7 +369,7 @@ def test_the_two_paths_give_the_api_the_same_environment_and_permissions(moto_ur
     functions = _functions(moto_url)
     expected = _make_deploy_environment(moto_url, infra)
     secret = expected.pop("PLYNX_SECRET_KEY")
-    for name in (f"plynx-{STAGE}", f"plynx-{STAGE}-execution_ended"):
+    for name in (f"plynx-{STAGE}", f"plynx-{STAGE}-execution_ended", f"plynx-{STAGE}-collect_garbage"):
         got = dict(functions[name]["Environment"]["Variables"])
         parameter = got.pop("PLYNX_SECRET_KEY_PARAMETER")
         assert _client(moto_url, "ssm").get_parameter(Name=parameter, WithDecryption=True)[
@@ -370,13 +381,15 @@ def test_the_two_paths_give_the_api_the_same_environment_and_permissions(moto_ur
         packaged = json.load(stream)["Statement"]
     granted = _granted(moto_url, f"plynx-{STAGE}-api_handler")["Statement"]
     assert _granted(moto_url, f"plynx-{STAGE}-execution_ended")["Statement"] == granted
+    assert _granted(moto_url, f"plynx-{STAGE}-collect_garbage")["Statement"] == granted
     assert [s.get("Sid") for s in granted] == [s.get("Sid") for s in packaged] + [chalice_config.SECRET_KEY_STATEMENT]
     for want, got in zip(packaged, granted):
         if want["Sid"] == chalice_config.LOGS_STATEMENT:
             # each function writes to /aws/lambda/<its name>, made by the stack
             groups = [_moto_arn(moto_url, infra, g) for g in chalice_config.CHALICE_LOG_GROUPS]
             assert sorted(g.split(":log-group:")[1].split(":")[0] for g in groups) == sorted(
-                f"/aws/lambda/{n}" for n in (f"plynx-{STAGE}", f"plynx-{STAGE}-execution_ended"))
+                f"/aws/lambda/{n}" for n in (f"plynx-{STAGE}", f"plynx-{STAGE}-execution_ended",
+                                             f"plynx-{STAGE}-collect_garbage"))
             want = {**want, "Resource": groups}
         else:
             resources = [_make_deploy_resource(moto_url, infra, r) for r in
@@ -533,7 +546,7 @@ def test_a_second_chalice_deploy_updates_in_place_and_chalice_delete_removes_the
         stream.write("\n# a code change\n")
     _chalice(project, moto_url, "deploy")
     after = _functions(moto_url)
-    for name in (f"plynx-{STAGE}", f"plynx-{STAGE}-execution_ended"):
+    for name in (f"plynx-{STAGE}", f"plynx-{STAGE}-execution_ended", f"plynx-{STAGE}-collect_garbage"):
         assert after[name]["FunctionArn"] == before[name]["FunctionArn"]
         assert after[name]["CodeSha256"] != before[name]["CodeSha256"], f"{name} kept its old code"
     apis = _client(moto_url, "apigateway").get_rest_apis()["items"]
@@ -558,8 +571,9 @@ def test_a_second_chalice_deploy_updates_in_place_and_chalice_delete_removes_the
     _chalice(project, moto_url, "delete")
     assert set(_functions(moto_url)) == {f"plynx-{STAGE}-runner"}  # the stack's runner stays
     assert not _client(moto_url, "apigateway").get_rest_apis()["items"]
-    assert f"plynx-{STAGE}-execution_ended-event" not in {r["Name"] for r in _client(moto_url, "events").list_rules()[
-        "Rules"]}
+    rules = {r["Name"] for r in _client(moto_url, "events").list_rules()["Rules"]}
+    assert not {f"plynx-{STAGE}-execution_ended-event", f"plynx-{STAGE}-collect_garbage-event"} & rules
     roles = {r["RoleName"] for r in _client(moto_url, "iam").list_roles()["Roles"]}
-    assert not {f"plynx-{STAGE}-api_handler", f"plynx-{STAGE}-execution_ended"} & roles
+    assert not {f"plynx-{STAGE}-api_handler", f"plynx-{STAGE}-execution_ended",
+                f"plynx-{STAGE}-collect_garbage"} & roles
     assert f"plynx-{STAGE}-runner" in roles

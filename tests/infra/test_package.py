@@ -93,6 +93,11 @@ def test_merged_template_passes_cfn_lint(package: tuple[str, str]) -> None:
         merged["Resources"])
     handler = merged["Resources"]["ExecutionEnded"]["Properties"]
     assert handler["Events"]["ExecutionEndedEvent"]["Properties"]["Pattern"]["source"] == ["aws.states"]
+    # the garbage collection: daily (EventBridge), one pass at a time, up to Lambda's 15 minutes
+    collector = merged["Resources"]["CollectGarbage"]["Properties"]
+    assert collector["Handler"] == "app.collect_garbage" and collector["Timeout"] == 900
+    assert collector["ReservedConcurrentExecutions"] == 1
+    assert [e["Properties"]["Schedule"] for e in collector["Events"].values()] == ["rate(1 day)"]
     assert "EndpointURL" in merged["Outputs"]
 
 

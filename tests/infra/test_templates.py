@@ -16,7 +16,8 @@ from tests.infra import support
 # Actions IAM only accepts with Resource "*" (they take no resource ARN).
 STAR_ONLY_ACTIONS = {"states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat",
                      "ecr:GetAuthorizationToken", "xray:PutTraceSegments", "xray:PutTelemetryRecords",
-                     "xray:GetSamplingRules", "xray:GetSamplingTargets"}
+                     "xray:GetSamplingRules", "xray:GetSamplingTargets",
+                     "states:ListStateMachines"}  # no resource type (the garbage collection lists the machines)
 # What a traced Lambda function's role needs (Lambda refuses active tracing without it), and a traced state
 # machine's (Step Functions docs, "X-Ray and Step Functions").
 TRACE_WRITES = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
