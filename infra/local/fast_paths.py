@@ -15,6 +15,9 @@ few Step Functions states; these are where moto spent that time, with the same a
    ``big_definition_bytes`` (about 8 s of CPU each for a 900 KB child definition) are not parsed at
    creation at all, only when an execution starts (AWS validates for real; the compiler's output is
    checked by asl-validator in the tests).
+4. TransactWriteItems backs up every table it touches whole (a deepcopy of all its items: 1 s and more once
+   the run records table holds a few hundred runs, on every APPROVE) to roll back a canceled transaction. The
+   items it touches are backed up instead, and put back the same way: the same state after a rollback.
 """
 from __future__ import annotations
 
@@ -38,6 +41,7 @@ def apply(set_attribute: Any, big_definition_bytes: int) -> None:
     _patch_dynamodb_responses(set_attribute)
     _patch_json_path_cache(set_attribute)
     _patch_parse_once(set_attribute, big_definition_bytes)
+    _patch_transaction_backups(set_attribute)
 
 
 # -- 1. DynamoDB responses -------------------------------------------------------------------------------
@@ -205,3 +209,81 @@ def _patch_parse_once(set_attribute: Any, big_definition_bytes: int) -> None:
 
     set_attribute(StepFunctionsParserBackend, "_validate_definition", staticmethod(_validate_definition))
     set_attribute(ExecutionWorker, "_get_evaluation_entrypoint", _get_evaluation_entrypoint)
+
+
+# -- 4. transactions back up the items they touch, not their tables -------------------------------------
+
+_IN_TRANSACTION = threading.local()
+
+
+class _TablesNotCopied:
+    """moto.dynamodb.models' `copy` module, but a table's deepcopy in a transaction (this thread's) is the
+    table itself: the transaction has backed up the items it may change instead."""
+
+    def __init__(self, real: Any) -> None:
+        self._real = real
+
+    def deepcopy(self, value: Any, memo: Any = None) -> Any:
+        from moto.dynamodb.models.table import Table
+
+        if getattr(_IN_TRANSACTION, "active", False) and isinstance(value, Table):
+            return value
+        return self._real.deepcopy(value, memo)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._real, name)
+
+
+def _touched_items(backend: Any, transact_items: list) -> list[tuple[Any, Any, Any, Any]]:
+    """(table, hash key, range key, a copy of the item as it is or None) for each item a transaction names."""
+    import copy
+
+    backups = []
+    for entry in transact_items:
+        try:
+            operation, body = next(iter(entry.items()))
+            table = backend.get_table(body["TableName"])
+            hash_key, range_key = backend.get_keys_value(table, body["Item"] if operation == "Put" else body["Key"])
+            backups.append((table, hash_key, range_key, copy.deepcopy(table.get_item(hash_key, range_key))))
+        except Exception:  # noqa: BLE001 - malformed, or no such table: moto refuses it, changing nothing
+            continue
+    return backups
+
+
+def _put_back(backups: list[tuple[Any, Any, Any, Any]]) -> None:
+    for table, hash_key, range_key, item in reversed(backups):
+        if range_key is not None:
+            if item is None:
+                table.items.get(hash_key, {}).pop(range_key, None)
+            else:
+                table.items[hash_key][range_key] = item
+        elif item is None:
+            table.items.pop(hash_key, None)
+        else:
+            table.items[hash_key] = item
+
+
+def _patch_transaction_backups(set_attribute: Any) -> None:
+    import copy
+
+    from moto.dynamodb import models
+    from moto.dynamodb.models import DynamoDBBackend
+
+    original = DynamoDBBackend.transact_write_items
+
+    @functools.wraps(original)
+    def transact_write_items(self: Any, transact_items: list) -> None:
+        if len(transact_items) > 100:  # moto refuses it before it copies anything
+            return original(self, transact_items)
+        backups = _touched_items(self, transact_items)
+        _IN_TRANSACTION.active = True
+        try:
+            return original(self, transact_items)
+        except Exception:
+            _put_back(backups)  # as moto's own rollback would have left them
+            raise
+        finally:
+            _IN_TRANSACTION.active = False
+
+    set_attribute(models, "copy", _TablesNotCopied(copy))
+    set_attribute(DynamoDBBackend, "transact_write_items", transact_write_items)

@@ -262,3 +262,43 @@ def test_other_shapes_are_told_apart() -> None:
     longer = _graphs()[0]
     longer.append(dict(longer[-1], _id="f" * 24))
     assert fast_paths.shape_of(_definition(longer))[0] != fast_paths.shape_of(chain)[0]
+
+
+def test_a_canceled_transaction_leaves_every_item_as_it_was_without_copying_tables(aws: Any) -> None:
+    from moto.dynamodb.models.table import Table
+
+    _reset(aws)
+
+    def scan() -> list[Any]:
+        return sorted((json.dumps(item, sort_keys=True, default=str) for item in
+                       aws.scan(TableName=TABLE, ConsistentRead=True)["Items"]))
+
+    def transaction() -> list[dict]:
+        return [  # an update, a new item, a delete, then a condition that fails: nothing of it stays
+            {"Update": {"TableName": TABLE, "Key": {"pk": {"S": "a"}, "sk": {"N": "2"}}, "UpdateExpression": "SET x = :x",
+                        "ExpressionAttributeValues": {":x": {"S": "changed"}}}},
+            {"Put": {"TableName": TABLE, "Item": {"pk": {"S": "new"}, "sk": {"N": "1"}}}},
+            {"Delete": {"TableName": TABLE, "Key": {"pk": {"S": "b"}, "sk": {"N": "1"}}}},
+            {"ConditionCheck": {"TableName": TABLE, "Key": {"pk": {"S": "a"}, "sk": {"N": "1"}},
+                                "ConditionExpression": "attribute_not_exists(pk)"}},
+        ]
+
+    before = scan()
+    copied: list[Any] = []
+    deepcopy = Table.__deepcopy__ if hasattr(Table, "__deepcopy__") else None
+    undo = _apply()
+    try:
+        Table.__deepcopy__ = lambda self, memo: copied.append(self) or self  # type: ignore[attr-defined]
+        with pytest.raises(ClientError, match="TransactionCanceled"):
+            aws.transact_write_items(TransactItems=transaction())
+        assert scan() == before and copied == []
+        aws.transact_write_items(TransactItems=transaction()[:3])  # without the failing check: all of it
+        after = scan()
+    finally:
+        _undo(undo)
+        if deepcopy is None:
+            del Table.__deepcopy__
+        else:
+            Table.__deepcopy__ = deepcopy
+    assert after != before and any('"changed"' in item for item in after) and any('"new"' in item for item in after)
+    assert not any('"b"' in item for item in after)
