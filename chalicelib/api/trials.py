@@ -7,6 +7,7 @@ Who may see a trial: its author (and admins); everyone else gets a 404. Trials e
 """
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from chalicelib.domain import nodes, permissions, trials, validation
@@ -71,7 +72,8 @@ def try_node(body: dict, user: str) -> dict:
     try:
         error, message, run_id = actions.run_graph(saved, user, files_checked=True, how=trials.TRIAL)
     except Exception:
-        trial_store.forget(load_model(saved["_id"]))  # never started (a quota, a compile error): nothing to keep
+        with contextlib.suppress(Exception):  # the refusal is the answer; a leftover header expires later
+            trial_store.forget(load_model(saved["_id"]))  # never started (a quota, a compile error): nothing kept
         raise
     if error or run_id is None:
         trial_store.forget(load_model(saved["_id"]))
