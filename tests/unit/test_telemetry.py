@@ -75,3 +75,36 @@ def test_the_stage_comes_from_the_table_prefix(monkeypatch) -> None:
     assert telemetry.stage() == "prod"
     monkeypatch.setenv("PLYNX_TABLE_PREFIX", "plynx")
     assert telemetry.stage() == "local"
+
+
+def test_an_api_request_logs_one_json_line_with_the_graph_id_of_its_path_and_nothing_of_its_body() -> None:
+    import io
+    import types
+
+    from aws_lambda_powertools import Logger
+
+    from chalicelib.api import observe
+    from chalicelib.store import telemetry
+
+    stream = io.StringIO()
+    log = Logger(service="plynx-api-under-test", stream=stream, level="INFO")
+    request = types.SimpleNamespace(method="POST", path="/plynx/api/v0/graphs/{graph_id}/approve",
+                                    uri_params={"graph_id": "g-42"}, context={"requestId": "req-1"},
+                                    raw_body=b'{"password": "hunter2"}')
+
+    def respond(event: object) -> object:
+        log.warning("inside the route")  # any line while the request runs carries its ids
+        return types.SimpleNamespace(status_code=202)
+
+    answer = telemetry.observe_request(log, observe.SERVICE, request.method, request.path, request.uri_params,
+                                       request.context["requestId"], lambda: respond(request))
+    assert answer.status_code == 202
+    inside, line = [json.loads(text) for text in stream.getvalue().splitlines()]
+    assert inside["graph_id"] == line["graph_id"] == "g-42" and inside["correlation_id"] == "req-1"
+    assert line["message"] == "POST /plynx/api/v0/graphs/{graph_id}/approve"
+    assert line["status"] == 202 and line["duration_ms"] >= 0 and "run_id" not in line
+    assert "hunter2" not in stream.getvalue()
+    # the next request of this thread starts without them
+    telemetry.observe_request(log, observe.SERVICE, "GET", "/plynx/api/v0/health", None, None,
+                              lambda: types.SimpleNamespace(status_code=200))
+    assert "graph_id" not in json.loads(stream.getvalue().splitlines()[-1])
