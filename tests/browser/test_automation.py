@@ -1,6 +1,6 @@
 """A workflow's notifications and triggers in the editor: settings saved and read back with the signing secret,
 a refused webhook URL said, the webhook trigger's URL shown once (and it starts a run), rotated (the old one
-is a 404), revoked; a file trigger added and removed."""
+is a 404), revoked; a file trigger added, and a new version of its file uploaded on the file's page runs the workflow."""
 from __future__ import annotations
 
 import re
@@ -68,8 +68,6 @@ def test_notification_settings_and_the_webhook_trigger(page, api) -> None:
     trigger.get_by_role("button", name="Watch file").click()
     expect(trigger.get_by_test_id("file-triggers")).to_contain_text(watched["_id"])
     shot(page, "automation-triggers")
-    trigger.get_by_test_id("file-triggers").get_by_role("button", name="Remove").click()
-    expect(trigger.get_by_test_id("file-triggers")).to_have_count(0)
 
     # read back after a reload: the settings stay, the trigger URL is never shown again
     page.reload()
@@ -78,6 +76,24 @@ def test_notification_settings_and_the_webhook_trigger(page, api) -> None:
     expect(dialog.get_by_label("Notify on")).to_have_value("failure")
     expect(dialog.get_by_label("Email")).to_have_value(f"me-{tag}@example.com")
     expect(dialog.get_by_test_id("trigger-url")).to_have_count(0)
+    expect(dialog.get_by_test_id("file-triggers")).to_contain_text(watched["_id"])
+    dialog.get_by_role("button", name="Close").click()
+
+    # a new version of the watched file, uploaded on its page, runs the workflow on it
+    page.goto(f"/files/{watched['_id']}")
+    expect(page.get_by_role("button", name="Upload new version")).to_be_visible()
+    page.get_by_test_id("new-version-input").set_input_files(
+        files=[{"name": "v2.txt", "mimeType": "text/plain", "buffer": b"version two"}])
+    expect(page.get_by_test_id("new-version-note")).to_contain_text(f"workflow {graph_id} runs")
+    expect(page).not_to_have_url(re.compile(f"/files/{watched['_id']}$"))
+    shot(page, "automation-new-version")
+    new_id = page.url.rsplit("/", 1)[-1]
+    api.wait(graph_id)
+    [last] = api.ok("get", f"graphs/{graph_id}/runs")["items"][:1]
+    assert last["how"] == "FILE" and last["run_status"] == "SUCCESS"
+    files = api.ok("get", f"graphs/{graph_id}/triggers")["data"]["files"]
+    assert [f["file_id"] for f in files] == [new_id]  # it watches the new version now
+    api.session.delete(api.url(f"graphs/{graph_id}/triggers/files/{new_id}"), timeout=30).raise_for_status()
     for key in ("trigger#addr#127.0.0.1",):  # the 404s above count against this address
         from chalicelib.store import throttle
 

@@ -4,6 +4,7 @@ import { CompositeInside } from "../components/CompositeInside";
 import { useEffect, useRef, useState } from "react";
 import { useAcceptedTypes } from "../files/acceptance";
 import { FileTypeWarning } from "../files/FileTypeWarning";
+import { NewVersion, NewVersionNote } from "../files/NewVersion";
 import { api, ApiError, errorMessage } from "../api";
 import { CodeEditor } from "../components/CodeEditor";
 import { PageError } from "../components/PageError";
@@ -208,6 +209,7 @@ export function OperationEditor({ nodeId, kind }: { nodeId: string; kind: string
         <StatusBadge status={node.node_status} />
         {dirty && <span className="muted">unsaved</span>}
         <div className="spacer" />
+        {isFile && <NewVersion node={node} />}
         {!isFile && (
           <>
             <button onClick={() => void act("SAVE")} disabled={busy || readOnly}>
@@ -292,6 +294,7 @@ export function OperationEditor({ nodeId, kind }: { nodeId: string; kind: string
           Description <textarea name="description" rows={2} value={node.description} disabled={readOnly} onChange={(e) => change({ description: e.target.value })} />
         </label>
       </div>
+      {isFile && <NewVersionNote />}
       {isFile && <FileTypeWarning node={node} accepted={accepted} onRetyped={(plain) => navigate(`/files/${plain._id}`)} />}
       {isFile ? (
         node.outputs.map((output) => <ResourceView key={output.name} name={output.name} resourceId={output.resource_id} fileType={output.file_type} testId="file-resource" />)
