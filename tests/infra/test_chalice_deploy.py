@@ -200,7 +200,8 @@ def test_make_infra_creates_the_stack_without_the_api_and_writes_chalice_config(
     kinds = {r["ResourceType"] for r in cf.describe_stack_resources(StackName=stack["StackName"])["StackResources"]}
     assert "AWS::DynamoDB::Table" in kinds and "AWS::Lambda::Function" in kinds  # the runner
     assert not {"AWS::Serverless::Function", "AWS::ApiGateway::RestApi"} & kinds
-    assert set(_functions(moto_url)) == {f"plynx-{STAGE}-runner"}  # no API before `chalice deploy`
+    # the stack's own functions (the runner, the notifier) and no API before `chalice deploy`
+    assert set(_functions(moto_url)) == {f"plynx-{STAGE}-runner", f"plynx-{STAGE}-notifier"}
     groups = {g["logGroupName"] for g in _client(moto_url, "logs").describe_log_groups()["logGroups"]}
     assert {f"/aws/lambda/plynx-{STAGE}", f"/aws/lambda/plynx-{STAGE}-execution_ended",
             f"/aws/lambda/plynx-{STAGE}-collect_garbage"} <= groups
@@ -569,7 +570,7 @@ def test_a_second_chalice_deploy_updates_in_place_and_chalice_delete_removes_the
     assert set(_functions(moto_url)) == set(after)
 
     _chalice(project, moto_url, "delete")
-    assert set(_functions(moto_url)) == {f"plynx-{STAGE}-runner"}  # the stack's runner stays
+    assert set(_functions(moto_url)) == {f"plynx-{STAGE}-runner", f"plynx-{STAGE}-notifier"}  # the stack's stay
     assert not _client(moto_url, "apigateway").get_rest_apis()["items"]
     rules = {r["Name"] for r in _client(moto_url, "events").list_rules()["Rules"]}
     assert not {f"plynx-{STAGE}-execution_ended-event", f"plynx-{STAGE}-collect_garbage-event"} & rules
