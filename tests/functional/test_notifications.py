@@ -171,3 +171,17 @@ def test_in_the_cloud_an_address_is_subscribed_to_the_topic_and_the_mail_publish
     values = {name: value.get("StringValue", value.get("Value")) for name, value in attributes.items()}
     assert values == {"user": "default", "email": "ops@example.com"}, attributes
     api.session.delete(api.url(f"graphs/{graph_id}/notifications"), timeout=30).raise_for_status()
+
+
+def test_a_canceled_run_is_told_as_a_failure(api, receiver, quick_backoff) -> None:
+    node = api.save_operation(operation("python", "sleepy", "import time\ntime.sleep(3)\n", outputs=["out"]))
+    body = api.ok("post", "graphs", json={"graph": graph("canceled and told", [instance(node)]), "actions": ["SAVE"]})
+    graph_id = body["graph"]["_id"]
+    receiver.statuses.clear()
+    assert _put(api, graph_id, {"on": "failure", "webhook_url": receiver.url}).status_code == 200
+    run_id = api.ok("post", f"graphs/{graph_id}/approve")["run_id"]
+    api.ok("post", f"runs/{run_id}/cancel")
+    [told] = receiver.wait_for(1)  # the execution was stopped: EventBridge's ABORTED, the run's CANCELED
+    sent = json.loads(told["body"])
+    assert sent["run_id"] == run_id and sent["status"] == "CANCELED"
+    api.session.delete(api.url(f"graphs/{graph_id}/notifications"), timeout=30).raise_for_status()
