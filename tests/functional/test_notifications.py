@@ -122,11 +122,16 @@ def test_a_run_end_is_posted_signed_retried_once_and_mailed_to_the_log(api, rece
     api.session.delete(api.url(f"graphs/{graph_id}/notifications"), timeout=30).raise_for_status()
 
 
+@pytest.fixture(scope="module")
+def refused_graph(api) -> str:
+    return _graph(api, "refused hooks")
+
+
 @pytest.mark.parametrize("url", ["http://169.254.169.254/latest/meta-data/", "http://10.1.2.3/", "http://[fd00:ec2::254]/",
                                  "http://192.168.0.1:8080/x", "http://0.0.0.0/", "ftp://example.com/",
                                  "http://user:pw@example.com/"])
-def test_webhook_urls_to_addresses_a_webhook_may_not_reach_are_refused(api, url) -> None:
-    graph_id = _graph(api, "refused hooks")
+def test_webhook_urls_to_addresses_a_webhook_may_not_reach_are_refused(api, refused_graph, url) -> None:
+    graph_id = refused_graph
     answer = _put(api, graph_id, {"on": "both", "webhook_url": url})
     assert answer.status_code == 400, answer.text
     assert api.ok("get", f"graphs/{graph_id}/notifications")["data"]["webhook_url"] is None  # nothing stored

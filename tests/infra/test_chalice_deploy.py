@@ -297,8 +297,9 @@ def _make_deploy_environment(moto_url: str, infra: dict) -> dict[str, str]:
     env = {**config.get("environment_variables", {}), **config["stages"][STAGE]["environment_variables"]}
     cf, iam = _client(moto_url, "cloudformation"), _client(moto_url, "iam")
     stack = cf.describe_stacks(StackName=deploy.stack_name(STAGE))["Stacks"][0]
-    physical = {r["LogicalResourceId"]: r["PhysicalResourceId"]
-                for r in cf.describe_stack_resources(StackName=stack["StackName"])["StackResources"]}
+    physical = {r["LogicalResourceId"]: r["PhysicalResourceId"]  # (moto gives a Lambda::Permission none)
+                for r in cf.describe_stack_resources(StackName=stack["StackName"])["StackResources"]
+                if "PhysicalResourceId" in r}
     parameters = {p["ParameterKey"]: p["ParameterValue"] for p in stack["Parameters"]}
     secret = _client(moto_url, "ssm").get_parameter(Name=f"/plynx/{STAGE}/secret-key", WithDecryption=True)
     parameters["SecretKey"] = secret["Parameter"]["Value"]  # what `make deploy` passes
@@ -346,6 +347,8 @@ def _moto_arn(moto_url: str, infra: dict, logical_id: str) -> str:
     if kind == "AWS::S3::Bucket":
         _client(moto_url, "s3").head_bucket(Bucket=name)
         return f"arn:aws:s3:::{name}"  # S3 has no API that answers a bucket's ARN
+    if kind == "AWS::SNS::Topic":
+        return _client(moto_url, "sns").get_topic_attributes(TopicArn=name)["Attributes"]["TopicArn"]
     raise AssertionError(f"{logical_id}: {kind}")
 
 
@@ -354,6 +357,8 @@ def _make_deploy_resource(moto_url: str, infra: dict, value: Any) -> str:
         return value
     if "Fn::GetAtt" in value:
         return _moto_arn(moto_url, infra, value["Fn::GetAtt"][0])
+    if "Ref" in value:  # a topic's Ref is its ARN
+        return _moto_arn(moto_url, infra, value["Ref"])
     text = value["Fn::Sub"]
     for name, given in (("AWS::Partition", "aws"), ("AWS::Region", "us-east-1"), ("AWS::AccountId", ACCOUNT)):
         text = text.replace("${" + name + "}", given)
