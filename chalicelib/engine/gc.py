@@ -49,6 +49,7 @@ from . import trials
 
 LOG = logging.getLogger(__name__)
 _HEX64 = re.compile(r"[0-9a-f]{64}")
+_VERSION = re.compile(r"^[^~.]+~\d+~[0-9a-f]+$")  # graph_items.version_items
 _ARN = re.compile(r"arn:[\w-]+:states:[\w-]+:\d+:stateMachine:[\w-]+")
 MACHINE_PREFIX = "plynx-"
 _DELETE_OBJECTS = 1000  # S3 DeleteObjects takes at most 1000 keys a request
@@ -169,8 +170,10 @@ def _read_partitions() -> _Partitions:
             found.graph_of[partition] = partition[len(schedule_records.PARTITION_PREFIX):]
         elif partition.startswith(schedule_records.POINTER_PREFIX):
             found.graph_of[partition] = _text(item, "graph")
-        else:
+        elif _VERSION.match(partition) or "~" not in partition:  # a saved version; a graph saved before those
             found.graph_of[partition] = partition.split("~", 1)[0].split(".", 1)[0]
+        # any other partition (what a later feature keeps in this table) is not the collector's: its ids count
+        # as references above, and nothing of it is deleted
     for run_id, partitions in pending_runs.items():
         for partition, _ in partitions:
             found.graph_of[partition] = _graph_of_run(run_id, found.pointers)

@@ -343,6 +343,12 @@ class Client {
     return this.request("POST", "/nodes", { node, action, ...options }, `The ${action} action`);
   }
 
+  /** ARCHIVE, RESTORE or DELETE a stored graph or node (operation, file) by id (chalicelib/api/lifecycle.py). */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  lifecycle(kind: "graphs" | "nodes", id: string, action: "archive" | "restore" | "delete"): Promise<any> {
+    return this.request("POST", `/${kind}/${encodeURIComponent(id)}/${action}`, {}, `The ${action} action`);
+  }
+
   async searchNodes(query: SearchQuery): Promise<SearchResponse<PlynxNode>> {
     const body = await this.request("POST", "/search_nodes", query);
     if (body.resources_dict) this.resourcesDict = body.resources_dict;
@@ -469,6 +475,8 @@ export interface SearchQuery {
   offset?: number;
   status?: string[];
   base_node_names?: string[];
+  /** true: only archived items (the lists' "Archived" filter); false or absent: only the others. */
+  archived?: boolean;
 }
 
 export const api = new Client();

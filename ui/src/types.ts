@@ -100,6 +100,8 @@ export interface PlynxNode {
   insertion_date?: string | null;
   update_date?: string | null;
   _readonly?: boolean;
+  /** A stored operation or file: when it was archived (hidden from lists, searches and hubs), or null. */
+  archived?: string | null;
   /** Search results: the position among its author's versions (1: the first), and that first version. */
   version_number?: number;
   first_version_id?: string;
@@ -117,6 +119,8 @@ export interface Graph {
   latest_run_id?: string | null;
   nodes: PlynxNode[];
   _readonly?: boolean;
+  /** When it was archived (hidden from lists and searches), or null. */
+  archived?: string | null;
 }
 
 /** One kept run of a graph (GET /graphs/{id}/runs); `graph`: the graph as it ran (GET /runs/{id}). */

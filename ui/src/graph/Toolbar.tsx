@@ -24,6 +24,8 @@ export interface ToolbarActions {
   upload: (files: File[]) => void;
   history: () => void;
   automation?: () => void;
+  /** Hide the saved workflow from lists and searches (absent: not saved, not the caller's, or archived). */
+  archive?: () => void;
 }
 
 /** An action that may move into the "More" menu: drawn inline, or as a menu entry. */
@@ -114,6 +116,9 @@ export const Toolbar = memo(function Toolbar({
         </span>
       ),
     },
+    // Always listed (disabled when it does not apply), so the row's layout does not move when it starts to.
+    action("archive", "Archive", actions.archive ?? (() => undefined), busy || !actions.archive,
+           "Hide this saved workflow from lists and searches; it still opens and runs"),
   ];
 
   // How many of them stay inline: all, then one fewer while the row overflows (before the browser paints).

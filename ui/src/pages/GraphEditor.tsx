@@ -5,6 +5,7 @@
 import { ReactFlowProvider } from "@xyflow/react";
 import { useCallback, useEffect, useMemo, useState } from "react";
 import { api, ApiError, errorMessage } from "../api";
+import { LifecycleButtons } from "../components/Lifecycle";
 import { Canvas } from "../graph/Canvas";
 import { CodeDialog } from "../graph/CodeDialog";
 import { Automation } from "../runs/Automation";
@@ -24,6 +25,7 @@ import { useRunPolling } from "../graph/useRunPolling";
 import { RunForm } from "../runs/RunForm";
 import { RunHistory } from "../runs/RunHistory";
 import { runParameters } from "../runs/runParameters";
+import { navigate } from "../router";
 import type { Graph, PlynxNode } from "../types";
 
 export function GraphEditor({ graphId }: { graphId: string }) {
@@ -67,6 +69,7 @@ function Editor({ initial, isNew }: { initial: Graph; isNew: boolean }) {
   const { notice, say, dismiss } = useNotice();
   const graph = useGraphState(initial, isNew, say);
   const { header, nodes, edges, active, locked, dirty, saved } = graph;
+  const [archived, setArchived] = useState<string | null>(header.archived ?? null);
   const editing = useCanvasEditing(graph, say, dismiss);
   const [code, setCode] = useState<string | null>(null);
   const [uploadType, setUploadType] = useState("auto");
@@ -114,8 +117,15 @@ function Editor({ initial, isNew }: { initial: Graph; isNew: boolean }) {
   }, [actions, currentGraph, refuseIfLocked]);
   const toolbarActions = useMemo<ToolbarActions>(
     () => ({ ...actions, approve, undo, redo, rearrange, upload: (files) => void uploadFiles(files), history: () => setHistory(true),
-      automation: saved ? () => setAutomation(true) : undefined }),
-    [actions, approve, undo, redo, rearrange, uploadFiles, saved],
+      automation: saved ? () => setAutomation(true) : undefined,
+      archive: saved && !header._readonly && !archived
+        ? () =>
+            void api.lifecycle("graphs", header._id, "archive").then(
+              (body) => setArchived(body?.graph?.archived ?? new Date().toISOString()),
+              (e) => say("error", errorMessage(e)),
+            )
+        : undefined }),
+    [actions, approve, undo, redo, rearrange, uploadFiles, saved, header._readonly, header._id, archived, say],
   );
   const addFromPanel = useCallback((node: PlynxNode) => addFromHub(node), [addFromHub]);
 
@@ -138,6 +148,17 @@ function Editor({ initial, isNew }: { initial: Graph; isNew: boolean }) {
         onUploadType={setUploadType}
         actions={toolbarActions}
       />
+      {archived && (
+        <div className="message info archived-strip" data-testid="archived-note">
+          Archived {archived}: hidden from the Workflows list and searches (its "Archived" filter finds it); it still opens and runs.{" "}
+          <LifecycleButtons
+            kind="graphs"
+            item={{ ...header, archived }}
+            onDone={(action) => (action === "delete" ? navigate("/graphs") : setArchived(null))}
+            onError={(text) => say("error", text)}
+          />
+        </div>
+      )}
       <div className="editor-body">
         <div className="side">
           <HubPanel onAdd={addFromPanel} refreshKey={hubKey} />

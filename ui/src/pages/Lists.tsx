@@ -3,6 +3,7 @@
 // version), the older versions folded under it.
 import { useCallback, useEffect, useRef, useState, type ReactNode } from "react";
 import { api, errorMessage, type SearchQuery } from "../api";
+import { LifecycleButtons, type LifecycleKind } from "../components/Lifecycle";
 import { StatusBadge } from "../components/StatusBadge";
 import { foldVersions, OlderToggle } from "../components/Versions";
 import { useAcceptedTypes } from "../files/acceptance";
@@ -40,10 +41,16 @@ interface SearchListProps<T> {
   fold?: (items: T[]) => { head: T; older: T[] }[];
   /** Changed: read the page again now (a file was uploaded). */
   refreshKey?: number;
+  /** Rows that may be archived, restored and deleted (their kind), with the "Archived" filter. */
+  lifecycle?: LifecycleKind;
 }
 
-function SearchList<T extends { _id: string }>(props: SearchListProps<T>) {
+function SearchList<T extends { _id: string; title?: string; author?: string; _readonly?: boolean; archived?: string | null }>(
+  props: SearchListProps<T>,
+) {
   const [search, setSearch] = useState("");
+  const [archived, setArchived] = useState(false);
+  const [notice, setNotice] = useState<string | null>(null);
   const [statuses, setStatuses] = useState<string[]>(props.defaultStatuses ?? []);
   const [offset, setOffset] = useState(0);
   const [items, setItems] = useState<T[] | null>(null);
@@ -56,7 +63,8 @@ function SearchList<T extends { _id: string }>(props: SearchListProps<T>) {
     const mine = ++seq.current;
     try {
       const status = statuses.length ? statuses : props.fixedStatuses ?? [];
-      const body = await props.fetch({ search: expandSearch(search), per_page: PER_PAGE, offset, status });
+      const query = { search: expandSearch(search), per_page: PER_PAGE, offset, status };
+      const body = await props.fetch(archived ? { ...query, archived: true } : query);
       if (mine !== seq.current) return;
       setItems(body.items);
       setTotal(body.total_count);
@@ -71,7 +79,7 @@ function SearchList<T extends { _id: string }>(props: SearchListProps<T>) {
     const timer = window.setTimeout(() => void load(), 250);
     return () => window.clearTimeout(timer);
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [search, statuses.join(","), offset, props.refreshKey]);
+  }, [search, statuses.join(","), offset, props.refreshKey, archived]);
 
   useEffect(() => {
     if (!props.refreshMs) return;
@@ -109,7 +117,26 @@ function SearchList<T extends { _id: string }>(props: SearchListProps<T>) {
             {status}
           </label>
         ))}
+        {props.lifecycle && (
+          <label className={`chip ${archived ? "on" : ""}`} data-testid="archived-filter"
+                 title="Only archived ones (hidden from the list otherwise)">
+            <input
+              type="checkbox"
+              checked={archived}
+              onChange={() => {
+                setArchived(!archived);
+                setOffset(0);
+              }}
+            />
+            Archived
+          </label>
+        )}
       </div>
+      {notice && (
+        <div className="message info" role="status" data-testid="lifecycle-notice">
+          {notice}
+        </div>
+      )}
       {error && (
         <div className="message error" role="alert">
           {error} <button onClick={() => void load()}>Retry</button>
@@ -124,6 +151,7 @@ function SearchList<T extends { _id: string }>(props: SearchListProps<T>) {
                 {props.columns.map((column) => (
                   <th key={column.title}>{column.title}</th>
                 ))}
+                {props.lifecycle && <th>Actions</th>}
               </tr>
             </thead>
             <tbody>
@@ -149,14 +177,31 @@ function SearchList<T extends { _id: string }>(props: SearchListProps<T>) {
                         {i === 0 && !isOlder && <OlderToggle count={older.length} open={open} onToggle={toggle} />}
                       </td>
                     ))}
+                    {props.lifecycle && (
+                      <td>
+                        <LifecycleButtons
+                          kind={props.lifecycle}
+                          item={item}
+                          onDone={(action) => {
+                            setNotice(`"${item.title || item._id}": ${action === "delete" ? "deleted" : `${action}d`}.`);
+                            setError(null);
+                            void load();
+                          }}
+                          onError={(message) => {
+                            setNotice(null);
+                            setError(message);
+                          }}
+                        />
+                      </td>
+                    )}
                   </tr>
                 );
                 return [row(head, false), ...(open ? older.map((item) => row(item, true)) : [])];
               })}
               {items.length === 0 && (
                 <tr>
-                  <td colSpan={props.columns.length} className="empty">
-                    Nothing found{search ? ` for "${search}"` : ""}.
+                  <td colSpan={props.columns.length + (props.lifecycle ? 1 : 0)} className="empty">
+                    Nothing {archived ? "archived " : ""}found{search ? ` for "${search}"` : ""}.
                   </td>
                 </tr>
               )}
@@ -199,6 +244,7 @@ export function GraphList() {
       fetch={(q) => api.searchGraphs(q)}
       columns={graphColumns}
       href={(g) => `/graphs/${g._id}`}
+      lifecycle="graphs"
       actions={
         <Link to="/graphs/new" className="button primary">
           New workflow
@@ -242,6 +288,7 @@ export function OperationList() {
       columns={nodeColumns}
       href={(n) => `/nodes/${n._id}`}
       fold={foldVersions}
+      lifecycle="nodes"
       actions={
         <>
           <Link to="/nodes/new?kind=python" className="button primary">
@@ -287,6 +334,7 @@ export function FileList() {
       columns={fileColumns(accepted, refresh)}
       href={(n) => `/files/${n._id}`}
       refreshKey={refreshKey}
+      lifecycle="nodes"
       actions={<UploadPanel onUploaded={refresh} />}
     />
   );

@@ -7,6 +7,7 @@ import { FileTypeWarning } from "../files/FileTypeWarning";
 import { NewVersion, NewVersionNote } from "../files/NewVersion";
 import { api, ApiError, errorMessage } from "../api";
 import { CodeEditor } from "../components/CodeEditor";
+import { ArchivedNote, LifecycleButtons } from "../components/Lifecycle";
 import { PageError } from "../components/PageError";
 import { ParameterWidget } from "../components/ParameterWidget";
 import { ResourceView } from "../components/ResourceView";
@@ -238,7 +239,23 @@ export function OperationEditor({ nodeId, kind }: { nodeId: string; kind: string
             )}
           </>
         )}
+        {node.insertion_date && !dirty && (
+          <LifecycleButtons
+            kind="nodes"
+            item={node}
+            large
+            onDone={(action) => {
+              if (action === "delete") navigate(isFile ? "/files" : "/nodes");
+              else {
+                api.getNode(node._id).then(setNode, (e) => setError(errorMessage(e)));
+                setNotice({ kind: "success", text: `${isFile ? "File" : "Operation"} ${action}d.` });
+              }
+            }}
+            onError={(text) => setNotice({ kind: "error", text })}
+          />
+        )}
       </div>
+      <ArchivedNote archived={node.archived} />
       {replacing && (
         <div className="modal" role="dialog" aria-label="Approve a new version">
           <div className="modal-body narrow-modal" data-testid="approve-dialog">
