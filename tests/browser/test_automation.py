@@ -29,6 +29,7 @@ def test_notification_settings_and_the_webhook_trigger(page, api) -> None:
     page.get_by_role("button", name="Automation", exact=True).click()
     dialog = page.get_by_role("dialog", name="Automation")
     settings = dialog.get_by_test_id("notify-settings")
+    expect(settings.get_by_label("Notify on")).to_be_enabled()  # the stored settings have come
     expect(settings.get_by_label("Notify on")).to_have_value("never")
 
     settings.get_by_label("Webhook URL").fill("http://169.254.169.254/latest/meta-data/")
@@ -73,6 +74,7 @@ def test_notification_settings_and_the_webhook_trigger(page, api) -> None:
     page.reload()
     page.get_by_role("button", name="Automation", exact=True).click()
     dialog = page.get_by_role("dialog", name="Automation")
+    expect(dialog.get_by_label("Notify on")).to_be_enabled()
     expect(dialog.get_by_label("Notify on")).to_have_value("failure")
     expect(dialog.get_by_label("Email")).to_have_value(f"me-{tag}@example.com")
     expect(dialog.get_by_test_id("trigger-url")).to_have_count(0)

@@ -133,10 +133,11 @@ export function Automation({ graphId, onClose }: { graphId: string; onClose: () 
         )}
         <section data-testid="notify-settings">
           <h3>Tell me when a run ends</h3>
+          {/* the fields wait for your stored settings: nothing typed before they come is overwritten */}
           <p className="muted">Your own settings: other users of this workflow set theirs.</p>
           <label>
             When{" "}
-            <select aria-label="Notify on" value={on} onChange={(e) => setOn(e.target.value as Settings["on"])}>
+            <select aria-label="Notify on" value={on} disabled={!settings} onChange={(e) => setOn(e.target.value as Settings["on"])}>
               <option value="never">never</option>
               <option value="success">it succeeds</option>
               <option value="failure">it fails or is canceled</option>
@@ -145,11 +146,11 @@ export function Automation({ graphId, onClose }: { graphId: string; onClose: () 
           </label>
           <label>
             Webhook URL{" "}
-            <input aria-label="Webhook URL" value={hook} placeholder="https://…" size={44} onChange={(e) => setHook(e.target.value)} />
+            <input aria-label="Webhook URL" value={hook} placeholder="https://…" size={44} disabled={!settings} onChange={(e) => setHook(e.target.value)} />
           </label>
           <label>
             Email{" "}
-            <input aria-label="Email" value={email} placeholder="you@example.com" size={30} onChange={(e) => setEmail(e.target.value)} />
+            <input aria-label="Email" value={email} placeholder="you@example.com" size={30} disabled={!settings} onChange={(e) => setEmail(e.target.value)} />
           </label>
           <div className="page-head">
             <button className="primary" onClick={save} disabled={!settings}>
