@@ -228,3 +228,65 @@ def test_gc_route_is_for_admins_and_a_dry_run_by_default_changes_nothing(api) ->
     assert _resource_keys() == keys
     assert api.post("gc", json={"dry_run": "yes"}).status_code == 400
     assert api.post("gc", json={"now": True}).status_code == 400
+
+
+def _partitions_of(graph_id: str, run_ids: list[str]) -> set[str]:
+    """The graph-nodes partitions that belong to a graph: its versions, runs, records and pointers."""
+    from chalicelib.store import aws
+    from chalicelib.store.settings import SETTINGS
+
+    wanted = (graph_id, f"runs~{graph_id}", *(f"run~{r}" for r in run_ids), *(f"runid~{r}" for r in run_ids))
+    found: set[str] = set()
+    for page in aws.client("dynamodb").get_paginator("scan").paginate(
+            TableName=SETTINGS.graph_nodes_table, ProjectionExpression="graph_id", ConsistentRead=True):
+        found.update(item["graph_id"]["S"] for item in page["Items"]
+                     if item["graph_id"]["S"].split(".", 1)[0].split("~", 1)[0] == graph_id
+                     or item["graph_id"]["S"].split(".", 1)[0] in wanted)
+    return found
+
+
+def test_a_delete_that_stopped_after_its_header_is_finished_by_the_next_pass(api) -> None:
+    from chalicelib.engine import gc
+    from chalicelib.store.models import GraphModel
+
+    word = _word()
+    _, _, stored = _setup(api, word)
+    graph_id = stored["_id"]
+    runs = _leave_a_machine_behind(api, graph_id, f"copy {word}")
+    left = _partitions_of(graph_id, runs)
+    assert {f"runs~{graph_id}", *(f"run~{r}" for r in runs), *(f"runid~{r}" for r in runs)} <= left
+    assert len(_machines(graph_id)) == 2
+    GraphModel.get(graph_id, consistent_read=True).delete()  # DELETE's first write, then a crash
+    time.sleep(1.5)
+    dry = gc.collect(dry_run=True, grace=1.0)
+    assert left <= set(dry.partitions) and _partitions_of(graph_id, runs) == left
+    done = gc.collect(grace=1.0)
+    assert left <= set(done.partitions) and _machines(graph_id) == set() and set(done.state_machines) >= {
+        m for m in dry.state_machines if m.startswith(f"plynx-{graph_id}")}
+    assert _partitions_of(graph_id, runs) == set()
+    for run_id in runs:
+        assert api.get(f"runs/{run_id}").status_code == 404
+
+
+def test_a_pass_lets_runs_past_retention_go(api, monkeypatch) -> None:
+    import dataclasses
+
+    from chalicelib.engine import gc
+    from chalicelib.store import run_records
+
+    word = _word()
+    _, _, stored = _setup(api, word)
+    graph_id = stored["_id"]
+    first = api.ok("post", f"graphs/{graph_id}/approve")["run_id"]
+    assert api.wait(graph_id)["graph_running_status"] == "SUCCESS"
+    second = api.ok("post", f"graphs/{graph_id}/approve")["run_id"]
+    assert api.wait(graph_id)["graph_running_status"] == "SUCCESS"
+    # retention lowered after the runs (runs: keep 1): the next pass applies it, no new run needed
+    monkeypatch.setattr(run_records, "SETTINGS", dataclasses.replace(run_records.SETTINGS, runs_keep=1))
+    dry = gc.collect(dry_run=True, grace=3600)
+    assert first in dry.run_records and second not in dry.run_records
+    assert api.get(f"runs/{first}").status_code == 200  # a dry run changes nothing
+    done = gc.collect(grace=3600)
+    assert first in done.run_records
+    assert api.get(f"runs/{first}").status_code == 404 and api.ok("get", f"runs/{second}")["data"]["_id"] == second
+    assert _partitions_of(graph_id, [first]) & {f"run~{first}", f"runid~{first}"} == set()
