@@ -460,3 +460,45 @@ def test_each_user_sets_their_own_notifications_and_is_told_only_while_they_may_
         bob.ok("delete", f"graphs/{graph_id}/notifications")
     finally:
         receiver.close()
+
+
+def test_a_graphs_schedules_are_read_by_who_may_see_it_and_managed_by_who_may_run_it(
+        tenants: tuple[dict[str, User], str], alices: dict) -> None:
+    """Schedules answer as the graph's runs do: mallory (own objects only) gets a 403 on the list and a 404
+    for a schedule id, as for one nobody has; bob (views others') reads them, read only, and may not add,
+    pause or delete one; root (admin) may; alice's schedule fires on alice's behalf."""
+    import boto3
+
+    people, moto = tenants
+    alice, bob, mallory, root = people["alice"], people["bob"], people["mallory"], people["root"]
+    graph_id = alices["graph"]["_id"]
+    made = alice.ok("post", f"graphs/{graph_id}/schedules",
+                    json={"expression": "cron(0 6 ? * SUN *)", "timezone": "Asia/Tokyo"})["data"]
+    assert made["author"] == "alice" and len(made["next_fire_times"]) == 5
+    schedule_id = made["_id"]
+    scheduler = boto3.client("scheduler", endpoint_url=moto, region_name="us-east-1", aws_access_key_id=_MOTO_KEY[0],
+                             aws_secret_access_key=_MOTO_KEY[1])
+
+    def state() -> str:
+        return scheduler.get_schedule(Name=f"plynx-{schedule_id}", GroupName="plynx")["State"]
+
+    assert mallory.call("get", f"graphs/{graph_id}/schedules").status_code == 403
+    assert mallory.call("post", f"graphs/{graph_id}/schedules", json={"expression": "rate(1 day)"}).status_code == 403
+    absent = mallory.call("patch", "schedules/0123456789abcdef01234567", json={"enabled": False})
+    for method in ("patch", "delete"):
+        refused = mallory.call(method, f"schedules/{schedule_id}", json={"enabled": False})
+        assert refused.status_code == absent.status_code == 404, refused.text
+        assert "cron" not in refused.text and graph_id not in refused.text
+    [seen] = bob.ok("get", f"graphs/{graph_id}/schedules")["items"]
+    assert seen["_id"] == schedule_id and seen["_readonly"] is True and seen["next_fire_times"] == made["next_fire_times"]
+    assert bob.call("post", f"graphs/{graph_id}/schedules", json={"expression": "rate(1 day)"}).status_code == 403
+    assert bob.call("patch", f"schedules/{schedule_id}", json={"enabled": False}).status_code == 403
+    assert bob.call("delete", f"schedules/{schedule_id}").status_code == 403
+    assert state() == "ENABLED"
+    assert alice.ok("get", f"graphs/{graph_id}/schedules")["items"][0]["_readonly"] is False
+
+    paused = root.ok("patch", f"schedules/{schedule_id}", json={"enabled": False})["data"]
+    assert paused["enabled"] is False and paused["updated_by"] == "root" and paused["author"] == "alice"
+    assert state() == "DISABLED"
+    assert root.ok("delete", f"schedules/{schedule_id}")["data"]["_id"] == schedule_id
+    assert alice.call("get", f"graphs/{graph_id}/schedules").json()["items"] == []
