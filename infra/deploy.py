@@ -334,9 +334,23 @@ def with_any_binary_media_type(template: dict) -> dict:
     return template
 
 
+SCHEDULE_HANDLER = "app.schedule_fired"
+
+
+def with_schedule_function_name(template: dict) -> dict:
+    """Name the schedules' target as `chalice deploy` names it (plynx-<stage>-schedule_fired): the API hands
+    that ARN to EventBridge Scheduler and the scheduler role may invoke only it (a generated name would need
+    the function's own ARN in the Globals every function gets: a circular reference)."""
+    for resource in template["Resources"].values():
+        if resource["Type"] == "AWS::Serverless::Function" and resource["Properties"].get("Handler") == SCHEDULE_HANDLER:
+            resource["Properties"]["FunctionName"] = {"Fn::Sub": "plynx-${Stage}-schedule_fired"}
+    return template
+
+
 def for_stage(template: dict) -> dict:
-    """The merged template as a stage is deployed: preflights for its UI, bytes for every client."""
-    return with_any_binary_media_type(with_ui_origin(template))
+    """The merged template as a stage is deployed: preflights for its UI, bytes for every client, the schedules'
+    target by its name."""
+    return with_schedule_function_name(with_any_binary_media_type(with_ui_origin(template)))
 
 
 # --- plans ---------------------------------------------------------------------------------------
