@@ -236,6 +236,8 @@ def test_chalice_deploy_creates_the_api_the_functions_and_the_rule(moto_url: str
     assert (api["Handler"], handler["Handler"]) == ("app.app", "app.execution_ended")
     assert api["Runtime"] == handler["Runtime"] == deploy.LAMBDA_RUNTIME
     assert (api["MemorySize"], api["Timeout"], handler["MemorySize"], handler["Timeout"]) == (1024, 30, 512, 120)
+    scheduled = functions[f"plynx-{STAGE}-schedule_fired"]  # the name the template's scheduler role may invoke
+    assert (scheduled["Handler"], scheduled["MemorySize"], scheduled["Timeout"]) == ("app.schedule_fired", 1024, 60)
     # autogen_policy false: a role per function, each with the concrete policy `make infra` wrote
     with open(os.path.join(project, ".chalice", chalice_config.policy_file(STAGE)), encoding="utf-8") as stream:
         written = json.load(stream)
@@ -318,7 +320,8 @@ def _make_deploy_environment(moto_url: str, infra: dict) -> dict[str, str]:
             text = value["Fn::Sub"]
             if "UiDistribution" in text:
                 return None  # no CloudFront on moto
-            for name, given in parameters.items():
+            for name, given in (*parameters.items(), ("AWS::Partition", "aws"), ("AWS::Region", "us-east-1"),
+                                ("AWS::AccountId", ACCOUNT)):
                 text = text.replace("${" + name + "}", given)
             return text
         raise AssertionError(value)
@@ -375,7 +378,8 @@ def test_the_two_paths_give_the_api_the_same_environment_and_permissions(moto_ur
     functions = _functions(moto_url)
     expected = _make_deploy_environment(moto_url, infra)
     secret = expected.pop("PLYNX_SECRET_KEY")
-    for name in (f"plynx-{STAGE}", f"plynx-{STAGE}-execution_ended", f"plynx-{STAGE}-collect_garbage"):
+    for name in (f"plynx-{STAGE}", f"plynx-{STAGE}-execution_ended", f"plynx-{STAGE}-collect_garbage",
+                 f"plynx-{STAGE}-schedule_fired"):
         got = dict(functions[name]["Environment"]["Variables"])
         parameter = got.pop("PLYNX_SECRET_KEY_PARAMETER")
         assert _client(moto_url, "ssm").get_parameter(Name=parameter, WithDecryption=True)[
@@ -388,6 +392,7 @@ def test_the_two_paths_give_the_api_the_same_environment_and_permissions(moto_ur
     granted = _granted(moto_url, f"plynx-{STAGE}-api_handler")["Statement"]
     assert _granted(moto_url, f"plynx-{STAGE}-execution_ended")["Statement"] == granted
     assert _granted(moto_url, f"plynx-{STAGE}-collect_garbage")["Statement"] == granted
+    assert _granted(moto_url, f"plynx-{STAGE}-schedule_fired")["Statement"] == granted
     assert [s.get("Sid") for s in granted] == [s.get("Sid") for s in packaged] + [chalice_config.SECRET_KEY_STATEMENT]
     for want, got in zip(packaged, granted):
         if want["Sid"] == chalice_config.LOGS_STATEMENT:
@@ -395,7 +400,7 @@ def test_the_two_paths_give_the_api_the_same_environment_and_permissions(moto_ur
             groups = [_moto_arn(moto_url, infra, g) for g in chalice_config.CHALICE_LOG_GROUPS]
             assert sorted(g.split(":log-group:")[1].split(":")[0] for g in groups) == sorted(
                 f"/aws/lambda/{n}" for n in (f"plynx-{STAGE}", f"plynx-{STAGE}-execution_ended",
-                                             f"plynx-{STAGE}-collect_garbage"))
+                                             f"plynx-{STAGE}-collect_garbage", f"plynx-{STAGE}-schedule_fired"))
             want = {**want, "Resource": groups}
         else:
             resources = [_make_deploy_resource(moto_url, infra, r) for r in

@@ -99,6 +99,11 @@ def test_merged_template_passes_cfn_lint(package: tuple[str, str]) -> None:
     assert collector["ReservedConcurrentExecutions"] == 1
     assert [e["Properties"]["Schedule"] for e in collector["Events"].values()] == ["rate(1 day)"]
     assert "EndpointURL" in merged["Outputs"]
+    # the schedules' target: named as `chalice deploy` names it once deployed, the name the scheduler role invokes
+    deployed = deploy.for_stage(merged)["Resources"]["ScheduleFired"]["Properties"]
+    assert deployed["Handler"] == "app.schedule_fired"
+    assert deployed["FunctionName"] == {"Fn::Sub": "plynx-${Stage}-schedule_fired"}
+    assert {"ScheduleGroup", "SchedulerRole"} <= set(merged["Resources"])
 
 
 def test_the_stages_preflights_answer_only_its_ui(package: tuple[str, str], tmp_path: Any) -> None:

@@ -9,6 +9,7 @@ import type {
   ResourcesDict,
   Run,
   RunComparison,
+  Schedule,
   SearchResponse,
 } from "./types";
 
@@ -329,6 +330,24 @@ class Client {
 
   async cancelRun(runId: string): Promise<Run> {
     return (await this.request("POST", `/runs/${encodeURIComponent(runId)}/cancel`, undefined, "Cancelling a run")).data as Run;
+  }
+
+  // --- schedules --------------------------------------------------------------------------------
+
+  graphSchedules(graphId: string): Promise<{ items: Schedule[]; total_count: number; max_schedules: number }> {
+    return this.request("GET", `/graphs/${encodeURIComponent(graphId)}/schedules`, undefined, "Schedules");
+  }
+
+  async addSchedule(graphId: string, body: { expression: string; timezone: string; parameters?: Record<string, unknown>; enabled?: boolean }): Promise<Schedule> {
+    return (await this.request("POST", `/graphs/${encodeURIComponent(graphId)}/schedules`, body, "Schedules")).data as Schedule;
+  }
+
+  async updateSchedule(scheduleId: string, change: Partial<Pick<Schedule, "expression" | "timezone" | "parameters" | "enabled">>): Promise<Schedule> {
+    return (await this.request("PATCH", `/schedules/${encodeURIComponent(scheduleId)}`, change, "Schedules")).data as Schedule;
+  }
+
+  async deleteSchedule(scheduleId: string): Promise<void> {
+    await this.request("DELETE", `/schedules/${encodeURIComponent(scheduleId)}`, undefined, "Schedules");
   }
 
   // --- nodes ------------------------------------------------------------------------------------

@@ -140,11 +140,32 @@ export interface Run {
   error: string | null;
   latest: boolean;
   retry_of?: string | null;
+  /** The schedule that started it (`how`: SCHEDULE). */
+  schedule_id?: string | null;
   /** `trial`: a run of POST /nodes/try (its author's only). */
   kind?: "run" | "trial";
   graph?: Omit<Graph, "nodes"> & { nodes: RunNode[] };
   /** GET /runs/{id}: the estimate of what it cost (computed from what the engine recorded). */
   cost?: RunCost;
+}
+
+/** A graph's schedule (GET /graphs/{id}/schedules): EventBridge Scheduler's expression in an IANA zone. */
+export interface Schedule {
+  _id: string;
+  graph_id: string;
+  expression: string;
+  timezone: string;
+  parameters: Record<string, unknown>;
+  enabled: boolean;
+  author: string;
+  updated_by: string | null;
+  created: string;
+  updated: string;
+  fires: number;
+  /** The next 5, ISO 8601 in the schedule's zone; none while paused. */
+  next_fire_times: string[];
+  last_fire: { scheduled: string | null; fired: string; outcome: "STARTED" | "REFUSED" | "INVALID" | "FAILED"; run_id: string | null; message: string } | null;
+  _readonly: boolean;
 }
 
 /** GET /runs/{id}/compare/{other}: two runs of one graph side by side. */

@@ -26,6 +26,7 @@ export interface ToolbarActions {
   automation?: () => void;
   /** Hide the saved workflow from lists and searches (absent: not saved, not the caller's, or archived). */
   archive?: () => void;
+  schedules: () => void;
 }
 
 /** An action that may move into the "More" menu: drawn inline, or as a menu entry. */
@@ -94,6 +95,7 @@ export const Toolbar = memo(function Toolbar({
     action("undo", "Undo", actions.undo, locked, "Undo (Ctrl+Z)", "\u21b6"),
     action("redo", "Redo", actions.redo, locked, "Redo (Ctrl+Shift+Z)", "\u21b7"),
     action("layout", "Auto layout", actions.rearrange, locked, "Lay the workflow out left to right, as its wires run"),
+    action("schedules", "Schedules", actions.schedules, busy, "Run this workflow on a schedule (cron or rate), with its next fire times"),
     action("clone", "Clone", actions.clone, busy),
     action("upgrade", "Upgrade nodes", actions.upgrade, busy || locked),
     action("code", "Generate code", actions.generateCode, busy),

@@ -24,6 +24,7 @@ import { useNotice } from "../graph/useNotice";
 import { useRunPolling } from "../graph/useRunPolling";
 import { RunForm } from "../runs/RunForm";
 import { RunHistory } from "../runs/RunHistory";
+import { SchedulePanel } from "../schedules/SchedulePanel";
 import { runParameters } from "../runs/runParameters";
 import { navigate } from "../router";
 import type { Graph, PlynxNode } from "../types";
@@ -76,6 +77,7 @@ function Editor({ initial, isNew }: { initial: Graph; isNew: boolean }) {
   const [hubKey, setHubKey] = useState(0);
   const [history, setHistory] = useState(false);
   const [automation, setAutomation] = useState(false);
+  const [schedules, setSchedules] = useState<Graph | null>(null);
   const [runForm, setRunForm] = useState<Graph | null>(null);
 
   const { busy, perform, actions, startRun } = useGraphActions({
@@ -124,8 +126,9 @@ function Editor({ initial, isNew }: { initial: Graph; isNew: boolean }) {
               (body) => setArchived(body?.graph?.archived ?? new Date().toISOString()),
               (e) => say("error", errorMessage(e)),
             )
-        : undefined }),
-    [actions, approve, undo, redo, rearrange, uploadFiles, saved, header._readonly, header._id, archived, say],
+        : undefined,
+      schedules: () => setSchedules(currentGraph()) }),
+    [actions, approve, undo, redo, rearrange, uploadFiles, saved, header._readonly, header._id, archived, say, currentGraph],
   );
   const addFromPanel = useCallback((node: PlynxNode) => addFromHub(node), [addFromHub]);
 
@@ -194,6 +197,7 @@ function Editor({ initial, isNew }: { initial: Graph; isNew: boolean }) {
       {code !== null && <CodeDialog code={code} onClose={() => setCode(null)} />}
       {history && <RunHistory graphId={header._id} onClose={() => setHistory(false)} />}
       {automation && <Automation graphId={header._id} onClose={() => setAutomation(false)} />}
+      {schedules && <SchedulePanel graph={schedules} saved={saved} onClose={() => setSchedules(null)} />}
       {runForm && (
         <RunForm
           graph={runForm}
