@@ -45,7 +45,7 @@ SYNC_INTERVAL = 0.2
 _HEADER = struct.Struct("<II")  # payload length, crc32 of the payload
 _SEGMENT = re.compile(r"^(\d{8})\.log$")
 # Services whose state persists (snapshot.py's backends); a change to another one is not kept.
-PERSISTED_SERVICES = frozenset({"dynamodb", "s3", "iam", "states"})
+PERSISTED_SERVICES = frozenset({"dynamodb", "s3", "iam", "states", "scheduler"})
 # Step Functions calls that move an execution on, as the interpreter does: not journaled (see above).
 _EXECUTION_PROGRESS = frozenset({"SendTaskSuccess", "SendTaskFailure", "SendTaskHeartbeat"})
 # Operations of the JSON and query protocols that change nothing (S3's reads are GET and HEAD).

@@ -124,6 +124,7 @@ def backend_dicts() -> dict[str, Any]:
     from moto.dynamodb.models import dynamodb_backends
     from moto.iam.models import iam_backends
     from moto.s3.models import s3_backends
+    from moto.scheduler.models import scheduler_backends
     from moto.stepfunctions.models import stepfunctions_backends
     from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 
@@ -131,6 +132,7 @@ def backend_dicts() -> dict[str, Any]:
         "dynamodb": dynamodb_backends,
         "s3": s3_backends,
         "iam": iam_backends,
+        "scheduler": scheduler_backends,  # graphs' schedules (EventBridge Scheduler): a change costs a snapshot
         # The parser backend serves Step Functions when execute_state_machine is on (always, here);
         # the plain one is kept too in case the switch is ever turned off.
         "stepfunctions": stepfunctions_parser_backends,

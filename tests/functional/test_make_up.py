@@ -30,6 +30,8 @@ def test_up_serves_the_seed_curl_and_keeps_data_across_restarts(tmp_path) -> Non
         saved = requests.post(f"{api}/graphs", auth=("default", ""), timeout=10,
                               json={"graph": {"title": "kept", "nodes": []}, "actions": ["SAVE"]}).json()
         graph_id = saved["graph"]["_id"]
+        schedule = requests.post(f"{api}/graphs/{graph_id}/schedules", auth=("default", ""), timeout=10, json={
+            "expression": "rate(1 day)", "enabled": False}).json()["data"]
         slow = operation("bash_jinja2", "Slow", "sleep 20\n")
         running = requests.post(f"{api}/graphs", auth=("default", ""), timeout=10, json={
             "graph": graph("cut off", [slow]), "actions": ["APPROVE"]}).json()["graph"]["_id"]
@@ -59,6 +61,10 @@ def test_up_serves_the_seed_curl_and_keeps_data_across_restarts(tmp_path) -> Non
     try:
         again = requests.get(f"{api}/graphs/{graph_id}", auth=("default", ""), timeout=10)
         assert again.status_code == 200 and again.json()["data"]["title"] == "kept"
+        # its schedule too, EventBridge's part included (moto's scheduler backend is in the snapshot): it resumes
+        resumed = requests.patch(f"{api}/schedules/{schedule['_id']}", auth=("default", ""), timeout=10,
+                                 json={"enabled": True})
+        assert resumed.status_code == 200 and len(resumed.json()["data"]["next_fire_times"]) == 5, resumed.text
         # the run cut off by the stop is closed, not left RUNNING for ever
         cut = requests.get(f"{api}/graphs/{running}", auth=("default", ""), timeout=10).json()["data"]
         assert cut["graph_running_status"] == "FAILED"

@@ -363,7 +363,8 @@ def _make_deploy_resource(moto_url: str, infra: dict, value: Any) -> str:
     if "Ref" in value:  # a topic's Ref is its ARN
         return _moto_arn(moto_url, infra, value["Ref"])
     text = value["Fn::Sub"]
-    for name, given in (("AWS::Partition", "aws"), ("AWS::Region", "us-east-1"), ("AWS::AccountId", ACCOUNT)):
+    for name, given in (("AWS::Partition", "aws"), ("AWS::Region", "us-east-1"), ("AWS::AccountId", ACCOUNT),
+                        ("Stage", STAGE)):
         text = text.replace("${" + name + "}", given)
     while "${" in text:
         reference = text[text.index("${") + 2:text.index("}", text.index("${"))]
