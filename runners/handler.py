@@ -13,9 +13,9 @@ from typing import Any
 from chalicelib.domain import permissions
 from chalicelib.domain.cache_key import key
 from chalicelib.domain.enums import NodeRunningStatus
-from chalicelib.domain.graph import cacheable, retries, timeout_seconds
+from chalicelib.domain.graph import cacheable, dependencies, retries, timeout_seconds
 from chalicelib.engine import cache, composite_runs, inputs, live_logs, placement, settle, transitions, waits
-from chalicelib.store import graph_items, owners, storage
+from chalicelib.store import graph_items, owners, storage, together
 from stepfunctions.contract import Action, OperationFailed, RunnerEvent, event_from_environment
 
 from . import executors, observe
@@ -147,15 +147,49 @@ def _upload_logs(paths: dict[str, str]) -> dict[str, str]:
     return ids
 
 
-def _hold(resource_ids: list[str], holder: str) -> None:
-    """Record who holds what this run stored (before the node points at it), once per warm runner."""
-    new = sorted({resource_id for resource_id in resource_ids if (resource_id, holder) not in _HELD})
-    if not new:
-        return
-    owners.record(new, holder)
+def _holdings(resource_ids: list[str], holder: str) -> list[Any]:
+    """The records of who holds what this run stored that this warm runner has not written yet: written
+    with the node's end, which points at them (transitions.finish_node), then _held."""
+    return owners.records([resource_id for resource_id in resource_ids if (resource_id, holder) not in _HELD],
+                          holder)
+
+
+def _held(records: list[Any]) -> None:
     if len(_HELD) > 10_000:
         _HELD.clear()
-    _HELD.update((resource_id, holder) for resource_id in new)
+    _HELD.update((record.resource_id, record.holder) for record in records)
+
+
+# Nodes of runs this warm runner saw end (SUCCESS, RESTORED: final, their results never change), by
+# (run partition, node id): the next operation of a chain, often run by this same runner, reads its
+# inputs' ids and types from here instead of DynamoDB.
+_ENDED: collections.OrderedDict[tuple[str, str], dict] = collections.OrderedDict()
+ENDED_NODES = 2000
+
+
+def _ended(partition: str, node: dict, status: str, outputs: dict[str, str], logs: dict[str, str]) -> None:
+    results = {"outputs": outputs, "logs": logs}
+    ended = dict(node, node_running_status=status, **{
+        field: [dict(entry, resource_id=results[field].get(entry["name"], entry.get("resource_id")))
+                for entry in node.get(field, [])] for field in results})
+    _ENDED[(partition, node["_id"])] = ended
+    while len(_ENDED) > ENDED_NODES:
+        _ENDED.popitem(last=False)
+
+
+def _end(graph_id: str, node_id: str, run_id: str, status: str, outputs: dict[str, str], logs: dict[str, str],
+         restored_from: dict[str, str] | None, holdings: list[Any], entry: Any = None) -> None:
+    """The operation's end, its owner records and its cache entry in one write (transitions.finish_node);
+    over a transaction's 100 items, the owners first and the entry after, as separate writes."""
+    puts = [*holdings, *([entry] if entry is not None else [])]
+    if len(puts) < together.MAX_ITEMS:
+        transitions.finish_node(graph_id, node_id, run_id, status, outputs, logs, restored_from, puts=puts)
+    else:
+        owners.record([record.resource_id for record in holdings], holdings[0].holder)
+        transitions.finish_node(graph_id, node_id, run_id, status, outputs, logs, restored_from)
+        if entry is not None:
+            entry.save()
+    _held(holdings)
 
 
 def run_node(graph_id: str, node_id: str, run_id: str, context: Any = None, notify: list[str] | None = None,
@@ -167,12 +201,13 @@ def run_node(graph_id: str, node_id: str, run_id: str, context: Any = None, noti
     node, principal = transitions.claim(graph_id, node_id, run_id)
     holder = permissions.holder(permissions.GRAPH, principal.author)
     entry = cache_key = None
-    ok = False
+    ok, holdings, partition = False, [], graph_items.run_items(graph_id, run_id)
     with tempfile.TemporaryDirectory(prefix="plynx-") as workdir:
         space = executors.Workspace(workdir)
         try:
-            partition = graph_items.run_items(graph_id, run_id)
-            upstream = inputs.upstream_nodes(partition, node)  # one read for the inputs' ids and types
+            # one read for the inputs' ids and types (none when this runner saw them end)
+            upstream = inputs.upstream_nodes(partition, node, {d: _ENDED[(partition, d)] for d in dependencies(node)
+                                                               if (partition, d) in _ENDED})
             input_ids = inputs.input_resources(partition, node, upstream)
             cache_key = key(node, input_ids) if cacheable(node) else None
             # inputs known only now may still match an earlier run: restore without running the code
@@ -197,22 +232,28 @@ def run_node(graph_id: str, node_id: str, run_id: str, context: Any = None, noti
                 space.worker_log(f"JOB FAILED\nOutput {exc}")
                 ok, outputs = False, {}
             logs = _upload_logs(space.logs)
-            _hold([*outputs.values(), *logs.values()], holder)
+            holdings = _holdings([*outputs.values(), *logs.values()], holder)
     if entry is not None:
         ok, status, outputs, logs = True, NodeRunningStatus.RESTORED, dict(entry.outputs), dict(entry.logs)
     else:
         status = NodeRunningStatus.SUCCESS if ok else NodeRunningStatus.FAILED
     observe.operation_ended(status, started, graph_id, run_id, node_id, attempt)
     if not ok and attempt < retries(node):
-        transitions.requeue_node(graph_id, node_id, run_id, logs)  # Step Functions retries it (the node asked)
+        if len(holdings) >= together.MAX_ITEMS:
+            owners.record([record.resource_id for record in holdings], holder)
+            holdings = []
+        # Step Functions retries it (the node asked)
+        transitions.requeue_node(graph_id, node_id, run_id, logs, puts=holdings)
+        _held(holdings)
         raise OperationFailed(f"Operation `{node.get('title')}` ({node_id}) failed, attempt {attempt + 1}")
-    transitions.finish_node(graph_id, node_id, run_id, status, outputs, logs,
-                            cache.source(entry) if entry is not None else None)
+    stored = cache.entry(cache_key, node, outputs, logs, graph_id, run_id, principal.author) \
+        if status == NodeRunningStatus.SUCCESS and cache_key else None
+    _end(graph_id, node_id, run_id, status, outputs, logs, cache.source(entry) if entry is not None else None,
+         holdings, stored)
     if not ok:
         transitions.mark_failed_waiting(graph_id, run_id)
         raise OperationFailed(f"Operation `{node.get('title')}` ({node_id}) failed")
-    if status == NodeRunningStatus.SUCCESS and cache_key:
-        cache.put(cache_key, node, outputs, logs, graph_id, run_id, principal.author)
+    _ended(partition, node, status, outputs, logs)
     waits.notify(run_id, node_id, notify or [])
     return {"node_id": node_id, "status": status}
 

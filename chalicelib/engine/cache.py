@@ -36,11 +36,18 @@ def lookup(cache_key: str, principal: RunPrincipal) -> CacheModel | None:
     return entry if principal.may_restore(entry.author) else None
 
 
+def entry(cache_key: str, node: dict, outputs: dict[str, str], logs: dict[str, str], graph_id: str,
+          run_id: str, author: str) -> CacheModel:
+    """A successful run's results under its key, with whose run it was, not yet written (the runner writes it
+    with the operation's end: transitions.finish_node)."""
+    return CacheModel(cache_key, insertion_date=now(), outputs=outputs, logs=logs, graph_id=graph_id,
+                      node_id=node["_id"], run_id=run_id, title=node.get("title") or "", author=author)
+
+
 def put(cache_key: str, node: dict, outputs: dict[str, str], logs: dict[str, str], graph_id: str,
         run_id: str, author: str) -> None:
     """Remember a successful run's results under its key, with whose run it was."""
-    CacheModel(cache_key, insertion_date=now(), outputs=outputs, logs=logs, graph_id=graph_id,
-               node_id=node["_id"], run_id=run_id, title=node.get("title") or "", author=author).save()
+    entry(cache_key, node, outputs, logs, graph_id, run_id, author).save()
 
 
 def source(entry: CacheModel) -> dict[str, str] | None:

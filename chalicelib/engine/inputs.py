@@ -4,20 +4,22 @@
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from chalicelib.domain.graph import dependencies, input_types, resolve_inputs
 from chalicelib.store.graph_items import node_from_item
 from chalicelib.store.models import GraphNodeModel
 
 
-def upstream_nodes(partition: str, node: dict) -> dict[str, dict]:
-    """The nodes an operation reads, by id, with their results (one BatchGet)."""
-    wanted = dependencies(node)
-    if not wanted:
-        return {}
-    return {
-        item.node_id: node_from_item(item)
-        for item in GraphNodeModel.batch_get([(partition, node_id) for node_id in wanted], consistent_read=True)
-    }
+def upstream_nodes(partition: str, node: dict, known: Mapping[str, dict] | None = None) -> dict[str, dict]:
+    """The nodes an operation reads, by id, with their results (one BatchGet for those not `known`: nodes of
+    this run seen ended already, whose results never change)."""
+    found = {node_id: known[node_id] for node_id in dependencies(node) if known and node_id in known}
+    wanted = [node_id for node_id in dependencies(node) if node_id not in found]
+    if wanted:
+        found.update((item.node_id, node_from_item(item)) for item in GraphNodeModel.batch_get(
+            [(partition, node_id) for node_id in wanted], consistent_read=True))
+    return found
 
 
 def input_resources(partition: str, node: dict, upstream: dict[str, dict] | None = None) -> dict[str, list[str]]:

@@ -6,11 +6,12 @@ ConditionalCheckFailedException means someone else moved the item first (`Moved`
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any, TypeVar
 
-from pynamodb.exceptions import DoesNotExist, UpdateError
+from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
+from pynamodb.models import Model
 from pynamodb.expressions.condition import Condition
 
 from chalicelib.domain.enums import BaseNodeNames
@@ -20,7 +21,7 @@ from chalicelib.domain.graph import sub_graph_id, top_graph_id
 from chalicelib.domain.permissions import RunPrincipal
 from chalicelib.domain.util import now
 from chalicelib.store.conditions import condition_failed
-from chalicelib.store import run_records, telemetry
+from chalicelib.store import run_records, telemetry, together
 from chalicelib.store.graph_items import node_from_item, node_items, run_items
 from chalicelib.store.models import GraphModel, GraphNodeModel, RunModel
 
@@ -81,13 +82,18 @@ def _statuses(frm: str | Iterable[str | None] | None) -> frozenset[str | None]:
     return start
 
 
-def _write(item: M, actions: list, condition: Condition, refused: str, landed: Callable[[M], bool]) -> M:
-    """The conditional write of every move; returns the item as it now is."""
+def _write(item: M, actions: list, condition: Condition, refused: str, landed: Callable[[M], bool],
+           puts: Sequence[Model] = ()) -> M:
+    """The conditional write of every move (with `puts` that stand or fall with it: one transaction); returns
+    the item as it now is (as written, without `puts`; with them, only its keys: a transaction returns none)."""
     try:
-        item.update(actions=actions, condition=condition)
+        if puts:
+            together.update_with(item, actions, condition, puts)
+        else:
+            item.update(actions=actions, condition=condition)
         return item
-    except UpdateError as exc:
-        if not condition_failed(exc):
+    except (UpdateError, TransactWriteError) as exc:
+        if not (together.condition_failed(exc) if isinstance(exc, TransactWriteError) else condition_failed(exc)):
             raise
         # botocore resends a write whose answer was lost (a timeout, a 500): the condition may have failed on
         # our own first attempt. One read tells: an item already as this write leaves it was moved by us.
@@ -108,9 +114,10 @@ def new_node(status: str) -> str:
 
 
 def move_node(graph_id: str, node_id: str, run_id: str, frm: str | Iterable[str], to: str,
-              also: Iterable[Any] = (), **fields: Any) -> GraphNodeModel:
+              also: Iterable[Any] = (), puts: Sequence[Model] = (), **fields: Any) -> GraphNodeModel:
     """Move a node of run `run_id` from one of `frm` to `to`, setting `fields` (outputs, logs) with it, and
-    `also` (update actions a resent write may have applied already); a final status records its end.
+    `also` (update actions a resent write may have applied already); a final status records its end. `puts`:
+    items written in the same transaction (at most together.MAX_ITEMS - 1), only if the move is.
 
     Returns the item as written; Moved if it was not in `frm` in this run.
     """
@@ -126,7 +133,7 @@ def move_node(graph_id: str, node_id: str, run_id: str, frm: str | Iterable[str]
     condition = (GraphNodeModel.run_id == run_id) & GraphNodeModel.node_running_status.is_in(*sorted(start))
     return _write(item, actions, condition, f"Node `{node_id}` is not {'/'.join(sorted(start))} in run `{run_id}`",
                   lambda now_is: now_is.run_id == run_id and now_is.node_running_status == to
-                  and all(getattr(now_is, name) == value for name, value in fields.items()))
+                  and all(getattr(now_is, name) == value for name, value in fields.items()), puts)
 
 
 def record_node(graph_id: str, node_id: str, run_id: str, **fields: Any) -> None:
@@ -245,17 +252,20 @@ def run_principal(graph_id: str, item: GraphNodeModel | None) -> RunPrincipal:
     return RunPrincipal(author, False)
 
 
-def requeue_node(graph_id: str, node_id: str, run_id: str, logs: dict[str, str]) -> None:
-    """A failed attempt of an operation that asked for retries: queued again, its logs kept."""
-    move_node(graph_id, node_id, run_id, N.RUNNING, N.IN_QUEUE, logs=logs)
+def requeue_node(graph_id: str, node_id: str, run_id: str, logs: dict[str, str], puts: Sequence[Model] = ()) -> None:
+    """A failed attempt of an operation that asked for retries: queued again, its logs kept (`puts`: as
+    finish_node's)."""
+    move_node(graph_id, node_id, run_id, N.RUNNING, N.IN_QUEUE, puts=puts, logs=logs)
 
 
 def finish_node(graph_id: str, node_id: str, run_id: str, status: str,
-                outputs: dict[str, str], logs: dict[str, str], restored_from: dict[str, str] | None = None) -> None:
+                outputs: dict[str, str], logs: dict[str, str], restored_from: dict[str, str] | None = None,
+                puts: Sequence[Model] = ()) -> None:
     """Record a running operation's final status with its output and log resources (not if canceled), and
-    for a restore the run its results came from."""
+    for a restore the run its results came from; `puts` (who holds those resources, the cache entry) are
+    written with it, in one transaction, or not at all."""
     extra = {"restored_from": restored_from} if restored_from else {}
-    move_node(graph_id, node_id, run_id, N.RUNNING, status, outputs=outputs, logs=logs, **extra)
+    move_node(graph_id, node_id, run_id, N.RUNNING, status, puts=puts, outputs=outputs, logs=logs, **extra)
 
 
 def end_nodes(graph_id: str, run_id: str, ends: dict[str, str]) -> list[str]:

@@ -14,16 +14,23 @@ from .models import OwnerModel
 _BATCH_GET = 100  # DynamoDB's BatchGetItem limit (pynamodb pages larger lists itself)
 
 
+def records(resource_ids: Iterable[str | None], holder: str) -> list[OwnerModel]:
+    """The records saying `holder` holds each of these contents, not yet written (a caller may write them
+    with something else: chalicelib/store/together.py)."""
+    stamp = now()  # a fresh holding: the garbage collector leaves this content alone for its grace period
+    return [OwnerModel(resource_id, holder, recorded=stamp)
+            for resource_id in sorted({resource_id for resource_id in resource_ids if resource_id})]
+
+
 def record(resource_ids: Iterable[str | None], holder: str) -> None:
     """`holder` holds each of these contents (BatchWriteItem puts: one request per 25 items)."""
-    ids = sorted({resource_id for resource_id in resource_ids if resource_id})
-    stamp = now()  # a fresh holding: the garbage collector leaves this content alone for its grace period
-    if len(ids) == 1:
-        OwnerModel(ids[0], holder, recorded=stamp).save()
+    models = records(resource_ids, holder)
+    if len(models) == 1:
+        models[0].save()
         return
     with OwnerModel.batch_write() as batch:
-        for resource_id in ids:
-            batch.save(OwnerModel(resource_id, holder, recorded=stamp))
+        for model in models:
+            batch.save(model)
 
 
 def held(resource_ids: Iterable[str], holders: Iterable[str]) -> set[str]:

@@ -170,7 +170,7 @@ def _warm_up() -> None:
     from pynamodb.models import Model
 
     from chalicelib.domain import config
-    from chalicelib.store import aws, models
+    from chalicelib.store import aws, models, together
 
     for service in ("s3", "stepfunctions"):
         aws.client(service)
@@ -181,6 +181,9 @@ def _warm_up() -> None:
             connection = value._get_connection().connection
             connection._local.session = session  # noqa: SLF001 - the session its client is built from
             connection.client  # noqa: B018 - built on first access
+    connection = together.connection()  # an operation's end: one transaction (chalicelib/store/together.py)
+    connection._local.session = session  # noqa: SLF001
+    connection.client  # noqa: B018
     config.setting("runner", "log_upload_seconds", 2)
 
 
