@@ -132,9 +132,7 @@ def create(graph_id: str, body: dict, user: str) -> dict:
         store.create_remote(record)
     except ClientError as exc:
         store.delete(record)
-        if exc.response["Error"]["Code"] == "ValidationException":  # what EventBridge refuses is the user's 400
-            raise BadRequestError(f"EventBridge Scheduler refused the schedule: {exc.response['Error']['Message']}"
-                                  ) from exc
+        _refused(exc)
         raise
     return view(record)
 
@@ -152,14 +150,21 @@ def update(schedule_id: str, body: dict, user: str) -> dict:
                           ScheduleModel.updated.set(now()), ScheduleModel.updated_by.set(str(user))])
     try:
         store.update_remote(record)
-    except (ClientError, ChaliceViewError):
+    except (ClientError, ChaliceViewError) as exc:
         (record.expression, record.timezone, record.parameters, record.enabled) = previous
         store.update(record, [ScheduleModel.expression.set(record.expression),
                               ScheduleModel.timezone.set(record.timezone),
                               ScheduleModel.parameters.set(record.parameters),
                               ScheduleModel.enabled.set(record.enabled)])
+        _refused(exc)
         raise
     return view(record)
+
+
+def _refused(exc: Exception) -> None:
+    """What EventBridge Scheduler refuses as invalid (a zone it does not know, say) is the user's 400."""
+    if isinstance(exc, ClientError) and exc.response["Error"]["Code"] == "ValidationException":
+        raise BadRequestError(f"EventBridge Scheduler refused the schedule: {exc.response['Error']['Message']}") from exc
 
 
 def delete(schedule_id: str, user: str) -> dict:
