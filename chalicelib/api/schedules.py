@@ -164,7 +164,8 @@ def update(schedule_id: str, body: dict, user: str) -> dict:
 def _refused(exc: Exception) -> None:
     """What EventBridge Scheduler refuses as invalid (a zone it does not know, say) is the user's 400."""
     if isinstance(exc, ClientError) and exc.response["Error"]["Code"] == "ValidationException":
-        raise BadRequestError(f"EventBridge Scheduler refused the schedule: {exc.response['Error']['Message']}") from exc
+        message = exc.response["Error"]["Message"]
+        raise BadRequestError(f"EventBridge Scheduler refused the schedule: {message}") from exc
 
 
 def delete(schedule_id: str, user: str) -> dict:

@@ -155,8 +155,8 @@ def parse(text: object) -> Expression:
         if value < 1:
             raise BadRequestError(f"`{text}`: a rate is at least 1")
         if (value == 1) != (not unit.endswith("s")):  # EventBridge: `1 minute`, `5 minutes`
-            raise BadRequestError(f"`{text}`: write `rate(1 {unit.rstrip('s')})` for one, `rate(N {unit.rstrip('s')}s)` "
-                                  "for more")
+            single = unit.rstrip("s")
+            raise BadRequestError(f"`{text}`: write `rate(1 {single})` for one, `rate(N {single}s)` for more")
         period = value * _UNIT_SECONDS[unit.rstrip("s")]
         if period < MIN_RATE_MINUTES * 60:
             raise BadRequestError(f"`{text}`: the shortest rate is {MIN_RATE_MINUTES} minute")

@@ -29,8 +29,9 @@ API_MAY = [
 ]
 API_MAY_NOT = [
     iam.Request("scheduler:CreateSchedule", f"arn:aws:scheduler:{iam.REGION}:{iam.ACCOUNT}:schedule/default/x"),
-    iam.Request("scheduler:CreateSchedule", f"arn:aws:scheduler:{iam.REGION}:{iam.ACCOUNT}:schedule/plynx-prod/plynx-x"),
-    iam.Request("scheduler:DeleteScheduleGroup", f"arn:aws:scheduler:{iam.REGION}:{iam.ACCOUNT}:schedule-group/plynx-dev"),
+    iam.Request("scheduler:CreateSchedule", f"{SCHEDULES.replace('plynx-dev', 'plynx-prod')}/plynx-x"),
+    iam.Request("scheduler:DeleteScheduleGroup",
+                f"arn:aws:scheduler:{iam.REGION}:{iam.ACCOUNT}:schedule-group/plynx-dev"),
     iam.Request("iam:PassRole", TEMPLATE.arn("SchedulerRole"), (("iam:PassedToService", "lambda.amazonaws.com"),)),
     iam.Request("iam:PassRole", TEMPLATE.arn("RunnerRole"), TO_SCHEDULER),
 ]
@@ -46,7 +47,8 @@ def test_the_api_manages_its_stages_schedules_and_passes_the_scheduler_role_to_t
     assert iam.decide(statements, iam.Request("iam:PassRole", role, TO_SCHEDULER)) == "allow"
 
 
-@pytest.mark.parametrize("request_", API_MAY_NOT, ids=[f"{r.action} {r.resource.rsplit(':', 1)[-1]}" for r in API_MAY_NOT])
+@pytest.mark.parametrize("request_", API_MAY_NOT,
+                         ids=[f"{r.action} {r.resource.rsplit(':', 1)[-1]}" for r in API_MAY_NOT])
 def test_the_api_may_not(request_: iam.Request) -> None:
     assert iam.decide(_api_statements(), request_) != "allow"
 
