@@ -57,14 +57,16 @@ def _remember(resource_id: str, data: bytes) -> None:
         _CONTENT_BYTES[0] -= len(_CONTENT.popitem(last=False)[1])
 
 
-def _put(path: str) -> str:
-    """Store an output or log, streamed: the id is the hash of its bytes, checked again as they are sent."""
+def _put(path: str, created: set[str] | None = None) -> str:
+    """Store an output or log, streamed: the id is the hash of its bytes, checked again as they are sent.
+    `created` gains it when this upload created it (the content was not stored before)."""
     resource_id, copy, size = storage.read_private(path)
     if resource_id in _STORED:
         if not isinstance(copy, bytes):
             copy.close()
     else:
-        storage.put_private(resource_id, copy, size)
+        if storage.put_private(resource_id, copy, size) and created is not None:
+            created.add(resource_id)
         if len(_STORED) > 10_000:
             _STORED.clear()
         _STORED.add(resource_id)
@@ -132,8 +134,8 @@ def _download(resource_id: str, path: str, room: Room | None = None) -> None:
         room.take(size)
 
 
-def _upload(paths: dict[str, Any]) -> dict[str, str]:
-    return {name: _put(path) for name, path in paths.items() if isinstance(path, str)}
+def _upload(paths: dict[str, Any], created: set[str] | None = None) -> dict[str, str]:
+    return {name: _put(path, created) for name, path in paths.items() if isinstance(path, str)}
 
 
 def _upload_logs(paths: dict[str, str]) -> dict[str, str]:
@@ -161,18 +163,21 @@ def _held(records: list[Any]) -> None:
 
 
 # Nodes of runs this warm runner saw end (SUCCESS, RESTORED: final, their results never change), by
-# (run partition, node id): the next operation of a chain, often run by this same runner, reads its
-# inputs' ids and types from here instead of DynamoDB.
-_ENDED: collections.OrderedDict[tuple[str, str], dict] = collections.OrderedDict()
+# (run partition, node id), with the outputs their upload created: the next operation of a chain, often run
+# by this same runner, reads its inputs' ids and types from here instead of DynamoDB, and does not look up
+# the cache when one of its inputs was created just now (no earlier run can have had it; at worst, content
+# collected since an entry was written, it runs again instead of being restored).
+_ENDED: collections.OrderedDict[tuple[str, str], tuple[dict, frozenset[str]]] = collections.OrderedDict()
 ENDED_NODES = 2000
 
 
-def _ended(partition: str, node: dict, status: str, outputs: dict[str, str], logs: dict[str, str]) -> None:
+def _ended(partition: str, node: dict, status: str, outputs: dict[str, str], logs: dict[str, str],
+           created: set[str]) -> None:
     results = {"outputs": outputs, "logs": logs}
     ended = dict(node, node_running_status=status, **{
         field: [dict(entry, resource_id=results[field].get(entry["name"], entry.get("resource_id")))
                 for entry in node.get(field, [])] for field in results})
-    _ENDED[(partition, node["_id"])] = ended
+    _ENDED[(partition, node["_id"])] = ended, frozenset(created & set(outputs.values()))
     while len(_ENDED) > ENDED_NODES:
         _ENDED.popitem(last=False)
 
@@ -201,17 +206,20 @@ def run_node(graph_id: str, node_id: str, run_id: str, context: Any = None, noti
     node, principal = transitions.claim(graph_id, node_id, run_id)
     holder = permissions.holder(permissions.GRAPH, principal.author)
     entry = cache_key = None
-    ok, holdings, partition = False, [], graph_items.run_items(graph_id, run_id)
+    ok, holdings, partition, created = False, [], graph_items.run_items(graph_id, run_id), set()
     with tempfile.TemporaryDirectory(prefix="plynx-") as workdir:
         space = executors.Workspace(workdir)
         try:
             # one read for the inputs' ids and types (none when this runner saw them end)
-            upstream = inputs.upstream_nodes(partition, node, {d: _ENDED[(partition, d)] for d in dependencies(node)
-                                                               if (partition, d) in _ENDED})
+            seen = {d: _ENDED[(partition, d)] for d in dependencies(node) if (partition, d) in _ENDED}
+            upstream = inputs.upstream_nodes(partition, node, {d: ended for d, (ended, _) in seen.items()})
             input_ids = inputs.input_resources(partition, node, upstream)
             cache_key = key(node, input_ids) if cacheable(node) else None
-            # inputs known only now may still match an earlier run: restore without running the code
-            entry = cache.lookup(cache_key, principal) if cache_key else None
+            # inputs known only now may still match an earlier run: restore without running the code (no
+            # lookup when an input is content this runner has just created: no earlier run had it)
+            new = any(resource_id in fresh for _, fresh in seen.values() for ids in input_ids.values()
+                      for resource_id in ids)
+            entry = cache.lookup(cache_key, principal) if cache_key and not new else None
             if entry is None:
                 room = Room(workdir)
                 space = executors.prepare(node, input_ids, workdir,
@@ -227,7 +235,7 @@ def run_node(graph_id: str, node_id: str, run_id: str, context: Any = None, noti
             ok = False
         if entry is None:
             try:
-                outputs = _upload(space.outputs) if ok else {}
+                outputs = _upload(space.outputs, created) if ok else {}
             except storage.UnsafeFile as exc:
                 space.worker_log(f"JOB FAILED\nOutput {exc}")
                 ok, outputs = False, {}
@@ -253,7 +261,7 @@ def run_node(graph_id: str, node_id: str, run_id: str, context: Any = None, noti
     if not ok:
         transitions.mark_failed_waiting(graph_id, run_id)
         raise OperationFailed(f"Operation `{node.get('title')}` ({node_id}) failed")
-    _ended(partition, node, status, outputs, logs)
+    _ended(partition, node, status, outputs, logs, created)
     waits.notify(run_id, node_id, notify or [])
     return {"node_id": node_id, "status": status}
 

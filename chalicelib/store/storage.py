@@ -75,22 +75,24 @@ def _conflict(exc: ClientError) -> bool:
     return code == "ConditionalRequestConflict" or status == 409
 
 
-def _write_once(write: Any) -> None:
-    """Run one conditional write; a 412 means the same content is there already, a 409 is tried again."""
+def _write_once(write: Any) -> bool:
+    """Run one conditional write; a 412 means the same content is there already, a 409 is tried again.
+    True when this write created the object (the content was not stored before)."""
     for attempt in range(_CONFLICT_TRIES):
         try:
             write()
-            return
+            return True
         except ClientError as exc:
             if _exists_already(exc):
-                return
+                return False
             if not _conflict(exc) or attempt == _CONFLICT_TRIES - 1:
                 raise
             time.sleep(0.05 * 2 ** attempt)
+    return False
 
 
-def _put_object(resource_id: str, data: bytes) -> None:
-    _write_once(lambda: aws.client("s3").put_object(
+def _put_object(resource_id: str, data: bytes) -> bool:
+    return _write_once(lambda: aws.client("s3").put_object(
         Bucket=SETTINGS.bucket, Key=key(resource_id), Body=data, IfNoneMatch="*"))
 
 
@@ -145,13 +147,14 @@ def read_private(path: str) -> tuple[str, bytes | IO[bytes], int]:
     return digest.hexdigest(), source, size
 
 
-def put_private(resource_id: str, copy: bytes | IO[bytes], size: int) -> None:
-    """Upload what `read_private` hashed (write-once); an open file is sent again, checked, and closed."""
+def put_private(resource_id: str, copy: bytes | IO[bytes], size: int) -> bool:
+    """Upload what `read_private` hashed (write-once); an open file is sent again, checked, and closed.
+    True when the upload created it (small ones only: False for a big one, whether or not it did)."""
     if isinstance(copy, bytes):
-        _put_object(resource_id, copy)
-        return
+        return _put_object(resource_id, copy)
     with copy:
         _put_multipart(resource_id, copy, size, verify=True)
+    return False
 
 
 def put_file(path: str) -> str:

@@ -106,3 +106,13 @@ def test_only_a_failed_condition_reads_as_refused_and_a_conflict_is_tried_again(
     monkeypatch.setattr(together.time, "sleep", lambda _: None)
     together.update_with(object(), [], None, [object()])
     assert attempts == ["sent"] * 3
+
+
+def test_an_upload_says_whether_it_created_the_content(stack: Any) -> None:
+    # the runner skips the cache lookup of an operation whose input it has just created (runners/handler.py)
+    from chalicelib.store import storage
+
+    data = f"fresh {secrets.token_hex(8)}".encode()
+    resource_id = storage.read_private.__globals__["hashlib"].sha256(data).hexdigest()
+    assert storage.put_private(resource_id, data, len(data)) is True
+    assert storage.put_private(resource_id, data, len(data)) is False  # stored already (412): not created
