@@ -502,3 +502,44 @@ def test_a_graphs_schedules_are_read_by_who_may_see_it_and_managed_by_who_may_ru
     assert state() == "DISABLED"
     assert root.ok("delete", f"schedules/{schedule_id}")["data"]["_id"] == schedule_id
     assert alice.call("get", f"graphs/{graph_id}/schedules").json()["items"] == []
+
+
+def test_a_schedule_fires_only_while_its_author_may_run_the_graph(people: dict[str, User], alices: dict) -> None:
+    """The stack's own firer, in real time: alice's `at(...)` schedule fires after root took her right to run
+    workflows, and the fire is refused and says so; given back, her next one starts a run on her behalf."""
+    import datetime as dt
+
+    alice, root = people["alice"], people["root"]
+    graph_id = alices["graph"]["_id"]
+    alice.wait(graph_id)
+
+    def add(seconds: int) -> str:
+        due = dt.datetime.now(dt.timezone.utc).replace(microsecond=0) + dt.timedelta(seconds=seconds)
+        return alice.ok("post", f"graphs/{graph_id}/schedules", json={
+            "expression": f"at({due.strftime('%Y-%m-%dT%H:%M:%S')})", "timezone": "UTC"})["data"]["_id"]
+
+    def fired(schedule_id: str) -> dict:
+        deadline = time.monotonic() + 60
+        while True:
+            [shown] = [s for s in alice.ok("get", f"graphs/{graph_id}/schedules")["items"] if s["_id"] == schedule_id]
+            if shown["last_fire"] or time.monotonic() > deadline:
+                return shown
+            time.sleep(0.3)
+
+    runs_before = alice.ok("get", f"graphs/{graph_id}/runs")["total_count"]
+    first = add(4)
+    _policies(root, "alice", [p for p in DEFAULT_POLICIES if p != "CAN_RUN_WORKFLOWS"])
+    try:
+        refused = fired(first)
+    finally:
+        _policies(root, "alice", DEFAULT_POLICIES)
+    alice.ok("delete", f"schedules/{first}")
+    assert refused["last_fire"]["outcome"] == "REFUSED" and "CAN_RUN_WORKFLOWS" in refused["last_fire"]["message"]
+    assert alice.ok("get", f"graphs/{graph_id}/runs")["total_count"] == runs_before
+    started = fired(add(2))
+    alice.ok("delete", f"schedules/{started['_id']}")
+    assert started["last_fire"]["outcome"] == "STARTED", started
+    alice.wait(graph_id)
+    run = alice.ok("get", f"runs/{started['last_fire']['run_id']}")["data"]
+    assert (run["how"], run["started_by"], run["acting_for"], run["schedule_id"]) == (
+        "SCHEDULE", "alice", "alice", started["_id"])
