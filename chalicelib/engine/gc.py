@@ -18,9 +18,11 @@ decides what goes:
 
 Every step is idempotent and each delete stands alone, so a pass that stops half way leaves nothing the
 next pass does not finish. A reference is any 64-hex string in a stored item (over-counting only keeps).
-Cost: a Scan of the graphs, nodes, graph-nodes and cache tables, a ListObjectsV2 of `resources/` and a
-ListStateMachines (plus one DescribeStateMachine per `plynx-` machine): meant for a schedule (daily) and
-for after a delete, never for a request's hot path.
+Cost: a Scan of the graphs, nodes, graph-nodes and cache tables (and of the owners table when more than 25
+contents are candidates; a Query each below), a ListObjectsV2 of `resources/` and a ListStateMachines (plus
+one DescribeStateMachine per `plynx-` machine): meant for a schedule (daily) and for after a delete, never
+for a request's hot path. bench/gc.py: 30 graphs (90 runs), 500 unreferenced resources, 15 machines left
+behind, on the local stack at load 16 on 2 cores: a dry run 1.2 s, the pass 1.6 s, a pass with nothing to do 0.6 s.
 """
 from __future__ import annotations
 
@@ -279,12 +281,28 @@ def _stored_resources() -> Iterator[tuple[str, str, int]]:
                     entry["Size"]
 
 
-def _held_anew(resource_id: str, before: str) -> bool:
-    return any((holder.recorded or "") >= before
-               for holder in OwnerModel.query(resource_id, consistent_read=True))
+_QUERY_OWNERS_UP_TO = 25  # candidates: one Query each up to this many; beyond, one Scan of the owners table
 
 
-def _delete_resources(resource_ids: list[str]) -> None:
+def _holders(candidates: set[str]) -> dict[str, list[OwnerModel]]:
+    """The owner records of the candidate contents (one Query each for a few, one Scan for many)."""
+    found: dict[str, list[OwnerModel]] = defaultdict(list)
+    if len(candidates) <= _QUERY_OWNERS_UP_TO:
+        for resource_id in sorted(candidates):
+            found[resource_id].extend(OwnerModel.query(resource_id, consistent_read=True))
+        return found
+    for holder in OwnerModel.scan(consistent_read=True):
+        if holder.resource_id in candidates:
+            found[holder.resource_id].append(holder)
+    return found
+
+
+def _held_anew(holders: list[OwnerModel], before: str) -> bool:
+    """A holder recorded it within the grace period (the same bytes uploaded or produced again)."""
+    return any((holder.recorded or "") >= before for holder in holders)
+
+
+def _delete_resources(resource_ids: list[str], holders: dict[str, list[OwnerModel]]) -> None:
     s3 = aws.client("s3")
     for start in range(0, len(resource_ids), _DELETE_OBJECTS):
         chunk = resource_ids[start:start + _DELETE_OBJECTS]
@@ -292,7 +310,7 @@ def _delete_resources(resource_ids: list[str]) -> None:
                                                            "Quiet": True})
     with OwnerModel.batch_write() as batch:  # who held them: nothing left to hold (BatchWriteItem: 25 a request)
         for resource_id in resource_ids:
-            for holder in OwnerModel.query(resource_id, consistent_read=True):
+            for holder in holders.get(resource_id, []):
                 batch.delete(holder)
 
 
@@ -424,7 +442,9 @@ def collect(dry_run: bool = False, grace: float | None = None) -> Report:
     referenced = plan.kept_ids | _library_and_cache_ids()
     candidates = [(resource_id, size) for resource_id, stamp, size in _stored_resources()
                   if resource_id not in referenced and stamp < before]
-    gone = [(resource_id, size) for resource_id, size in candidates if not _held_anew(resource_id, before)]
+    holders = _holders({resource_id for resource_id, _ in candidates})
+    gone = [(resource_id, size) for resource_id, size in candidates
+            if not _held_anew(holders.get(resource_id, []), before)]
     report.resources = sorted(resource_id for resource_id, _ in gone)
     report.resource_bytes = sum(size for _, size in gone)
     machines = _plan_machines(headers, grace)
@@ -436,7 +456,7 @@ def collect(dry_run: bool = False, grace: float | None = None) -> Report:
         if partition.startswith(schedule_records.PARTITION_PREFIX):  # a deleted graph's: EventBridge's go first
             schedule_records.delete_of_graph(partition[len(schedule_records.PARTITION_PREFIX):])
         _drop_partition(partition)
-    _delete_resources(report.resources)
+    _delete_resources(report.resources, holders)
     _delete_machines(machines, report, headers)
     report.state_machines.sort()
     LOG.info("garbage collected: %s", {k: v for k, v in report.as_dict().items() if k.endswith(("count", "bytes"))})

@@ -159,9 +159,9 @@ def _mentioned() -> str:
     return "\n".join(texts)
 
 
-def test_gc_removes_exactly_unreferenced_content_and_unused_state_machines(api) -> None:
+def test_gc_removes_exactly_unreferenced_content_and_unused_state_machines(api, monkeypatch) -> None:
     from chalicelib.engine import gc
-    from chalicelib.store import storage
+    from chalicelib.store import owners, storage
 
     grace = 2.0
     gc.collect(grace=grace)  # what earlier tests left goes first: the passes below see only this test's
@@ -186,14 +186,18 @@ def test_gc_removes_exactly_unreferenced_content_and_unused_state_machines(api) 
     api.ok("post", f"graphs/{doomed_id}/delete")
     api.ok("post", f"nodes/{doomed_file['_id']}/delete")
     planted = storage.put_bytes(f"nobody's {word}".encode())
+    uploaded_again = storage.put_bytes(f"uploaded again {word}".encode())
     time.sleep(grace + 0.5)
+    # the same bytes uploaded again now (the file node not saved yet): old content, held anew, stays
+    owners.record([uploaded_again], "operation:default")
+    monkeypatch.setattr(gc, "_QUERY_OWNERS_UP_TO", 0)  # one Scan of the owners table (a Query each: the tests below)
 
     keys_before, machines_before = _resource_keys(), _machines("")
     mentioned = _mentioned()
-    unreferenced = {key for key in keys_before if key not in mentioned}
+    unreferenced = {key for key in keys_before if key not in mentioned} - {uploaded_again}
     assert {planted, doomed_file["outputs"][0]["resource_id"]} <= unreferenced
     must_stay = {shared["outputs"][0]["resource_id"], kept_data["outputs"][0]["resource_id"], kept_output,
-                 cached_output}
+                 cached_output, uploaded_again}
     assert must_stay <= keys_before and not must_stay & unreferenced
 
     dry = gc.collect(dry_run=True, grace=grace)
