@@ -32,7 +32,9 @@
    lock: two requests on one item in two server threads can lose an update (an UpdateItem that
    creates the item even replaces it whole). DynamoDB makes each single-item write atomic, and the
    engine's dependency waits rely on it (chalicelib/engine/waits.py). The patch serialises moto's
-   DynamoDB writes under one lock.
+   DynamoDB writes under one lock, and each DynamoDB request's handling too: an update changes its item
+   in place, so a read served meanwhile could see half of it (or fail: "dictionary changed size during
+   iteration", seen in a Query while the runner ended an operation).
 
 7. Write-once artifacts (:func:`write_once`, applied once the stack knows its bucket). On AWS the roles'
    policies and the artifacts bucket's policy refuse a PutObject or CompleteMultipartUpload under
@@ -432,6 +434,16 @@ def dynamodb_write_lock() -> Any:
 
 def _patch_dynamodb_atomic_writes() -> None:
     from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.responses import DynamoHandler
+
+    call_action = DynamoHandler.call_action
+
+    def whole_items(self: Any) -> Any:  # a request reads items that no write is changing meanwhile
+        with _DYNAMODB_WRITES:
+            return call_action(self)
+
+    functools.update_wrapper(whole_items, call_action)
+    _set(DynamoHandler, "call_action", whole_items)
 
     for name in ("put_item", "update_item", "delete_item", "transact_write_items"):
         original = getattr(DynamoDBBackend, name)

@@ -44,3 +44,32 @@ def test_plynx_local_fast_0_turns_off_the_speed_ups_and_keeps_the_fixes(fast: st
     seen = json.loads(done.stdout.strip().splitlines()[-1])
     assert seen == {"fast": fast == "1", "client_signed": True, "client_cached": fast == "1", "writes_locked": True,
                     "casing_fixed": True}
+
+
+WHOLE_ITEMS = """
+import os, threading, time, boto3
+from moto import mock_aws
+from infra.local import patches
+patches.patch()
+os.environ.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION="us-east-1")
+with mock_aws():
+    client = boto3.client("dynamodb", region_name="us-east-1")
+    client.create_table(TableName="t", BillingMode="PAY_PER_REQUEST",
+                        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}])
+    read = []
+    with patches.dynamodb_write_lock():  # a write in progress: a read waits for it to end
+        thread = threading.Thread(target=lambda: read.append(client.get_item(TableName="t", Key={"pk": {"S": "a"}})))
+        thread.start()
+        thread.join(1.0)
+        print("waited" if not read else "read during the write")
+    thread.join(30)
+    print("read after" if read else "never read")
+"""
+
+
+def test_a_dynamodb_read_waits_for_a_write_in_progress() -> None:
+    done = subprocess.run([sys.executable, "-c", WHOLE_ITEMS], cwd=REPO, env=dict(os.environ), capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split("\n")[-3:-1] == ["waited", "read after"]
