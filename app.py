@@ -31,7 +31,7 @@ from chalicelib.api import (
 from chalicelib.api.bodies import form_data, json_body, json_object
 from chalicelib.domain.enums import PostStatus
 from chalicelib.domain.errors import TooManyAttemptsError
-from chalicelib.engine import events, gc
+from chalicelib.engine import events, gc, preparation
 
 app = Chalice(app_name="plynx")
 # Browsers may read answers only from the stage's UI (chalicelib/api/origin.py); API Gateway's preflight
@@ -568,3 +568,12 @@ def collect_garbage(event: CloudWatchEvent) -> dict:
     """A garbage collection pass: daily (EventBridge), and after a delete (the API invokes it asynchronously)."""
     report = gc.collect().as_dict()
     return {key: value for key, value in report.items() if key.endswith(("count", "bytes")) or key == "dry_run"}
+
+
+# --- the run preparation (not a route): APPROVE invokes it asynchronously (InvocationType=Event) ----------
+
+
+@app.lambda_function(name="prepare_run")
+def prepare_run(event: dict, context: Any) -> dict:
+    """Plan, compile, deploy and start a queued run after APPROVE answered (chalicelib/engine/preparation.py)."""
+    return preparation.lambda_handler(event, context)

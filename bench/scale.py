@@ -42,7 +42,7 @@ def main() -> int:
         import boto3
 
         import stepfunctions
-        from chalicelib.engine import runs
+        from chalicelib.engine import preparation, runs
         from chalicelib.store.models import GraphModel
 
         session = requests.Session()
@@ -63,7 +63,7 @@ def main() -> int:
         body = {"graph": graph(f"scale {args.nodes}", nodes)}
         started = time.perf_counter()
         program = stepfunctions.compile_program(dict(body["graph"], _id="x" * 24), "runner",
-                                                child_arn=lambda d: "arn:child", limits=runs.LIMITS)
+                                                child_arn=lambda d: "arn:child", limits=preparation.LIMITS)
         compile_seconds = time.perf_counter() - started
         sizes = [len(json.dumps(d, separators=(",", ":"))) for d in [program.main, *program.children]]
         print(f"{args.nodes} operations: compile {compile_seconds:.2f} s, {len(sizes)} execution(s), "

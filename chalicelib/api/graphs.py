@@ -11,7 +11,7 @@ from chalicelib.domain.errors import BadRequestError, ConflictError, NotFoundErr
 from chalicelib.domain.graph import strip_results
 from chalicelib.domain.nodes import check_title, clean_node, clean_version, reject_unknown
 from chalicelib.domain.util import check_id, new_id, now
-from chalicelib.engine import composite_runs, transitions
+from chalicelib.engine import composite_runs, preparation, transitions
 from chalicelib.store import run_records, search
 from chalicelib.store.graph_items import (
     LISTING, drop, load_model, node_from_item, node_items, saved_items, shown_items, unchanged, version_items)
@@ -22,11 +22,12 @@ from . import resource_access
 _RUNTIME_FIELDS = ("node_running_status", "_readonly", "author", "insertion_date", "update_date")
 # A saved graph has no run: a save clears what the last run recorded in its header.
 _RUN_FIELDS_REMOVED = (GraphModel.run_id.remove(), GraphModel.execution_arn.remove(),
-                       GraphModel.state_machine_arn.remove(), GraphModel.error.remove())
+                       GraphModel.state_machine_arn.remove(), GraphModel.error.remove(),
+                       GraphModel.prepare_by.remove())
 # What `GET /graphs/{id}` returns (and a client may post back) plus the seed's `_type`.
 GRAPH_FIELDS = frozenset({"_id", "_version", "_readonly", "_type", "title", "description", "author", "nodes",
                           "graph_running_status", "insertion_date", "update_date", "run_id", "node_count",
-                          "latest_run_id", "archived"})
+                          "latest_run_id", "archived", "preparing"})
 
 
 def new_graph(user: str) -> dict:
@@ -83,6 +84,7 @@ def _header(model: GraphModel, user: str) -> dict:
         "_readonly": not permissions.may_write(user, permissions.GRAPH, model.author),
         "_version": int(model.version or 0),
         "archived": model.archived,  # when it was archived (chalicelib/api/lifecycle.py), or None
+        "preparing": preparation.preparing(model),
     }
 
 
@@ -96,6 +98,7 @@ def get_graph(graph_id: str, user: str) -> dict:
         if trials.hidden(model.listing, model.author, user):  # someone else's trial: no such graph
             raise NotFoundError(f"Graph `{graph_id}` not found")
         permissions.check_view(user, permissions.GRAPH, model.author, graph_id)
+        model = preparation.reap(model)  # a run whose preparation died ends FAILED when next read
         partition = shown_items(model)
         items = list(node_items(partition))
         # A flipped-to partition is whole and only loses items when dropped after the next flip.

@@ -56,7 +56,9 @@ SCHEMAS: dict[str, dict] = {
                   nodes={"type": "array", "items": _ref("Node")}, _readonly=_BOOL, run_id=_NULLABLE_STR,
                   latest_run_id=_NULLABLE_STR, node_count=_INT,
                   archived={"type": "string", "nullable": True,
-                            "description": "when it was archived (hidden from searches), or null"}),
+                            "description": "when it was archived (hidden from searches), or null"},
+                  preparing={"type": "boolean", "description": "READY and still being prepared (cache planning, "
+                             "compile, state machines) after APPROVE answered; the UI says `preparing`"}),
     "ValidationError": _obj(("target", "object_id", "validation_code"), target=_STR, object_id=_STR,
                             validation_code=_STR, children={"type": "array", "items": _ref("ValidationError")}),
     "Error": _obj(("Code", "Message"), Code=_STR, Message=_STR),
@@ -66,7 +68,8 @@ SCHEMAS: dict[str, dict] = {
                 error=_NULLABLE_STR, latest=_BOOL, retry_of=_NULLABLE_STR, graph=_ref("Graph"),
                 cost=_ref("RunCost"),
                 schedule_id={"type": "string", "nullable": True,
-                             "description": "the schedule that started it (`how`: SCHEDULE)"}),
+                             "description": "the schedule that started it (`how`: SCHEDULE)"},
+                preparing={"type": "boolean", "description": "READY and still being prepared after APPROVE answered"}),
     "Schedule": _obj(("_id", "graph_id", "expression", "timezone", "enabled", "next_fire_times"),
                      _id=_STR, _type=_STR, graph_id=_STR,
                      expression={"type": "string", "description": "EventBridge Scheduler's syntax: `rate(5 minutes)` "

@@ -13,7 +13,7 @@ from chalicelib.domain.graph import sub_graph_id
 from chalicelib.domain.util import now
 from chalicelib.domain.enums import BaseNodeNames, GraphRunningStatus, NodeRunningStatus
 from chalicelib.domain.errors import BadRequestError, ConflictError, NotFoundError
-from chalicelib.engine import composite_runs, runs
+from chalicelib.engine import composite_runs, preparation, runs
 from chalicelib.store import run_records, search
 from chalicelib.store.graph_items import load_model, node_from_item, node_items, run_items
 from chalicelib.store.models import GraphModel, RunModel
@@ -46,6 +46,7 @@ def _run(record: RunModel, header: GraphModel) -> dict:
         "retry_of": record.retry_of,
         "kind": "trial" if header.listing == trials.LISTING else "run",
         "schedule_id": record.schedule_id,
+        "preparing": current and preparation.preparing(header),
     }
 
 
@@ -58,7 +59,7 @@ def _visible(record_or_id: RunModel | str, user: str) -> tuple[RunModel, GraphMo
     if not permissions.may_view(user, permissions.GRAPH, header.author) \
             or trials.hidden(header.listing, header.author, user):
         raise NotFoundError(f"Run `{record.run_id}` not found")
-    return record, header
+    return record, preparation.reap(header)  # a run whose preparation died ends FAILED when next read
 
 
 def list_runs(graph_id: str, query: dict[str, Any] | None, user: str) -> dict:
@@ -67,6 +68,7 @@ def list_runs(graph_id: str, query: dict[str, Any] | None, user: str) -> dict:
     if trials.hidden(header.listing, header.author, user):
         raise NotFoundError(f"Graph `{graph_id}` not found")
     permissions.check_view(user, permissions.GRAPH, header.author, graph_id)
+    header = preparation.reap(header)
     request = search.parse_request({name: value for name, value in (query or {}).items()
                                     if name in ("offset", "per_page")})
     records, total = run_records.page(graph_id, request.offset, request.per_page)

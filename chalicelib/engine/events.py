@@ -18,7 +18,7 @@ from stepfunctions.contract import ExecutionInput
 from . import quotas, settle, transitions
 
 ENDED_BADLY = ("FAILED", "TIMED_OUT", "ABORTED")
-# The rule's pattern (app.py). Every PLynx state machine's name starts with `plynx-` (runs.state_machine_name).
+# The rule's pattern (app.py). Every PLynx state machine's name starts with `plynx-` (preparation.state_machine_name).
 EXECUTION_ENDED_PATTERN: dict[str, Any] = {
     "source": ["aws.states"],
     "detail-type": ["Step Functions Execution Status Change"],

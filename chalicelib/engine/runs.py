@@ -1,121 +1,33 @@
-"""Running a graph: APPROVE starts a named execution; the runner reports node and graph statuses here."""
+"""Running a graph: APPROVE queues a run and hands it to its preparation (preparation.py), which starts a named
+execution; the runner reports node and graph statuses here."""
 from __future__ import annotations
 
-import hashlib
-import json
-import os
 import secrets
 from typing import Any
 
 from botocore.exceptions import ClientError
-from pynamodb.exceptions import UpdateError
 
-import stepfunctions
 from chalicelib.domain import run_parameters
 from chalicelib.domain.enums import BaseNodeNames, GraphRunningStatus, NodeRunningStatus
-from chalicelib.domain.errors import BadRequestError, ConflictError
+from chalicelib.domain.errors import ConflictError
 from chalicelib.domain.permissions import RunPrincipal
 from chalicelib.domain.util import now
-from chalicelib.store import aws, run_records, telemetry
-from chalicelib.store.conditions import condition_failed
-from chalicelib.store.graph_items import drop, load_model, node_items, run_items, saved_items, unchanged
+from chalicelib.store import run_records, telemetry
+from chalicelib.store.graph_items import load_model, node_items, run_items, saved_items, unchanged
 from chalicelib.store.models import CacheModel, GraphModel, GraphNodeModel
-from chalicelib.store.settings import SETTINGS
-from stepfunctions.contract import ErrorName, ExecutionInput
+from stepfunctions.contract import ErrorName
 
-from . import cache, composite_runs, placement, quotas, waits
-from .settle import finalize, stop_executions
+from . import cache, composite_runs, preparation, quotas, waits
+from .settle import stop_executions
 from .transitions import IDLE, Moved, end_nodes, move_graph, new_node, new_run
 
 # How a run was started, as its record says.
 APPROVE, CREATE_RUN, RETRY, SCHEDULE, API = "APPROVE", "CREATE_RUN", "RETRY", "SCHEDULE", "API"
 
-# Per-execution budget; tests lower it to exercise child executions on small graphs.
-LIMITS = stepfunctions.Limits()
-
-
-def state_machine_name(graph_id: str, definition: str) -> str:
-    """Named by graph and definition hash (80-character limit): a state machine is never updated.
-
-    UpdateStateMachine is eventually consistent, so an execution started right after it may run
-    the old definition; an immutable, content-named machine cannot, and an unchanged graph reuses it.
-    """
-    digest = hashlib.sha256(definition.encode()).hexdigest()[:16]
-    return f"plynx-{graph_id[:48]}-{digest}"
-
 
 def _run_id(graph_id: str) -> str:
     stamp = now().replace("-", "").replace(":", "").replace(" ", "T").replace(".", "")
     return f"{graph_id[:48]}-{stamp}-{secrets.token_hex(3)}"[:80]
-
-
-def _definition_text(definition: dict) -> str:
-    # The compact form is the one the compiler measured against the 1 MB limit.
-    return json.dumps(definition, sort_keys=True, separators=(",", ":"))
-
-
-def _state_machine_arn(name: str) -> str:
-    account = SETTINGS.state_machine_role_arn.split(":")[4]
-    return f"arn:aws:states:{SETTINGS.region}:{account}:stateMachine:{name}"
-
-
-def _fargate() -> stepfunctions.Fargate | None:
-    """The Fargate target: PLYNX_FARGATE_CLUSTER and _TASK_DEFINITION (and _SUBNETS, _SECURITY_GROUPS), from the
-    stack's template in the cloud and from infra/local on the local stack; None: no operation may need Fargate."""
-    cluster = os.environ.get("PLYNX_FARGATE_CLUSTER")
-    task_definition = os.environ.get("PLYNX_FARGATE_TASK_DEFINITION")
-    if not cluster or not task_definition:
-        return None
-    split = lambda name: tuple(v for v in os.environ.get(name, "").split(",") if v)
-    return stepfunctions.Fargate(cluster, task_definition, split("PLYNX_FARGATE_SUBNETS"),
-                                 split("PLYNX_FARGATE_SECURITY_GROUPS"))
-
-
-def compile_program(graph: dict, restored: frozenset[str] = frozenset(),
-                    on_fargate: frozenset[str] = frozenset()) -> stepfunctions.Program:
-    """The graph's state machines; a graph it cannot run is the user's 400."""
-    try:
-        return stepfunctions.compile_program(
-            graph, SETTINGS.runner_function, restored=restored, fargate=_fargate(), limits=LIMITS,
-            on_fargate=on_fargate,
-            child_arn=lambda child: _state_machine_arn(state_machine_name(graph["_id"], _definition_text(child))),
-        )
-    except stepfunctions.CompileError as exc:
-        raise BadRequestError(f"Graph `{graph['_id']}` cannot run: {exc}") from exc
-
-
-# X-Ray traces of every execution (the template lets the state machine role write them), with the runner's.
-TRACING = {"enabled": True}
-
-
-def _create(sfn: Any, graph_id: str, definition: dict) -> str:
-    text = _definition_text(definition)
-    name = state_machine_name(graph_id, text)
-    try:
-        return sfn.create_state_machine(name=name, definition=text, roleArn=SETTINGS.state_machine_role_arn,
-                                        type="STANDARD", tracingConfiguration=TRACING)["stateMachineArn"]
-    except sfn.exceptions.StateMachineAlreadyExists:
-        # Made before executions were traced: CreateStateMachine's idempotency counts the tracing too. Only the
-        # tracing changes (the definition is the one the name hashes), so no execution can run an old one.
-        arn = _state_machine_arn(name)
-        sfn.update_state_machine(stateMachineArn=arn, tracingConfiguration=TRACING)
-        return arn
-
-
-def _deploy(graph: dict, program: stepfunctions.Program, model: GraphModel) -> str:
-    """Create the graph's state machines (idempotent for an unchanged graph) and drop the previous main one."""
-    sfn = aws.client("stepfunctions")
-    for child in program.children:  # before the main machine that starts them
-        _create(sfn, graph["_id"], child)
-    arn = _create(sfn, graph["_id"], program.main)
-    previous, model.state_machine_arn = model.state_machine_arn, arn
-    if previous and previous != arn:
-        # No run of this graph is active (start_run checked), so nothing executes on it.
-        try:
-            sfn.delete_state_machine(stateMachineArn=previous)
-        except ClientError:
-            pass  # already gone; nothing to clean
-    return arn
 
 
 def queue_run(graph_id: str, restored: dict[str, CacheModel] | None = None,
@@ -142,11 +54,11 @@ def _queue(model: GraphModel, restored: dict[str, CacheModel], version: int | No
            principal: RunPrincipal | None = None, run_id: str | None = None,
            quota_user: str | None = None, started_by: str | None = None,
            how: str = API, retry_of: str | None = None, parameters: dict[str, Any] | None = None,
-           on_fargate: frozenset[str] = frozenset(), schedule_id: str | None = None
-           ) -> tuple[GraphModel, tuple[str, str] | None]:
-    """Queue a run of the header's version (of `version`, if given: the one compiled) in a partition of its
-    own, record it, then flip the header to it; returns the header as flipped and the partition and run id
-    of the run it replaced.
+           on_fargate: frozenset[str] = frozenset(), schedule_id: str | None = None,
+           prepare_by: str | None = None) -> tuple[GraphModel, tuple[str, str] | None]:
+    """Queue a run of the header's version (of `version`, if given: the one validated) in a partition of its
+    own, record it, then flip the header to it (`prepare_by`: a run whose preparation follows, preparation.py);
+    returns the header as flipped and the partition and run id of the run it replaced.
 
     Operations in `restored` are RESTORED right away with the cached outputs and logs; the run's `parameters`
     (`<node_id>.<name>`: value, checked) are set in its nodes, not in the saved graph's.
@@ -200,7 +112,8 @@ def _queue(model: GraphModel, restored: dict[str, CacheModel], version: int | No
     try:
         flipped = move_graph(graph_id, IDLE, GraphRunningStatus.READY, condition=unchanged(model), actions=[
             GraphModel.run_id.set(run_id), GraphModel.latest_run.set(run_id), GraphModel.error.remove(),
-            GraphModel.nodes_key.set(saved_items(model)),
+            GraphModel.nodes_key.set(saved_items(model)), GraphModel.execution_arn.remove(),
+            GraphModel.prepare_by.set(prepare_by) if prepare_by else GraphModel.prepare_by.remove(),
             GraphModel.quota_user.set(quota_user) if quota_user else GraphModel.quota_user.remove()],
             landed=lambda now_is: now_is.run_id == run_id)
     except Moved as exc:  # refused for sure (on any other error the write may have landed: nothing is dropped)
@@ -215,71 +128,38 @@ def _changed(graph_id: str) -> str:
     return f"Graph `{graph_id}` was changed by someone else while it was approved; reload it and approve it again"
 
 
-def carried_over(graph_id: str, run_id: str) -> dict[str, CacheModel]:
-    """What a retry keeps of the run it restarts: every operation (and composite) that succeeded or was
-    restored there, with its outputs and logs, restored in the new run without a runner."""
-    kept, done = {}, (NodeRunningStatus.SUCCESS, NodeRunningStatus.RESTORED)
-    for item in node_items(run_items(graph_id, run_id)):
-        if item.run_id == run_id and item.node_running_status in done \
-                and item.body.get("base_node_name") in BaseNodeNames.OPERATIONS | {BaseNodeNames.GRAPH}:
-            kept[item.node_id] = CacheModel(f"{cache.RETRY_PREFIX}{run_id}", outputs=dict(item.outputs or {}),
-                                            logs=dict(item.logs or {}), graph_id=graph_id, run_id=run_id)
-    return kept
-
-
 def start_run(graph: dict, principal: RunPrincipal, approver: str, how: str = APPROVE,
               retry_of: str | None = None, parameters: dict[str, Any] | None = None,
               schedule_id: str | None = None) -> str:
-    """Restore what the cache holds for `principal`, queue the rest and start an execution named by the
-    new run id.
+    """Queue a run of `graph` for `principal` and hand it to its preparation; returns the new run's id.
+
+    Only what must answer the request happens here (API Gateway ends it after 29 s): the approver's quotas
+    (the graph's size: 400; a concurrent-runs slot: 400 when none is free, held by the run until it ends),
+    the run's record and its queued operations (READY, preparing). The cache planning, compile, state machines
+    and the start follow asynchronously (chalicelib/engine/preparation.py); a failure there ends the run FAILED.
 
     The run is of the stored version `graph` is (its `_version`): a save since is a 409, not a run of
-    nodes other than the ones compiled. The approver's quotas first: the graph's size (400), then a
-    concurrent-runs slot (400 when none is free), held by the run until it ends. `parameters` are the run's
-    values (run_parameters.check'ed): the cache plans, and the runner runs, the nodes with them.
+    nodes other than the ones queued. `parameters` are the run's values (run_parameters.check'ed): the cache
+    plans, and the runner runs, the nodes with them.
     """
     graph = run_parameters.apply(graph, parameters or {})
     quotas.check_size(graph, approver)
-    restored = cache.plan_restores(graph, principal)
-    if retry_of:  # a retry: what succeeded in that run is restored, the cache may restore more
-        restored.update(carried_over(graph["_id"], retry_of))
-    fargate_bound = placement.too_big_for_lambda(graph, restored) if _fargate() else frozenset()
-    program = compile_program(graph, frozenset(restored), fargate_bound)
     run_id = _run_id(graph["_id"])
     holder = quotas.acquire(approver, graph["_id"], run_id)
     try:
-        model, replaced = _queue(load_model(graph["_id"]), restored, graph.get("_version"), principal, run_id, holder,
+        model, replaced = _queue(load_model(graph["_id"]), {}, graph.get("_version"), principal, run_id, holder,
                                  started_by=str(approver), how=how, retry_of=retry_of, parameters=parameters,
-                                 on_fargate=fargate_bound, schedule_id=schedule_id)
+                                 prepare_by=preparation.deadline(), schedule_id=schedule_id)
     except Exception:
         quotas.release(holder, graph["_id"], run_id)  # not queued (running, or changed): no slot taken
         raise
     try:
-        _start(graph, program, model)
-    finally:
-        _let_go(model, replaced)  # once this run is under way (or has failed to start)
-    return model.run_id
-
-
-def _start(graph: dict, program: stepfunctions.Program, model: GraphModel) -> None:
-    run_id = model.run_id
-    try:
-        state_machine_arn = _deploy(graph, program, model)
-        execution = aws.client("stepfunctions").start_execution(
-            stateMachineArn=state_machine_arn,
-            name=run_id,
-            input=ExecutionInput(graph["_id"], run_id).to_json(),
-        )
+        preparation.invoke(graph["_id"], run_id, retry_of, replaced)
     except ClientError as exc:
-        finalize(graph["_id"], run_id, GraphRunningStatus.FAILED, {"Error": "StartFailed", "Cause": str(exc)})
+        preparation.start_failed(graph["_id"], run_id, exc)
+        _let_go(model, replaced)
         raise
-    try:
-        model.update(actions=[GraphModel.execution_arn.set(execution["executionArn"]),
-                              GraphModel.state_machine_arn.set(model.state_machine_arn)],
-                     condition=GraphModel.run_id == run_id)
-    except UpdateError as exc:
-        if not condition_failed(exc):
-            raise  # else canceled, then replaced by a save or a newer run: nothing left to record
+    return model.run_id
 
 
 def cancel_run(graph_id: str, run_id: str | None = None) -> dict:

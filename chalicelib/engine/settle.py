@@ -89,8 +89,10 @@ def finalize(graph_id: str, run_id: str, status: str, error: Any = None, executi
     quotas.release(model.quota_user, graph_id, run_id)
 
 
-def reconcile_active() -> list[str]:
-    """Close runs whose execution ended without telling the graph (a local restart, a lost runner).
+def reconcile_active(restarted: bool = False) -> list[str]:
+    """Close runs whose execution ended without telling the graph (a local restart, a lost runner), and runs
+    whose preparation was lost: past its deadline, or any at all when the stack `restarted` (the local
+    preparation runs in the stack's process, so a stop ended it).
 
     Returns the ids of the graphs it closed.
     """
@@ -100,7 +102,13 @@ def reconcile_active() -> list[str]:
         graph_items.LISTING, filter_condition=GraphModel.graph_running_status.is_in(*GraphRunningStatus.ACTIVE)
     )
     for model in active:
-        if model.execution_arn is None:
+        if model.execution_arn is None and model.prepare_by:
+            if not restarted and model.prepare_by >= now():
+                continue  # still being prepared
+            error = {"Error": "PreparationLost",
+                     "Cause": "The run's preparation (cache planning, compile, state machines, start) did not finish"
+                              + (": the stack stopped" if restarted else f" by {model.prepare_by}")}
+        elif model.execution_arn is None:
             error = {"Error": "NotStarted", "Cause": "The run's execution was never started"}
         else:
             try:

@@ -107,6 +107,9 @@ class GraphModel(Model):
     execution_arn = UnicodeAttribute(null=True)
     state_machine_arn = UnicodeAttribute(null=True)
     error = UnicodeAttribute(null=True)
+    # While the run is being prepared (chalicelib/engine/preparation.py): the time by which its preparation
+    # must have started it; a run still preparing after that lost its preparation.
+    prepare_by = UnicodeAttribute(null=True)
     # The user whose concurrent-runs slot the current run holds (engine/quotas.py); None: exempt.
     quota_user = UnicodeAttribute(null=True)
     # The graph's newest run (its record: chalicelib/store/run_records.py); a save keeps it, unlike `run_id`.

@@ -31,6 +31,9 @@ class Settings:
     schedule_group: str = "plynx"
     scheduler_role_arn: str = "arn:aws:iam::123456789012:role/plynx-scheduler"
     schedule_function: str = "arn:aws:lambda:us-east-1:123456789012:function:plynx-schedule_fired"
+    # The Lambda that prepares a run after APPROVE has answered (chalicelib/engine/preparation.py), invoked
+    # asynchronously: `chalice deploy`'s `<app>-<stage>-prepare_run`; locally the stack's front serves it.
+    prepare_function: str = "plynx-prepare_run"
 
     @property
     def nodes_table(self) -> str:
@@ -149,6 +152,7 @@ def load() -> Settings:
                                           f"arn:aws:iam::{account}:role/plynx-scheduler"),
         schedule_function=os.environ.get("PLYNX_SCHEDULE_FUNCTION",
                                          f"arn:aws:lambda:{region}:{account}:function:plynx-schedule_fired"),
+        prepare_function=os.environ.get("PLYNX_PREPARE_FUNCTION", "plynx-prepare_run"),
     )
 
 

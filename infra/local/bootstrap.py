@@ -126,6 +126,6 @@ def bootstrap(moto_endpoint: str) -> None:
 
         LOG.warning("Recorded %d resource owner(s) of saved data", resource_access.backfill())
     # Executions cut off by the last stop came back ABORTED: close their graphs' runs.
-    closed = settle.reconcile_active()
+    closed = settle.reconcile_active(restarted=True)
     if closed:
         LOG.warning("Closed %d run(s) interrupted by the last stop: %s", len(closed), ", ".join(closed))

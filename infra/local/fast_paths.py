@@ -18,6 +18,9 @@ few Step Functions states; these are where moto spent that time, with the same a
 4. TransactWriteItems backs up every table it touches whole (a deepcopy of all its items: 1 s and more once
    the run records table holds a few hundred runs, on every APPROVE) to roll back a canceled transaction. The
    items it touches are backed up instead, and put back the same way: the same state after a rollback.
+5. A table Query (no index) walks every item of the table to find its partition's, once per page: a
+   10,000-node graph read in 50 pages of 1 MB walked the whole graph-nodes table 50 times (53 s for one
+   GET of it). The partition's own items are the same candidates.
 """
 from __future__ import annotations
 
@@ -42,6 +45,7 @@ def apply(set_attribute: Any, big_definition_bytes: int) -> None:
     _patch_json_path_cache(set_attribute)
     _patch_parse_once(set_attribute, big_definition_bytes)
     _patch_transaction_backups(set_attribute)
+    _patch_partition_query(set_attribute)
 
 
 # -- 1. DynamoDB responses -------------------------------------------------------------------------------
@@ -287,3 +291,36 @@ def _patch_transaction_backups(set_attribute: Any) -> None:
 
     set_attribute(models, "copy", _TablesNotCopied(copy))
     set_attribute(DynamoDBBackend, "transact_write_items", transact_write_items)
+# -- 5. a Query reads its partition, not the table ------------------------------------------------------
+
+
+class _Partition:
+    """A table as moto's Query sees it, holding only the items of one hash key (the rest is the table's)."""
+
+    def __init__(self, table: Any, hash_key: Any) -> None:
+        self._table, self._hash_key = table, hash_key
+
+    def all_items(self) -> list[Any]:
+        items = self._table.items.get(self._hash_key)
+        return list(items.values()) if items else []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._table, name)
+
+
+def partition_query(original: Any) -> Any:
+    """Table.query, over the partition's items only when no index is named (an index query may match any item)."""
+
+    def query(self: Any, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
+        index_name = kwargs.get("index_name") if len(args) < 7 else args[6]
+        if index_name or not self.range_key_attr or hash_key is None:
+            return original(self, hash_key, *args, **kwargs)
+        return original(_Partition(self, hash_key), hash_key, *args, **kwargs)
+
+    return query
+
+
+def _patch_partition_query(set_attribute: Any) -> None:
+    from moto.dynamodb.models.table import Table
+
+    set_attribute(Table, "query", partition_query(Table.query))

@@ -5,6 +5,10 @@ moto's Lambda (which needs Docker and ``create_function``), this front runs the 
 handler itself: on warm runner processes (infra/local/warm_runner.py), or on warm threads of this
 process for a handler given in code (tests). A Parallel state's branches run concurrently.
 
+Functions other than the runner (``functions``: the notifier, and the run preparation of the control plane,
+chalicelib/engine/preparation.py) are served on threads of this process, never by the runner's process.
+An ``Event`` invocation (InvocationType=Event) is answered 202 at once and runs on a thread of its own.
+
 A raised exception is reported the way Lambda reports it (200, ``X-Amz-Function-Error: Unhandled``,
 ``{"errorMessage", "errorType", "stackTrace"}``) so that Retry/Catch match on ``errorType``.
 """

@@ -447,11 +447,29 @@ def _make_lambda_front(stack: LocalStack, lambda_handler: Callable[[Any, Any], A
 
     moto_app = DomainDispatcherApplication(create_backend_app)
     if lambda_handler is not None:  # a test's own handler, called in this process
-        return LambdaFront(moto_app, lambda: lambda_handler, authenticate=True)
-    # The runner in a warm process of its own (forked per invocation), off this process's interpreter lock.
-    warm = WarmRunner(DEFAULT_CONCURRENCY)
-    stack._undo.append(warm.stop)
-    return LambdaFront(moto_app, None, warm_runner=warm, authenticate=True)
+        front = LambdaFront(moto_app, lambda: lambda_handler, authenticate=True)
+    else:
+        # The runner in a warm process of its own (forked per invocation), off this process's interpreter lock.
+        warm = WarmRunner(DEFAULT_CONCURRENCY)
+        stack._undo.append(warm.stop)
+        front = LambdaFront(moto_app, None, warm_runner=warm, authenticate=True)
+    _preparation(front)
+    return front
+
+
+def _preparation(front: Any) -> None:
+    """The run preparation APPROVE invokes asynchronously (app.py's prepare_run), by the name the API invokes
+    (PLYNX_PREPARE_FUNCTION): served on a thread of this process, which holds the control plane's key."""
+    from chalicelib.store.settings import SETTINGS
+
+    from .lambda_front import parse_function_name
+
+    def handler() -> Callable[[Any, Any], Any]:
+        from chalicelib.engine import preparation
+
+        return preparation.lambda_handler
+
+    front.functions[parse_function_name(SETTINGS.prepare_function)[0]] = handler
 
 
 def _notifier(stack: LocalStack, front: Any) -> None:

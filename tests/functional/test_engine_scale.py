@@ -16,12 +16,12 @@ from tests.helpers import graph, shared_file
 
 @pytest.fixture()
 def small_budget():
-    from chalicelib.engine import runs
+    from chalicelib.engine import preparation, runs
 
-    previous = runs.LIMITS
-    runs.LIMITS = stepfunctions.Limits(history_events=60, max_chain=6)
-    yield runs.LIMITS
-    runs.LIMITS = previous
+    previous = preparation.LIMITS
+    preparation.LIMITS = stepfunctions.Limits(history_events=60, max_chain=6)
+    yield preparation.LIMITS
+    preparation.LIMITS = previous
 
 
 def test_graph_split_into_child_executions_runs_every_node_once_in_order(api, stack, small_budget, shared_tmp) -> None:

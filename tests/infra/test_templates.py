@@ -259,9 +259,9 @@ def test_functions_and_executions_are_traced() -> None:
         with open(os.path.join(REPO, ".chalice", f"policy-{stage}.json"), encoding="utf-8") as stream:
             assert TRACE_WRITES <= _granted(json.load(stream)), f"policy-{stage}.json cannot write traces"
     # the state machines the engine creates are traced, and their role may write the traces
-    from chalicelib.engine import runs
+    from chalicelib.engine import preparation
 
-    assert runs.TRACING == {"enabled": True}
+    assert preparation.TRACING == {"enabled": True}
     role = resources["StateMachineRole"]["Properties"]["Policies"]
     assert TRACED_EXECUTIONS <= set().union(*(_granted(policy["PolicyDocument"]) for policy in role))
 

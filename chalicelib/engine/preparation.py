@@ -1,0 +1,282 @@
+"""A run's preparation: what APPROVE leaves for after its answer (cache planning, compile, state machines, start).
+
+API Gateway ends a request after 29 s, and a 10,000-node graph takes longer than that to plan, compile and
+deploy. So APPROVE (runs.start_run) validates, records the run and queues its operations (graph READY, the
+header's `prepare_by` set: the run is *preparing*), invokes the preparation Lambda with InvocationType=Event
+(an asynchronous invocation: Lambda queues the event and answers 202 at once) and answers. The preparation
+(this module, `lambda_handler`) runs with the control plane's rights, never the runner's: it plans the cache,
+compiles, creates the state machines and starts the execution. A failure there ends the run FAILED with its
+reason. A preparation that dies without a word (its Lambda timed out, crashed, or the local stack stopped)
+leaves `prepare_by` behind: a read of the run after that time (`reap`), or the reconcile at a local start,
+ends it FAILED.
+
+Locally the same handler runs on a thread of the stack's process, served by the local Lambda front
+(infra/local/lambda_front.py) for an Event invocation of its function name.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from typing import Any
+
+from botocore.exceptions import ClientError
+from pynamodb.exceptions import DoesNotExist, UpdateError
+
+import stepfunctions
+from chalicelib.domain.enums import BaseNodeNames, GraphRunningStatus, NodeRunningStatus
+from chalicelib.domain.errors import BadRequestError
+from chalicelib.domain.graph import sub_graph_id
+from chalicelib.domain.util import now
+from chalicelib.store import aws, run_records, telemetry
+from chalicelib.store.conditions import condition_failed
+from chalicelib.store.graph_items import node_from_item, node_items, run_items
+from chalicelib.store.models import CacheModel, GraphModel
+from chalicelib.store.settings import SETTINGS
+from stepfunctions.contract import ErrorName, ExecutionInput
+
+from . import cache, placement
+from .settle import finalize, stop_executions
+from .transitions import Moved, end_nodes, record_node, restore_queued, run_principal
+
+LOG = logging.getLogger(__name__)
+
+# The preparation Lambda's timeout (infra/cloudformation/plynx.yaml, .chalice/config.json): Lambda's 15 minutes.
+TIMEOUT_SECONDS = 900
+# A run still preparing this long after APPROVE lost its preparation (timed out, crashed): a read ends it.
+# Tests lower it to see a crashed preparation ended.
+DEADLINE_SECONDS = TIMEOUT_SECONDS + 60.0
+
+PREPARE = "prepare"  # the event's action
+
+
+# Per-execution budget; tests lower it to exercise child executions on small graphs.
+LIMITS = stepfunctions.Limits()
+
+
+def state_machine_name(graph_id: str, definition: str) -> str:
+    """Named by graph and definition hash (80-character limit): a state machine is never updated.
+
+    UpdateStateMachine is eventually consistent, so an execution started right after it may run
+    the old definition; an immutable, content-named machine cannot, and an unchanged graph reuses it.
+    """
+    digest = hashlib.sha256(definition.encode()).hexdigest()[:16]
+    return f"plynx-{graph_id[:48]}-{digest}"
+
+
+def _definition_text(definition: dict) -> str:
+    # The compact form is the one the compiler measured against the 1 MB limit.
+    return json.dumps(definition, sort_keys=True, separators=(",", ":"))
+
+
+def _state_machine_arn(name: str) -> str:
+    account = SETTINGS.state_machine_role_arn.split(":")[4]
+    return f"arn:aws:states:{SETTINGS.region}:{account}:stateMachine:{name}"
+
+
+def fargate() -> stepfunctions.Fargate | None:
+    """The Fargate target: PLYNX_FARGATE_CLUSTER and _TASK_DEFINITION (and _SUBNETS, _SECURITY_GROUPS), from the
+    stack's template in the cloud and from infra/local on the local stack; None: no operation may need Fargate."""
+    cluster = os.environ.get("PLYNX_FARGATE_CLUSTER")
+    task_definition = os.environ.get("PLYNX_FARGATE_TASK_DEFINITION")
+    if not cluster or not task_definition:
+        return None
+    split = lambda name: tuple(v for v in os.environ.get(name, "").split(",") if v)
+    return stepfunctions.Fargate(cluster, task_definition, split("PLYNX_FARGATE_SUBNETS"),
+                                 split("PLYNX_FARGATE_SECURITY_GROUPS"))
+
+
+def compile_program(graph: dict, restored: frozenset[str] = frozenset(),
+                    on_fargate: frozenset[str] = frozenset()) -> stepfunctions.Program:
+    """The graph's state machines; a graph it cannot run is a BadRequestError (the run's reason, FAILED)."""
+    try:
+        return stepfunctions.compile_program(
+            graph, SETTINGS.runner_function, restored=restored, fargate=fargate(), limits=LIMITS,
+            on_fargate=on_fargate,
+            child_arn=lambda child: _state_machine_arn(state_machine_name(graph["_id"], _definition_text(child))),
+        )
+    except stepfunctions.CompileError as exc:
+        raise BadRequestError(f"Graph `{graph['_id']}` cannot run: {exc}") from exc
+
+
+# X-Ray traces of every execution (the template lets the state machine role write them), with the runner's.
+TRACING = {"enabled": True}
+
+
+def _create(sfn: Any, graph_id: str, definition: dict) -> str:
+    text = _definition_text(definition)
+    name = state_machine_name(graph_id, text)
+    try:
+        return sfn.create_state_machine(name=name, definition=text, roleArn=SETTINGS.state_machine_role_arn,
+                                        type="STANDARD", tracingConfiguration=TRACING)["stateMachineArn"]
+    except sfn.exceptions.StateMachineAlreadyExists:
+        # Made before executions were traced: CreateStateMachine's idempotency counts the tracing too. Only the
+        # tracing changes (the definition is the one the name hashes), so no execution can run an old one.
+        arn = _state_machine_arn(name)
+        sfn.update_state_machine(stateMachineArn=arn, tracingConfiguration=TRACING)
+        return arn
+
+
+def deploy(graph: dict, program: stepfunctions.Program, model: GraphModel) -> str:
+    """Create the graph's state machines (idempotent for an unchanged graph) and drop the previous main one."""
+    sfn = aws.client("stepfunctions")
+    for child in program.children:  # before the main machine that starts them
+        _create(sfn, graph["_id"], child)
+    arn = _create(sfn, graph["_id"], program.main)
+    previous, model.state_machine_arn = model.state_machine_arn, arn
+    if previous and previous != arn:
+        # No other run of this graph is active (APPROVE checked), so nothing executes on it.
+        try:
+            sfn.delete_state_machine(stateMachineArn=previous)
+        except ClientError:
+            pass  # already gone; nothing to clean
+    return arn
+
+
+def carried_over(graph_id: str, run_id: str) -> dict[str, CacheModel]:
+    """What a retry keeps of the run it restarts: every operation (and composite) that succeeded or was
+    restored there, with its outputs and logs, restored in the new run without a runner."""
+    kept, done = {}, (NodeRunningStatus.SUCCESS, NodeRunningStatus.RESTORED)
+    for item in node_items(run_items(graph_id, run_id)):
+        if item.run_id == run_id and item.node_running_status in done \
+                and item.body.get("base_node_name") in BaseNodeNames.OPERATIONS | {BaseNodeNames.GRAPH}:
+            kept[item.node_id] = CacheModel(f"{cache.RETRY_PREFIX}{run_id}", outputs=dict(item.outputs or {}),
+                                            logs=dict(item.logs or {}), graph_id=graph_id, run_id=run_id)
+    return kept
+
+
+def deadline() -> str:
+    """The `prepare_by` of a run queued now."""
+    return now(-DEADLINE_SECONDS)
+
+
+def invoke(graph_id: str, run_id: str, retry_of: str | None = None,
+           replaced: tuple[str, str] | None = None) -> None:
+    """Hand a queued run to its preparation: an asynchronous invocation (256 KB event: ids only, the rest is stored)."""
+    event = {"action": PREPARE, "graph_id": graph_id, "run_id": run_id, "retry_of": retry_of,
+             "replaced": list(replaced) if replaced else None}
+    aws.client("lambda").invoke(FunctionName=SETTINGS.prepare_function, InvocationType="Event",
+                                Payload=json.dumps(event).encode())
+
+
+def lambda_handler(event: dict, context: Any = None) -> dict:
+    """The preparation Lambda: prepare the run, or end it FAILED with the reason it could not be."""
+    if not isinstance(event, dict) or event.get("action") != PREPARE:
+        raise ValueError(f"not a preparation event: {str(event)[:200]}")
+    graph_id, run_id = str(event["graph_id"]), str(event["run_id"])
+    replaced = tuple(event["replaced"]) if event.get("replaced") else None
+    try:
+        return {"graph_id": graph_id, "run_id": run_id,
+                "status": prepare(graph_id, run_id, event.get("retry_of"), replaced)}
+    except Exception as exc:  # noqa: BLE001 - whatever stopped it is the run's reason, seen in GET /runs/{id}
+        LOG.exception("preparing run %s of graph %s failed", run_id, graph_id)
+        name = "PrepareFailed" if not isinstance(exc, BadRequestError) else "GraphCannotRun"
+        cause = str(exc) if isinstance(exc, BadRequestError) else f"{type(exc).__name__}: {exc}"
+        _fail(graph_id, run_id, name, cause)
+        return {"graph_id": graph_id, "run_id": run_id, "status": GraphRunningStatus.FAILED, "error": cause}
+
+
+def _fail(graph_id: str, run_id: str, name: str, cause: str) -> None:
+    try:
+        finalize(graph_id, run_id, GraphRunningStatus.FAILED, {"Error": name, "Cause": cause[:4000]})
+    except Moved:
+        pass  # a newer run or a save replaced it meanwhile: nothing of this run to end
+
+
+def _preparing(graph_id: str, run_id: str) -> GraphModel | None:
+    """The header, while run `run_id` is its run and still preparing (not canceled, not started)."""
+    try:
+        model = GraphModel.get(graph_id, consistent_read=True)
+    except DoesNotExist:
+        return None
+    if model.run_id != run_id or model.graph_running_status != GraphRunningStatus.READY or not model.prepare_by:
+        return None
+    return model
+
+
+def prepare(graph_id: str, run_id: str, retry_of: str | None = None,
+            replaced: tuple[str, str] | None = None) -> str:
+    """Plan the cache, compile, create the state machines and start the run's execution; returns the run's status
+    as this leaves it (a run canceled or replaced meanwhile is left alone)."""
+    try:
+        if _preparing(graph_id, run_id) is None:
+            return "not preparing"
+        items = [item for item in node_items(run_items(graph_id, run_id)) if item.run_id == run_id]
+        graph = {"_id": graph_id, "nodes": [dict(node_from_item(item), _id=item.node_id) for item in items]}
+        principal = run_principal(graph_id, items[0] if items else None)
+        restored = cache.plan_restores(graph, principal)
+        if retry_of:  # a retry: what succeeded in that run is restored, the cache may restore more
+            restored.update(carried_over(graph_id, retry_of))
+        on_fargate = placement.too_big_for_lambda(graph, restored) if fargate() else frozenset()
+        program = compile_program(graph, frozenset(restored), on_fargate)
+        _mark(graph_id, run_id, graph, restored, on_fargate)
+        model = _preparing(graph_id, run_id)
+        if model is None:
+            return "not preparing"
+        return _start(graph, program, model)
+    finally:
+        run_records.retain(graph_id, run_id, replaced)  # once this run is under way (or has failed to start)
+
+
+def _mark(graph_id: str, run_id: str, graph: dict, restored: dict[str, CacheModel], on_fargate: frozenset[str]) -> None:
+    """What the plan decided, on the queued nodes: cache hits RESTORED with their results (a composite's operations
+    with it), operations moved to Fargate for their inputs' size marked so (the run's cost counts them there)."""
+    restore_queued(graph_id, run_id, {node_id: (dict(entry.outputs), dict(entry.logs), cache.source(entry))
+                                      for node_id, entry in restored.items()})
+    hits = sum(1 for entry in restored.values() if not entry.key.startswith(cache.RETRY_PREFIX))
+    if hits:  # cache hits known before the start: restored without a runner (the runner counts the others)
+        telemetry.metric(telemetry.OPERATIONS_ENDED["RESTORED"], "Count", hits, graph_id=graph_id, run_id=run_id)
+    for node in graph["nodes"]:
+        if node["_id"] in restored and node["base_node_name"] == BaseNodeNames.GRAPH:
+            end_nodes(sub_graph_id(graph_id, node["_id"]), run_id,
+                      {NodeRunningStatus.IN_QUEUE: NodeRunningStatus.RESTORED})
+    for node_id in sorted(on_fargate):
+        try:
+            record_node(graph_id, node_id, run_id, placement="fargate")
+        except Moved:
+            pass  # the run's nodes are gone: the check before the start sees it
+
+
+def _start(graph: dict, program: Any, model: GraphModel) -> str:
+    run_id = model.run_id
+    sfn = aws.client("stepfunctions")
+    state_machine_arn = deploy(graph, program, model)
+    execution = sfn.start_execution(stateMachineArn=state_machine_arn, name=run_id,
+                                    input=ExecutionInput(graph["_id"], run_id).to_json())
+    try:
+        model.update(actions=[GraphModel.execution_arn.set(execution["executionArn"]),
+                              GraphModel.state_machine_arn.set(state_machine_arn), GraphModel.prepare_by.remove()],
+                     condition=(GraphModel.run_id == run_id)
+                     & GraphModel.graph_running_status.is_in(*GraphRunningStatus.ACTIVE))
+    except UpdateError as exc:
+        if not condition_failed(exc):
+            raise
+        # canceled (or replaced) while it was being prepared: the execution just started must not run
+        stop_executions([execution["executionArn"]], ErrorName.CANCELED, "The run was canceled while it was prepared")
+        return GraphRunningStatus.CANCELED
+    return GraphRunningStatus.READY
+
+
+def preparing(model: GraphModel) -> bool:
+    """Whether the header's run is still being prepared (READY, no execution yet)."""
+    return model.graph_running_status == GraphRunningStatus.READY and bool(model.prepare_by)
+
+
+def reap(model: GraphModel) -> GraphModel:
+    """End the header's run FAILED if its preparation is past its deadline (it died without a word); returns the
+    header as it now is."""
+    if not preparing(model) or model.prepare_by >= now():
+        return model
+    _fail(model.id, model.run_id, "PreparationLost",
+          f"The run's preparation (cache planning, compile, state machines, start) did not finish by "
+          f"{model.prepare_by}: it timed out or crashed")
+    try:
+        return GraphModel.get(model.id, consistent_read=True)
+    except DoesNotExist:
+        return model
+
+
+def start_failed(graph_id: str, run_id: str, exc: ClientError) -> None:
+    """The preparation could not even be invoked: the run ends FAILED with why."""
+    _fail(graph_id, run_id, "StartFailed", f"The run's preparation could not be started: {exc}")
