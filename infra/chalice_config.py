@@ -38,10 +38,11 @@ SECRET_KEY_PARAMETER_VARIABLE = "PLYNX_SECRET_KEY_PARAMETER"
 SECRET_KEY_STATEMENT = "SecretKeyParameter"
 LOGS_STATEMENT = "Logs"
 # The one-stack path's API log group, and the groups Chalice's functions write to instead (the template's
-# ChaliceApiLogGroup, ChaliceEventsLogGroup, ChaliceGcLogGroup and ChaliceSchedulesLogGroup:
+# ChaliceApiLogGroup, ChaliceEventsLogGroup, ChaliceGcLogGroup, ChaliceSchedulesLogGroup and ChalicePrepareLogGroup:
 # /aws/lambda/<app>-<stage>[-<handler>]).
 API_LOG_GROUP = "ApiLogGroup"
-CHALICE_LOG_GROUPS = ("ChaliceApiLogGroup", "ChaliceEventsLogGroup", "ChaliceGcLogGroup", "ChaliceSchedulesLogGroup")
+CHALICE_LOG_GROUPS = ("ChaliceApiLogGroup", "ChaliceEventsLogGroup", "ChaliceGcLogGroup", "ChaliceSchedulesLogGroup",
+                      "ChalicePrepareLogGroup")
 # Packages the API imports that Chalice does not package on its own (it takes app.py, chalicelib/ and
 # vendor/): `make infra` links them into vendor/, `make package` adds them to its zip (infra/deploy.py).
 VENDORED = ("runners", "stepfunctions", "plynx")

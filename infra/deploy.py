@@ -347,10 +347,25 @@ def with_schedule_function_name(template: dict) -> dict:
     return template
 
 
+# Chalice's logical id of app.prepare_run, and the name `chalice deploy` gives it (<app>-<stage>-<handler>).
+PREPARE_FUNCTION = "PrepareRun"
+PREPARE_FUNCTION_NAME = {"Fn::Sub": "plynx-${Stage}-prepare_run"}
+
+
+def with_function_names(template: dict) -> dict:
+    """`chalice package` leaves its functions unnamed (CloudFormation makes names up); the API invokes the run
+    preparation by the name the template's Globals give it (PLYNX_PREPARE_FUNCTION), the one `chalice deploy`
+    gives it too."""
+    function = template["Resources"].get(PREPARE_FUNCTION)
+    if function is not None:
+        function["Properties"]["FunctionName"] = PREPARE_FUNCTION_NAME
+    return template
+
+
 def for_stage(template: dict) -> dict:
     """The merged template as a stage is deployed: preflights for its UI, bytes for every client, the schedules'
-    target by its name."""
-    return with_schedule_function_name(with_any_binary_media_type(with_ui_origin(template)))
+    target and the run preparation by their names."""
+    return with_function_names(with_schedule_function_name(with_any_binary_media_type(with_ui_origin(template))))
 
 
 # --- plans ---------------------------------------------------------------------------------------

@@ -341,4 +341,6 @@ def progress_line(graph: dict, width: int = 20) -> str:
     done = sum(statuses[s] for s in ("SUCCESS", "RESTORED", "FAILED", "CANCELED"))
     filled = int(width * done / total) if total else width
     counts = "  ".join(f"{status}: {count}" for status, count in sorted(statuses.items()))
-    return f"{graph['graph_running_status']:<8} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}  {counts}"
+    # READY while the server prepares the run after APPROVE answered (cache planning, compile): not finished
+    status = "preparing" if graph.get("preparing") else graph["graph_running_status"]
+    return f"{status:<8} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}  {counts}"

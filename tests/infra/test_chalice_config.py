@@ -69,7 +69,8 @@ def test_the_policy_names_real_arns_and_only_the_two_differences(stage: str) -> 
     assert logs == [f"arn:aws:logs:eu-west-1:{ACCOUNT}:log-group:/aws/lambda/plynx-{stage}:*",
                     f"arn:aws:logs:eu-west-1:{ACCOUNT}:log-group:/aws/lambda/plynx-{stage}-execution_ended:*",
                     f"arn:aws:logs:eu-west-1:{ACCOUNT}:log-group:/aws/lambda/plynx-{stage}-collect_garbage:*",
-                    f"arn:aws:logs:eu-west-1:{ACCOUNT}:log-group:/aws/lambda/plynx-{stage}-schedule_fired:*"]
+                    f"arn:aws:logs:eu-west-1:{ACCOUNT}:log-group:/aws/lambda/plynx-{stage}-schedule_fired:*",
+                    f"arn:aws:logs:eu-west-1:{ACCOUNT}:log-group:/aws/lambda/plynx-{stage}-prepare_run:*"]
     # the same Effect, Action and Condition as make deploy's, statement by statement
     for want, got in zip(packaged["Statement"], policy["Statement"]):
         assert {k: v for k, v in want.items() if k != "Resource"} == {k: v for k, v in got.items() if k != "Resource"}

@@ -204,7 +204,8 @@ def test_make_infra_creates_the_stack_without_the_api_and_writes_chalice_config(
     assert set(_functions(moto_url)) == {f"plynx-{STAGE}-runner", f"plynx-{STAGE}-notifier"}
     groups = {g["logGroupName"] for g in _client(moto_url, "logs").describe_log_groups()["logGroups"]}
     assert {f"/aws/lambda/plynx-{STAGE}", f"/aws/lambda/plynx-{STAGE}-execution_ended",
-            f"/aws/lambda/plynx-{STAGE}-collect_garbage"} <= groups
+            f"/aws/lambda/plynx-{STAGE}-collect_garbage",
+            f"/aws/lambda/plynx-{STAGE}-prepare_run"} <= groups
 
     config = chalice_config.load_config(os.path.join(project, ".chalice"))
     settings = config["stages"][STAGE]
@@ -238,14 +239,19 @@ def test_chalice_deploy_creates_the_api_the_functions_and_the_rule(moto_url: str
     assert (api["MemorySize"], api["Timeout"], handler["MemorySize"], handler["Timeout"]) == (1024, 30, 512, 120)
     scheduled = functions[f"plynx-{STAGE}-schedule_fired"]  # the name the template's scheduler role may invoke
     assert (scheduled["Handler"], scheduled["MemorySize"], scheduled["Timeout"]) == ("app.schedule_fired", 1024, 60)
+    # the run preparation APPROVE invokes asynchronously: the API's rights, Lambda's 15 minutes
+    prepare = functions[f"plynx-{STAGE}-prepare_run"]
+    assert (prepare["Handler"], prepare["MemorySize"], prepare["Timeout"]) == ("app.prepare_run", 2048, 900)
+    assert api["Environment"]["Variables"]["PLYNX_PREPARE_FUNCTION"] == prepare["FunctionName"]
     # autogen_policy false: a role per function, each with the concrete policy `make infra` wrote
     with open(os.path.join(project, ".chalice", chalice_config.policy_file(STAGE)), encoding="utf-8") as stream:
         written = json.load(stream)
-    for function, role_name in ((api, f"plynx-{STAGE}-api_handler"), (handler, f"plynx-{STAGE}-execution_ended")):
+    for function, role_name in ((api, f"plynx-{STAGE}-api_handler"), (handler, f"plynx-{STAGE}-execution_ended"),
+                                (prepare, f"plynx-{STAGE}-prepare_run")):
         assert function["Role"] == _client(moto_url, "iam").get_role(RoleName=role_name)["Role"]["Arn"]
         assert _granted(moto_url, role_name) == written
     lam = _client(moto_url, "lambda")
-    for function in (api, handler):
+    for function in (api, handler, prepare):
         concurrency = lam.get_function_concurrency(FunctionName=function["FunctionName"])
         assert concurrency["ReservedConcurrentExecutions"] == 20
     # the garbage collection: daily, one pass at a time, its own role with the API's policy
@@ -380,7 +386,8 @@ def test_the_two_paths_give_the_api_the_same_environment_and_permissions(moto_ur
     expected = _make_deploy_environment(moto_url, infra)
     secret = expected.pop("PLYNX_SECRET_KEY")
     for name in (f"plynx-{STAGE}", f"plynx-{STAGE}-execution_ended", f"plynx-{STAGE}-collect_garbage",
-                 f"plynx-{STAGE}-schedule_fired"):
+                 f"plynx-{STAGE}-schedule_fired",
+                 f"plynx-{STAGE}-prepare_run"):
         got = dict(functions[name]["Environment"]["Variables"])
         parameter = got.pop("PLYNX_SECRET_KEY_PARAMETER")
         assert _client(moto_url, "ssm").get_parameter(Name=parameter, WithDecryption=True)[
@@ -394,6 +401,7 @@ def test_the_two_paths_give_the_api_the_same_environment_and_permissions(moto_ur
     assert _granted(moto_url, f"plynx-{STAGE}-execution_ended")["Statement"] == granted
     assert _granted(moto_url, f"plynx-{STAGE}-collect_garbage")["Statement"] == granted
     assert _granted(moto_url, f"plynx-{STAGE}-schedule_fired")["Statement"] == granted
+    assert _granted(moto_url, f"plynx-{STAGE}-prepare_run")["Statement"] == granted
     assert [s.get("Sid") for s in granted] == [s.get("Sid") for s in packaged] + [chalice_config.SECRET_KEY_STATEMENT]
     for want, got in zip(packaged, granted):
         if want["Sid"] == chalice_config.LOGS_STATEMENT:
@@ -401,7 +409,8 @@ def test_the_two_paths_give_the_api_the_same_environment_and_permissions(moto_ur
             groups = [_moto_arn(moto_url, infra, g) for g in chalice_config.CHALICE_LOG_GROUPS]
             assert sorted(g.split(":log-group:")[1].split(":")[0] for g in groups) == sorted(
                 f"/aws/lambda/{n}" for n in (f"plynx-{STAGE}", f"plynx-{STAGE}-execution_ended",
-                                             f"plynx-{STAGE}-collect_garbage", f"plynx-{STAGE}-schedule_fired"))
+                                             f"plynx-{STAGE}-collect_garbage", f"plynx-{STAGE}-schedule_fired",
+                                             f"plynx-{STAGE}-prepare_run"))
             want = {**want, "Resource": groups}
         else:
             resources = [_make_deploy_resource(moto_url, infra, r) for r in
@@ -558,7 +567,8 @@ def test_a_second_chalice_deploy_updates_in_place_and_chalice_delete_removes_the
         stream.write("\n# a code change\n")
     _chalice(project, moto_url, "deploy")
     after = _functions(moto_url)
-    for name in (f"plynx-{STAGE}", f"plynx-{STAGE}-execution_ended", f"plynx-{STAGE}-collect_garbage"):
+    for name in (f"plynx-{STAGE}", f"plynx-{STAGE}-execution_ended", f"plynx-{STAGE}-collect_garbage",
+                 f"plynx-{STAGE}-prepare_run"):
         assert after[name]["FunctionArn"] == before[name]["FunctionArn"]
         assert after[name]["CodeSha256"] != before[name]["CodeSha256"], f"{name} kept its old code"
     apis = _client(moto_url, "apigateway").get_rest_apis()["items"]
@@ -587,5 +597,5 @@ def test_a_second_chalice_deploy_updates_in_place_and_chalice_delete_removes_the
     assert not {f"plynx-{STAGE}-execution_ended-event", f"plynx-{STAGE}-collect_garbage-event"} & rules
     roles = {r["RoleName"] for r in _client(moto_url, "iam").list_roles()["Roles"]}
     assert not {f"plynx-{STAGE}-api_handler", f"plynx-{STAGE}-execution_ended",
-                f"plynx-{STAGE}-collect_garbage"} & roles
+                f"plynx-{STAGE}-collect_garbage", f"plynx-{STAGE}-prepare_run"} & roles
     assert f"plynx-{STAGE}-runner" in roles

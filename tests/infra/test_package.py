@@ -104,6 +104,11 @@ def test_merged_template_passes_cfn_lint(package: tuple[str, str]) -> None:
     assert deployed["Handler"] == "app.schedule_fired"
     assert deployed["FunctionName"] == {"Fn::Sub": "plynx-${Stage}-schedule_fired"}
     assert {"ScheduleGroup", "SchedulerRole"} <= set(merged["Resources"])
+    # the run preparation, deployed under the name the API invokes (Globals' PLYNX_PREPARE_FUNCTION)
+    prepare = deploy.for_stage(merged)["Resources"][deploy.PREPARE_FUNCTION]["Properties"]
+    assert prepare["FunctionName"] == merged["Globals"]["Function"]["Environment"]["Variables"][
+        "PLYNX_PREPARE_FUNCTION"] == deploy.PREPARE_FUNCTION_NAME
+    assert (prepare["Handler"], prepare["Timeout"]) == ("app.prepare_run", 900)
 
 
 def test_the_stages_preflights_answer_only_its_ui(package: tuple[str, str], tmp_path: Any) -> None:

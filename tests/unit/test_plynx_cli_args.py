@@ -181,6 +181,11 @@ def test_progress_line_of_a_run() -> None:
         {"base_node_name": "python", "node_running_status": "SUCCESS"},
         {"base_node_name": "python", "node_running_status": "RUNNING"}]}
     assert client_module.progress_line(graph, width=10) == "RUNNING  [#####.....] 1/2  RUNNING: 1  SUCCESS: 1"
+    # APPROVE answered, the server still prepares the run: shown so, and not finished (wait polls on)
+    queued = {"graph_running_status": "READY", "preparing": True, "nodes": [
+        {"base_node_name": "python", "node_running_status": "IN_QUEUE"}]}
+    assert client_module.progress_line(queued, width=4) == "preparing [....] 0/1  IN_QUEUE: 1"
+    assert "READY" not in client_module._DONE
     run = Run(Client("http://x/v0"), graph, {"_id": "r"})
     assert (run.run_id, run.status) == ("r", "RUNNING")
     assert Run(Client("http://x/v0"), dict(graph, run_id="g-run")).run_id == "g-run"  # a graph's current run

@@ -117,6 +117,8 @@ export interface Graph {
   update_date?: string | null;
   run_id?: string | null;
   latest_run_id?: string | null;
+  /** READY and still being prepared (cache planning, compile, state machines) after APPROVE answered. */
+  preparing?: boolean;
   nodes: PlynxNode[];
   _readonly?: boolean;
   /** When it was archived (hidden from lists and searches), or null. */
@@ -144,6 +146,8 @@ export interface Run {
   schedule_id?: string | null;
   /** `trial`: a run of POST /nodes/try (its author's only). */
   kind?: "run" | "trial";
+  /** READY and still being prepared after APPROVE answered. */
+  preparing?: boolean;
   graph?: Omit<Graph, "nodes"> & { nodes: RunNode[] };
   /** GET /runs/{id}: the estimate of what it cost (computed from what the engine recorded). */
   cost?: RunCost;

@@ -62,6 +62,7 @@ export const Toolbar = memo(function Toolbar({
   title,
   onTitle,
   status,
+  preparing,
   runId,
   updateDate,
   dirty,
@@ -75,6 +76,8 @@ export const Toolbar = memo(function Toolbar({
   title: string;
   onTitle: (title: string) => void;
   status: GraphRunningStatus;
+  /** READY and still being prepared by the server after APPROVE answered. */
+  preparing?: boolean;
   runId: string | null | undefined;
   /** When the run last changed: the end of a finished run. */
   updateDate: string | null | undefined;
@@ -162,7 +165,7 @@ export const Toolbar = memo(function Toolbar({
       <input className="graph-title" value={title} aria-label="Workflow title" disabled={locked} onChange={(e) => onTitle(e.target.value)} />
       <span className="run-state">
         <span data-testid="graph-status">
-          <StatusBadge status={status} />
+          <StatusBadge status={status} preparing={preparing} />
         </span>
         <RunClock runId={runId} status={status} updateDate={updateDate} active={active} />
         {dirty && <span className="muted">unsaved</span>}

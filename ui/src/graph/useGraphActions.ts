@@ -47,7 +47,7 @@ async function approve(ctx: ActionContext, parameters?: Record<string, unknown>)
   if (response.graph) ctx.mergeServerGraph(response.graph);
   ctx.markSaved();
   if (response.status === "VALIDATION_FAILED") ctx.say("error", `Not started: ${problems(count)}, shown on the nodes in red.`);
-  else ctx.say("info", "Running…");
+  else ctx.say("info", response.graph?.preparing ? "Preparing the run…" : "Running…");
 }
 
 const ACTIONS = {

@@ -141,6 +141,7 @@ function Editor({ initial, isNew }: { initial: Graph; isNew: boolean }) {
         title={header.title}
         onTitle={graph.rename}
         status={header.graph_running_status}
+        preparing={header.preparing}
         runId={header.run_id}
         updateDate={header.update_date}
         dirty={dirty}

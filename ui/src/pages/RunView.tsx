@@ -96,7 +96,7 @@ export function RunView({ runId }: { runId: string }) {
           )}
         </h2>
         <span data-testid="run-status">
-          <StatusBadge status={run.run_status} />
+          <StatusBadge status={run.run_status} preparing={run.preparing} />
         </span>
         <div className="spacer" />
         {active && (

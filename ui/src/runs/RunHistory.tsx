@@ -83,7 +83,7 @@ export function RunHistory({ graphId, onClose }: { graphId: string; onClose: () 
                     {run.latest && <span className="muted"> (latest)</span>}
                   </td>
                   <td>
-                    <StatusBadge status={run.run_status} />
+                    <StatusBadge status={run.run_status} preparing={run.preparing} />
                   </td>
                   <td>{runDuration(run)}</td>
                   <td>{run.graph_version}</td>
