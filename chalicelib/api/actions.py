@@ -26,6 +26,7 @@ from chalicelib.domain.errors import BadRequestError, NotFoundError
 from chalicelib.domain.resource_kinds import RESOURCES_DICT, check_upload
 from chalicelib.engine import quotas, runs
 from chalicelib.store import storage
+from chalicelib.store.graph_items import run_items
 from chalicelib.store.settings import SETTINGS
 
 from . import graph_edit, graphs, library, lifecycle, resource_access, users
@@ -89,14 +90,15 @@ def validate_graph(graph: dict, user: str) -> tuple[dict | None, str]:
 
 def run_graph(graph: dict, user: str, files_checked: bool = False, how: str = runs.APPROVE,
               retry_of: str | None = None, parameters: object = None,
-              schedule_id: str | None = None) -> tuple[dict | None, str, str | None]:
+              schedule_id: str | None = None, shown: dict | None = None) -> tuple[dict | None, str, str | None]:
     """APPROVE: validate, then start; the validation tree and its message when it may not run.
 
     The run acts for the graph's author (their outputs, their cache view), whoever approves it; the
     approver must be able to read every file it hands to operations (a save checked that already), and
     the run counts against the approver's quotas. Who may run the graph may set its run `parameters`
     (`{"<node_id>.<name>": value}`, a 400 before anything starts when one is not a run parameter or does not
-    fit its type); the graph is validated with them. Returns the new run's id too (None when invalid).
+    fit its type); the graph is validated with them. Returns the new run's id too (None when invalid), and
+    puts in `shown["graph"]`, if given, the graph as GET /graphs/{id} now shows it (for the answer, unread).
     """
     permissions.check_run(user, graph["author"], graph["_id"])
     values = run_parameters.check(graph, parameters)
@@ -107,8 +109,12 @@ def run_graph(graph: dict, user: str, files_checked: bool = False, how: str = ru
         if not files_checked:
             resource_access.check_files(graph["nodes"], user, f"Graph `{graph['_id']}`")
         author = user if graph["author"] == str(user) else users.acting_for(graph["author"])
+        queued: list = []
         run_id = runs.start_run(graph, permissions.RunPrincipal.of(author), user, how=how, retry_of=retry_of,
-                                parameters=values, schedule_id=schedule_id)
+                                parameters=values, schedule_id=schedule_id, queued=queued)
+        if shown is not None:
+            header, items = queued[0]
+            shown["graph"] = graphs.graph_view(header, run_items(header.id, run_id), items, user)
     return error, message, run_id
 
 
@@ -172,16 +178,20 @@ def post_graph(body: dict, user: str) -> dict:
         elif action == "APPROVE":
             if not saved:
                 graph = graphs.save_graph(graph, user)
-            error, message, extra["run_id"] = run_graph(graph, user, files_checked=True, parameters=parameters)
+            shown: dict = {}
+            error, message, extra["run_id"] = run_graph(graph, user, files_checked=True, parameters=parameters,
+                                                        shown=shown)
             if error:
                 return _response("graph", graph, message, error, **extra)
-            graph = graphs.get_graph(graph["_id"], user)
+            graph = shown["graph"]
         elif action == "CREATE_RUN":  # a run of the graph as stored (not as posted: SAVE it first to run that)
             graph = graphs.get_graph(graph["_id"], user)
-            error, message, extra["run_id"] = run_graph(graph, user, how=runs.CREATE_RUN, parameters=parameters)
+            shown = {}
+            error, message, extra["run_id"] = run_graph(graph, user, how=runs.CREATE_RUN, parameters=parameters,
+                                                        shown=shown)
             if error:
                 return _response("graph", graph, message, error, **extra)
-            graph = graphs.get_graph(graph["_id"], user)
+            graph = shown["graph"]
         elif action == "REARRANGE":
             graph, saved = dict(graph, nodes=layout.rearrange(graph["nodes"])), False
         elif action == "UPGRADE_NODES":
@@ -210,12 +220,12 @@ def graph_action(graph_id: str, action: str, user: str, body: dict | None = None
     if action in ("rearrange", "upgrade_nodes"):  # these endpoints store their result
         permissions.check_write(user, permissions.GRAPH, graph["author"], graph_id)
     if action in ("approve", "create_run"):
+        shown: dict = {}
         error, message, run_id = run_graph(graph, user, how=runs.APPROVE if action == "approve" else runs.CREATE_RUN,
-                                           parameters=body.get("parameters"))
+                                           parameters=body.get("parameters"), shown=shown)
         if error:
             return _response("graph", graph, message, error)
-        return _response("graph", graphs.get_graph(graph_id, user), f"Graph(_id=`{graph_id}`) is running",
-                         run_id=run_id)
+        return _response("graph", shown["graph"], f"Graph(_id=`{graph_id}`) is running", run_id=run_id)
     if action == "cancel":
         return _response("graph", _cancel(graph_id, user), f"Graph(_id=`{graph_id}`) canceled")
     if action == "validate":

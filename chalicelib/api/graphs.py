@@ -104,6 +104,12 @@ def get_graph(graph_id: str, user: str) -> dict:
         # A flipped-to partition is whole and only loses items when dropped after the next flip.
         if len(items) == int(model.node_count or 0) or model.nodes_key is None:
             break
+    return graph_view(model, partition, items, user)
+
+
+def graph_view(model: GraphModel, partition: str, items: list[GraphNodeModel], user: str) -> dict:
+    """The graph as GET /graphs/{id} shows it, from its header and the items of the partition it shows (APPROVE
+    answers with the items it has just written: a 10,000-node graph is not read back for the answer)."""
     graph = _header(model, user)
     # a run's own parameter values are that run's: the graph shows its saved ones
     graph["nodes"] = [run_parameters.apply_to_node(node_from_item(item), item.saved_parameters or {})

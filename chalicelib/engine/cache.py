@@ -22,7 +22,7 @@ from chalicelib.domain.util import now
 from chalicelib.store.models import CacheModel
 
 LISTING = "cache"
-RETRY_PREFIX = "retry:"  # the key of what a retry keeps of the run it restarts (runs.carried_over): no cache entry
+RETRY_PREFIX = "retry:"  # the key of what a retry keeps of the run it restarts (preparation.carried_over): no cache entry
 _BATCH = 100  # DynamoDB's BatchGetItem limit
 
 

@@ -38,8 +38,8 @@ def queue_run(graph_id: str, restored: dict[str, CacheModel] | None = None,
     Each queued item carries who the run acts for (`principal`; without one the runner takes the graph's
     author and restores only their own cache entries). `quota_user` holds a concurrent-runs slot for this
     run (quotas.acquire), freed when it ends."""
-    model, replaced = _queue(load_model(graph_id), restored or {}, principal=principal, run_id=run_id,
-                             quota_user=quota_user, started_by=started_by, how=how)
+    model, replaced, _ = _queue(load_model(graph_id), restored or {}, principal=principal, run_id=run_id,
+                                quota_user=quota_user, started_by=started_by, how=how)
     _let_go(model, replaced)
     return model.run_id
 
@@ -55,10 +55,12 @@ def _queue(model: GraphModel, restored: dict[str, CacheModel], version: int | No
            quota_user: str | None = None, started_by: str | None = None,
            how: str = API, retry_of: str | None = None, parameters: dict[str, Any] | None = None,
            on_fargate: frozenset[str] = frozenset(), schedule_id: str | None = None,
-           prepare_by: str | None = None) -> tuple[GraphModel, tuple[str, str] | None]:
+           prepare_by: str | None = None
+           ) -> tuple[GraphModel, tuple[str, str] | None, list[GraphNodeModel]]:
     """Queue a run of the header's version (of `version`, if given: the one validated) in a partition of its
     own, record it, then flip the header to it (`prepare_by`: a run whose preparation follows, preparation.py);
-    returns the header as flipped and the partition and run id of the run it replaced.
+    returns the header as flipped, the partition and run id of the run it replaced, and the run's node items as
+    written (the answer shows them without reading them back).
 
     Operations in `restored` are RESTORED right away with the cached outputs and logs; the run's `parameters`
     (`<node_id>.<name>`: value, checked) are set in its nodes, not in the saved graph's.
@@ -69,7 +71,7 @@ def _queue(model: GraphModel, restored: dict[str, CacheModel], version: int | No
     if version is not None and version != int(model.version or 0):
         raise ConflictError(_changed(graph_id))
     run_id = run_id or _run_id(graph_id)
-    partition, stamp, composites = run_items(graph_id, run_id), now(), []
+    partition, stamp, composites, written = run_items(graph_id, run_id), now(), [], []
     given = run_parameters.by_node(parameters or {})
     with GraphNodeModel.batch_write() as batch:  # BatchWriteItem's 25 items a request: pynamodb cuts them so
         for item in node_items(saved_items(model)):
@@ -95,6 +97,7 @@ def _queue(model: GraphModel, restored: dict[str, CacheModel], version: int | No
             else:
                 queued.node_running_status = new_node(NodeRunningStatus.IN_QUEUE)
             batch.save(queued)
+            written.append(queued)
     hits = sum(1 for entry in restored.values() if not entry.key.startswith(cache.RETRY_PREFIX))
     if hits:  # cache hits known at APPROVE: restored without a runner (the runner counts the others)
         telemetry.metric(telemetry.OPERATIONS_ENDED["RESTORED"], "Count", hits, graph_id=graph_id, run_id=run_id)
@@ -121,7 +124,7 @@ def _queue(model: GraphModel, restored: dict[str, CacheModel], version: int | No
         now_active = load_model(graph_id).graph_running_status in GraphRunningStatus.ACTIVE
         raise ConflictError(f"Graph `{graph_id}` is already running" if now_active else _changed(graph_id)) from exc
     replaced = run_records.replaced_run(model)
-    return flipped, replaced
+    return flipped, replaced, written
 
 
 def _changed(graph_id: str) -> str:
@@ -130,8 +133,9 @@ def _changed(graph_id: str) -> str:
 
 def start_run(graph: dict, principal: RunPrincipal, approver: str, how: str = APPROVE,
               retry_of: str | None = None, parameters: dict[str, Any] | None = None,
-              schedule_id: str | None = None) -> str:
-    """Queue a run of `graph` for `principal` and hand it to its preparation; returns the new run's id.
+              schedule_id: str | None = None, queued: list | None = None) -> str:
+    """Queue a run of `graph` for `principal` and hand it to its preparation; returns the new run's id (and
+    appends to `queued`, if given, the header as flipped and the run's node items as written).
 
     Only what must answer the request happens here (API Gateway ends it after 29 s): the approver's quotas
     (the graph's size: 400; a concurrent-runs slot: 400 when none is free, held by the run until it ends),
@@ -147,7 +151,7 @@ def start_run(graph: dict, principal: RunPrincipal, approver: str, how: str = AP
     run_id = _run_id(graph["_id"])
     holder = quotas.acquire(approver, graph["_id"], run_id)
     try:
-        model, replaced = _queue(load_model(graph["_id"]), {}, graph.get("_version"), principal, run_id, holder,
+        model, replaced, items = _queue(load_model(graph["_id"]), {}, graph.get("_version"), principal, run_id, holder,
                                  started_by=str(approver), how=how, retry_of=retry_of, parameters=parameters,
                                  prepare_by=preparation.deadline(), schedule_id=schedule_id)
     except Exception:
@@ -159,6 +163,8 @@ def start_run(graph: dict, principal: RunPrincipal, approver: str, how: str = AP
         preparation.start_failed(graph["_id"], run_id, exc)
         _let_go(model, replaced)
         raise
+    if queued is not None:
+        queued.append((model, items))
     return model.run_id
 
 
