@@ -100,13 +100,18 @@ def get_run(run_id: str, user: str) -> dict:
     return run
 
 
-def _spent(partition: str, nodes: list[dict]) -> tuple[list[dict], set[str], int]:
+def _spent(partition: str, nodes: list[dict]) -> tuple[list[dict], set[str], int, int]:
     """What a run's graph (or a composite's sub-graph, read from its own partition) ran: its operations as
-    run_cost takes them, those whose Wait state ran, and how many composites opened a nested execution."""
+    run_cost takes them, those whose Wait state ran, how many composites opened a nested execution, and how
+    many forks (the Parallel after an operation that others start from) were entered."""
     operations = [node for node in nodes if node["base_node_name"] in BaseNodeNames.OPERATIONS]
     skipped = frozenset(node["_id"] for node in operations if not node.get("started")
                         and node["node_running_status"] == NodeRunningStatus.RESTORED)
-    waited = {f"{partition}/{node_id}" for node_id in stepfunctions.plan({"nodes": nodes}, skip=skipped).waits_for}
+    dag = stepfunctions.plan({"nodes": nodes}, skip=skipped)
+    waited = {f"{partition}/{node_id}" for node_id in dag.waits_for}
+    ended = {node["_id"] for node in nodes if node.get("started") and node["node_running_status"] in (
+        NodeRunningStatus.SUCCESS, NodeRunningStatus.RESTORED)}
+    forked = len(set(dag.forks) & ended)  # a fork is entered when its operation has succeeded
     stamp = now()  # an operation still running has cost so far what it ran until now
     spent = [{"_id": f"{partition}/{node['_id']}", "status": node["node_running_status"],
               "started": node.get("started"), "attempts": node.get("attempts"), "placement": node.get("placement"),
@@ -124,11 +129,12 @@ def _spent(partition: str, nodes: list[dict]) -> tuple[list[dict], set[str], int
                 if body["base_node_name"] in BaseNodeNames.OPERATIONS:
                     body["placement"] = item.placement or stepfunctions.placement(body)
                 inner.append(body)
-            more, more_waited, more_opened = _spent(inner_partition, inner)
+            more, more_waited, more_opened, more_forked = _spent(inner_partition, inner)
             spent += more
             waited |= more_waited
             opened += 1 + more_opened
-    return spent, waited, opened
+            forked += more_forked
+    return spent, waited, opened, forked
 
 
 def _cost(partition: str, nodes: list[dict], status: str) -> dict:
@@ -136,9 +142,9 @@ def _cost(partition: str, nodes: list[dict], status: str) -> dict:
     all of it is fixed once the node ended, so the engine's end of run pays no extra read of every node;
     a changed price table re-prices old runs (the answer says which prices it used). A composite's
     operations count too (one more query per composite that ran)."""
-    operations, waited, opened = _spent(partition, nodes)
+    operations, waited, opened, forked = _spent(partition, nodes)
     table = cost.prices()
-    estimate = cost.run_cost(operations, waited, status in RETRIED, table, nested=opened)
+    estimate = cost.run_cost(operations, waited, status in RETRIED, table, nested=opened, forks=forked)
     return dict(estimate, prices=dict(table.__dict__))
 
 

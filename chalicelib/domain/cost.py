@@ -77,10 +77,12 @@ def seconds(started: Any, ended: Any) -> float:
     return (end - start).total_seconds()
 
 
-def run_cost(operations: list[dict], waited: set[str], failed: bool, table: Prices, nested: int = 0) -> dict:
+def run_cost(operations: list[dict], waited: set[str], failed: bool, table: Prices, nested: int = 0,
+             forks: int = 0) -> dict:
     """The run's `cost`: operations are {_id, status, started, ended, attempts, placement} (a composite's
     inner ones included); `waited` the ids whose Wait state ran (they join another chain); `failed` whether
-    the run took the failure path; `nested` how many composites ran a nested execution."""
+    the run took the failure path; `nested` how many composites ran a nested execution; `forks` how many
+    Parallel states after an operation (stepfunctions/dag.py) were entered."""
     lambda_gb_s = fargate_vcpu_s = fargate_gb_s = 0.0
     requests = transitions = restored = 0
     for op in operations:
@@ -108,7 +110,7 @@ def run_cost(operations: list[dict], waited: set[str], failed: bool, table: Pric
     requests += 3 if failed else 2  # Mark running, Mark succeeded (or Settle failure, Mark failed): the runner's
     # a composite: its startExecution Task, and its nested execution's Open, Parallel and Close (Open and Close
     # invoke the runner)
-    transitions += NESTED_TRANSITIONS * nested
+    transitions += NESTED_TRANSITIONS * nested + forks
     requests += 2 * nested
     usd = (lambda_gb_s * table.lambda_usd_per_gb_second + requests * table.lambda_usd_per_request
            + fargate_vcpu_s / 3600 * table.fargate_usd_per_vcpu_hour

@@ -43,3 +43,12 @@ def test_durations_from_the_seeds_timestamps() -> None:
     assert cost.seconds("2026-11-30 10:00:00.250Z", "2026-11-30 10:00:01.000Z") == 0.75
     assert cost.seconds(None, "2026-11-30 10:00:01.000Z") == 0.0
     assert cost.seconds("2026-11-30 10:00:02.000Z", "2026-11-30 10:00:01.000Z") == 0.0
+
+
+def test_each_fork_entered_is_one_more_transition() -> None:
+    table = cost.prices()
+    ops = [_op("s", "lambda", "2026-11-30 10:00:00.000Z", "2026-11-30 10:00:01.000Z")]
+    plain = cost.run_cost(ops, waited=set(), failed=False, table=table)
+    forked = cost.run_cost(ops, waited=set(), failed=False, table=table, forks=2)
+    assert forked["state_transitions"] == plain["state_transitions"] + 2
+    assert forked["lambda_requests"] == plain["lambda_requests"]  # a Parallel invokes nothing
