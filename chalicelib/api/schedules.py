@@ -40,9 +40,12 @@ def view(record: ScheduleModel, readonly: bool = False, at: _dt.datetime | None 
     """A schedule as the API answers it, with its next fire times (none while paused)."""
     upcoming: list[str] = []
     if record.enabled:
-        expression = expressions.parse(record.expression)
         after = at or _dt.datetime.now(_dt.timezone.utc)
-        upcoming = [expressions.iso(t) for t in expression.next_times(record.timezone, after, _created(record))]
+        try:
+            expression = expressions.parse(record.expression)
+            upcoming = [expressions.iso(t) for t in expression.next_times(record.timezone, after, _created(record))]
+        except BadRequestError:  # stored before a stricter check: listed without times, never a failed list
+            upcoming = []
     return {
         "_id": record.schedule_id,
         "_type": "Schedule",
