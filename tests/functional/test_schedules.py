@@ -229,7 +229,7 @@ def test_a_fire_whose_author_may_no_longer_run_the_graph_is_refused_and_says_so(
 def test_the_stacks_own_firer_starts_an_at_schedule_in_real_time(api, word_graph) -> None:
     graph_id = word_graph["_id"]
     api.wait(graph_id)
-    when = dt.datetime.now(dt.timezone.utc).replace(microsecond=0) + dt.timedelta(seconds=3)
+    when = dt.datetime.now(dt.timezone.utc).replace(microsecond=0) + dt.timedelta(seconds=5)
     made = _add(api, graph_id, expression=f"at({when.strftime('%Y-%m-%dT%H:%M:%S')})", timezone="UTC")
     assert made["next_fire_times"] == [when.isoformat()]
     try:

@@ -527,7 +527,7 @@ def test_a_schedule_fires_only_while_its_author_may_run_the_graph(people: dict[s
             time.sleep(0.3)
 
     runs_before = alice.ok("get", f"graphs/{graph_id}/runs")["total_count"]
-    first = add(4)
+    first = add(6)
     _policies(root, "alice", [p for p in DEFAULT_POLICIES if p != "CAN_RUN_WORKFLOWS"])
     try:
         refused = fired(first)
@@ -536,7 +536,7 @@ def test_a_schedule_fires_only_while_its_author_may_run_the_graph(people: dict[s
     alice.ok("delete", f"schedules/{first}")
     assert refused["last_fire"]["outcome"] == "REFUSED" and "CAN_RUN_WORKFLOWS" in refused["last_fire"]["message"]
     assert alice.ok("get", f"graphs/{graph_id}/runs")["total_count"] == runs_before
-    started = fired(add(2))
+    started = fired(add(4))
     alice.ok("delete", f"schedules/{started['_id']}")
     assert started["last_fire"]["outcome"] == "STARTED", started
     alice.wait(graph_id)
