@@ -171,12 +171,14 @@ def _plugin_modules() -> list[str]:
 def test_packaged_api_imports_in_a_fresh_virtualenv_and_answers(fresh_python: dict[str, str]) -> None:
     plugins = _plugin_modules()
     probe = _in_lambda(fresh_python, {"kind": "probe", "modules": ["app", "runners.handler", "chalice", "moto",
-                                                                   "pytest", *plugins]})
+                                                                   "pytest", "aws_xray_sdk.core", *plugins]})
     task = fresh_python["task"]
     assert probe["app"].startswith(task) and probe["runners.handler"].startswith(task), probe
     missing = [name for name in plugins if not (probe[name] or "").startswith(task)]
     assert not missing, f"the default configuration's plugins are not in the zip: {missing}"
     assert probe["chalice"].startswith(task), "the runner's chalicelib needs chalice's runtime in the zip"
+    # the Powertools Tracer imports it on Lambda (active tracing): without it every invocation would fail
+    assert (probe["aws_xray_sdk.core"] or "").startswith(task), "the X-Ray SDK is not in the zip"
     assert probe["moto"] is None and probe["pytest"] is None, "the virtualenv must hold nothing of the project's"
     started = time.monotonic()
     [health] = _in_lambda(fresh_python, {"kind": "api", "requests": [
