@@ -71,7 +71,7 @@ def observe_event(event: CloudWatchEvent, get_response: Any) -> Any:
 
 @app.middleware("pure_lambda")
 def observe_lambda(event: Any, get_response: Any) -> Any:
-    """A schedule's fire: its graph id on every line, its metrics (the run it started) flushed."""
+    """A schedule's fire or a run's preparation: its graph (and run) id on every line, its metrics flushed."""
     return observe.lambda_event(event, get_response)
 
 

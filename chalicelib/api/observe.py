@@ -29,8 +29,10 @@ def execution_event(event: Any, get_response: Callable[[Any], Any]) -> Any:
 
 
 def lambda_event(event: Any, get_response: Callable[[Any], Any]) -> Any:
-    """Chalice's pure_lambda middleware (schedule_fired): the schedule's graph id on every line, metrics flushed."""
+    """Chalice's pure_lambda middleware (schedule_fired, prepare_run): the graph and run ids of the event on every
+    line, its metrics flushed."""
     payload = getattr(event, "event", None)
-    graph_id = payload.get("graph_id") if isinstance(payload, dict) else None
-    with telemetry.invocation(log, SERVICE, "schedule_fired", graph_id=graph_id if isinstance(graph_id, str) else None):
+    payload = payload if isinstance(payload, dict) else {}
+    ids = {key: payload.get(key) for key in ("graph_id", "run_id") if isinstance(payload.get(key), str)}
+    with telemetry.invocation(log, SERVICE, "lambda", **ids):
         return get_response(event)
