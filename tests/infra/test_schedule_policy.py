@@ -3,6 +3,7 @@ schedules and passes the scheduler role only to EventBridge Scheduler; that role
 target (never the runner or the REST API); the runner roles may do none of it."""
 from __future__ import annotations
 
+import functools
 import json
 import os
 
@@ -16,10 +17,16 @@ TARGET = f"arn:aws:lambda:{iam.REGION}:{iam.ACCOUNT}:function:plynx-dev-schedule
 TO_SCHEDULER = (("iam:PassedToService", "scheduler.amazonaws.com"),)
 
 
+@functools.cache  # a Template parses the template (seconds): once per stage
+def _template(stage: str) -> iam.Template:
+    return TEMPLATE if stage == "dev" else iam.Template(stage)
+
+
+@functools.cache
 def _api_statements(stage: str = "dev") -> list[dict]:
     with open(os.path.join(support.REPO, ".chalice", f"policy-{stage}.json"), encoding="utf-8") as stream:
         document = json.load(stream)
-    return [iam.Template(stage).resolve_statement(s) for s in document["Statement"]]
+    return [_template(stage).resolve_statement(s) for s in document["Statement"]]
 
 
 API_MAY = [
@@ -41,7 +48,7 @@ API_MAY_NOT = [
 def test_the_api_manages_its_stages_schedules_and_passes_the_scheduler_role_to_the_scheduler(stage: str) -> None:
     statements = _api_statements(stage)
     schedules = f"arn:aws:scheduler:{iam.REGION}:{iam.ACCOUNT}:schedule/plynx-{stage}"
-    role = iam.Template(stage).arn("SchedulerRole")
+    role = _template(stage).arn("SchedulerRole")
     for action in ("CreateSchedule", "UpdateSchedule", "DeleteSchedule", "GetSchedule"):
         assert iam.decide(statements, iam.Request(f"scheduler:{action}", f"{schedules}/plynx-abc")) == "allow"
     assert iam.decide(statements, iam.Request("iam:PassRole", role, TO_SCHEDULER)) == "allow"
