@@ -255,8 +255,14 @@ def test_functions_and_executions_are_traced() -> None:
     """Active X-Ray tracing: the runner, the API's functions (both deploy paths), every graph's state machine."""
     template = support.template()
     resources = template["Resources"]
-    assert resources["RunnerFunction"]["Properties"]["TracingConfig"] == {"Mode": "Active"}
-    assert TRACE_WRITES <= _granted(resources["RunnerRole"]["Properties"]["Policies"][0]["PolicyDocument"])
+    functions = {logical_id: resource["Properties"] for logical_id, resource in resources.items()
+                 if resource["Type"] == "AWS::Lambda::Function"}
+    assert "RunnerFunction" in functions
+    for logical_id, function in functions.items():
+        assert function.get("TracingConfig") == {"Mode": "Active"}, f"{logical_id} is not traced"
+        role = resources[function["Role"]["Fn::GetAtt"][0]]["Properties"]
+        granted = set().union(*(_granted(policy["PolicyDocument"]) for policy in role.get("Policies", [])))
+        assert TRACE_WRITES <= granted, f"{logical_id}'s role may not write traces (Lambda then refuses the tracing)"
     # the API's functions: SAM's Globals in the one-stack path, Chalice's own setting with `chalice deploy`
     assert template["Globals"]["Function"]["Tracing"] == "Active"
     assert support.chalice_config()["xray"] is True
