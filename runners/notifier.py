@@ -12,7 +12,10 @@ from typing import Any
 
 from chalicelib.engine import notifications
 
+from . import observe
 
+
+@observe.execution_event
 def lambda_handler(event: dict, context: Any) -> dict:
     """An EventBridge event (`detail`: the execution's status change)."""
     detail = event.get("detail") if isinstance(event, dict) else None

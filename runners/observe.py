@@ -4,13 +4,15 @@ stdout/stderr resources): nothing of it is logged here."""
 from __future__ import annotations
 
 import functools
+import os
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from chalicelib.store import telemetry
+from stepfunctions.contract import ExecutionInput
 
-SERVICE = "plynx-runner"
+SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME") or "plynx-runner"  # the template names the notifier's apart
 log = telemetry.logger(SERVICE)
 
 
@@ -36,3 +38,20 @@ def operation_ended(status: str, started: float, graph_id: str, run_id: str, nod
     log.info("Operation %s", status, extra={"status": str(status), "duration_ms": round(seconds * 1000.0, 1),
                                              "attempt": attempt})
     telemetry.operation_ended(str(status), seconds, graph_id=graph_id, run_id=run_id, node_id=node_id)
+
+
+def execution_event(handler: Callable[[Any, Any], dict]) -> Callable[[Any, Any], dict]:
+    """Wrap a handler of EventBridge's execution status changes (the notifier): the graph and run ids of the
+    execution's input on every line and in the trace, its metrics flushed."""
+
+    @functools.wraps(handler)
+    def observed(event: Any, context: Any = None) -> dict:
+        detail = event.get("detail") if isinstance(event, Mapping) else None
+        text = detail.get("input") if isinstance(detail, Mapping) else None
+        run = ExecutionInput.parse(text) if isinstance(text, str) else None
+        with telemetry.invocation(log, SERVICE, "execution_event", graph_id=run.graph_id if run else None,
+                                  run_id=run.run_id if run else None,
+                                  request_id=getattr(context, "aws_request_id", None)):
+            return handler(event, context)
+
+    return observed
