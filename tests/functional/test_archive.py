@@ -294,3 +294,32 @@ def test_a_pass_lets_runs_past_retention_go(api, monkeypatch) -> None:
     assert first in done.run_records
     assert api.get(f"runs/{first}").status_code == 404 and api.ok("get", f"runs/{second}")["data"]["_id"] == second
     assert _partitions_of(graph_id, [first]) & {f"run~{first}", f"runid~{first}"} == set()
+
+
+def test_a_state_machine_with_a_running_execution_or_of_another_stage_is_never_deleted(api) -> None:
+    import json as _json
+
+    from chalicelib.engine import gc
+    from chalicelib.store import aws
+    from chalicelib.store.settings import SETTINGS
+
+    sfn = aws.client("stepfunctions")
+    name = f"plynx-{secrets.token_hex(12)}-{secrets.token_hex(8)}"  # a graph nobody has (deleted): no grace
+    definition = {"StartAt": "Hold", "States": {"Hold": {"Type": "Wait", "Seconds": 60, "End": True}}}
+    arn = sfn.create_state_machine(name=name, definition=_json.dumps(definition),
+                                   roleArn=SETTINGS.state_machine_role_arn)["stateMachineArn"]
+    execution = sfn.start_execution(stateMachineArn=arn, name="holding")["executionArn"]
+    try:
+        assert name in gc.collect(dry_run=True, grace=3600).state_machines  # planned ...
+        assert name not in gc.collect(grace=3600).state_machines  # ... but asked again: it runs, it stays
+        assert name in _machines("")
+    finally:
+        sfn.stop_execution(executionArn=execution)
+    # another stage's machine (same account and region, same name prefix, its own role) is never ours to delete
+    other = f"plynx-{secrets.token_hex(12)}-{secrets.token_hex(8)}"
+    sfn.create_state_machine(name=other, definition=_json.dumps(definition),
+                             roleArn=SETTINGS.state_machine_role_arn.replace("plynx-", "plynx-another-stage-"))
+    done = gc.collect(grace=3600)
+    assert name in done.state_machines and other not in done.state_machines
+    assert name not in _machines("") and other in _machines("")
+    sfn.delete_state_machine(stateMachineArn=arn.replace(name, other))
