@@ -82,6 +82,10 @@ def _checked(graph: dict, body: dict, current: ScheduleModel | None) -> tuple[st
     expression = expressions.parse(body["expression"]).text if "expression" in body else current.expression
     zone = body.get("timezone", current.timezone if current else "UTC")
     expressions.time_zone(zone)
+    parsed = expressions.parse(expression)
+    if parsed.kind == "at" and ("expression" in body or "timezone" in body) and not parsed.next_times(
+            zone, _dt.datetime.now(_dt.timezone.utc), _dt.datetime.now(_dt.timezone.utc)):
+        raise BadRequestError(f"`{expression}` is in the past in {zone}: a one-time schedule would never fire")
     parameters = body["parameters"] if "parameters" in body else (current.parameters if current else None)
     if parameters is not None:
         run_parameters.check(graph, parameters)  # as APPROVE checks them; checked again at each fire
