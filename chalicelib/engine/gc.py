@@ -345,9 +345,11 @@ def _machines() -> Iterator[dict]:
                 yield machine
 
 
-def _kept_machines(sfn: Any, headers: dict[str, dict]) -> tuple[set[str], set[str]]:
+def _kept_machines(sfn: Any, headers: dict[str, dict], machines: dict[str, int]) -> tuple[set[str], set[str]]:
     """The machines the headers point to (and the children their definitions start), and the graphs (by their
-    first 48 characters) whose run is active: none of their machines goes."""
+    first 48 characters) whose run is active: none of their machines goes. `machines`: how many machines each
+    graph prefix has; a main machine's definition is read only when its graph has others (its children are
+    named for its graph too), so a pass describes few machines, not one per graph."""
     kept: set[str] = set()
     active: set[str] = set()
     for graph_id, header in headers.items():
@@ -356,10 +358,11 @@ def _kept_machines(sfn: Any, headers: dict[str, dict]) -> tuple[set[str], set[st
         arn = _text(header, "state_machine_arn")
         if arn:
             kept.add(arn)
-            try:
-                kept.update(_ARN.findall(sfn.describe_state_machine(stateMachineArn=arn)["definition"]))
-            except ClientError:
-                pass
+            if machines.get(graph_id[:48], 0) > 1:
+                try:
+                    kept.update(_ARN.findall(sfn.describe_state_machine(stateMachineArn=arn)["definition"]))
+                except ClientError:
+                    pass
     return kept, active
 
 
@@ -377,10 +380,14 @@ def _still_unused(graph_ids: Iterable[str], arn: str) -> bool:
 
 def _plan_machines(headers: dict[str, dict], before_seconds: float, graph_id: str | None = None) -> list[dict]:
     sfn = aws.client("stepfunctions")
-    kept, active = _kept_machines(sfn, headers) if graph_id is None else (set(), set())
+    machines = list(_machines())
+    counts: dict[str, int] = defaultdict(int)
+    for machine in machines:
+        counts[machine_graph(machine["name"])] += 1
+    kept, active = _kept_machines(sfn, headers, counts) if graph_id is None else (set(), set())
     by_prefix = {gid[:48] for gid in headers}
     doomed = []
-    for machine in _machines():
+    for machine in machines:
         prefix = machine_graph(machine["name"])
         if graph_id is not None and prefix != graph_id[:48]:
             continue
