@@ -1,6 +1,6 @@
 """APPROVE's answer time and time to RUNNING for big graphs, on the local stack.
 
-    .venv/bin/python bench/approve.py [--nodes 1000 10000] [--width 100] [--finish]
+    .venv/bin/python bench/approve.py [--nodes 1000 10000] [--width 100] [--finish] [--max-chain N]
 
 API Gateway ends a request after 29 s: APPROVE answers once the run is recorded and queued (READY,
 preparing) and the run's preparation (cache planning, compile, state machines, start) goes on
@@ -109,6 +109,7 @@ def measure(session: requests.Session, api: str, op: dict, nodes_count: int, wid
     assert response.status_code == 200, response.text[:2000]
     answer = response.json()
     assert answer["graph"]["graph_running_status"] == "READY", answer["graph"]["graph_running_status"]
+    error = None
     running, status = None, None
     while time.perf_counter() - started < timeout:
         model = GraphModel.get(graph_id, consistent_read=True)  # the header alone: a GET /graphs reads every node
@@ -116,6 +117,7 @@ def measure(session: requests.Session, api: str, op: dict, nodes_count: int, wid
         if running is None and status != "READY":
             running = time.perf_counter() - started
         if status in ("SUCCESS", "FAILED", "CANCELED") or (running is not None and not finish):
+            error = model.error if status == "FAILED" else None
             break
         time.sleep(0.05)
     ended = time.perf_counter() - started
@@ -123,7 +125,7 @@ def measure(session: requests.Session, api: str, op: dict, nodes_count: int, wid
     if status in ("READY", "RUNNING", "FAILED_WAITING"):
         session.post(f"{api}/graphs/{graph_id}/cancel", timeout=600)
     return {"nodes": nodes_count, "save_s": saved, "approve_answer_s": answered, "to_running_s": running,
-            "status": status, "end_s": ended if finish else None, "answer_bytes": len(response.content),
+            "status": status, "error": error, "end_s": ended if finish else None, "answer_bytes": len(response.content),
             "phases": phases, **SIZES}
 
 
@@ -133,6 +135,8 @@ def main() -> int:
     parser.add_argument("--width", type=int, default=100)
     parser.add_argument("--finish", action="store_true", help="wait for each run to end instead of canceling it")
     parser.add_argument("--timeout", type=float, default=3600)
+    parser.add_argument("--max-chain", type=int, default=None,
+                        help="the compiler's operations per top-level chain (stepfunctions.Limits.max_chain)")
     args = parser.parse_args()
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
     import logging
@@ -144,6 +148,12 @@ def main() -> int:
     stack = start_stack(api_port=free_port(), ui_port=free_port(), moto_port=free_port(), data_dir=None)
     try:
         _instrument()
+        if args.max_chain:
+            import dataclasses
+
+            from chalicelib.engine import preparation
+
+            preparation.LIMITS = dataclasses.replace(preparation.LIMITS, max_chain=args.max_chain)
         session = requests.Session()
         session.auth = ("default", "")
         api = stack.api_url
@@ -157,8 +167,8 @@ def main() -> int:
                   f"{result['approve_answer_s']:.2f} s ({result['answer_bytes'] / 1e6:.1f} MB); RUNNING after "
                   f"{running}; {result.get('executions', '?')} execution(s), largest definition "
                   f"{result.get('largest_kb', 0):.0f} KB, all {result.get('total_kb', 0):.0f} KB; "
-                  f"status {result['status']}" + (f" after {result['end_s']:.1f} s" if result["end_s"] else ""),
-                  flush=True)
+                  f"status {result['status']}" + (f" after {result['end_s']:.1f} s" if result["end_s"] else "")
+                  + (f": {result['error'][:300]}" if result["error"] else ""), flush=True)
             for label, seconds in sorted(result["phases"].items()):
                 print(f"    {label:50s} {seconds:7.2f} s", flush=True)
         return 0

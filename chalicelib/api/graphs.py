@@ -14,7 +14,8 @@ from chalicelib.domain.util import check_id, new_id, now
 from chalicelib.engine import composite_runs, preparation, transitions
 from chalicelib.store import run_records, search
 from chalicelib.store.graph_items import (
-    LISTING, drop, load_model, node_from_item, node_items, saved_items, shown_items, unchanged, version_items)
+    LISTING, drop, load_model, node_from_item, node_items, remember, saved_items, shown_items, unchanged, version_items,
+    whole_items)
 from chalicelib.store.models import GraphModel, GraphNodeModel
 
 from . import resource_access
@@ -100,7 +101,7 @@ def get_graph(graph_id: str, user: str) -> dict:
         permissions.check_view(user, permissions.GRAPH, model.author, graph_id)
         model = preparation.reap(model)  # a run whose preparation died ends FAILED when next read
         partition = shown_items(model)
-        items = list(node_items(partition))
+        items = whole_items(partition, int(model.node_count or 0))
         # A flipped-to partition is whole and only loses items when dropped after the next flip.
         if len(items) == int(model.node_count or 0) or model.nodes_key is None:
             break
@@ -149,8 +150,10 @@ def _stale_message(kind: str, object_id: str, expected: int, current: int) -> st
             f"the stored one is {current}); reload it and apply your change again")
 
 
-def _write_nodes(partition: str, nodes: list[dict], stamp: str) -> None:
-    """A version's nodes, under a partition no reader knows yet (25 items a BatchWriteItem, cut by pynamodb)."""
+def _write_nodes(partition: str, nodes: list[dict], stamp: str) -> list[GraphNodeModel]:
+    """A version's nodes, under a partition no reader knows yet (25 items a BatchWriteItem, cut by pynamodb);
+    returns the items as written."""
+    written = []
     with GraphNodeModel.batch_write() as batch:
         for node in nodes:
             body = strip_results(node)  # an operation's outputs and logs are results of a run, not the graph
@@ -158,8 +161,12 @@ def _write_nodes(partition: str, nodes: list[dict], stamp: str) -> None:
                 body.pop(field, None)
             status = transitions.new_node(NodeRunningStatus.STATIC if node["base_node_name"] == BaseNodeNames.FILE
                                           else NodeRunningStatus.CREATED)
-            batch.save(GraphNodeModel(partition, node["_id"], body=body, node_running_status=status,
-                                      update_date=stamp))
+            written.append(GraphNodeModel(partition, node["_id"], body=body, node_running_status=status,
+                                          update_date=stamp))
+            batch.save(written[-1])
+    written.sort(key=lambda item: item.node_id)  # as a query reads them
+    remember(partition, written)
+    return written
 
 
 def save_graph(graph: dict, user: str, listing: str = LISTING) -> dict:
@@ -170,7 +177,7 @@ def save_graph(graph: dict, user: str, listing: str = LISTING) -> dict:
     resource_access.hold_files(graph["nodes"], permissions.GRAPH, existing.author if existing else str(user))
     version = int(existing.version or 0) + 1 if existing else 1
     partition, stamp = version_items(graph["_id"], version), now()
-    _write_nodes(partition, graph["nodes"], stamp)
+    items = _write_nodes(partition, graph["nodes"], stamp)
     fields = [GraphModel.listing.set(listing), GraphModel.title.set(graph["title"]),
               GraphModel.description.set(graph["description"]), GraphModel.node_count.set(len(graph["nodes"])),
               GraphModel.version.set(version), GraphModel.nodes_key.set(partition)]
@@ -179,11 +186,13 @@ def save_graph(graph: dict, user: str, listing: str = LISTING) -> dict:
     # run_id) or another save flipped (version) since we read the header; then a 409 and nothing changed.
     try:
         if existing is None:
-            transitions.move_graph(graph["_id"], transitions.NEW, GraphRunningStatus.CREATED, at=stamp, landed=ours,
-                                   actions=[*fields, GraphModel.author.set(str(user)), GraphModel.insertion_date.set(stamp)])
+            header = transitions.move_graph(
+                graph["_id"], transitions.NEW, GraphRunningStatus.CREATED, at=stamp, landed=ours,
+                actions=[*fields, GraphModel.author.set(str(user)), GraphModel.insertion_date.set(stamp)])
         else:
-            transitions.move_graph(graph["_id"], transitions.IDLE, GraphRunningStatus.CREATED, at=stamp, landed=ours,
-                                   condition=unchanged(existing), actions=[*fields, *_RUN_FIELDS_REMOVED])
+            header = transitions.move_graph(graph["_id"], transitions.IDLE, GraphRunningStatus.CREATED, at=stamp,
+                                            landed=ours, condition=unchanged(existing),
+                                            actions=[*fields, *_RUN_FIELDS_REMOVED])
     except transitions.Moved as exc:  # refused for sure; on any other error it may have landed: keep the nodes
         drop(partition)
         if existing is None:
@@ -194,7 +203,7 @@ def save_graph(graph: dict, user: str, listing: str = LISTING) -> dict:
         for old in (saved_items(existing), run_records.unrecorded(existing)):  # a recorded run is kept
             if old:
                 drop(old)
-    return get_graph(graph["_id"], user)
+    return graph_view(header, partition, items, user)  # as GET /graphs/{id} reads it, without the read
 
 
 def search_graphs(query: dict, user: str) -> tuple[list[dict], int]:

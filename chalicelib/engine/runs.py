@@ -13,7 +13,7 @@ from chalicelib.domain.errors import ConflictError
 from chalicelib.domain.permissions import RunPrincipal
 from chalicelib.domain.util import now
 from chalicelib.store import run_records, telemetry
-from chalicelib.store.graph_items import load_model, node_items, run_items, saved_items, unchanged
+from chalicelib.store.graph_items import load_model, run_items, saved_items, unchanged, whole_items
 from chalicelib.store.models import CacheModel, GraphModel, GraphNodeModel
 from stepfunctions.contract import ErrorName
 
@@ -74,7 +74,7 @@ def _queue(model: GraphModel, restored: dict[str, CacheModel], version: int | No
     partition, stamp, composites, written = run_items(graph_id, run_id), now(), [], []
     given = run_parameters.by_node(parameters or {})
     with GraphNodeModel.batch_write() as batch:  # BatchWriteItem's 25 items a request: pynamodb cuts them so
-        for item in node_items(saved_items(model)):
+        for item in whole_items(saved_items(model), int(model.node_count or 0)):
             kind, entry = item.body["base_node_name"], restored.get(item.node_id)
             if kind == BaseNodeNames.GRAPH:
                 composites.append((dict(item.body, _id=item.node_id), entry is not None))

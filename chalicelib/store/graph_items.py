@@ -8,7 +8,11 @@ goes after the flip. A composite's operations at run time are under `<run partit
 """
 from __future__ import annotations
 
+import collections
+import json
+import re
 import secrets
+import threading
 from typing import Iterable
 
 from pynamodb.exceptions import DoesNotExist
@@ -88,6 +92,41 @@ def unchanged(model: GraphModel) -> Condition:
 def node_items(partition: str) -> Iterable[GraphNodeModel]:
     """Every node item of a partition, paged by pynamodb under DynamoDB's 1 MB query pages."""
     return GraphNodeModel.query(partition, consistent_read=True)
+
+
+# A version's partition never changes once written (a save writes a new one, and it is only ever dropped whole,
+# after the header no longer names it): the last few read whole or written are kept in memory (as JSON: each
+# reader gets items of its own to change), so APPROVE does not read back the 10,000 nodes it has just read
+# (validation) or saved.
+_VERSION_PARTITION = re.compile(r"^[^~]+~[0-9]+~[0-9a-f]+$")
+_VERSIONS: collections.OrderedDict[str, tuple[int, str]] = collections.OrderedDict()
+_VERSIONS_KEEP = 2
+_VERSIONS_LOCK = threading.Lock()
+
+
+def remember(partition: str, items: list[GraphNodeModel]) -> None:
+    """Keep a version's whole item list (read or written); other partitions change, and are not kept."""
+    if not _VERSION_PARTITION.match(partition):
+        return
+    kept = (len(items), json.dumps([item.attribute_values for item in items], separators=(",", ":")))
+    with _VERSIONS_LOCK:
+        _VERSIONS[partition] = kept
+        _VERSIONS.move_to_end(partition)
+        while len(_VERSIONS) > _VERSIONS_KEEP:
+            _VERSIONS.popitem(last=False)
+
+
+def whole_items(partition: str, count: int) -> list[GraphNodeModel]:
+    """The node items of a partition the header names (`count` of them: a whole version or run), in the order a
+    query reads them; a version's from memory when it was read or written whole lately."""
+    with _VERSIONS_LOCK:
+        kept = _VERSIONS.get(partition)
+    if kept is not None and kept[0] == count:
+        return [GraphNodeModel(**values) for values in json.loads(kept[1])]
+    items = list(node_items(partition))
+    if len(items) == count:  # a read racing the drop of a partition no longer named is not kept
+        remember(partition, items)
+    return items
 
 
 def drop(partition: str) -> int:
