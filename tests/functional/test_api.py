@@ -308,24 +308,30 @@ def test_large_resource_redirects_to_a_presigned_url(api) -> None:
     assert len(preview.text) <= 64 * 1024
 
 
-def test_a_graph_over_step_functions_quotas_is_400(api, monkeypatch) -> None:
-    # Big graphs run split across child executions; what even splitting cannot fit is refused up
-    # front. A lowered per-execution budget stands in for the quotas (a 20-operation chain over it),
-    # so the test needs no 4,000-node graph (tests/unit/test_compiler.py covers the real limits).
+def test_a_graph_over_step_functions_quotas_ends_failed_with_why(api, monkeypatch) -> None:
+    # Big graphs run split across child executions; what even splitting cannot fit is refused by the
+    # run's preparation (the compile runs after APPROVE answered: chalicelib/engine/preparation.py), and
+    # the run ends FAILED saying so. A lowered per-execution budget stands in for the quotas (a
+    # 20-operation chain over it), so the test needs no 4,000-node graph (tests/unit/test_compiler.py
+    # covers the real limits).
     import stepfunctions
-    from chalicelib.engine import runs
+    from chalicelib.engine import preparation
 
-    monkeypatch.setattr(runs, "LIMITS", stepfunctions.Limits(history_events=50))
+    monkeypatch.setattr(preparation, "LIMITS", stepfunctions.Limits(history_events=50))
     op = operation("python", "Tiny", "pass\n", outputs=["out"])
     link = {"name": "in", "file_types": ["file"], "min_count": 1, "max_count": 1}
     nodes = [dict(op, _id="n00")] + [
         dict(op, _id=f"n{i:02d}", inputs=[dict(link, values=[{"node_id": f"n{i - 1:02d}", "output_id": "out"}])])
         for i in range(1, 20)]
-    response = api.post("graphs", json={"graph": graph("too big", nodes), "actions": ["APPROVE"]})
-    assert response.status_code == 400 and "limit" in response.json()["Message"], response.text
-    graph_id = next(iter(api.ok("post", "search_graphs", json={"search": "too big"})["items"]))["_id"]
-    # nothing was queued: the graph is saved and can still be edited
-    assert api.ok("get", f"graphs/{graph_id}")["data"]["graph_running_status"] == "CREATED"
+    body = api.ok("post", "graphs", json={"graph": graph("too big", nodes), "actions": ["APPROVE"]})
+    graph_id = body["graph"]["_id"]
+    data = api.wait(graph_id)
+    assert data["graph_running_status"] == "FAILED", data
+    error = api.ok("get", f"runs/{body['run_id']}")["data"]["error"]
+    assert "GraphCannotRun" in error and "limit" in error, error
+    assert {node["node_running_status"] for node in data["nodes"]} == {"CANCELED"}  # nothing ran
+    # the graph is saved and can still be edited
+    assert api.ok("post", "graphs", json={"graph": data, "actions": ["SAVE"]})["graph"]["graph_running_status"] == "CREATED"
 
 
 def test_single_user_mode_recreates_default_on_a_fresh_deployment(api) -> None:
