@@ -18,10 +18,10 @@ from chalicelib.domain.enums import GraphRunningStatus, IAMPolicies
 from chalicelib.domain.errors import BadRequestError, ConflictError, ForbiddenError, NotFoundError
 from chalicelib.domain.util import check_id, now
 from chalicelib.engine import gc
-from chalicelib.store import aws
+from chalicelib.store import aws, search
 from chalicelib.store.conditions import condition_failed
 from chalicelib.store.graph_items import load_model as load_graph
-from chalicelib.store.graph_items import saved_items
+from chalicelib.store.graph_items import LISTING, saved_items
 from chalicelib.store.models import GraphModel, NodeModel
 from chalicelib.store.settings import SETTINGS
 
@@ -88,6 +88,15 @@ def _refuse_if_used(node_id: str, user: str) -> None:
                         f"{' and '.join(parts)}; archive them or remove it from them first")
 
 
+def _forget(index: Any, listing: str, object_id: str) -> None:
+    """This process's search mirror drops a deleted item at once (its count stays exact); other processes'
+    drop it when a page of theirs misses it (chalicelib/store/search.py)."""
+    source = search.mirror(index, listing, "node_status" if listing == library.LISTING else "graph_running_status",
+                           "base_node_name" if listing == library.LISTING else None)
+    with source._lock:
+        source.forget([object_id])
+
+
 def delete_node(node_id: str, user: str) -> dict:
     """DELETE an operation or file (author or admin) that no non-archived graph uses."""
     model = library.load_model(node_id)
@@ -100,6 +109,7 @@ def delete_node(node_id: str, user: str) -> dict:
         if not condition_failed(exc):
             raise
         raise ConflictError(f"Node `{node_id}` was changed while it was deleted; reload it") from exc
+    _forget(NodeModel.by_change, library.LISTING, node_id)
     gc.request_pass()
     return {"_id": node_id, "deleted": True}
 
@@ -111,6 +121,7 @@ def delete_graph(graph_id: str, user: str) -> dict:
     if model.graph_running_status in GraphRunningStatus.ACTIVE:
         raise ConflictError(f"Graph `{graph_id}` is {model.graph_running_status}; cancel it first")
     dropped = gc.delete_graph(model)
+    _forget(GraphModel.by_change, LISTING, graph_id)
     gc.request_pass()
     return {"_id": graph_id, "deleted": True, **dropped}
 
