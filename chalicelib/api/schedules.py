@@ -43,7 +43,9 @@ def view(record: ScheduleModel, readonly: bool = False, at: _dt.datetime | None 
         after = at or _dt.datetime.now(_dt.timezone.utc)
         try:
             expression = expressions.parse(record.expression)
-            upcoming = [expressions.iso(t) for t in expression.next_times(record.timezone, after, _created(record))]
+            anchor = expression.first_rate_fire(_created(record), _created(record)) if expression.kind == "rate" \
+                else _created(record)
+            upcoming = [expressions.iso(t) for t in expression.next_times(record.timezone, after, anchor)]
         except BadRequestError:  # stored before a stricter check: listed without times, never a failed list
             upcoming = []
     return {

@@ -1,6 +1,6 @@
 """Schedule expressions in EventBridge Scheduler's syntax, checked and evaluated the way it evaluates them.
 
-`rate(5 minutes)`: every period from the schedule's creation; `cron(min hour day-of-month month day-of-week
+`rate(5 minutes)`: every period from its first fire (a period after the schedule was made); `cron(min hour day-of-month month day-of-week
 year)`: six fields, days of the week 1-7 = SUN-SAT, `?` in one of the day fields, `L`, `W` and `#` as
 EventBridge has them; `at(2027-01-01T08:00:00)`: once. Times are in the schedule's IANA time zone. The cron
 fields are translated to croniter's (pinned in requirements.txt), which evaluates them in that zone.
@@ -39,34 +39,54 @@ class Expression:
     cron: str = ""  # cron: croniter's seven fields (seconds 0, year last)
     at: _dt.datetime | None = None  # at: naive, in the schedule's zone
 
-    def next_times(self, zone: str, after: _dt.datetime, created: _dt.datetime, count: int = NEXT_COUNT
+    def next_times(self, zone: str, after: _dt.datetime, anchor: _dt.datetime, count: int = NEXT_COUNT
                    ) -> list[_dt.datetime]:
-        """The next `count` fire times strictly after `after` (aware), in `zone`; a rate counts from `created`."""
+        """The next `count` fire times strictly after `after` (aware), in `zone`.
+
+        A rate fires at `anchor` and every period from it (EventBridge: the schedule's StartDate, else its
+        creation). A cron time that a spring-forward skips does not fire, and one that a fall-back repeats
+        fires once, as EventBridge Scheduler does (croniter would move the first and repeat the second)."""
         tz = time_zone(zone)
         after = after.astimezone(tz)
         if self.kind == "at":
             when = self.at.replace(tzinfo=tz) if self.at else None
             return [when] if when is not None and when > after else []
         if self.kind == "rate":
-            start = created.astimezone(tz)
+            start = anchor.astimezone(tz)
             elapsed = (after - start).total_seconds()
-            first = max(1, int(elapsed // self.period) + 1)
+            first = max(0, int(elapsed // self.period) + 1)
             return [start + _dt.timedelta(seconds=self.period * (first + n)) for n in range(count)]
         times, iterator = [], croniter(self.cron, after)
-        for _ in range(count):
+        last_wall = after.replace(tzinfo=None)
+        for _ in range(count * 4 + 8):  # a skipped or repeated time is passed over, not counted
             try:
-                times.append(iterator.get_next(_dt.datetime))
+                when = iterator.get_next(_dt.datetime)
             except (StopIteration, ValueError, OverflowError, IndexError):  # e.g. a year range that has ended
+                break
+            wall = when.replace(tzinfo=None)
+            if wall <= last_wall or not croniter.match(self.cron, wall):
+                continue
+            times.append(when)
+            last_wall = wall
+            if len(times) == count:
                 break
         return times
 
-    def fires_between(self, zone: str, start: _dt.datetime, end: _dt.datetime, created: _dt.datetime
+    def first_rate_fire(self, created: _dt.datetime, now: _dt.datetime) -> _dt.datetime:
+        """A rate's StartDate: one period after its creation, or the next such time after `now` (an update keeps
+        the phase; EventBridge without a StartDate would fire at once, at every create and update)."""
+        start = created + _dt.timedelta(seconds=self.period)
+        if start > now:
+            return start
+        return start + _dt.timedelta(seconds=self.period * (int((now - start).total_seconds() // self.period) + 1))
+
+    def fires_between(self, zone: str, start: _dt.datetime, end: _dt.datetime, anchor: _dt.datetime
                       ) -> list[_dt.datetime]:
         """The fire times in (start, end], oldest first (the local firer's tick)."""
         found: list[_dt.datetime] = []
         cursor = start
         while True:
-            batch = [t for t in self.next_times(zone, cursor, created, count=NEXT_COUNT) if t <= end]
+            batch = [t for t in self.next_times(zone, cursor, anchor, count=NEXT_COUNT) if t <= end]
             found.extend(batch)
             if len(batch) < NEXT_COUNT:
                 return found

@@ -7,6 +7,7 @@ what fires, and carries the same expression, zone and state.
 """
 from __future__ import annotations
 
+import datetime as _dt
 import functools
 import json
 from typing import Any
@@ -16,6 +17,7 @@ from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 from pynamodb.transactions import TransactWrite
 
+from chalicelib.domain import schedules as schedule_expressions
 from chalicelib.domain.errors import ConflictError, NotFoundError
 
 from . import aws
@@ -112,8 +114,19 @@ def delete_of_graph(graph_id: str) -> int:
 # --- EventBridge Scheduler ------------------------------------------------------------------------------------
 
 
+def _start_date(record: ScheduleModel) -> dict[str, Any]:
+    """A rate's StartDate: its first fire one period after the schedule was made (without one EventBridge fires
+    at once, at each create and update), or the next fire of that phase once it has passed."""
+    expression = schedule_expressions.parse(record.expression)
+    if expression.kind != "rate":
+        return {}
+    created = _dt.datetime.strptime(record.created, "%Y-%m-%d %H:%M:%S.%fZ").replace(tzinfo=_dt.timezone.utc)
+    return {"StartDate": expression.first_rate_fire(created, _dt.datetime.now(_dt.timezone.utc))}
+
+
 def _definition(record: ScheduleModel) -> dict[str, Any]:
     return {
+        **_start_date(record),
         "Name": name(record.schedule_id),
         "GroupName": SETTINGS.schedule_group,
         "ScheduleExpression": record.expression,

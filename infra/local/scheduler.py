@@ -67,7 +67,9 @@ class LocalScheduler:
                 try:
                     expression = expressions.parse(definition["ScheduleExpression"])
                     zone = definition.get("ScheduleExpressionTimezone") or "UTC"
-                    due = expression.fires_between(zone, _utc(start), _utc(end), _aware(definition["CreationDate"]))
+                    # a rate fires at its StartDate and every period after; without one, from its creation on
+                    anchor = _aware(definition.get("StartDate") or definition["CreationDate"])
+                    due = expression.fires_between(zone, _utc(start), _utc(end), anchor)
                 except Exception:  # noqa: BLE001 - one bad schedule does not stop the others
                     LOG.exception("schedule %s cannot be evaluated", definition.get("Name"))
                     continue

@@ -90,6 +90,7 @@ def test_a_schedule_is_an_eventbridge_schedule_paused_resumed_and_deleted(api, w
     assert remote["ScheduleExpression"] == "cron(0 8 ? * MON-FRI *)"
     assert remote["ScheduleExpressionTimezone"] == "Europe/Berlin" and remote["State"] == "ENABLED"
     assert remote["Target"]["Arn"] == SETTINGS.schedule_function
+    assert "StartDate" not in remote  # a cron's times are its own
     assert remote["Target"]["RoleArn"] == SETTINGS.scheduler_role_arn
     assert json.loads(remote["Target"]["Input"]) == {
         "source": "plynx.schedule", "graph_id": graph_id, "schedule_id": made["_id"],
@@ -104,6 +105,9 @@ def test_a_schedule_is_an_eventbridge_schedule_paused_resumed_and_deleted(api, w
     remote = _remote(scheduler, made["_id"])
     assert (remote["State"], remote["ScheduleExpression"], remote["ScheduleExpressionTimezone"]) == (
         "ENABLED", "rate(2 hours)", "UTC")
+    # a rate's first fire is a period on from its creation, kept in phase by an update (never at once)
+    assert remote["StartDate"] > dt.datetime.now(dt.timezone.utc)
+    assert abs((dt.datetime.fromisoformat(changed["next_fire_times"][0]) - remote["StartDate"]).total_seconds()) < 1
     assert changed["parameters"] == {f"{node_id}.word": "morning"}  # a PATCH changes only what it names
     listed = api.ok("get", f"graphs/{graph_id}/schedules")
     assert made["_id"] in [item["_id"] for item in listed["items"]]
