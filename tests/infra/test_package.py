@@ -363,6 +363,12 @@ def test_packaged_api_and_runner_run_an_operation_on_the_moto_stack(
     with open(RECORDED_EVENT, encoding="utf-8") as stream:
         recorded = json.load(stream)
     api_env = {**_api_env(moto_url, stack), **_moto_env(moto_url)}
+    # The run preparation APPROVE invokes asynchronously (app.prepare_run, as `make deploy` names it): moto takes
+    # the Event invocation but cannot run it (no Docker), so the test runs the handler as Lambda would, below.
+    lam = _client(moto_url, "lambda")
+    lam.create_function(FunctionName=api_env["PLYNX_PREPARE_FUNCTION"], Runtime=deploy.LAMBDA_RUNTIME,
+                        Role=lam.get_function_configuration(FunctionName=f"plynx-{STAGE}-runner")["Role"],
+                        Handler="app.prepare_run", Code={"S3Bucket": "plynx-deploy", "S3Key": "dev/deployment.zip"})
 
     # The packaged API, as API Gateway calls it: two uploads, then the graph saved and approved.
     uploads = _in_lambda(fresh_python, {"kind": "api", "requests": [
@@ -374,11 +380,16 @@ def test_packaged_api_and_runner_run_an_operation_on_the_moto_stack(
         "body_b64": base64.b64encode(json.dumps({"actions": ["SAVE", "APPROVE"], "graph": graph}).encode()).decode(),
     }]}, api_env)
     assert _json(approved)["status"] == "SUCCESS", _json(approved)
+    assert _json(approved)["graph"]["preparing"] is True
+    run_id = _json(approved)["run_id"]
+    prepared = _in_lambda(fresh_python, {"kind": "invoke", "handler": "app.prepare_run", "event": {
+        "action": "prepare", "graph_id": recorded["graph_id"], "run_id": run_id}}, api_env)
+    assert prepared == {"graph_id": recorded["graph_id"], "run_id": run_id, "status": "READY"}, prepared
 
-    # APPROVE created the graph's state machine on moto with the stack's role, and started it.
+    # The preparation created the graph's state machine on moto with the stack's role, and started it.
     item = _client(moto_url, "dynamodb").get_item(TableName=f"{stack['outputs']['TablePrefix']}-graphs",
                                                   Key={"_id": {"S": recorded["graph_id"]}})["Item"]
-    run_id = item["run_id"]["S"]
+    assert item["run_id"]["S"] == run_id and "prepare_by" not in item
     sfn = _client(moto_url, "stepfunctions")
     machine = sfn.describe_state_machine(stateMachineArn=item["state_machine_arn"]["S"])
     assert machine["roleArn"] == stack["outputs"]["StateMachineRoleArn"]
