@@ -16,6 +16,15 @@ from tests.helpers import graph, instance, operation
 pytestmark = pytest.mark.slow
 
 
+def _open_automation(page) -> None:
+    inline = page.get_by_test_id("toolbar").get_by_role("button", name="Automation", exact=True)
+    if inline.count():
+        inline.click()
+    else:  # the row is full: it is in the More menu
+        page.get_by_role("button", name="More").click()
+        page.get_by_role("menuitem", name="Automation").click()
+
+
 def test_notification_settings_and_the_webhook_trigger(page, api) -> None:
     tag = secrets.token_hex(3)
     hello = api.save_operation(operation("python", f"Hello {tag}", "open(outputs['out'], 'w').write('hi')\n",
@@ -26,7 +35,7 @@ def test_notification_settings_and_the_webhook_trigger(page, api) -> None:
 
     page.goto(f"/graphs/{graph_id}")
     expect(page.get_by_test_id("graph-editor")).to_be_visible()
-    page.get_by_role("button", name="Automation", exact=True).click()
+    _open_automation(page)
     dialog = page.get_by_role("dialog", name="Automation")
     settings = dialog.get_by_test_id("notify-settings")
     expect(settings.get_by_label("Notify on")).to_be_enabled()  # the stored settings have come
@@ -72,7 +81,7 @@ def test_notification_settings_and_the_webhook_trigger(page, api) -> None:
 
     # read back after a reload: the settings stay, the trigger URL is never shown again
     page.reload()
-    page.get_by_role("button", name="Automation", exact=True).click()
+    _open_automation(page)
     dialog = page.get_by_role("dialog", name="Automation")
     expect(dialog.get_by_label("Notify on")).to_be_enabled()
     expect(dialog.get_by_label("Notify on")).to_have_value("failure")

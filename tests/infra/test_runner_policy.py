@@ -162,6 +162,13 @@ def _requests(service: str, operation: str, params: dict[str, Any]) -> list[iam.
     """The IAM requests one SDK call makes (S3's multipart steps are s3:PutObject; HEAD is s3:GetObject)."""
     origin = f"{service}.{operation}"
     if service == "dynamodb":
+        if operation in ("TransactWriteItems", "TransactGetItems"):  # IAM authorises each item's own action
+            kinds = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem",
+                     "ConditionCheck": "ConditionCheckItem", "Get": "GetItem"}
+            return [iam.Request(f"dynamodb:{kinds[kind]}",
+                                f"arn:aws:dynamodb:{iam.REGION}:{iam.ACCOUNT}:table/{_local_to_stage(part['TableName'])}",
+                                origin=origin)
+                    for item in params["TransactItems"] for kind, part in item.items()]
         if operation in ("BatchGetItem", "BatchWriteItem"):
             tables = list(params["RequestItems"])
         else:

@@ -441,6 +441,9 @@ def test_main_runs_bootstraps_and_stops_cleanly_on_sigterm(tmp_path):
             @app.route("/plynx/api/v0/ping")
             def ping():
                 return {"pong": True}
+
+            def schedule_fired(event, context):  # the stack's firer calls it, as EventBridge Scheduler would
+                return None
             """
         )
     )

@@ -98,7 +98,6 @@ export const Toolbar = memo(function Toolbar({
     action("undo", "Undo", actions.undo, locked, "Undo (Ctrl+Z)", "\u21b6"),
     action("redo", "Redo", actions.redo, locked, "Redo (Ctrl+Shift+Z)", "\u21b7"),
     action("layout", "Auto layout", actions.rearrange, locked, "Lay the workflow out left to right, as its wires run"),
-    action("schedules", "Schedules", actions.schedules, busy, "Run this workflow on a schedule (cron or rate), with its next fire times"),
     action("clone", "Clone", actions.clone, busy),
     action("upgrade", "Upgrade nodes", actions.upgrade, busy || locked),
     action("code", "Generate code", actions.generateCode, busy),
@@ -121,6 +120,11 @@ export const Toolbar = memo(function Toolbar({
         </span>
       ),
     },
+    // Last, so the editing actions stay inline the longest when the row is narrow (the More menu has the rest).
+    action("schedules", "Schedules", actions.schedules, busy, "Run this workflow on a schedule (cron or rate), with its next fire times"),
+    // Always listed (disabled until the workflow is saved): its appearing at the first save would move the row.
+    action("automation", "Automation", actions.automation ?? (() => undefined), busy || !actions.automation,
+           "Notifications of this workflow's runs, and what starts them from outside (once saved)"),
     // Always listed (disabled when it does not apply), so the row's layout does not move when it starts to.
     action("archive", "Archive", actions.archive ?? (() => undefined), busy || !actions.archive,
            "Hide this saved workflow from lists and searches; it still opens and runs"),
@@ -186,11 +190,6 @@ export const Toolbar = memo(function Toolbar({
       <button onClick={actions.history} disabled={busy} title="This workflow's runs, newest first">
         Runs
       </button>
-      {actions.automation && (
-        <button onClick={actions.automation} disabled={busy} title="Notifications of this workflow's runs, and what starts them from outside">
-          Automation
-        </button>
-      )}
       <span className="sep" />
       {overflowing.slice(0, shown).map((item) => item.render(false, close))}
       {hidden.length > 0 && (
