@@ -26,7 +26,7 @@ from chalicelib.domain.errors import BadRequestError, NotFoundError
 from chalicelib.domain.resource_kinds import RESOURCES_DICT, check_upload
 from chalicelib.engine import quotas, runs
 from chalicelib.store import storage
-from chalicelib.store.graph_items import run_items
+from chalicelib.store.graph_items import shown_items
 from chalicelib.store.settings import SETTINGS
 
 from . import graph_edit, graphs, library, lifecycle, resource_access, users
@@ -114,7 +114,7 @@ def run_graph(graph: dict, user: str, files_checked: bool = False, how: str = ru
                                 parameters=values, schedule_id=schedule_id, queued=queued)
         if shown is not None:
             header, items = queued[0]
-            shown["graph"] = graphs.graph_view(header, run_items(header.id, run_id), items, user)
+            shown["graph"] = graphs.graph_view(header, shown_items(header), items, user)
     return error, message, run_id
 
 

@@ -14,7 +14,7 @@ from chalicelib.domain.util import check_id, new_id, now
 from chalicelib.engine import composite_runs, preparation, transitions
 from chalicelib.store import run_records, search
 from chalicelib.store.graph_items import (
-    LISTING, drop, load_model, node_from_item, node_items, remember, saved_items, shown_items, unchanged, version_items,
+    LISTING, drop, load_model, node_from_item, remember, saved_items, shown_items, unchanged, version_items,
     whole_items)
 from chalicelib.store.models import GraphModel, GraphNodeModel
 

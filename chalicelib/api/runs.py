@@ -15,7 +15,7 @@ from chalicelib.domain.enums import BaseNodeNames, GraphRunningStatus, NodeRunni
 from chalicelib.domain.errors import BadRequestError, ConflictError, NotFoundError
 from chalicelib.engine import composite_runs, preparation, runs
 from chalicelib.store import run_records, search
-from chalicelib.store.graph_items import load_model, node_from_item, node_items, run_items
+from chalicelib.store.graph_items import load_model, node_from_item, node_items, run_items, saved_items
 from chalicelib.store.models import GraphModel, RunModel
 
 from . import actions, graphs
@@ -80,6 +80,8 @@ def get_run(run_id: str, user: str) -> dict:
     record, header = _visible(run_id, user)
     run = _run(record, header)
     partition = run_items(record.graph, record.run_id)
+    if header.run_id == record.run_id and header.nodes_pending:  # being prepared: its version's nodes until
+        partition = saved_items(header)  # the preparation has written the run's (chalicelib/engine/preparation.py)
     nodes = []
     for item in node_items(partition):
         node = node_from_item(item)

@@ -19,26 +19,28 @@ import hashlib
 import json
 import logging
 import os
+from collections.abc import Iterable
 from typing import Any
 
 from botocore.exceptions import ClientError
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
 import stepfunctions
+from chalicelib.domain import run_parameters
 from chalicelib.domain.enums import BaseNodeNames, GraphRunningStatus, NodeRunningStatus
 from chalicelib.domain.errors import BadRequestError
-from chalicelib.domain.graph import sub_graph_id
+from chalicelib.domain.permissions import RunPrincipal
 from chalicelib.domain.util import now
 from chalicelib.store import aws, run_records, telemetry
 from chalicelib.store.conditions import condition_failed
-from chalicelib.store.graph_items import node_from_item, node_items, run_items
-from chalicelib.store.models import CacheModel, GraphModel
+from chalicelib.store.graph_items import node_from_item, node_items, run_items, saved_items, whole_items
+from chalicelib.store.models import CacheModel, GraphModel, GraphNodeModel
 from chalicelib.store.settings import SETTINGS
 from stepfunctions.contract import ErrorName, ExecutionInput
 
-from . import cache, placement
+from . import cache, composite_runs, placement
 from .settle import finalize, stop_executions
-from .transitions import Moved, end_nodes, record_node, restore_queued, run_principal
+from .transitions import Moved, end_nodes, new_node, run_principal
 
 LOG = logging.getLogger(__name__)
 
@@ -151,11 +153,13 @@ def deadline() -> str:
     return now(-DEADLINE_SECONDS)
 
 
-def invoke(graph_id: str, run_id: str, retry_of: str | None = None,
+def invoke(graph_id: str, run_id: str, principal: RunPrincipal | None = None, retry_of: str | None = None,
            replaced: tuple[str, str] | None = None) -> None:
-    """Hand a queued run to its preparation: an asynchronous invocation (256 KB event: ids only, the rest is stored)."""
+    """Hand a recorded run to its preparation: an asynchronous invocation (256 KB event: ids only, the rest is
+    stored), with who the run acts for."""
     event = {"action": PREPARE, "graph_id": graph_id, "run_id": run_id, "retry_of": retry_of,
-             "replaced": list(replaced) if replaced else None}
+             "replaced": list(replaced) if replaced else None,
+             "principal": [principal.author, principal.sees_others] if principal else None}
     aws.client("lambda").invoke(FunctionName=SETTINGS.prepare_function, InvocationType="Event",
                                 Payload=json.dumps(event).encode())
 
@@ -166,9 +170,10 @@ def lambda_handler(event: dict, context: Any = None) -> dict:
         raise ValueError(f"not a preparation event: {str(event)[:200]}")
     graph_id, run_id = str(event["graph_id"]), str(event["run_id"])
     replaced = tuple(event["replaced"]) if event.get("replaced") else None
+    principal = RunPrincipal(str(event["principal"][0]), bool(event["principal"][1])) if event.get("principal") else None
     try:
         return {"graph_id": graph_id, "run_id": run_id,
-                "status": prepare(graph_id, run_id, event.get("retry_of"), replaced)}
+                "status": prepare(graph_id, run_id, event.get("retry_of"), replaced, principal)}
     except Exception as exc:  # noqa: BLE001 - whatever stopped it is the run's reason, seen in GET /runs/{id}
         LOG.exception("preparing run %s of graph %s failed", run_id, graph_id)
         name = "PrepareFailed" if not isinstance(exc, BadRequestError) else "GraphCannotRun"
@@ -195,22 +200,30 @@ def _preparing(graph_id: str, run_id: str) -> GraphModel | None:
     return model
 
 
-def prepare(graph_id: str, run_id: str, retry_of: str | None = None,
-            replaced: tuple[str, str] | None = None) -> str:
-    """Plan the cache, compile, create the state machines and start the run's execution; returns the run's status
-    as this leaves it (a run canceled or replaced meanwhile is left alone)."""
+def prepare(graph_id: str, run_id: str, retry_of: str | None = None, replaced: tuple[str, str] | None = None,
+            principal: RunPrincipal | None = None) -> str:
+    """Plan the cache, queue the run's nodes, compile, create the state machines and start the run's execution;
+    returns the run's status as this leaves it (a run canceled or replaced meanwhile is left alone)."""
     try:
-        if _preparing(graph_id, run_id) is None:
+        model = _preparing(graph_id, run_id)
+        if model is None:
             return "not preparing"
-        items = [item for item in node_items(run_items(graph_id, run_id)) if item.run_id == run_id]
-        graph = {"_id": graph_id, "nodes": [dict(node_from_item(item), _id=item.node_id) for item in items]}
-        principal = run_principal(graph_id, items[0] if items else None)
+        principal = principal or run_principal(graph_id, None)
+        parameters = run_records.find(run_id).parameters or {}
+        saved = whole_items(saved_items(model), int(model.node_count or 0))
+        given = run_parameters.by_node(parameters)
+        graph = {"_id": graph_id, "nodes": [run_parameters.apply_to_node(dict(node_from_item(item), _id=item.node_id),
+                                                                         given.get(item.node_id, {}))
+                                            for item in saved]}
         restored = cache.plan_restores(graph, principal)
         if retry_of:  # a retry: what succeeded in that run is restored, the cache may restore more
             restored.update(carried_over(graph_id, retry_of))
         on_fargate = placement.too_big_for_lambda(graph, restored) if fargate() else frozenset()
+        if model.nodes_pending:
+            write_nodes(graph_id, run_id, saved, restored, principal, parameters, on_fargate, now())
+            if not _queued(model, run_id):
+                return "not preparing"
         program = compile_program(graph, frozenset(restored), on_fargate)
-        _mark(graph_id, run_id, graph, restored, on_fargate)
         model = _preparing(graph_id, run_id)
         if model is None:
             return "not preparing"
@@ -219,23 +232,63 @@ def prepare(graph_id: str, run_id: str, retry_of: str | None = None,
         run_records.retain(graph_id, run_id, replaced)  # once this run is under way (or has failed to start)
 
 
-def _mark(graph_id: str, run_id: str, graph: dict, restored: dict[str, CacheModel], on_fargate: frozenset[str]) -> None:
-    """What the plan decided, on the queued nodes: cache hits RESTORED with their results (a composite's operations
-    with it), operations moved to Fargate for their inputs' size marked so (the run's cost counts them there)."""
-    restore_queued(graph_id, run_id, {node_id: (dict(entry.outputs), dict(entry.logs), cache.source(entry))
-                                      for node_id, entry in restored.items()})
+def _queued(model: GraphModel, run_id: str) -> bool:
+    """The run's nodes are written: readers show them from now on. False: the run ended meanwhile (canceled,
+    or its preparation given up): what was just queued is CANCELED, never run."""
+    try:
+        model.update(actions=[GraphModel.nodes_pending.remove()], condition=GraphModel.run_id == run_id)
+    except UpdateError as exc:
+        if not condition_failed(exc):
+            raise
+        return False  # a newer run or a save replaced it: nothing shows these nodes
+    if model.graph_running_status == GraphRunningStatus.READY and model.prepare_by:
+        return True
+    end_nodes(model.id, run_id, {NodeRunningStatus.IN_QUEUE: NodeRunningStatus.CANCELED})
+    return False
+
+
+def write_nodes(graph_id: str, run_id: str, saved: Iterable[GraphNodeModel], restored: dict[str, CacheModel],
+                principal: RunPrincipal | None, parameters: dict[str, Any] | None, on_fargate: frozenset[str],
+                stamp: str) -> list[GraphNodeModel]:
+    """Write a run's nodes in its own partition from its version's `saved` items; returns them as written.
+
+    Operations in `restored` are RESTORED with the cached outputs and logs (a composite's operations with it),
+    the others IN_QUEUE; the run's `parameters` (`<node_id>.<name>`: value, checked) are set in its nodes, not
+    in the saved graph's; each carries who the run acts for (`principal`; without one the runner takes the
+    graph's author and restores only their own cache entries)."""
+    partition, composites, written = run_items(graph_id, run_id), [], []
+    given = run_parameters.by_node(parameters or {})
+    with GraphNodeModel.batch_write() as batch:  # BatchWriteItem's 25 items a request: pynamodb cuts them so
+        for item in saved:
+            kind, entry = item.body["base_node_name"], restored.get(item.node_id)
+            if kind == BaseNodeNames.GRAPH:
+                composites.append((dict(item.body, _id=item.node_id), entry is not None))
+            values = given.get(item.node_id, {})
+            queued = GraphNodeModel(partition, item.node_id, body=run_parameters.apply_to_node(item.body, values),
+                                    run_id=run_id, update_date=stamp,
+                                    run_author=principal.author if principal else None,
+                                    run_sees_others=principal.sees_others if principal else None)
+            if item.node_id in on_fargate:  # moved for its inputs' size: the run's cost counts it on Fargate
+                queued.placement = "fargate"
+            if values:  # the graph's view shows the saved values, the run's view these
+                queued.saved_parameters = {p["name"]: p.get("value") for p in item.body.get("parameters", [])
+                                           if p.get("name") in values}
+            if kind == BaseNodeNames.FILE:
+                queued.node_running_status = new_node(NodeRunningStatus.STATIC)
+            elif entry is not None:
+                queued.node_running_status = new_node(NodeRunningStatus.RESTORED)
+                queued.outputs, queued.logs = dict(entry.outputs), dict(entry.logs)
+                queued.restored_from = cache.source(entry)
+            else:
+                queued.node_running_status = new_node(NodeRunningStatus.IN_QUEUE)
+            batch.save(queued)
+            written.append(queued)
     hits = sum(1 for entry in restored.values() if not entry.key.startswith(cache.RETRY_PREFIX))
     if hits:  # cache hits known before the start: restored without a runner (the runner counts the others)
         telemetry.metric(telemetry.OPERATIONS_ENDED["RESTORED"], "Count", hits, graph_id=graph_id, run_id=run_id)
-    for node in graph["nodes"]:
-        if node["_id"] in restored and node["base_node_name"] == BaseNodeNames.GRAPH:
-            end_nodes(sub_graph_id(graph_id, node["_id"]), run_id,
-                      {NodeRunningStatus.IN_QUEUE: NodeRunningStatus.RESTORED})
-    for node_id in sorted(on_fargate):
-        try:
-            record_node(graph_id, node_id, run_id, placement="fargate")
-        except Moved:
-            pass  # the run's nodes are gone: the check before the start sees it
+    for node, was_restored in composites:
+        composite_runs.queue_inner(graph_id, node, run_id, stamp, restored=was_restored, principal=principal)
+    return written
 
 
 def _start(graph: dict, program: Any, model: GraphModel) -> str:

@@ -8,18 +8,18 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from chalicelib.domain import run_parameters
-from chalicelib.domain.enums import BaseNodeNames, GraphRunningStatus, NodeRunningStatus
+from chalicelib.domain.enums import GraphRunningStatus, NodeRunningStatus
 from chalicelib.domain.errors import ConflictError
 from chalicelib.domain.permissions import RunPrincipal
 from chalicelib.domain.util import now
-from chalicelib.store import run_records, telemetry
-from chalicelib.store.graph_items import load_model, run_items, saved_items, unchanged, whole_items
+from chalicelib.store import run_records
+from chalicelib.store.graph_items import load_model, saved_items, unchanged, whole_items
 from chalicelib.store.models import CacheModel, GraphModel, GraphNodeModel
 from stepfunctions.contract import ErrorName
 
-from . import cache, composite_runs, preparation, quotas, waits
+from . import preparation, quotas, waits
 from .settle import stop_executions
-from .transitions import IDLE, Moved, end_nodes, move_graph, new_node, new_run
+from .transitions import IDLE, Moved, end_nodes, move_graph, new_run
 
 # How a run was started, as its record says.
 APPROVE, CREATE_RUN, RETRY, SCHEDULE, API = "APPROVE", "CREATE_RUN", "RETRY", "SCHEDULE", "API"
@@ -55,12 +55,13 @@ def _queue(model: GraphModel, restored: dict[str, CacheModel], version: int | No
            quota_user: str | None = None, started_by: str | None = None,
            how: str = API, retry_of: str | None = None, parameters: dict[str, Any] | None = None,
            on_fargate: frozenset[str] = frozenset(), schedule_id: str | None = None,
-           prepare_by: str | None = None
+           prepare_by: str | None = None, nodes_later: bool = False
            ) -> tuple[GraphModel, tuple[str, str] | None, list[GraphNodeModel]]:
     """Queue a run of the header's version (of `version`, if given: the one validated) in a partition of its
     own, record it, then flip the header to it (`prepare_by`: a run whose preparation follows, preparation.py);
     returns the header as flipped, the partition and run id of the run it replaced, and the run's node items as
-    written (the answer shows them without reading them back).
+    written (the answer shows them without reading them back). `nodes_later`: the run's preparation writes
+    them (a 10,000-node copy does not fit APPROVE's answer time); the header says so (`nodes_pending`).
 
     Operations in `restored` are RESTORED right away with the cached outputs and logs; the run's `parameters`
     (`<node_id>.<name>`: value, checked) are set in its nodes, not in the saved graph's.
@@ -71,39 +72,11 @@ def _queue(model: GraphModel, restored: dict[str, CacheModel], version: int | No
     if version is not None and version != int(model.version or 0):
         raise ConflictError(_changed(graph_id))
     run_id = run_id or _run_id(graph_id)
-    partition, stamp, composites, written = run_items(graph_id, run_id), now(), [], []
-    given = run_parameters.by_node(parameters or {})
-    with GraphNodeModel.batch_write() as batch:  # BatchWriteItem's 25 items a request: pynamodb cuts them so
-        for item in whole_items(saved_items(model), int(model.node_count or 0)):
-            kind, entry = item.body["base_node_name"], restored.get(item.node_id)
-            if kind == BaseNodeNames.GRAPH:
-                composites.append((dict(item.body, _id=item.node_id), entry is not None))
-            values = given.get(item.node_id, {})
-            queued = GraphNodeModel(partition, item.node_id, body=run_parameters.apply_to_node(item.body, values),
-                                    run_id=run_id, update_date=stamp,
-                                    run_author=principal.author if principal else None,
-                                    run_sees_others=principal.sees_others if principal else None)
-            if item.node_id in on_fargate:  # moved for its inputs' size: the run's cost counts it on Fargate
-                queued.placement = "fargate"
-            if values:  # the graph's view shows the saved values, the run's view these
-                queued.saved_parameters = {p["name"]: p.get("value") for p in item.body.get("parameters", [])
-                                           if p.get("name") in values}
-            if kind == BaseNodeNames.FILE:
-                queued.node_running_status = new_node(NodeRunningStatus.STATIC)
-            elif entry is not None:
-                queued.node_running_status = new_node(NodeRunningStatus.RESTORED)
-                queued.outputs, queued.logs = dict(entry.outputs), dict(entry.logs)
-                queued.restored_from = cache.source(entry)
-            else:
-                queued.node_running_status = new_node(NodeRunningStatus.IN_QUEUE)
-            batch.save(queued)
-            written.append(queued)
-    hits = sum(1 for entry in restored.values() if not entry.key.startswith(cache.RETRY_PREFIX))
-    if hits:  # cache hits known at APPROVE: restored without a runner (the runner counts the others)
-        telemetry.metric(telemetry.OPERATIONS_ENDED["RESTORED"], "Count", hits, graph_id=graph_id, run_id=run_id)
-    for node, was_restored in composites:
-        composite_runs.queue_inner(graph_id, node, run_id, stamp, restored=was_restored, principal=principal)
-    # Its record once its nodes are whole: a listed run is always readable.
+    stamp, written = now(), []
+    if not nodes_later:
+        written = preparation.write_nodes(graph_id, run_id, whole_items(saved_items(model), int(model.node_count or 0)),
+                                          restored, principal, parameters, on_fargate, stamp)
+    # Its record once its nodes are whole (or, `nodes_later`, shown from its version until they are).
     record = run_records.new_record(
         graph_id, run_id, version=int(model.version or 0), title=model.title, node_count=int(model.node_count or 0),
         started_by=str(started_by or (principal.author if principal else model.author)),
@@ -117,6 +90,7 @@ def _queue(model: GraphModel, restored: dict[str, CacheModel], version: int | No
             GraphModel.run_id.set(run_id), GraphModel.latest_run.set(run_id), GraphModel.error.remove(),
             GraphModel.nodes_key.set(saved_items(model)), GraphModel.execution_arn.remove(),
             GraphModel.prepare_by.set(prepare_by) if prepare_by else GraphModel.prepare_by.remove(),
+            GraphModel.nodes_pending.set(True) if nodes_later else GraphModel.nodes_pending.remove(),
             GraphModel.quota_user.set(quota_user) if quota_user else GraphModel.quota_user.remove()],
             landed=lambda now_is: now_is.run_id == run_id)
     except Moved as exc:  # refused for sure (on any other error the write may have landed: nothing is dropped)
@@ -153,18 +127,18 @@ def start_run(graph: dict, principal: RunPrincipal, approver: str, how: str = AP
     try:
         model, replaced, items = _queue(load_model(graph["_id"]), {}, graph.get("_version"), principal, run_id, holder,
                                  started_by=str(approver), how=how, retry_of=retry_of, parameters=parameters,
-                                 prepare_by=preparation.deadline(), schedule_id=schedule_id)
+                                 prepare_by=preparation.deadline(), schedule_id=schedule_id, nodes_later=True)
     except Exception:
         quotas.release(holder, graph["_id"], run_id)  # not queued (running, or changed): no slot taken
         raise
     try:
-        preparation.invoke(graph["_id"], run_id, retry_of, replaced)
+        preparation.invoke(graph["_id"], run_id, principal, retry_of, replaced)
     except ClientError as exc:
         preparation.start_failed(graph["_id"], run_id, exc)
         _let_go(model, replaced)
         raise
-    if queued is not None:
-        queued.append((model, items))
+    if queued is not None:  # the answer shows the version's nodes until the preparation has queued the run's
+        queued.append((model, whole_items(saved_items(model), int(model.node_count or 0))))
     return model.run_id
 
 

@@ -13,7 +13,6 @@ from typing import Any, TypeVar
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.models import Model
 from pynamodb.expressions.condition import Condition
-from pynamodb.transactions import TransactWrite
 
 from chalicelib.domain.enums import BaseNodeNames
 from chalicelib.domain.enums import GraphRunningStatus as G
@@ -37,7 +36,7 @@ def _table(rows: dict[str | None, set[str]]) -> Mapping[str | None, frozenset[st
 # From each status (left), the statuses a node may move to. Not listed: never moves (a final status).
 NODE_MOVES = _table({
     NEW:        {N.CREATED, N.STATIC, N.SPECIAL, N.IN_QUEUE, N.RESTORED},     # saved; queued for a run
-    N.IN_QUEUE: {N.RUNNING, N.CANCELED, N.RESTORED},                          # claimed; ended unrun; a cache hit
+    N.IN_QUEUE: {N.RUNNING, N.CANCELED},                                      # claimed; ended unrun
     N.RUNNING:  {N.RUNNING, N.IN_QUEUE, N.SUCCESS, N.RESTORED, N.FAILED, N.CANCELED},
 })  # RUNNING again: a retried invocation claims it again, and each heartbeat; IN_QUEUE: a retry it asked for
 
@@ -269,38 +268,6 @@ def finish_node(graph_id: str, node_id: str, run_id: str, status: str,
     move_node(graph_id, node_id, run_id, N.RUNNING, status, puts=puts, outputs=outputs, logs=logs, **extra)
 
 
-def restore_queued(graph_id: str, run_id: str,
-                   results: Mapping[str, tuple[dict[str, str], dict[str, str], dict[str, str] | None]]) -> int:
-    """Move queued operations of run `run_id` to RESTORED with their (outputs, logs, restored_from), as the run's
-    preparation found them in the cache; 100 a request (TransactWriteItems' limit), each conditioned on the
-    operation still queued in this run. Returns how many moved: a batch refused (the run was canceled
-    meanwhile, its queued operations CANCELED) stops it.
-    """
-    check(NODE_MOVES, [N.IN_QUEUE], N.RESTORED)
-    node_ids, moved, stamp = sorted(results), 0, now()
-    condition = (GraphNodeModel.run_id == run_id) & (GraphNodeModel.node_running_status == N.IN_QUEUE)
-    for start in range(0, len(node_ids), together.MAX_ITEMS):  # TransactWriteItems: 100 items a request
-        batch = node_ids[start:start + together.MAX_ITEMS]
-        try:
-            with TransactWrite(connection=together.connection()) as transaction:
-                for node_id in batch:
-                    outputs, logs, source = results[node_id]
-                    actions = [GraphNodeModel.node_running_status.set(N.RESTORED), GraphNodeModel.update_date.set(stamp),
-                               GraphNodeModel.outputs.set(outputs), GraphNodeModel.logs.set(logs)]
-                    if source:
-                        actions.append(GraphNodeModel.restored_from.set(source))
-                    transaction.update(GraphNodeModel(run_items(graph_id, run_id), node_id), actions=actions,
-                                       condition=condition)
-        except TransactWriteError as exc:
-            if exc.cause_response_code != "TransactionCanceledException":
-                raise
-            # a condition failed (canceled meanwhile; its queued operations are CANCELED), or a transaction
-            # conflict with that cancel: the run is not started, what is left queued stays as the cancel left it
-            break
-        moved += len(batch)
-    return moved
-
-
 def end_nodes(graph_id: str, run_id: str, ends: dict[str, str]) -> list[str]:
     """Move this run's nodes, and those inside its composites, from each status in `ends` to its end
     status; returns the nested executions of the composites it moved (to stop them)."""
@@ -325,5 +292,5 @@ def end_nodes(graph_id: str, run_id: str, ends: dict[str, str]) -> list[str]:
 __all__ = [
     "GRAPH_MOVES", "IDLE", "NEW", "NODE_MOVES", "IllegalMove", "Moved", "check", "claim_node", "end_nodes",
     "finish_node", "mark_failed_waiting", "mark_graph_running", "move_graph", "move_node", "new_node", "new_run",
-    "record_node", "requeue_node", "restore_queued", "sources",
+    "record_node", "requeue_node", "sources",
 ]

@@ -67,13 +67,14 @@ def saved_items(model: GraphModel) -> str:
 
 
 def shown_items(model: GraphModel) -> str:
-    """The partition a reader shows: the current run's nodes, else the saved version's.
+    """The partition a reader shows: the current run's nodes (once written), else the saved version's.
 
     A graph saved before versions had partitions keeps its nodes and its last run in its id's partition.
     """
     if model.nodes_key is None:
         return model.id
-    return run_items(model.id, model.run_id) if model.run_id else model.nodes_key
+    # a run being prepared has no nodes yet (chalicelib/engine/preparation.py): its version's are shown
+    return run_items(model.id, model.run_id) if model.run_id and not model.nodes_pending else model.nodes_key
 
 
 def replaced_items(model: GraphModel) -> str | None:

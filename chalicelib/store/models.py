@@ -110,6 +110,8 @@ class GraphModel(Model):
     # While the run is being prepared (chalicelib/engine/preparation.py): the time by which its preparation
     # must have started it; a run still preparing after that lost its preparation.
     prepare_by = UnicodeAttribute(null=True)
+    # The run's nodes are not written yet (its preparation writes them): readers show the saved version's.
+    nodes_pending = BooleanAttribute(null=True)
     # The user whose concurrent-runs slot the current run holds (engine/quotas.py); None: exempt.
     quota_user = UnicodeAttribute(null=True)
     # The graph's newest run (its record: chalicelib/store/run_records.py); a save keeps it, unlike `run_id`.

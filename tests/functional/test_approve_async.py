@@ -60,11 +60,13 @@ def _until(api, path: str, done: Any, timeout: float = 60.0) -> dict:
 def test_approve_answers_with_the_run_preparing_and_the_run_succeeds_later(api, gate) -> None:
     body = api.ok("post", "graphs", json={"graph": _chain(api, "held"), "actions": ["SAVE", "APPROVE"]})
     graph_id, run_id = body["graph"]["_id"], body["run_id"]
-    # The answer came while the preparation is held: the run is recorded, queued and preparing.
+    # The answer came while the preparation is held: the run is recorded and preparing; its nodes are the
+    # version's until the preparation has queued the run's.
     assert body["graph"]["graph_running_status"] == "READY" and body["graph"]["preparing"] is True
-    assert {node["node_running_status"] for node in body["graph"]["nodes"]} == {"IN_QUEUE"}
+    assert {node["node_running_status"] for node in body["graph"]["nodes"]} == {"CREATED"}
+    assert len(body["graph"]["nodes"]) == 3
     run = api.ok("get", f"runs/{run_id}")["data"]
-    assert run["run_status"] == "READY" and run["preparing"] is True
+    assert run["run_status"] == "READY" and run["preparing"] is True and len(run["graph"]["nodes"]) == 3
     header = api.ok("get", f"graphs/{graph_id}")["data"]
     assert header["preparing"] is True and header["run_id"] == run_id
     assert api.post(f"graphs/{graph_id}/approve").status_code == 409  # preparing is running: no second run
@@ -82,11 +84,12 @@ def test_a_run_canceled_while_preparing_never_starts(api, gate) -> None:
     gate.set()
     from chalicelib.engine import preparation
 
-    # the preparation, let go, finds its run canceled and starts nothing
+    # the preparation, let go, finds its run canceled: what it queued is CANCELED, and nothing starts
     assert preparation.prepare(graph_id, run_id) == "not preparing"
-    run = api.ok("get", f"runs/{run_id}")["data"]
-    assert run["run_status"] == "CANCELED" and run["preparing"] is False
-    assert {node["node_running_status"] for node in run["graph"]["nodes"]} == {"CANCELED"}
+    statuses = lambda r: {node["node_running_status"] for node in r["graph"]["nodes"]}
+    run = _until(api, f"runs/{run_id}", lambda r: statuses(r) == {"CANCELED"})
+    assert run["run_status"] == "CANCELED" and run["preparing"] is False and len(run["graph"]["nodes"]) == 2
+    assert api.ok("get", f"graphs/{graph_id}")["data"]["graph_running_status"] == "CANCELED"
 
 
 def test_a_state_machine_moto_refuses_ends_the_run_failed_with_its_reason(api, monkeypatch) -> None:
