@@ -54,16 +54,16 @@ def _timed(owner: Any, name: str, label: str) -> None:
 
 def _instrument() -> None:
     from chalicelib.api import actions, graphs
-    from chalicelib.engine import cache, preparation, runs, transitions
+    from chalicelib.engine import cache, preparation, runs
 
     _timed(graphs, "get_graph", "answer: read the graph (GET /graphs's read)")
     _timed(actions, "validate_graph", "answer: validate")
-    _timed(runs, "_queue", "answer: record and queue the run's nodes")
+    _timed(runs, "_queue", "answer: record the run, flip the header")
     _timed(preparation, "invoke", "answer: invoke the preparation (Event)")
     _timed(preparation, "prepare", "prepare: total")
     _timed(cache, "plan_restores", "prepare: cache planning")
-    _timed(preparation, "restore_queued", "prepare: mark cache hits RESTORED")
-    _timed(preparation, "deploy", "prepare: CreateStateMachine(s)")
+    _timed(preparation, "write_nodes", "prepare: write the run's nodes")
+    _timed(preparation, "_start", "prepare: CreateStateMachine(s) and StartExecution")
     original_compile = preparation.compile_program
 
     @functools.wraps(original_compile)
@@ -77,7 +77,6 @@ def _instrument() -> None:
         return program
 
     preparation.compile_program = compile_program
-    del transitions  # the moves themselves are the engine's (bench/overhead.py measures them)
 
 
 def _graph(op: dict, nodes_count: int, width: int, salt: str) -> dict:
