@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import collections
+import concurrent.futures
+import hashlib
 import json
 import os
 import shutil
@@ -57,22 +59,34 @@ def _remember(resource_id: str, data: bytes) -> None:
         _CONTENT_BYTES[0] -= len(_CONTENT.popitem(last=False)[1])
 
 
-def _put(path: str, created: set[str] | None = None) -> str:
-    """Store an output or log, streamed: the id is the hash of its bytes, checked again as they are sent.
-    `created` gains it when this upload created it (the content was not stored before)."""
-    resource_id, copy, size = storage.read_private(path)
-    if resource_id in _STORED:
-        if not isinstance(copy, bytes):
-            copy.close()
+UPLOAD_THREADS = 4
+
+
+def _store(reads: list[tuple[str, bytes | Any, int]], created: set[str] | None = None) -> None:
+    """Upload what `storage.read_private` read and is not stored yet, the uploads at once (an output and the
+    worker log: their round trips overlap); `created` gains what they created. The threads are gone on return
+    (a runner forks operations only while it is single-threaded)."""
+    todo: dict[str, tuple[str, bytes | Any, int]] = {}
+    for resource_id, copy, size in reads:
+        if resource_id in _STORED or resource_id in todo:
+            if not isinstance(copy, bytes):
+                copy.close()
+        else:
+            todo[resource_id] = (resource_id, copy, size)
+    if len(todo) > 1:
+        with concurrent.futures.ThreadPoolExecutor(min(UPLOAD_THREADS, len(todo))) as pool:
+            made = list(pool.map(lambda read: storage.put_private(*read), todo.values()))
     else:
-        if storage.put_private(resource_id, copy, size) and created is not None:
+        made = [storage.put_private(*read) for read in todo.values()]
+    for resource_id, new in zip(todo, made):
+        if new and created is not None:
             created.add(resource_id)
         if len(_STORED) > 10_000:
             _STORED.clear()
         _STORED.add(resource_id)
-    if isinstance(copy, bytes):
-        _remember(resource_id, copy)
-    return resource_id
+    for resource_id, copy, _ in reads:
+        if isinstance(copy, bytes):
+            _remember(resource_id, copy)
 
 
 MIB = placement.MIB
@@ -134,19 +148,41 @@ def _download(resource_id: str, path: str, room: Room | None = None) -> None:
         room.take(size)
 
 
-def _upload(paths: dict[str, Any], created: set[str] | None = None) -> dict[str, str]:
-    return {name: _put(path, created) for name, path in paths.items() if isinstance(path, str)}
+def _read_outputs(paths: dict[str, Any]) -> dict[str, tuple[str, bytes | Any, int]]:
+    """Each output file hashed (storage.UnsafeFile: the operation made one a link or a device)."""
+    reads: dict[str, tuple[str, bytes | Any, int]] = {}
+    try:
+        for name, path in paths.items():
+            if isinstance(path, str):
+                reads[name] = storage.read_private(path)
+    except BaseException:
+        _close(reads.values())
+        raise
+    return reads
 
 
-def _upload_logs(paths: dict[str, str]) -> dict[str, str]:
-    """The logs; one the operation replaced by a link or removed is stored as a note saying so."""
-    ids = {}
+def _read_logs(paths: dict[str, str]) -> dict[str, tuple[str, bytes | Any, int]]:
+    """The logs hashed; one the operation replaced by a link or removed is stored as a note saying so."""
+    reads = {}
     for name, path in paths.items():
         try:
-            ids[name] = _put(path)
+            reads[name] = storage.read_private(path)
         except (storage.UnsafeFile, OSError) as exc:
-            ids[name] = storage.put_bytes(f"The {name} log was not stored: {exc}\n".encode())
-    return ids
+            note = f"The {name} log was not stored: {exc}\n".encode()
+            reads[name] = (hashlib.sha256(note).hexdigest(), note, len(note))
+    return reads
+
+
+def _close(reads: Any) -> None:
+    for _, copy, _ in reads:
+        if not isinstance(copy, bytes):
+            copy.close()
+
+
+def _upload(paths: dict[str, Any], created: set[str] | None = None) -> dict[str, str]:
+    reads = _read_outputs(paths)
+    _store(list(reads.values()), created)
+    return {name: read[0] for name, read in reads.items()}
 
 
 def _holdings(resource_ids: list[str], holder: str) -> list[Any]:
@@ -235,11 +271,14 @@ def run_node(graph_id: str, node_id: str, run_id: str, context: Any = None, noti
             ok = False
         if entry is None:
             try:
-                outputs = _upload(space.outputs, created) if ok else {}
+                output_reads = _read_outputs(space.outputs) if ok else {}
             except storage.UnsafeFile as exc:
                 space.worker_log(f"JOB FAILED\nOutput {exc}")
-                ok, outputs = False, {}
-            logs = _upload_logs(space.logs)
+                ok, output_reads = False, {}
+            log_reads = _read_logs(space.logs)  # the worker log is whole only now
+            _store([*output_reads.values(), *log_reads.values()], created)  # the uploads at once
+            outputs = {name: read[0] for name, read in output_reads.items()}
+            logs = {name: read[0] for name, read in log_reads.items()}
             holdings = _holdings([*outputs.values(), *logs.values()], holder)
     if entry is not None:
         ok, status, outputs, logs = True, NodeRunningStatus.RESTORED, dict(entry.outputs), dict(entry.logs)

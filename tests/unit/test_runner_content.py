@@ -78,3 +78,18 @@ def test_an_input_bigger_than_the_room_left_is_refused_before_it_is_written(
     with pytest.raises(handler.InputsTooBig, match="Nothing ran"):
         handler._download("1" * 64, str(tmp_path / "third"), room)  # S3 says its size before a byte is read
     assert not (tmp_path / "third").exists()
+
+
+def test_an_operations_files_are_uploaded_at_once_each_content_once(tmp_path: Path, s3: dict[str, list[Any]]) -> None:
+    for name, data in {"out": b"result", "stdout": b"", "stderr": b"", "worker": b"JOB SUCCEEDED"}.items():
+        (tmp_path / name).write_bytes(data)
+    (tmp_path / "gone").symlink_to(tmp_path / "out")  # a log the operation replaced by a link
+    reads = [*handler._read_outputs({"out": str(tmp_path / "out")}).values(),
+             *handler._read_logs({name: str(tmp_path / name) for name in ("stdout", "stderr", "worker", "gone")}).values()]
+    created: set[str] = set()
+    handler._store(reads, created)
+    assert sorted(s3["put"]) == sorted([b"result", b"", b"JOB SUCCEEDED",
+                                        next(copy for _, copy, _ in reads if b"was not stored" in copy)])
+    assert created == set()  # the stub says nothing was created
+    with pytest.raises(handler.storage.UnsafeFile, match="symbolic link"):
+        handler._read_outputs({"out": str(tmp_path / "gone")})  # an output link fails the operation instead
