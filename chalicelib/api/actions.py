@@ -1,6 +1,8 @@
 """The seed's `POST /graphs` and `POST /nodes` actions, applied in order, and their responses."""
 from __future__ import annotations
 
+import json
+
 import jinja2
 
 from chalicelib.domain import (
@@ -88,6 +90,11 @@ def validate_graph(graph: dict, user: str) -> tuple[dict | None, str]:
     return error, message
 
 
+# A Lambda answers API Gateway with at most 6 MB (and API Gateway carries at most 10 MB): the answer of an APPROVE
+# (CREATE_RUN) of a graph whose nodes are more than this leaves them out (about 4,000 trivial operations).
+ANSWER_NODES_BYTES = 4 * 1024 * 1024
+
+
 def run_graph(graph: dict, user: str, files_checked: bool = False, how: str = runs.APPROVE,
               retry_of: str | None = None, parameters: object = None,
               schedule_id: str | None = None, shown: dict | None = None) -> tuple[dict | None, str, str | None]:
@@ -98,7 +105,8 @@ def run_graph(graph: dict, user: str, files_checked: bool = False, how: str = ru
     the run counts against the approver's quotas. Who may run the graph may set its run `parameters`
     (`{"<node_id>.<name>": value}`, a 400 before anything starts when one is not a run parameter or does not
     fit its type); the graph is validated with them. Returns the new run's id too (None when invalid), and
-    puts in `shown["graph"]`, if given, the graph as GET /graphs/{id} now shows it (for the answer, unread).
+    puts in `shown["graph"]`, if given, the graph as GET /graphs/{id} now shows it (for the answer, unread; its
+    nodes left out past ANSWER_NODES_BYTES).
     """
     permissions.check_run(user, graph["author"], graph["_id"])
     values = run_parameters.check(graph, parameters)
@@ -114,7 +122,10 @@ def run_graph(graph: dict, user: str, files_checked: bool = False, how: str = ru
                                 parameters=values, schedule_id=schedule_id, queued=queued)
         if shown is not None:
             header, items = queued[0]
-            shown["graph"] = graphs.graph_view(header, shown_items(header), items, user)
+            view = graphs.graph_view(header, shown_items(header), items, user)
+            if len(json.dumps(view["nodes"], separators=(",", ":"))) > ANSWER_NODES_BYTES:
+                view["nodes"] = []  # `node_count` says how many there are: GET /graphs/{id} has them
+            shown["graph"] = view
     return error, message, run_id
 
 

@@ -125,3 +125,17 @@ def test_a_preparation_that_dies_without_a_word_ends_failed_when_next_read(api, 
     assert shown["graph_running_status"] == "FAILED" and not shown["preparing"]
     gate.set()
     assert preparation.prepare(graph_id, run_id) == "not preparing"  # woken late, it starts nothing
+
+
+def test_the_answer_of_a_big_graph_leaves_its_nodes_out(api, monkeypatch) -> None:
+    from chalicelib.api import actions
+
+    # Lambda answers with at most 6 MB: past the cap (lowered here) APPROVE's answer has the header, no nodes.
+    monkeypatch.setattr(actions, "ANSWER_NODES_BYTES", 100)
+    body = api.ok("post", "graphs", json={"graph": _chain(api, "big answer", 2), "actions": ["SAVE", "APPROVE"]})
+    assert body["graph"]["nodes"] == [] and body["graph"]["node_count"] == 2 and body["run_id"]
+    assert api.wait(body["graph"]["_id"])["graph_running_status"] == "SUCCESS"
+    monkeypatch.undo()
+    again = api.ok("post", f"graphs/{body['graph']['_id']}/approve")
+    assert len(again["graph"]["nodes"]) == 2  # under it, the nodes come with the answer
+    assert api.wait(body["graph"]["_id"])["graph_running_status"] == "SUCCESS"
