@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from chalicelib.domain import permissions
 from chalicelib.domain.enums import GraphRunningStatus
+from chalicelib.engine import preparation
 from chalicelib.store import graph_items
 from chalicelib.store.models import GraphModel
 
@@ -12,7 +13,8 @@ RECENT = 20
 def _run(model: GraphModel) -> dict:
     return {"graph_id": model.id, "title": model.title, "author": model.author,
             "graph_running_status": model.graph_running_status, "run_id": model.run_id,
-            "update_date": model.update_date, "node_count": int(model.node_count or 0)}
+            "update_date": model.update_date, "node_count": int(model.node_count or 0),
+            "preparing": preparation.preparing(model)}
 
 
 def snapshot(user: str) -> dict:
@@ -21,8 +23,10 @@ def snapshot(user: str) -> dict:
     query = (GraphModel.by_listing.query if others else GraphModel.by_author.query)
     key = graph_items.LISTING if others else str(user)
     graphs_only = GraphModel.listing == graph_items.LISTING  # the author index holds their trials too
-    active = [_run(m) for m in query(key, scan_index_forward=False, filter_condition=graphs_only
-                                     & GraphModel.graph_running_status.is_in(*GraphRunningStatus.ACTIVE))]
+    # a run whose preparation died ends FAILED when next seen (chalicelib/engine/preparation.py): here too
+    active = [preparation.reap(m) for m in query(key, scan_index_forward=False, filter_condition=graphs_only
+                                                 & GraphModel.graph_running_status.is_in(*GraphRunningStatus.ACTIVE))]
+    active = [_run(m) for m in active if m.graph_running_status in GraphRunningStatus.ACTIVE]
     recent = [_run(m) for m in query(key, scan_index_forward=False, limit=RECENT, filter_condition=graphs_only
                                      & (GraphModel.graph_running_status != GraphRunningStatus.CREATED))]
     recent.sort(key=lambda run: run["update_date"] or "", reverse=True)

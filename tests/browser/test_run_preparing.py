@@ -1,5 +1,5 @@
-"""A run whose preparation is still going on after APPROVE answered shows `preparing`, in the editor and the run
-view, until its execution starts; then the run view follows it to SUCCESS."""
+"""A run whose preparation is still going on after APPROVE answered shows `preparing`, in the editor, the dashboard
+and the run view, until its execution starts; then the run view follows it to SUCCESS."""
 from __future__ import annotations
 
 import secrets
@@ -37,6 +37,10 @@ def test_a_run_being_prepared_says_preparing(page, api, monkeypatch) -> None:
         badge = page.get_by_test_id("graph-status").locator(".badge")
         expect(badge).to_have_text("preparing")
         expect(badge).to_have_attribute("data-status", "READY")
+
+        page.goto("/")  # the dashboard's running runs
+        row = page.get_by_test_id("running-now").locator("tr", has_text=f"preparing {tag}")
+        expect(row.locator(".badge")).to_have_text("preparing")
 
         page.goto(f"/runs/{run_id}")
         status = page.get_by_test_id("run-view").get_by_test_id("run-status")

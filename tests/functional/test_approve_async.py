@@ -69,6 +69,8 @@ def test_approve_answers_with_the_run_preparing_and_the_run_succeeds_later(api, 
     assert run["run_status"] == "READY" and run["preparing"] is True and len(run["graph"]["nodes"]) == 3
     header = api.ok("get", f"graphs/{graph_id}")["data"]
     assert header["preparing"] is True and header["run_id"] == run_id
+    [active] = [r for r in api.ok("get", "state")["active_runs"] if r["run_id"] == run_id]  # the dashboard's list
+    assert active["graph_running_status"] == "READY" and active["preparing"] is True
     assert api.post(f"graphs/{graph_id}/approve").status_code == 409  # preparing is running: no second run
     gate.set()
     done = _until(api, f"runs/{run_id}", lambda r: r["run_status"] not in ("READY", "RUNNING"))
@@ -118,7 +120,12 @@ def test_a_preparation_that_dies_without_a_word_ends_failed_when_next_read(api, 
     monkeypatch.setattr(preparation, "DEADLINE_SECONDS", 0.5)
     body = api.ok("post", "graphs", json={"graph": _chain(api, "lost", 2), "actions": ["SAVE", "APPROVE"]})
     run_id, graph_id = body["run_id"], body["graph"]["_id"]
-    run = _until(api, f"runs/{run_id}", lambda r: r["run_status"] != "READY")
+    active = lambda: [r for r in api.ok("get", "state")["active_runs"] if r["run_id"] == run_id]
+    deadline = time.monotonic() + 60
+    while active():  # the dashboard's read ends it once past its deadline, as any read of the run does
+        assert time.monotonic() < deadline, "still preparing"
+        time.sleep(0.05)
+    run = api.ok("get", f"runs/{run_id}")["data"]
     assert run["run_status"] == "FAILED", run
     assert "PreparationLost" in run["error"] and "did not finish" in run["error"], run["error"]
     shown = api.ok("get", f"graphs/{graph_id}")["data"]

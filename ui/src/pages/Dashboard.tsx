@@ -13,6 +13,7 @@ interface StateRun {
   graph_running_status: GraphRunningStatus;
   run_id: string | null;
   update_date: string | null;
+  preparing?: boolean;
 }
 
 function RunTable({ items, testId }: { items: GraphHeader[]; testId: string }) {
@@ -29,7 +30,7 @@ function RunTable({ items, testId }: { items: GraphHeader[]; testId: string }) {
                 <Link to={`/graphs/${g._id}`}>{g.title || "(untitled)"}</Link>
               </td>
               <td>
-                <StatusBadge status={g.graph_running_status} />
+                <StatusBadge status={g.graph_running_status} preparing={g.preparing} />
               </td>
               <td>{start && end ? duration(end.getTime() - start.getTime()) : ""}</td>
               <td>{ago(g.update_date)}</td>
