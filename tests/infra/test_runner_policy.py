@@ -204,12 +204,12 @@ class Recorder:
     def __init__(self) -> None:
         self.calls: list[tuple[str, str, dict]] = []
         self._thread = threading.current_thread()
-
+        self.also: tuple[str, ...] = ()  # names of other threads to record (a Lambda the API invokes, served here)
         self.paused = False
 
     def __call__(self, client: Any, operation: str, params: dict) -> None:
         current = threading.current_thread()
-        if not self.paused and (current is self._thread or current.name.startswith("ThreadPoolExecutor")):
+        if not self.paused and (current is self._thread or current.name.startswith(("ThreadPoolExecutor", *self.also))):
             self.calls.append((client.meta.service_model.service_name, operation, params))
 
     def queue(self, graph_id: str, principal: Any) -> str:
