@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from chalicelib.domain.graph import inner_nodes, is_composite, placement_choice, retries, sub_graph_id, timeout_seconds
@@ -292,6 +292,10 @@ class _Builder:
         return {name: _link(parallel, next_state)}
 
 
+class ChainOverLimits(CompileError):
+    """One top-level chain (with the chains forked from it) does not fit one execution: cut chains shorter."""
+
+
 def _pack(chains: list[tuple[str, dict, int, int]], limits: Limits) -> list[list[tuple[str, dict, int, int]]]:
     """Group chains into executions, each under the definition-size and history-event budgets."""
     groups: list[list[tuple[str, dict, int, int]]] = [[]]
@@ -299,7 +303,7 @@ def _pack(chains: list[tuple[str, dict, int, int]], limits: Limits) -> list[list
     for chain in chains:
         _, _, chain_events, chain_bytes = chain
         if chain_bytes > limits.definition_bytes or chain_events > limits.history_events:
-            raise CompileError("one chain of operations is over an execution's limits")
+            raise ChainOverLimits("one chain of operations is over an execution's limits")
         if groups[-1] and (size + chain_bytes > limits.definition_bytes or events + chain_events > limits.history_events):
             groups.append([])
             size = events = 0
@@ -320,6 +324,9 @@ def _restored_states(graph_id: str, restored: list[str], next_state: str) -> tup
     return (names[0] if names else next_state), states
 
 
+MIN_CHAIN = 50  # chains are cut no shorter than this when one does not fit an execution
+
+
 def compile_program(graph: dict, runner_function: str, *, restored: frozenset[str] = frozenset(),
                     child_arn: Callable[[dict], str] | None = None, fargate: Fargate | None = None,
                     limits: Limits = Limits(), parent: Parent | None = None,
@@ -330,7 +337,23 @@ def compile_program(graph: dict, runner_function: str, *, restored: frozenset[st
     of a child definition (content-named by the caller): the parts of a graph too big for one execution,
     and the nested programs of its composite operations, which are compiled with their `parent`.
     `on_fargate`: operations of this graph to run on Fargate whatever their `_placement` says would be.
+
+    `limits.max_chain` counts operations, but what must fit an execution is bytes and events, which waits and
+    forks add to: a chain that comes out over them is planned again with chains a quarter shorter.
     """
+    while True:
+        try:
+            return _compile_program(graph, runner_function, restored=restored, child_arn=child_arn,
+                                    fargate=fargate, limits=limits, parent=parent, on_fargate=on_fargate)
+        except ChainOverLimits:
+            if limits.max_chain <= MIN_CHAIN:
+                raise
+            limits = replace(limits, max_chain=max(MIN_CHAIN, limits.max_chain * 3 // 4))
+
+
+def _compile_program(graph: dict, runner_function: str, *, restored: frozenset[str],
+                     child_arn: Callable[[dict], str] | None, fargate: Fargate | None, limits: Limits,
+                     parent: Parent | None, on_fargate: frozenset[str]) -> Program:
     graph_id = graph["_id"]
     dag = plan(graph, skip=restored, max_chain=limits.max_chain)
     children: list[dict] = []

@@ -302,6 +302,23 @@ def test_big_graphs_split_into_child_executions_under_quotas() -> None:
     assert len(small.children) >= 3
 
 
+def test_a_chain_over_an_executions_bytes_is_cut_shorter_until_it_fits() -> None:
+    """max_chain counts operations; the bytes of a chain with its waits and forks are what must fit (a 10,000-node
+    layered graph came out 909,740 bytes for one top-level chain of 1,000 under a 900,000 budget)."""
+    limits = Limits(definition_bytes=60_000, max_chain=300)
+    chain = _layered(300, width=1)
+    whole = compile_program(chain, RUNNER, child_arn=lambda d: "arn:child", limits=Limits(max_chain=300))
+    assert len(json.dumps(whole.main, separators=(",", ":"))) > 60_000  # one chain of 300 is over that budget
+    program = compile_program(chain, RUNNER, child_arn=lambda d: f"arn:child-{id(d)}", limits=limits)
+    assert len(program.children) >= 2
+    for definition in program.children:
+        assert len(json.dumps(definition, separators=(",", ":"))) <= 60_000
+    run_ids = [n for d in program.children for n in _tasks(d, "run")]
+    assert sorted(run_ids) == sorted(f"n{i:05d}" for i in range(300))
+    with pytest.raises(CompileError, match="over an execution's limits"):  # not even 50 a chain fit: said so
+        compile_program(chain, RUNNER, child_arn=lambda d: "arn:child", limits=Limits(definition_bytes=5_000))
+
+
 def test_a_node_feeding_too_many_operations_is_refused_up_front() -> None:
     hub = "h" * 60
     nodes = [_node(hub)] + [_node(f"{i:060d}", hub) for i in range(4700)]  # 200 forked, 4,500 waiting
