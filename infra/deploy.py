@@ -350,15 +350,19 @@ def with_schedule_function_name(template: dict) -> dict:
 # Chalice's logical id of app.prepare_run, and the name `chalice deploy` gives it (<app>-<stage>-<handler>).
 PREPARE_FUNCTION = "PrepareRun"
 PREPARE_FUNCTION_NAME = {"Fn::Sub": "plynx-${Stage}-prepare_run"}
+# app.collect_garbage: the API invokes it after a delete by the name .chalice/config.json gives (PLYNX_GC_FUNCTION).
+GC_FUNCTION = "CollectGarbage"
+GC_FUNCTION_NAME = {"Fn::Sub": "plynx-${Stage}-collect_garbage"}
 
 
 def with_function_names(template: dict) -> dict:
     """`chalice package` leaves its functions unnamed (CloudFormation makes names up); the API invokes the run
-    preparation by the name the template's Globals give it (PLYNX_PREPARE_FUNCTION), the one `chalice deploy`
-    gives it too."""
-    function = template["Resources"].get(PREPARE_FUNCTION)
-    if function is not None:
-        function["Properties"]["FunctionName"] = PREPARE_FUNCTION_NAME
+    preparation by the name the template's Globals give it (PLYNX_PREPARE_FUNCTION) and the garbage collection
+    by the one its config gives (PLYNX_GC_FUNCTION): the names `chalice deploy` gives them too."""
+    for logical_id, name in ((PREPARE_FUNCTION, PREPARE_FUNCTION_NAME), (GC_FUNCTION, GC_FUNCTION_NAME)):
+        function = template["Resources"].get(logical_id)
+        if function is not None:
+            function["Properties"]["FunctionName"] = name
     return template
 
 

@@ -98,6 +98,11 @@ def test_merged_template_passes_cfn_lint(package: tuple[str, str]) -> None:
     assert collector["Handler"] == "app.collect_garbage" and collector["Timeout"] == 900
     assert collector["ReservedConcurrentExecutions"] == 1
     assert [e["Properties"]["Schedule"] for e in collector["Events"].values()] == ["rate(1 day)"]
+    # ... deployed under the name the API invokes after a delete (PLYNX_GC_FUNCTION, as `chalice deploy` names it)
+    named = deploy.for_stage(merged)["Resources"]["CollectGarbage"]["Properties"]["FunctionName"]
+    with open(os.path.join(REPO, ".chalice", "config.json")) as config:
+        gc_name = json.load(config)["stages"][STAGE]["environment_variables"]["PLYNX_GC_FUNCTION"]
+    assert named == deploy.GC_FUNCTION_NAME and named["Fn::Sub"].replace("${Stage}", STAGE) == gc_name
     assert "EndpointURL" in merged["Outputs"]
     # the schedules' target: named as `chalice deploy` names it once deployed, the name the scheduler role invokes
     deployed = deploy.for_stage(merged)["Resources"]["ScheduleFired"]["Properties"]
