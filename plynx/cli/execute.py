@@ -92,9 +92,9 @@ def build_graph(api: Client, node: dict, inputs: dict[str, list[tuple[Any, str]]
     return graph, operation.id
 
 
-def execute(args: argparse.Namespace) -> int:
-    """Upload the inputs, run the operation, print its output streams, write its outputs; exit by its status."""
-    api = commands.client(args)
+def spec_and_arguments(api: Any, args: argparse.Namespace) -> tuple[dict, dict[str, list[tuple[Any, str]]], dict]:
+    """The operation (fetched when the file names a stored one), its input values each with the folder its paths
+    are relative to, and its parameters: the file's, with the command line's `-i`/`-p` in place of them."""
     node, inputs, parameters, base = load_spec(args.file)
     if "base_node_name" not in node:
         node = api.call("GET", f"nodes/{node['node_id']}")["data"]
@@ -104,6 +104,13 @@ def execute(args: argparse.Namespace) -> int:
         given.setdefault(name, []).append((value, os.getcwd()))
     values.update(given)
     parameters.update(dict(args.params))
+    return node, values, parameters
+
+
+def execute(args: argparse.Namespace) -> int:
+    """Upload the inputs, run the operation, print its output streams, write its outputs; exit by its status."""
+    api = commands.client(args)
+    node, values, parameters = spec_and_arguments(api, args)
     graph, node_id = build_graph(api, node, values, parameters, args.quiet)
     graph_id = api.save(graph)
     run_id = api.start(graph_id)

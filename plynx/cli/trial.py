@@ -31,15 +31,7 @@ def _value(api: Client, value: Any, kind: str, base: str, quiet: bool) -> dict:
 def try_operation(args: argparse.Namespace) -> int:
     """Start the trial, watch it, print its output streams and write its outputs; exit by its status."""
     api = commands.client(args)
-    node, inputs, parameters, base = execute.load_spec(args.file)
-    if "base_node_name" not in node:
-        node = api.call("GET", f"nodes/{node['node_id']}")["data"]
-    values = {name: [(value, base) for value in listed] for name, listed in inputs.items()}
-    given: dict[str, list[tuple[Any, str]]] = {}
-    for name, value in args.inputs:  # the command line's paths are the current directory's; they replace the file's
-        given.setdefault(name, []).append((value, os.getcwd()))
-    values.update(given)
-    parameters.update(dict(args.params))
+    node, values, parameters = execute.spec_and_arguments(api, args)
     declared = {i["name"]: i for i in node.get("inputs") or []}
     unknown = sorted(set(values) - set(declared))
     if unknown:

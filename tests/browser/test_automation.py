@@ -11,18 +11,10 @@ import requests
 from playwright.sync_api import expect
 
 from tests.browser.conftest import shot
+from tests.browser.ui import toolbar_action
 from tests.helpers import graph, instance, operation
 
 pytestmark = pytest.mark.slow
-
-
-def _open_automation(page) -> None:
-    inline = page.get_by_test_id("toolbar").get_by_role("button", name="Automation", exact=True)
-    if inline.count():
-        inline.click()
-    else:  # the row is full: it is in the More menu
-        page.get_by_role("button", name="More").click()
-        page.get_by_role("menuitem", name="Automation").click()
 
 
 def test_notification_settings_and_the_webhook_trigger(page, api) -> None:
@@ -35,7 +27,7 @@ def test_notification_settings_and_the_webhook_trigger(page, api) -> None:
 
     page.goto(f"/graphs/{graph_id}")
     expect(page.get_by_test_id("graph-editor")).to_be_visible()
-    _open_automation(page)
+    toolbar_action(page, "Automation")
     dialog = page.get_by_role("dialog", name="Automation")
     settings = dialog.get_by_test_id("notify-settings")
     expect(settings.get_by_label("Notify on")).to_be_enabled()  # the stored settings have come
@@ -81,7 +73,7 @@ def test_notification_settings_and_the_webhook_trigger(page, api) -> None:
 
     # read back after a reload: the settings stay, the trigger URL is never shown again
     page.reload()
-    _open_automation(page)
+    toolbar_action(page, "Automation")
     dialog = page.get_by_role("dialog", name="Automation")
     expect(dialog.get_by_label("Notify on")).to_be_enabled()
     expect(dialog.get_by_label("Notify on")).to_have_value("failure")

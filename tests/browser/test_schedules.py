@@ -9,6 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import shot
+from tests.browser.ui import toolbar_action
 from tests.helpers import graph, instance, operation
 
 pytestmark = pytest.mark.slow
@@ -17,12 +18,7 @@ SAY = "open(outputs['out'], 'w').write(params['word'])\n"
 
 
 def _open_schedules(page) -> None:
-    inline = page.get_by_test_id("toolbar").get_by_role("button", name="Schedules", exact=True)
-    if inline.count():
-        inline.click()
-    else:  # the row is full: it is in the More menu
-        page.get_by_role("button", name="More").click()
-        page.get_by_role("menuitem", name="Schedules").click()
+    toolbar_action(page, "Schedules")
     expect(page.get_by_role("dialog", name="Schedules")).to_be_visible()
 
 

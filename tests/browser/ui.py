@@ -57,3 +57,13 @@ def preview(properties: Any, testid: str) -> Any:
     if not shown.is_visible():
         block.get_by_role("button", name="Preview").click()
     return shown
+
+
+def toolbar_action(page: Any, name: str) -> None:
+    """Click one of the editor toolbar's actions, inline or, when the row is full, in its More menu."""
+    inline = page.get_by_test_id("toolbar").get_by_role("button", name=name, exact=True)
+    if inline.count():
+        inline.click()
+    else:
+        page.get_by_role("button", name="More").click()
+        page.get_by_test_id("toolbar-menu").get_by_role("menuitem", name=name).click()
