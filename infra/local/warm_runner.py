@@ -277,7 +277,10 @@ def main(argv: list[str]) -> int:
     from runners import zygote
 
     zygote.make_undumpable()  # first: its environment holds the role's keys, which every worker inherits
-    serve(socket.socket(fileno=int(argv[0])), argv[1] if len(argv) > 1 else RUNNER_MODULE)
+    try:
+        serve(socket.socket(fileno=int(argv[0])), argv[1] if len(argv) > 1 else RUNNER_MODULE)
+    except KeyboardInterrupt:  # Ctrl-C in `make up` reaches the whole process group; the stack stops us anyway
+        pass
     return 0
 
 
