@@ -185,6 +185,12 @@ def test_a_canceled_run_is_told_as_a_failure(api, receiver, quick_backoff) -> No
     receiver.statuses.clear()
     assert _put(api, graph_id, {"on": "failure", "webhook_url": receiver.url}).status_code == 200
     run_id = api.ok("post", f"graphs/{graph_id}/approve")["run_id"]
+    # once its execution runs (APPROVE answers while the run is still prepared, and a run canceled before its
+    # execution starts has none to end: it is not told, the closing note says so)
+    deadline = time.monotonic() + 30
+    while api.ok("get", f"runs/{run_id}")["data"]["run_status"] != "RUNNING":
+        assert time.monotonic() < deadline, "the run never started"
+        time.sleep(0.05)
     api.ok("post", f"runs/{run_id}/cancel")
     [told] = receiver.wait_for(1)  # the execution was stopped: EventBridge's ABORTED, the run's CANCELED
     sent = json.loads(told["body"])
