@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import collections
 import concurrent.futures
-import hashlib
 import json
 import os
 import shutil
@@ -169,7 +168,7 @@ def _read_logs(paths: dict[str, str]) -> dict[str, tuple[str, bytes | Any, int]]
             reads[name] = storage.read_private(path)
         except (storage.UnsafeFile, OSError) as exc:
             note = f"The {name} log was not stored: {exc}\n".encode()
-            reads[name] = (hashlib.sha256(note).hexdigest(), note, len(note))
+            reads[name] = (storage.content_id(note), note, len(note))
     return reads
 
 

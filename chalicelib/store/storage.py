@@ -96,9 +96,14 @@ def _put_object(resource_id: str, data: bytes) -> bool:
         Bucket=SETTINGS.bucket, Key=key(resource_id), Body=data, IfNoneMatch="*"))
 
 
+def content_id(data: bytes) -> str:
+    """The resource id of these bytes: content-addressed, so equal bytes are stored once."""
+    return hashlib.sha256(data).hexdigest()
+
+
 def put_bytes(data: bytes) -> str:
     """Store bytes (write-once) and return their resource id."""
-    resource_id = hashlib.sha256(data).hexdigest()
+    resource_id = content_id(data)
     _put_object(resource_id, data)
     return resource_id
 
@@ -237,7 +242,7 @@ def _read_exactly(source: IO[bytes], amount: int) -> bytes:
 
 def check(resource_id: str, data: bytes) -> bytes:
     """The bytes, if they are what `resource_id` names; IntegrityError otherwise."""
-    actual = hashlib.sha256(data).hexdigest()
+    actual = content_id(data)
     if actual != resource_id:
         raise IntegrityError(_mismatch(resource_id, actual))
     return data
