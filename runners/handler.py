@@ -217,18 +217,21 @@ def _ended(partition: str, node: dict, status: str, outputs: dict[str, str], log
         _ENDED.popitem(last=False)
 
 
+def _with_the_end(holdings: list[Any], others: int) -> list[Any]:
+    """The owner records to write in the node's end's transaction; past its 100 items (with the node's own
+    update and `others`), written first on their own (the node does not point at them yet), and none."""
+    if 1 + len(holdings) + others <= together.MAX_ITEMS:
+        return holdings
+    owners.record([record.resource_id for record in holdings], holdings[0].holder)
+    return []
+
+
 def _end(graph_id: str, node_id: str, run_id: str, status: str, outputs: dict[str, str], logs: dict[str, str],
          restored_from: dict[str, str] | None, holdings: list[Any], entry: Any = None) -> None:
-    """The operation's end, its owner records and its cache entry in one write (transitions.finish_node);
-    over a transaction's 100 items, the owners first and the entry after, as separate writes."""
-    puts = [*holdings, *([entry] if entry is not None else [])]
-    if len(puts) < together.MAX_ITEMS:
-        transitions.finish_node(graph_id, node_id, run_id, status, outputs, logs, restored_from, puts=puts)
-    else:
-        owners.record([record.resource_id for record in holdings], holdings[0].holder)
-        transitions.finish_node(graph_id, node_id, run_id, status, outputs, logs, restored_from)
-        if entry is not None:
-            entry.save()
+    """The operation's end, its owner records and its cache entry in one write (transitions.finish_node)."""
+    extra = [entry] if entry is not None else []
+    puts = [*_with_the_end(holdings, len(extra)), *extra]
+    transitions.finish_node(graph_id, node_id, run_id, status, outputs, logs, restored_from, puts=puts)
     _held(holdings)
 
 
@@ -285,11 +288,8 @@ def run_node(graph_id: str, node_id: str, run_id: str, context: Any = None, noti
         status = NodeRunningStatus.SUCCESS if ok else NodeRunningStatus.FAILED
     observe.operation_ended(status, started, graph_id, run_id, node_id, attempt)
     if not ok and attempt < retries(node):
-        if len(holdings) >= together.MAX_ITEMS:
-            owners.record([record.resource_id for record in holdings], holder)
-            holdings = []
         # Step Functions retries it (the node asked)
-        transitions.requeue_node(graph_id, node_id, run_id, logs, puts=holdings)
+        transitions.requeue_node(graph_id, node_id, run_id, logs, puts=_with_the_end(holdings, 0))
         _held(holdings)
         raise OperationFailed(f"Operation `{node.get('title')}` ({node_id}) failed, attempt {attempt + 1}")
     stored = cache.entry(cache_key, node, outputs, logs, graph_id, run_id, principal.author) \

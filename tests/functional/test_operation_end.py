@@ -116,3 +116,19 @@ def test_an_upload_says_whether_it_created_the_content(stack: Any) -> None:
     resource_id = storage.read_private.__globals__["hashlib"].sha256(data).hexdigest()
     assert storage.put_private(resource_id, data, len(data)) is True
     assert storage.put_private(resource_id, data, len(data)) is False  # stored already (412): not created
+
+
+def test_an_end_with_more_owners_than_a_transaction_takes_writes_them_first(run: tuple[str, str, str]) -> None:
+    """Over TransactWriteItems' 100 items (an operation with many outputs), the owner records go first on their
+    own, then the end with its cache entry (runners/handler.py _end)."""
+    from runners import handler
+
+    graph_id, run_id, word = run
+    outputs = {f"o{i}": f"out{i}-{word}" for i in range(together.MAX_ITEMS)}
+    holdings = [OwnerModel(resource_id, "workflow:alice", recorded="now") for resource_id in outputs.values()]
+    entry = CacheModel(f"key-{word}", insertion_date="now", outputs=outputs, logs={}, run_id=run_id)
+    handler._end(graph_id, "n", run_id, N.SUCCESS, outputs, {}, None, holdings, entry)
+    node = GraphNodeModel.get(run_items(graph_id, run_id), "n", consistent_read=True)
+    assert node.node_running_status == N.SUCCESS and node.outputs == outputs
+    assert all(_exists(OwnerModel, resource_id, "workflow:alice") for resource_id in outputs.values())
+    assert CacheModel.get(f"key-{word}").outputs == outputs
