@@ -331,7 +331,11 @@ def compile_program(graph: dict, runner_function: str, *, restored: frozenset[st
                     child_arn: Callable[[dict], str] | None = None, fargate: Fargate | None = None,
                     limits: Limits = Limits(), parent: Parent | None = None,
                     on_fargate: frozenset[str] = frozenset()) -> Program:
-    """ASL for one graph run: mark running, restored skips, every operation, then SUCCESS or FAILED bookkeeping.
+    """ASL for one graph run: restored skips, every operation, then SUCCESS or FAILED bookkeeping.
+
+The preparation marks the run RUNNING itself when it starts the execution (chalicelib/engine/preparation.py),
+so a graph's machine starts at its first restored Pass or "Run operations": no bookkeeping Task first (one
+runner invocation and two state transitions less a run). A nested program still opens its composite first.
 
     `restored` operations do not run (the cache has their outputs). `child_arn` names the state machine
     of a child definition (content-named by the caller): the parts of a graph too big for one execution,
@@ -410,8 +414,9 @@ def _compile_program(graph: dict, runner_function: str, *, restored: frozenset[s
         run_states = builder.fan_out("Run operations", branches, "Mark succeeded")
     first_run = "Run operations" if run_states else "Mark succeeded"
     start_after, restored_states = _restored_states(graph_id, sorted(restored), first_run)
-    main = {"Comment": f"PLynx graph {graph_id}", "StartAt": "Mark running",
-            "States": _bookkeeping(graph_id, runner_function, start_after, parent)}
+    states = _bookkeeping(graph_id, runner_function, start_after, parent)
+    main = {"Comment": f"PLynx graph {graph_id}", "StartAt": "Mark running" if "Mark running" in states else start_after,
+            "States": states}
     main["States"].update(restored_states)
     main["States"].update(run_states)
     if "Run operations" in run_states:
@@ -424,15 +429,13 @@ def _compile_program(graph: dict, runner_function: str, *, restored: frozenset[s
 
 
 def _bookkeeping(graph_id: str, runner: str, first: str, parent: Parent | None = None) -> dict[str, dict]:
-    """Start, success, and the failure path: FAILED_WAITING until running operations end, then FAILED.
+    """Success and the failure path: FAILED_WAITING until running operations end, then FAILED.
 
-    A nested program (a composite's sub-graph) opens and closes its composite instead of the graph.
+    A nested program (a composite's sub-graph) opens its composite first ("Mark running": the composite's node
+    records its nested execution and inputs) and closes it instead of the graph. A graph's own run has no such
+    first state: its preparation marked it RUNNING when it started the execution.
     """
     catch = [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Mark failed"}]
-    start = payload(Action.START, graph_id)
-    if parent is not None:
-        start = payload(Action.OPEN, graph_id, parent_graph_id=parent.graph_id, node_id=parent.node_id,
-                        execution_arn=Path("$$.Execution.Id"))
 
     def end(status: str, **error: Any) -> dict[str, Any]:
         if parent is None:
@@ -441,7 +444,6 @@ def _bookkeeping(graph_id: str, runner: str, first: str, parent: Parent | None =
                        notify=parent.notify, status=status, **error)
 
     states = {
-        "Mark running": _invoke(runner, start, first),
         "Mark succeeded": _invoke(runner, end("SUCCESS"), None),
         # Cancels what has not started, releases parked waits, and fails (StillRunning) while operations
         # of the run still run: retried with backoff (a few events each), then Mark failed closes the rest.
@@ -449,7 +451,11 @@ def _bookkeeping(graph_id: str, runner: str, first: str, parent: Parent | None =
         "Mark failed": _invoke(runner, end("FAILED", error=Path("$.error")), "Failed"),
         "Failed": {"Type": "Fail", "Error": ErrorName.GRAPH_FAILED, "Cause": "An operation of the graph failed"},
     }
-    states["Mark running"]["Catch"] = catch
+    if parent is not None:
+        states["Mark running"] = _invoke(runner, payload(
+            Action.OPEN, graph_id, parent_graph_id=parent.graph_id, node_id=parent.node_id,
+            execution_arn=Path("$$.Execution.Id")), first)
+        states["Mark running"]["Catch"] = catch
     states["Mark succeeded"]["Catch"] = catch
     states["Settle failure"]["Retry"].append(
         {"ErrorEquals": [ErrorName.STILL_RUNNING], "IntervalSeconds": 1, "MaxAttempts": 12, "BackoffRate": 1.5})

@@ -20,7 +20,9 @@ __all__ = ["Action", "ErrorName", "ExecutionInput", "FARGATE_ENVIRONMENT", "Lost
 class Action(str, enum.Enum):
     """What the runner is asked to do."""
 
-    START = "start"  # the run's execution has begun: the graph RUNNING
+    # the run's execution has begun: the graph RUNNING. Machines compile no such state any more (the preparation
+    # marks the run RUNNING as it starts the execution); kept for executions of older machines still in flight
+    START = "start"
     RUN = "run"  # run (or restore) one operation, then release its dependents
     WAIT = "wait"  # park a branch until its dependencies in other branches are done (a task token)
     SETTLE = "settle"  # after a failure: cancel what did not start, fail while operations still run

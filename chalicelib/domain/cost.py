@@ -17,10 +17,11 @@ from typing import Any
 from . import config
 from .enums import NodeRunningStatus
 
-# The Step Functions states a run passes whatever it runs: Mark running, then Mark succeeded (or Settle failure,
-# Mark failed and Failed); and the Parallel that runs the operations when any run (stepfunctions/compiler.py).
-FRAME_SUCCEEDED = 2
-FRAME_FAILED = 4
+# The Step Functions states a run passes whatever it runs: Mark succeeded (or Settle failure, Mark failed and
+# Failed); and the Parallel that runs the operations when any run (stepfunctions/compiler.py). No state marks
+# the run running: its preparation does, as it starts the execution.
+FRAME_SUCCEEDED = 1
+FRAME_FAILED = 3
 NESTED_TRANSITIONS = 4
 RESTORED_PER_STATE = 100  # stepfunctions.compiler.RESTORED_PER_STATE: one Pass state lists this many restored
 FARGATE_MIN_SECONDS = 60  # Fargate bills at least one minute a task (aws.amazon.com/fargate/pricing)
@@ -107,7 +108,7 @@ def run_cost(operations: list[dict], waited: set[str], failed: bool, table: Pric
     ran = transitions > 0 or nested > 0
     transitions += (FRAME_FAILED if failed else FRAME_SUCCEEDED) + (1 if ran else 0)
     transitions += math.ceil(restored / RESTORED_PER_STATE)
-    requests += 3 if failed else 2  # Mark running, Mark succeeded (or Settle failure, Mark failed): the runner's
+    requests += 2 if failed else 1  # Mark succeeded (or Settle failure, Mark failed): the runner's
     # a composite: its startExecution Task, and its nested execution's Open, Parallel and Close (Open and Close
     # invoke the runner)
     transitions += NESTED_TRANSITIONS * nested + forks

@@ -40,7 +40,7 @@ from stepfunctions.contract import ErrorName, ExecutionInput
 
 from . import cache, composite_runs, placement
 from .settle import finalize, stop_executions
-from .transitions import Moved, end_nodes, new_node, run_principal
+from .transitions import Moved, end_nodes, move_graph, new_node, run_principal
 
 LOG = logging.getLogger(__name__)
 
@@ -204,12 +204,18 @@ def prepare(graph_id: str, run_id: str, retry_of: str | None = None, replaced: t
             principal: RunPrincipal | None = None) -> str:
     """Plan the cache, queue the run's nodes, compile, create the state machines and start the run's execution;
     returns the run's status as this leaves it (a run canceled or replaced meanwhile is left alone)."""
+    retained = False
     try:
         model = _preparing(graph_id, run_id)
         if model is None:
             return "not preparing"
         principal = principal or run_principal(graph_id, None)
-        parameters = run_records.find(run_id).parameters or {}
+        # The graph's records (one query): this run's parameters, and what retention lets go, before the start
+        # (a run restored whole ends at once; runs are short: done first, nothing is left behind when it ends)
+        records = run_records.newest_first(graph_id)
+        parameters = next((record.parameters for record in records if record.run_id == run_id), None) or {}
+        run_records.retain(graph_id, run_id, replaced, records)
+        retained = True
         saved = whole_items(saved_items(model), int(model.node_count or 0))
         given = run_parameters.by_node(parameters)
         graph = {"_id": graph_id, "nodes": [run_parameters.apply_to_node(dict(node_from_item(item), _id=item.node_id),
@@ -229,7 +235,8 @@ def prepare(graph_id: str, run_id: str, retry_of: str | None = None, replaced: t
             return "not preparing"
         return _start(graph, program, model)
     finally:
-        run_records.retain(graph_id, run_id, replaced)  # once this run is under way (or has failed to start)
+        if not retained:  # once this run is under way (or has failed to start)
+            run_records.retain(graph_id, run_id, replaced)
 
 
 def _queued(model: GraphModel, run_id: str) -> bool:
@@ -292,23 +299,33 @@ def write_nodes(graph_id: str, run_id: str, saved: Iterable[GraphNodeModel], res
 
 
 def _start(graph: dict, program: Any, model: GraphModel) -> str:
+    """Start the run's execution and mark the run RUNNING in the write that records it (READY → RUNNING through
+    transitions, the run record with it): the state machine has no "Mark running" Task of its own."""
     run_id = model.run_id
     sfn = aws.client("stepfunctions")
     state_machine_arn = deploy(graph, program, model)
     execution = sfn.start_execution(stateMachineArn=state_machine_arn, name=run_id,
                                     input=ExecutionInput(graph["_id"], run_id).to_json())
+    execution_arn = execution["executionArn"]
+    recorded = [GraphModel.execution_arn.set(execution_arn), GraphModel.state_machine_arn.set(state_machine_arn),
+                GraphModel.prepare_by.remove()]
     try:
-        model.update(actions=[GraphModel.execution_arn.set(execution["executionArn"]),
-                              GraphModel.state_machine_arn.set(state_machine_arn), GraphModel.prepare_by.remove()],
-                     condition=(GraphModel.run_id == run_id)
-                     & GraphModel.graph_running_status.is_in(*GraphRunningStatus.ACTIVE))
+        move_graph(model.id, GraphRunningStatus.READY, GraphRunningStatus.RUNNING, run_id=run_id, actions=recorded,
+                   landed=lambda now_is: now_is.run_id == run_id and now_is.execution_arn == execution_arn)
+        return GraphRunningStatus.RUNNING
+    except Moved:
+        pass  # an operation failed first (FAILED_WAITING), the execution has ended already, or a cancel came first
+    try:  # the run's execution is recorded all the same, while the header is this run's
+        model.update(actions=recorded, condition=GraphModel.run_id == run_id)
     except UpdateError as exc:
         if not condition_failed(exc):
             raise
-        # canceled (or replaced) while it was being prepared: the execution just started must not run
-        stop_executions([execution["executionArn"]], ErrorName.CANCELED, "The run was canceled while it was prepared")
-        return GraphRunningStatus.CANCELED
-    return GraphRunningStatus.READY
+        model.graph_running_status = GraphRunningStatus.CANCELED  # replaced by a newer run or a save
+    if model.graph_running_status in (GraphRunningStatus.CANCELED, GraphRunningStatus.FAILED):
+        # canceled (or given up) while it was being prepared: the execution just started must not run (one
+        # that has failed and ended already is left as it is: stop_executions ignores it)
+        stop_executions([execution_arn], ErrorName.CANCELED, "The run was canceled while it was prepared")
+    return model.graph_running_status
 
 
 def preparing(model: GraphModel) -> bool:

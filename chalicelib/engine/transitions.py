@@ -47,7 +47,9 @@ GRAPH_MOVES = _table({
     G.SUCCESS:        {G.CREATED, G.READY},
     G.FAILED:         {G.CREATED, G.READY},
     G.CANCELED:       {G.CREATED, G.READY},
-    G.READY:          {G.RUNNING, G.FAILED_WAITING, G.FAILED, G.CANCELED},    # its execution begins
+    # its execution begins; SUCCESS: every operation was restored (no execution), or the execution ended before
+    # its preparation recorded it (the preparation marks the run RUNNING just after StartExecution)
+    G.READY:          {G.RUNNING, G.FAILED_WAITING, G.SUCCESS, G.FAILED, G.CANCELED},
     G.RUNNING:        {G.RUNNING, G.FAILED_WAITING, G.SUCCESS, G.FAILED, G.CANCELED},  # again: a retried start
     G.FAILED_WAITING: {G.FAILED, G.CANCELED},                                 # what still ran has ended
 })

@@ -29,19 +29,19 @@ def test_a_run_that_ran_costs_compute_and_a_fully_cached_one_none(api) -> None:
     # one operation on the 1024 MB runner: its recorded duration in GB-seconds
     assert cost["lambda_gb_seconds"] == round(node["duration_seconds"] * prices["lambda_memory_mb"] / 1024, 6)
     assert cost["lambda_gb_seconds"] >= 0.05 and cost["fargate_vcpu_seconds"] == cost["fargate_gb_seconds"] == 0
-    # Mark running, the Parallel, Run say, Mark succeeded; runner invocations: those three Tasks
-    assert cost["state_transitions"] == 4 and cost["lambda_requests"] == 3
+    # the Parallel, Run say, Mark succeeded (the preparation marked it running); runner invocations: the two Tasks
+    assert cost["state_transitions"] == 3 and cost["lambda_requests"] == 2
     assert cost["estimated_usd"] > 0
     expected = (cost["lambda_gb_seconds"] * prices["lambda_usd_per_gb_second"]
-                + 3 * prices["lambda_usd_per_request"] + 4 / 1000 * prices["stepfunctions_usd_per_1000_transitions"])
+                + 2 * prices["lambda_usd_per_request"] + 3 / 1000 * prices["stepfunctions_usd_per_1000_transitions"])
     assert abs(cost["estimated_usd"] - expected) < 1e-7
 
     cached = _run(api, {"_id": first["graph_id"]}, ["CREATE_RUN"])
     assert by_title(cached["graph"], "say")["node_running_status"] == "RESTORED"
     cost = cached["cost"]
     assert cost["lambda_gb_seconds"] == cost["fargate_vcpu_seconds"] == cost["fargate_gb_seconds"] == 0
-    # no operation: Mark running, the restored Pass state, Mark succeeded
-    assert cost["state_transitions"] == 3 and cost["lambda_requests"] == 2
+    # no operation: the restored Pass state, Mark succeeded
+    assert cost["state_transitions"] == 2 and cost["lambda_requests"] == 1
     assert 0 < cost["estimated_usd"] < first["cost"]["estimated_usd"]
 
 
@@ -56,8 +56,8 @@ def test_a_failed_run_pays_its_failure_path_and_what_ran_until_then(api) -> None
     assert by_title(data["graph"], "say")["node_running_status"] == "CANCELED"
     cost = data["cost"]
     assert cost["lambda_gb_seconds"] > 0
-    # Mark running, the Parallel, Run fail, Settle failure, Mark failed, Failed
-    assert cost["state_transitions"] == 6 and cost["lambda_requests"] == 4
+    # the Parallel, Run fail, Settle failure, Mark failed, Failed
+    assert cost["state_transitions"] == 5 and cost["lambda_requests"] == 3
 
 
 def test_two_runs_of_one_graph_side_by_side(api) -> None:
@@ -122,7 +122,7 @@ def test_a_composites_operations_count(api, shared_tmp) -> None:
     assert run["run_status"] == "SUCCESS"
     cost = run["cost"]
     assert cost["lambda_gb_seconds"] >= 0.1  # the inner operations ran, one of them sleeping 0.1 s
-    # two inner Runs; Mark running, the Parallel, Mark succeeded; the composite's startExecution and its
-    # nested Open, Parallel and Close
-    assert cost["state_transitions"] == 2 + 3 + 4
-    assert cost["lambda_requests"] == 2 + 2 + 2
+    # two inner Runs; the Parallel, Mark succeeded; the composite's startExecution and its nested Open,
+    # Parallel and Close
+    assert cost["state_transitions"] == 2 + 2 + 4
+    assert cost["lambda_requests"] == 2 + 1 + 2

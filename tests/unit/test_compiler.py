@@ -173,7 +173,11 @@ def test_states_chain_from_start_to_bookkeeping() -> None:
         visited.append(name)
         name = states[name]["Next"]
     visited.append(name)
-    assert visited == ["Mark running", "Run operations", "Mark succeeded"]
+    # no bookkeeping Task first: the preparation marked the run RUNNING when it started the execution
+    assert visited == ["Run operations", "Mark succeeded"]
+    assert "Mark running" not in states
+    assert all(task["Parameters"]["Payload"]["action"] != "start" for _, task in _walk(states)
+               if task.get("Type") == "Task" and "Payload" in task.get("Parameters", {}))
     assert states["Mark succeeded"]["End"] is True
     assert states["Run operations"]["Catch"][0]["Next"] == "Settle failure"
     assert states["Settle failure"]["Next"] == "Mark failed"
@@ -347,7 +351,9 @@ def test_a_composite_runs_as_a_nested_execution_of_its_own_state_machine() -> No
     assert task["Parameters"]["Input"]["graph_id"] == "g1.c" and "Name.$" in task["Parameters"]
     # the nested program opens and closes its composite; its close releases the outer dependent `d`
     states = nested["States"]
+    assert nested["StartAt"] == "Mark running" and states["Mark running"]["Next"] == "Run operations"
     assert states["Mark running"]["Parameters"]["Payload"]["action"] == "open"
+    assert states["Mark running"]["Catch"][0]["Next"] == "Mark failed"
     close = states["Mark succeeded"]["Parameters"]["Payload"]
     assert (close["action"], close["parent_graph_id"], close["node_id"]) == ("close", "g1", "c")
     assert close["notify"] == ["x"]

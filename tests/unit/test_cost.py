@@ -24,11 +24,11 @@ def test_lambda_and_fargate_seconds_waits_and_retries() -> None:
     assert estimate["lambda_gb_seconds"] == pytest.approx(3.5 * 1024 / 1024)
     assert estimate["fargate_vcpu_seconds"] == pytest.approx((600 + 60) * 1)
     assert estimate["fargate_gb_seconds"] == pytest.approx((600 + 60) * 4)
-    # a 1, b 3 (retries), c 1 + Wait + Check, d 1 + Check; frame: Mark running, Parallel, Mark succeeded; one Pass
-    assert estimate["state_transitions"] == 1 + 3 + 3 + 2 + 3 + 1
-    assert estimate["lambda_requests"] == 1 + 3 + 1 + 2  # a, b's attempts, c's Wait, Mark running/succeeded
-    usd = (3.5 * 0.0000166667 + 7 * 0.0000002 + 660 / 3600 * 0.04048 + 2640 / 3600 * 0.004445
-           + 13 / 1000 * 0.025)
+    # a 1, b 3 (retries), c 1 + Wait + Check, d 1 + Check; frame: Parallel, Mark succeeded; one Pass
+    assert estimate["state_transitions"] == 1 + 3 + 3 + 2 + 2 + 1
+    assert estimate["lambda_requests"] == 1 + 3 + 1 + 1  # a, b's attempts, c's Wait, Mark succeeded
+    usd = (3.5 * 0.0000166667 + 6 * 0.0000002 + 660 / 3600 * 0.04048 + 2640 / 3600 * 0.004445
+           + 12 / 1000 * 0.025)
     assert estimate["estimated_usd"] == pytest.approx(usd, abs=1e-8)
 
 
