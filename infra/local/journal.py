@@ -191,12 +191,15 @@ class Journal:
 
     def begin_request(self) -> dict:
         marks: dict = {}
+        # a request served within another one on its thread (direct.py) has marks of its own, then the outer's again
+        _LOCAL.outer = [*getattr(_LOCAL, "outer", ()), getattr(_LOCAL, "marks", None)]
         _LOCAL.marks = marks
         return marks
 
     def finish_request(self, marks: dict, environ: dict, status: str | None) -> None:
         """Before the answer: journal what the request touched, or snapshot a change the hooks miss."""
-        _LOCAL.marks = None
+        outer = getattr(_LOCAL, "outer", None) or [None]
+        _LOCAL.marks, _LOCAL.outer = outer[-1], outer[:-1]
         if marks:
             try:
                 self.sync(self.commit(list(marks)))

@@ -134,6 +134,15 @@ def serve_lambda_directly(front: Any) -> None:
     _LAMBDA_FRONT.append(front)
 
 
+def dispatch_directly(front: Any, endpoint: str) -> None:
+    """This process's SDK requests to moto (`endpoint`) call `front` on their own thread, without HTTP
+    (infra/local/direct.py); undone by unpatch."""
+    from . import direct
+
+    with _LOCK:
+        direct.install(front, endpoint, _set)
+
+
 def unpatch() -> None:
     from . import journal as journal_module
 

@@ -321,6 +321,7 @@ def _start(
     stack.lambda_front = front
     if patches.FAST:
         patches.serve_lambda_directly(front)
+        patches.dispatch_directly(front, moto_endpoint)
     _notifier(stack, front)
     _serve(stack, "moto", _make_moto_server(host, moto_port, front, quiet))
 
@@ -450,9 +451,13 @@ def _make_lambda_front(stack: LocalStack, lambda_handler: Callable[[Any, Any], A
         front = LambdaFront(moto_app, lambda: lambda_handler, authenticate=True)
     else:
         # The runner in a warm process of its own (forked per invocation), off this process's interpreter lock.
-        warm = WarmRunner(DEFAULT_CONCURRENCY)
+        warm = WarmRunner(DEFAULT_CONCURRENCY, direct=patches.FAST)
         stack._undo.append(warm.stop)
         front = LambdaFront(moto_app, None, warm_runner=warm, authenticate=True)
+        if warm.direct_address:  # the workers' SDK requests, without HTTP (infra/local/direct.py)
+            from .direct import Channel
+
+            stack._undo.append(Channel(front, warm.direct_address).stop)
     _preparation(front)
     return front
 

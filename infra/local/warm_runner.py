@@ -32,7 +32,7 @@ import time
 from multiprocessing.connection import Connection
 from typing import Any
 
-from . import breakdown
+from . import breakdown, direct
 
 RUNNER_MODULE = "runners.handler"
 RUNNER_PACKAGES = ("runners", "chalicelib", "stepfunctions")  # what the runner imports from the project
@@ -48,9 +48,12 @@ class WarmRunner:
     """
 
     def __init__(self, concurrency: int, module: str = RUNNER_MODULE,
-                 packages: tuple[str, ...] = RUNNER_PACKAGES) -> None:
+                 packages: tuple[str, ...] = RUNNER_PACKAGES, direct: bool = False) -> None:
         self._module, self._packages = module, packages
-        self._dir = tempfile.mkdtemp(prefix="plynx-runner-")
+        self._dir = tempfile.mkdtemp(prefix="plynx-runner-")  # 0700: the stack's user's alone
+        # `direct`: the workers send their SDK requests to moto over this socket, served by the stack's
+        # direct.Channel (infra/local/direct.py), not HTTP; the stack opens it before the first invocation
+        self.direct_address = os.path.join(self._dir, "direct.sock") if direct else None
         self._slots = threading.BoundedSemaphore(max(1, concurrency))
         self._lock = threading.Lock()
         self._idle: list[tuple[int, Connection]] = []  # (generation, worker); last in, first out: the warmest
@@ -67,9 +70,12 @@ class WarmRunner:
         listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         listener.bind(self.address)
         listener.listen(512)
+        environment = dict(os.environ)
+        if self.direct_address:
+            environment[direct.ADDRESS_VARIABLE] = self.direct_address
         self._templates.append(subprocess.Popen(
             [sys.executable, "-m", "infra.local.warm_runner", str(listener.fileno()), self._module],
-            cwd=_REPO, pass_fds=[listener.fileno()], start_new_session=True,
+            cwd=_REPO, pass_fds=[listener.fileno()], start_new_session=True, env=environment,
         ))
         listener.close()  # the template accepts; we connect by address
 
@@ -228,6 +234,9 @@ def _work(connection: Connection, handler: Any) -> None:
 
 def serve(listener: socket.socket, module: str) -> None:
     """Fork a worker per accepted connection, until the stack's process is gone."""
+    address, endpoint = os.environ.get(direct.ADDRESS_VARIABLE), os.environ.get("PLYNX_AWS_ENDPOINT")
+    if address and endpoint:  # before any SDK client is built
+        direct.install_client(address, endpoint)
     handler = importlib.import_module(module)
     if module == RUNNER_MODULE:
         from runners import executors
