@@ -21,6 +21,17 @@ few Step Functions states; these are where moto spent that time, with the same a
 5. A table Query (no index) walks every item of the table to find its partition's, once per page: a
    10,000-node graph read in 50 pages of 1 MB walked the whole graph-nodes table 50 times (53 s for one
    GET of it). The partition's own items are the same candidates.
+6. Every request lists moto's service folders (``list_of_moto_modules``: a listdir and a stat per service,
+   about 50 times to route one request) and the response class's methods (``method_names_from_class``:
+   inspect.getmembers); both are fixed once moto is imported: listed once. And it draws each character of a
+   request's 52-character id with its own call of its (seedable) random generator: drawn at once instead.
+   Together ~20% of a GetItem's CPU.
+7. ``DynamoType.to_regular_json`` deep-copies its whole value at every level of nesting before it converts
+   the level below (which copies it again): for a node item's nested body, the largest cost of an UpdateItem
+   (a condition, the item's size, the answer each convert the item). Each level is copied once instead.
+8. An UpdateItem parses its UpdateExpression twice (moto's response and its backend), each time with a new
+   tokenizer and parser; the AST is only read (find_clauses) or deep-copied before it is changed (the
+   validator): parsed once per expression text (the product sends a handful of texts over and over).
 """
 from __future__ import annotations
 
@@ -31,6 +42,7 @@ import functools
 import json
 import pickle
 import re
+import string
 import threading
 from typing import Any
 
@@ -46,6 +58,9 @@ def apply(set_attribute: Any, big_definition_bytes: int) -> None:
     _patch_parse_once(set_attribute, big_definition_bytes)
     _patch_transaction_backups(set_attribute)
     _patch_partition_query(set_attribute)
+    _patch_static_listings(set_attribute)
+    _patch_regular_json(set_attribute)
+    _patch_update_expression_cache(set_attribute)
 
 
 # -- 1. DynamoDB responses -------------------------------------------------------------------------------
@@ -324,3 +339,64 @@ def _patch_partition_query(set_attribute: Any) -> None:
     from moto.dynamodb.models.table import Table
 
     set_attribute(Table, "query", partition_query(Table.query))
+
+
+# -- 6. what moto lists on every request, listed once ----------------------------------------------------
+
+
+def _patch_static_listings(set_attribute: Any) -> None:
+    import moto.backends
+    import moto.core.responses
+
+    modules = tuple(moto.backends.list_of_moto_modules())  # moto's folders do not change while it runs
+    set_attribute(moto.backends, "list_of_moto_modules", lambda: iter(modules))
+    # a class's method names (our patches replace methods, never add or remove them after the first request)
+    names = functools.lru_cache(maxsize=None)(lambda clazz: frozenset(original(clazz)))
+    original = moto.core.responses.method_names_from_class
+    set_attribute(moto.core.responses, "method_names_from_class", names)
+
+    from moto.moto_api._internal.moto_random import MotoRandom
+
+    def get_random_string(self: Any, length: int = 20, include_digits: bool = True, lower_case: bool = False) -> str:
+        pool = string.ascii_letters + (string.digits if include_digits else "")
+        drawn = "".join(self.choices(pool, k=length))  # the same characters, equally likely, one call
+        return drawn.lower() if lower_case else drawn
+
+    set_attribute(MotoRandom, "get_random_string", get_random_string)
+
+
+# -- 7. an item's plain JSON, each level copied once ------------------------------------------------------
+
+
+def _patch_regular_json(set_attribute: Any) -> None:
+    import copy
+
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    def to_regular_json(self: Any) -> dict[str, Any]:
+        """What moto's gives: a new structure, nested DynamoTypes as their plain JSON, the rest deep-copied."""
+        value = self.value
+        if isinstance(value, dict):
+            value = {key: nested.to_regular_json() if isinstance(nested, DynamoType) else copy.deepcopy(nested)
+                     for key, nested in value.items()}
+        elif isinstance(value, list):
+            value = [nested.to_regular_json() if isinstance(nested, DynamoType) else copy.deepcopy(nested)
+                     for nested in value]
+        else:
+            value = copy.deepcopy(value)
+        if self.is_binary() and isinstance(value, str):
+            value = base64.b64decode(value)
+        return {self.type: value}
+
+    set_attribute(DynamoType, "to_regular_json", to_regular_json)
+
+
+# -- 8. an UpdateExpression parsed once per text ------------------------------------------------------------
+
+
+def _patch_update_expression_cache(set_attribute: Any) -> None:
+    from moto.dynamodb.parsing.expressions import UpdateExpressionParser
+
+    make = UpdateExpressionParser.make.__func__  # type: ignore[attr-defined]
+    parsed = functools.lru_cache(maxsize=1024)(lambda expression: make(UpdateExpressionParser, expression))
+    set_attribute(UpdateExpressionParser, "make", classmethod(lambda cls, expression: parsed(expression)))

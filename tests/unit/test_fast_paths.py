@@ -302,3 +302,64 @@ def test_a_canceled_transaction_leaves_every_item_as_it_was_without_copying_tabl
             Table.__deepcopy__ = deepcopy
     assert after != before and any('"changed"' in item for item in after) and any('"new"' in item for item in after)
     assert not any('"b"' in item for item in after)
+
+
+def _random_value(rng: Any, depth: int = 0) -> dict:
+    """A DynamoDB attribute value of every type, nested a few levels."""
+    roll = rng.random()
+    if depth > 3 or roll < 0.3:
+        return {"S": "x" * rng.randint(0, 5)}
+    if roll < 0.4:
+        return {"N": str(rng.randint(0, 100))}
+    if roll < 0.5:
+        return {"B": "YWI="}
+    if roll < 0.6:
+        return {"SS": ["a", "b"]}
+    if roll < 0.7:
+        return {"BOOL": True} if roll < 0.65 else {"NULL": True}
+    if roll < 0.85:
+        return {"L": [_random_value(rng, depth + 1) for _ in range(rng.randint(0, 3))]}
+    return {"M": {f"k{i}": _random_value(rng, depth + 1) for i in range(rng.randint(0, 3))}}
+
+
+def test_an_items_plain_json_is_what_moto_makes_of_it() -> None:
+    import random
+
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    original = DynamoType.to_regular_json
+    undo = _apply()
+    try:
+        assert DynamoType.to_regular_json is not original
+        rng = random.Random(7)
+        for _ in range(2000):
+            value = DynamoType(_random_value(rng))
+            fast = value.to_regular_json()
+            assert fast == original(value)
+            if isinstance(value.value, (dict, list)):
+                assert fast[value.type] is not value.value  # a copy, never the item's own
+    finally:
+        _undo(undo)
+
+
+def _shape(node: Any) -> Any:
+    children = getattr(node, "children", None)
+    if isinstance(children, list):
+        return type(node).__name__, [_shape(child) for child in children]
+    return type(node).__name__, repr(children if children is not None else node)
+
+
+def test_an_update_expression_is_parsed_once_and_never_changed_by_its_updates(aws: Any) -> None:
+    from moto.dynamodb.parsing.expressions import UpdateExpressionParser
+
+    expression = "SET #s = :s ADD #d :d"  # what _calls sends, with values to substitute
+    fresh = _shape(UpdateExpressionParser.make(expression))
+    undo = _apply()
+    try:
+        first = UpdateExpressionParser.make(expression)
+        _reset(aws)
+        _calls(aws)  # validated, normalized and executed against items
+        assert UpdateExpressionParser.make(expression) is first
+        assert _shape(first) == fresh
+    finally:
+        _undo(undo)
