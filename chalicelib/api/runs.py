@@ -146,7 +146,11 @@ def _cost(partition: str, nodes: list[dict], status: str) -> dict:
     operations count too (one more query per composite that ran)."""
     operations, waited, opened, forked = _spent(partition, nodes)
     table = cost.prices()
-    estimate = cost.run_cost(operations, waited, status in RETRIED, table, nested=opened, forks=forked)
+    # a run that succeeded with every operation restored before it started had no execution (preparation.py)
+    executed = not (status == GraphRunningStatus.SUCCESS and not opened
+                    and not any(operation.get("started") for operation in operations))
+    estimate = cost.run_cost(operations, waited, status in RETRIED, table, nested=opened, forks=forked,
+                             executed=executed)
     return dict(estimate, prices=dict(table.__dict__))
 
 

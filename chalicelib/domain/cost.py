@@ -79,11 +79,15 @@ def seconds(started: Any, ended: Any) -> float:
 
 
 def run_cost(operations: list[dict], waited: set[str], failed: bool, table: Prices, nested: int = 0,
-             forks: int = 0) -> dict:
+             forks: int = 0, executed: bool = True) -> dict:
     """The run's `cost`: operations are {_id, status, started, ended, attempts, placement} (a composite's
     inner ones included); `waited` the ids whose Wait state ran (they join another chain); `failed` whether
     the run took the failure path; `nested` how many composites ran a nested execution; `forks` how many
-    Parallel states after an operation (stepfunctions/dag.py) were entered."""
+    Parallel states after an operation (stepfunctions/dag.py) were entered; `executed` False for a run that
+    had no execution at all (restored whole: its preparation ended it), which costs nothing."""
+    if not executed:
+        return {"lambda_gb_seconds": 0.0, "lambda_requests": 0, "fargate_vcpu_seconds": 0.0,
+                "fargate_gb_seconds": 0.0, "state_transitions": 0, "estimated_usd": 0.0}
     lambda_gb_s = fargate_vcpu_s = fargate_gb_s = 0.0
     requests = transitions = restored = 0
     for op in operations:

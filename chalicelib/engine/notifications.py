@@ -1,6 +1,7 @@
 """The notification sender: on a run's end (an EventBridge execution status change, delivered to the
 notifier Lambda, runners/notifier.py), each user whose settings ask for it gets a signed webhook POST and/or
-an email. Nothing here runs in the engine's path: the state machine has ended when this starts.
+an email. Nothing here runs in the engine's path: the state machine has ended when this starts. A run that ends
+without an execution (ended_without_execution) is handed to the notifier by the engine, with the same event.
 
 A webhook URL is user input: its host is resolved and every address checked (no private, loopback,
 link-local/metadata, reserved addresses; loopback only where PLYNX_NOTIFY_ALLOW_LOOPBACK says so, the local
@@ -186,6 +187,29 @@ def payload(record: RunModel, header: GraphModel, status: str) -> dict:
             "run_id": record.run_id, "status": status, "start": record.start, "end": record.end,
             "started_by": record.started_by, "how": record.how,
             "link": f"{SETTINGS.ui_url.rstrip('/')}/runs/{record.run_id}"}
+
+
+# A run's status as the execution status EventBridge would say it ended with.
+_AS_EXECUTION = {GraphRunningStatus.SUCCESS: "SUCCEEDED", GraphRunningStatus.CANCELED: "ABORTED",
+                 GraphRunningStatus.FAILED: "FAILED"}
+
+
+def without_execution(graph_id: str, run_id: str, status: str) -> dict:
+    """The event the rule delivers for a run's end, for a run that ended without an execution."""
+    return {"source": "aws.states", "detail-type": "Step Functions Execution Status Change",
+            "detail": {"status": _AS_EXECUTION.get(status, "FAILED"), "executionArn": None, "stateMachineArn": None,
+                       "name": run_id, "input": ExecutionInput(graph_id, run_id).to_json()}}
+
+
+def ended_without_execution(graph_id: str, run_id: str, status: str) -> None:
+    """Tell the notifier of a run that ended without an execution (restored whole, failed or canceled while
+    preparing): no EventBridge event comes for it, so the engine invokes the notifier itself, asynchronously
+    (InvocationType=Event: Lambda queues it and answers 202), with the event the rule would have delivered."""
+    try:
+        aws.client("lambda").invoke(FunctionName=SETTINGS.notify_function, InvocationType="Event",
+                                    Payload=json.dumps(without_execution(graph_id, run_id, status)).encode())
+    except ClientError as exc:  # the run has ended all the same; only its notification is lost
+        LOG.warning("the end of run %s of graph %s not told to the notifier: %s", run_id, graph_id, exc)
 
 
 def run_ended(detail: dict[str, Any]) -> list[dict]:

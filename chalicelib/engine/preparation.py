@@ -29,6 +29,7 @@ import stepfunctions
 from chalicelib.domain import run_parameters
 from chalicelib.domain.enums import BaseNodeNames, GraphRunningStatus, NodeRunningStatus
 from chalicelib.domain.errors import BadRequestError
+from chalicelib.domain.graph import NOT_RUN
 from chalicelib.domain.permissions import RunPrincipal
 from chalicelib.domain.util import now
 from chalicelib.store import aws, run_records, telemetry
@@ -38,7 +39,7 @@ from chalicelib.store.models import CacheModel, GraphModel, GraphNodeModel
 from chalicelib.store.settings import SETTINGS
 from stepfunctions.contract import ErrorName, ExecutionInput
 
-from . import cache, composite_runs, placement
+from . import cache, composite_runs, notifications, placement
 from .settle import finalize, stop_executions
 from .transitions import Moved, end_nodes, move_graph, new_node, run_principal
 
@@ -184,9 +185,19 @@ def lambda_handler(event: dict, context: Any = None) -> dict:
 
 def _fail(graph_id: str, run_id: str, name: str, cause: str) -> None:
     try:
-        finalize(graph_id, run_id, GraphRunningStatus.FAILED, {"Error": name, "Cause": cause[:4000]})
+        ended = finalize(graph_id, run_id, GraphRunningStatus.FAILED, {"Error": name, "Cause": cause[:4000]})
     except Moved:
-        pass  # a newer run or a save replaced it meanwhile: nothing of this run to end
+        return  # a newer run or a save replaced it meanwhile: nothing of this run to end
+    if ended is not None and not ended.execution_arn:  # no execution's end tells the notifier
+        notifications.ended_without_execution(graph_id, run_id, GraphRunningStatus.FAILED)
+
+
+def _told_if_canceled(model: GraphModel | None, run_id: str) -> None:
+    """A run canceled while it was preparing has no execution whose end would tell the notifier: tell it here
+    (only the preparation sees this, once: it stops at what it found)."""
+    if model is not None and model.run_id == run_id and model.graph_running_status == GraphRunningStatus.CANCELED \
+            and not model.execution_arn:
+        notifications.ended_without_execution(model.id, run_id, GraphRunningStatus.CANCELED)
 
 
 def _preparing(graph_id: str, run_id: str) -> GraphModel | None:
@@ -196,8 +207,30 @@ def _preparing(graph_id: str, run_id: str) -> GraphModel | None:
     except DoesNotExist:
         return None
     if model.run_id != run_id or model.graph_running_status != GraphRunningStatus.READY or not model.prepare_by:
+        _told_if_canceled(model, run_id)
         return None
     return model
+
+
+def restored_whole(graph: dict, restored: Iterable[str]) -> bool:
+    """Whether the cache (or the run a retry restarts) restored every operation of the graph: nothing to run."""
+    done = set(restored)
+    return all(node["base_node_name"] in NOT_RUN or node["_id"] in done for node in graph["nodes"])
+
+
+def _end_restored(model: GraphModel) -> str:
+    """A run restored whole ends SUCCESS here, as the state machine's "Mark succeeded" would end it (settle.finalize:
+    the header, the record, the metrics, the quota), without one: no CreateStateMachine, no StartExecution."""
+    graph_id, run_id = model.id, model.run_id
+    ended = finalize(graph_id, run_id, GraphRunningStatus.SUCCESS, actions=[GraphModel.prepare_by.remove()])
+    if ended is None:  # canceled meanwhile
+        try:
+            _told_if_canceled(GraphModel.get(graph_id, consistent_read=True), run_id)
+        except DoesNotExist:
+            pass
+        return "not preparing"
+    notifications.ended_without_execution(graph_id, run_id, GraphRunningStatus.SUCCESS)
+    return GraphRunningStatus.SUCCESS
 
 
 def prepare(graph_id: str, run_id: str, retry_of: str | None = None, replaced: tuple[str, str] | None = None,
@@ -229,6 +262,8 @@ def prepare(graph_id: str, run_id: str, retry_of: str | None = None, replaced: t
             write_nodes(graph_id, run_id, saved, restored, principal, parameters, on_fargate, now())
             if not _queued(model, run_id):
                 return "not preparing"
+        if restored_whole(graph, restored):
+            return _end_restored(model)
         program = compile_program(graph, frozenset(restored), on_fargate)
         model = _preparing(graph_id, run_id)
         if model is None:
@@ -250,6 +285,7 @@ def _queued(model: GraphModel, run_id: str) -> bool:
         return False  # a newer run or a save replaced it: nothing shows these nodes
     if model.graph_running_status == GraphRunningStatus.READY and model.prepare_by:
         return True
+    _told_if_canceled(model, run_id)
     end_nodes(model.id, run_id, {NodeRunningStatus.IN_QUEUE: NodeRunningStatus.CANCELED})
     return False
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -14,7 +15,7 @@ from chalicelib.store.graph_items import node_items, run_items
 from chalicelib.store.models import GraphModel
 from stepfunctions.contract import ErrorName, StillRunning, lost_runner
 
-from . import quotas, waits
+from . import notifications, quotas, waits
 from .transitions import GRAPH_MOVES, Moved, end_nodes, mark_failed_waiting, move_graph, move_node, sources
 
 # A running operation's runner beats every few seconds (live_logs); one silent for this long is lost.
@@ -60,8 +61,10 @@ def settle(graph_id: str, run_id: str, error: Any = None) -> None:
         raise StillRunning(f"{len(running)} operation(s) still running: {running[:10]}")
 
 
-def finalize(graph_id: str, run_id: str, status: str, error: Any = None, execution_ended: bool = False) -> None:
-    """End a run: the graph's final status; operations that never ran become CANCELED.
+def finalize(graph_id: str, run_id: str, status: str, error: Any = None, execution_ended: bool = False,
+             actions: Iterable[Any] = ()) -> GraphModel | None:
+    """End a run: the graph's final status (with `actions` in the same write); operations that never ran become
+    CANCELED. Returns the header as it was read before, if this call ended the run (None: it had ended).
 
     A failed run's operations still RUNNING at this point are lost (their runner was killed or timed
     out): they become FAILED, so nothing stays RUNNING after the execution. A run already ended
@@ -70,23 +73,25 @@ def finalize(graph_id: str, run_id: str, status: str, error: Any = None, executi
     try:
         model = GraphModel.get(graph_id, consistent_read=True)
     except DoesNotExist:
-        return
+        return None
     if model.run_id != run_id:
         raise Moved(f"Run `{run_id}` is not the current run of graph `{graph_id}`")
     if model.graph_running_status not in GraphRunningStatus.ACTIVE:
         quotas.release(model.quota_user, graph_id, run_id)  # ended by a cancel: freed there, idempotent here
-        return
+        return None
     if status != GraphRunningStatus.SUCCESS:
         nested = end_nodes(graph_id, run_id, {NodeRunningStatus.IN_QUEUE: NodeRunningStatus.CANCELED,
                                                NodeRunningStatus.RUNNING: NodeRunningStatus.FAILED})
         waits.fail_parked(run_id, ErrorName.GRAPH_FAILED, "The run has ended")
         stop_executions(nested, ErrorName.GRAPH_FAILED, "The run has ended")
+    ended: GraphModel | None = model
     try:
         move_graph(graph_id, GraphRunningStatus.ACTIVE & sources(GRAPH_MOVES, status), status, run_id=run_id,
-                   error=json.dumps(error)[:10_000] if error else None)
+                   actions=actions, error=json.dumps(error)[:10_000] if error else None)
     except Moved:
-        pass  # canceled or closed meanwhile
+        ended = None  # canceled or closed meanwhile
     quotas.release(model.quota_user, graph_id, run_id)
+    return ended
 
 
 def reconcile_active(restarted: bool = False) -> list[str]:
@@ -119,8 +124,10 @@ def reconcile_active(restarted: bool = False) -> list[str]:
                 continue
             error = {"Error": execution.get("error") or execution["status"], "Cause": execution.get("cause", "")}
         try:
-            finalize(model.id, model.run_id, GraphRunningStatus.FAILED, error, execution_ended=True)
+            ended = finalize(model.id, model.run_id, GraphRunningStatus.FAILED, error, execution_ended=True)
         except Moved:
             continue
+        if ended is not None and ended.execution_arn is None:  # no execution's end tells the notifier
+            notifications.ended_without_execution(model.id, model.run_id, GraphRunningStatus.FAILED)
         closed.append(model.id)
     return closed

@@ -34,6 +34,9 @@ class Settings:
     # The Lambda that prepares a run after APPROVE has answered (chalicelib/engine/preparation.py), invoked
     # asynchronously: `chalice deploy`'s `<app>-<stage>-prepare_run`; locally the stack's front serves it.
     prepare_function: str = "plynx-prepare_run"
+    # The notifier (runners/notifier.py): EventBridge invokes it when an execution ends; the engine invokes it
+    # the same way for a run that ends without one (restored whole, failed or canceled while preparing).
+    notify_function: str = "plynx-notify"
 
     @property
     def nodes_table(self) -> str:
@@ -153,6 +156,7 @@ def load() -> Settings:
         schedule_function=os.environ.get("PLYNX_SCHEDULE_FUNCTION",
                                          f"arn:aws:lambda:{region}:{account}:function:plynx-schedule_fired"),
         prepare_function=os.environ.get("PLYNX_PREPARE_FUNCTION", "plynx-prepare_run"),
+        notify_function=os.environ.get("PLYNX_NOTIFY_FUNCTION", "plynx-notify"),
     )
 
 

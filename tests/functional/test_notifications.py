@@ -74,6 +74,15 @@ def _graph(api, title: str) -> str:
     return body["graph"]["_id"]
 
 
+def _salted_graph(api, title: str) -> str:
+    """A graph of one operation no run has had yet: not in the cache, its first run runs."""
+    import secrets
+
+    node = api.save_operation(operation("python", "salted", ECHO, outputs=["out"], params={"salt": secrets.token_hex(4)}))
+    body = api.ok("post", "graphs", json={"graph": graph(title, [instance(node)]), "actions": ["SAVE"]})
+    return body["graph"]["_id"]
+
+
 def _put(api, graph_id: str, settings: dict) -> Any:
     return api.session.put(api.url(f"graphs/{graph_id}/notifications"), json=settings, timeout=30)
 
@@ -195,4 +204,76 @@ def test_a_canceled_run_is_told_as_a_failure(api, receiver, quick_backoff) -> No
     [told] = receiver.wait_for(1)  # the execution was stopped: EventBridge's ABORTED, the run's CANCELED
     sent = json.loads(told["body"])
     assert sent["run_id"] == run_id and sent["status"] == "CANCELED"
+    api.session.delete(api.url(f"graphs/{graph_id}/notifications"), timeout=30).raise_for_status()
+
+
+def test_a_fully_cached_re_run_has_no_execution_and_is_told(api, stack, receiver, quick_backoff) -> None:
+    """Every operation restored: the preparation ends the run SUCCESS itself (no state machine, no runner), and
+    tells the notifier as the end of an execution would have."""
+    from chalicelib.store.models import GraphModel
+
+    graph_id = _salted_graph(api, "restored whole")
+    receiver.statuses.clear()
+    assert _put(api, graph_id, {"on": "success", "webhook_url": receiver.url}).status_code == 200
+    api.ok("post", f"graphs/{graph_id}/approve")
+    assert api.wait(graph_id)["graph_running_status"] == "SUCCESS"
+    receiver.wait_for(1)
+    machine = GraphModel.get(graph_id, consistent_read=True).state_machine_arn
+    invoked = dict(stack.lambda_front.invocations)
+    run_id = api.ok("post", f"graphs/{graph_id}/approve")["run_id"]
+    done = api.wait(graph_id)
+    assert done["graph_running_status"] == "SUCCESS"
+    assert all(node["node_running_status"] == "RESTORED" for node in done["nodes"])
+    told = receiver.wait_for(2)[1]
+    sent = json.loads(told["body"])
+    assert (sent["run_id"], sent["status"], sent["graph_id"]) == (run_id, "SUCCESS", graph_id) and sent["end"]
+    # no runner call of any kind (no Task ran), no execution: only the preparation and the notifier were invoked
+    now = stack.lambda_front.invocations
+    assert {action: now[action] - invoked.get(action, 0) for action in now if now[action] != invoked.get(action, 0)} \
+        == {"prepare": 1, "None": 1}  # the notifier's event has no action
+    header = GraphModel.get(graph_id, consistent_read=True)
+    assert header.execution_arn is None and header.prepare_by is None and header.state_machine_arn == machine
+    from chalicelib.store import aws
+
+    executions = aws.client("stepfunctions").list_executions(stateMachineArn=machine)["executions"]
+    assert run_id not in {execution["name"] for execution in executions}
+    record = api.ok("get", f"runs/{run_id}")["data"]
+    assert record["run_status"] == "SUCCESS" and record["end"] and record["cost"]["state_transitions"] == 0
+    api.session.delete(api.url(f"graphs/{graph_id}/notifications"), timeout=30).raise_for_status()
+
+
+def test_a_run_canceled_at_once_is_told_once(api, receiver, quick_backoff) -> None:
+    """Canceled right after APPROVE answered: still preparing (no execution to end: the preparation tells the
+    notifier) or just started (its execution stopped: EventBridge's ABORTED). Either way, told once."""
+    node = api.save_operation(operation("python", "sleepy", "import time\ntime.sleep(3)\n", outputs=["out"]))
+    body = api.ok("post", "graphs", json={"graph": graph("canceled at once", [instance(node)]), "actions": ["SAVE"]})
+    graph_id = body["graph"]["_id"]
+    receiver.statuses.clear()
+    assert _put(api, graph_id, {"on": "failure", "webhook_url": receiver.url}).status_code == 200
+    run_id = api.ok("post", f"graphs/{graph_id}/approve")["run_id"]
+    api.ok("post", f"runs/{run_id}/cancel")
+    [told] = receiver.wait_for(1)
+    sent = json.loads(told["body"])
+    assert sent["run_id"] == run_id and sent["status"] == "CANCELED"
+    time.sleep(1.0)  # the preparation and the stopped execution had their chance: nothing more came
+    assert len(receiver.received) == 1
+    api.session.delete(api.url(f"graphs/{graph_id}/notifications"), timeout=30).raise_for_status()
+
+
+def test_a_run_whose_preparation_failed_is_told_as_a_failure(api, receiver, quick_backoff, monkeypatch) -> None:
+    from chalicelib.domain.errors import BadRequestError
+    from chalicelib.engine import preparation
+
+    def cannot(graph: dict, *args: Any) -> Any:
+        raise BadRequestError(f"Graph `{graph['_id']}` cannot run: compiled in a test that says so")
+
+    graph_id = _salted_graph(api, "cannot run")  # it must run: compiled
+    receiver.statuses.clear()
+    assert _put(api, graph_id, {"on": "failure", "webhook_url": receiver.url}).status_code == 200
+    monkeypatch.setattr(preparation, "compile_program", cannot)
+    run_id = api.ok("post", f"graphs/{graph_id}/approve")["run_id"]
+    assert api.wait(graph_id)["graph_running_status"] == "FAILED"
+    [told] = receiver.wait_for(1)
+    sent = json.loads(told["body"])
+    assert (sent["run_id"], sent["status"]) == (run_id, "FAILED")
     api.session.delete(api.url(f"graphs/{graph_id}/notifications"), timeout=30).raise_for_status()

@@ -40,9 +40,8 @@ def test_a_run_that_ran_costs_compute_and_a_fully_cached_one_none(api) -> None:
     assert by_title(cached["graph"], "say")["node_running_status"] == "RESTORED"
     cost = cached["cost"]
     assert cost["lambda_gb_seconds"] == cost["fargate_vcpu_seconds"] == cost["fargate_gb_seconds"] == 0
-    # no operation: the restored Pass state, Mark succeeded
-    assert cost["state_transitions"] == 2 and cost["lambda_requests"] == 1
-    assert 0 < cost["estimated_usd"] < first["cost"]["estimated_usd"]
+    # no operation ran: its preparation ended it without an execution, so no state transition, no invocation
+    assert cost["state_transitions"] == 0 and cost["lambda_requests"] == 0 and cost["estimated_usd"] == 0
 
 
 def test_a_failed_run_pays_its_failure_path_and_what_ran_until_then(api) -> None:

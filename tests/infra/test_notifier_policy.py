@@ -69,6 +69,25 @@ def test_the_api_may_subscribe_to_the_notification_topic_only() -> None:
     assert iam.decide(api, iam.Request("sns:Publish", TOPIC)) != "allow"
 
 
+@pytest.mark.parametrize("stage", ("dev", "prod"))
+def test_the_api_and_the_preparation_may_invoke_the_notifier_and_no_other_function_of_the_stack(stage: str) -> None:
+    """A run that ends without an execution (restored whole, failed or canceled while preparing) is told to the
+    notifier by the engine itself: the API's policy (the preparation's too) invokes the notifier."""
+    import json
+    import os
+
+    from tests.infra.support import REPO
+
+    template = iam.Template(stage)
+    with open(os.path.join(REPO, ".chalice", f"policy-{stage}.json"), encoding="utf-8") as stream:
+        api = [template.resolve_statement(s) for s in json.load(stream)["Statement"]]
+    notifier = template.arn("NotifierFunction")
+    assert notifier.endswith(f":function:plynx-{stage}-notifier")
+    assert iam.decide(api, iam.Request("lambda:InvokeFunction", notifier)) == "allow"
+    assert iam.decide(api, iam.Request("lambda:InvokeFunction", template.arn("RunnerFunction"))) != "allow"
+    assert iam.decide(api, iam.Request("lambda:InvokeFunction", notifier.replace("notifier", "notifier2"))) != "allow"
+
+
 def test_the_run_ended_rule_feeds_the_notifier_every_end_of_a_plynx_execution() -> None:
     resources = TEMPLATE.resources
     rule = resources["RunEndedRule"]["Properties"]

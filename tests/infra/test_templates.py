@@ -27,7 +27,8 @@ TRACED_EXECUTIONS = TRACE_WRITES | {"xray:GetSamplingRules", "xray:GetSamplingTa
 API_ENVIRONMENT = {"PLYNX_TABLE_PREFIX", "PLYNX_BUCKET", "PLYNX_RUNNER_FUNCTION", "PLYNX_STATE_MACHINE_ROLE_ARN",
                    "PLYNX_UI_URL", "PLYNX_FARGATE_CLUSTER", "PLYNX_FARGATE_TASK_DEFINITION",
                    "PLYNX_FARGATE_SUBNETS", "PLYNX_FARGATE_SECURITY_GROUPS", "PLYNX_SECRET_KEY",
-                   "PLYNX_SINGLE_USER", "PLYNX_REGISTRATION", "PLYNX_PREPARE_FUNCTION"}
+                   "PLYNX_SINGLE_USER", "PLYNX_REGISTRATION", "PLYNX_PREPARE_FUNCTION",
+                   "PLYNX_NOTIFY_FUNCTION"}
 RUNNER_ENVIRONMENT = {"PLYNX_TABLE_PREFIX", "PLYNX_BUCKET"}
 
 
@@ -82,6 +83,9 @@ def test_chalice_config_names_what_the_template_creates(stage: str) -> None:
     # The run preparation is invoked by the name both deploy paths give app.prepare_run (infra/deploy.py).
     assert support.sub(globals_env["PLYNX_PREPARE_FUNCTION"], stage) == f"plynx-{stage}-prepare_run"
     assert globals_env["PLYNX_PREPARE_FUNCTION"] == deploy.PREPARE_FUNCTION_NAME
+    # ... and the notifier, for runs that end without an execution, by its own name
+    assert support.sub(globals_env["PLYNX_NOTIFY_FUNCTION"], stage) == support.sub(
+        resources["NotifierFunction"]["Properties"]["FunctionName"], stage)
     assert config["stages"][stage]["lambda_functions"]["prepare_run"]["lambda_timeout"] == 900  # Lambda's most
     # SAM lets a function's own variables win over Globals: config.json must not shadow the template's.
     assert not env.keys() & globals_env.keys()
