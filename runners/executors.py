@@ -54,20 +54,25 @@ def input_kind(node_input: dict, actual: list[str] | None = None) -> str:
 
 
 def prepare(node: dict, input_ids: dict[str, list[str]], workdir: str,
-            download: Callable[[str, str], None], input_types: dict[str, list[str]] | None = None) -> Workspace:
-    """Download inputs and prepare them by resource type; create outputs and log files."""
+            download: Callable[[list[tuple[str, str]]], None],
+            input_types: dict[str, list[str]] | None = None) -> Workspace:
+    """Download inputs (`download([(resource id, path), ...])`: all at once) and prepare them by resource
+    type; create outputs and log files."""
     space = Workspace(workdir)
     for log in node.get("logs", []) or [{"name": name} for name in ("stderr", "stdout", "worker")]:
         space.logs[log["name"]] = os.path.join(workdir, f"l_{log['name']}")
         open(space.logs[log["name"]], "wb").close()
     space.logs.setdefault("worker", os.path.join(workdir, "l_worker"))
+    wanted = {(index, i): (resource_id, os.path.join(workdir, f"i_{index}_{i}_{_safe(node_input['name'])}"))
+              for index, node_input in enumerate(node.get("inputs", []))
+              for i, resource_id in enumerate(input_ids.get(node_input["name"], []))}
+    download(list(wanted.values()))
     for index, node_input in enumerate(node.get("inputs", [])):
         kind = input_kind(node_input, (input_types or {}).get(node_input["name"]))
         cls = resource_class(kind)
         values: list[Any] = []
-        for i, resource_id in enumerate(input_ids.get(node_input["name"], [])):
-            path = os.path.join(workdir, f"i_{index}_{i}_{_safe(node_input['name'])}")
-            download(resource_id, path)
+        for i, _ in enumerate(input_ids.get(node_input["name"], [])):
+            path = wanted[(index, i)][1]
             try:
                 values.append(unwrap(cls.prepare_input(path), NodeResources_INPUT))
             except ResourceError as exc:

@@ -8,6 +8,7 @@ import os
 import shutil
 import sys
 import tempfile
+import threading
 import time
 from typing import Any
 
@@ -58,13 +59,23 @@ def _remember(resource_id: str, data: bytes) -> None:
         _CONTENT_BYTES[0] -= len(_CONTENT.popitem(last=False)[1])
 
 
-UPLOAD_THREADS = 4
+THREADS = 8  # the runner's requests at once: an operation's uploads, a join's downloads
+_POOL: list[tuple[int, concurrent.futures.ThreadPoolExecutor]] = []  # (owner pid, this process's pool)
+
+
+def _pool() -> concurrent.futures.ThreadPoolExecutor:
+    """This process's threads for the runner's overlapping requests, kept across invocations (starting two
+    threads per operation cost more than an upload's round trip on a busy machine). The runner never forks
+    (operations are forks of its zygote, a separate interpreter; a new zygote is a fork-exec), so idle
+    threads are safe here; a fork of this process (a warm runner's worker) starts its own pool."""
+    if not _POOL or _POOL[0][0] != os.getpid():
+        _POOL[:] = [(os.getpid(), concurrent.futures.ThreadPoolExecutor(THREADS))]
+    return _POOL[0][1]
 
 
 def _store(reads: list[tuple[str, bytes | Any, int]], created: set[str] | None = None) -> None:
     """Upload what `storage.read_private` read and is not stored yet, the uploads at once (an output and the
-    worker log: their round trips overlap); `created` gains what they created. The threads are gone on return
-    (a runner forks operations only while it is single-threaded)."""
+    worker log: their round trips overlap, one of them in this thread); `created` gains what they created."""
     todo: dict[str, tuple[str, bytes | Any, int]] = {}
     for resource_id, copy, size in reads:
         if resource_id in _STORED or resource_id in todo:
@@ -72,11 +83,14 @@ def _store(reads: list[tuple[str, bytes | Any, int]], created: set[str] | None =
                 copy.close()
         else:
             todo[resource_id] = (resource_id, copy, size)
-    if len(todo) > 1:
-        with concurrent.futures.ThreadPoolExecutor(min(UPLOAD_THREADS, len(todo))) as pool:
-            made = list(pool.map(lambda read: storage.put_private(*read), todo.values()))
-    else:
-        made = [storage.put_private(*read) for read in todo.values()]
+    uploads = list(todo.values())
+    pending = [_pool().submit(storage.put_private, *read) for read in uploads[1:]]
+    try:
+        made = [storage.put_private(*read) for read in uploads[:1]]
+    except BaseException:
+        concurrent.futures.wait(pending)  # none still running once we go on
+        raise
+    made += [future.result() for future in pending]
     for resource_id, new in zip(todo, made):
         if new and created is not None:
             created.add(resource_id)
@@ -106,9 +120,14 @@ class Room:
         if configured.isdigit():
             self.total = min(self.total, int(configured) * MIB)
         self.left = max(self.total - DISK_MARGIN_BYTES, 0)
+        self._lock = threading.Lock()  # inputs download at once: each takes its room before its first byte
 
-    def take(self, size: int) -> None:
-        self.left -= size
+    def admit(self, resource_id: str, size: int) -> None:
+        """Take `size` bytes of the room for an input, or refuse it (InputsTooBig) when they are not left."""
+        with self._lock:
+            if size > self.left:
+                raise self.refuse(resource_id, size)
+            self.left -= size
 
     def refuse(self, resource_id: str, size: int) -> InputsTooBig:
         return InputsTooBig(
@@ -125,26 +144,32 @@ def _download(resource_id: str, path: str, room: Room | None = None) -> None:
     come); either way checked against its id (storage.IntegrityError), and refused (InputsTooBig) before a
     byte is written when it does not fit in `room`."""
     data = _CONTENT.get(resource_id)
-    if data is not None and room is not None and len(data) > room.left:
-        raise room.refuse(resource_id, len(data))
     if data is not None:
         try:
             storage.check(resource_id, data)
         except storage.IntegrityError:
-            del _CONTENT[resource_id]
-            _CONTENT_BYTES[0] -= len(data)
+            if _CONTENT.pop(resource_id, None) is not None:
+                _CONTENT_BYTES[0] -= len(data)
             raise
+        if room is not None:
+            room.admit(resource_id, len(data))
         with open(path, "wb") as target:
             target.write(data)
-        if room is not None:
-            room.take(len(data))
         return
+    storage.download_to(resource_id, path, admit=None if room is None else lambda size: room.admit(resource_id, size))
+
+
+def _download_all(wanted: list[tuple[str, str]], room: Room | None = None) -> None:
+    """An operation's inputs (resource id, path), the GetObjects at once (a join reads one per branch); every
+    download has ended, written or removed, before this returns or raises the first failure."""
+    futures = [_pool().submit(_download, resource_id, path, room) for resource_id, path in wanted[1:]]
     try:
-        size = storage.download_to(resource_id, path, None if room is None else room.left)
-    except storage.TooLarge as exc:
-        raise (room or Room(os.path.dirname(path))).refuse(resource_id, exc.size) from exc
-    if room is not None:
-        room.take(size)
+        for resource_id, path in wanted[:1]:
+            _download(resource_id, path, room)
+    finally:
+        concurrent.futures.wait(futures)
+    for future in futures:
+        future.result()
 
 
 def _read_outputs(paths: dict[str, Any]) -> dict[str, tuple[str, bytes | Any, int]]:
@@ -235,6 +260,27 @@ def _end(graph_id: str, node_id: str, run_id: str, status: str, outputs: dict[st
     _held(holdings)
 
 
+class _Workdir:
+    """An operation's private temp dir, removed in the background once read (while the node's end is written);
+    `removed()` waits for it, so it is gone before the invocation returns and the next operation here starts."""
+
+    def __init__(self) -> None:
+        self._directory = tempfile.TemporaryDirectory(prefix="plynx-")
+        self._removal: concurrent.futures.Future | None = None
+
+    def __enter__(self) -> str:
+        return self._directory.name
+
+    def __exit__(self, *_: Any) -> None:
+        self._removal = _pool().submit(self._directory.cleanup)
+
+    def removed(self) -> None:
+        if self._removal is None:
+            self._directory.cleanup()
+        else:
+            self._removal.result()
+
+
 def run_node(graph_id: str, node_id: str, run_id: str, context: Any = None, notify: list[str] | None = None,
              attempt: int = 0) -> dict:
     """Run one operation of a graph run (or restore it from the cache), record it, release its dependents."""
@@ -245,63 +291,67 @@ def run_node(graph_id: str, node_id: str, run_id: str, context: Any = None, noti
     holder = permissions.holder(permissions.GRAPH, principal.author)
     entry = cache_key = None
     ok, holdings, partition, created = False, [], graph_items.run_items(graph_id, run_id), set()
-    with tempfile.TemporaryDirectory(prefix="plynx-") as workdir:
-        space = executors.Workspace(workdir)
-        try:
-            # one read for the inputs' ids and types (none when this runner saw them end)
-            seen = {d: _ENDED[(partition, d)] for d in dependencies(node) if (partition, d) in _ENDED}
-            upstream = inputs.upstream_nodes(partition, node, {d: ended for d, (ended, _) in seen.items()})
-            input_ids = inputs.input_resources(partition, node, upstream)
-            cache_key = key(node, input_ids) if cacheable(node) else None
-            # inputs known only now may still match an earlier run: restore without running the code (no
-            # lookup when an input is content this runner has just created: no earlier run had it)
-            new = any(resource_id in fresh for _, fresh in seen.values() for ids in input_ids.values()
-                      for resource_id in ids)
-            entry = cache.lookup(cache_key, principal) if cache_key and not new else None
-            if entry is None:
-                room = Room(workdir)
-                space = executors.prepare(node, input_ids, workdir,
-                                          lambda resource_id, path: _download(resource_id, path, room),
-                                          inputs.upstream_types(partition, node, upstream))
-                ok = executors.execute(node, space, _timeout(node, context),
-                                       publish=live_logs.LogPublisher(graph_id, node_id, run_id, holder))
-        except Exception as exc:  # the worker's own failure still ends in the node's logs
-            logger.exception("Runner failed before the operation finished")
-            entry = None
-            space.logs.setdefault("worker", os.path.join(workdir, "l_worker"))
-            space.worker_log(f"JOB FAILED\n{type(exc).__name__}: {exc}")
-            ok = False
-        if entry is None:
+    directory = _Workdir()
+    try:
+        with directory as workdir:
+            space = executors.Workspace(workdir)
             try:
-                output_reads = _read_outputs(space.outputs) if ok else {}
-            except storage.UnsafeFile as exc:
-                space.worker_log(f"JOB FAILED\nOutput {exc}")
-                ok, output_reads = False, {}
-            log_reads = _read_logs(space.logs)  # the worker log is whole only now
-            _store([*output_reads.values(), *log_reads.values()], created)  # the uploads at once
-            outputs = {name: read[0] for name, read in output_reads.items()}
-            logs = {name: read[0] for name, read in log_reads.items()}
-            holdings = _holdings([*outputs.values(), *logs.values()], holder)
-    if entry is not None:
-        ok, status, outputs, logs = True, NodeRunningStatus.RESTORED, dict(entry.outputs), dict(entry.logs)
-    else:
-        status = NodeRunningStatus.SUCCESS if ok else NodeRunningStatus.FAILED
-    observe.operation_ended(status, started, graph_id, run_id, node_id, attempt)
-    if not ok and attempt < retries(node):
-        # Step Functions retries it (the node asked)
-        transitions.requeue_node(graph_id, node_id, run_id, logs, puts=_with_the_end(holdings, 0))
-        _held(holdings)
-        raise OperationFailed(f"Operation `{node.get('title')}` ({node_id}) failed, attempt {attempt + 1}")
-    stored = cache.entry(cache_key, node, outputs, logs, graph_id, run_id, principal.author) \
-        if status == NodeRunningStatus.SUCCESS and cache_key else None
-    _end(graph_id, node_id, run_id, status, outputs, logs, cache.source(entry) if entry is not None else None,
-         holdings, stored)
-    if not ok:
-        transitions.mark_failed_waiting(graph_id, run_id)
-        raise OperationFailed(f"Operation `{node.get('title')}` ({node_id}) failed")
-    _ended(partition, node, status, outputs, logs, created)
-    waits.notify(run_id, node_id, notify or [])
-    return {"node_id": node_id, "status": status}
+                # one read for the inputs' ids and types (none when this runner saw them end)
+                seen = {d: _ENDED[(partition, d)] for d in dependencies(node) if (partition, d) in _ENDED}
+                upstream = inputs.upstream_nodes(partition, node, {d: ended for d, (ended, _) in seen.items()})
+                input_ids = inputs.input_resources(partition, node, upstream)
+                cache_key = key(node, input_ids) if cacheable(node) else None
+                # inputs known only now may still match an earlier run: restore without running the code (no
+                # lookup when an input is content this runner has just created: no earlier run had it)
+                new = any(resource_id in fresh for _, fresh in seen.values() for ids in input_ids.values()
+                          for resource_id in ids)
+                entry = cache.lookup(cache_key, principal) if cache_key and not new else None
+                if entry is None:
+                    room = Room(workdir)
+                    space = executors.prepare(node, input_ids, workdir,
+                                              lambda wanted: _download_all(wanted, room),
+                                              inputs.upstream_types(partition, node, upstream))
+                    ok = executors.execute(node, space, _timeout(node, context),
+                                           publish=live_logs.LogPublisher(graph_id, node_id, run_id, holder))
+            except Exception as exc:  # the worker's own failure still ends in the node's logs
+                logger.exception("Runner failed before the operation finished")
+                entry = None
+                space.logs.setdefault("worker", os.path.join(workdir, "l_worker"))
+                space.worker_log(f"JOB FAILED\n{type(exc).__name__}: {exc}")
+                ok = False
+            if entry is None:
+                try:
+                    output_reads = _read_outputs(space.outputs) if ok else {}
+                except storage.UnsafeFile as exc:
+                    space.worker_log(f"JOB FAILED\nOutput {exc}")
+                    ok, output_reads = False, {}
+                log_reads = _read_logs(space.logs)  # the worker log is whole only now
+                _store([*output_reads.values(), *log_reads.values()], created)  # the uploads at once
+                outputs = {name: read[0] for name, read in output_reads.items()}
+                logs = {name: read[0] for name, read in log_reads.items()}
+                holdings = _holdings([*outputs.values(), *logs.values()], holder)
+        if entry is not None:
+            ok, status, outputs, logs = True, NodeRunningStatus.RESTORED, dict(entry.outputs), dict(entry.logs)
+        else:
+            status = NodeRunningStatus.SUCCESS if ok else NodeRunningStatus.FAILED
+        observe.operation_ended(status, started, graph_id, run_id, node_id, attempt)
+        if not ok and attempt < retries(node):
+            # Step Functions retries it (the node asked)
+            transitions.requeue_node(graph_id, node_id, run_id, logs, puts=_with_the_end(holdings, 0))
+            _held(holdings)
+            raise OperationFailed(f"Operation `{node.get('title')}` ({node_id}) failed, attempt {attempt + 1}")
+        stored = cache.entry(cache_key, node, outputs, logs, graph_id, run_id, principal.author) \
+            if status == NodeRunningStatus.SUCCESS and cache_key else None
+        _end(graph_id, node_id, run_id, status, outputs, logs, cache.source(entry) if entry is not None else None,
+             holdings, stored)
+        if not ok:
+            transitions.mark_failed_waiting(graph_id, run_id)
+            raise OperationFailed(f"Operation `{node.get('title')}` ({node_id}) failed")
+        _ended(partition, node, status, outputs, logs, created)
+        waits.notify(run_id, node_id, notify or [])
+        return {"node_id": node_id, "status": status}
+    finally:
+        directory.removed()  # before the next operation can run here
 
 
 @observe.invocation

@@ -253,16 +253,23 @@ def _mismatch(resource_id: str, actual: str) -> str:
             "(changed behind PLynx's back); it was not used")
 
 
-def copy_verified(resource_id: str, target: IO[bytes], max_bytes: int | None = None) -> int:
+def copy_verified(resource_id: str, target: IO[bytes], max_bytes: int | None = None,
+                  admit: Callable[[int], None] | None = None) -> int:
     """Stream a resource into `target` while hashing it; IntegrityError when it is not what its id names.
 
     `max_bytes`: TooLarge, before a byte is written, for a bigger resource (its size is GetObject's
-    Content-Length). The caller discards what was written on an error. Returns the number of bytes copied.
+    Content-Length); `admit(size)` is called then too and may refuse it by raising (a budget that downloads
+    running at once share). The caller discards what was written on an error. Returns the number of bytes copied.
     """
     stream, size = open_stream(resource_id)
-    if max_bytes is not None and size > max_bytes:
+    try:
+        if max_bytes is not None and size > max_bytes:
+            raise TooLarge(resource_id, size)
+        if admit is not None:
+            admit(size)
+    except BaseException:
         stream.close()
-        raise TooLarge(resource_id, size)
+        raise
     digest = hashlib.sha256()
     size = 0
     try:
@@ -280,12 +287,14 @@ def copy_verified(resource_id: str, target: IO[bytes], max_bytes: int | None = N
     return size
 
 
-def download_to(resource_id: str, path: str, max_bytes: int | None = None) -> int:
+def download_to(resource_id: str, path: str, max_bytes: int | None = None,
+                admit: Callable[[int], None] | None = None) -> int:
     """Stream a resource to a local path, checked against its id as it comes (memory holds one chunk);
-    nothing is left at `path` on an error (TooLarge: bigger than `max_bytes`). Returns its size."""
+    nothing is left at `path` on an error (TooLarge: bigger than `max_bytes`; or what `admit` raised, as
+    copy_verified says). Returns its size."""
     try:
         with open(path, "wb") as target:
-            return copy_verified(resource_id, target, max_bytes)
+            return copy_verified(resource_id, target, max_bytes, admit)
     except BaseException:
         if os.path.exists(path):
             os.remove(path)

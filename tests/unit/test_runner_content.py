@@ -93,3 +93,33 @@ def test_an_operations_files_are_uploaded_at_once_each_content_once(tmp_path: Pa
     assert created == set()  # the stub says nothing was created
     with pytest.raises(handler.storage.UnsafeFile, match="symbolic link"):
         handler._read_outputs({"out": str(tmp_path / "gone")})  # an output link fails the operation instead
+
+
+def test_inputs_download_at_once_within_one_room(tmp_path: Path, s3: dict[str, list[Any]],
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    contents = {hashlib.sha256(bytes([n]) * 1000).hexdigest(): bytes([n]) * 1000 for n in range(4)}
+    started, release = [], threading.Event()
+
+    def open_stream(resource_id: str) -> tuple[io.BytesIO, int]:
+        started.append(resource_id)
+        if len(started) == len(contents):
+            release.set()
+        assert release.wait(10), "the GetObjects were not sent at once"
+        return io.BytesIO(contents[resource_id]), len(contents[resource_id])
+
+    monkeypatch.setattr(handler.storage, "open_stream", open_stream)
+    wanted = [(resource_id, str(tmp_path / f"in{n}")) for n, resource_id in enumerate(contents)]
+    handler._download_all(wanted, handler.Room(str(tmp_path)))
+    assert all(Path(path).read_bytes() == contents[resource_id] for resource_id, path in wanted)
+    # one room for them all: what does not fit is refused before a byte of it is written, whichever comes last
+    monkeypatch.setenv("PLYNX_RUNNER_STORAGE_MB", "64")
+    room = handler.Room(str(tmp_path))
+    room.left = 3500  # three of the four inputs
+    started.clear()
+    release.clear()
+    again = [(resource_id, str(tmp_path / f"again{n}")) for n, resource_id in enumerate(contents)]
+    with pytest.raises(handler.InputsTooBig, match="Nothing ran"):
+        handler._download_all(again, room)
+    assert room.left == 500 and sum(Path(path).exists() for _, path in again) == 3
