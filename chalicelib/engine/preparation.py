@@ -35,7 +35,7 @@ from chalicelib.domain.util import now
 from chalicelib.store import aws, run_records, telemetry
 from chalicelib.store.conditions import condition_failed
 from chalicelib.store.graph_items import node_from_item, node_items, run_items, saved_items, whole_items
-from chalicelib.store.models import CacheModel, GraphModel, GraphNodeModel
+from chalicelib.store.models import CacheModel, GraphModel, GraphNodeModel, RunModel
 from chalicelib.store.settings import SETTINGS
 from stepfunctions.contract import ErrorName, ExecutionInput
 
@@ -121,8 +121,15 @@ def _create(sfn: Any, graph_id: str, definition: dict) -> str:
         return arn
 
 
-def deploy(graph: dict, program: stepfunctions.Program, model: GraphModel) -> str:
-    """Create the graph's state machines (idempotent for an unchanged graph) and drop the previous main one."""
+def deploy(graph: dict, program: stepfunctions.Program, model: GraphModel, reuse: bool = True) -> str:
+    """Create the graph's state machines (idempotent for an unchanged graph) and drop the previous main one.
+
+    `reuse`: when the header's machine is this definition's (its name is the definition's hash, and it names its
+    children's by theirs), it exists with them: no CreateStateMachine (20 ms locally, a control-plane call on
+    AWS). A machine deleted meanwhile (a teardown) is made again by the caller (StartExecution says so)."""
+    if reuse and model.state_machine_arn == _state_machine_arn(state_machine_name(graph["_id"],
+                                                                                  _definition_text(program.main))):
+        return model.state_machine_arn
     sfn = aws.client("stepfunctions")
     for child in program.children:  # before the main machine that starts them
         _create(sfn, graph["_id"], child)
@@ -154,13 +161,26 @@ def deadline() -> str:
     return now(-DEADLINE_SECONDS)
 
 
+# The run's parameters travel in the preparation's event up to this size (an asynchronous invocation's event is
+# at most 256 KB); bigger ones are read from the run's record.
+PARAMETERS_IN_EVENT_BYTES = 64 * 1024
+
+
 def invoke(graph_id: str, run_id: str, principal: RunPrincipal | None = None, retry_of: str | None = None,
-           replaced: tuple[str, str] | None = None) -> None:
-    """Hand a recorded run to its preparation: an asynchronous invocation (256 KB event: ids only, the rest is
-    stored), with who the run acts for."""
-    event = {"action": PREPARE, "graph_id": graph_id, "run_id": run_id, "retry_of": retry_of,
-             "replaced": list(replaced) if replaced else None,
-             "principal": [principal.author, principal.sees_others] if principal else None}
+           replaced: tuple[str, str] | None = None, model: GraphModel | None = None,
+           parameters: dict[str, Any] | None = None) -> None:
+    """Hand a recorded run to its preparation: an asynchronous invocation (256 KB event: ids and small values,
+    the rest is stored), with who the run acts for, and what APPROVE knows that the preparation would read
+    again: the header as flipped to the run (`model`: its version's partition and size) and the run's
+    `parameters` (when small)."""
+    event: dict[str, Any] = {"action": PREPARE, "graph_id": graph_id, "run_id": run_id, "retry_of": retry_of,
+                             "replaced": list(replaced) if replaced else None,
+                             "principal": [principal.author, principal.sees_others] if principal else None}
+    if model is not None and model.nodes_pending:
+        event["version"] = [saved_items(model), int(model.node_count or 0)]
+    given = json.dumps(parameters or {})
+    if len(given) <= PARAMETERS_IN_EVENT_BYTES:
+        event["parameters"] = parameters or {}
     aws.client("lambda").invoke(FunctionName=SETTINGS.prepare_function, InvocationType="Event",
                                 Payload=json.dumps(event).encode())
 
@@ -172,9 +192,12 @@ def lambda_handler(event: dict, context: Any = None) -> dict:
     graph_id, run_id = str(event["graph_id"]), str(event["run_id"])
     replaced = tuple(event["replaced"]) if event.get("replaced") else None
     principal = RunPrincipal(str(event["principal"][0]), bool(event["principal"][1])) if event.get("principal") else None
+    version = event.get("version")
     try:
         return {"graph_id": graph_id, "run_id": run_id,
-                "status": prepare(graph_id, run_id, event.get("retry_of"), replaced, principal)}
+                "status": prepare(graph_id, run_id, event.get("retry_of"), replaced, principal,
+                                  version=(str(version[0]), int(version[1])) if version else None,
+                                  parameters=event.get("parameters"))}
     except Exception as exc:  # noqa: BLE001 - whatever stopped it is the run's reason, seen in GET /runs/{id}
         LOG.exception("preparing run %s of graph %s failed", run_id, graph_id)
         name = "PrepareFailed" if not isinstance(exc, BadRequestError) else "GraphCannotRun"
@@ -234,22 +257,28 @@ def _end_restored(model: GraphModel) -> str:
 
 
 def prepare(graph_id: str, run_id: str, retry_of: str | None = None, replaced: tuple[str, str] | None = None,
-            principal: RunPrincipal | None = None) -> str:
+            principal: RunPrincipal | None = None, version: tuple[str, int] | None = None,
+            parameters: dict[str, Any] | None = None) -> str:
     """Plan the cache, queue the run's nodes, compile, create the state machines and start the run's execution;
-    returns the run's status as this leaves it (a run canceled or replaced meanwhile is left alone)."""
+    returns the run's status as this leaves it (a run canceled or replaced meanwhile is left alone).
+
+    `version` (the partition and node count of the run's version) and `parameters` are what APPROVE knew (the
+    event): given, neither the header nor the run's record is read first. A run canceled before this began is
+    then found so by the conditional write that shows its nodes (_queued), and ends there."""
     retained = False
     try:
-        model = _preparing(graph_id, run_id)
-        if model is None:
-            return "not preparing"
+        if version is None:  # not told: the header says (and whether the run is still preparing)
+            model = _preparing(graph_id, run_id)
+            if model is None:
+                return "not preparing"
+            version = (saved_items(model), int(model.node_count or 0))
+        else:
+            model = GraphModel(graph_id, run_id=run_id, nodes_pending=True)
         principal = principal or run_principal(graph_id, None)
-        # The graph's records (one query): this run's parameters, and what retention lets go, before the start
-        # (a run restored whole ends at once; runs are short: done first, nothing is left behind when it ends)
-        records = run_records.newest_first(graph_id)
-        parameters = next((record.parameters for record in records if record.run_id == run_id), None) or {}
-        run_records.retain(graph_id, run_id, replaced, records)
-        retained = True
-        saved = whole_items(saved_items(model), int(model.node_count or 0))
+        if parameters is None:  # too big for the event (or not told): the record has them
+            parameters = RunModel.get(run_records.runs_partition(graph_id), run_id, consistent_read=True).parameters
+        parameters = dict(parameters or {})
+        saved = whole_items(*version)
         given = run_parameters.by_node(parameters)
         graph = {"_id": graph_id, "nodes": [run_parameters.apply_to_node(dict(node_from_item(item), _id=item.node_id),
                                                                          given.get(item.node_id, {}))
@@ -260,17 +289,17 @@ def prepare(graph_id: str, run_id: str, retry_of: str | None = None, replaced: t
         on_fargate = placement.too_big_for_lambda(graph, restored) if fargate() else frozenset()
         if model.nodes_pending:
             write_nodes(graph_id, run_id, saved, restored, principal, parameters, on_fargate, now())
-            if not _queued(model, run_id):
+            if not _queued(model, run_id):  # the header as it now is, in one write
                 return "not preparing"
         if restored_whole(graph, restored):
+            # retention first: the run ends at once (what it lets go is gone when the run is seen ended)
+            run_records.retain(graph_id, run_id, replaced)
+            retained = True
             return _end_restored(model)
         program = compile_program(graph, frozenset(restored), on_fargate)
-        model = _preparing(graph_id, run_id)
-        if model is None:
-            return "not preparing"
-        return _start(graph, program, model)
+        return _start(graph, program, model)  # a cancel meanwhile: its conditional write finds it
     finally:
-        if not retained:  # once this run is under way (or has failed to start)
+        if not retained:  # once this run is under way (or has failed to start): off the start's path
             run_records.retain(graph_id, run_id, replaced)
 
 
@@ -282,7 +311,9 @@ def _queued(model: GraphModel, run_id: str) -> bool:
     except UpdateError as exc:
         if not condition_failed(exc):
             raise
-        return False  # a newer run or a save replaced it: nothing shows these nodes
+        # a newer run or a save replaced it (it was canceled before): nothing shows these nodes, none runs
+        end_nodes(model.id, run_id, {NodeRunningStatus.IN_QUEUE: NodeRunningStatus.CANCELED})
+        return False
     if model.graph_running_status == GraphRunningStatus.READY and model.prepare_by:
         return True
     _told_if_canceled(model, run_id)
@@ -340,8 +371,13 @@ def _start(graph: dict, program: Any, model: GraphModel) -> str:
     run_id = model.run_id
     sfn = aws.client("stepfunctions")
     state_machine_arn = deploy(graph, program, model)
-    execution = sfn.start_execution(stateMachineArn=state_machine_arn, name=run_id,
-                                    input=ExecutionInput(graph["_id"], run_id).to_json())
+    try:
+        execution = sfn.start_execution(stateMachineArn=state_machine_arn, name=run_id,
+                                        input=ExecutionInput(graph["_id"], run_id).to_json())
+    except sfn.exceptions.StateMachineDoesNotExist:  # the reused machine was deleted meanwhile: made again
+        state_machine_arn = deploy(graph, program, model, reuse=False)
+        execution = sfn.start_execution(stateMachineArn=state_machine_arn, name=run_id,
+                                        input=ExecutionInput(graph["_id"], run_id).to_json())
     execution_arn = execution["executionArn"]
     recorded = [GraphModel.execution_arn.set(execution_arn), GraphModel.state_machine_arn.set(state_machine_arn),
                 GraphModel.prepare_by.remove()]

@@ -132,7 +132,7 @@ def start_run(graph: dict, principal: RunPrincipal, approver: str, how: str = AP
         quotas.release(holder, graph["_id"], run_id)  # not queued (running, or changed): no slot taken
         raise
     try:
-        preparation.invoke(graph["_id"], run_id, principal, retry_of, replaced)
+        preparation.invoke(graph["_id"], run_id, principal, retry_of, replaced, model, parameters)
     except ClientError as exc:
         preparation.start_failed(graph["_id"], run_id, exc)
         _let_go(model, replaced)

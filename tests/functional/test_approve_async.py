@@ -94,6 +94,51 @@ def test_a_run_canceled_while_preparing_never_starts(api, gate) -> None:
     assert api.ok("get", f"graphs/{graph_id}")["data"]["graph_running_status"] == "CANCELED"
 
 
+def test_the_preparation_is_told_what_approve_knows_and_reads_neither_header_nor_record_first(api, monkeypatch) -> None:
+    from chalicelib.engine import preparation
+
+    events, reads = [], []
+    handler, preparing, record = preparation.lambda_handler, preparation._preparing, preparation.RunModel.get
+    monkeypatch.setattr(preparation, "lambda_handler", lambda event, context=None: events.append(event) or handler(
+        event, context))
+    monkeypatch.setattr(preparation, "_preparing", lambda *args: reads.append(("header", args)) or preparing(*args))
+    monkeypatch.setattr(preparation.RunModel, "get", lambda *args, **kwargs: reads.append(("record", args)) or record(
+        *args, **kwargs))
+    body = api.ok("post", "graphs", json={"graph": _chain(api, "told", 2), "actions": ["SAVE", "APPROVE"]})
+    graph_id, run_id = body["graph"]["_id"], body["run_id"]
+    assert api.wait(graph_id)["graph_running_status"] == "SUCCESS"
+    [event] = [e for e in events if e.get("run_id") == run_id]
+    # the run's version (its partition and size) and its parameters: small values, well under the 256 KB an
+    # asynchronous invocation's event may have
+    assert event["version"][1] == 2 and event["version"][0].startswith(graph_id) and event["parameters"] == {}
+    assert not [read for read in reads if run_id in str(read) or graph_id in str(read)], reads
+
+
+def test_an_unchanged_graph_reuses_its_state_machine_and_one_deleted_meanwhile_is_made_again(api, monkeypatch) -> None:
+    from chalicelib.engine import preparation
+    from chalicelib.store import aws
+    from chalicelib.store.models import GraphModel
+
+    created, create = [], preparation._create
+    monkeypatch.setattr(preparation, "_create", lambda *args: created.append(args[1]) or create(*args))
+    op = operation("python", "uncached", "open(outputs['out'], 'w').write('x')\n", outputs=["out"])
+    op["parameters"].append({"name": "_cacheable", "parameter_type": "bool", "value": False})  # runs each time
+    body = api.ok("post", "graphs", json={"graph": graph("reused", [instance(api.save_operation(op))]),
+                                          "actions": ["SAVE", "APPROVE"]})
+    graph_id = body["graph"]["_id"]
+    assert api.wait(graph_id)["graph_running_status"] == "SUCCESS" and created == [graph_id]
+    machine = GraphModel.get(graph_id, consistent_read=True).state_machine_arn
+    api.ok("post", f"graphs/{graph_id}/approve")
+    assert api.wait(graph_id)["graph_running_status"] == "SUCCESS"
+    assert created == [graph_id]  # no CreateStateMachine: the header's machine is this definition's
+    aws.client("stepfunctions").delete_state_machine(stateMachineArn=machine)  # as a teardown would
+    run_id = api.ok("post", f"graphs/{graph_id}/approve")["run_id"]
+    assert api.wait(graph_id)["graph_running_status"] == "SUCCESS"
+    assert created == [graph_id, graph_id]  # StartExecution said it was gone: made again, same name
+    header = GraphModel.get(graph_id, consistent_read=True)
+    assert header.state_machine_arn == machine and header.execution_arn.endswith(f":{run_id}")
+
+
 def test_a_state_machine_moto_refuses_ends_the_run_failed_with_its_reason(api, monkeypatch) -> None:
     from chalicelib.engine import preparation
 
