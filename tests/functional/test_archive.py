@@ -104,7 +104,7 @@ def test_delete_refuses_while_used_and_takes_the_graphs_runs_and_state_machines(
     assert f"`second {word}`" in api.post(f"nodes/{op['_id']}/delete").json()["Message"]
     api.ok("post", f"graphs/{other['graph']['_id']}/archive")  # archived graphs do not hold it
 
-    runs = _leave_a_machine_behind(api, graph_id, f"copy {word}")
+    runs = _leave_a_machine_behind(api, graph_id, op, data)
     assert len(_machines(graph_id)) == 2
 
     deleted = api.ok("post", "graphs", json={"graph": {"_id": graph_id}, "actions": ["DELETE"]})
@@ -121,15 +121,24 @@ def test_delete_refuses_while_used_and_takes_the_graphs_runs_and_state_machines(
     assert _found(api, "search_nodes", word) == [] and _found(api, "search_nodes", word, archived=True) == []
 
 
-def _leave_a_machine_behind(api, graph_id: str, title: str) -> list[str]:
-    """Run, run again (restored from the cache: a machine of another shape, which replaces the first), edit and
-    run (the operation runs: the first shape again): the edit cleared the header's machine, which is left behind."""
-    runs = []
-    for change in (None, None, "?"):
+def _leave_a_machine_behind(api, graph_id: str, op: dict, data: dict) -> list[str]:
+    """Three runs that leave the graph two state machines: run it (the operation runs, or is restored whole, which
+    needs no machine); save it with a second copy of the operation tagged otherwise (the save clears the header's
+    machine, which is left behind) and run (the first copy restored, the second runs: a machine of another shape);
+    re-tag the second copy and run again (the same shape: the header's machine)."""
+    runs = [api.ok("post", f"graphs/{graph_id}/approve")["run_id"]]
+    assert api.wait(graph_id)["graph_running_status"] == "SUCCESS"
+    second = instance(op, **{"in": [(data, "out")]})
+    second["title"] = f"{op['title']} again"
+    for parameter in second["parameters"]:
+        if parameter["name"] == "tag":
+            parameter["value"] = "?"
+    stored = api.ok("get", f"graphs/{graph_id}")["data"]
+    api.ok("post", "graphs", json={"graph": dict(stored, nodes=[*stored["nodes"], second]), "actions": ["SAVE"]})
+    for change in (None, "??"):
         if change:
-            node_id = by_title(api.ok("get", f"graphs/{graph_id}")["data"], title)["_id"]
             api.ok("post", f"graphs/{graph_id}/nodes/change_parameter",
-                   json={"node_id": node_id, "parameter_name": "tag", "parameter_value": change})
+                   json={"node_id": second["_id"], "parameter_name": "tag", "parameter_value": change})
         runs.append(api.ok("post", f"graphs/{graph_id}/approve")["run_id"])
         assert api.wait(graph_id)["graph_running_status"] == "SUCCESS"
     return runs
@@ -178,7 +187,7 @@ def test_gc_removes_exactly_unreferenced_content_and_unused_state_machines(api, 
     doomed_run = api.wait(doomed_id)
     kept_output = output_id(by_title(kept_run, f"copy {word}"), "out")
     cached_output = output_id(by_title(doomed_run, f"copy {word}"), "out")  # its run goes, its cache entry stays
-    _leave_a_machine_behind(api, kept_id, f"copy {word}")
+    _leave_a_machine_behind(api, kept_id, kept_op, kept_data)
     current = api.wait(kept_id)
     assert current["graph_running_status"] == "SUCCESS"
     kept_machines_before = _machines(kept_id)
@@ -254,9 +263,9 @@ def test_a_delete_that_stopped_after_its_header_is_finished_by_the_next_pass(api
     from chalicelib.store.models import GraphModel
 
     word = _word()
-    _, _, stored = _setup(api, word)
+    data, op, stored = _setup(api, word)
     graph_id = stored["_id"]
-    runs = _leave_a_machine_behind(api, graph_id, f"copy {word}")
+    runs = _leave_a_machine_behind(api, graph_id, op, data)
     left = _partitions_of(graph_id, runs)
     assert {f"runs~{graph_id}", *(f"run~{r}" for r in runs), *(f"runid~{r}" for r in runs)} <= left
     assert len(_machines(graph_id)) == 2
