@@ -256,3 +256,42 @@ def test_signals_are_a_fresh_interpreters_and_bashs(forks: operations.Zygote, wo
     assert code == 0 and err == "" and out.splitlines()[0] == "y", (out, err)
     ignored = int(out.split("SigIgn:")[1].split()[0], 16)
     assert not ignored & (1 << (signal.SIGINT - 1) | 1 << (signal.SIGPIPE - 1)), out
+
+
+def test_a_spare_warms_up_on_nothing_an_operation_sees(forks: operations.Zygote, workdir: Path) -> None:
+    zygote._warm_up()  # it runs (a spare would swallow its failure and serve cold)
+    code, out, err, _ = run(forks, workdir, """
+        import sys
+        print(sorted(name for name in sys.modules if "warm" in name), [k for k in globals() if k in ("text", "params")])
+    """)
+    assert code == 0, err
+    assert out == "[] []\n"
+
+
+def test_more_operations_at_once_than_spares_all_run_together(forks: operations.Zygote) -> None:
+    """While operations run the zygote keeps one spare (a fork then takes no core from them), so a burst
+    wider than SPARES is served by forks made as it comes: all run at once, none waits for another's end."""
+    folders = [Path(tempfile.mkdtemp(prefix="plynx-test-")) for _ in range(zygote.SPARES + 3)]
+    meeting = Path(tempfile.mkdtemp(prefix="plynx-test-"))
+    meeting.chmod(0o1777)  # as /tmp: each operation (a uid of its own, as root) writes its own file there
+    barrier = meeting / "arrived"
+    try:
+        running = []
+        for folder in folders:
+            script = folder / "exec.py"
+            script.write_text(textwrap.dedent(f"""
+                import os, time
+                open({str(barrier)!r} + str(os.getpid()), "w").close()
+                deadline = time.monotonic() + 30
+                while len(os.listdir({str(meeting)!r})) < {len(folders)}:
+                    assert time.monotonic() < deadline, "not all at once"
+                    time.sleep(0.01)
+            """))
+            with open(folder / "out", "wb") as out, open(folder / "err", "wb") as err:
+                running.append(forks.spawn("python", str(script), str(folder), out.fileno(), err.fileno(),
+                                           zygote.operation_environment(str(folder))))
+        codes = [process.wait(60) for process in running]
+        assert codes == [0] * len(folders), [(folder / "err").read_text() for folder in folders]
+    finally:
+        for folder in [*folders, meeting]:
+            shutil.rmtree(folder, ignore_errors=True)
