@@ -64,12 +64,22 @@ def settle(graph_id: str, run_id: str, error: Any = None) -> None:
 def finalize(graph_id: str, run_id: str, status: str, error: Any = None, execution_ended: bool = False,
              actions: Iterable[Any] = ()) -> GraphModel | None:
     """End a run: the graph's final status (with `actions` in the same write); operations that never ran become
-    CANCELED. Returns the header as it was read before, if this call ended the run (None: it had ended).
+    CANCELED. Returns the header (as read before the move, or for SUCCESS as the move left it) if this call ended
+    the run (None: it had ended).
 
     A failed run's operations still RUNNING at this point are lost (their runner was killed or timed
     out): they become FAILED, so nothing stays RUNNING after the execution. A run already ended
     (canceled meanwhile) is left as it is.
     """
+    if status == GraphRunningStatus.SUCCESS:  # nothing to end first: the conditional move alone (no read)
+        try:
+            moved = move_graph(graph_id, GraphRunningStatus.ACTIVE & sources(GRAPH_MOVES, status), status,
+                               run_id=run_id, actions=actions)
+        except Moved:
+            pass  # not this run's, or ended meanwhile: the read below tells which
+        else:  # the header as the move left it (its quota slot, whether it had an execution)
+            quotas.release(moved.quota_user, graph_id, run_id)
+            return moved
     try:
         model = GraphModel.get(graph_id, consistent_read=True)
     except DoesNotExist:

@@ -301,14 +301,13 @@ def test_a_finalize_that_is_throttled_raises_instead_of_leaving_the_graph_runnin
 
     header = {"_id": {"S": "g"}, "run_id": {"S": "r"}, "graph_running_status": {"S": G.RUNNING},
               "listing": {"S": "graph"}, "author": {"S": "a"}, "insertion_date": {"S": "x"}, "update_date": {"S": "x"}}
-    dynamo.stubs[GraphModel].add_response("get_item", {"Item": header})
-    dynamo.error(GraphModel, "ProvisionedThroughputExceededException")
+    dynamo.error(GraphModel, "ProvisionedThroughputExceededException")  # a success's move: no read before it
     with pytest.raises(UpdateError):
         settle.finalize("g", "r", G.SUCCESS)
-    dynamo.stubs[GraphModel].add_response("get_item", {"Item": header})
-    dynamo.updated(GraphModel)
+    dynamo.updated(GraphModel, header)
     dynamo.updated(RunModel)
-    settle.finalize("g", "r", G.SUCCESS)
+    assert settle.finalize("g", "r", G.SUCCESS).run_id == "r"  # one conditional write, no read first
+    assert [model for model, _ in dynamo.calls] == [GraphModel, GraphModel, RunModel]  # throttled; the move, its record
     update, condition = readable(dynamo.calls[-2][1])
     # READY too: an execution may end before its preparation recorded it (or there is none: all restored)
     assert "graph_running_status = 'SUCCESS'" in update
