@@ -218,9 +218,11 @@ def serve(requests: socket.socket) -> None:
         op.control.close()
 
     while True:
-        # all SPARES while nothing runs; while operations run, one: a fork (and its warm-up) then takes a core
-        # from no operation, and a burst (a fan-out) still finds a spare
-        while len(spares) < (1 if running else SPARES):
+        # while one operation runs (a chain), one spare at least: the others are forked once it has ended, so a
+        # fork (and its warm-up) takes no core from it; otherwise (none, or a fan-out's several) SPARES at once
+        # while one operation runs (a chain), one spare at least: the others are forked once it has ended, so a
+        # fork (and its warm-up) takes no core from it; otherwise (none, or a fan-out's several) SPARES at once
+        while len(spares) < (1 if len(running) == 1 else SPARES):
             pid = os.fork()
             if pid == 0:
                 signal.set_wakeup_fd(-1)
@@ -480,10 +482,11 @@ def _spare(requests: socket.socket, handoff: socket.socket, own_uids: bool) -> N
     code = 1
     try:
         uid = operation_uid(os.getpid()) if own_uids else None
-        try:
-            _warm_up()
-        except Exception:  # noqa: BLE001 - only a head start: a spare that could not warm up still serves
-            pass
+        if not select.select([requests], [], [], 0)[0]:  # a request waiting (a burst): served cold, at once
+            try:
+                _warm_up()
+            except Exception:  # noqa: BLE001 - only a head start: a spare that could not warm up still serves
+                pass
         message, fds, _, _ = socket.recv_fds(requests, MAX_MESSAGE, 3)
         if not message:  # the orchestrator is gone
             code = 0

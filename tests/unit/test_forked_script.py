@@ -269,8 +269,8 @@ def test_a_spare_warms_up_on_nothing_an_operation_sees(forks: operations.Zygote,
 
 
 def test_more_operations_at_once_than_spares_all_run_together(forks: operations.Zygote) -> None:
-    """While operations run the zygote keeps one spare (a fork then takes no core from them), so a burst
-    wider than SPARES is served by forks made as it comes: all run at once, none waits for another's end."""
+    """While one operation runs the zygote keeps one spare (the rest are forked after it), with several it
+    forks SPARES back at once: a burst wider than SPARES runs all at once, none waits for another's end."""
     folders = [Path(tempfile.mkdtemp(prefix="plynx-test-")) for _ in range(zygote.SPARES + 3)]
     meeting = Path(tempfile.mkdtemp(prefix="plynx-test-"))
     meeting.chmod(0o1777)  # as /tmp: each operation (a uid of its own, as root) writes its own file there
