@@ -265,7 +265,6 @@ def prepare(graph_id: str, run_id: str, retry_of: str | None = None, replaced: t
     `version` (the partition and node count of the run's version) and `parameters` are what APPROVE knew (the
     event): given, neither the header nor the run's record is read first. A run canceled before this began is
     then found so by the conditional write that shows its nodes (_queued), and ends there."""
-    retained = False
     try:
         if version is None:  # not told: the header says (and whether the run is still preparing)
             model = _preparing(graph_id, run_id)
@@ -292,15 +291,11 @@ def prepare(graph_id: str, run_id: str, retry_of: str | None = None, replaced: t
             if not _queued(model, run_id):  # the header as it now is, in one write
                 return "not preparing"
         if restored_whole(graph, restored):
-            # retention first: the run ends at once (what it lets go is gone when the run is seen ended)
-            run_records.retain(graph_id, run_id, replaced)
-            retained = True
             return _end_restored(model)
         program = compile_program(graph, frozenset(restored), on_fargate)
         return _start(graph, program, model)  # a cancel meanwhile: its conditional write finds it
-    finally:
-        if not retained:  # once this run is under way (or has failed to start): off the start's path
-            run_records.retain(graph_id, run_id, replaced)
+    finally:  # once this run is under way, ended or failed to start: off the path to its start (or end)
+        run_records.retain(graph_id, run_id, replaced)
 
 
 def _queued(model: GraphModel, run_id: str) -> bool:

@@ -111,17 +111,10 @@ def expired(graph_id: str, keep: set[str], newest: int | None = None, days: floa
     return gone
 
 
-def newest_first(graph_id: str) -> list[RunModel]:
-    """A graph's records, newest first (one query: retention keeps them few)."""
-    return _newest_first(graph_id)
-
-
-def retain(graph_id: str, current: str, replaced: tuple[str, str] | None = None,
-           records: list[RunModel] | None = None) -> int:
-    """After a new run (one query, none if `records` are the graph's as newest_first read them): forget the runs
-    retention no longer keeps, never `current`, and drop the nodes of the run it `replaced` if that one has no
-    record (queued before records existed)."""
-    records = _newest_first(graph_id) if records is None else records
+def retain(graph_id: str, current: str, replaced: tuple[str, str] | None = None) -> int:
+    """After a new run (one query): forget the runs retention no longer keeps, never `current`, and drop
+    the nodes of the run it `replaced` if that one has no record (queued before records existed)."""
+    records = _newest_first(graph_id)
     if replaced and replaced[1] not in {record.run_id for record in records}:
         drop(replaced[0])
     return delete(expired(graph_id, {current}, records=records))
