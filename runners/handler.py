@@ -260,27 +260,6 @@ def _end(graph_id: str, node_id: str, run_id: str, status: str, outputs: dict[st
     _held(holdings)
 
 
-class _Workdir:
-    """An operation's private temp dir, removed in the background once read (while the node's end is written);
-    `removed()` waits for it, so it is gone before the invocation returns and the next operation here starts."""
-
-    def __init__(self) -> None:
-        self._directory = tempfile.TemporaryDirectory(prefix="plynx-")
-        self._removal: concurrent.futures.Future | None = None
-
-    def __enter__(self) -> str:
-        return self._directory.name
-
-    def __exit__(self, *_: Any) -> None:
-        self._removal = _pool().submit(self._directory.cleanup)
-
-    def removed(self) -> None:
-        if self._removal is None:
-            self._directory.cleanup()
-        else:
-            self._removal.result()
-
-
 def run_node(graph_id: str, node_id: str, run_id: str, context: Any = None, notify: list[str] | None = None,
              attempt: int = 0) -> dict:
     """Run one operation of a graph run (or restore it from the cache), record it, release its dependents."""
@@ -291,67 +270,63 @@ def run_node(graph_id: str, node_id: str, run_id: str, context: Any = None, noti
     holder = permissions.holder(permissions.GRAPH, principal.author)
     entry = cache_key = None
     ok, holdings, partition, created = False, [], graph_items.run_items(graph_id, run_id), set()
-    directory = _Workdir()
-    try:
-        with directory as workdir:
-            space = executors.Workspace(workdir)
-            try:
-                # one read for the inputs' ids and types (none when this runner saw them end)
-                seen = {d: _ENDED[(partition, d)] for d in dependencies(node) if (partition, d) in _ENDED}
-                upstream = inputs.upstream_nodes(partition, node, {d: ended for d, (ended, _) in seen.items()})
-                input_ids = inputs.input_resources(partition, node, upstream)
-                cache_key = key(node, input_ids) if cacheable(node) else None
-                # inputs known only now may still match an earlier run: restore without running the code (no
-                # lookup when an input is content this runner has just created: no earlier run had it)
-                new = any(resource_id in fresh for _, fresh in seen.values() for ids in input_ids.values()
-                          for resource_id in ids)
-                entry = cache.lookup(cache_key, principal) if cache_key and not new else None
-                if entry is None:
-                    room = Room(workdir)
-                    space = executors.prepare(node, input_ids, workdir,
-                                              lambda wanted: _download_all(wanted, room),
-                                              inputs.upstream_types(partition, node, upstream))
-                    ok = executors.execute(node, space, _timeout(node, context),
-                                           publish=live_logs.LogPublisher(graph_id, node_id, run_id, holder))
-            except Exception as exc:  # the worker's own failure still ends in the node's logs
-                logger.exception("Runner failed before the operation finished")
-                entry = None
-                space.logs.setdefault("worker", os.path.join(workdir, "l_worker"))
-                space.worker_log(f"JOB FAILED\n{type(exc).__name__}: {exc}")
-                ok = False
+    with tempfile.TemporaryDirectory(prefix="plynx-") as workdir:
+        space = executors.Workspace(workdir)
+        try:
+            # one read for the inputs' ids and types (none when this runner saw them end)
+            seen = {d: _ENDED[(partition, d)] for d in dependencies(node) if (partition, d) in _ENDED}
+            upstream = inputs.upstream_nodes(partition, node, {d: ended for d, (ended, _) in seen.items()})
+            input_ids = inputs.input_resources(partition, node, upstream)
+            cache_key = key(node, input_ids) if cacheable(node) else None
+            # inputs known only now may still match an earlier run: restore without running the code (no
+            # lookup when an input is content this runner has just created: no earlier run had it)
+            new = any(resource_id in fresh for _, fresh in seen.values() for ids in input_ids.values()
+                      for resource_id in ids)
+            entry = cache.lookup(cache_key, principal) if cache_key and not new else None
             if entry is None:
-                try:
-                    output_reads = _read_outputs(space.outputs) if ok else {}
-                except storage.UnsafeFile as exc:
-                    space.worker_log(f"JOB FAILED\nOutput {exc}")
-                    ok, output_reads = False, {}
-                log_reads = _read_logs(space.logs)  # the worker log is whole only now
-                _store([*output_reads.values(), *log_reads.values()], created)  # the uploads at once
-                outputs = {name: read[0] for name, read in output_reads.items()}
-                logs = {name: read[0] for name, read in log_reads.items()}
-                holdings = _holdings([*outputs.values(), *logs.values()], holder)
-        if entry is not None:
-            ok, status, outputs, logs = True, NodeRunningStatus.RESTORED, dict(entry.outputs), dict(entry.logs)
-        else:
-            status = NodeRunningStatus.SUCCESS if ok else NodeRunningStatus.FAILED
-        observe.operation_ended(status, started, graph_id, run_id, node_id, attempt)
-        if not ok and attempt < retries(node):
-            # Step Functions retries it (the node asked)
-            transitions.requeue_node(graph_id, node_id, run_id, logs, puts=_with_the_end(holdings, 0))
-            _held(holdings)
-            raise OperationFailed(f"Operation `{node.get('title')}` ({node_id}) failed, attempt {attempt + 1}")
-        stored = cache.entry(cache_key, node, outputs, logs, graph_id, run_id, principal.author) \
-            if status == NodeRunningStatus.SUCCESS and cache_key else None
-        _end(graph_id, node_id, run_id, status, outputs, logs, cache.source(entry) if entry is not None else None,
-             holdings, stored)
-        if not ok:
-            transitions.mark_failed_waiting(graph_id, run_id)
-            raise OperationFailed(f"Operation `{node.get('title')}` ({node_id}) failed")
-        _ended(partition, node, status, outputs, logs, created)
-        waits.notify(run_id, node_id, notify or [])
-        return {"node_id": node_id, "status": status}
-    finally:
-        directory.removed()  # before the next operation can run here
+                room = Room(workdir)
+                space = executors.prepare(node, input_ids, workdir,
+                                          lambda wanted: _download_all(wanted, room),
+                                          inputs.upstream_types(partition, node, upstream))
+                ok = executors.execute(node, space, _timeout(node, context),
+                                       publish=live_logs.LogPublisher(graph_id, node_id, run_id, holder))
+        except Exception as exc:  # the worker's own failure still ends in the node's logs
+            logger.exception("Runner failed before the operation finished")
+            entry = None
+            space.logs.setdefault("worker", os.path.join(workdir, "l_worker"))
+            space.worker_log(f"JOB FAILED\n{type(exc).__name__}: {exc}")
+            ok = False
+        if entry is None:
+            try:
+                output_reads = _read_outputs(space.outputs) if ok else {}
+            except storage.UnsafeFile as exc:
+                space.worker_log(f"JOB FAILED\nOutput {exc}")
+                ok, output_reads = False, {}
+            log_reads = _read_logs(space.logs)  # the worker log is whole only now
+            _store([*output_reads.values(), *log_reads.values()], created)  # the uploads at once
+            outputs = {name: read[0] for name, read in output_reads.items()}
+            logs = {name: read[0] for name, read in log_reads.items()}
+            holdings = _holdings([*outputs.values(), *logs.values()], holder)
+    if entry is not None:
+        ok, status, outputs, logs = True, NodeRunningStatus.RESTORED, dict(entry.outputs), dict(entry.logs)
+    else:
+        status = NodeRunningStatus.SUCCESS if ok else NodeRunningStatus.FAILED
+    observe.operation_ended(status, started, graph_id, run_id, node_id, attempt)
+    if not ok and attempt < retries(node):
+        # Step Functions retries it (the node asked)
+        transitions.requeue_node(graph_id, node_id, run_id, logs, puts=_with_the_end(holdings, 0))
+        _held(holdings)
+        raise OperationFailed(f"Operation `{node.get('title')}` ({node_id}) failed, attempt {attempt + 1}")
+    stored = cache.entry(cache_key, node, outputs, logs, graph_id, run_id, principal.author) \
+        if status == NodeRunningStatus.SUCCESS and cache_key else None
+    _end(graph_id, node_id, run_id, status, outputs, logs, cache.source(entry) if entry is not None else None,
+         holdings, stored)
+    if not ok:
+        transitions.mark_failed_waiting(graph_id, run_id)
+        raise OperationFailed(f"Operation `{node.get('title')}` ({node_id}) failed")
+    _ended(partition, node, status, outputs, logs, created)
+    waits.notify(run_id, node_id, notify or [])
+    return {"node_id": node_id, "status": status}
 
 
 @observe.invocation
