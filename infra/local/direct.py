@@ -136,7 +136,7 @@ def _request_body(body: Any) -> Iterator[bytes]:
         chunk = body.read(CHUNK_BYTES)
         if not chunk:
             return
-        yield chunk.encode("utf-8") if isinstance(chunk, str) else chunk
+        yield from _request_body(chunk)  # a text file's characters may encode to more than CHUNK_BYTES
 
 
 def _response(request: Any, status: int, headers: list[tuple[str, str]], body: _Body) -> AWSResponse:
@@ -200,9 +200,9 @@ class Channel:
     def _serve(self, connection: Connection) -> None:
         with connection:
             while True:
-                try:
-                    head = json.loads(connection.recv_bytes())
-                    body = b"".join(iter(connection.recv_bytes, b""))
+                try:  # a frame is at most CHUNK_BYTES (a longer one is no worker's: OSError, the connection ends)
+                    head = json.loads(connection.recv_bytes(CHUNK_BYTES))
+                    body = b"".join(iter(lambda: connection.recv_bytes(CHUNK_BYTES), b""))
                 except (EOFError, OSError, ValueError):
                     return
                 status, answer, chunks = respond(self.app, str(head["method"]), str(head["url"]),

@@ -4,6 +4,7 @@ and the same answers come back as over HTTP."""
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import stat
@@ -126,3 +127,22 @@ def test_a_request_served_within_another_keeps_the_outer_requests_journal_marks(
     journal.finish_request(outer, read, "200 OK")
     journal_module.touched(("after",))  # outside any request: noted nowhere
     assert outer == {} and inner == {}
+
+
+def test_a_frame_longer_than_a_chunk_ends_its_connection_and_nothing_else(stack: Any) -> None:
+    """The channel reads no frame longer than a body chunk (whoever sends one is no warm runner): its connection
+    ends before the stack buffers it; the next connection is served."""
+    import socket
+    from multiprocessing.connection import Connection
+
+    from infra.local import direct
+
+    address = stack.lambda_front._warm_runner.direct_address
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.connect(address)
+    with Connection(sock.detach()) as connection, pytest.raises((EOFError, OSError)):
+        connection.send_bytes(b"{" + b" " * direct.CHUNK_BYTES + b"}")  # refused at its length: a broken pipe,
+        connection.recv_bytes()  # or the end of the connection
+    text = list(direct._request_body(io.StringIO("\u00e9" * direct.CHUNK_BYTES)))  # 2 MB once encoded
+    assert sum(map(len, text)) == 2 * direct.CHUNK_BYTES and max(map(len, text)) <= direct.CHUNK_BYTES
+    test_a_workers_requests_get_the_same_answers_and_checks_without_http(stack)
