@@ -389,7 +389,8 @@ def test_packaged_api_and_runner_run_an_operation_on_the_moto_stack(
     run_id = _json(approved)["run_id"]
     prepared = _in_lambda(fresh_python, {"kind": "invoke", "handler": "app.prepare_run", "event": {
         "action": "prepare", "graph_id": recorded["graph_id"], "run_id": run_id}}, api_env)
-    assert prepared == {"graph_id": recorded["graph_id"], "run_id": run_id, "status": "READY"}, prepared
+    # it started the execution and marked the run RUNNING (the state machine has no "Mark running" Task)
+    assert prepared == {"graph_id": recorded["graph_id"], "run_id": run_id, "status": "RUNNING"}, prepared
 
     # The preparation created the graph's state machine on moto with the stack's role, and started it.
     item = _client(moto_url, "dynamodb").get_item(TableName=f"{stack['outputs']['TablePrefix']}-graphs",
