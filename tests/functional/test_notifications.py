@@ -187,15 +187,19 @@ def test_in_the_cloud_an_address_is_subscribed_to_the_topic_and_the_mail_publish
     api.session.delete(api.url(f"graphs/{graph_id}/notifications"), timeout=30).raise_for_status()
 
 
-def test_a_canceled_run_is_told_as_a_failure(api, receiver, quick_backoff) -> None:
+def _sleepy_run_told_on_failure(api, receiver, title: str) -> tuple[str, str]:
+    """A graph of one 3-second operation whose failures the receiver is told of, approved: (graph id, run id)."""
     node = api.save_operation(operation("python", "sleepy", "import time\ntime.sleep(3)\n", outputs=["out"]))
-    body = api.ok("post", "graphs", json={"graph": graph("canceled and told", [instance(node)]), "actions": ["SAVE"]})
+    body = api.ok("post", "graphs", json={"graph": graph(title, [instance(node)]), "actions": ["SAVE"]})
     graph_id = body["graph"]["_id"]
     receiver.statuses.clear()
     assert _put(api, graph_id, {"on": "failure", "webhook_url": receiver.url}).status_code == 200
-    run_id = api.ok("post", f"graphs/{graph_id}/approve")["run_id"]
-    # once its execution runs (APPROVE answers while the run is still prepared, and a run canceled before its
-    # execution starts has none to end: it is not told, the closing note says so)
+    return graph_id, api.ok("post", f"graphs/{graph_id}/approve")["run_id"]
+
+
+def test_a_canceled_run_is_told_as_a_failure(api, receiver, quick_backoff) -> None:
+    graph_id, run_id = _sleepy_run_told_on_failure(api, receiver, "canceled and told")
+    # once its execution runs (a run canceled while still prepared is told by its preparation: the next test)
     deadline = time.monotonic() + 30
     while api.ok("get", f"runs/{run_id}")["data"]["run_status"] != "RUNNING":
         assert time.monotonic() < deadline, "the run never started"
@@ -245,12 +249,7 @@ def test_a_fully_cached_re_run_has_no_execution_and_is_told(api, stack, receiver
 def test_a_run_canceled_at_once_is_told_once(api, receiver, quick_backoff) -> None:
     """Canceled right after APPROVE answered: still preparing (no execution to end: the preparation tells the
     notifier) or just started (its execution stopped: EventBridge's ABORTED). Either way, told once."""
-    node = api.save_operation(operation("python", "sleepy", "import time\ntime.sleep(3)\n", outputs=["out"]))
-    body = api.ok("post", "graphs", json={"graph": graph("canceled at once", [instance(node)]), "actions": ["SAVE"]})
-    graph_id = body["graph"]["_id"]
-    receiver.statuses.clear()
-    assert _put(api, graph_id, {"on": "failure", "webhook_url": receiver.url}).status_code == 200
-    run_id = api.ok("post", f"graphs/{graph_id}/approve")["run_id"]
+    graph_id, run_id = _sleepy_run_told_on_failure(api, receiver, "canceled at once")
     api.ok("post", f"runs/{run_id}/cancel")
     [told] = receiver.wait_for(1)
     sent = json.loads(told["body"])
