@@ -333,9 +333,9 @@ def compile_program(graph: dict, runner_function: str, *, restored: frozenset[st
                     on_fargate: frozenset[str] = frozenset()) -> Program:
     """ASL for one graph run: restored skips, every operation, then SUCCESS or FAILED bookkeeping.
 
-The preparation marks the run RUNNING itself when it starts the execution (chalicelib/engine/preparation.py),
-so a graph's machine starts at its first restored Pass or "Run operations": no bookkeeping Task first (one
-runner invocation and two state transitions less a run). A nested program still opens its composite first.
+    The preparation marks the run RUNNING itself when it starts the execution (chalicelib/engine/preparation.py),
+    so a graph's machine starts at its first restored Pass or "Run operations": no bookkeeping Task first (one
+    runner invocation and two state transitions less a run). A nested program still opens its composite first.
 
     `restored` operations do not run (the cache has their outputs). `child_arn` names the state machine
     of a child definition (content-named by the caller): the parts of a graph too big for one execution,
