@@ -45,7 +45,12 @@
    those requests with the 403 AccessDenied AWS answers. moto itself honours ``If-None-Match: *``
    (412 PreconditionFailed on an existing key) on both calls.
 
-1's keys, 2, 3, 4, 6 and 7 make moto behave as AWS does; 1's cache and 5 (and the stack's keep-alive
+8. moto's CompleteMultipartUpload checks whether the upload was completed already (S3 answers a repeated
+   complete with the object) and then takes the upload from the bucket, with no lock: two completes of
+   one upload at once both passed the check and the second failed on the missing upload (a KeyError,
+   a 500). The patch serialises the completes of each upload id; the second sees the first's object.
+
+1's keys, 2, 3, 4, 6, 7 and 8 make moto behave as AWS does; 1's cache and 5 (and the stack's keep-alive
 connections to moto) only make it faster, and ``PLYNX_LOCAL_FAST=0`` turns them off, so the tests can show
 the engine does not depend on them. The patches reach into moto's internals: they refuse to apply to another moto version than the one
 they were written for (MOTO_VERSION). All are undone by :func:`unpatch`.
@@ -109,6 +114,7 @@ def patch(connect_host: str = "localhost") -> None:
 
             fast_paths.apply(_set, BIG_DEFINITION_BYTES)
         _patch_dynamodb_atomic_writes()
+        _patch_one_complete_per_upload()
 
 
 def store_bodies_on_disk(body_directory: str, fsync: str = "always") -> None:
@@ -498,3 +504,29 @@ def write_once(bucket: str, prefix: str) -> None:
     with _LOCK:
         _set(S3Response, "_key_response_put", key_response_put)
         _set(S3Response, "_key_response_post", key_response_post)
+
+
+# -- 8. one CompleteMultipartUpload of an upload at a time --------------------------------------------
+
+
+def _patch_one_complete_per_upload() -> None:
+    import weakref
+
+    from moto.s3.responses import S3Response
+
+    post = S3Response._key_response_post
+    locks: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
+    locks_lock = threading.Lock()
+
+    def one_at_a_time(self: Any, request: Any, body: bytes, bucket_name: str, query: dict,
+                      key_name: str) -> Any:
+        upload_id = (query.get("uploadId") or [None])[0]
+        if upload_id is None:
+            return post(self, request, body, bucket_name, query, key_name)
+        with locks_lock:
+            lock = locks.setdefault((bucket_name, upload_id), threading.Lock())
+        with lock:
+            return post(self, request, body, bucket_name, query, key_name)
+
+    functools.update_wrapper(one_at_a_time, post)
+    _set(S3Response, "_key_response_post", one_at_a_time)

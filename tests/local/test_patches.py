@@ -73,3 +73,45 @@ def test_a_dynamodb_read_waits_for_a_write_in_progress() -> None:
                           text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split("\n")[-3:-1] == ["waited", "read after"]
+
+
+TWO_COMPLETES = """
+import os, threading, time, boto3
+from moto import mock_aws
+from moto.s3.models import S3Backend
+from infra.local import patches
+patches.patch()
+slow = S3Backend.complete_multipart_upload
+def slowly(self, *args, **kwargs):  # the first complete is still running when the second checks
+    time.sleep(0.3)
+    return slow(self, *args, **kwargs)
+S3Backend.complete_multipart_upload = slowly
+os.environ.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION="us-east-1")
+with mock_aws():
+    s3 = boto3.client("s3", region_name="us-east-1")
+    s3.create_bucket(Bucket="bucket-b")
+    upload = s3.create_multipart_upload(Bucket="bucket-b", Key="k")["UploadId"]
+    etag = s3.upload_part(Bucket="bucket-b", Key="k", UploadId=upload, PartNumber=1, Body=b"abc")["ETag"]
+    answers = []
+    def complete():
+        try:
+            answers.append(s3.complete_multipart_upload(Bucket="bucket-b", Key="k", UploadId=upload, MultipartUpload={
+                "Parts": [{"PartNumber": 1, "ETag": etag}]})["ETag"])
+        except Exception as exc:
+            answers.append(type(exc).__name__ + ": " + str(exc))
+    threads = [threading.Thread(target=complete) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    print(len(set(answers)), answers[0] == s3.head_object(Bucket="bucket-b", Key="k")["ETag"],
+          s3.get_object(Bucket="bucket-b", Key="k")["Body"].read().decode())
+"""
+
+
+def test_two_completes_of_one_upload_at_once_both_answer_its_object() -> None:
+    """S3 answers a repeated CompleteMultipartUpload with the object; moto's check raced (a 500)."""
+    done = subprocess.run([sys.executable, "-c", TWO_COMPLETES], cwd=REPO, env=dict(os.environ), capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split("\n")[-2] == "1 True abc", done.stdout
