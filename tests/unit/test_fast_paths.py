@@ -363,3 +363,73 @@ def test_an_update_expression_is_parsed_once_and_never_changed_by_its_updates(aw
         assert _shape(first) == fresh
     finally:
         _undo(undo)
+
+
+def _expressions(client: Any) -> list[Any]:
+    """Updates and conditions, each sent twice (the second from the caches), refused ones included."""
+    key = {"pk": {"S": "a"}, "sk": {"N": "2"}}
+    requests: list[dict] = [
+        {"UpdateExpression": "SET #s = :s, #n = if_not_exists(#n, :zero) + :one REMOVE #gone",
+         "ExpressionAttributeNames": {"#s": "status", "#n": "count", "#gone": "logs"},
+         "ExpressionAttributeValues": {":s": {"S": "RUNNING"}, ":zero": {"N": "0"}, ":one": {"N": "1"}}},
+        {"UpdateExpression": "SET #s = :s", "ConditionExpression": "#s = :r AND attribute_exists(#o)",
+         "ExpressionAttributeNames": {"#s": "status", "#o": "outputs"},
+         "ExpressionAttributeValues": {":s": {"S": "SUCCESS"}, ":r": {"S": "RUNNING"}}},
+        {"UpdateExpression": "SET #s = :s", "ConditionExpression": "#s = :r",  # fails now: it is SUCCESS
+         "ExpressionAttributeNames": {"#s": "status"},
+         "ExpressionAttributeValues": {":s": {"S": "SUCCESS"}, ":r": {"S": "RUNNING"}},
+         "ReturnValuesOnConditionCheckFailure": "ALL_OLD"},
+        {"UpdateExpression": "SET #s = :s", "ConditionExpression": "#s IN (:a, :b)",
+         "ExpressionAttributeNames": {"#s": "status"},
+         "ExpressionAttributeValues": {":s": {"S": "DONE"}, ":a": {"S": "SUCCESS"}, ":b": {"S": "x"}, ":c": {"S": "unused"}}},
+        {"UpdateExpression": "SET #s = :s SET #t = :s", "ExpressionAttributeNames": {"#s": "status", "#t": "t"},
+         "ExpressionAttributeValues": {":s": {"S": "x"}}},  # two SET clauses
+        {"UpdateExpression": "SET #m = :s, #m = :m", "ExpressionAttributeNames": {"#m": "map"},
+         "ExpressionAttributeValues": {":s": {"S": "x"}, ":m": {"M": {}}}},  # one path twice
+        {"UpdateExpression": "SET #k = :s", "ExpressionAttributeNames": {"#k": "pk"},
+         "ExpressionAttributeValues": {":s": {"S": "x"}}},  # a key attribute
+        {"UpdateExpression": "SET #k = :s", "ExpressionAttributeNames": {"#k": "other"},
+         "ExpressionAttributeValues": {":s": {"S": "x"}}},  # the same text, other names: allowed
+        {"UpdateExpression": "SET #s = :s", "ConditionExpression": "#s = :r",
+         "ExpressionAttributeNames": {"#s": "status", "#u": "unused"},
+         "ExpressionAttributeValues": {":s": {"S": "y"}, ":r": {"S": "x"}}},  # an unused name
+    ]
+    answers: list[Any] = []
+    for request in requests:
+        for _ in range(2):
+            try:
+                answers.append(client.update_item(TableName=TABLE, Key=key, ReturnValues="ALL_NEW", **request))
+            except ClientError as exc:
+                answers.append(exc.response)
+    answers.append(client.get_item(TableName=TABLE, Key=key, ConsistentRead=True))
+    return answers
+
+
+def test_validated_updates_and_parsed_conditions_answer_as_moto_does(aws: Any) -> None:
+    from moto.dynamodb.comparisons import ConditionExpressionParser
+
+    _reset(aws)
+    original = [_strip(answer) for answer in _expressions(aws)]
+    parses: list[str] = []
+    parse = ConditionExpressionParser.parse
+    ConditionExpressionParser.parse = lambda self: parses.append(self.condition_expression) or parse(self)
+    try:
+        undo = _apply()  # the cache in front of the counting parse
+        try:
+            _reset(aws)
+            fast = [_strip(answer) for answer in _expressions(aws)]
+        finally:
+            _undo(undo)
+    finally:
+        ConditionExpressionParser.parse = parse
+    assert fast == original
+    codes = [answer.get("Error", {}).get("Code") for answer in original]
+    messages = [answer.get("Error", {}).get("Message", "") for answer in original]
+    assert codes[3:6] == ["ConditionalCheckFailedException"] * 3 and original[5]["Item"]["status"] == {"S": "SUCCESS"}
+    for first, what in ((6, "ExpressionAttributeValues unused"), (8, '"SET" section can only be used once'),
+                        (10, "overlap"), (12, "part of the key"), (16, "ExpressionAttributeNames unused")):
+        assert what in messages[first] and messages[first + 1] == messages[first], (what, messages[first:first + 2])
+    assert original[14]["Attributes"]["other"] == {"S": "x"} == original[15]["Attributes"]["other"]
+    assert original[-1]["Item"]["status"] == {"S": "SUCCESS"} and original[-1]["Item"]["count"] == {"N": "2"}
+    conditions = [p for p in parses if p]
+    assert conditions and len(conditions) == len(set(conditions)) + 1  # "#s = :r" twice: other names and values
