@@ -43,6 +43,9 @@ few Step Functions states; these are where moto spent that time, with the same a
 10. A ConditionExpression (and a FilterExpression) is lexed and parsed on every use, in an UpdateItem twice
    and in a transaction once per item: parsed once per (expression, names, values). The parse is a tree of
    operators that only read the item they are given and the values they were made with.
+11. A new item (PutItem, a transaction's Put) sets its attributes one at a time, and moto's 400 KB check sums
+   the sizes of every attribute already set before each one: quadratic in the attributes, each nested value's
+   size walked again every time. The same check with a running total.
 """
 from __future__ import annotations
 
@@ -74,6 +77,7 @@ def apply(set_attribute: Any, big_definition_bytes: int) -> None:
     _patch_update_expression_cache(set_attribute)
     _patch_update_validation(set_attribute)
     _patch_condition_cache(set_attribute)
+    _patch_item_sizes(set_attribute)
 
 
 # -- 1. DynamoDB responses -------------------------------------------------------------------------------
@@ -533,3 +537,29 @@ def _patch_condition_cache(set_attribute: Any) -> None:
         return op
 
     set_attribute(ConditionExpressionParser, "parse", cached_parse)
+
+
+# -- 11. a new item's size summed once --------------------------------------------------------------------
+
+
+def _patch_item_sizes(set_attribute: Any) -> None:
+    from moto.dynamodb.exceptions import ItemSizeTooLarge
+    from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
+    from moto.dynamodb.models.utilities import bytesize
+
+    def __init__(self: Any, hash_key: Any, range_key: Any, attrs: dict[str, Any]) -> None:
+        """Item.__init__: each attribute checked as LimitedSizeDict.__setitem__ does (the attributes set so far,
+        plus this one, at most 405000 bytes), the sum so far kept instead of summed again."""
+        self.hash_key = hash_key
+        self.range_key = range_key
+        self.attrs = LimitedSizeDict()
+        total = 0
+        for key, value in attrs.items():  # a dict's keys: each set once
+            typed = DynamoType(value)
+            size = bytesize(key) + typed.size()
+            if total + size > 405000:
+                raise ItemSizeTooLarge
+            dict.__setitem__(self.attrs, key, typed)
+            total += size
+
+    set_attribute(Item, "__init__", __init__)

@@ -433,3 +433,35 @@ def test_validated_updates_and_parsed_conditions_answer_as_moto_does(aws: Any) -
     assert original[-1]["Item"]["status"] == {"S": "SUCCESS"} and original[-1]["Item"]["count"] == {"N": "2"}
     conditions = [p for p in parses if p]
     assert conditions and len(conditions) == len(set(conditions)) + 1  # "#s = :r" twice: other names and values
+
+
+def _sized_puts(client: Any) -> list[Any]:
+    """Items of many attributes around moto's 405000-byte limit (keys and nested values counted), put."""
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    answers: list[Any] = []
+    for extra in (-1, 0, 1, 2):
+        item = {"pk": {"S": "big"}, "sk": {"N": "1"},
+                "nested": {"M": {"list": {"L": [{"S": "x" * 100}, {"N": "12.5"}, {"BOOL": True}]}, "ss": {"SS": ["a", "b"]}}}}
+        item.update({f"attr{i:02d}": {"S": "y" * 8000} for i in range(50)})
+        used = sum(len(key) + DynamoType(value).size() for key, value in item.items())
+        item["last"] = {"S": "z" * (405000 - used - len("last") + extra)}
+        try:
+            answers.append(client.put_item(TableName=TABLE, Item=item))
+        except ClientError as exc:
+            answers.append(exc.response)
+    return answers
+
+
+def test_a_new_items_size_is_checked_as_moto_does(aws: Any) -> None:
+    _reset(aws)
+    original = [_strip(answer) for answer in _sized_puts(aws)]
+    undo = _apply()
+    try:
+        _reset(aws)
+        fast = [_strip(answer) for answer in _sized_puts(aws)]
+    finally:
+        _undo(undo)
+    assert fast == original
+    assert [answer.get("Error", {}).get("Message", "") != "" for answer in original] == [False, False, True, True]
+    assert "Item size has exceeded the maximum allowed size" in original[2]["Error"]["Message"]
