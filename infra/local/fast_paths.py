@@ -427,35 +427,34 @@ def _patch_update_validation(set_attribute: Any) -> None:
 
     node_class = ast_nodes.Node
     is_node: dict[type, bool] = {}  # no class is registered with moto's ABCs while it runs
+    no_pre = ast_nodes.DepthFirstTraverser.pre_processing_of_child
 
     def traverse(self: Any, node: Any) -> Any:
         """DepthFirstTraverser.traverse: the same walk (children first, each node replaced by what its handler
         returns), with the handler of each node class looked up once."""
         processing = self._processing_map()
         handlers: dict[type, Any] = {}
-        pre = self.pre_processing_of_child
-
-        def handler(kind: type) -> Any:
-            found = handlers.get(kind, handlers)
-            if found is handlers:
-                found = next((process for owner, process in processing.items() if issubclass(kind, owner)), None)
-                handlers[kind] = found
-            return found
+        pre = None if type(self).pre_processing_of_child is no_pre else self.pre_processing_of_child
 
         def walk(node: Any, child_id: int) -> Any:
             kind = type(node)
-            known = is_node.get(kind)
-            if known is None:
-                known = is_node[kind] = issubclass(kind, node_class)
-            if not known:
-                return node
+            process = handlers.get(kind, handlers)
+            if process is handlers:  # a class not met yet in this walk
+                known = is_node.get(kind)
+                if known is None:
+                    known = is_node[kind] = issubclass(kind, node_class)
+                process = next((handle for owner, handle in processing.items() if issubclass(kind, owner)),
+                               None) if known else False
+                handlers[kind] = process
+            if process is False:
+                return node  # not a Node: left as it is
             parent = node.parent
             children = node.children
             if children is not None:
                 for i, child in enumerate(children):
-                    pre(node, i)
+                    if pre is not None:
+                        pre(node, i)
                     walk(child, i)
-            process = handler(kind)
             if process is not None:
                 node = process(node)
                 node.parent = parent
