@@ -34,10 +34,19 @@ class Workspace:
 
     def worker_log(self, text: str) -> None:
         """Append a framed note to the worker log, as the seed's worker does."""
-        border = "#" * 40
-        body = "\n".join(f"# {line}" for line in text.splitlines() or [""])
         with open(self.logs["worker"], "a", encoding="utf-8") as log:
-            log.write(f"{border}\n{body}\n{border}\n")
+            log.write(framed(text))
+
+
+def framed(text: str) -> str:
+    """A worker log note as the seed frames it."""
+    border = "#" * 40
+    body = "\n".join(f"# {line}" for line in text.splitlines() or [""])
+    return f"{border}\n{body}\n{border}\n"
+
+
+SUCCEEDED = "JOB SUCCEEDED"
+EXPECTED_LOG_BYTES = 1024 * 1024  # the worker log told ahead (execute's `expect`) when at most this big
 
 
 def is_array(node_input: dict) -> bool:
@@ -191,10 +200,12 @@ def _wait(process: operations.Operation, timeout: float | None,
 
 
 def execute(node: dict, space: Workspace, timeout: float | None,
-            publish: Callable[[dict[str, str]], None] | None = None) -> bool:
+            publish: Callable[[dict[str, str]], None] | None = None,
+            expect: Callable[[bytes], None] | None = None) -> bool:
     """Run the operation's script with stdout/stderr to its logs; True when it exited 0 in time.
 
-    `publish(logs)` is called with the log files every few seconds while the script runs.
+    `publish(logs)` is called with the log files every few seconds while the script runs. `expect(text)` is
+    told, as the script starts, what the worker log will hold if it succeeds (so it can be stored meanwhile).
     """
     try:
         script, _ = render(node, space)
@@ -210,6 +221,9 @@ def execute(node: dict, space: Workspace, timeout: float | None,
     with open(script_path, "w", encoding="utf-8") as handle:
         handle.write(script)
     space.worker_log(f"Running script:\n{script}\nEnd script")
+    if expect is not None and os.path.getsize(space.logs["worker"]) <= EXPECTED_LOG_BYTES:
+        with open(space.logs["worker"], "rb") as log:
+            expect(log.read() + framed(SUCCEEDED).encode())
     with open(space.logs["stdout"], "ab") as out, open(space.logs["stderr"], "ab") as err:
         kind = "python" if node["base_node_name"] == BaseNodeNames.PYTHON else "bash"
         # the user's code compiles under the operation's name from its own line 1: tracebacks point at it
@@ -236,5 +250,5 @@ def execute(node: dict, space: Workspace, timeout: float | None,
     except ResourceError as exc:
         space.worker_log(f"JOB FAILED\n{exc}")
         return False
-    space.worker_log("JOB SUCCEEDED")
+    space.worker_log(SUCCEEDED)
     return True

@@ -73,9 +73,44 @@ def _pool() -> concurrent.futures.ThreadPoolExecutor:
     return _POOL[0][1]
 
 
-def _store(reads: list[tuple[str, bytes | Any, int]], created: set[str] | None = None) -> None:
-    """Upload what `storage.read_private` read and is not stored yet, the uploads at once (an output and the
-    worker log: their round trips overlap, one of them in this thread); `created` gains what they created."""
+class Ahead:
+    """The worker log stored while the operation runs: what it will hold if the operation succeeds is known as
+    the script starts (executors.execute's `expect`: the script, then JOB SUCCEEDED), so its upload overlaps
+    the operation, not the end. Any other ending (a failure, a note) hashes to other content, stored as usual;
+    the content stored ahead is then named by nothing and the collector takes it (engine/gc.py)."""
+
+    def __init__(self) -> None:
+        self.resource_id: str | None = None
+        self.future: concurrent.futures.Future | None = None
+
+    def start(self, data: bytes) -> None:
+        resource_id = storage.content_id(data)
+        if resource_id not in _STORED:
+            self.resource_id = resource_id
+            self.future = _pool().submit(storage.put_private, resource_id, data, len(data))
+
+    def stored(self, resource_id: str) -> bool | None:
+        """Whether storing this content ahead created it (True/False, as put_private); None: it was not this
+        content, or its upload failed (then it is uploaded now, as any other)."""
+        if self.future is None or resource_id != self.resource_id:
+            return None
+        try:
+            return self.future.result()
+        except Exception:  # noqa: BLE001 - uploaded again with the rest, which raises what is still wrong
+            logger.warning("The worker log stored ahead failed; storing it again", exc_info=True)
+            return None
+
+    def settle(self) -> None:
+        """Wait for the upload (one the end did not use too): nothing of this invocation runs after it returns."""
+        if self.future is not None:
+            concurrent.futures.wait([self.future])
+
+
+def _store(reads: list[tuple[str, bytes | Any, int]], created: set[str] | None = None,
+           ahead: Ahead | None = None) -> None:
+    """Upload what `storage.read_private` read and is not stored yet (nor `ahead`), the uploads at once (an
+    output and the worker log: their round trips overlap, one of them in this thread); `created` gains what
+    they created."""
     todo: dict[str, tuple[str, bytes | Any, int]] = {}
     for resource_id, copy, size in reads:
         if resource_id in _STORED or resource_id in todo:
@@ -83,6 +118,8 @@ def _store(reads: list[tuple[str, bytes | Any, int]], created: set[str] | None =
                 copy.close()
         else:
             todo[resource_id] = (resource_id, copy, size)
+    early = ahead.resource_id if ahead is not None and ahead.resource_id in todo else None
+    later = todo.pop(early) if early is not None else None
     uploads = list(todo.values())
     pending = [_pool().submit(storage.put_private, *read) for read in uploads[1:]]
     try:
@@ -91,6 +128,10 @@ def _store(reads: list[tuple[str, bytes | Any, int]], created: set[str] | None =
         concurrent.futures.wait(pending)  # none still running once we go on
         raise
     made += [future.result() for future in pending]
+    if early is not None and later is not None:
+        new = ahead.stored(early) if ahead is not None else None
+        todo[early] = later
+        made.append(storage.put_private(*later) if new is None else new)
     for resource_id, new in zip(todo, made):
         if new and created is not None:
             created.add(resource_id)
@@ -267,6 +308,16 @@ def run_node(graph_id: str, node_id: str, run_id: str, context: Any = None, noti
     executors.seal()  # before any user content is in reach: this process holds the role
     executors.prestart()  # the operation's zygote starts while the node is claimed and its inputs fetched
     node, principal = transitions.claim(graph_id, node_id, run_id)
+    ahead = Ahead()
+    try:
+        return _run_claimed(graph_id, node_id, run_id, node, principal, context, notify, attempt, started, ahead)
+    finally:
+        ahead.settle()
+
+
+def _run_claimed(graph_id: str, node_id: str, run_id: str, node: dict, principal: Any, context: Any,
+                 notify: list[str] | None, attempt: int, started: float, ahead: Ahead) -> dict:
+    """run_node once the node is claimed: its inputs, the operation (or its restore), its end."""
     holder = permissions.holder(permissions.GRAPH, principal.author)
     entry = cache_key = None
     ok, holdings, partition, created = False, [], graph_items.run_items(graph_id, run_id), set()
@@ -289,7 +340,8 @@ def run_node(graph_id: str, node_id: str, run_id: str, context: Any = None, noti
                                           lambda wanted: _download_all(wanted, room),
                                           inputs.upstream_types(partition, node, upstream))
                 ok = executors.execute(node, space, _timeout(node, context),
-                                       publish=live_logs.LogPublisher(graph_id, node_id, run_id, holder))
+                                       publish=live_logs.LogPublisher(graph_id, node_id, run_id, holder),
+                                       expect=ahead.start)
         except Exception as exc:  # the worker's own failure still ends in the node's logs
             logger.exception("Runner failed before the operation finished")
             entry = None
@@ -303,7 +355,7 @@ def run_node(graph_id: str, node_id: str, run_id: str, context: Any = None, noti
                 space.worker_log(f"JOB FAILED\nOutput {exc}")
                 ok, output_reads = False, {}
             log_reads = _read_logs(space.logs)  # the worker log is whole only now
-            _store([*output_reads.values(), *log_reads.values()], created)  # the uploads at once
+            _store([*output_reads.values(), *log_reads.values()], created, ahead)  # the uploads at once
             outputs = {name: read[0] for name, read in output_reads.items()}
             logs = {name: read[0] for name, read in log_reads.items()}
             holdings = _holdings([*outputs.values(), *logs.values()], holder)
