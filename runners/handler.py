@@ -77,7 +77,11 @@ class Ahead:
     """The worker log stored while the operation runs: what it will hold if the operation succeeds is known as
     the script starts (executors.execute's `expect`: the script, then JOB SUCCEEDED), so its upload overlaps
     the operation, not the end. Any other ending (a failure, a note) hashes to other content, stored as usual;
-    the content stored ahead is then named by nothing and the collector takes it (engine/gc.py)."""
+    the content stored ahead is then named by nothing and the collector takes it (engine/gc.py).
+
+    Only in a Lambda invocation shorter than the collector's grace period (`allowed`): the collector leaves
+    unnamed content alone that long, and the invocation names it (or gives it up) before it ends; a Fargate
+    task may run for days."""
 
     def __init__(self) -> None:
         self.resource_id: str | None = None
@@ -99,6 +103,19 @@ class Ahead:
         except Exception:  # noqa: BLE001 - uploaded again with the rest, which raises what is still wrong
             logger.warning("The worker log stored ahead failed; storing it again", exc_info=True)
             return None
+
+    @staticmethod
+    def allowed(context: Any) -> bool:
+        remaining = getattr(context, "get_remaining_time_in_millis", None)
+        if remaining is None:
+            return False
+        from chalicelib.domain.config import ConfigError
+        from chalicelib.engine.gc import grace_seconds
+
+        try:
+            return remaining() / 1000.0 < grace_seconds()
+        except ConfigError:
+            return False
 
     def settle(self) -> None:
         """Wait for the upload (one the end did not use too): nothing of this invocation runs after it returns."""
@@ -341,7 +358,7 @@ def _run_claimed(graph_id: str, node_id: str, run_id: str, node: dict, principal
                                           inputs.upstream_types(partition, node, upstream))
                 ok = executors.execute(node, space, _timeout(node, context),
                                        publish=live_logs.LogPublisher(graph_id, node_id, run_id, holder),
-                                       expect=ahead.start)
+                                       expect=ahead.start if Ahead.allowed(context) else None)
         except Exception as exc:  # the worker's own failure still ends in the node's logs
             logger.exception("Runner failed before the operation finished")
             entry = None

@@ -109,3 +109,22 @@ def test_content_this_runner_stored_already_is_not_stored_ahead(puts: tuple[list
     ahead = _ahead(log)
     handler._store([(storage.content_id(log), log, len(log))], set(), ahead)
     assert made == [] and ahead.future is None
+
+
+class _Lambda:
+    def __init__(self, millis: int) -> None:
+        self.millis = millis
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.millis
+
+
+def test_only_an_invocation_shorter_than_the_collector_s_grace_stores_ahead(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Unnamed content is collected after the grace period: what is stored ahead must be named before."""
+    monkeypatch.setenv("PLYNX_GC_GRACE_HOURS", "24")
+    assert handler.Ahead.allowed(_Lambda(15 * 60 * 1000))
+    assert not handler.Ahead.allowed(None)  # Fargate, the CLI: no deadline of their own
+    monkeypatch.setenv("PLYNX_GC_GRACE_HOURS", "0.1")  # 6 minutes
+    assert not handler.Ahead.allowed(_Lambda(15 * 60 * 1000)) and handler.Ahead.allowed(_Lambda(60 * 1000))
+    monkeypatch.setenv("PLYNX_GC_GRACE_HOURS", "soon")
+    assert not handler.Ahead.allowed(_Lambda(60 * 1000))
