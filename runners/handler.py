@@ -10,6 +10,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterable
 from typing import Any
 
 from chalicelib.domain import permissions
@@ -310,11 +311,14 @@ def _with_the_end(holdings: list[Any], others: int) -> list[Any]:
 
 
 def _end(graph_id: str, node_id: str, run_id: str, status: str, outputs: dict[str, str], logs: dict[str, str],
-         restored_from: dict[str, str] | None, holdings: list[Any], entry: Any = None) -> None:
-    """The operation's end, its owner records and its cache entry in one write (transitions.finish_node)."""
+         restored_from: dict[str, str] | None, holdings: list[Any], entry: Any = None,
+         created: Iterable[str] = ()) -> None:
+    """The operation's end, its owner records and its cache entry in one write (transitions.finish_node), with
+    the outputs whose content its upload `created`."""
     extra = [entry] if entry is not None else []
     puts = [*_with_the_end(holdings, len(extra)), *extra]
-    transitions.finish_node(graph_id, node_id, run_id, status, outputs, logs, restored_from, puts=puts)
+    transitions.finish_node(graph_id, node_id, run_id, status, outputs, logs, restored_from, puts=puts,
+                            created=sorted(set(created) & set(outputs.values())))
     _held(holdings)
 
 
@@ -343,13 +347,14 @@ def _run_claimed(graph_id: str, node_id: str, run_id: str, node: dict, principal
         try:
             # one read for the inputs' ids and types (none when this runner saw them end)
             seen = {d: _ENDED[(partition, d)] for d in dependencies(node) if (partition, d) in _ENDED}
-            upstream = inputs.upstream_nodes(partition, node, {d: ended for d, (ended, _) in seen.items()})
+            upstream, read_fresh = inputs.upstream_read(partition, node, {d: ended for d, (ended, _) in seen.items()})
             input_ids = inputs.input_resources(partition, node, upstream)
             cache_key = key(node, input_ids) if cacheable(node) else None
             # inputs known only now may still match an earlier run: restore without running the code (no
-            # lookup when an input is content this runner has just created: no earlier run had it)
-            new = any(resource_id in fresh for _, fresh in seen.values() for ids in input_ids.values()
-                      for resource_id in ids)
+            # lookup when an input is content its upstream operation has just created, as this runner saw or
+            # as its end says: no earlier run had it)
+            fresh = read_fresh.union(*(created_here for _, created_here in seen.values()))
+            new = any(resource_id in fresh for ids in input_ids.values() for resource_id in ids)
             entry = cache.lookup(cache_key, principal) if cache_key and not new else None
             if entry is None:
                 room = Room(workdir)
@@ -389,7 +394,7 @@ def _run_claimed(graph_id: str, node_id: str, run_id: str, node: dict, principal
     stored = cache.entry(cache_key, node, outputs, logs, graph_id, run_id, principal.author) \
         if status == NodeRunningStatus.SUCCESS and cache_key else None
     _end(graph_id, node_id, run_id, status, outputs, logs, cache.source(entry) if entry is not None else None,
-         holdings, stored)
+         holdings, stored, created if status == NodeRunningStatus.SUCCESS else ())
     if not ok:
         transitions.mark_failed_waiting(graph_id, run_id)
         raise OperationFailed(f"Operation `{node.get('title')}` ({node_id}) failed")

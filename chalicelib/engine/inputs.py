@@ -14,12 +14,21 @@ from chalicelib.store.models import GraphNodeModel
 def upstream_nodes(partition: str, node: dict, known: Mapping[str, dict] | None = None) -> dict[str, dict]:
     """The nodes an operation reads, by id, with their results (one BatchGet for those not `known`: nodes of
     this run seen ended already, whose results never change)."""
+    return upstream_read(partition, node, known)[0]
+
+
+def upstream_read(partition: str, node: dict,
+                  known: Mapping[str, dict] | None = None) -> tuple[dict[str, dict], frozenset[str]]:
+    """upstream_nodes, and the ids of the outputs whose content the nodes read created in this run (their
+    `created`: no earlier run had that content)."""
     found = {node_id: known[node_id] for node_id in dependencies(node) if known and node_id in known}
     wanted = [node_id for node_id in dependencies(node) if node_id not in found]
+    created: set[str] = set()
     if wanted:
-        found.update((item.node_id, node_from_item(item)) for item in GraphNodeModel.batch_get(
-            [(partition, node_id) for node_id in wanted], consistent_read=True))
-    return found
+        for item in GraphNodeModel.batch_get([(partition, node_id) for node_id in wanted], consistent_read=True):
+            found[item.node_id] = node_from_item(item)
+            created.update(item.created or ())
+    return found, frozenset(created)
 
 
 def input_resources(partition: str, node: dict, upstream: dict[str, dict] | None = None) -> dict[str, list[str]]:

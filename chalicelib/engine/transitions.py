@@ -262,11 +262,13 @@ def requeue_node(graph_id: str, node_id: str, run_id: str, logs: dict[str, str],
 
 def finish_node(graph_id: str, node_id: str, run_id: str, status: str,
                 outputs: dict[str, str], logs: dict[str, str], restored_from: dict[str, str] | None = None,
-                puts: Sequence[Model] = ()) -> None:
+                puts: Sequence[Model] = (), created: Sequence[str] = ()) -> None:
     """Record a running operation's final status with its output and log resources (not if canceled), and
-    for a restore the run its results came from; `puts` (who holds those resources, the cache entry) are
-    written with it, in one transaction, or not at all."""
-    extra = {"restored_from": restored_from} if restored_from else {}
+    for a restore the run its results came from, and which outputs' content its upload `created`; `puts`
+    (who holds those resources, the cache entry) are written with it, in one transaction, or not at all."""
+    extra: dict[str, Any] = {"restored_from": restored_from} if restored_from else {}
+    if created:
+        extra["created"] = sorted(created)
     move_node(graph_id, node_id, run_id, N.RUNNING, status, puts=puts, outputs=outputs, logs=logs, **extra)
 
 

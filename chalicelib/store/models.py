@@ -157,6 +157,9 @@ class GraphNodeModel(Model):
     saved_parameters = JSONAttribute(null=True)
     # A RESTORED operation: the cache entry's run it came from ({"run_id", "graph_id", "date"}), for the UI to say so.
     restored_from = JSONAttribute(null=True)
+    # A SUCCESS: the ids of its outputs whose content its own upload created (no earlier run had them), written by
+    # the runner with its end: an operation reading one needs no cache lookup (runners/handler.py). Never shown.
+    created = JSONAttribute(null=True)
     # `fargate` for an operation the engine moved to Fargate at APPROVE (its inputs too big for Lambda's disk);
     # otherwise where it ran is the compiler's stepfunctions.placement of its body. Read by a run's cost.
     placement = UnicodeAttribute(null=True)

@@ -119,3 +119,42 @@ def test_cache_cli_lists_and_cleans_by_date_range(api, tmp_path) -> None:
     assert by_title(again, "listed")["node_running_status"] == "SUCCESS"  # ran again
     bad = _cli("list", "--start-datetime")
     assert bad.returncode != 0
+
+
+def test_a_fan_out_looks_up_the_cache_only_for_content_an_earlier_run_may_have_had(api, tmp_path, monkeypatch) -> None:
+    """A branch whose input its upstream operation's upload just created (the node's `created`, read with its
+    results) has no earlier run to restore: no lookup. The same content produced again is looked up, and hits."""
+    from moto.dynamodb.responses import DynamoHandler
+
+    from chalicelib.store.models import CacheModel
+
+    looked_up: list[str] = []  # the keys of GetItem requests to the cache table (the runner's lookups)
+    get_item = DynamoHandler.get_item
+
+    def spy(self):
+        request = self.body if isinstance(self.body, dict) else json.loads(self.body)
+        if request["TableName"] == CacheModel.Meta.table_name:
+            looked_up.append(request["Key"]["key"]["S"])
+        return get_item(self)
+
+    monkeypatch.setattr(DynamoHandler, "get_item", spy)
+    source = operation("python", "fan source", f"open(outputs['out'], 'w').write('fan {tmp_path}')\n",
+                       outputs=["out"], params={"salt": str(tmp_path)})
+    source["parameters"].append({"name": "_cacheable", "parameter_type": "bool", "value": False})  # runs each time
+    source = instance(api.save_operation(source))
+    branches = []
+    for i in range(3):
+        branch = api.save_operation(operation("python", f"branch {i}", DOUBLE, inputs=[{"name": "x", **ONE}],
+                                              outputs=["out"], params={"salt": f"{tmp_path}-{i}"}))
+        branches.append(instance(branch, x=[(source, "out")]))
+    graph_id = api.ok("post", "graphs", json={"graph": graph("fan lookups", [source, *branches]),
+                                              "actions": ["SAVE", "APPROVE"]})["graph"]["_id"]
+    first = api.wait(graph_id)
+    assert [by_title(first, f"branch {i}")["node_running_status"] for i in range(3)] == ["SUCCESS"] * 3
+    keys = {entry.key for entry in CacheModel.scan(CacheModel.run_id == first["run_id"])}
+    assert len(keys) == 3  # the branches' entries (the source is not cacheable)
+    assert not keys & set(looked_up)  # new content: none was looked up, whichever runner ran them
+    again = _approve(api, graph_id)
+    assert by_title(again, "fan source")["node_running_status"] == "SUCCESS"  # the same content again
+    assert [by_title(again, f"branch {i}")["node_running_status"] for i in range(3)] == ["RESTORED"] * 3
+    assert sorted(key for key in looked_up if key in keys) == sorted(keys)  # each looked up once, and hit
