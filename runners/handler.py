@@ -1,6 +1,7 @@
 """Runner entry points. Step Functions invokes `lambda_handler`; Fargate and the CLI call `main`."""
 from __future__ import annotations
 
+import base64
 import collections
 import concurrent.futures
 import json
@@ -197,6 +198,14 @@ class Room:
             "(Lambda's ephemeral storage, at most 10240 MB).")
 
 
+def _take_inline(contents: dict[str, bytes]) -> None:
+    """Keep the small inputs their upstream nodes' ends carried (inputs.upstream_read), those that hash to the id
+    they are under: the others are read from S3, and checked, as any input."""
+    for resource_id, data in contents.items():
+        if storage.content_id(data) == resource_id:
+            _remember(resource_id, data)
+
+
 def _download(resource_id: str, path: str, room: Room | None = None) -> None:
     """From this runner's memory, else one streamed GetObject (the transfer manager's HeadObject and threads
     cost more than small inputs, and its ranged parts arrive out of order, so could not be hashed as they
@@ -312,14 +321,29 @@ def _with_the_end(holdings: list[Any], others: int) -> list[Any]:
 
 def _end(graph_id: str, node_id: str, run_id: str, status: str, outputs: dict[str, str], logs: dict[str, str],
          restored_from: dict[str, str] | None, holdings: list[Any], entry: Any = None,
-         created: Iterable[str] = ()) -> None:
+         created: Iterable[str] = (), small: dict[str, str] | None = None) -> None:
     """The operation's end, its owner records and its cache entry in one write (transitions.finish_node), with
-    the outputs whose content its upload `created`."""
+    the outputs whose content its upload `created` and the bytes of its `small` ones."""
     extra = [entry] if entry is not None else []
     puts = [*_with_the_end(holdings, len(extra)), *extra]
     transitions.finish_node(graph_id, node_id, run_id, status, outputs, logs, restored_from, puts=puts,
-                            created=sorted(set(created) & set(outputs.values())))
+                            created=sorted(set(created) & set(outputs.values())), inline=small)
     _held(holdings)
+
+
+INLINE_BYTES = 1024  # an output this small travels with its node's end too (base64), up to INLINE_TOTAL_BYTES
+INLINE_TOTAL_BYTES = 8 * 1024
+
+
+def _inline(reads: Iterable[tuple[str, bytes | Any, int]]) -> dict[str, str]:
+    """The small outputs' bytes as the node's `inline` (its readers need no GetObject for them)."""
+    small: dict[str, str] = {}
+    total = 0
+    for resource_id, copy, size in reads:
+        if isinstance(copy, bytes) and size <= INLINE_BYTES and total + size <= INLINE_TOTAL_BYTES:
+            small[resource_id] = base64.b64encode(copy).decode("ascii")
+            total += size
+    return small
 
 
 def run_node(graph_id: str, node_id: str, run_id: str, context: Any = None, notify: list[str] | None = None,
@@ -342,18 +366,21 @@ def _run_claimed(graph_id: str, node_id: str, run_id: str, node: dict, principal
     holder = permissions.holder(permissions.GRAPH, principal.author)
     entry = cache_key = None
     ok, holdings, partition, created = False, [], graph_items.run_items(graph_id, run_id), set()
+    small: dict[str, str] = {}
     with tempfile.TemporaryDirectory(prefix="plynx-") as workdir:
         space = executors.Workspace(workdir)
         try:
             # one read for the inputs' ids and types (none when this runner saw them end)
             seen = {d: _ENDED[(partition, d)] for d in dependencies(node) if (partition, d) in _ENDED}
-            upstream, read_fresh = inputs.upstream_read(partition, node, {d: ended for d, (ended, _) in seen.items()})
+            read = inputs.upstream_read(partition, node, {d: ended for d, (ended, _) in seen.items()})
+            upstream = read.nodes
+            _take_inline(read.contents)
             input_ids = inputs.input_resources(partition, node, upstream)
             cache_key = key(node, input_ids) if cacheable(node) else None
             # inputs known only now may still match an earlier run: restore without running the code (no
             # lookup when an input is content its upstream operation has just created, as this runner saw or
             # as its end says: no earlier run had it)
-            fresh = read_fresh.union(*(created_here for _, created_here in seen.values()))
+            fresh = read.created.union(*(created_here for _, created_here in seen.values()))
             new = any(resource_id in fresh for ids in input_ids.values() for resource_id in ids)
             entry = cache.lookup(cache_key, principal) if cache_key and not new else None
             if entry is None:
@@ -379,6 +406,7 @@ def _run_claimed(graph_id: str, node_id: str, run_id: str, node: dict, principal
             log_reads = _read_logs(space.logs)  # the worker log is whole only now
             _store([*output_reads.values(), *log_reads.values()], created, ahead)  # the uploads at once
             outputs = {name: read[0] for name, read in output_reads.items()}
+            small = _inline(output_reads.values())
             logs = {name: read[0] for name, read in log_reads.items()}
             holdings = _holdings([*outputs.values(), *logs.values()], holder)
     if entry is not None:
@@ -393,8 +421,9 @@ def _run_claimed(graph_id: str, node_id: str, run_id: str, node: dict, principal
         raise OperationFailed(f"Operation `{node.get('title')}` ({node_id}) failed, attempt {attempt + 1}")
     stored = cache.entry(cache_key, node, outputs, logs, graph_id, run_id, principal.author) \
         if status == NodeRunningStatus.SUCCESS and cache_key else None
+    succeeded = status == NodeRunningStatus.SUCCESS
     _end(graph_id, node_id, run_id, status, outputs, logs, cache.source(entry) if entry is not None else None,
-         holdings, stored, created if status == NodeRunningStatus.SUCCESS else ())
+         holdings, stored, created if succeeded else (), small if succeeded else None)
     if not ok:
         transitions.mark_failed_waiting(graph_id, run_id)
         raise OperationFailed(f"Operation `{node.get('title')}` ({node_id}) failed")

@@ -262,13 +262,16 @@ def requeue_node(graph_id: str, node_id: str, run_id: str, logs: dict[str, str],
 
 def finish_node(graph_id: str, node_id: str, run_id: str, status: str,
                 outputs: dict[str, str], logs: dict[str, str], restored_from: dict[str, str] | None = None,
-                puts: Sequence[Model] = (), created: Sequence[str] = ()) -> None:
+                puts: Sequence[Model] = (), created: Sequence[str] = (), inline: Mapping[str, str] | None = None) -> None:
     """Record a running operation's final status with its output and log resources (not if canceled), and
-    for a restore the run its results came from, and which outputs' content its upload `created`; `puts`
-    (who holds those resources, the cache entry) are written with it, in one transaction, or not at all."""
+    for a restore the run its results came from, which outputs' content its upload `created`, and the bytes of
+    its small outputs (`inline`, base64 by id); `puts` (who holds those resources, the cache entry) are written
+    with it, in one transaction, or not at all."""
     extra: dict[str, Any] = {"restored_from": restored_from} if restored_from else {}
     if created:
         extra["created"] = sorted(created)
+    if inline:
+        extra["inline"] = dict(inline)
     move_node(graph_id, node_id, run_id, N.RUNNING, status, puts=puts, outputs=outputs, logs=logs, **extra)
 
 

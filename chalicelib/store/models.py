@@ -160,6 +160,9 @@ class GraphNodeModel(Model):
     # A SUCCESS: the ids of its outputs whose content its own upload created (no earlier run had them), written by
     # the runner with its end: an operation reading one needs no cache lookup (runners/handler.py). Never shown.
     created = JSONAttribute(null=True)
+    # A SUCCESS: its small outputs' bytes ({resource id: base64}), written by the runner with its end, so that an
+    # operation reading them needs no GetObject (checked against their ids before use). Never shown.
+    inline = JSONAttribute(null=True)
     # `fargate` for an operation the engine moved to Fargate at APPROVE (its inputs too big for Lambda's disk);
     # otherwise where it ran is the compiler's stepfunctions.placement of its body. Read by a run's cost.
     placement = UnicodeAttribute(null=True)

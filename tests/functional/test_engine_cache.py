@@ -158,3 +158,77 @@ def test_a_fan_out_looks_up_the_cache_only_for_content_an_earlier_run_may_have_h
     assert by_title(again, "fan source")["node_running_status"] == "SUCCESS"  # the same content again
     assert [by_title(again, f"branch {i}")["node_running_status"] for i in range(3)] == ["RESTORED"] * 3
     assert sorted(key for key in looked_up if key in keys) == sorted(keys)  # each looked up once, and hit
+
+
+def test_small_outputs_reach_the_operations_reading_them_with_their_upstream_results(api, tmp_path, monkeypatch) -> None:
+    """A small output's bytes travel with its node's end (checked against its id when used): a fan-out's branches
+    and its join read none of them from S3, whichever runner ran what; a bigger one does not travel."""
+    from moto.s3.responses import S3Response
+
+    got: list[str] = []  # the keys of the GetObject requests while the graph runs
+    key_response_get = S3Response._key_response_get
+
+    def spy(self, query, key_name):
+        got.append(key_name)
+        return key_response_get(self, query, key_name)
+
+    monkeypatch.setattr(S3Response, "_key_response_get", spy)
+    big = 4096  # over INLINE_BYTES (runners/handler.py)
+    source = instance(api.save_operation(operation(
+        "python", "small source", f"open(outputs['out'], 'w').write('small {tmp_path}')\n"
+                                  f"open(outputs['big'], 'w').write('b' * {big} + '{tmp_path}')\n",
+        outputs=["out", "big"], params={"salt": str(tmp_path)})))
+    many = {"name": "x", "file_types": ["file"], "min_count": 1, "max_count": -1}
+    branches = [instance(api.save_operation(operation(
+        "python", f"small branch {i}", DOUBLE, inputs=[{"name": "x", **ONE}], outputs=["out"],
+        params={"salt": f"{tmp_path}-{i}"})), x=[(source, "out")]) for i in range(3)]
+    join = instance(api.save_operation(operation(
+        "python", "small join", "open(outputs['out'], 'w').write(''.join(open(p).read() for p in inputs['x']))\n",
+        inputs=[many], outputs=["out"], params={"salt": str(tmp_path)})), x=[(b, "out") for b in branches])
+    reader = instance(api.save_operation(operation(
+        "python", "big reader", DOUBLE, inputs=[{"name": "x", **ONE}], outputs=["out"],
+        params={"salt": str(tmp_path)})), x=[(source, "big")])
+    graph_id = api.ok("post", "graphs", json={"graph": graph("small outputs", [source, *branches, join, reader]),
+                                              "actions": ["SAVE", "APPROVE"]})["graph"]["_id"]
+    done = api.wait(graph_id)
+    assert done["graph_running_status"] == "SUCCESS"
+    small = f"small {tmp_path}".encode()
+    assert api.resource(output_id(by_title(done, "small join"), "out")) == small * 6
+    small_ids = {output_id(by_title(done, "small source"), "out"),
+                 *(output_id(by_title(done, f"small branch {i}"), "out") for i in range(3))}
+    read = [key.rsplit("/", 1)[-1] for key in got]
+    assert not small_ids & set(read), read
+    from chalicelib.store.graph_items import run_items
+    from chalicelib.store.models import GraphNodeModel
+
+    ended = GraphNodeModel.get(run_items(graph_id, done["run_id"]), by_title(done, "small source")["_id"])
+    assert set(ended.inline) == {output_id(by_title(done, "small source"), "out")}  # not the 4 KB one
+    assert "inline" not in by_title(done, "small source") and "created" not in by_title(done, "small source")
+
+
+def test_inline_bytes_that_do_not_hash_to_their_id_are_read_from_s3(stack, tmp_path) -> None:
+    """What an upstream node's end carries is used only when it hashes to the id it is under."""
+    import base64
+    import secrets
+
+    from chalicelib.domain.enums import NodeRunningStatus
+    from chalicelib.engine import inputs
+    from chalicelib.store import storage
+    from chalicelib.store.graph_items import run_items
+    from chalicelib.store.models import GraphNodeModel
+    from runners import handler
+
+    good, forged = b"good bytes", b"forged bytes"
+    good_id, other_id = storage.content_id(good), storage.content_id(b"other " + secrets.token_bytes(8))
+    partition = run_items(f"g{secrets.token_hex(6)}", "r1")
+    GraphNodeModel(partition, "up", body={"_id": "up", "outputs": [{"name": "a"}, {"name": "b"}]}, run_id="r1",
+                   node_running_status=NodeRunningStatus.SUCCESS, outputs={"a": good_id, "b": other_id},
+                   inline={good_id: base64.b64encode(good).decode(), other_id: base64.b64encode(forged).decode(),
+                           "x" * 64: "not base64!"}).save()
+    read = inputs.upstream_read(partition, {"_id": "down", "inputs": [{"name": "x", "values": [
+        {"node_id": "up", "output_id": "a"}, {"node_id": "up", "output_id": "b"}]}]})
+    assert read.contents == {good_id: good, other_id: forged}  # as written; the malformed one left out
+    handler._CONTENT.pop(good_id, None)
+    handler._CONTENT.pop(other_id, None)
+    handler._take_inline(read.contents)
+    assert handler._CONTENT.get(good_id) == good and other_id not in handler._CONTENT
