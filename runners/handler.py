@@ -15,10 +15,12 @@ from collections.abc import Iterable
 from typing import Any
 
 from chalicelib.domain import permissions
+from chalicelib.domain.config import ConfigError
 from chalicelib.domain.cache_key import key
 from chalicelib.domain.enums import NodeRunningStatus
 from chalicelib.domain.graph import cacheable, dependencies, retries, timeout_seconds
 from chalicelib.engine import cache, composite_runs, inputs, live_logs, placement, settle, transitions, waits
+from chalicelib.engine.gc import grace_seconds
 from chalicelib.store import graph_items, owners, storage, together
 from stepfunctions.contract import Action, OperationFailed, RunnerEvent, event_from_environment
 
@@ -111,9 +113,6 @@ class Ahead:
         remaining = getattr(context, "get_remaining_time_in_millis", None)
         if remaining is None:
             return False
-        from chalicelib.domain.config import ConfigError
-        from chalicelib.engine.gc import grace_seconds
-
         try:
             return remaining() / 1000.0 < grace_seconds()
         except ConfigError:

@@ -238,6 +238,8 @@ def serve(listener: socket.socket, module: str) -> None:
     if address and endpoint:  # before any SDK client is built
         direct.install_client(address, endpoint)
     handler = importlib.import_module(module)
+    from . import lambda_front  # noqa: F401 - what _reply uses: imported once here, not by each new worker (55 ms)
+
     if module == RUNNER_MODULE:
         from runners import executors
 
