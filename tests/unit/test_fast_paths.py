@@ -120,18 +120,27 @@ def _undo(undo: list[tuple[Any, str, Any]]) -> None:
             setattr(owner, name, value)
 
 
-def test_dynamodb_responses_parse_the_same_as_moto_serializer(aws: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def _without_and_with(aws: Any, calls: Any, between: Any = None) -> tuple[list[Any], list[Any]]:
+    """The answers of `calls` on moto as it is, then (after `between()`) with the fast paths, each time from the
+    same items."""
     _reset(aws)
-    original = [_strip(answer) for answer in _calls(aws)]
-    wired: list[Any] = []
-    to_wire = fast_paths.to_wire
-    monkeypatch.setattr(fast_paths, "to_wire", lambda value: wired.append(value) or to_wire(value))
+    original = [_strip(answer) for answer in calls(aws)]
+    if between is not None:
+        between()
     undo = _apply()
     try:
         _reset(aws)
-        fast = [_strip(answer) for answer in _calls(aws)]
+        fast = [_strip(answer) for answer in calls(aws)]
     finally:
         _undo(undo)
+    return original, fast
+
+
+def test_dynamodb_responses_parse_the_same_as_moto_serializer(aws: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    wired: list[Any] = []
+    to_wire = fast_paths.to_wire
+    monkeypatch.setattr(fast_paths, "to_wire", lambda value: wired.append(value) or to_wire(value))
+    original, fast = _without_and_with(aws, _calls)
     assert len(wired) >= 16  # the data-plane answers went the fast way
     assert fast == original
     assert original[0]["Item"]["blob"] == {"B": b"\x00\xffbinary\n"}  # the comparison saw what it should
@@ -408,18 +417,11 @@ def _expressions(client: Any) -> list[Any]:
 def test_validated_updates_and_parsed_conditions_answer_as_moto_does(aws: Any) -> None:
     from moto.dynamodb.comparisons import ConditionExpressionParser
 
-    _reset(aws)
-    original = [_strip(answer) for answer in _expressions(aws)]
     parses: list[str] = []
     parse = ConditionExpressionParser.parse
     ConditionExpressionParser.parse = lambda self: parses.append(self.condition_expression) or parse(self)
-    try:
-        undo = _apply()  # the cache in front of the counting parse
-        try:
-            _reset(aws)
-            fast = [_strip(answer) for answer in _expressions(aws)]
-        finally:
-            _undo(undo)
+    try:  # with the fast paths, their cache in front of the counting parse: the parses it let through
+        original, fast = _without_and_with(aws, _expressions, between=parses.clear)
     finally:
         ConditionExpressionParser.parse = parse
     assert fast == original
@@ -454,14 +456,7 @@ def _sized_puts(client: Any) -> list[Any]:
 
 
 def test_a_new_items_size_is_checked_as_moto_does(aws: Any) -> None:
-    _reset(aws)
-    original = [_strip(answer) for answer in _sized_puts(aws)]
-    undo = _apply()
-    try:
-        _reset(aws)
-        fast = [_strip(answer) for answer in _sized_puts(aws)]
-    finally:
-        _undo(undo)
+    original, fast = _without_and_with(aws, _sized_puts)
     assert fast == original
     assert [answer.get("Error", {}).get("Message", "") != "" for answer in original] == [False, False, True, True]
     assert "Item size has exceeded the maximum allowed size" in original[2]["Error"]["Message"]
