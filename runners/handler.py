@@ -110,6 +110,7 @@ class Ahead:
 
     @staticmethod
     def allowed(context: Any) -> bool:
+        """Whether this invocation ends before the collector could take what it stores ahead."""
         remaining = getattr(context, "get_remaining_time_in_millis", None)
         if remaining is None:
             return False
@@ -146,8 +147,8 @@ def _store(reads: list[tuple[str, bytes | Any, int]], created: set[str] | None =
         concurrent.futures.wait(pending)  # none still running once we go on
         raise
     made += [future.result() for future in pending]
-    if early is not None and later is not None:
-        new = ahead.stored(early) if ahead is not None else None
+    if ahead is not None and early is not None and later is not None:
+        new = ahead.stored(early)
         todo[early] = later
         made.append(storage.put_private(*later) if new is None else new)
     for resource_id, new in zip(todo, made):
@@ -318,6 +319,14 @@ def _with_the_end(holdings: list[Any], others: int) -> list[Any]:
     return []
 
 
+# What an end carries besides its results stays within the room a node's item keeps for them (domain/nodes.py
+# MAX_NODE_BYTES): an output this small travels with it (base64), up to INLINE_TOTAL_BYTES; and the ids of the
+# content it created, up to CREATED_IDS (more: its readers look up the cache, as before).
+INLINE_BYTES = 1024
+INLINE_TOTAL_BYTES = 4 * 1024
+CREATED_IDS = 50
+
+
 def _end(graph_id: str, node_id: str, run_id: str, status: str, outputs: dict[str, str], logs: dict[str, str],
          restored_from: dict[str, str] | None, holdings: list[Any], entry: Any = None,
          created: Iterable[str] = (), small: dict[str, str] | None = None) -> None:
@@ -325,13 +334,10 @@ def _end(graph_id: str, node_id: str, run_id: str, status: str, outputs: dict[st
     the outputs whose content its upload `created` and the bytes of its `small` ones."""
     extra = [entry] if entry is not None else []
     puts = [*_with_the_end(holdings, len(extra)), *extra]
+    fresh = sorted(set(created) & set(outputs.values()))
     transitions.finish_node(graph_id, node_id, run_id, status, outputs, logs, restored_from, puts=puts,
-                            created=sorted(set(created) & set(outputs.values())), inline=small)
+                            created=fresh if len(fresh) <= CREATED_IDS else (), inline=small)
     _held(holdings)
-
-
-INLINE_BYTES = 1024  # an output this small travels with its node's end too (base64), up to INLINE_TOTAL_BYTES
-INLINE_TOTAL_BYTES = 8 * 1024
 
 
 def _inline(reads: Iterable[tuple[str, bytes | Any, int]]) -> dict[str, str]:
@@ -371,15 +377,15 @@ def _run_claimed(graph_id: str, node_id: str, run_id: str, node: dict, principal
         try:
             # one read for the inputs' ids and types (none when this runner saw them end)
             seen = {d: _ENDED[(partition, d)] for d in dependencies(node) if (partition, d) in _ENDED}
-            read = inputs.upstream_read(partition, node, {d: ended for d, (ended, _) in seen.items()})
-            upstream = read.nodes
-            _take_inline(read.contents)
+            above = inputs.upstream_read(partition, node, {d: ended for d, (ended, _) in seen.items()})
+            upstream = above.nodes
+            _take_inline(above.contents)
             input_ids = inputs.input_resources(partition, node, upstream)
             cache_key = key(node, input_ids) if cacheable(node) else None
             # inputs known only now may still match an earlier run: restore without running the code (no
             # lookup when an input is content its upstream operation has just created, as this runner saw or
             # as its end says: no earlier run had it)
-            fresh = read.created.union(*(created_here for _, created_here in seen.values()))
+            fresh = above.created.union(*(created_here for _, created_here in seen.values()))
             new = any(resource_id in fresh for ids in input_ids.values() for resource_id in ids)
             entry = cache.lookup(cache_key, principal) if cache_key and not new else None
             if entry is None:

@@ -132,3 +132,29 @@ def test_an_end_with_more_owners_than_a_transaction_takes_writes_them_first(run:
     assert node.node_running_status == N.SUCCESS and node.outputs == outputs
     assert all(_exists(OwnerModel, resource_id, "workflow:alice") for resource_id in outputs.values())
     assert CacheModel.get(f"key-{word}").outputs == outputs
+
+
+def test_an_end_records_the_small_outputs_and_created_content_within_bounds(run: tuple[str, str, str]) -> None:
+    """What a node's end carries for its readers (the content it created, small outputs' bytes) stays small: its
+    item keeps room for its results only (domain/nodes.py MAX_NODE_BYTES)."""
+    import base64
+
+    from chalicelib.store import storage
+    from runners import handler
+
+    graph_id, run_id, word = run
+    small, big = b"s" * handler.INLINE_BYTES, b"b" * (handler.INLINE_BYTES + 1)
+    reads = [(storage.content_id(small + bytes([i])), small[:-1] + bytes([i]), len(small)) for i in range(6)]
+    reads.append((storage.content_id(big), big, len(big)))
+    inline = handler._inline(reads)
+    assert len(inline) == handler.INLINE_TOTAL_BYTES // handler.INLINE_BYTES  # the first four, not the big one
+    assert all(base64.b64decode(text) == copy for (_, copy, _), text in zip(reads, inline.values()))
+    outputs = {f"o{i}": f"{i:064x}" for i in range(handler.CREATED_IDS + 1)}
+    handler._end(graph_id, "n", run_id, N.SUCCESS, outputs, {}, None, [], created={f"{0:064x}", "a log"},
+                 small=inline)
+    node = GraphNodeModel.get(run_items(graph_id, run_id), "n", consistent_read=True)
+    assert node.created == [f"{0:064x}"] and node.inline == inline  # outputs only
+    GraphNodeModel(run_items(graph_id, run_id), "n", body={"_id": "n"}, run_id=run_id,
+                   node_running_status=N.RUNNING).save()
+    handler._end(graph_id, "n", run_id, N.SUCCESS, outputs, {}, None, [], created=set(outputs.values()))
+    assert GraphNodeModel.get(run_items(graph_id, run_id), "n", consistent_read=True).created is None  # too many
