@@ -92,10 +92,15 @@ class Ahead:
         self.future: concurrent.futures.Future | None = None
 
     def start(self, data: bytes) -> None:
+        """Store `data` in the background (never raises: the end stores the log anyway)."""
         resource_id = storage.content_id(data)
-        if resource_id not in _STORED:
-            self.resource_id = resource_id
+        if resource_id in _STORED:
+            return
+        try:
             self.future = _pool().submit(storage.put_private, resource_id, data, len(data))
+            self.resource_id = resource_id
+        except Exception:  # noqa: BLE001 - the operation runs all the same
+            logger.warning("The worker log could not be stored ahead", exc_info=True)
 
     def stored(self, resource_id: str) -> bool | None:
         """Whether storing this content ahead created it (True/False, as put_private); None: it was not this
