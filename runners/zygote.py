@@ -220,8 +220,6 @@ def serve(requests: socket.socket) -> None:
     while True:
         # while one operation runs (a chain), one spare at least: the others are forked once it has ended, so a
         # fork (and its warm-up) takes no core from it; otherwise (none, or a fan-out's several) SPARES at once
-        # while one operation runs (a chain), one spare at least: the others are forked once it has ended, so a
-        # fork (and its warm-up) takes no core from it; otherwise (none, or a fan-out's several) SPARES at once
         while len(spares) < (1 if len(running) == 1 else SPARES):
             pid = os.fork()
             if pid == 0:
