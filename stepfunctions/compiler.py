@@ -253,7 +253,8 @@ class _Builder:
 
     def _steps(self, node_ids: list[str]) -> tuple[str, dict[str, dict], int]:
         """Operations run one after another until one that forks others: then a Parallel runs the rest of
-        the chain next to the forked chains (nested: each fork is one level deeper)."""
+        the chain next to the forked chains (nested: each fork is one level deeper), up to the operation that
+        joins them (dag.plan's joins), which runs after the Parallel with what follows it."""
         states: dict[str, dict] = {}
         events = 0
         names = []
@@ -276,11 +277,18 @@ class _Builder:
         if host is not None:
             branches = []
             rest = node_ids[node_ids.index(host) + 1:]
+            joined = next((i for i, node_id in enumerate(rest) if self.dag.joins.get(node_id) == host), len(rest))
+            rest, after = rest[:joined], rest[joined:]
             for start, branch_states, branch_events in ([self._steps(rest)] if rest else []) + [
                     self.chain_states(index) for index in self.dag.forks[host]]:
                 branches.append((start, branch_states))
                 events += branch_events + 2
-            states.update(self.fan_out(fork, branches, None))
+            then = None
+            if after:
+                then, after_states, after_events = self._steps(after)
+                states.update(after_states)
+                events += after_events
+            states.update(self.fan_out(fork, branches, then))
             events += EVENTS["parallel"]
         return names[0][0], states, events
 

@@ -67,6 +67,7 @@ class Plan:
     waits_for: dict[str, list[str]]  # node id -> dependencies in other chains (it waits for them)
     notifies: dict[str, list[str]]  # node id -> dependents in other chains (it releases them)
     forks: dict[str, list[int]] = field(default_factory=dict)  # node id -> chains started right after it
+    joins: dict[str, str] = field(default_factory=dict)  # node id -> the fork whose Parallel it runs after
 
 
 def plan(graph: dict, skip: frozenset[str] = frozenset(), max_chain: int = 1000) -> Plan:
@@ -75,6 +76,12 @@ def plan(graph: dict, skip: frozenset[str] = frozenset(), max_chain: int = 1000)
     continue a chain but has a dependency starts a chain forked right after its deepest one: a fan-out's
     branches start when their source has finished, with no wait (a Lambda invocation, three requests to
     release it) on the source's critical path.
+
+    A node whose inputs end every branch of one fork's Parallel (a fan-in: the join of a fan-out) runs right
+    after that Parallel, in its host's chain ("joins"): Parallel states are fork-join, so it needs no wait
+    either (a wait per join, a notify per branch) and loses no parallelism, since it needs every branch. Those
+    branches are then sealed: nothing continues them or forks from them (a later dependent would make the join
+    wait for what it does not need); such a dependent starts a chain of its own and waits.
 
     `skip` holds operations that will not run (restored from the cache): like files, they are done.
     """
@@ -92,21 +99,45 @@ def plan(graph: dict, skip: frozenset[str] = frozenset(), max_chain: int = 1000)
     waits_for: dict[str, list[str]] = {}
     notifies: dict[str, list[str]] = {}
     forks: dict[str, list[int]] = {}
+    joins: dict[str, str] = {}
+    joined: dict[int, list[tuple[int, frozenset[str]]]] = {}  # chain -> (a join's position, what ended before it)
+    sealed: set[str] = set()  # operations of a joined Parallel's branches
 
     def settled(dep: str, chain: int, at: int) -> bool:
-        """`dep` has finished when `chain` reaches position `at`: earlier in it, or before the fork it came from."""
+        """`dep` has finished when `chain` reaches position `at`: earlier in it, in a Parallel it joined before
+        (or at) `at`, or before the fork it came from."""
+        inside = True
         while True:
             if chain_of[dep] == chain and position[dep] < at:
+                return True
+            if any(dep in ended and (join <= at if inside else join < at) for join, ended in joined.get(chain, ())):
                 return True
             host = chains[chain].forked_at
             if host is None:
                 return False
-            chain, at = chain_of[host], position[host] + 1
+            chain, at, inside = chain_of[host], position[host] + 1, False
 
     def may_fork(host: str) -> bool:
         chain = chain_of[host]
-        return (size[top[chain]] < min(max_chain, MAX_FORKED_OPERATIONS) and ancestry[chain] < MAX_FORK_ANCESTRY
+        return (host not in sealed and size[top[chain]] < min(max_chain, MAX_FORKED_OPERATIONS)
+                and ancestry[chain] < MAX_FORK_ANCESTRY
                 and (host in hosts.get(chain, ()) or len(hosts.get(chain, ())) < MAX_FORK_HOSTS))
+
+    def branches(host: str) -> list[list[str]]:
+        """The branches of `host`'s Parallel: the rest of its chain, then each chain forked after it."""
+        rest = chains[chain_of[host]].node_ids[position[host] + 1:]
+        return ([rest] if rest else []) + [chains[index].node_ids for index in forks[host]]
+
+    def join_of(deps: list[str]) -> str | None:
+        """The fork whose Parallel a node with these inputs may run right after: each of its branches ends in
+        one of them, none forks again, and nothing ran after it in its host's chain."""
+        for host in sorted({chains[chain_of[dep]].forked_at for dep in deps} - {None}):
+            if host in sealed or host in joins.values() or size[top[chain_of[host]]] >= max_chain:
+                continue
+            parts = branches(host)
+            if all(part[-1] in deps and not (set(part) & (sealed | set(forks))) for part in parts):
+                return host
+        return None
 
     for node_id in order:
         if node_id not in runs:
@@ -116,9 +147,16 @@ def plan(graph: dict, skip: frozenset[str] = frozenset(), max_chain: int = 1000)
         # continue the chain of the dependency expected to finish last, if it still ends there
         candidates = [
             dep for dep in deps
-            if chains[chain_of[dep]].node_ids[-1] == dep and size[top[chain_of[dep]]] < max_chain
+            if chains[chain_of[dep]].node_ids[-1] == dep and dep not in sealed and size[top[chain_of[dep]]] < max_chain
         ]
-        if candidates:
+        joining = join_of(deps)
+        if joining is not None:  # right after the Parallel its inputs end, in its host's chain
+            ended = frozenset(n for part in branches(joining) for n in part)
+            chain_of[node_id] = chain_of[joining]
+            joins[node_id] = joining
+            joined.setdefault(chain_of[joining], []).append((len(chains[chain_of[joining]].node_ids), ended))
+            sealed.update(ended)
+        elif candidates:
             chosen = max(candidates, key=lambda dep: depth[dep])
             chain_of[node_id] = chain_of[chosen]
         else:
@@ -147,4 +185,4 @@ def plan(graph: dict, skip: frozenset[str] = frozenset(), max_chain: int = 1000)
             waits_for[node_id] = external
             for dep in external:
                 notifies.setdefault(dep, []).append(node_id)
-    return Plan(chains, waits_for, notifies, forks)
+    return Plan(chains, waits_for, notifies, forks, joins)

@@ -62,18 +62,28 @@ def test_a_chain_is_one_branch_without_waits() -> None:
     assert _tasks(definition, "wait") == {}
 
 
-def test_diamond_waits_only_where_chains_join() -> None:
-    # a -> b -> d, a -> c -> d: c is forked after a (no wait), d waits for the chain it does not continue
+def test_a_diamond_joins_after_its_fork_without_a_wait() -> None:
+    # a -> b -> d, a -> c -> d: c is forked after a; d needs both branches of that Parallel, so it runs after it
     definition = compile_graph(_graph(_node("a"), _node("b", "a"), _node("c", "a"), _node("d", "b", "c")), RUNNER)
+    runs = _tasks(definition, "run")
+    assert _tasks(definition, "wait") == {}
+    assert not any("notify" in state["Parameters"]["Payload"] for state in runs.values())
+    assert runs["a"]["Next"] == "Fork a"
+    top = definition["States"]["Run operations"]["Branches"][0]["States"]
+    assert top["Fork a"]["Next"] == "Run d" and len(top["Fork a"]["Branches"]) == 2 and runs["d"]["End"] is True
+
+
+def test_chains_that_meet_outside_a_fork_wait() -> None:
+    # a -> b -> d and c -> d: c starts with the run, d continues a's chain and waits for c
+    definition = compile_graph(_graph(_node("a"), _node("b", "a"), _node("c"), _node("d", "b", "c")), RUNNER)
     waits = _tasks(definition, "wait")
     runs = _tasks(definition, "run")
     assert set(waits) == {"d"}
     assert waits["d"]["Parameters"]["Payload"]["needs"] == 1
     assert waits["d"]["Resource"] == "arn:aws:states:::lambda:invoke.waitForTaskToken"
     assert waits["d"]["Parameters"]["Payload"]["token.$"] == "$$.Task.Token"
-    notified = {node_id: state["Parameters"]["Payload"].get("notify", []) for node_id, state in runs.items()}
-    assert "notify" not in runs["a"]["Parameters"]["Payload"] and sorted(notified["b"] + notified["c"]) == ["d"]
-    assert runs["a"]["Next"] == "Fork a"
+    assert runs["c"]["Parameters"]["Payload"]["notify"] == ["d"]
+    assert "notify" not in runs["b"]["Parameters"]["Payload"]
 
 
 def _before(states: dict, start: str, done: frozenset[str] = frozenset()) -> dict[str, frozenset[str]]:
@@ -86,10 +96,25 @@ def _before(states: dict, start: str, done: frozenset[str] = frozenset()) -> dic
         if state["Type"] == "Task" and payload.get("action") == "run":
             seen[payload["node_id"]] = done
             done = done | {payload["node_id"]}
-        for branch in state.get("Branches", []):
-            seen.update(_before(branch["States"], branch["StartAt"], done))
+        ran: set[str] = set()
+        for branch in state.get("Branches", []):  # each from the Parallel's start; it ends when they all have
+            inner = _before(branch["States"], branch["StartAt"], done)
+            seen.update(inner)
+            ran.update(inner)
+        done = done | ran
         name = state.get("Next")
     return seen
+
+
+def _deps(node: dict) -> set[str]:
+    return {value["node_id"] for node_input in node["inputs"] for value in node_input["values"]}
+
+
+def _order(nodes: dict[str, dict]) -> list[str]:
+    order: list[str] = []
+    while len(order) < len(nodes):
+        order += sorted(n for n, node in nodes.items() if n not in order and _deps(node) <= set(order))
+    return order
 
 
 def _assert_every_input_is_ready(graph: dict, definition: dict) -> None:
@@ -103,8 +128,12 @@ def _assert_every_input_is_ready(graph: dict, definition: dict) -> None:
         before.update(_before(branch["States"], branch["StartAt"]))
     nodes = {node["_id"]: node for node in graph["nodes"]}
     assert set(before) == set(nodes)
+    ancestors: dict[str, set[str]] = {}
+    for node_id in _order(nodes):
+        ancestors[node_id] = set().union(*({dep} | ancestors[dep] for dep in _deps(nodes[node_id])))
     for node_id, node in nodes.items():
-        deps = {value["node_id"] for node_input in node["inputs"] for value in node_input["values"]}
+        deps = _deps(node)
+        assert before[node_id] <= ancestors[node_id], node_id  # it never waits for what it does not need
         waited = notified.get(node_id, set())
         assert deps <= before[node_id] | waited, node_id  # each input ran before, or released its wait
         assert (node_id in waits) == bool(waited)
@@ -113,17 +142,69 @@ def _assert_every_input_is_ready(graph: dict, definition: dict) -> None:
             assert waits[node_id]["Parameters"]["Payload"]["needs"] == len(waited)
 
 
-def test_a_fan_out_is_forked_after_its_source_and_only_the_join_waits() -> None:
+def test_a_fan_out_is_forked_after_its_source_and_its_join_runs_after_the_fork() -> None:
     middles = [_node(f"m{i:02d}", "s") for i in range(20)]
     graph = _graph(_node("s"), *middles, _node("j", *(m["_id"] for m in middles)))
     definition = compile_graph(graph, RUNNER)
-    assert set(_tasks(definition, "wait")) == {"j"}
+    assert _tasks(definition, "wait") == {}  # no wait, no notify: the Parallel is the join
     top = definition["States"]["Run operations"]["Branches"]
     assert len(top) == 1 and top[0]["StartAt"] == "Run s" and top[0]["States"]["Run s"]["Next"] == "Fork s"
     fork = top[0]["States"]["Fork s"]
-    assert fork["Type"] == "Parallel" and len(fork["Branches"]) == 20 and fork["End"] is True
+    assert fork["Type"] == "Parallel" and len(fork["Branches"]) == 20 and fork["Next"] == "Run j"
+    assert fork["ResultPath"] is None  # the join gets the run's input, not the branches' results
     assert "Catch" not in fork  # the run's own Parallel catches for every branch
     _assert_every_input_is_ready(graph, definition)
+
+
+def test_after_a_join_its_branches_fork_nothing_and_a_later_dependent_waits() -> None:
+    # j joins the fork of s; k, planned after it, needs m1 (and t2): inside the fork's Parallel, j would wait for k
+    graph = _graph(_node("s"), _node("t"), _node("m1", "s"), _node("m2", "s"), _node("t2", "t"),
+                   _node("j", "m1", "m2"), _node("k", "m1", "t2"))
+    dag = plan(graph)
+    assert dag.joins == {"j": "s"}
+    assert dag.waits_for == {"k": ["m1"]} and dag.notifies == {"m1": ["k"]}  # k continues t's chain
+    definition = compile_graph(graph, RUNNER)
+    fork = definition["States"]["Run operations"]["Branches"][0]["States"]["Fork s"]
+    inside = {payload["node_id"] for branch in fork["Branches"] for _, state in _walk(branch["States"])
+              if (payload := state.get("Parameters", {}).get("Payload", {})).get("action") == "run"}
+    assert inside == {"m1", "m2"}
+    _assert_every_input_is_ready(graph, definition)
+
+
+def test_a_join_of_branches_that_fork_again_waits() -> None:
+    # m1 forks m1a and m1b: the Parallel of s would hold them, which j does not need
+    graph = _graph(_node("s"), _node("m1", "s"), _node("m2", "s"), _node("m1a", "m1"), _node("m1b", "m1"),
+                   _node("j", "m1", "m2"))
+    assert plan(graph).joins == {}
+    _assert_every_input_is_ready(graph, compile_graph(graph, RUNNER))
+
+
+def test_random_fan_outs_and_joins_wait_for_nothing_they_do_not_need() -> None:
+    import random
+
+    joins = 0
+    for seed in range(60):
+        rng = random.Random(seed)
+        nodes: list[dict] = []
+
+        def add(*deps: str) -> str:
+            nodes.append(_node(f"n{len(nodes):03d}", *sorted(set(deps))))
+            return nodes[-1]["_id"]
+
+        tails = [add()]
+        for _ in range(rng.randint(1, 6)):  # blocks: a fan-out of chains, mostly joined again
+            source = rng.choice(tails)
+            ends = []
+            for _ in range(rng.randint(1, 5)):
+                last = add(source)
+                for _ in range(rng.randint(0, 2)):
+                    last = add(last, *([rng.choice(tails)] if rng.random() < 0.2 else []))
+                ends.append(last)
+            tails += [add(*ends)] if rng.random() < 0.8 else ends
+        graph = _graph(*nodes)
+        joins += len(plan(graph).joins)
+        _assert_every_input_is_ready(graph, compile_graph(graph, RUNNER))
+    assert joins > 30  # the shapes did join after their forks
 
 
 def test_random_graphs_run_every_operation_once_with_its_inputs_ready() -> None:
