@@ -356,23 +356,57 @@ def _inline(reads: Iterable[tuple[str, bytes | Any, int]]) -> dict[str, str]:
     return small
 
 
+def _carried(upstream: Any, node: dict) -> tuple[str, tuple[dict, frozenset[str]], dict[str, str]] | None:
+    """The end the operation before this one in its branch answered (`ended`, which Step Functions carried
+    here as `upstream`) when it is an input of this one: (its id, (its node as _ENDED keeps it, the outputs
+    its upload created), its small outputs' bytes, base64 by id); None when it is not, or not an end."""
+    if not isinstance(upstream, dict) or upstream.get("node_id") not in dependencies(node):
+        return None
+    if upstream.get("status") not in (NodeRunningStatus.SUCCESS, NodeRunningStatus.RESTORED):
+        return None
+    outputs, created, inline = upstream.get("outputs"), upstream.get("created") or [], upstream.get("inline") or {}
+    if not (isinstance(outputs, list) and all(isinstance(o, dict) and isinstance(o.get("name"), str) for o in outputs)
+            and isinstance(created, list) and isinstance(inline, dict)):
+        return None
+    node_id = upstream["node_id"]
+    ended = {"_id": node_id, "node_running_status": upstream["status"],
+             "outputs": [{"name": o["name"], "resource_id": o.get("resource_id"), "file_type": o.get("file_type")}
+                         for o in outputs]}
+    return node_id, (ended, frozenset(str(c) for c in created)), {str(k): v for k, v in inline.items()
+                                                                 if isinstance(v, str)}
+
+
+def _answer_ended(node: dict, status: str, outputs: dict[str, str], created: set[str],
+                  small: dict[str, str] | None) -> dict:
+    """What the next operation of the branch needs of this one's end (its `upstream`): a few ids, and the
+    bytes of small outputs, as its node's end records them (well within a state's 256 KB)."""
+    fresh = sorted(created & set(outputs.values()))
+    return {"node_id": node["_id"], "status": status,
+            "outputs": [{"name": entry["name"], "resource_id": outputs.get(entry["name"], entry.get("resource_id")),
+                         "file_type": entry.get("file_type")} for entry in node.get("outputs", [])],
+            "created": fresh if len(fresh) <= CREATED_IDS else [], "inline": small or {}}
+
+
 def run_node(graph_id: str, node_id: str, run_id: str, context: Any = None, notify: list[str] | None = None,
-             attempt: int = 0) -> dict:
-    """Run one operation of a graph run (or restore it from the cache), record it, release its dependents."""
+             attempt: int = 0, upstream: Any = None) -> dict:
+    """Run one operation of a graph run (or restore it from the cache), record it, release its dependents;
+    `upstream`: the end of the operation before it in its branch (RunnerEvent.upstream)."""
     started = time.monotonic()
     executors.seal()  # before any user content is in reach: this process holds the role
     executors.prestart()  # the operation's zygote starts while the node is claimed and its inputs fetched
     node, principal = transitions.claim(graph_id, node_id, run_id)
     ahead = Ahead()
     try:
-        return _run_claimed(graph_id, node_id, run_id, node, principal, context, notify, attempt, started, ahead)
+        return _run_claimed(graph_id, node_id, run_id, node, principal, context, notify, attempt, started, ahead,
+                            previous=upstream)
     finally:
         ahead.settle()
 
 
 def _run_claimed(graph_id: str, node_id: str, run_id: str, node: dict, principal: Any, context: Any,
-                 notify: list[str] | None, attempt: int, started: float, ahead: Ahead) -> dict:
-    """run_node once the node is claimed: its inputs, the operation (or its restore), its end."""
+                 notify: list[str] | None, attempt: int, started: float, ahead: Ahead, previous: Any = None) -> dict:
+    """run_node once the node is claimed: its inputs, the operation (or its restore), its end (`previous`: the
+    end of the operation before it in its branch, as run_node's `upstream`)."""
     holder = permissions.holder(permissions.GRAPH, principal.author)
     entry = cache_key = None
     ok, holdings, partition, created = False, [], graph_items.run_items(graph_id, run_id), set()
@@ -380,8 +414,12 @@ def _run_claimed(graph_id: str, node_id: str, run_id: str, node: dict, principal
     with tempfile.TemporaryDirectory(prefix="plynx-") as workdir:
         space = executors.Workspace(workdir)
         try:
-            # one read for the inputs' ids and types (none when this runner saw them end)
+            # one read for the inputs' ids and types (none when this runner saw them end, or was told)
             seen = {d: _ENDED[(partition, d)] for d in dependencies(node) if (partition, d) in _ENDED}
+            carried = _carried(previous, node)
+            if carried is not None and carried[0] not in seen:
+                seen[carried[0]] = carried[1]
+                _take_inline(inputs.decoded(carried[2]))
             above = inputs.upstream_read(partition, node, {d: ended for d, (ended, _) in seen.items()})
             upstream = above.nodes
             _take_inline(above.contents)
@@ -439,7 +477,8 @@ def _run_claimed(graph_id: str, node_id: str, run_id: str, node: dict, principal
         raise OperationFailed(f"Operation `{node.get('title')}` ({node_id}) failed")
     _ended(partition, node, status, outputs, logs, created)
     waits.notify(run_id, node_id, notify or [])
-    return {"node_id": node_id, "status": status}
+    return {"node_id": node_id, "status": status,
+            "ended": _answer_ended(node, status, outputs, created if succeeded else set(), small if succeeded else None)}
 
 
 @observe.invocation
@@ -449,7 +488,7 @@ def handle(payload: dict, context: Any = None) -> dict:
     action = event.action
     if action is Action.RUN:
         return run_node(event.graph_id, event.node_id, event.run_id, context, notify=list(event.notify),
-                        attempt=event.attempt)
+                        attempt=event.attempt, upstream=event.upstream)
     if action is Action.WAIT:
         released = waits.park(event.run_id, event.node_id, event.needs, event.token)
         return {"node_id": event.node_id, "released": released}

@@ -24,6 +24,8 @@ from typing import Any
 from chalicelib.domain.graph import inner_nodes, is_composite, placement_choice, retries, sub_graph_id, timeout_seconds
 
 from .contract import (
+    ENDED,
+    ENDED_AT,
     Action,
     ErrorName,
     ExecutionInput,
@@ -160,20 +162,31 @@ class _Builder:
                        needs=len(self.dag.waits_for[node_id]), token=Path("$$.Task.Token"))
         return _invoke(self.runner, wait, next_state, "arn:aws:states:::lambda:invoke.waitForTaskToken")
 
-    def run_state(self, node_id: str, next_state: str | None) -> dict:
-        """The operation itself, on Lambda or Fargate, with its timeout and retries."""
+    def on_lambda(self, node_id: str) -> bool:
+        """An operation the runner runs on Lambda (neither a composite nor on Fargate)."""
+        node = self.nodes[node_id]
+        return not is_composite(node) and placement(node) != "fargate" and node_id not in self.on_fargate
+
+    def run_state(self, node_id: str, next_state: str | None, carried: bool = False) -> dict:
+        """The operation itself, on Lambda or Fargate, with its timeout and retries. On Lambda it keeps its
+        runner's `ended` in the state (contract.ENDED_AT), and gets the one before it in the branch as its
+        `upstream` when `carried` (a Lambda operation ran before it in this branch, or before its fork)."""
         node = self.nodes[node_id]
         notify = self.notify_keys(node_id)
         if is_composite(node):
             return self.composite_state(node_id, notify, next_state)
         timeout = timeout_seconds(node)
-        if placement(node) == "fargate" or node_id in self.on_fargate:
+        if not self.on_lambda(node_id):
             state = self._fargate_state(node_id, notify, _state_name("Check", node_id))
         else:
             extra: dict[str, Any] = {"notify": notify} if notify else {}
             if retries(node) > 0:
                 extra["attempt"] = Path("$$.State.RetryCount")
+            if carried:
+                extra["upstream"] = ENDED
             state = _invoke(self.runner, payload(Action.RUN, self.graph_id, node_id=node_id, **extra), next_state)
+            state["ResultSelector"] = {"ended.$": "$.Payload.ended"}
+            state["ResultPath"] = ENDED_AT
             timeout = min(timeout, LAMBDA_MAX_SECONDS - UPLOAD_MARGIN_SECONDS)
         # The runner stops the operation at `_timeout`; the Task's own limit catches a runner that hangs.
         state["TimeoutSeconds"] = timeout + UPLOAD_MARGIN_SECONDS
@@ -246,12 +259,12 @@ class _Builder:
 
     # -- chains, executions ----------------------------------------------------------------------
 
-    def chain_states(self, index: int) -> tuple[str, dict[str, dict], int]:
+    def chain_states(self, index: int, carried: bool = False) -> tuple[str, dict[str, dict], int]:
         """One branch: a chain's operations, each preceded by its wait when it joins other chains, and the
         chains forked after it. Returns start, states, events."""
-        return self._steps(self.dag.chains[index].node_ids)
+        return self._steps(self.dag.chains[index].node_ids, carried)
 
-    def _steps(self, node_ids: list[str]) -> tuple[str, dict[str, dict], int]:
+    def _steps(self, node_ids: list[str], carried: bool = False) -> tuple[str, dict[str, dict], int]:
         """Operations run one after another until one that forks others: then a Parallel runs the rest of
         the chain next to the forked chains (nested: each fork is one level deeper), up to the operation that
         joins them (dag.plan's joins), which runs after the Parallel with what follows it."""
@@ -269,7 +282,11 @@ class _Builder:
         fork = _state_name("Fork", host) if host is not None else None
         for i, (name, kind, node_id) in enumerate(names):
             next_state = names[i + 1][0] if i + 1 < len(names) else fork
-            states[name] = self.wait_state(node_id, next_state) if kind == "wait" else self.run_state(node_id, next_state)
+            if kind == "wait":
+                states[name] = self.wait_state(node_id, next_state)
+            else:
+                states[name] = self.run_state(node_id, next_state, carried)
+                carried = carried or self.on_lambda(node_id)
             if states[name]["Resource"] == "arn:aws:states:::ecs:runTask.sync":
                 states.update(self.fargate_check(node_id, next_state))
                 events += EVENTS["pass"]
@@ -279,13 +296,13 @@ class _Builder:
             rest = node_ids[node_ids.index(host) + 1:]
             joined = next((i for i, node_id in enumerate(rest) if self.dag.joins.get(node_id) == host), len(rest))
             rest, after = rest[:joined], rest[joined:]
-            for start, branch_states, branch_events in ([self._steps(rest)] if rest else []) + [
-                    self.chain_states(index) for index in self.dag.forks[host]]:
+            for start, branch_states, branch_events in ([self._steps(rest, carried)] if rest else []) + [
+                    self.chain_states(index, carried) for index in self.dag.forks[host]]:
                 branches.append((start, branch_states))
                 events += branch_events + 2
             then = None
             if after:
-                then, after_states, after_events = self._steps(after)
+                then, after_states, after_events = self._steps(after, carried)
                 states.update(after_states)
                 events += after_events
             states.update(self.fan_out(fork, branches, then))

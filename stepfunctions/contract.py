@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-__all__ = ["Action", "ErrorName", "ExecutionInput", "FARGATE_ENVIRONMENT", "LostRunner", "OperationFailed", "Path",
-           "RUN_ID", "RunnerEvent", "StillRunning", "event_from_environment", "fargate_environment", "lost_runner",
+__all__ = ["Action", "ENDED", "ENDED_AT", "ErrorName", "ExecutionInput", "FARGATE_ENVIRONMENT", "LostRunner",
+           "OperationFailed", "Path", "RUN_ID", "RunnerEvent", "StillRunning", "event_from_environment", "fargate_environment", "lost_runner",
            "payload"]
 
 
@@ -65,6 +65,7 @@ class RunnerEvent:
     execution_arn: str | None = None  # open: the nested execution
     status: str | None = None  # finalize/close: SUCCESS or FAILED
     error: Any = None  # settle/finalize/close: the error Step Functions caught
+    upstream: Any = None  # run: the end of the operation before it in its branch, as its runner answered (ENDED)
 
     _REQUIRED = {Action.RUN: ("node_id",), Action.WAIT: ("node_id", "needs", "token"),
                  Action.OPEN: ("node_id", "parent_graph_id"), Action.CLOSE: ("node_id", "parent_graph_id", "status"),
@@ -97,6 +98,10 @@ class Path(str):
 
 
 RUN_ID = Path("$.run_id")  # every execution's input carries its run id (ExecutionInput)
+# Where a RUN Task keeps its runner's answer's `ended` (a ResultSelector), so that the next operation of the
+# branch gets it as its `upstream` and reads its inputs' ids without a request. Only after such a Task has run.
+ENDED_AT = "$.last"
+ENDED = Path(f"{ENDED_AT}.ended")
 
 
 def payload(action: Action, graph_id: str, **values: Any) -> dict[str, Any]:

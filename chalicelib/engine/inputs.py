@@ -38,12 +38,20 @@ def upstream_read(partition: str, node: dict, known: Mapping[str, dict] | None =
         for item in GraphNodeModel.batch_get([(partition, node_id) for node_id in wanted], consistent_read=True):
             found[item.node_id] = node_from_item(item)
             created.update(item.created or ())
-            for resource_id, text in (item.inline or {}).items():
-                try:
-                    contents[resource_id] = base64.b64decode(text, validate=True)
-                except (binascii.Error, TypeError, ValueError):
-                    continue  # not what a runner writes: read from S3 instead
+            contents.update(decoded(item.inline or {}))
     return Upstream(found, frozenset(created), contents)
+
+
+def decoded(inline: Mapping[str, str]) -> dict[str, bytes]:
+    """Small outputs' bytes from the base64 an end carries them in (`inline`), by id; what does not decode is
+    not what a runner writes, and is read from S3 instead."""
+    contents: dict[str, bytes] = {}
+    for resource_id, text in inline.items():
+        try:
+            contents[resource_id] = base64.b64decode(text, validate=True)
+        except (binascii.Error, TypeError, ValueError):
+            continue
+    return contents
 
 
 def input_resources(partition: str, node: dict, upstream: dict[str, dict] | None = None) -> dict[str, list[str]]:

@@ -232,3 +232,41 @@ def test_inline_bytes_that_do_not_hash_to_their_id_are_read_from_s3(stack, tmp_p
     handler._CONTENT.pop(other_id, None)
     handler._take_inline(read.contents)
     assert handler._CONTENT.get(good_id) == good and other_id not in handler._CONTENT
+
+
+def test_a_fan_outs_branches_and_a_chains_next_operation_read_no_upstream_item(api, tmp_path, monkeypatch) -> None:
+    """The end of the operation before one in its branch travels in the execution's state (its runner's answer,
+    carried as the next payload's `upstream`): a fan-out's branches get their source's, a chain's next operation
+    its predecessor's, and none of them reads those nodes from DynamoDB, whichever runner ran what."""
+    from moto.dynamodb.responses import DynamoHandler
+
+    from chalicelib.store.models import GraphNodeModel
+
+    read: list[str] = []  # the node ids BatchGetItem asked the graph nodes' table for while the graph ran
+    batch_get_item = DynamoHandler.batch_get_item
+
+    def spy(self):
+        request = self.body if isinstance(self.body, dict) else json.loads(self.body)
+        for key in request["RequestItems"].get(GraphNodeModel.Meta.table_name, {}).get("Keys", []):
+            read.append(key["node_id"]["S"])
+        return batch_get_item(self)
+
+    monkeypatch.setattr(DynamoHandler, "batch_get_item", spy)
+    source = instance(api.save_operation(operation(
+        "python", "carried source", f"open(outputs['out'], 'w').write('{tmp_path}' * 100)\n", outputs=["out"],
+        params={"salt": str(tmp_path)})))  # 4 KB and more: not carried inline, read from S3
+    branches = [instance(api.save_operation(operation(
+        "python", f"carried branch {i}", DOUBLE, inputs=[{"name": "x", **ONE}], outputs=["out"],
+        params={"salt": f"{tmp_path}-{i}"})), x=[(source, "out")]) for i in range(3)]
+    after = instance(api.save_operation(operation(
+        "python", "carried next", DOUBLE, inputs=[{"name": "x", **ONE}], outputs=["out"],
+        params={"salt": str(tmp_path)})), x=[(branches[0], "out")])
+    graph_id = api.ok("post", "graphs", json={"graph": graph("carried ends", [source, *branches, after]),
+                                              "actions": ["SAVE", "APPROVE"]})["graph"]["_id"]
+    done = api.wait(graph_id)
+    assert done["graph_running_status"] == "SUCCESS"
+    content = f"{tmp_path}".encode() * 100
+    assert api.resource(output_id(by_title(done, "carried branch 2"), "out")) == content * 2  # its input, as made
+    assert api.resource(output_id(by_title(done, "carried next"), "out")) == content * 4
+    upstream = {by_title(done, "carried source")["_id"], by_title(done, "carried branch 0")["_id"]}
+    assert not upstream & set(read), read

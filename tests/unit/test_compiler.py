@@ -156,6 +156,22 @@ def test_a_fan_out_is_forked_after_its_source_and_its_join_runs_after_the_fork()
     _assert_every_input_is_ready(graph, definition)
 
 
+def test_each_lambda_operation_keeps_its_end_in_the_state_for_the_next_in_its_branch() -> None:
+    # a -> b -> c, b -> d (forked after b), e -> f: a and e start their branches; f follows e
+    graph = _graph(_node("a"), _node("b", "a"), _node("c", "b"), _node("d", "b"), _node("e"), _node("f", "e"),
+                   _node("l", "f", _timeout=7200))  # l runs on Fargate
+    definition = compile_graph(graph, RUNNER, fargate=Fargate("cluster", "task"))
+    runs = _tasks(definition, "run")
+    for node_id, state in runs.items():
+        assert state["ResultSelector"] == {"ended.$": "$.Payload.ended"} and state["ResultPath"] == "$.last"
+    carried = {node_id: state["Parameters"]["Payload"].get("upstream.$") for node_id, state in runs.items()}
+    assert carried == {"a": None, "b": "$.last.ended", "c": "$.last.ended", "d": "$.last.ended", "e": None,
+                       "f": "$.last.ended"}
+    fargate = [state for _, state in _walk(definition["States"]) if state.get("Resource", "").startswith(
+        "arn:aws:states:::ecs:")]
+    assert len(fargate) == 1 and fargate[0]["ResultPath"] == "$.fargate"  # what a Lambda operation kept stays
+
+
 def test_after_a_join_its_branches_fork_nothing_and_a_later_dependent_waits() -> None:
     # j joins the fork of s; k, planned after it, needs m1 (and t2): inside the fork's Parallel, j would wait for k
     graph = _graph(_node("s"), _node("t"), _node("m1", "s"), _node("m2", "s"), _node("t2", "t"),
