@@ -52,7 +52,8 @@ def test_a_runner_invocation_logs_json_lines_with_its_ids_and_one_emf_blob(api) 
     assert done.returncode == 0, done.stderr
     records = _json_lines(done.stdout)
     answer = records.pop()  # the CLI's answer, last
-    assert answer == {"node_id": node["_id"], "status": "SUCCESS"}
+    assert answer["node_id"] == node["_id"] and answer["status"] == "SUCCESS"
+    assert answer["ended"]["node_id"] == node["_id"] and answer["ended"]["status"] == "SUCCESS"  # for the next
     logs = [r for r in records if "level" in r]
     blobs = [r for r in records if "_aws" in r]
     assert len(logs) + len(blobs) == len(records), records

@@ -28,7 +28,9 @@ def test_cli_runs_an_operation_and_records_it(api) -> None:
 
     done = _cli({"action": "run", "graph_id": graph_id, "node_id": ok_node["_id"], "run_id": run_id})
     assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout.strip().splitlines()[-1]) == {"node_id": ok_node["_id"], "status": "SUCCESS"}
+    answer = json.loads(done.stdout.strip().splitlines()[-1])
+    assert {key: answer[key] for key in ("node_id", "status")} == {"node_id": ok_node["_id"], "status": "SUCCESS"}
+    assert answer["ended"]["node_id"] == ok_node["_id"] and answer["ended"]["outputs"]  # what the next one reads
 
     failed = _cli({"action": "run", "graph_id": graph_id, "node_id": bad_node["_id"], "run_id": run_id})
     assert failed.returncode == 1 and "failed" in failed.stderr

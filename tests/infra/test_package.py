@@ -410,7 +410,8 @@ def test_packaged_api_and_runner_run_an_operation_on_the_moto_stack(
     runner_env = {**function["Environment"]["Variables"], **_moto_env(moto_url)}
     event = {**recorded, "run_id": run_id}
     result = _in_lambda(fresh_python, {"kind": "invoke", "handler": function["Handler"], "event": event}, runner_env)
-    assert result == {"node_id": recorded["node_id"], "status": "SUCCESS"}
+    assert result["node_id"] == recorded["node_id"] and result["status"] == "SUCCESS"
+    assert result["ended"]["node_id"] == recorded["node_id"]  # what the state keeps for the next operation
     container = _client(moto_url, "ecs").describe_task_definition(
         taskDefinition=f"plynx-{STAGE}-runner")["taskDefinition"]["containerDefinitions"][0]
     fargate_env = {**{e["name"]: e["value"] for e in container["environment"]}, **_moto_env(moto_url),
