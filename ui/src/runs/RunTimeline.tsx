@@ -18,7 +18,21 @@ const LABEL = 180;
 const RIGHT = 150;
 const ROW = 22;
 const AXIS = 26;
-const TICKS = 5;
+const TICKS = 5; // at most this many intervals between the axis's ticks
+
+/** A round step between the axis's ticks (ms: 1, 2 or 5 times a power of ten) giving at most TICKS intervals
+ * over `span`: ticks at a fifth of 0.31 s read 0.0, 0.0, 0.1, 0.1, 0.2, 0.3 s. */
+export function tickStep(span: number): number {
+  for (let scale = 1; ; scale *= 10) {
+    for (const step of [1, 2, 5]) if (step * scale * TICKS >= span) return step * scale;
+  }
+}
+
+/** A tick's label, as precise as its step needs. */
+export function tickLabel(at: number, step: number): string {
+  if (step >= 1000) return duration(at);
+  return `${(at / 1000).toFixed(step >= 100 ? 1 : step >= 10 ? 2 : 3)} s`;
+}
 
 /** The operations of a run in the order they started (what never started last). */
 export function timelineOperations(run: Run): RunNode[] {
@@ -39,6 +53,8 @@ export function RunTimeline({ run, now }: { run: Run; now: number }) {
   const plot = WIDTH - LABEL - RIGHT;
   const x = (t: number) => LABEL + (Math.min(Math.max(t - origin, 0), span) / span) * plot;
   const height = AXIS + operations.length * ROW + 8;
+  const step = tickStep(span);
+  const ticks = Array.from({ length: Math.floor(span / step) + 1 }, (_, i) => i * step);
 
   return (
     <figure className="run-timeline" data-testid="run-timeline">
@@ -51,13 +67,13 @@ export function RunTimeline({ run, now }: { run: Run; now: number }) {
           </pattern>
         </defs>
         <g className="timeline-axis" data-testid="timeline-axis">
-          {Array.from({ length: TICKS + 1 }, (_, i) => {
-            const at = LABEL + (i / TICKS) * plot;
+          {ticks.map((tick) => {
+            const at = x(origin + tick);
             return (
-              <g key={i}>
+              <g key={tick}>
                 <line x1={at} x2={at} y1={AXIS - 6} y2={height} stroke="#e5e7eb" />
                 <text x={at} y={AXIS - 10} textAnchor="middle" fontSize="11" fill="#6b7280">
-                  {duration((i / TICKS) * span)}
+                  {tickLabel(tick, step)}
                 </text>
               </g>
             );
