@@ -102,6 +102,7 @@ def plan(graph: dict, skip: frozenset[str] = frozenset(), max_chain: int = 1000)
     joins: dict[str, str] = {}
     joined: dict[int, list[tuple[int, frozenset[str]]]] = {}  # chain -> (a join's position, what ended before it)
     sealed: set[str] = set()  # operations of a joined Parallel's branches
+    joined_hosts: set[str] = set()  # forks whose Parallel an operation runs after
 
     def settled(dep: str, chain: int, at: int) -> bool:
         """`dep` has finished when `chain` reaches position `at`: earlier in it, in a Parallel it joined before
@@ -132,10 +133,10 @@ def plan(graph: dict, skip: frozenset[str] = frozenset(), max_chain: int = 1000)
         """The fork whose Parallel a node with these inputs may run right after: each of its branches ends in
         one of them, none forks again, and nothing ran after it in its host's chain."""
         for host in sorted({chains[chain_of[dep]].forked_at for dep in deps} - {None}):
-            if host in sealed or host in joins.values() or size[top[chain_of[host]]] >= max_chain:
+            if host in sealed or host in joined_hosts or size[top[chain_of[host]]] >= max_chain:
                 continue
             parts = branches(host)
-            if all(part[-1] in deps and not (set(part) & (sealed | set(forks))) for part in parts):
+            if all(part[-1] in deps and not any(n in sealed or n in forks for n in part) for part in parts):
                 return host
         return None
 
@@ -154,6 +155,7 @@ def plan(graph: dict, skip: frozenset[str] = frozenset(), max_chain: int = 1000)
             ended = frozenset(n for part in branches(joining) for n in part)
             chain_of[node_id] = chain_of[joining]
             joins[node_id] = joining
+            joined_hosts.add(joining)
             joined.setdefault(chain_of[joining], []).append((len(chains[chain_of[joining]].node_ids), ended))
             sealed.update(ended)
         elif candidates:
