@@ -339,9 +339,8 @@ def _end(graph_id: str, node_id: str, run_id: str, status: str, outputs: dict[st
     the outputs whose content its upload `created` and the bytes of its `small` ones."""
     extra = [entry] if entry is not None else []
     puts = [*_with_the_end(holdings, len(extra)), *extra]
-    fresh = sorted(set(created) & set(outputs.values()))
     transitions.finish_node(graph_id, node_id, run_id, status, outputs, logs, restored_from, puts=puts,
-                            created=fresh if len(fresh) <= CREATED_IDS else (), inline=small)
+                            created=_fresh(created, outputs), inline=small)
     _held(holdings)
 
 
@@ -356,10 +355,10 @@ def _inline(reads: Iterable[tuple[str, bytes | Any, int]]) -> dict[str, str]:
     return small
 
 
-def _carried(upstream: Any, node: dict) -> tuple[str, tuple[dict, frozenset[str]], dict[str, str]] | None:
+def _carried(upstream: Any, node: dict) -> tuple[str, tuple[dict, frozenset[str]], dict[str, bytes]] | None:
     """The end the operation before this one in its branch answered (`ended`, which Step Functions carried
     here as `upstream`) when it is an input of this one: (its id, (its node as _ENDED keeps it, the outputs
-    its upload created), its small outputs' bytes, base64 by id); None when it is not, or not an end."""
+    its upload created), its small outputs' bytes by id); None when it is not, or not an end."""
     if not isinstance(upstream, dict) or upstream.get("node_id") not in dependencies(node):
         return None
     if upstream.get("status") not in (NodeRunningStatus.SUCCESS, NodeRunningStatus.RESTORED):
@@ -372,19 +371,24 @@ def _carried(upstream: Any, node: dict) -> tuple[str, tuple[dict, frozenset[str]
     ended = {"_id": node_id, "node_running_status": upstream["status"],
              "outputs": [{"name": o["name"], "resource_id": o.get("resource_id"), "file_type": o.get("file_type")}
                          for o in outputs]}
-    return node_id, (ended, frozenset(str(c) for c in created)), {str(k): v for k, v in inline.items()
-                                                                 if isinstance(v, str)}
+    return node_id, (ended, frozenset(str(c) for c in created)), inputs.decoded(inline)
+
+
+def _fresh(created: Iterable[str], outputs: dict[str, str]) -> list[str]:
+    """The outputs whose content the upload created, as an end records them: none past CREATED_IDS (their
+    readers then look up the cache, as before)."""
+    fresh = sorted(set(created) & set(outputs.values()))
+    return fresh if len(fresh) <= CREATED_IDS else []
 
 
 def _answer_ended(node: dict, status: str, outputs: dict[str, str], created: set[str],
                   small: dict[str, str] | None) -> dict:
     """What the next operation of the branch needs of this one's end (its `upstream`): a few ids, and the
     bytes of small outputs, as its node's end records them (well within a state's 256 KB)."""
-    fresh = sorted(created & set(outputs.values()))
     return {"node_id": node["_id"], "status": status,
             "outputs": [{"name": entry["name"], "resource_id": outputs.get(entry["name"], entry.get("resource_id")),
                          "file_type": entry.get("file_type")} for entry in node.get("outputs", [])],
-            "created": fresh if len(fresh) <= CREATED_IDS else [], "inline": small or {}}
+            "created": _fresh(created, outputs), "inline": small or {}}
 
 
 def run_node(graph_id: str, node_id: str, run_id: str, context: Any = None, notify: list[str] | None = None,
@@ -419,7 +423,7 @@ def _run_claimed(graph_id: str, node_id: str, run_id: str, node: dict, principal
             carried = _carried(previous, node)
             if carried is not None and carried[0] not in seen:
                 seen[carried[0]] = carried[1]
-                _take_inline(inputs.decoded(carried[2]))
+                _take_inline(carried[2])
             above = inputs.upstream_read(partition, node, {d: ended for d, (ended, _) in seen.items()})
             upstream = above.nodes
             _take_inline(above.contents)

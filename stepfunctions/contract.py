@@ -13,8 +13,8 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 __all__ = ["Action", "ENDED", "ENDED_AT", "ErrorName", "ExecutionInput", "FARGATE_ENVIRONMENT", "LostRunner",
-           "OperationFailed", "Path", "RUN_ID", "RunnerEvent", "StillRunning", "event_from_environment", "fargate_environment", "lost_runner",
-           "payload"]
+           "OperationFailed", "Path", "RUN_ID", "RunnerEvent", "StillRunning", "event_from_environment",
+           "fargate_environment", "lost_runner", "payload"]
 
 
 class Action(str, enum.Enum):

@@ -20,7 +20,7 @@ def test_an_answered_end_is_what_the_next_operation_reads_its_inputs_from() -> N
                                  {"name": "none", "resource_id": None, "file_type": "file"}],
                      "created": ["a" * 64], "inline": {"a" * 64: small}}  # the log's id is no output's
     node_id, (node, created), inline = handler._carried(ended, DOWN)
-    assert node_id == "up" and created == frozenset({"a" * 64}) and inline == {"a" * 64: small}
+    assert node_id == "up" and created == frozenset({"a" * 64}) and inline == {"a" * 64: b"tiny"}
     assert resolve_inputs(DOWN, {"up": node}) == {"x": ["a" * 64]}
     assert input_types(DOWN, {"up": node}) == {"x": ["csv"]}
 
