@@ -15,7 +15,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from infra.local import journal as journal_module
-from infra.local import snapshot
+from infra.local import s3_bodies, snapshot
 from infra.local.stack import BODY_DIR, free_port, start_stack
 from tests.local.test_stack import ROLE_ARN, Runner, client, lambda_task, make_app, run_to_end
 
@@ -176,6 +176,8 @@ def test_bodies_are_files_the_snapshot_names_and_collects(tmp_path) -> None:
         data = os.urandom(8 * MB)
         s3.put_object(Bucket="artifacts", Key="kept", Body=data)
         s3.put_object(Bucket="artifacts", Key="dropped", Body=b"y" * MB)
+        note = b"n" * s3_bodies.SMALL_BODY_BYTES  # small: kept in its key, which the snapshot holds whole
+        s3.put_object(Bucket="artifacts", Key="note", Body=note)
         assert len(os.listdir(bodies)) == 2
         s3.delete_object(Bucket="artifacts", Key="dropped")
         # read and copied from the file in ranges (moto would read the whole object for each)
@@ -201,6 +203,7 @@ def test_bodies_are_files_the_snapshot_names_and_collects(tmp_path) -> None:
     again = _start(stack.data_dir)
     try:
         assert client("s3", again).get_object(Bucket="artifacts", Key="kept")["Body"].read() == data
+        assert client("s3", again).get_object(Bucket="artifacts", Key="note")["Body"].read() == note
     finally:
         again.stop()
 
@@ -283,8 +286,8 @@ def test_the_interval_syncer_reaches_the_disk_and_a_power_cut_drops_only_keys_wi
         assert stack.journal.fsync == "interval"
         s3 = client("s3", stack)
         s3.create_bucket(Bucket="artifacts")
-        for name in ("kept", "cut"):
-            s3.put_object(Bucket="artifacts", Key=name, Body=name.encode())
+        for name in ("kept", "cut"):  # bodies past SMALL_BODY_BYTES: files (a small one is in its record)
+            s3.put_object(Bucket="artifacts", Key=name, Body=name.encode() * s3_bodies.SMALL_BODY_BYTES)
         deadline = time.monotonic() + 5
         while stack.journal._synced < stack.journal._written and time.monotonic() < deadline:
             time.sleep(0.05)
@@ -294,12 +297,12 @@ def test_the_interval_syncer_reaches_the_disk_and_a_power_cut_drops_only_keys_wi
         stack.stop()
     bodies = os.path.join(crashed, BODY_DIR)
     by_content = {open(os.path.join(bodies, name), "rb").read(): name for name in os.listdir(bodies)}
-    os.unlink(os.path.join(bodies, by_content[b"cut"]))  # what a power cut before its fsync leaves
+    os.unlink(os.path.join(bodies, by_content[b"cut" * s3_bodies.SMALL_BODY_BYTES]))  # what a power cut before its fsync leaves
     again = _start(crashed)
     try:
         s3 = client("s3", again)
         assert [item["Key"] for item in s3.list_objects_v2(Bucket="artifacts")["Contents"]] == ["kept"]
-        assert s3.get_object(Bucket="artifacts", Key="kept")["Body"].read() == b"kept"
+        assert s3.get_object(Bucket="artifacts", Key="kept")["Body"].read() == b"kept" * s3_bodies.SMALL_BODY_BYTES
     finally:
         again.stop()
 
