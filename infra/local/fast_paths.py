@@ -46,6 +46,11 @@ few Step Functions states; these are where moto spent that time, with the same a
 11. A new item (PutItem, a transaction's Put) sets its attributes one at a time, and moto's 400 KB check sums
    the sizes of every attribute already set before each one: quadratic in the attributes, each nested value's
    size walked again every time. The same check with a running total.
+12. Each attribute an UpdateItem sets checks the item's 400 KB again (LimitedSizeDict), summing the size of
+   every attribute, and ``DynamoType.size`` re-wraps every nested value in a new DynamoType (a copy of the
+   level below) at every level before it measures it: for a node item's nested body, most of an UpdateItem's
+   CPU. The same sizes are measured in place, and an update's item once, after its last action (as DynamoDB
+   does: moto counted an attribute's old value with its new one at each step), ItemSizeToUpdateTooLarge past it.
 """
 from __future__ import annotations
 
@@ -78,6 +83,7 @@ def apply(set_attribute: Any, big_definition_bytes: int) -> None:
     _patch_update_validation(set_attribute)
     _patch_condition_cache(set_attribute)
     _patch_item_sizes(set_attribute)
+    _patch_value_sizes(set_attribute)
 
 
 # -- 1. DynamoDB responses -------------------------------------------------------------------------------
@@ -562,3 +568,73 @@ def _patch_item_sizes(set_attribute: Any) -> None:
             total += size
 
     set_attribute(Item, "__init__", __init__)
+
+
+# -- 12. an attribute value's size measured in place ----------------------------------------------------------
+
+
+def _patch_value_sizes(set_attribute: Any) -> None:
+    from moto.dynamodb.exceptions import ItemSizeTooLarge
+    from moto.dynamodb.models.dynamo_type import DynamoType, LimitedSizeDict
+    from moto.dynamodb.models.utilities import bytesize
+    from moto.dynamodb.parsing.executors import UpdateExpressionExecutor
+
+    set_of = {"SS": "S", "NS": "N", "BS": "B"}
+
+    def scalar(kind: str, value: Any) -> int:
+        if kind == "N":
+            return len(str(value))
+        if isinstance(value, bool):  # BOOL, and NULL (True)
+            return 1
+        return bytesize(value)
+
+    def measure(typed: Any) -> int:
+        """DynamoType.size: a number its digits, a set, list or map the sum of its members (a map's keys too)."""
+        if type(typed) is not DynamoType:
+            typed = DynamoType(typed)
+        kind, value = typed.type, typed.value
+        if kind == "M":
+            return sum(bytesize(key) + measure(nested) for key, nested in value.items())
+        if kind == "L":
+            return sum(measure(nested) for nested in value)
+        member = set_of.get(kind)
+        if member is not None:
+            return sum(scalar(member, nested) for nested in value)
+        return scalar(kind, value)
+
+    def size(self: Any) -> int:
+        return measure(self)
+
+    def __setitem__(self: Any, key: str, value: Any) -> None:
+        """LimitedSizeDict.__setitem__: the attributes set so far and this one within 405000 bytes."""
+        current = sum((measure(item) if type(item) is DynamoType else bytesize(str(item)))
+                      for items in (self.keys(), self.values()) for item in items)
+        new = bytesize(key) + (measure(value) if type(value) is DynamoType else bytesize(str(value)))
+        if current + new > 405000:
+            raise ItemSizeTooLarge
+        dict.__setitem__(self, key, value)
+
+    deferred = threading.local()  # set while an update's actions run: its item is measured once, after them
+
+    def checked_setitem(self: Any, key: str, value: Any) -> None:
+        if getattr(deferred, "on", False):
+            dict.__setitem__(self, key, value)
+        else:
+            __setitem__(self, key, value)
+
+    execute = UpdateExpressionExecutor.execute
+
+    def execute_then_measure(self: Any, node: Any = None) -> None:
+        if node is not None or getattr(deferred, "on", False):
+            return execute(self, node)
+        deferred.on = True
+        try:
+            execute(self, node)
+        finally:
+            deferred.on = False
+        if sum(bytesize(key) + measure(value) for key, value in self.item.attrs.items()) > 405000:
+            raise ItemSizeTooLarge
+
+    set_attribute(DynamoType, "size", size)
+    set_attribute(LimitedSizeDict, "__setitem__", checked_setitem)
+    set_attribute(UpdateExpressionExecutor, "execute", execute_then_measure)

@@ -460,3 +460,65 @@ def test_a_new_items_size_is_checked_as_moto_does(aws: Any) -> None:
     assert fast == original
     assert [answer.get("Error", {}).get("Message", "") != "" for answer in original] == [False, False, True, True]
     assert "Item size has exceeded the maximum allowed size" in original[2]["Error"]["Message"]
+
+
+def test_an_attribute_values_size_is_what_moto_measures() -> None:
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    values = [{"N": "12345678901234567890.125"}, {"S": "héllo \u2603"}, {"B": b"\x00\xff"}, {"B": "AAE="},
+              {"BOOL": False}, {"NULL": True}, {"SS": ["a", "bé"]}, {"NS": ["1", "2.5"]}, {"BS": [b"\x01", b"\x02\x03"]},
+              {"L": []}, {"M": {}}, {"M": {"nested": {"L": [{"N": "1"}, {"S": "two"}, {"NULL": True},
+                                                          {"M": {"deep": {"L": [{"BOOL": True}, {"SS": ["s"]}]}}}]}}}]
+    original = [DynamoType(value).size() for value in values]
+    undo = _apply()
+    try:
+        assert [DynamoType(value).size() for value in values] == original
+    finally:
+        _undo(undo)
+    assert original[0] == 24 and original[1] == 10 and original[-1] == 17  # utf-8 bytes; names and members
+
+
+def _sized_updates(client: Any) -> list[Any]:
+    """Updates of an item near the 405000-byte limit, five new attributes each: one to it, one past it."""
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    item = {"pk": {"S": "big"}, "sk": {"N": "1"}, **{f"attr{i:02d}": {"S": "y" * 8000} for i in range(45)}}
+    used = sum(len(key) + DynamoType(value).size() for key, value in item.items())
+    item["body"] = {"M": {"nested": {"S": "b" * (400000 - used - len("body") - len("nested"))}}}
+    answers: list[Any] = []
+    key = {"pk": {"S": "big"}, "sk": {"N": "1"}}
+    names = {f"#{i}": f"n{i}" for i in range(5)}
+    for extra in (0, 1):  # the item, the new attributes' names (10 bytes) and values: 405000 bytes, 405001
+        client.put_item(TableName=TABLE, Item=item)
+        values = {f":{i}": {"S": "v" * (998 + (extra if i == 4 else 0))} for i in range(5)}
+        try:
+            client.update_item(TableName=TABLE, Key=key, UpdateExpression="SET " + ", ".join(
+                f"#{i} = :{i}" for i in range(5)), ExpressionAttributeNames=names, ExpressionAttributeValues=values)
+            answers.append(client.get_item(TableName=TABLE, Key=key)["Item"].keys() >= set(names.values()))
+        except ClientError as exc:
+            answers.append(exc.response)
+    return answers
+
+
+def test_an_updated_items_size_is_checked_as_moto_does(aws: Any) -> None:
+    original, fast = _without_and_with(aws, _sized_updates)
+    assert fast == original
+    assert original[0] is True
+    assert "Item size to update has exceeded the maximum allowed size" in original[1]["Error"]["Message"]
+
+
+def test_an_update_is_measured_after_its_actions_as_dynamodb_does(aws: Any) -> None:
+    """moto counted a replaced attribute's old value with its new one; DynamoDB, and the fast path, the item after."""
+    _reset(aws)
+    key = {"pk": {"S": "big"}, "sk": {"N": "1"}}
+    aws.put_item(TableName=TABLE, Item={**key, "a": {"S": "a" * 300000}, "b": {"S": "b" * 100000}})
+    undo = _apply()
+    try:
+        aws.update_item(TableName=TABLE, Key=key, UpdateExpression="SET a = :a", ExpressionAttributeValues={
+            ":a": {"S": "c" * 290000}})
+        assert aws.get_item(TableName=TABLE, Key=key)["Item"]["a"]["S"] == "c" * 290000
+        with pytest.raises(ClientError, match="Item size to update has exceeded"):
+            aws.update_item(TableName=TABLE, Key=key, UpdateExpression="SET a = :a, c = :c", ExpressionAttributeValues={
+                ":a": {"S": "d" * 200000}, ":c": {"S": "e" * 105000}})
+    finally:
+        _undo(undo)
