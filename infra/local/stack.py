@@ -24,7 +24,7 @@ import threading
 import time
 from typing import Any, Callable
 
-from . import patches  # imports neither moto nor the project's modules
+from . import collector, patches  # import neither moto nor the project's modules
 
 LOG = logging.getLogger(__name__)
 
@@ -68,6 +68,7 @@ class _ServerThread:
 
 
 GC_INTERVAL_SECONDS = 86400.0  # the cloud's rate(1 day)
+FULL_COLLECTION_SECONDS = 30.0  # the interpreter's full garbage collections, at most this often (collector.py)
 
 
 class LocalStack:
@@ -198,6 +199,7 @@ def start_stack(
     # What start-up built (moto, botocore's models, the app) lives as long as the stack: out of the
     # collector's sight, a full collection no longer walks it (they took 200-300 ms, stalling every thread).
     gc.freeze()
+    stack._undo.append(collector.full_collections_every(FULL_COLLECTION_SECONDS))
     return stack
 
 
