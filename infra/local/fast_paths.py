@@ -51,6 +51,10 @@ few Step Functions states; these are where moto spent that time, with the same a
    level below) at every level before it measures it: for a node item's nested body, most of an UpdateItem's
    CPU. The same sizes are measured in place, and an update's item once, after its last action (as DynamoDB
    does: moto counted an attribute's old value with its new one at each step), ItemSizeToUpdateTooLarge past it.
+13. A DynamoDB request's JSON is parsed against the operation's input shape (blobs decoded, unknown and null
+   members dropped) by a walk that asks each structure for every member it could have: an attribute value
+   for all ten of its types, at every level of a node item. The same walk, compiled once per operation, visits
+   the members present.
 """
 from __future__ import annotations
 
@@ -84,6 +88,7 @@ def apply(set_attribute: Any, big_definition_bytes: int) -> None:
     _patch_condition_cache(set_attribute)
     _patch_item_sizes(set_attribute)
     _patch_value_sizes(set_attribute)
+    _patch_json_request_parse(set_attribute)
 
 
 # -- 1. DynamoDB responses -------------------------------------------------------------------------------
@@ -638,3 +643,73 @@ def _patch_value_sizes(set_attribute: Any) -> None:
     set_attribute(DynamoType, "size", size)
     set_attribute(LimitedSizeDict, "__setitem__", checked_setitem)
     set_attribute(UpdateExpressionExecutor, "execute", execute_then_measure)
+
+
+# -- 13. a DynamoDB request's JSON parsed by a walk compiled per operation ---------------------------------------
+
+
+def compile_shape(shape: Any, parser: Any, compiled: dict[str, Any] | None = None) -> Any:
+    """A function giving what `parser._parse_shape(shape, value)` gives for a JSON value (moto's JSONParser): a
+    structure's members that are present and not null, parsed; lists and maps member by member; the scalar
+    types by the parser's own handlers (a blob base64-decoded, a timestamp, float and integer converted)."""
+    compiled = {} if compiled is None else compiled
+    name = shape.name
+    if name in compiled:  # a recursive shape (an attribute value's M and L): bound when it is called
+        return compiled[name] or (lambda value: compiled[name](value))
+    kind = shape.type_name
+    if kind == "structure" and not shape.is_document_type:
+        compiled[name] = None
+        members = {member.serialization.get("name", member_name): (member_name, compile_shape(member, parser, compiled))
+                   for member_name, member in shape.members.items()}
+        map_type = parser.MAP_TYPE
+
+        def structure(value: Any) -> Any:
+            if value is None:
+                return None
+            parsed = map_type()
+            for json_name, raw in value.items():
+                if raw is not None and json_name in members:
+                    member_name, parse = members[json_name]
+                    parsed[member_name] = parse(raw)
+            return parsed
+
+        function: Any = structure
+    elif kind == "list":
+        member = compile_shape(shape.member, parser, compiled)
+        function = lambda value: [member(item) for item in value]  # noqa: E731
+    elif kind == "map":
+        key, nested, map_type = compile_shape(shape.key, parser, compiled), compile_shape(shape.value, parser, compiled), \
+            parser.MAP_TYPE
+        function = lambda value: map_type((key(k), nested(v)) for k, v in value.items())  # noqa: E731
+    else:
+        handle = getattr(parser, f"_parse_{kind}", parser._default_handle)
+        function = lambda value: handle(shape, value)  # noqa: E731
+    compiled[name] = function
+    return function
+
+
+def _patch_json_request_parse(set_attribute: Any) -> None:
+    from moto.core.parse import JSONParser
+    from moto.core.request import determine_request_protocol
+    from moto.core.responses import BaseResponse
+    from moto.core.utils import get_service_model
+    from moto.dynamodb.responses import DynamoHandler
+
+    original = BaseResponse.parse_parameters
+    by_action: dict[str, tuple[Any, Any]] = {}
+
+    def parse_parameters(self: Any, request: Any) -> None:
+        service_model = get_service_model(self.boto3_service_name)
+        if determine_request_protocol(service_model, request.content_type) != "json":
+            return original(self, request)
+        action = self._get_action()
+        found = by_action.get(action)
+        if found is None:
+            operation = service_model.operation_model(action)
+            parser = JSONParser(operation, map_type=self.PROTOCOL_PARSER_MAP_TYPE)
+            shape = operation.input_shape
+            found = by_action[action] = (parser, compile_shape(shape, parser) if shape is not None else None)
+        parser, parse = found
+        self.params = parse(parser._parse_body_as_json(request.data)) if parse is not None else {}
+
+    set_attribute(DynamoHandler, "parse_parameters", parse_parameters)

@@ -522,3 +522,50 @@ def test_an_update_is_measured_after_its_actions_as_dynamodb_does(aws: Any) -> N
                 ":a": {"S": "d" * 200000}, ":c": {"S": "e" * 105000}})
     finally:
         _undo(undo)
+
+
+def test_a_dynamodb_requests_json_parses_as_moto_parses_it() -> None:
+    import base64
+
+    from moto.core.parse import JSONParser
+    from moto.core.utils import get_service_model
+
+    blob = base64.b64encode(b"\x00\xff").decode()
+    value = {"M": {"b": {"B": blob}, "bs": {"BS": [blob, blob]}, "l": {"L": [{"N": "1"}, {"NULL": True}, {"BOOL": False},
+                                                                             {"M": {"deep": {"SS": ["x"]}}}]}}}
+    bodies = {
+        "PutItem": {"TableName": "t", "Item": {"pk": {"S": "a"}, "v": value}, "ConditionExpression": "x",
+                    "Expected": {"old": {"Value": {"B": blob}, "ComparisonOperator": "EQ",
+                                         "AttributeValueList": [{"B": blob}]}}, "ReturnValues": "ALL_OLD"},
+        "UpdateItem": {"TableName": "t", "Key": {"pk": {"B": blob}}, "UpdateExpression": "SET #a = :a",
+                       "ExpressionAttributeNames": {"#a": "a"}, "ExpressionAttributeValues": {":a": value},
+                       "Unknown": 1, "ReturnValues": None},
+        "Query": {"TableName": "t", "Limit": 3, "ConsistentRead": True, "ExclusiveStartKey": {"pk": {"B": blob}},
+                  "KeyConditionExpression": "pk = :p", "ExpressionAttributeValues": {":p": {"S": "a"}}},
+        "TransactWriteItems": {"TransactItems": [{"Put": {"TableName": "t", "Item": {"pk": value}}},
+                                                 {"Update": {"TableName": "t", "Key": {"pk": {"S": "a"}},
+                                                             "UpdateExpression": "SET a = :a",
+                                                             "ExpressionAttributeValues": {":a": {"BS": [blob]}}}},
+                                                 {"ConditionCheck": {"TableName": "t", "Key": {"pk": {"S": "b"}},
+                                                                     "ConditionExpression": "attribute_exists(pk)"}}],
+                               "ClientRequestToken": "tok"},
+        "BatchWriteItem": {"RequestItems": {"t": [{"PutRequest": {"Item": {"pk": {"B": blob}}}},
+                                                  {"DeleteRequest": {"Key": {"pk": {"S": "x"}}}}]}},
+        "BatchGetItem": {"RequestItems": {"t": {"Keys": [{"pk": {"B": blob}}], "ConsistentRead": True}}},
+        "Scan": {"TableName": "t", "Segment": 0, "TotalSegments": 2, "ScanFilter": {
+            "a": {"AttributeValueList": [{"N": "2"}], "ComparisonOperator": "GT"}}},
+    }
+    model = get_service_model("dynamodb")
+    answers = {}
+    for action, body in bodies.items():
+        operation = model.operation_model(action)
+        parser = JSONParser(operation)
+        raw = json.dumps(body).encode()
+        expected = parser.parse({"method": "POST", "values": {}, "headers": {}, "body": raw, "url_path": "/",
+                                 "url_params": {}})
+        parsed = fast_paths.compile_shape(operation.input_shape, parser)(parser._parse_body_as_json(raw))
+        assert parsed == expected, action
+        answers[action] = parsed
+    update = answers["UpdateItem"]  # the blobs are bytes, the unknown member and the null gone
+    assert update["Key"] == {"pk": {"B": b"\x00\xff"}} and "Unknown" not in update and "ReturnValues" not in update
+    assert update["ExpressionAttributeValues"][":a"]["M"]["bs"] == {"BS": [b"\x00\xff", b"\x00\xff"]}
