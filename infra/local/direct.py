@@ -33,6 +33,8 @@ from botocore.awsrequest import AWSResponse, HeadersDict
 from botocore.exceptions import ConnectionClosedError, EndpointConnectionError
 from botocore.httpsession import URLLib3Session
 
+from .moto_dispatch import DIRECT
+
 LOG = logging.getLogger(__name__)
 
 ADDRESS_VARIABLE = "PLYNX_LOCAL_DIRECT"  # the channel's socket, in a warm runner's environment
@@ -58,7 +60,7 @@ def environ_for(method: str, url: str, headers: Iterable[tuple[str, str]], body:
                              query_string=parts.query, headers=kept, data=body).get_environ()
     raw_uri = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     environ.update({"RAW_URI": raw_uri, "REQUEST_URI": raw_uri, "REMOTE_ADDR": "127.0.0.1", "REMOTE_PORT": 0,
-                    "wsgi.multithread": True,
+                    "wsgi.multithread": True, DIRECT: True,
                     PRESERVED_HEADER_NAMES_ENVIRON_KEY: {environ_key_for_header(name): name for name, _ in kept
                                                          if should_preserve_original_header_name(name)}})
     return environ

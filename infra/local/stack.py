@@ -449,6 +449,10 @@ def _make_lambda_front(stack: LocalStack, lambda_handler: Callable[[Any, Any], A
     from .warm_runner import WarmRunner
 
     moto_app = DomainDispatcherApplication(create_backend_app)
+    if patches.FAST:  # the direct transport's requests answered without Flask's request cycle
+        from .moto_dispatch import Dispatcher
+
+        moto_app = Dispatcher(moto_app)
     if lambda_handler is not None:  # a test's own handler, called in this process
         front = LambdaFront(moto_app, lambda: lambda_handler, authenticate=True)
     else:
