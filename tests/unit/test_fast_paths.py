@@ -569,3 +569,23 @@ def test_a_dynamodb_requests_json_parses_as_moto_parses_it() -> None:
     update = answers["UpdateItem"]  # the blobs are bytes, the unknown member and the null gone
     assert update["Key"] == {"pk": {"B": b"\x00\xff"}} and "Unknown" not in update and "ReturnValues" not in update
     assert update["ExpressionAttributeValues"][":a"]["M"]["bs"] == {"BS": [b"\x00\xff", b"\x00\xff"]}
+
+
+def test_an_attribute_values_copy_is_moto_s_and_shares_nothing_that_changes() -> None:
+    import copy
+
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    value = DynamoType({"M": {"s": {"S": "x"}, "n": {"N": "1.5"}, "b": {"B": b"\x00"}, "ss": {"SS": ["a", "b"]},
+                              "l": {"L": [{"BOOL": True}, {"NULL": True}, {"M": {"deep": {"NS": ["1"]}}}]}}})
+    original = copy.deepcopy(value)
+    undo = _apply()
+    try:
+        fast = copy.deepcopy(value)
+    finally:
+        _undo(undo)
+    assert fast == original and fast.to_json() == original.to_json() == value.to_json()
+    fast.value["l"].value[2].value["deep"].value.append("2")  # (an update's ADD to a nested set)
+    fast.value["ss"].value.append("c")
+    fast.value["l"].value.append(DynamoType({"S": "more"}))
+    assert value.to_json() == original.to_json()  # the copy's changes are its own
