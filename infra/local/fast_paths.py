@@ -49,8 +49,7 @@ few Step Functions states; these are where moto spent that time, with the same a
 12. Each attribute an UpdateItem sets checks the item's 400 KB again (LimitedSizeDict), summing the size of
    every attribute, and ``DynamoType.size`` re-wraps every nested value in a new DynamoType (a copy of the
    level below) at every level before it measures it: for a node item's nested body, most of an UpdateItem's
-   CPU. The same sizes are measured in place, and an update's item once, after its last action (as DynamoDB
-   does: moto counted an attribute's old value with its new one at each step), ItemSizeToUpdateTooLarge past it.
+   CPU. The same sizes, the same checks, measured in place.
 13. A DynamoDB request's JSON is parsed against the operation's input shape (blobs decoded, unknown and null
    members dropped) by a walk that asks each structure for every member it could have: an attribute value
    for all ten of its types, at every level of a node item. The same walk, compiled once per operation, visits
@@ -586,7 +585,6 @@ def _patch_value_sizes(set_attribute: Any) -> None:
     from moto.dynamodb.exceptions import ItemSizeTooLarge
     from moto.dynamodb.models.dynamo_type import DynamoType, LimitedSizeDict
     from moto.dynamodb.models.utilities import bytesize
-    from moto.dynamodb.parsing.executors import UpdateExpressionExecutor
 
     set_of = {"SS": "S", "NS": "N", "BS": "B"}
 
@@ -623,30 +621,8 @@ def _patch_value_sizes(set_attribute: Any) -> None:
             raise ItemSizeTooLarge
         dict.__setitem__(self, key, value)
 
-    deferred = threading.local()  # set while an update's actions run: its item is measured once, after them
-
-    def checked_setitem(self: Any, key: str, value: Any) -> None:
-        if getattr(deferred, "on", False):
-            dict.__setitem__(self, key, value)
-        else:
-            __setitem__(self, key, value)
-
-    execute = UpdateExpressionExecutor.execute
-
-    def execute_then_measure(self: Any, node: Any = None) -> None:
-        if node is not None or getattr(deferred, "on", False):
-            return execute(self, node)
-        deferred.on = True
-        try:
-            execute(self, node)
-        finally:
-            deferred.on = False
-        if sum(bytesize(key) + measure(value) for key, value in self.item.attrs.items()) > 405000:
-            raise ItemSizeTooLarge
-
     set_attribute(DynamoType, "size", size)
-    set_attribute(LimitedSizeDict, "__setitem__", checked_setitem)
-    set_attribute(UpdateExpressionExecutor, "execute", execute_then_measure)
+    set_attribute(LimitedSizeDict, "__setitem__", __setitem__)
 
 
 # -- 13. a DynamoDB request's JSON parsed by a walk compiled per operation ---------------------------------------
