@@ -448,6 +448,10 @@ def _make_lambda_front(stack: LocalStack, lambda_handler: Callable[[Any, Any], A
     from .lambda_front import DEFAULT_CONCURRENCY, LambdaFront
     from .warm_runner import WarmRunner
 
+    from . import scratch
+
+    # APPROVE plans with the local "Lambda" runner's storage as the cloud's API with its function's
+    _set_env(stack, {scratch.LAMBDA_STORAGE_VARIABLE: str(scratch.storage_mb())}, force=False)
     moto_app = DomainDispatcherApplication(create_backend_app)
     if patches.FAST:  # the direct transport's requests answered without Flask's request cycle
         from .moto_dispatch import Dispatcher

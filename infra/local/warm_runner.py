@@ -32,7 +32,7 @@ import time
 from multiprocessing.connection import Connection
 from typing import Any
 
-from . import breakdown, direct
+from . import breakdown, direct, scratch
 
 RUNNER_MODULE = "runners.handler"
 RUNNER_PACKAGES = ("runners", "chalicelib", "stepfunctions")  # what the runner imports from the project
@@ -54,6 +54,10 @@ class WarmRunner:
         # `direct`: the workers send their SDK requests to moto over this socket, served by the stack's
         # direct.Channel (infra/local/direct.py), not HTTP; the stack opens it before the first invocation
         self.direct_address = os.path.join(self._dir, "direct.sock") if direct else None
+        # the workers' /tmp, as big as the cloud runner's
+        self._storage_mb = scratch.storage_mb()
+        self.scratch = scratch.make(self._storage_mb)
+        self._scratch_environment = scratch.environment(self.scratch, self._storage_mb)
         self._slots = threading.BoundedSemaphore(max(1, concurrency))
         self._lock = threading.Lock()
         self._idle: list[tuple[int, Connection]] = []  # (generation, worker); last in, first out: the warmest
@@ -73,6 +77,7 @@ class WarmRunner:
         environment = dict(os.environ)
         if self.direct_address:
             environment[direct.ADDRESS_VARIABLE] = self.direct_address
+        environment.update(self._scratch_environment)
         self._templates.append(subprocess.Popen(
             [sys.executable, "-m", "infra.local.warm_runner", str(listener.fileno()), self._module],
             cwd=_REPO, pass_fds=[listener.fileno()], start_new_session=True, env=environment,
@@ -148,6 +153,7 @@ class WarmRunner:
                 worker.close()
             self._idle.clear()
         shutil.rmtree(self._dir, ignore_errors=True)
+        shutil.rmtree(self.scratch, ignore_errors=True)
 
 
 def _code_stamp(packages: tuple[str, ...]) -> float:

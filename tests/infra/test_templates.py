@@ -307,3 +307,13 @@ def test_the_artifacts_bucket_takes_upload_parts_from_the_ui_and_expires_abandon
     assert "uploads/" not in runner
     with open(os.path.join(REPO, ".chalice", "policy-dev.json"), encoding="utf-8") as stream:
         assert "/uploads/*" in stream.read()
+
+
+def test_the_local_runner_gets_the_templates_storage_under_the_names_the_code_reads() -> None:
+    from chalicelib.engine import placement
+    from infra.local import scratch
+
+    assert support.template()["Parameters"]["RunnerEphemeralStorage"]["Default"] == scratch.DEFAULT_STORAGE_MB
+    assert deploy.Context("dev", "us-east-1").runner_storage == scratch.DEFAULT_STORAGE_MB
+    assert (scratch.RUNNER_STORAGE_VARIABLE, scratch.LAMBDA_STORAGE_VARIABLE, scratch.MIB) == (
+        placement.RUNNER_STORAGE_VARIABLE, placement.LAMBDA_STORAGE_VARIABLE, placement.MIB)

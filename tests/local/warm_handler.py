@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 import threading
 from typing import Any
 
@@ -18,4 +19,5 @@ def lambda_handler(event: dict, context: Any) -> dict:
         return {"value": object()}
     return {"pid": os.getpid(), "threads": threading.active_count(), "calls": list(CALLS),
             "function": context.function_name, "remaining": context.get_remaining_time_in_millis(),
+            "tmp": tempfile.gettempdir(), "storage": os.environ.get("PLYNX_RUNNER_STORAGE_MB"),
             "wait": os.read(os.open(event["wait"], os.O_RDONLY), 1).decode() if event.get("wait") else None}
