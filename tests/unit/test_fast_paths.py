@@ -574,3 +574,63 @@ def test_an_attribute_values_copy_is_moto_s_and_shares_nothing_that_changes() ->
     fast.value["ss"].value.append("c")
     fast.value["l"].value.append(DynamoType({"S": "more"}))
     assert value.to_json() == original.to_json()  # the copy's changes are its own
+
+
+def test_the_interpreters_copies_are_deepcopys_and_share_nothing_that_changes() -> None:
+    import collections
+    import copy
+
+    shared = {"x": [1, 2.5, "three"]}
+    cyclic: list[Any] = [1]
+    cyclic.append(cyclic)
+    loop: dict[str, Any] = {"name": "loop"}
+    loop["self"] = loop
+
+    class Thing:
+        def __init__(self) -> None:
+            self.items = [1, {"a": None}]
+
+    values = [
+        None, True, 0, -1.5, "text", b"bytes",
+        {"Payload": {"ended": {"node_id": "n", "outputs": [{"name": "out", "resource_id": "f" * 64}], "inline": {}}},
+         "StatusCode": 200, "nested": [[], {}, [{"deep": [True, False, None]}]]},
+        {"a": shared, "b": shared, "c": [shared, shared]},  # aliases
+        cyclic, loop,
+        (1, [2], {"t": (3,)}), collections.OrderedDict(a=[1]), Thing(), {(1, 2): "tuple key"},
+    ]
+    for value in values:
+        expected, got = copy.deepcopy(value), fast_paths.json_deepcopy(value)
+        assert type(got) is type(expected)
+        assert repr(got) == repr(expected) if not isinstance(value, Thing) else vars(got).keys() == vars(expected).keys()
+        if isinstance(value, (dict, list)):
+            assert got is not value
+    copied = fast_paths.json_deepcopy(values[7])
+    assert copied["a"] is copied["b"] is copied["c"][0] is copied["c"][1] and copied["a"] is not shared  # as deepcopy
+    copied["a"]["x"].append("changed")
+    assert shared == {"x": [1, 2.5, "three"]}  # nothing of the original changes with the copy
+    again = fast_paths.json_deepcopy(cyclic)
+    assert again[1] is again and again is not cyclic
+    assert fast_paths.json_deepcopy(loop)["self"]["self"]["name"] == "loop"
+    thing = fast_paths.json_deepcopy(values[-2])
+    assert thing.items == [1, {"a": None}] and thing.items is not values[-2].items
+
+
+def test_the_interpreters_modules_copy_through_it_when_patched() -> None:
+    import copy
+    import importlib
+
+    undo: list[Any] = []
+
+    def set_attribute(owner: Any, name: str, value: Any) -> None:
+        undo.append((owner, name, getattr(owner, name)))
+        setattr(owner, name, value)
+
+    fast_paths._patch_interpreter_copies(set_attribute)  # noqa: SLF001
+    try:
+        for name in fast_paths.INTERPRETER_COPIERS:
+            module = importlib.import_module(name)
+            assert module.copy.deepcopy is fast_paths.json_deepcopy and module.copy.copy is copy.copy, name
+    finally:
+        for owner, name, value in reversed(undo):
+            setattr(owner, name, value)
+    assert len(undo) == len(fast_paths.INTERPRETER_COPIERS)
