@@ -625,12 +625,14 @@ def test_the_interpreters_modules_copy_through_it_when_patched() -> None:
         undo.append((owner, name, getattr(owner, name)))
         setattr(owner, name, value)
 
+    modules = [importlib.import_module(name) for name in fast_paths.INTERPRETER_COPIERS]
+    before = [module.copy for module in modules]  # a stack running in this process has patched them already
     fast_paths._patch_interpreter_copies(set_attribute)  # noqa: SLF001
     try:
-        for name in fast_paths.INTERPRETER_COPIERS:
-            module = importlib.import_module(name)
-            assert module.copy.deepcopy is fast_paths.json_deepcopy and module.copy.copy is copy.copy, name
+        for module in modules:
+            assert module.copy.deepcopy is fast_paths.json_deepcopy and module.copy.copy is copy.copy, module
     finally:
         for owner, name, value in reversed(undo):
             setattr(owner, name, value)
-    assert len(undo) == len(fast_paths.INTERPRETER_COPIERS)
+    assert [module.copy for module in modules] == before  # undone to what it was
+    assert len(undo) == sum(1 for module in before if module is copy)  # each module patched once
