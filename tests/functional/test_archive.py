@@ -225,7 +225,9 @@ def test_gc_removes_exactly_unreferenced_content_and_unused_state_machines(api, 
     # the kept graph still runs (its current machine), and its run's outputs read
     assert api.ok("post", f"graphs/{kept_id}/approve")["status"] == "SUCCESS"
     assert api.wait(kept_id)["graph_running_status"] == "SUCCESS"
-    assert gc.collect(dry_run=True, grace=grace).resources == []
+    # nothing else is collectible now; the bytes uploaded again were held anew, for the grace period only (on a
+    # busy machine the run above outlasts it)
+    assert set(gc.collect(dry_run=True, grace=grace).resources) <= {uploaded_again}
 
 
 def _current_machine(graph_id: str) -> str:
