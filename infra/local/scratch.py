@@ -35,8 +35,8 @@ def storage_mb() -> int:
 
 
 def base_directory(megabytes: int, memory: str = MEMORY_FILE_SYSTEM) -> str:
-    """Where the scratch directory goes: PLYNX_LOCAL_RUNNER_TMP, else `memory` when it has room for
-    `megabytes` (and more), else the system's temp dir."""
+    """Where the scratch directory goes: PLYNX_LOCAL_RUNNER_TMP, else `memory` when `megabytes` are free
+    there, else the system's temp dir."""
     configured = os.environ.get(DIRECTORY_VARIABLE, "").strip()
     if configured:
         return configured
