@@ -445,10 +445,9 @@ def _connect_host(host: str) -> str:
 def _make_lambda_front(stack: LocalStack, lambda_handler: Callable[[Any, Any], Any] | None) -> Any:
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
+    from . import scratch
     from .lambda_front import DEFAULT_CONCURRENCY, LambdaFront
     from .warm_runner import WarmRunner
-
-    from . import scratch
 
     # APPROVE plans with the local "Lambda" runner's storage as the cloud's API with its function's
     _set_env(stack, {scratch.LAMBDA_STORAGE_VARIABLE: str(scratch.storage_mb())}, force=False)
