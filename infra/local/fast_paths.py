@@ -67,6 +67,7 @@ from __future__ import annotations
 
 import base64
 import collections
+import copy
 import datetime
 import functools
 import json
@@ -292,8 +293,6 @@ class _TablesNotCopied:
 
 def _touched_items(backend: Any, transact_items: list) -> list[tuple[Any, Any, Any, Any]]:
     """(table, hash key, range key, a copy of the item as it is or None) for each item a transaction names."""
-    import copy
-
     backups = []
     for entry in transact_items:
         try:
@@ -320,8 +319,6 @@ def _put_back(backups: list[tuple[Any, Any, Any, Any]]) -> None:
 
 
 def _patch_transaction_backups(set_attribute: Any) -> None:
-    import copy
-
     from moto.dynamodb import models
     from moto.dynamodb.models import DynamoDBBackend
 
@@ -406,8 +403,6 @@ def _patch_static_listings(set_attribute: Any) -> None:
 
 
 def _patch_regular_json(set_attribute: Any) -> None:
-    import copy
-
     from moto.dynamodb.models.dynamo_type import DynamoType
 
     def to_regular_json(self: Any) -> dict[str, Any]:
@@ -705,8 +700,6 @@ def _patch_json_request_parse(set_attribute: Any) -> None:
 
 
 def _patch_value_copies(set_attribute: Any) -> None:
-    import copy
-
     from moto.dynamodb.models.dynamo_type import DynamoType
 
     sets = frozenset({"SS", "NS", "BS"})
@@ -756,8 +749,6 @@ INTERPRETER_COPIERS = (
 def json_deepcopy(value: Any, memo: dict[int, Any] | None = None) -> Any:
     """copy.deepcopy: a dict's and a list's members copied (each container once, by the same memo), a scalar
     shared; any other value (a tuple, a subclass, an object) by copy.deepcopy with that memo."""
-    import copy
-
     kind = type(value)
     if kind in _ATOMIC:
         return value
@@ -787,7 +778,6 @@ def json_deepcopy(value: Any, memo: dict[int, Any] | None = None) -> Any:
 
 
 def _patch_interpreter_copies(set_attribute: Any) -> None:
-    import copy
     import importlib
     import types
 
