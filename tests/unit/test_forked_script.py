@@ -133,6 +133,16 @@ def test_exit_waits_for_threads_and_runs_atexit(forks: operations.Zygote, workdi
     assert code == 0 and out == "thread\natexit\n"
 
 
+def test_an_operation_that_imports_no_threading_has_none(forks: operations.Zygote, workdir: Path) -> None:
+    # the zygote never imports it: every fork of a process that has it pays threading's after-fork hook
+    code, out, err, _ = run(forks, workdir, """
+        import sys
+        print("threading" in sys.modules)
+    """)
+    assert code == 0, err
+    assert out == "False\n"
+
+
 def test_logging_starts_unconfigured(forks: operations.Zygote, workdir: Path) -> None:
     import logging
 
