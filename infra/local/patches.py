@@ -50,7 +50,12 @@
    one upload at once both passed the check and the second failed on the missing upload (a KeyError,
    a 500). The patch serialises the completes of each upload id; the second sees the first's object.
 
-1's keys, 2, 3, 4, 6, 7 and 8 make moto behave as AWS does; 1's cache and 5 (and the stack's keep-alive
+9. The interpreter appends every thread it starts (one per Task state, per Parallel branch, per execution)
+   to a module-level list, ``TMP_THREADS``, that nothing reads or empties: a long-running stack kept every
+   finished thread with its locks and events (about 70 threads and 700 objects per fan-out of 20), and every
+   full garbage collection walked them. The patch gives those modules a list that keeps nothing.
+
+1's keys, 2, 3, 4, 6, 7, 8 and 9 make moto behave as AWS does; 1's cache and 5 (and the stack's keep-alive
 connections to moto) only make it faster, and ``PLYNX_LOCAL_FAST=0`` turns them off, so the tests can show
 the engine does not depend on them. The patches reach into moto's internals: they refuse to apply to another moto version than the one
 they were written for (MOTO_VERSION). All are undone by :func:`unpatch`.
@@ -115,6 +120,7 @@ def patch(connect_host: str = "localhost") -> None:
             fast_paths.apply(_set, BIG_DEFINITION_BYTES)
         _patch_dynamodb_atomic_writes()
         _patch_one_complete_per_upload()
+        _patch_forget_threads()
 
 
 def store_bodies_on_disk(body_directory: str, fsync: str = "always") -> None:
@@ -530,3 +536,38 @@ def _patch_one_complete_per_upload() -> None:
 
     functools.update_wrapper(one_at_a_time, post)
     _set(S3Response, "_key_response_post", one_at_a_time)
+
+
+# -- 9. no list of every thread the interpreter ever started ----------------------------------------------
+
+
+class _NoThreads(list):
+    """A list that keeps nothing appended to it: moto's TMP_THREADS, which nothing reads."""
+
+    def append(self, thread: Any) -> None:
+        pass
+
+
+# The modules that import TMP_THREADS by name (moto 5.2.5), besides the one that defines it.
+_THREAD_LISTERS = (
+    "moto.stepfunctions.parser.asl.component.program.program",
+    "moto.stepfunctions.parser.asl.component.test_state.program.test_state_program",
+    "moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.inline_iteration_component",
+    "moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_callback",
+    "moto.stepfunctions.parser.asl.component.state.exec.state_parallel.branch_worker",
+    "moto.stepfunctions.parser.asl.component.state.exec.execute_state",
+    "moto.stepfunctions.parser.backend.execution_worker",
+)
+
+
+def _patch_forget_threads() -> None:
+    import importlib
+
+    from moto.stepfunctions.parser import utils
+
+    forget = _NoThreads()
+    _set(utils, "TMP_THREADS", forget)
+    for name in _THREAD_LISTERS:
+        module = importlib.import_module(name)
+        if isinstance(vars(module).get("TMP_THREADS"), list):
+            _set(module, "TMP_THREADS", forget)

@@ -270,6 +270,25 @@ class TestRunningStack:
             start_stack(free_port(), free_port(), free_port(), None, app=make_app(), bootstrap=False)
         assert running_stack() is stack
 
+    def test_the_interpreter_keeps_no_finished_threads(self, stack):
+        """moto's interpreter appends each thread it starts (execution, Task, Parallel branch) to TMP_THREADS,
+        which nothing empties: a long-running stack kept them all. With the stack's patch, none is kept."""
+        import importlib
+
+        from infra.local import patches
+
+        sfn = client("stepfunctions", stack)
+        branches = [{"StartAt": f"N{i}", "States": {f"N{i}": lambda_task("plynx-runner", {"node": i}, End=True)}}
+                    for i in range(3)]
+        definition = {"StartAt": "P", "States": {"P": {"Type": "Parallel", "Branches": branches, "End": True}}}
+        arn = sfn.create_state_machine(name="threads", definition=json.dumps(definition), roleArn=ROLE_ARN)[
+            "stateMachineArn"
+        ]
+        assert run_to_end(sfn, arn, "threads-1")["status"] == "SUCCEEDED"
+        for name in ("moto.stepfunctions.parser.utils", *patches._THREAD_LISTERS):
+            kept = importlib.import_module(name).TMP_THREADS
+            assert isinstance(kept, list) and len(kept) == 0, name
+
     def test_interpreter_reuses_boto_clients_while_running(self, stack):
         from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
 
@@ -282,12 +301,17 @@ def test_patches_are_undone_at_stop():
     from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
     from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import state_task_service_sfn
 
+    from moto.stepfunctions.parser.asl.component.state.exec import execute_state
+
     original = lambda_eval_utils.boto_client_for
+    threads = execute_state.TMP_THREADS
     with start_stack(free_port(), free_port(), free_port(), None, app=make_app(), bootstrap=False) as running:
         assert lambda_eval_utils.boto_client_for.__wrapped__ is original
+        assert execute_state.TMP_THREADS is not threads
         assert "_normalise_parameters" in vars(state_task_service_sfn.StateTaskServiceSfn)
         assert os.environ["MOTO_PORT"] == str(running.moto_port)
     assert lambda_eval_utils.boto_client_for is original
+    assert execute_state.TMP_THREADS is threads
     assert "_normalise_response" not in vars(state_task_service_sfn.StateTaskServiceSfn)
     assert running_stack() is None
 
