@@ -240,6 +240,7 @@ def _work(connection: Connection, handler: Any) -> None:
 
 def serve(listener: socket.socket, module: str) -> None:
     """Fork a worker per accepted connection, until the stack's process is gone."""
+    gc.disable()  # what it imports lives as long as it does: one collection at the end, not one per 700 objects
     address, endpoint = os.environ.get(direct.ADDRESS_VARIABLE), os.environ.get("PLYNX_AWS_ENDPOINT")
     if address and endpoint:  # before any SDK client is built
         direct.install_client(address, endpoint)
@@ -255,7 +256,9 @@ def serve(listener: socket.socket, module: str) -> None:
         _warm_up()
         if breakdown.enabled():
             breakdown.instrument_runner()
+    gc.collect()
     gc.freeze()  # what the workers share stays shared: no collection touches (and so copies) its pages
+    gc.enable()
     parent = os.getppid()
     while True:
         if select.select([listener], [], [], 1.0)[0]:

@@ -6,6 +6,7 @@ chalicelib is not imported here); one subprocess test runs ``python -m infra.loc
 from __future__ import annotations
 
 import configparser
+import gc
 import json
 import os
 import pickle
@@ -449,6 +450,24 @@ def test_unreadable_snapshot_is_reported_and_left_alone(tmp_path):
         start_stack(free_port(), free_port(), free_port(), str(tmp_path), app=make_app(), bootstrap=False)
     assert snapshot_file.read_bytes() == b"not a pickle"
     assert running_stack() is None
+    assert gc.isenabled()  # start-up builds without the collector (stack.py), and gives it back on failure too
+
+
+def test_start_up_collects_once_then_gives_the_collector_back():
+    seen: list[int] = []
+
+    def count(phase: str, info: dict) -> None:
+        if phase == "stop":
+            seen.append(info["generation"])
+
+    gc.callbacks.append(count)
+    try:
+        with start_stack(free_port(), free_port(), free_port(), None, app=make_app(), bootstrap=False):
+            started = list(seen)
+            assert gc.isenabled()
+    finally:
+        gc.callbacks.remove(count)
+    assert started.count(2) == 1  # the one full collection before the freeze, none while it was built
 
 
 # -- python -m infra.local --------------------------------------------------------------------------
