@@ -9,6 +9,9 @@ data dir, as `make up` has: every acknowledged write is then journaled and synce
 --breakdown (own stack only) also prints where each scenario's time went, per operation: moto's requests by
 kind, the runner's invocations by action and, inside them, its SDK requests and the operation's process
 (infra/local/breakdown.py), and the stack process's CPU.
+Each scenario's line ends with a CPU probe taken before each of its runs (`probe`): this kind of shared VM runs
+1.5-2x slower for seconds or minutes at a time; figures for "a quiet machine" are those whose probes are near
+their best (about 10 ms here).
 For reference (issue 4): Metaflow's local runtime takes 4.7 s for a 22-step chain, 4.6 s for a
 20-way foreach on this kind of machine.
 """
@@ -19,6 +22,7 @@ import datetime
 import os
 import secrets
 import statistics
+import subprocess
 import sys
 import time
 
@@ -97,6 +101,31 @@ class Bench:
         return nodes
 
 
+PROBE = """
+import time
+def work():
+    start, total = time.thread_time(), 0
+    for i in range(300_000):
+        total += i * i % 7
+    return (time.thread_time() - start) * 1000
+print(min(work() for _ in range(3)))
+"""
+
+
+def probe() -> float:
+    """Milliseconds this machine takes for a fixed bit of pure-Python work (about 10 ms at full speed here).
+
+    Taken before each timed run: a shared VM's speed changes by 1.5-2x for seconds or minutes at a time,
+    and a run's figure means little without the speed it ran at. A probe near its best: a quiet machine.
+    In a process of its own: in this one, the stack's threads would take the interpreter lock from it."""
+    return float(subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True, check=True).stdout)
+
+
+def speed(probes: list[float]) -> str:
+    """The probes of one scenario's runs, as its printed line ends."""
+    return f"CPU probe before each run {statistics.median(probes):.1f} ms, best {min(probes):.1f}"
+
+
 class Breakdown:
     """What each scenario spent, from the stack's tally (infra/local/breakdown.py) and this process's CPU."""
 
@@ -156,8 +185,11 @@ def main() -> int:
         api = stack.api_url
     breakdown = Breakdown(stack.lambda_front.tally) if args.breakdown else None
 
+    probes: dict[str, list[float]] = {}
+
     def timed(scenario: str, operations: int, nodes: list[dict] | None = None,
               graph_id: str | None = None) -> tuple[float, str]:
+        probes.setdefault(scenario, []).append(probe())
         if breakdown is not None:
             breakdown.start()
         wall, graph_id = bench.run(nodes, graph_id)
@@ -178,11 +210,12 @@ def main() -> int:
             if stack is not None:
                 invocations.append(stack.lambda_front.invocations["run"] - before)
         print(f"chain of 20 trivial python operations:      median {statistics.median(chain):.3f} s "
-              f"(min {min(chain):.3f}, max {max(chain):.3f}; goal <= 0.35 s)")
+              f"(min {min(chain):.3f}, max {max(chain):.3f}; goal <= 0.35 s; {speed(probes['chain of 20'])})")
         print(f"fan-out of 20 + join (22 operations):       median {statistics.median(fan):.3f} s "
-              f"(min {min(fan):.3f}, max {max(fan):.3f}; goal <= 0.30 s)")
+              f"(min {min(fan):.3f}, max {max(fan):.3f}; goal <= 0.30 s; {speed(probes['fan-out of 20 + join'])})")
         print(f"re-run of a fully cached 100-node graph:   median {statistics.median(cached):.3f} s "
-              f"(min {min(cached):.3f}, max {max(cached):.3f}; goal <= 0.2 s, 0 runner calls), runner invocations: "
+              f"(min {min(cached):.3f}, max {max(cached):.3f}; goal <= 0.2 s, 0 runner calls; "
+              f"{speed(probes['cached re-run of 100'])}), runner invocations: "
               f"{invocations if invocations else 'n/a (remote stack)'}")
         if stack is not None and stack.journal is not None:
             print(f"journal: {stack.journal.records} records; snapshots {stack.snapshot_saves}; "
