@@ -62,6 +62,13 @@ few Step Functions states; these are where moto spent that time, with the same a
    history's events): through ``copy.deepcopy``'s dispatch, memo and keep-alive list at every dict, list and
    string, ~40% of the interpreter's CPU per operation. The same copy (aliases and cycles kept, as the memo
    keeps them), dicts, lists and scalars by direct calls; anything else by ``copy.deepcopy`` itself.
+16. Every program the interpreter evaluates (an execution's, each Parallel branch's) runs in a thread of its own
+   that the calling thread only joins, with no limit unless the program has a TimeoutSeconds: one more thread
+   start and join per branch, each a hand-over of the interpreter lock on a busy stack. A program without a
+   TimeoutSeconds is evaluated in the calling thread (which has nothing else to do): the same steps, the same
+   errors recorded in its environment (its body catches every Exception). And each branch's thread was named
+   after the ``str`` of its whole program (every component's attributes, formatted recursively, ~90 ``__str__``
+   calls a branch, for a name nothing reads): named by its class, as the interpreter's other threads are.
 """
 from __future__ import annotations
 
@@ -99,6 +106,7 @@ def apply(set_attribute: Any, big_definition_bytes: int) -> None:
     _patch_json_request_parse(set_attribute)
     _patch_value_copies(set_attribute)
     _patch_interpreter_copies(set_attribute)
+    _patch_program_threads(set_attribute)
 
 
 # -- 1. DynamoDB responses -------------------------------------------------------------------------------
@@ -787,3 +795,32 @@ def _patch_interpreter_copies(set_attribute: Any) -> None:
         module = importlib.import_module(name)
         if getattr(module, "copy", None) is copy:
             set_attribute(module, "copy", shim)
+
+
+# -- 16. a program without a time limit evaluated in the thread that waits for it -----------------------------
+
+
+def _patch_program_threads(set_attribute: Any) -> None:
+    from moto.stepfunctions.parser.asl.component.eval_component import EvalComponent
+    from moto.stepfunctions.parser.asl.component.program.program import Program
+    from moto.stepfunctions.parser.asl.component.state.exec.state_parallel.branch_worker import BranchWorker
+
+    threaded = Program.eval
+
+    def eval_program(self: Any, env: Any) -> None:
+        """Program.eval: with no TimeoutSeconds its thread was joined without a limit, so nothing can time out."""
+        if self.timeout_seconds:
+            threaded(self, env)
+            return
+        env.next_state_name = self.start_at.start_at_name
+        EvalComponent.eval(self, env)
+
+    def start(self: Any) -> None:
+        """BranchWorker.start, its thread named without formatting its whole program."""
+        if self._worker_thread is not None:
+            raise RuntimeError("Attempted to rerun BranchWorker for its program.")
+        self._worker_thread = threading.Thread(target=self._thread_routine, name="BranchWorker", daemon=True)
+        self._worker_thread.start()
+
+    set_attribute(Program, "eval", eval_program)
+    set_attribute(BranchWorker, "start", start)

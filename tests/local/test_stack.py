@@ -290,6 +290,46 @@ class TestRunningStack:
             kept = importlib.import_module(name).TMP_THREADS
             assert isinstance(kept, list) and len(kept) == 0, name
 
+    def test_programs_run_in_the_thread_that_waits_for_them(self, stack, monkeypatch):
+        """A program with no TimeoutSeconds (an execution's, a branch's) is evaluated in the thread that would
+        only have joined its own (infra/local/fast_paths.py, 16): each branch still runs in a thread of its own."""
+        started: list[tuple[str, str]] = []
+        real_start = threading.Thread.start
+
+        def start(thread: threading.Thread) -> None:
+            started.append((thread.name, getattr(getattr(thread, "_target", None), "__qualname__", "")))
+            real_start(thread)
+
+        sfn = client("stepfunctions", stack)
+        branches = [{"StartAt": f"N{i}", "States": {f"N{i}": lambda_task("plynx-runner", {"node": i}, End=True)}}
+                    for i in range(3)]
+        definition = {"StartAt": "P", "States": {"P": {"Type": "Parallel", "Branches": branches, "End": True}}}
+        arn = sfn.create_state_machine(name="inline", definition=json.dumps(definition), roleArn=ROLE_ARN)[
+            "stateMachineArn"
+        ]
+        monkeypatch.setattr(threading.Thread, "start", start)
+        result = run_to_end(sfn, arn, "inline-1")
+        monkeypatch.undo()
+        assert result["status"] == "SUCCEEDED", result
+        assert [item["out"]["echo"]["node"] for item in json.loads(result["output"])] == [0, 1, 2]
+        from infra.local import patches
+
+        targets = [target for _, target in started]
+        assert ("EvalComponent.eval" in targets) is not patches.FAST, started  # PLYNX_LOCAL_FAST=0: moto's own
+        assert targets.count("BranchWorker._thread_routine") == 3, started
+
+    def test_a_machine_with_timeout_seconds_still_times_out(self, stack):
+        sfn = client("stepfunctions", stack)
+        definition = {"StartAt": "Slow", "TimeoutSeconds": 1,
+                      "States": {"Slow": lambda_task("plynx-runner", {"node": "slow", "sleep": 3}, End=True)}}
+        arn = sfn.create_state_machine(name="timeout", definition=json.dumps(definition), roleArn=ROLE_ARN)[
+            "stateMachineArn"
+        ]
+        started = time.monotonic()
+        result = run_to_end(sfn, arn, "timeout-1")
+        assert result["status"] == "TIMED_OUT", result
+        assert time.monotonic() - started < 3.0  # at its limit, not when the slow task ends
+
     def test_interpreter_reuses_boto_clients_while_running(self, stack):
         from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
 
