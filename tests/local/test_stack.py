@@ -91,6 +91,14 @@ def run_to_end(sfn, state_machine_arn: str, name: str, payload: dict | None = No
     raise AssertionError(f"{name} still running after {timeout} s")
 
 
+def parallel_machine(sfn, name: str, width: int) -> str:
+    """A state machine of one Parallel state whose `width` branches each invoke the runner once; its ARN."""
+    branches = [{"StartAt": f"N{i}", "States": {f"N{i}": lambda_task("plynx-runner", {"node": i}, End=True)}}
+                for i in range(width)]
+    definition = {"StartAt": "P", "States": {"P": {"Type": "Parallel", "Branches": branches, "End": True}}}
+    return sfn.create_state_machine(name=name, definition=json.dumps(definition), roleArn=ROLE_ARN)["stateMachineArn"]
+
+
 def lambda_task(function_name: str, payload: dict, **extra) -> dict:
     return {
         "Type": "Task",
@@ -279,12 +287,7 @@ class TestRunningStack:
         from infra.local import patches
 
         sfn = client("stepfunctions", stack)
-        branches = [{"StartAt": f"N{i}", "States": {f"N{i}": lambda_task("plynx-runner", {"node": i}, End=True)}}
-                    for i in range(3)]
-        definition = {"StartAt": "P", "States": {"P": {"Type": "Parallel", "Branches": branches, "End": True}}}
-        arn = sfn.create_state_machine(name="threads", definition=json.dumps(definition), roleArn=ROLE_ARN)[
-            "stateMachineArn"
-        ]
+        arn = parallel_machine(sfn, "threads", 3)
         assert run_to_end(sfn, arn, "threads-1")["status"] == "SUCCEEDED"
         for name in ("moto.stepfunctions.parser.utils", *patches._THREAD_LISTERS):
             kept = importlib.import_module(name).TMP_THREADS
@@ -301,12 +304,7 @@ class TestRunningStack:
             real_start(thread)
 
         sfn = client("stepfunctions", stack)
-        branches = [{"StartAt": f"N{i}", "States": {f"N{i}": lambda_task("plynx-runner", {"node": i}, End=True)}}
-                    for i in range(3)]
-        definition = {"StartAt": "P", "States": {"P": {"Type": "Parallel", "Branches": branches, "End": True}}}
-        arn = sfn.create_state_machine(name="inline", definition=json.dumps(definition), roleArn=ROLE_ARN)[
-            "stateMachineArn"
-        ]
+        arn = parallel_machine(sfn, "inline", 3)
         monkeypatch.setattr(threading.Thread, "start", start)
         result = run_to_end(sfn, arn, "inline-1")
         monkeypatch.undo()
