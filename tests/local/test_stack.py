@@ -296,6 +296,8 @@ class TestRunningStack:
     def test_programs_run_in_the_thread_that_waits_for_them(self, stack, monkeypatch):
         """A program with no TimeoutSeconds (an execution's, a branch's) is evaluated in the thread that would
         only have joined its own (infra/local/fast_paths.py, 16): each branch still runs in a thread of its own."""
+        from infra.local import patches
+
         started: list[tuple[str, str]] = []
         real_start = threading.Thread.start
 
@@ -310,8 +312,6 @@ class TestRunningStack:
         monkeypatch.undo()
         assert result["status"] == "SUCCEEDED", result
         assert [item["out"]["echo"]["node"] for item in json.loads(result["output"])] == [0, 1, 2]
-        from infra.local import patches
-
         targets = [target for _, target in started]
         assert ("EvalComponent.eval" in targets) is not patches.FAST, started  # PLYNX_LOCAL_FAST=0: moto's own
         assert targets.count("BranchWorker._thread_routine") == 3, started
@@ -319,14 +319,14 @@ class TestRunningStack:
     def test_a_machine_with_timeout_seconds_still_times_out(self, stack):
         sfn = client("stepfunctions", stack)
         definition = {"StartAt": "Slow", "TimeoutSeconds": 1,
-                      "States": {"Slow": lambda_task("plynx-runner", {"node": "slow", "sleep": 3}, End=True)}}
+                      "States": {"Slow": lambda_task("plynx-runner", {"node": "slow", "sleep": 8}, End=True)}}
         arn = sfn.create_state_machine(name="timeout", definition=json.dumps(definition), roleArn=ROLE_ARN)[
             "stateMachineArn"
         ]
         started = time.monotonic()
         result = run_to_end(sfn, arn, "timeout-1")
         assert result["status"] == "TIMED_OUT", result
-        assert time.monotonic() - started < 3.0  # at its limit, not when the slow task ends
+        assert time.monotonic() - started < 7.0  # at its 1 s limit, not when the 8 s task ends
 
     def test_interpreter_reuses_boto_clients_while_running(self, stack):
         from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
